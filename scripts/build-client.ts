@@ -1,0 +1,17 @@
+// Builds the browser script src/client/s.ts into dist/client/s.js (minified IIFE, ES2017).
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+mkdirSync(`${root}dist/client`, { recursive: true });
+await build({
+  entryPoints: [`${root}src/client/s.ts`],
+  outfile: `${root}dist/client/s.js`,
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: 'es2017',
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -1,0 +1,124 @@
+import cors from '@fastify/cors';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
+import { registerCollectRoutes, type CollectDeps } from './collect/routes.js';
+import { BaliseError } from './errors.js';
+
+/** Largest request body accepted by collect (THREATS.md: oversized bodies). */
+export const BODY_LIMIT = 64 * 1024;
+
+/** Everything the HTTP app needs; built by the Gateway (src/gateway.ts). */
+export interface AppDeps extends CollectDeps {
+  version: string;
+  logLevel?: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Maps Fastify's own errors to Balise's stable codes. */
+function toBaliseError(error: FastifyError | BaliseError): BaliseError {
+  if (error instanceof BaliseError) return error;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new BaliseError('body_too_large', 413, `request body larger than ${BODY_LIMIT} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new BaliseError('unsupported_media_type', 415, 'send application/json or text/plain');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_BODY':
+      return new BaliseError('invalid_json', 400, 'empty body');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new BaliseError('invalid_request', 400, 'content-length does not match the body');
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new BaliseError('invalid_request', status, 'invalid request');
+  return new BaliseError('internal', 500, 'internal error');
+}
+
+/**
+ * Builds the HTTP app without listening (tests use `app.inject`). Client IP comes from the
+ * socket unless `trustedProxies` covers the peer; then the right-most untrusted X-Forwarded-For hop.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const prefix = config.server.prefix;
+  const proxies = config.server.trustedProxies;
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    trustProxy: proxies.length > 0 ? [...proxies] : false,
+    // Logs carry route, status, timings and codes only: no IPs, queries, bodies or tokens.
+    logger: deps.logLevel
+      ? {
+          level: deps.logLevel,
+          serializers: {
+            req: (r: { method: string; routeOptions?: { url?: string } }) => ({
+              method: r.method,
+              route: r.routeOptions?.url,
+            }),
+          },
+        }
+      : false,
+    return503OnClosing: true,
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    ['application/json', 'text/plain'],
+    { parseAs: 'buffer' },
+    (_request, body, done) => {
+      let text: string;
+      try {
+        text = utf8.decode(body as Buffer);
+      } catch {
+        done(new BaliseError('invalid_encoding', 400, 'body is not valid UTF-8'), undefined);
+        return;
+      }
+      if (text.trim().length === 0) {
+        done(new BaliseError('invalid_json', 400, 'empty body'), undefined);
+        return;
+      }
+      try {
+        done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+      } catch {
+        done(
+          new BaliseError('invalid_json', 400, 'body is not valid JSON (or uses __proto__/constructor keys)'),
+          undefined,
+        );
+      }
+    },
+  );
+
+  app.setErrorHandler((error: FastifyError | BaliseError, request, reply) => {
+    const mapped = toBaliseError(error);
+    deps.counters.rejected[mapped.code] = (deps.counters.rejected[mapped.code] ?? 0) + 1;
+    if (mapped.status >= 500) request.log.error({ code: mapped.code, err: error }, 'request failed');
+    if (mapped.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(mapped.retryAfterSeconds));
+    return reply.code(mapped.status).send(mapped.toJSON());
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send(new BaliseError('not_found', 404, 'no such route').toJSON()),
+  );
+
+  await app.register(cors, {
+    delegator: (request, callback) => {
+      const site = deps.sites.forOrigin(request.headers.origin);
+      callback(null, {
+        origin: site ? request.headers.origin : false,
+        methods: ['POST'],
+        allowedHeaders: ['content-type'],
+        maxAge: 86400,
+      });
+    },
+  });
+
+  app.get(`${prefix}/healthz`, () => ({
+    status: deps.writer.overloaded ? 'overloaded' : 'ok',
+    version: deps.version,
+    store: config.store.kind,
+    pendingRows: deps.writer.pendingRows,
+    accepted: deps.counters.accepted,
+  }));
+
+  registerCollectRoutes(app, deps);
+  return app;
+}

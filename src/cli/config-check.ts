@@ -1,0 +1,20 @@
+import { ConfigError, formatProblems, loadConfigFile } from '../config/load.js';
+import { UsageError } from './args.js';
+
+/** `balise config check FILE`: lists every problem with its path and what to do; exit 2 when any. */
+export function configCheck(argv: string[], out: (line: string) => void): number {
+  const [sub, file, ...rest] = argv;
+  if (sub !== 'check' || !file || rest.length > 0) throw new UsageError('usage: balise config check FILE');
+  try {
+    const config = loadConfigFile(file);
+    out(
+      `ok: ${file} is valid (${config.sites.length} site(s): ${config.sites.map((s) => s.host).join(', ')})`,
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    out(`${file}: ${error.problems.length} problem(s)`);
+    out(formatProblems(error.problems));
+    return 2;
+  }
+}

@@ -1,0 +1,59 @@
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { DEMO_SEED_SITES, demoConfig } from '../demo/config.js';
+import { seedDemo } from '../demo/seed.js';
+import { startDemoSite } from '../demo/site.js';
+import { serve } from '../server.js';
+import { parse, UsageError } from './args.js';
+
+function port(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`invalid port "${value}"`);
+  return n;
+}
+
+/** `balise demo`: gateway + demo website + a few weeks of seeded traffic; prints the URLs. */
+export async function demoCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: 'string' },
+    'site-port': { type: 'string' },
+    data: { type: 'string' },
+    days: { type: 'string' },
+  });
+  const dataDir = resolve(values.data ?? './data/demo');
+  const days = port(values.days, 28);
+  const config = demoConfig({ dataDir, port: port(values.port, 8080) });
+  const { gateway, url } = await serve(config, { log: out });
+  const gatewayUrl = url.replace('127.0.0.1', 'localhost');
+  out(`seeding ${days} days of demo traffic (first run only takes a few seconds)…`);
+  let last = -1;
+  const inserted = await seedDemo(gateway.store, DEMO_SEED_SITES, {
+    days,
+    timeZone: 'Europe/Paris',
+    node: 'demo',
+    progress: (done, total) => {
+      const pct = Math.floor((100 * done) / total);
+      if (process.stdout.isTTY && pct !== last) process.stdout.write(`\r  ${pct}%`);
+      last = pct;
+    },
+  });
+  if (process.stdout.isTTY) process.stdout.write('\r');
+  const site = await startDemoSite({
+    port: port(values['site-port'], 8081),
+    host: '127.0.0.1',
+    gatewayUrl,
+    prefix: config.server.prefix,
+  });
+  const sitePort = (site.address() as AddressInfo).port;
+  process.once('SIGINT', () => site.close());
+  process.once('SIGTERM', () => site.close());
+  out('');
+  out('Balise demo is running');
+  out(`  demo website    http://localhost:${sitePort}/   (open it, click around: every view is an event)`);
+  out(`  client script   ${gatewayUrl}${config.server.prefix}/s.js`);
+  out(`  health          ${gatewayUrl}${config.server.prefix}/healthz`);
+  out(`  store           ${config.store.path}  (+${inserted} seeded events)`);
+  out('Press Ctrl+C to stop (accepted events are flushed to the store first).');
+  return -1;
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { ConfigError } from '../config/load.js';
+import { UsageError } from './args.js';
+import { configCheck } from './config-check.js';
+import { demoCommand } from './demo.js';
+import { serveCommand } from './serve.js';
+
+const USAGE = `balise — first-party gateway and traffic insights
+
+usage:
+  balise serve --config balise.yaml      run the gateway
+  balise demo [--port 8080] [--site-port 8081] [--data ./data/demo]
+                                         gateway + demo website + seeded traffic; prints the URLs
+  balise config check balise.yaml        list every problem in a config file (exit 2 when any)
+`;
+
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+const err = (line: string): void => void process.stderr.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serveCommand(rest, out);
+    case 'demo':
+      return demoCommand(rest, out);
+    case 'config':
+      return configCheck(rest, out);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      err(`error: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (error instanceof ConfigError) {
+      err(error.message);
+      process.exitCode = 2;
+    } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      err(`error: ${(error as Error).message}; stop the other process or choose another port`);
+      process.exitCode = 1;
+    } else {
+      err(`error: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,145 @@
+/**
+ * The Balise client script, served first-party at {prefix}/s.js (≤ 2 KB gzip, tested).
+ * No cookies, no localStorage unless the script tag has `data-persist`. Sends pageviews (also on SPA
+ * navigation), `balise.track`, `balise.ecommerce` and `dataLayer.push({event})` to {prefix}/e with
+ * navigator.sendBeacon, falling back to fetch(..., {keepalive}). Calls made before it loads, on the
+ * stub `window.balise = {q: []}`, are replayed.
+ */
+type Props = Record<string, unknown>;
+type Scope = 'page' | 'session' | 'persist';
+interface Api {
+  track: (name: string, props?: Props) => void;
+  set: (key: string, value: unknown, options?: { scope?: Scope }) => void;
+  ecommerce: (name: string, props?: Props) => void;
+  q?: [keyof Api, ArrayLike<unknown>][];
+}
+type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
+
+((w: Win, d: Document, n: Navigator) => {
+  const script = d.currentScript as HTMLScriptElement | null;
+  const endpoint = script ? script.src.replace(/\/s\.js(\?.*)?$/, '/e') : '/balise/e';
+  const persist = !!script && script.hasAttribute('data-persist');
+  const queued = (w.balise && w.balise.q) || [];
+  const KEY = 'balise_vars';
+  let pageVars: Props = {};
+  let lastUrl = '';
+  let referer = d.referrer;
+  const buffer: Props[] = [];
+  let timer = 0;
+
+  const storage = (scope: Scope | undefined): Storage | null => {
+    try {
+      return scope === 'persist' && persist
+        ? localStorage
+        : scope === 'session' || scope === 'persist'
+          ? sessionStorage
+          : null;
+    } catch {
+      return null;
+    }
+  };
+  const read = (s: Storage | null): Props => {
+    try {
+      return (s && (JSON.parse(s.getItem(KEY) || '{}') as Props)) || {};
+    } catch {
+      return {};
+    }
+  };
+
+  const flush = (): void => {
+    timer = 0;
+    while (buffer.length) {
+      const events = buffer.splice(0, 50);
+      const body = JSON.stringify(events.length > 1 ? { events } : events[0]);
+      if (!(n.sendBeacon && n.sendBeacon(endpoint, body))) {
+        fetch(endpoint, {
+          method: 'POST',
+          body,
+          keepalive: true,
+          credentials: 'omit',
+          headers: { 'content-type': 'text/plain' },
+        }).catch(() => undefined);
+      }
+    }
+  };
+
+  const send = (eventType: string, name?: string, props?: Props): void => {
+    const payload: Props = {};
+    const sources = [read(storage('persist')), read(storage('session')), pageVars, props || {}];
+    for (const source of sources)
+      for (const k in source) if (Object.prototype.hasOwnProperty.call(source, k)) payload[k] = source[k];
+    buffer.push({
+      eventType,
+      name,
+      payload: Object.keys(payload).length ? payload : undefined,
+      location: location.href,
+      title: d.title,
+      referer,
+      timestamp: Date.now(),
+      offset: new Date().getTimezoneOffset(),
+      language: n.language,
+      screenWidth: screen.width,
+      screenHeight: screen.height,
+      viewportWidth: w.innerWidth,
+      viewportHeight: w.innerHeight,
+    });
+    if (!timer) timer = w.setTimeout(flush, 0);
+  };
+
+  const pageview = (): void => {
+    const url = location.href.split('#')[0] || '';
+    if (url === lastUrl) return;
+    if (lastUrl) referer = lastUrl;
+    lastUrl = url;
+    pageVars = {};
+    send('pageview');
+  };
+
+  const api: Api = {
+    track: (name, props) => send('track', String(name), props),
+    ecommerce: (name, props) => send('ecommerce', String(name), props),
+    set: (key, value, options) => {
+      const scope = options && options.scope;
+      const s = storage(scope);
+      const target = s ? read(s) : pageVars;
+      if (value === undefined) delete target[key];
+      else target[key] = value;
+      if (s) s.setItem(KEY, JSON.stringify(target));
+    },
+  };
+  w.balise = api;
+  if (!w.zaraz) w.zaraz = api;
+
+  const history = w.history;
+  for (const method of ['pushState', 'replaceState'] as const) {
+    const original = history[method].bind(history);
+    history[method] = (...args: Parameters<History['pushState']>) => {
+      original(...args);
+      w.setTimeout(pageview, 0);
+    };
+  }
+  w.addEventListener('popstate', () => w.setTimeout(pageview, 0));
+  w.addEventListener('pagehide', flush);
+
+  pageview();
+  for (const [method, args] of queued) {
+    const fn = api[method] as (...a: unknown[]) => void;
+    if (typeof fn === 'function') fn(...(Array.prototype.slice.call(args) as unknown[]));
+  }
+
+  const dataLayer = (w.dataLayer = w.dataLayer || []);
+  const fromDataLayer = (entry: Props): void => {
+    const event = entry && entry.event;
+    if (typeof event !== 'string' || event.indexOf('gtm.') === 0) return;
+    const props: Props = {};
+    for (const k in entry)
+      if (k !== 'event' && Object.prototype.hasOwnProperty.call(entry, k)) props[k] = entry[k];
+    api.track(event, props);
+  };
+  dataLayer.forEach(fromDataLayer);
+  const push = dataLayer.push;
+  dataLayer.push = (...entries: Props[]) => {
+    entries.forEach(fromDataLayer);
+    return push.apply(dataLayer, entries);
+  };
+})(window, document, navigator);

@@ -1,0 +1,126 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { BaliseError } from '../errors.js';
+import type { PipelineContext, RawEvent } from '../pipeline/event.js';
+import { runPipeline } from '../pipeline/runner.js';
+import { COLLECT_STEPS } from '../pipeline/steps.js';
+import type { EventRow } from '../store/row.js';
+import type { DurableWriter } from '../store/writer.js';
+import { MAX_EVENTS_PER_REQUEST, wireBodySchema, type WireEvent } from './event-schema.js';
+import { RateLimiter } from './rate-limit.js';
+import type { ClientScript } from './script.js';
+import type { SiteIndex } from './sites.js';
+import { zodPath } from '../zod-path.js';
+
+/** Counters of what collect did, per node (exposed by healthz, later by metrics). */
+export interface CollectCounters {
+  accepted: number;
+  dropped: Record<string, number>;
+  rejected: Record<string, number>;
+}
+
+/** What the collect routes need from the gateway. */
+export interface CollectDeps {
+  config: Config;
+  sites: SiteIndex;
+  writer: DurableWriter;
+  pipeline: PipelineContext;
+  script: ClientScript;
+  counters: CollectCounters;
+}
+
+function toRaw(event: WireEvent, ip: string, userAgent: string, receivedAt: number): RawEvent {
+  return {
+    type: event.eventType === 'track' ? 'event' : event.eventType,
+    name: event.name ?? null,
+    url: event.location,
+    title: event.title ?? null,
+    referrer: event.referer || null,
+    clientTimestamp: event.timestamp ?? null,
+    props: event.payload ?? null,
+    ip,
+    userAgent,
+    receivedAt,
+    source: 'browser',
+  };
+}
+
+/** Registers GET {prefix}/s.js and POST {prefix}/e. */
+export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): void {
+  const { config, sites, writer, pipeline, script, counters } = deps;
+  const prefix = config.server.prefix;
+  const perIp = new RateLimiter(config.server.rateLimit.perIpPerMinute);
+  const perSite = new RateLimiter(config.server.rateLimit.perSitePerMinute);
+
+  app.get(`${prefix}/s.js`, (request: FastifyRequest, reply: FastifyReply) => {
+    void reply
+      .header('content-type', 'application/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .header('etag', script.etag)
+      .header('vary', 'accept-encoding');
+    if (request.headers['if-none-match'] === script.etag) return reply.code(304).send();
+    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
+      return reply.header('content-encoding', 'gzip').send(script.gzip);
+    }
+    return reply.send(script.body);
+  });
+
+  app.post(`${prefix}/e`, async (request: FastifyRequest, reply: FastifyReply) => {
+    const site = sites.resolve(request.headers.host, request.headers.origin);
+    const ipWait = perIp.hit(request.ip);
+    const siteWait = ipWait === 0 ? perSite.hit(site.host) : 0;
+    if (ipWait > 0 || siteWait > 0) {
+      throw new BaliseError(
+        'rate_limited',
+        429,
+        'too many requests; retry later',
+        undefined,
+        Math.max(ipWait, siteWait),
+      );
+    }
+    const body = request.body as { events?: unknown } | null;
+    if (
+      body &&
+      typeof body === 'object' &&
+      Array.isArray(body.events) &&
+      body.events.length > MAX_EVENTS_PER_REQUEST
+    ) {
+      throw new BaliseError(
+        'too_many_events',
+        400,
+        `at most ${MAX_EVENTS_PER_REQUEST} events per request`,
+        'events',
+      );
+    }
+    const parsed = wireBodySchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new BaliseError(
+        'invalid_event',
+        400,
+        issue?.message ?? 'invalid event',
+        issue ? zodPath(issue.path) : undefined,
+      );
+    }
+    if (writer.overloaded)
+      throw new BaliseError('overloaded', 503, 'the gateway is catching up; retry later', undefined, 1);
+
+    const events = 'events' in parsed.data ? parsed.data.events : [parsed.data];
+    const receivedAt = Date.now();
+    const userAgent = request.headers['user-agent'] ?? '';
+    const rows: EventRow[] = [];
+    for (const event of events) {
+      const result = await runPipeline(
+        COLLECT_STEPS,
+        toRaw(event, request.ip, userAgent, receivedAt),
+        site,
+        pipeline,
+      );
+      if (result.kind === 'ok') rows.push(result.value);
+      else counters.dropped[result.reason] = (counters.dropped[result.reason] ?? 0) + 1;
+    }
+    await writer.write(rows);
+    counters.accepted += rows.length;
+    return reply.code(204).send();
+  });
+}

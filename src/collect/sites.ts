@@ -1,0 +1,52 @@
+import type { SiteConfig } from '../config/schema.js';
+import { BaliseError } from '../errors.js';
+
+/** Host name of a Host header or an Origin, lower-case, without port or brackets. */
+export function hostOf(value: string): string | null {
+  let host = value.trim().toLowerCase();
+  if (host.includes('://')) {
+    try {
+      host = new URL(host).hostname;
+    } catch {
+      return null;
+    }
+  } else {
+    host = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '');
+  }
+  host = host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  return host.length > 0 ? host : null;
+}
+
+/** Finds the site of a request from configured hosts only (THREATS.md: forged Host/Origin). */
+export class SiteIndex {
+  private readonly byHost = new Map<string, SiteConfig>();
+
+  constructor(sites: readonly SiteConfig[]) {
+    for (const site of sites) for (const host of [site.host, ...site.aliases]) this.byHost.set(host, site);
+  }
+
+  /** The site a host name belongs to, if any. */
+  find(host: string | null | undefined): SiteConfig | undefined {
+    return host ? this.byHost.get(host) : undefined;
+  }
+
+  /** The site for an Origin header value, if it is one of a site's own origins. */
+  forOrigin(origin: string | undefined): SiteConfig | undefined {
+    return origin ? this.find(hostOf(origin)) : undefined;
+  }
+
+  /**
+   * Resolves the site of a collect request: by Host; when the Host is not a site's (a shared
+   * collector), by Origin. When both name a site they must agree. Throws 403 otherwise.
+   */
+  resolve(hostHeader: string | undefined, originHeader: string | undefined): SiteConfig {
+    const byHost = this.find(hostHeader ? hostOf(hostHeader) : null);
+    const byOrigin = originHeader && originHeader !== 'null' ? this.forOrigin(originHeader) : undefined;
+    if (byHost && originHeader && originHeader !== 'null' && byOrigin !== byHost) {
+      throw new BaliseError('origin_mismatch', 403, 'Origin does not belong to the site of this host');
+    }
+    const site = byHost ?? byOrigin;
+    if (!site) throw new BaliseError('unknown_site', 403, 'no configured site for this Host or Origin');
+    return site;
+  }
+}

@@ -1,0 +1,162 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/** Returns true when `value` is an IP address or a CIDR range such as `10.0.0.0/8` or `fd00::/8`. */
+export function isCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** Returns true when `zone` is an IANA time zone name this runtime knows (e.g. `Europe/Paris`). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone.includes('/') || zone === 'UTC';
+  } catch {
+    return false;
+  }
+}
+
+const hostname = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+    'must be a lower-case host name without scheme, port or path, e.g. www.example.fr',
+  );
+
+const privacySchema = z
+  .strictObject({
+    profile: z
+      .enum(['cnil-proxy', 'cnil-exempt', 'custom', 'off'])
+      .default('cnil-proxy')
+      .describe('Privacy profile (see docs/privacy.md). `off` is refused unless server.mode is development.'),
+  })
+  .prefault({});
+
+const siteSchema = z.strictObject({
+  host: hostname.describe('Main host name of the site, e.g. www.example.fr'),
+  aliases: z.array(hostname).default([]).describe('Other host names that belong to this site'),
+  timezone: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
+    .default('Europe/Paris')
+    .describe('Time zone for daily salt rotation and local-time insights'),
+  group: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a short lower-case name such as news or tv')
+    .optional()
+    .describe('Group of sites for group-level insights (news, tv, official…)'),
+  privacy: privacySchema,
+  tools: z
+    .array(z.unknown())
+    .max(0, 'the tools runtime is not part of this version yet: remove the tools of this site')
+    .default([])
+    .describe('Tools (Managed Components) that receive this site’s events'),
+});
+
+const duckdbStoreSchema = z.strictObject({
+  kind: z.literal('duckdb'),
+  path: z.string().min(1).default('./data/balise.duckdb').describe('DuckDB database file'),
+  spoolDir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Directory of the on-disk spool (default: the database path + ".spool")'),
+  batchRows: z.number().int().min(1).max(1_000_000).default(10_000).describe('Rows per store batch'),
+  flushMs: z
+    .number()
+    .int()
+    .min(10)
+    .max(60_000)
+    .default(1000)
+    .describe('Longest wait before a batch is written'),
+  maxPendingRows: z
+    .number()
+    .int()
+    .min(1000)
+    .default(500_000)
+    .describe('Rows accepted but not yet in the store above which collect answers 503'),
+});
+
+const serverSchema = z
+  .strictObject({
+    host: z.string().min(1).default('0.0.0.0').describe('Address to listen on'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    prefix: z
+      .string()
+      .regex(/^(\/[a-z0-9_-]+)+$/, 'must start with / and contain only a-z, 0-9, _ and -, e.g. /balise')
+      .default('/balise'),
+    trustedProxies: z
+      .array(z.string().refine(isCidr, 'must be an IP address or CIDR range such as 10.0.0.0/8'))
+      .default([])
+      .describe('Peers whose X-Forwarded-For header is believed'),
+    mode: z.enum(['production', 'development']).default('production'),
+    node: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional()
+      .describe('Name of this gateway in stored rows (serving node); default: the host name'),
+    rateLimit: z
+      .strictObject({
+        perIpPerMinute: z.number().int().min(1).default(600),
+        perSitePerMinute: z.number().int().min(1).default(120_000),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const geoSchema = z
+  .strictObject({
+    countryMmdb: z.string().optional().describe('Country mmdb (default: bundled iptoasn country database)'),
+    cityMmdb: z
+      .string()
+      .optional()
+      .describe('Your own GeoIP2/GeoLite2-City mmdb for ISO 3166-2 regions (never bundled: EULA)'),
+    asnMmdb: z.string().optional().describe('Your own GeoLite2-ASN-format mmdb for the ASN column'),
+  })
+  .prefault({});
+
+/** The one configuration schema: strict (unknown keys rejected), with every default inside. */
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    server: serverSchema,
+    store: z.discriminatedUnion('kind', [duckdbStoreSchema]).prefault({ kind: 'duckdb' }),
+    geo: geoSchema,
+    sites: z.array(siteSchema).min(1, 'add at least one site'),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.sites.forEach((site, index) => {
+      [site.host, ...site.aliases].forEach((host, hostIndex) => {
+        const first = seen.get(host);
+        if (first !== undefined && first !== index) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sites', index, hostIndex === 0 ? 'host' : 'aliases'],
+            message: `host ${host} already belongs to sites[${first}]; each host may belong to one site only`,
+          });
+        }
+        seen.set(host, index);
+      });
+      if (site.privacy.profile === 'off' && config.server.mode !== 'development') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sites', index, 'privacy', 'profile'],
+          message: 'profile off is refused in production; use cnil-proxy, or set server.mode: development',
+        });
+      }
+    });
+  });
+
+/** Configuration as written in the YAML file (defaults not yet applied). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** Validated configuration with every default applied. */
+export type Config = z.output<typeof configSchema>;
+/** One site of the validated configuration. */
+export type SiteConfig = Config['sites'][number];

@@ -1,0 +1,21 @@
+/**
+ * The one error type clients see: a stable `code`, an HTTP status and a plain message (and, for
+ * validation, the failing `path`). Never a stack or an internal object. Codes: docs/errors.md.
+ */
+export class BaliseError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly path?: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'BaliseError';
+  }
+
+  /** The JSON body sent to clients: `{"error":{"code","message","path"?}}`. */
+  toJSON(): { error: { code: string; message: string; path?: string } } {
+    return { error: { code: this.code, message: this.message, ...(this.path ? { path: this.path } : {}) } };
+  }
+}

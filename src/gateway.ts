@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { CollectCounters } from './collect/routes.js';
+import { loadClientScript } from './collect/script.js';
+import { SiteIndex } from './collect/sites.js';
+import type { Config } from './config/schema.js';
+import { GeoLookup } from './enrich/geo.js';
+import type { PipelineContext } from './pipeline/event.js';
+import { VisitorHasher } from './privacy/visitor-hash.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/store.js';
+import { DurableWriter } from './store/writer.js';
+import { VERSION } from './version.js';
+
+/** A running gateway: store, durable writer and HTTP app, closed in the right order. */
+export interface Gateway {
+  app: FastifyInstance;
+  store: Store;
+  writer: DurableWriter;
+  /** Rows replayed from a previous process's spool at start. */
+  replayed: number;
+  /** Stops accepting, writes every accepted event to the store, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Opens the store (migrated), replays the spool, and builds the app. Does not listen. */
+export async function createGateway(config: Config, options: { logLevel?: string } = {}): Promise<Gateway> {
+  const store = await openStore(config);
+  try {
+    await store.migrate();
+    if (config.store.kind !== 'duckdb') throw new Error('unsupported store');
+    const { writer, replayed } = await DurableWriter.start(store, {
+      spoolDir: config.store.spoolDir ?? `${config.store.path}.spool`,
+      batchRows: config.store.batchRows,
+      flushMs: config.store.flushMs,
+      maxPendingRows: config.store.maxPendingRows,
+    });
+    const geo = await GeoLookup.open(config.geo);
+    const hasher = new VisitorHasher(store);
+    const pipeline: PipelineContext = {
+      node: config.server.node ?? 'balise',
+      geo: (ip) => geo.lookup(ip),
+      visitorHash: (site, ip, ua, ts) => hasher.hash(site.host, site.timezone, ip, ua, ts),
+    };
+    const counters: CollectCounters = { accepted: 0, dropped: {}, rejected: {} };
+    const app = await buildApp({
+      config,
+      sites: new SiteIndex(config.sites),
+      writer,
+      pipeline,
+      script: loadClientScript(),
+      counters,
+      version: VERSION,
+      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    });
+    let closing: Promise<void> | undefined;
+    const close = async (): Promise<void> => {
+      await app.close();
+      try {
+        await writer.close();
+      } finally {
+        await store.close();
+      }
+    };
+    return { app, store, writer, replayed, close: () => (closing ??= close()) };
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,39 @@
+import type { SiteConfig } from '../config/schema.js';
+import type { EventRow, RowSource, RowType } from '../store/row.js';
+
+/**
+ * What arrives before any step: the raw values, held in memory only. Steps read from it and fill
+ * `row`; only `row` is ever stored, and it has no field for an IP, a raw UA or a query string.
+ */
+export interface RawEvent {
+  type: RowType;
+  name: string | null;
+  /** Full page URL as sent (may carry a query string and fragment). */
+  url: string;
+  title: string | null;
+  referrer: string | null;
+  /** Client clock, ms since the epoch, if sent. */
+  clientTimestamp: number | null;
+  props: Record<string, unknown> | null;
+  ip: string;
+  userAgent: string;
+  receivedAt: number;
+  source: RowSource;
+  status?: number | null;
+  bytes?: number | null;
+}
+
+/** The value that flows through the steps. */
+export interface WorkingEvent {
+  readonly raw: RawEvent;
+  readonly site: SiteConfig;
+  readonly row: EventRow;
+}
+
+/** Services and settings the steps may use (no process-level state). */
+export interface PipelineContext {
+  node: string;
+  /** Returns the visitor hash for (ip, ua, site) at time `ts` in the site's time zone. */
+  visitorHash(site: SiteConfig, ip: string, userAgent: string, ts: number): Promise<string> | string;
+  geo(ip: string): { country: string | null; region: string | null; asn: number | null };
+}

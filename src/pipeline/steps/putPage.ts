@@ -1,0 +1,21 @@
+import { drop, ok, type StepResult } from '../result.js';
+import type { WorkingEvent } from '../event.js';
+
+const MAX_PATH = 1024;
+const MAX_TITLE = 300;
+
+/** Keeps the URL path only — never the query string or the fragment — and a trimmed title. */
+export function putPage(event: WorkingEvent): StepResult<WorkingEvent> {
+  let url: URL;
+  try {
+    url = new URL(event.raw.url);
+  } catch {
+    return drop('invalid', 'location is not an absolute URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return drop('invalid', 'location must be http(s)');
+  event.row.path = url.pathname.slice(0, MAX_PATH);
+  const title = event.raw.title?.replace(/\s+/g, ' ').trim();
+  event.row.title = title ? title.slice(0, MAX_TITLE) : null;
+  return ok(event);
+}

@@ -1,0 +1,31 @@
+import type { Config } from './config/schema.js';
+import { createGateway, type Gateway } from './gateway.js';
+
+/**
+ * Starts a gateway and listens; the only place with process-level concerns. SIGTERM/SIGINT
+ * stop accepting, flush every accepted event to the store and exit.
+ */
+export async function serve(
+  config: Config,
+  options: { log?: (line: string) => void; handleSignals?: boolean } = {},
+): Promise<{ gateway: Gateway; url: string }> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const gateway = await createGateway(config, { logLevel: 'warn' });
+  if (gateway.replayed > 0) log(`replayed ${gateway.replayed} spooled events into the store`);
+  const address = await gateway.app.listen({ host: config.server.host, port: config.server.port });
+  if (options.handleSignals !== false) {
+    const stop = (signal: string) => {
+      log(`${signal}: flushing and stopping`);
+      gateway.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log(`stopped with an error: ${error instanceof Error ? error.message : String(error)}`);
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  }
+  return { gateway, url: address };
+}

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  DuckDBBlobValue,
+  DuckDBInstance,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { Mutex } from '../mutex.js';
+import type { EventRow } from '../row.js';
+import type { SqlParam, Store } from '../store.js';
+import { DUCKDB_MIGRATIONS } from './migrations.js';
+
+const MOVE_STAGED = `
+  INSERT INTO events
+  SELECT s.id::UUID, epoch_ms(s.ts), s.site, s.type, s.name, s.path, s.title, s.referrer_host,
+         s.referrer_class, s.country, s.region, s.asn, s.device_type, s.browser, s.os, s.is_bot,
+         s.visitor_hash::UBIGINT, s.session_hash::UBIGINT, s.node, s.status, s.bytes, s.source, s.props
+  FROM (SELECT * FROM events_staging QUALIFY row_number() OVER (PARTITION BY id) = 1) s
+  WHERE NOT EXISTS (
+    SELECT 1 FROM events e
+    WHERE e.id = s.id::UUID AND e.ts BETWEEN epoch_ms($1::BIGINT) AND epoch_ms($2::BIGINT)
+  )`;
+
+function appendRow(appender: DuckDBAppender, row: EventRow): void {
+  const text = (v: string | null): void => (v === null ? appender.appendNull() : appender.appendVarchar(v));
+  const int = (v: number | null): void =>
+    v === null ? appender.appendNull() : appender.appendBigInt(BigInt(v));
+  appender.appendVarchar(row.id);
+  appender.appendBigInt(BigInt(Math.trunc(row.ts)));
+  appender.appendVarchar(row.site);
+  appender.appendVarchar(row.type);
+  text(row.name);
+  text(row.path);
+  text(row.title);
+  text(row.referrerHost);
+  text(row.referrerClass);
+  text(row.country);
+  text(row.region);
+  int(row.asn);
+  text(row.deviceType);
+  text(row.browser);
+  text(row.os);
+  appender.appendBoolean(row.isBot);
+  text(row.visitorHash);
+  text(row.sessionHash);
+  text(row.node);
+  if (row.status === null) appender.appendNull();
+  else appender.appendInteger(row.status);
+  int(row.bytes);
+  appender.appendVarchar(row.source);
+  text(row.props);
+  appender.endRow();
+}
+
+function toJs(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  return value;
+}
+
+/** The embedded store: one DuckDB file, one connection, operations serialized. */
+export class DuckDBStore implements Store {
+  readonly dialect = 'duckdb' as const;
+  private readonly lock = new Mutex();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  /** Opens (and creates) the database file; `:memory:` for a throw-away store. */
+  static async open(path: string): Promise<DuckDBStore> {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    return new DuckDBStore(instance, connection);
+  }
+
+  migrate(): Promise<void> {
+    return this.lock.run(async () => {
+      await this.connection.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)`);
+      for (const migration of DUCKDB_MIGRATIONS) {
+        const done = await this.connection.runAndReadAll(
+          'SELECT 1 FROM schema_migrations WHERE version = $1',
+          [migration.version],
+        );
+        if (done.currentRowCount > 0) continue;
+        await this.connection.run('BEGIN TRANSACTION');
+        try {
+          for (const statement of migration.statements) await this.connection.run(statement);
+          await this.connection.run(
+            'INSERT OR IGNORE INTO schema_migrations (version, name) VALUES ($1, $2)',
+            [migration.version, migration.name],
+          );
+          await this.connection.run('COMMIT');
+        } catch (error) {
+          await this.connection.run('ROLLBACK');
+          throw error;
+        }
+      }
+    });
+  }
+
+  append(rows: readonly EventRow[]): Promise<{ inserted: number }> {
+    if (rows.length === 0) return Promise.resolve({ inserted: 0 });
+    return this.lock.run(async () => {
+      await this.connection.run('DELETE FROM events_staging');
+      const appender = await this.connection.createAppender('events_staging');
+      let min = Number.POSITIVE_INFINITY;
+      let max = Number.NEGATIVE_INFINITY;
+      for (const row of rows) {
+        appendRow(appender, row);
+        if (row.ts < min) min = row.ts;
+        if (row.ts > max) max = row.ts;
+      }
+      appender.closeSync();
+      const result = await this.connection.run(MOVE_STAGED, [
+        BigInt(Math.trunc(min)),
+        BigInt(Math.trunc(max)),
+      ]);
+      await this.connection.run('DELETE FROM events_staging');
+      return { inserted: result.rowsChanged };
+    });
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return this.lock.run(async () => {
+      const reader = await this.connection.runAndReadAll(sql, params as DuckDBValue[]);
+      return reader.getRowObjectsJS().map((row) => {
+        const out: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(row)) out[key] = toJs(value);
+        return out as T;
+      });
+    });
+  }
+
+  ensureSalt(day: string, keepFrom: string): Promise<Buffer> {
+    return this.lock.run(async () => {
+      await this.connection.run('INSERT OR IGNORE INTO salts (day, salt) VALUES ($1::DATE, $2)', [
+        day,
+        new DuckDBBlobValue(randomBytes(32)),
+      ]);
+      await this.connection.run('DELETE FROM salts WHERE day < $1::DATE', [keepFrom]);
+      const reader = await this.connection.runAndReadAll('SELECT salt FROM salts WHERE day = $1::DATE', [
+        day,
+      ]);
+      const value = reader.getRows()[0]?.[0];
+      if (!(value instanceof DuckDBBlobValue)) throw new Error(`salt for ${day} missing after insert`);
+      return Buffer.from(value.bytes);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.lock.run(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      await this.connection.run('CHECKPOINT');
+      this.connection.closeSync();
+      this.instance.closeSync();
+    });
+  }
+}

@@ -1,0 +1,53 @@
+/** One versioned schema change. Statements must be idempotent (IF NOT EXISTS) so two processes may race. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+/** DuckDB migrations, oldest first. Never edit a released migration: add a new one. */
+export const DUCKDB_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'events, staging and salts',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS events (
+        id UUID NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        site VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        name VARCHAR,
+        path VARCHAR,
+        title VARCHAR,
+        referrer_host VARCHAR,
+        referrer_class VARCHAR,
+        country VARCHAR,
+        region VARCHAR,
+        asn UINTEGER,
+        device_type VARCHAR,
+        browser VARCHAR,
+        os VARCHAR,
+        is_bot BOOLEAN NOT NULL,
+        visitor_hash UBIGINT,
+        session_hash UBIGINT,
+        node VARCHAR,
+        status USMALLINT,
+        bytes UBIGINT,
+        source VARCHAR NOT NULL,
+        props VARCHAR
+      )`,
+      // Plain-typed landing table for the appender; rows move to `events` with an anti-join on id.
+      `CREATE TABLE IF NOT EXISTS events_staging (
+        id VARCHAR, ts BIGINT, site VARCHAR, type VARCHAR, name VARCHAR, path VARCHAR, title VARCHAR,
+        referrer_host VARCHAR, referrer_class VARCHAR, country VARCHAR, region VARCHAR, asn BIGINT,
+        device_type VARCHAR, browser VARCHAR, os VARCHAR, is_bot BOOLEAN, visitor_hash VARCHAR,
+        session_hash VARCHAR, node VARCHAR, status INTEGER, bytes BIGINT, source VARCHAR, props VARCHAR
+      )`,
+      `CREATE TABLE IF NOT EXISTS salts (
+        day DATE PRIMARY KEY,
+        salt BLOB NOT NULL,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+      )`,
+    ],
+  },
+];

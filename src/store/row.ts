@@ -1,0 +1,68 @@
+/** Kinds of stored rows. `event` is a custom track call, `request` a proxied or imported HTTP request. */
+export type RowType = 'pageview' | 'event' | 'ecommerce' | 'request' | 'dns';
+
+/** Where a row came from. */
+export type RowSource = 'browser' | 'import' | 'proxy' | 'demo';
+
+/**
+ * One privacy-clean stored event (ARCHITECTURE.md "Storage"). By construction it has no field that
+ * could hold an IP address, a raw User-Agent, a query string or a full external referrer URL.
+ */
+export interface EventRow {
+  /** UUIDv7 made once at acceptance; every write is idempotent on it. */
+  id: string;
+  /** Event time, UTC, milliseconds since the epoch. */
+  ts: number;
+  site: string;
+  type: RowType;
+  name: string | null;
+  /** URL path only (no query, no fragment). */
+  path: string | null;
+  title: string | null;
+  referrerHost: string | null;
+  referrerClass: string | null;
+  country: string | null;
+  /** ISO 3166-2 subdivision, e.g. FR-IDF. */
+  region: string | null;
+  asn: number | null;
+  deviceType: string | null;
+  browser: string | null;
+  os: string | null;
+  isBot: boolean;
+  /** Keyed hash of (IP, UA, site) under the day's salt, as an unsigned 64-bit decimal string. */
+  visitorHash: string | null;
+  sessionHash: string | null;
+  node: string | null;
+  status: number | null;
+  bytes: number | null;
+  source: RowSource;
+  /** Small JSON object of event properties, already cleaned. */
+  props: string | null;
+}
+
+/** Column order shared by every store and the spool. */
+export const ROW_COLUMNS = [
+  'id',
+  'ts',
+  'site',
+  'type',
+  'name',
+  'path',
+  'title',
+  'referrerHost',
+  'referrerClass',
+  'country',
+  'region',
+  'asn',
+  'deviceType',
+  'browser',
+  'os',
+  'isBot',
+  'visitorHash',
+  'sessionHash',
+  'node',
+  'status',
+  'bytes',
+  'source',
+  'props',
+] as const satisfies readonly (keyof EventRow)[];

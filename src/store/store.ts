@@ -1,0 +1,27 @@
+import type { EventRow } from './row.js';
+
+/** A value bound to a query parameter. Queries never concatenate user text into SQL. */
+export type SqlParam = string | number | boolean | null | bigint;
+
+/** SQL dialects a Store speaks; dialect-specific SQL lives beside each store. */
+export type Dialect = 'duckdb' | 'clickhouse';
+
+/**
+ * The storage contract shared by DuckDB (embedded) and ClickHouse (scale-out).
+ * - `append` takes a batch and resolves only when it is durable; it is idempotent on `EventRow.id`,
+ *   so a spool replay or a re-import never counts twice. It never assumes it is the only writer.
+ * - `migrate` is versioned and safe to run from two processes at once.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  migrate(): Promise<void>;
+  append(rows: readonly EventRow[]): Promise<{ inserted: number }>;
+  /** Runs a read query with positional parameters ($1, $2 … in DuckDB) and returns plain objects. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /**
+   * Returns the salt for `day` (YYYY-MM-DD), creating a random one if none exists; the first
+   * writer wins when several gateways race. Salts of days before `keepFrom` are deleted.
+   */
+  ensureSalt(day: string, keepFrom: string): Promise<Buffer>;
+  close(): Promise<void>;
+}

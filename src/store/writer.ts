@@ -1,0 +1,122 @@
+import type { EventRow } from './row.js';
+import { Spool, type Segment } from './spool.js';
+import type { Store } from './store.js';
+
+/** Settings of the durable writer (from `store` in the config). */
+export interface WriterOptions {
+  spoolDir: string;
+  batchRows: number;
+  flushMs: number;
+  maxPendingRows: number;
+  /** Called when the store refuses a batch (kept and retried); never with row contents. */
+  onStoreError?: (error: unknown) => void;
+}
+
+/**
+ * Accepts rows durably (spool, fsync) and moves them to the store in batches of at most
+ * `batchRows` rows or `flushMs` milliseconds. If the store is away, sealed segments stay on disk
+ * and in memory and are retried; above `maxPendingRows` the writer reports overload.
+ */
+export class DurableWriter {
+  private sealed: Segment[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private failures = 0;
+
+  private constructor(
+    private readonly store: Store,
+    private readonly spool: Spool,
+    private readonly options: WriterOptions,
+  ) {}
+
+  /** Opens the spool, replays what a previous process left into the store, and starts the timer. */
+  static async start(
+    store: Store,
+    options: WriterOptions,
+  ): Promise<{ writer: DurableWriter; replayed: number }> {
+    const { spool, leftovers } = await Spool.open(options.spoolDir);
+    const writer = new DurableWriter(store, spool, options);
+    let replayed = 0;
+    for (const segment of leftovers) {
+      await store.append(segment.rows);
+      await spool.discard(segment);
+      replayed += segment.rows.length;
+    }
+    writer.schedule();
+    return { writer, replayed };
+  }
+
+  /** Rows accepted but not yet in the store. */
+  get pendingRows(): number {
+    return this.spool.openRows + this.sealed.reduce((n, s) => n + s.rows.length, 0);
+  }
+
+  /** True when collect should answer 503 instead of accepting more. */
+  get overloaded(): boolean {
+    return this.pendingRows >= this.options.maxPendingRows;
+  }
+
+  /** Resolves once the rows are durable on disk; they reach the store with the next batch. */
+  async write(rows: readonly EventRow[]): Promise<void> {
+    if (this.closed) throw new Error('writer is closed');
+    if (rows.length === 0) return;
+    await this.spool.append(rows);
+    if (this.spool.openRows >= this.options.batchRows) void this.flush();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const delay =
+      this.failures === 0
+        ? this.options.flushMs
+        : Math.min(30_000, this.options.flushMs * 2 ** this.failures);
+    this.timer = setTimeout(() => {
+      void this.flush().finally(() => this.schedule());
+    }, delay);
+    this.timer.unref();
+  }
+
+  /** Seals the open segment and writes every sealed segment to the store. Safe to call concurrently. */
+  flush(): Promise<void> {
+    this.flushing ??= this.flushOnce().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    const segment = await this.spool.seal();
+    if (segment) this.sealed.push(segment);
+    while (this.sealed.length > 0) {
+      const next = this.sealed[0]!;
+      try {
+        for (let i = 0; i < next.rows.length; i += this.options.batchRows) {
+          await this.store.append(next.rows.slice(i, i + this.options.batchRows));
+        }
+        this.failures = 0;
+      } catch (error) {
+        this.failures += 1;
+        this.options.onStoreError?.(error);
+        return;
+      }
+      await this.spool.discard(next);
+      this.sealed.shift();
+    }
+  }
+
+  /** Stops the timer and writes everything accepted to the store (graceful shutdown). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.flushing;
+    await this.flush();
+    await this.flushing;
+    if (this.sealed.length > 0) {
+      throw new Error(
+        `${this.pendingRows} rows could not reach the store; they stay in the spool for the next start`,
+      );
+    }
+  }
+}
