@@ -110,8 +110,23 @@ export const wireEventSchema = z
 /** A validated wire event. */
 export type WireEvent = z.output<typeof wireEventSchema>;
 
-/** A request body: one event, or `{"events": [...]}` with 1 to 50 events. */
-export const wireBodySchema = z.union([
-  z.strictObject({ events: z.array(wireEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
-  wireEventSchema,
-]);
+/** A batch body: `{"events": [...]}` with 1 to 50 events. */
+export const wireBatchSchema = z.strictObject({
+  events: z.array(wireEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST),
+});
+
+/** Validates a request body — one event, or a batch when it has an `events` key — with precise error paths. */
+export function parseWireBody(
+  body: unknown,
+): { success: true; data: WireEvent[] } | { success: false; issues: z.core.$ZodIssue[] } {
+  if (body !== null && typeof body === 'object' && 'events' in body) {
+    const batch = wireBatchSchema.safeParse(body);
+    return batch.success
+      ? { success: true, data: batch.data.events }
+      : { success: false, issues: batch.error.issues };
+  }
+  const single = wireEventSchema.safeParse(body);
+  return single.success
+    ? { success: true, data: [single.data] }
+    : { success: false, issues: single.error.issues };
+}

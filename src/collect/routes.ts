@@ -6,7 +6,7 @@ import { runPipeline } from '../pipeline/runner.js';
 import { COLLECT_STEPS } from '../pipeline/steps.js';
 import type { EventRow } from '../store/row.js';
 import type { DurableWriter } from '../store/writer.js';
-import { MAX_EVENTS_PER_REQUEST, wireBodySchema, type WireEvent } from './event-schema.js';
+import { MAX_EVENTS_PER_REQUEST, parseWireBody, type WireEvent } from './event-schema.js';
 import { RateLimiter } from './rate-limit.js';
 import type { ClientScript } from './script.js';
 import type { SiteIndex } from './sites.js';
@@ -92,9 +92,9 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
         'events',
       );
     }
-    const parsed = wireBodySchema.safeParse(body);
+    const parsed = parseWireBody(body);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
+      const issue = parsed.issues[0];
       throw new BaliseError(
         'invalid_event',
         400,
@@ -105,7 +105,7 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     if (writer.overloaded)
       throw new BaliseError('overloaded', 503, 'the gateway is catching up; retry later', undefined, 1);
 
-    const events = 'events' in parsed.data ? parsed.data.events : [parsed.data];
+    const events = parsed.data;
     const receivedAt = Date.now();
     const userAgent = request.headers['user-agent'] ?? '';
     const rows: EventRow[] = [];

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../src/config/load.js';
+import type { Config, ConfigInput } from '../src/config/schema.js';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'balise-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A test configuration with a real DuckDB file under `dir` and the site www.example.fr. */
+export function testConfig(dir: string, overrides: Partial<ConfigInput> = {}): Config {
+  return parseConfig(
+    {
+      server: { node: 'test-node', ...(overrides.server ?? {}) },
+      store: { kind: 'duckdb', path: join(dir, 'balise.duckdb'), flushMs: 50, ...(overrides.store ?? {}) },
+      sites: overrides.sites ?? [{ host: 'www.example.fr', aliases: ['example.fr'], group: 'news' }],
+      ...(overrides.geo ? { geo: overrides.geo } : {}),
+    },
+    { env: {} },
+  );
+}
+
+/** Starts an in-process gateway on a real DuckDB file (no listening socket; use app.inject). */
+export async function startGateway(dir: string, overrides: Partial<ConfigInput> = {}): Promise<Gateway> {
+  return createGateway(testConfig(dir, overrides));
+}
+
+/** Reads every stored event of a closed gateway's DuckDB file. */
+export async function readEvents(dir: string): Promise<Record<string, unknown>[]> {
+  const store = await DuckDBStore.open(join(dir, 'balise.duckdb'));
+  try {
+    await store.migrate();
+    return await store.query('SELECT * FROM events ORDER BY ts, id');
+  } finally {
+    await store.close();
+  }
+}
+
+/** A pageview as the client script would send it. */
+export function pageview(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    eventType: 'pageview',
+    location: 'https://www.example.fr/articles/1?utm_source=x&email=jane.doe@example.fr#top',
+    title: 'Article 1',
+    referer: 'https://news.example.org/article?id=7',
+    timestamp: Date.now(),
+    offset: -60,
+    language: 'fr-FR',
+    screenWidth: 1920,
+    screenHeight: 1080,
+    viewportWidth: 1280,
+    viewportHeight: 800,
+    ...overrides,
+  };
+}
+
+/** A distinctive desktop Chrome User-Agent. */
+export const CHROME_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36';
