@@ -1,0 +1,101 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoSite } from '../src/demo/site.js';
+import type { Gateway } from '../src/gateway.js';
+import { launchChromium } from './chromium.js';
+import { readEvents, startGateway, tempDir } from './helpers.js';
+
+const temp = tempDir();
+let gateway: Gateway;
+let site: Server;
+let gatewayUrl: string;
+let siteUrl: string;
+
+beforeAll(async () => {
+  gateway = await startGateway(temp.dir, { sites: [{ host: 'localhost', aliases: ['127.0.0.1'] }] });
+  const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  gatewayUrl = address.replace('127.0.0.1', 'localhost');
+  site = await startDemoSite({ port: 0, host: '127.0.0.1', gatewayUrl, prefix: '/balise' });
+  siteUrl = `http://localhost:${(site.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await gateway.close();
+  site.close();
+  temp.cleanup();
+});
+
+async function waitForAccepted(count: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const health = (await (await fetch(`${gatewayUrl}/balise/healthz`)).json()) as { accepted: number };
+    if (health.accepted >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`gateway did not receive ${count} events`);
+}
+
+describe('the client script in real headless Chromium', () => {
+  it('stores pageviews (load, SPA, back), queued calls, zaraz.track, dataLayer.push and ecommerce', async () => {
+    const { browser, close } = await launchChromium();
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // Hold the script back so that a call made before it loads must be queued and replayed.
+      await page.route('**/balise/s.js', async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        await route.continue();
+      });
+      await page.goto(`${siteUrl}/?utm_source=newsletter&email=jane.doe@example.fr`, {
+        waitUntil: 'domcontentloaded',
+      });
+      await page.evaluate(() =>
+        (window as unknown as { balise: { track: (n: string) => void } }).balise.track('early'),
+      );
+      await page.waitForFunction(() => 'zaraz' in window);
+      await page.click('a[href="/politique"]');
+      await page.waitForURL('**/politique');
+      await page.click('#track');
+      await page.click('#datalayer');
+      await page.click('#buy');
+      await page.goBack();
+      await page.waitForURL(`${siteUrl}/?**`);
+      await waitForAccepted(7);
+
+      expect(errors).toEqual([]);
+      expect(await context.cookies()).toEqual([]);
+      expect(await page.evaluate(() => localStorage.length)).toBe(0);
+      await context.close();
+    } finally {
+      await close();
+    }
+    await gateway.close();
+    const rows = await readEvents(temp.dir);
+    const summary = rows.map((r) => `${String(r.type)} ${String(r.name ?? r.path)}`).sort();
+    expect(summary).toEqual(
+      [
+        'pageview /',
+        'pageview /politique',
+        'pageview /',
+        'event early',
+        'event newsletter_signup',
+        'event video_play',
+        'ecommerce Order Completed',
+      ].sort(),
+    );
+    const spa = rows.find((r) => r.path === '/politique')!;
+    expect(spa.title).toBe('Politique — Le Quotidien Démo');
+    expect(JSON.parse(String(rows.find((r) => r.name === 'video_play')!.props))).toEqual({
+      video: 'journal-20h',
+    });
+    expect(JSON.parse(String(rows.find((r) => r.name === 'Order Completed')!.props))).toMatchObject({
+      total: 9.99,
+    });
+    for (const r of rows) {
+      expect(r.site).toBe('localhost');
+      expect(JSON.stringify(r)).not.toMatch(/utm_source|jane\.doe|127\.0\.0\.1|HeadlessChrome/);
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
+import { deterministicId } from '../src/store/ids.js';
+import type { EventRow } from '../src/store/row.js';
+import { tempDir } from './helpers.js';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+
+function row(n: number, ts = Date.UTC(2026, 10, 22, 12, 0, n)): EventRow {
+  return {
+    id: deterministicId(ts, `row-${n}`),
+    ts,
+    site: 'www.example.fr',
+    type: 'pageview',
+    name: null,
+    path: `/p/${n}`,
+    title: null,
+    referrerHost: null,
+    referrerClass: null,
+    country: 'FR',
+    region: 'FR-IDF',
+    asn: 3215,
+    deviceType: 'mobile',
+    browser: 'Chrome',
+    os: 'Android',
+    isBot: false,
+    visitorHash: '18446744073709551615',
+    sessionHash: null,
+    node: 'n1',
+    status: 200,
+    bytes: 5120,
+    source: 'import',
+    props: '{"a":1}',
+  };
+}
+
+describe('DuckDB store on a real file', () => {
+  it('writes, closes, reopens and reads back every column', async () => {
+    const path = join(temp.dir, 'roundtrip.duckdb');
+    const store = await DuckDBStore.open(path);
+    await store.migrate();
+    expect(await store.append([row(1), row(2)])).toEqual({ inserted: 2 });
+    await store.close();
+
+    const again = await DuckDBStore.open(path);
+    await again.migrate();
+    const rows = await again.query('SELECT * FROM events ORDER BY ts');
+    await again.close();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({
+      id: row(1).id,
+      site: 'www.example.fr',
+      path: '/p/1',
+      region: 'FR-IDF',
+      asn: 3215,
+      visitor_hash: '18446744073709551615',
+      status: 200,
+      bytes: 5120,
+      props: '{"a":1}',
+    });
+    expect((rows[0]!.ts as Date).getTime()).toBe(row(1).ts);
+  });
+
+  it('is idempotent on the event id, within a batch and across batches', async () => {
+    const store = await DuckDBStore.open(join(temp.dir, 'idempotent.duckdb'));
+    await store.migrate();
+    expect((await store.append([row(1), row(1), row(2)])).inserted).toBe(2);
+    expect((await store.append([row(2), row(3)])).inserted).toBe(1);
+    const [count] = await store.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM events');
+    await store.close();
+    expect(count?.n).toBe(3);
+  });
+
+  it('runs migrations once, however often migrate is called', async () => {
+    const store = await DuckDBStore.open(join(temp.dir, 'migrate.duckdb'));
+    await store.migrate();
+    await store.migrate();
+    const versions = await store.query('SELECT version FROM schema_migrations');
+    await store.close();
+    expect(versions).toEqual([{ version: 1 }]);
+  });
+
+  it('binds parameters instead of interpolating them', async () => {
+    const store = await DuckDBStore.open(':memory:');
+    await store.migrate();
+    await store.append([row(1)]);
+    const hostile = "x' OR 1=1 --";
+    const rows = await store.query('SELECT count(*)::INTEGER AS n FROM events WHERE site = $1', [hostile]);
+    await store.close();
+    expect(rows).toEqual([{ n: 0 }]);
+  });
+});

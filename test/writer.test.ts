@@ -1,0 +1,131 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
+import { deterministicId } from '../src/store/ids.js';
+import type { EventRow } from '../src/store/row.js';
+import type { Store } from '../src/store/store.js';
+import { DurableWriter } from '../src/store/writer.js';
+import { tempDir } from './helpers.js';
+
+function row(n: number): EventRow {
+  const ts = Date.UTC(2026, 10, 22, 12, 0, 0) + n;
+  return {
+    id: deterministicId(ts, String(n)),
+    ts,
+    site: 's',
+    type: 'pageview',
+    name: null,
+    path: '/',
+    title: null,
+    referrerHost: null,
+    referrerClass: null,
+    country: null,
+    region: null,
+    asn: null,
+    deviceType: 'desktop',
+    browser: null,
+    os: null,
+    isBot: false,
+    visitorHash: null,
+    sessionHash: null,
+    node: null,
+    status: null,
+    bytes: null,
+    source: 'browser',
+    props: null,
+  };
+}
+
+async function count(store: Store): Promise<number> {
+  const [r] = await store.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM events');
+  return r?.n ?? -1;
+}
+
+describe('DurableWriter', () => {
+  it('replays segments left by a previous process, ignoring a torn last line, and deletes them', async () => {
+    const { dir, cleanup } = tempDir();
+    const spoolDir = join(dir, 'spool');
+    mkdirSync(spoolDir);
+    const lines = [row(1), row(2)].map((r) => JSON.stringify(r)).join('\n');
+    writeFileSync(join(spoolDir, 'segment-000000000007.jsonl'), `${lines}\n{"id":"torn`);
+    const store = await DuckDBStore.open(join(dir, 'db.duckdb'));
+    await store.migrate();
+    const { writer, replayed } = await DurableWriter.start(store, {
+      spoolDir,
+      batchRows: 100,
+      flushMs: 10_000,
+      maxPendingRows: 10_000,
+    });
+    expect(replayed).toBe(2);
+    expect(await count(store)).toBe(2);
+    expect(readdirSync(spoolDir)).toEqual([]);
+    await writer.write([row(3)]);
+    // The next segment continues the numbering of the old one.
+    expect(readdirSync(spoolDir)).toEqual(['segment-000000000008.jsonl']);
+    await writer.close();
+    expect(await count(store)).toBe(3);
+    await store.close();
+    cleanup();
+  });
+
+  it('keeps rows on disk and retries when the store refuses a batch', async () => {
+    const { dir, cleanup } = tempDir();
+    const real = await DuckDBStore.open(join(dir, 'db.duckdb'));
+    await real.migrate();
+    let failing = true;
+    const errors: unknown[] = [];
+    const flaky: Store = {
+      ...real,
+      dialect: real.dialect,
+      migrate: () => real.migrate(),
+      query: (sql, params) => real.query(sql, params),
+      ensureSalt: (d, k) => real.ensureSalt(d, k),
+      close: () => real.close(),
+      append: (rows) => (failing ? Promise.reject(new Error('store away')) : real.append(rows)),
+    };
+    const spoolDir = join(dir, 'spool');
+    const { writer } = await DurableWriter.start(flaky, {
+      spoolDir,
+      batchRows: 100,
+      flushMs: 10_000,
+      maxPendingRows: 10_000,
+      onStoreError: (e) => errors.push(e),
+    });
+    await writer.write([row(1), row(2)]);
+    await writer.flush();
+    expect(errors).toHaveLength(1);
+    expect(writer.pendingRows).toBe(2);
+    expect(readdirSync(spoolDir)).toHaveLength(1);
+    failing = false;
+    await writer.flush();
+    expect(writer.pendingRows).toBe(0);
+    expect(readdirSync(spoolDir)).toHaveLength(0);
+    expect(await count(real)).toBe(2);
+    await writer.close();
+    await real.close();
+    cleanup();
+  });
+
+  it('group-commits concurrent writes into one spool segment', async () => {
+    const { dir, cleanup } = tempDir();
+    const store = await DuckDBStore.open(join(dir, 'db.duckdb'));
+    await store.migrate();
+    const spoolDir = join(dir, 'spool');
+    const { writer } = await DurableWriter.start(store, {
+      spoolDir,
+      batchRows: 10_000,
+      flushMs: 10_000,
+      maxPendingRows: 100_000,
+    });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => writer.write([row(i)])));
+    expect(writer.pendingRows).toBe(200);
+    expect(readdirSync(spoolDir)).toHaveLength(1);
+    await writer.close();
+    expect(await count(store)).toBe(200);
+    expect(existsSync(spoolDir)).toBe(true);
+    expect(readdirSync(spoolDir)).toHaveLength(0);
+    await store.close();
+    cleanup();
+  });
+});
