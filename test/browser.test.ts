@@ -51,10 +51,8 @@ describe('the client script in real headless Chromium', () => {
       await page.goto(`${siteUrl}/?utm_source=newsletter&email=jane.doe@example.fr`, {
         waitUntil: 'domcontentloaded',
       });
-      await page.evaluate(() =>
-        (window as unknown as { balise: { track: (n: string) => void } }).balise.track('early'),
-      );
-      await page.waitForFunction(() => 'zaraz' in window);
+      await page.evaluate('window.balise.track("early")');
+      await page.waitForFunction('"zaraz" in window');
       await page.click('a[href="/politique"]');
       await page.waitForURL('**/politique');
       await page.click('#track');
@@ -66,7 +64,7 @@ describe('the client script in real headless Chromium', () => {
 
       expect(errors).toEqual([]);
       expect(await context.cookies()).toEqual([]);
-      expect(await page.evaluate(() => localStorage.length)).toBe(0);
+      expect(await page.evaluate<number>('localStorage.length + sessionStorage.length')).toBe(0);
       await context.close();
     } finally {
       await close();

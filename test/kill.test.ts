@@ -23,8 +23,8 @@ function startChild(configPath: string): Promise<{ child: ChildProcess; url: str
         resolve({ child, url: match[1]! });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${output}`)));
   });
 }

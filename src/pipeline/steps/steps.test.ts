@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load.js';
+import type { PipelineContext, RawEvent, WorkingEvent } from '../event.js';
+import { runPipeline } from '../runner.js';
+import { COLLECT_STEPS } from '../steps.js';
+import { clampTimestamp, CLOCK_WINDOW } from './clampTimestamp.js';
+import { putDevice } from './putDevice.js';
+import { putGeolocation } from './putGeolocation.js';
+import { putPage } from './putPage.js';
+import { putProps } from './putProps.js';
+import { putReferrer } from './putReferrer.js';
+
+const site = parseConfig({ sites: [{ host: 'www.example.fr', aliases: ['example.fr'] }] }, { env: {} })
+  .sites[0]!;
+const now = Date.UTC(2026, 10, 22, 12, 0, 0);
+
+function raw(overrides: Partial<RawEvent> = {}): RawEvent {
+  return {
+    type: 'pageview',
+    name: null,
+    url: 'https://www.example.fr/a/b?q=hello&utm_source=x#frag',
+    title: '  Hello\n  world ',
+    referrer: null,
+    clientTimestamp: now,
+    props: null,
+    ip: '203.0.113.77',
+    userAgent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+    receivedAt: now,
+    source: 'browser',
+    ...overrides,
+  };
+}
+
+function working(overrides: Partial<RawEvent> = {}): WorkingEvent {
+  const r = raw(overrides);
+  return {
+    raw: r,
+    site,
+    row: {
+      id: 'x',
+      ts: r.receivedAt,
+      site: site.host,
+      type: r.type,
+      name: null,
+      path: null,
+      title: null,
+      referrerHost: null,
+      referrerClass: null,
+      country: null,
+      region: null,
+      asn: null,
+      deviceType: null,
+      browser: null,
+      os: null,
+      isBot: false,
+      visitorHash: null,
+      sessionHash: null,
+      node: null,
+      status: null,
+      bytes: null,
+      source: r.source,
+      props: null,
+    },
+  };
+}
+
+const ctx: PipelineContext = {
+  node: 'n1',
+  geo: (ip) =>
+    ip === '90.0.0.1'
+      ? { country: 'FR', region: 'FR-IDF', asn: 3215 }
+      : { country: null, region: null, asn: null },
+  visitorHash: () => '42',
+};
+
+function value<T>(result: { kind: string; value?: T }): T {
+  if (result.kind !== 'ok' || result.value === undefined)
+    throw new Error(`expected ok, got ${JSON.stringify(result)}`);
+  return result.value;
+}
+
+describe('clampTimestamp', () => {
+  it('keeps a client time inside the window', () => {
+    expect(value(clampTimestamp(working({ clientTimestamp: now - 5000 }))).row.ts).toBe(now - 5000);
+  });
+  it('clamps dates in 1970 and 2100 to the window around server time', () => {
+    expect(value(clampTimestamp(working({ clientTimestamp: 0 }))).row.ts).toBe(now - CLOCK_WINDOW.pastMs);
+    expect(value(clampTimestamp(working({ clientTimestamp: Date.UTC(2100, 0, 1) }))).row.ts).toBe(
+      now + CLOCK_WINDOW.futureMs,
+    );
+  });
+  it('uses the server time when the client sent none', () => {
+    expect(value(clampTimestamp(working({ clientTimestamp: null }))).row.ts).toBe(now);
+  });
+});
+
+describe('putPage', () => {
+  it('keeps the path only, never the query string or fragment, and a trimmed title', () => {
+    const row = value(putPage(working())).row;
+    expect(row.path).toBe('/a/b');
+    expect(row.title).toBe('Hello world');
+  });
+  it('drops an event whose location is not an http(s) URL, with reason invalid', () => {
+    expect(putPage(working({ url: 'not a url' }))).toMatchObject({ kind: 'drop', reason: 'invalid' });
+    expect(putPage(working({ url: 'ftp://www.example.fr/x' }))).toMatchObject({
+      kind: 'drop',
+      reason: 'invalid',
+    });
+  });
+});
+
+describe('putReferrer', () => {
+  it('keeps an external referrer’s host and class, never its path or query', () => {
+    const row = value(putReferrer(working({ referrer: 'https://www.google.com/search?q=jane+doe' }))).row;
+    expect([row.referrerHost, row.referrerClass]).toEqual(['www.google.com', 'search']);
+  });
+  it.each([
+    ['https://news.example.org/article?id=7', 'news'],
+    ['https://t.co/abc', 'social'],
+    ['https://www.facebook.com/', 'social'],
+    ['https://mail.google.com/mail/u/0', 'email'],
+    ['https://blog.example.net/post', 'other'],
+  ])('classifies %s as %s', (referrer, cls) => {
+    expect(value(putReferrer(working({ referrer }))).row.referrerClass).toBe(cls);
+  });
+  it('leaves internal navigation (host or alias) and unparsable referrers empty', () => {
+    for (const referrer of [
+      'https://example.fr/previous',
+      'https://www.example.fr/x?y=1',
+      'garbage',
+      'android-app://com.x',
+    ]) {
+      const row = value(putReferrer(working({ referrer }))).row;
+      expect([row.referrerHost, row.referrerClass]).toEqual([null, null]);
+    }
+  });
+});
+
+describe('putDevice', () => {
+  it('replaces the User-Agent with families and a device type', () => {
+    const row = value(putDevice(working())).row;
+    expect(row).toMatchObject({ browser: 'Mobile Safari', os: 'iOS', deviceType: 'mobile', isBot: false });
+  });
+  it('flags crawlers as bots', () => {
+    const row = value(
+      putDevice(
+        working({ userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' }),
+      ),
+    ).row;
+    expect(row).toMatchObject({ deviceType: 'bot', isBot: true });
+  });
+  it('treats an empty User-Agent as a bot', () => {
+    expect(value(putDevice(working({ userAgent: '' }))).row.isBot).toBe(true);
+  });
+});
+
+describe('putGeolocation', () => {
+  it('sets country, region and ASN from the IP', () => {
+    const row = value(putGeolocation(working({ ip: '90.0.0.1' }), ctx)).row;
+    expect([row.country, row.region, row.asn]).toEqual(['FR', 'FR-IDF', 3215]);
+  });
+});
+
+describe('putProps', () => {
+  it('keeps the name and props, with query strings removed from URL values', () => {
+    const row = value(
+      putProps(
+        working({
+          name: 'share',
+          props: {
+            url: 'https://x.example/p?email=a@b.c#f',
+            n: 2,
+            nested: [{ page_location: 'http://y.example/?gclid=1' }],
+          },
+        }),
+      ),
+    ).row;
+    expect(row.name).toBe('share');
+    expect(JSON.parse(String(row.props))).toEqual({
+      url: 'https://x.example/p',
+      n: 2,
+      nested: [{ page_location: 'http://y.example/' }],
+    });
+  });
+  it('stores no props when there are none', () => {
+    expect(value(putProps(working({ props: {} }))).row.props).toBeNull();
+  });
+});
+
+describe('runPipeline', () => {
+  it('runs every collect step and returns a row without raw IP, UA or query', async () => {
+    const result = await runPipeline(
+      COLLECT_STEPS,
+      raw({ ip: '90.0.0.1', referrer: 'https://news.example.org/a?id=7' }),
+      site,
+      ctx,
+    );
+    const row = value(result);
+    expect(row).toMatchObject({
+      site: 'www.example.fr',
+      path: '/a/b',
+      country: 'FR',
+      visitorHash: '42',
+      node: 'n1',
+      referrerClass: 'news',
+    });
+    expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const text = JSON.stringify(row);
+    for (const leak of ['90.0.0.1', 'utm_source', 'q=hello', 'iPhone OS 17_4', 'id=7'])
+      expect(text).not.toContain(leak);
+  });
+  it('reports the step and reason of a drop', async () => {
+    const result = await runPipeline(COLLECT_STEPS, raw({ url: 'mailto:x' }), site, ctx);
+    expect(result).toMatchObject({ kind: 'drop', reason: 'invalid', step: 'putPage' });
+  });
+});

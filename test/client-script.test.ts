@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { ECOMMERCE_EVENTS } from '../src/collect/event-schema.js';
+import { CLIENT_SCRIPT_PATH } from '../src/collect/script.js';
+
+const script = readFileSync(CLIENT_SCRIPT_PATH);
+
+describe('client script s.js', () => {
+  it('is at most 2 KB gzipped', () => {
+    const size = gzipSync(script, { level: 9 }).length;
+    expect(size).toBeLessThanOrEqual(2048);
+  });
+
+  it('never touches cookies and uses localStorage only behind data-persist', () => {
+    const text = script.toString();
+    expect(text).not.toContain('cookie');
+    expect(text).toContain('data-persist');
+  });
+
+  it('accepts exactly Zaraz’s 19 e-commerce event names on the server', () => {
+    expect(new Set(ECOMMERCE_EVENTS).size).toBe(19);
+  });
+});
