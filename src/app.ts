@@ -1,4 +1,4 @@
-import cors from '@fastify/cors';
+import { isUtf8 } from 'node:buffer';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { registerCollectRoutes, type CollectDeps } from './collect/routes.js';
@@ -10,10 +10,9 @@ export const BODY_LIMIT = 64 * 1024;
 /** Everything the HTTP app needs; built by the Gateway (src/gateway.ts). */
 export interface AppDeps extends CollectDeps {
   version: string;
-  logLevel?: string;
+  /** Where server-side failures are reported: a code and a route, never request data. */
+  logError?: (line: string) => void;
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Maps Fastify's own errors to Balise's stable codes. */
 function toBaliseError(error: FastifyError | BaliseError): BaliseError {
@@ -45,18 +44,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     trustProxy: proxies.length > 0 ? [...proxies] : false,
-    // Logs carry route, status, timings and codes only: no IPs, queries, bodies or tokens.
-    logger: deps.logLevel
-      ? {
-          level: deps.logLevel,
-          serializers: {
-            req: (r: { method: string; routeOptions?: { url?: string } }) => ({
-              method: r.method,
-              route: r.routeOptions?.url,
-            }),
-          },
-        }
-      : false,
+    // No per-request logger: failures are reported through deps.logError with a code and a
+    // route only — never IPs, queries, bodies or tokens (THREATS.md, logs).
+    logger: false,
     return503OnClosing: true,
   });
 
@@ -65,13 +55,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ['application/json', 'text/plain'],
     { parseAs: 'buffer' },
     (_request, body, done) => {
-      let text: string;
-      try {
-        text = utf8.decode(body as Buffer);
-      } catch {
+      if (!isUtf8(body as Buffer)) {
         done(new BaliseError('invalid_encoding', 400, 'body is not valid UTF-8'), undefined);
         return;
       }
+      const text = (body as Buffer).toString('utf8');
       if (text.trim().length === 0) {
         done(new BaliseError('invalid_json', 400, 'empty body'), undefined);
         return;
@@ -90,7 +78,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError | BaliseError, request, reply) => {
     const mapped = toBaliseError(error);
     deps.counters.rejected[mapped.code] = (deps.counters.rejected[mapped.code] ?? 0) + 1;
-    if (mapped.status >= 500) request.log.error({ code: mapped.code, err: error }, 'request failed');
+    if (mapped.status >= 500) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : 'unknown';
+      deps.logError?.(
+        `${mapped.code} on ${request.method} ${request.routeOptions.url ?? '(no route)'}: ${reason}`,
+      );
+    }
     if (mapped.retryAfterSeconds !== undefined)
       void reply.header('retry-after', String(mapped.retryAfterSeconds));
     return reply.code(mapped.status).send(mapped.toJSON());
@@ -98,18 +91,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send(new BaliseError('not_found', 404, 'no such route').toJSON()),
   );
-
-  await app.register(cors, {
-    delegator: (request, callback) => {
-      const site = deps.sites.forOrigin(request.headers.origin);
-      callback(null, {
-        origin: site ? request.headers.origin : false,
-        methods: ['POST'],
-        allowedHeaders: ['content-type'],
-        maxAge: 86400,
-      });
-    },
-  });
 
   app.get(`${prefix}/healthz`, () => ({
     status: deps.writer.overloaded ? 'overloaded' : 'ok',

@@ -24,7 +24,10 @@ export interface Gateway {
 }
 
 /** Opens the store (migrated), replays the spool, and builds the app. Does not listen. */
-export async function createGateway(config: Config, options: { logLevel?: string } = {}): Promise<Gateway> {
+export async function createGateway(
+  config: Config,
+  options: { logError?: (line: string) => void } = {},
+): Promise<Gateway> {
   const store = await openStore(config);
   try {
     await store.migrate();
@@ -34,6 +37,10 @@ export async function createGateway(config: Config, options: { logLevel?: string
       batchRows: config.store.batchRows,
       flushMs: config.store.flushMs,
       maxPendingRows: config.store.maxPendingRows,
+      onStoreError: (error) =>
+        options.logError?.(
+          `store_unavailable: ${error instanceof Error ? error.message.split('\n')[0] : 'unknown'}; batches kept in the spool and retried`,
+        ),
     });
     const geo = await GeoLookup.open(config.geo);
     const hasher = new VisitorHasher(store);
@@ -51,7 +58,7 @@ export async function createGateway(config: Config, options: { logLevel?: string
       script: loadClientScript(),
       counters,
       version: VERSION,
-      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.logError ? { logError: options.logError } : {}),
     });
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {

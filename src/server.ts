@@ -10,7 +10,7 @@ export async function serve(
   options: { log?: (line: string) => void; handleSignals?: boolean } = {},
 ): Promise<{ gateway: Gateway; url: string }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const gateway = await createGateway(config, { logLevel: 'warn' });
+  const gateway = await createGateway(config, { logError: log });
   if (gateway.replayed > 0) log(`replayed ${gateway.replayed} spooled events into the store`);
   const address = await gateway.app.listen({ host: config.server.host, port: config.server.port });
   if (options.handleSignals !== false) {

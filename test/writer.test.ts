@@ -75,14 +75,15 @@ describe('DurableWriter', () => {
     await real.migrate();
     let failing = true;
     const errors: unknown[] = [];
+    const away = () => Promise.reject(new Error('store away'));
     const flaky: Store = {
-      ...real,
       dialect: real.dialect,
       migrate: () => real.migrate(),
       query: (sql, params) => real.query(sql, params),
       ensureSalt: (d, k) => real.ensureSalt(d, k),
       close: () => real.close(),
-      append: (rows) => (failing ? Promise.reject(new Error('store away')) : real.append(rows)),
+      append: (rows) => (failing ? away() : real.append(rows)),
+      appendJsonLines: (path) => (failing ? away() : real.appendJsonLines(path)),
     };
     const spoolDir = join(dir, 'spool');
     const { writer } = await DurableWriter.start(flaky, {

@@ -7,6 +7,7 @@ import { COLLECT_STEPS } from '../pipeline/steps.js';
 import type { EventRow } from '../store/row.js';
 import type { DurableWriter } from '../store/writer.js';
 import { MAX_EVENTS_PER_REQUEST, parseWireBody, type WireEvent } from './event-schema.js';
+import { allowSiteOrigin, registerPreflight } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
 import type { ClientScript } from './script.js';
 import type { SiteIndex } from './sites.js';
@@ -65,7 +66,9 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     return reply.send(script.body);
   });
 
+  registerPreflight(app, `${prefix}/e`, sites);
   app.post(`${prefix}/e`, async (request: FastifyRequest, reply: FastifyReply) => {
+    allowSiteOrigin(sites, request, reply);
     const site = sites.resolve(request.headers.host, request.headers.origin);
     const ipWait = perIp.hit(request.ip);
     const siteWait = ipWait === 0 ? perSite.hit(site.host) : 0;
@@ -110,12 +113,13 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     const userAgent = request.headers['user-agent'] ?? '';
     const rows: EventRow[] = [];
     for (const event of events) {
-      const result = await runPipeline(
+      const pending = runPipeline(
         COLLECT_STEPS,
         toRaw(event, request.ip, userAgent, receivedAt),
         site,
         pipeline,
       );
+      const result = pending instanceof Promise ? await pending : pending;
       if (result.kind === 'ok') rows.push(result.value);
       else counters.dropped[result.reason] = (counters.dropped[result.reason] ?? 0) + 1;
     }

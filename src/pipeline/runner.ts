@@ -44,25 +44,42 @@ function emptyRow(raw: RawEvent, site: SiteConfig, node: string): EventRow {
   };
 }
 
+/** The outcome of a pipeline run: the stored row, or the drop with the step that decided it. */
+export type PipelineResult = StepResult<EventRow> & { step?: string };
+
+function finish(
+  steps: readonly NamedStep[],
+  from: number,
+  event: WorkingEvent,
+  ctx: PipelineContext,
+): PipelineResult | Promise<PipelineResult> {
+  for (let i = from; i < steps.length; i++) {
+    const step = steps[i]!;
+    const result = step.run(event, ctx);
+    if (result instanceof Promise) {
+      return result.then((settled) =>
+        settled.kind === 'drop' ? { ...settled, step: step.name } : finish(steps, i + 1, settled.value, ctx),
+      );
+    }
+    if (result.kind === 'drop') return { ...result, step: step.name };
+    event = result.value;
+  }
+  return { kind: 'ok', value: event.row };
+}
+
 /**
  * Runs `steps` in order over one event. The event id is made here, once, at acceptance.
- * Returns the stored row, or the drop with the step that decided it.
+ * Stays synchronous while every step is (the hot path); becomes a promise only when a step
+ * has to wait (e.g. the first salt of a new day).
  */
-export async function runPipeline(
+export function runPipeline(
   steps: readonly NamedStep[],
   raw: RawEvent,
   site: SiteConfig,
   ctx: PipelineContext,
   id?: string,
-): Promise<StepResult<EventRow> & { step?: string }> {
+): PipelineResult | Promise<PipelineResult> {
   const row = emptyRow(raw, site, ctx.node);
   if (id !== undefined) row.id = id;
-  let event: WorkingEvent = { raw, site, row };
-  for (const step of steps) {
-    const maybe = step.run(event, ctx);
-    const result = maybe instanceof Promise ? await maybe : maybe;
-    if (result.kind === 'drop') return { ...result, step: step.name };
-    event = result.value;
-  }
-  return { kind: 'ok', value: event.row };
+  return finish(steps, 0, { raw, site, row }, ctx);
 }

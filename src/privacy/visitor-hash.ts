@@ -1,8 +1,18 @@
 import { createHmac } from 'node:crypto';
 import type { Store } from '../store/store.js';
 
-/** The calendar day (YYYY-MM-DD) of instant `ts` in time zone `timeZone`. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+const lastDay = new Map<string, { bucket: number; day: string }>();
+const QUARTER_HOUR = 15 * 60 * 1000;
+
+/**
+ * The calendar day (YYYY-MM-DD) of instant `ts` in time zone `timeZone`. Every UTC offset in use
+ * is a multiple of 15 minutes, so the answer is cached per zone for the current quarter hour.
+ */
 export function localDay(ts: number, timeZone: string): string {
+  const bucket = Math.floor(ts / QUARTER_HOUR);
+  const cached = lastDay.get(timeZone);
+  if (cached?.bucket === bucket) return cached.day;
   let format = dayFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', {
@@ -13,10 +23,10 @@ export function localDay(ts: number, timeZone: string): string {
     });
     dayFormats.set(timeZone, format);
   }
-  return format.format(ts);
+  const day = format.format(ts);
+  lastDay.set(timeZone, { bucket, day });
+  return day;
 }
-
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** The day before `day` (YYYY-MM-DD). */
 export function previousDay(day: string): string {

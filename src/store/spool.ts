@@ -1,13 +1,13 @@
 import { mkdirSync, readdirSync } from 'node:fs';
-import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Mutex } from './mutex.js';
 import type { EventRow } from './row.js';
 
-/** One spool file and the rows made durable in it (kept in memory until they reach the store). */
+/** One spool file (EventRow JSON lines) and how many rows were made durable in it. */
 export interface Segment {
   readonly path: string;
-  readonly rows: EventRow[];
+  rows: number;
 }
 
 interface Waiting {
@@ -37,17 +37,13 @@ export class Spool {
     this.sequence = startSequence;
   }
 
-  /** Opens the spool directory; returns the spool and the segments left by a previous process. */
-  static async open(dir: string): Promise<{ spool: Spool; leftovers: Segment[] }> {
+  /** Opens the spool directory; returns the spool and the paths of segments left by a previous process. */
+  static open(dir: string): { spool: Spool; leftovers: string[] } {
     mkdirSync(dir, { recursive: true });
     const names = readdirSync(dir)
       .filter((n) => SEGMENT.test(n))
       .sort();
-    const leftovers: Segment[] = [];
-    for (const name of names) {
-      const path = join(dir, name);
-      leftovers.push({ path, rows: parseSegment(await readFile(path, 'utf8')) });
-    }
+    const leftovers = names.map((name) => join(dir, name));
     const last = names.at(-1);
     const spool = new Spool(dir, last ? Number(SEGMENT.exec(last)?.[1]) + 1 : 1);
     return { spool, leftovers };
@@ -73,7 +69,7 @@ export class Spool {
             const text = batch.map((w) => w.rows.map((r) => JSON.stringify(r) + '\n').join('')).join('');
             await current.handle.write(text);
             await current.handle.sync();
-            for (const w of batch) current.segment.rows.push(...w.rows);
+            for (const w of batch) current.segment.rows += w.rows.length;
             for (const w of batch) w.resolve();
           } catch (error) {
             for (const w of batch) w.reject(error);
@@ -89,13 +85,13 @@ export class Spool {
     if (this.current) return this.current;
     const path = join(this.dir, `segment-${String(this.sequence++).padStart(12, '0')}.jsonl`);
     const handle = await open(path, 'a');
-    this.current = { handle, segment: { path, rows: [] } };
+    this.current = { handle, segment: { path, rows: 0 } };
     return this.current;
   }
 
   /** Number of rows in the open segment. */
   get openRows(): number {
-    return this.current?.segment.rows.length ?? 0;
+    return this.current?.segment.rows ?? 0;
   }
 
   /** Closes the open segment (waiting for in-flight writes) and returns it; the next append opens a new one. */
@@ -109,24 +105,10 @@ export class Spool {
     });
   }
 
-  /** Deletes a segment whose rows are durable in the store. */
-  async discard(segment: Segment): Promise<void> {
-    await unlink(segment.path).catch((error: NodeJS.ErrnoException) => {
+  /** Deletes a segment file whose rows are durable in the store. */
+  async discard(path: string): Promise<void> {
+    await unlink(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
   }
-}
-
-/** Parses a segment; a torn last line (crash mid-write, never acknowledged) is ignored. */
-export function parseSegment(text: string): EventRow[] {
-  const rows: EventRow[] = [];
-  for (const line of text.split('\n')) {
-    if (line.length === 0) continue;
-    try {
-      rows.push(JSON.parse(line) as EventRow);
-    } catch {
-      // Only an unacknowledged, partly written line can fail to parse.
-    }
-  }
-  return rows;
 }

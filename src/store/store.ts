@@ -16,6 +16,12 @@ export interface Store {
   readonly dialect: Dialect;
   migrate(): Promise<void>;
   append(rows: readonly EventRow[]): Promise<{ inserted: number }>;
+  /**
+   * Inserts the rows of a JSON-lines file of EventRow objects (a spool segment), with the same
+   * idempotency as `append`. A torn last line (a crash mid-write) is skipped. The store parses the
+   * file itself, so no per-row work runs on the event loop.
+   */
+  appendJsonLines(path: string): Promise<{ inserted: number }>;
   /** Runs a read query with positional parameters ($1, $2 … in DuckDB) and returns plain objects. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
   /**

@@ -13,9 +13,10 @@ export interface WriterOptions {
 }
 
 /**
- * Accepts rows durably (spool, fsync) and moves them to the store in batches of at most
- * `batchRows` rows or `flushMs` milliseconds. If the store is away, sealed segments stay on disk
- * and in memory and are retried; above `maxPendingRows` the writer reports overload.
+ * Accepts rows durably (spool, fsync) and moves them to the store one sealed segment at a time,
+ * every `flushMs` milliseconds or as soon as `batchRows` rows wait. If the store is away, sealed
+ * segments stay on disk and are retried with backoff; above `maxPendingRows` the writer reports
+ * overload (collect answers 503).
  */
 export class DurableWriter {
   private sealed: Segment[] = [];
@@ -35,13 +36,12 @@ export class DurableWriter {
     store: Store,
     options: WriterOptions,
   ): Promise<{ writer: DurableWriter; replayed: number }> {
-    const { spool, leftovers } = await Spool.open(options.spoolDir);
+    const { spool, leftovers } = Spool.open(options.spoolDir);
     const writer = new DurableWriter(store, spool, options);
     let replayed = 0;
-    for (const segment of leftovers) {
-      await store.append(segment.rows);
-      await spool.discard(segment);
-      replayed += segment.rows.length;
+    for (const path of leftovers) {
+      replayed += (await store.appendJsonLines(path)).inserted;
+      await spool.discard(path);
     }
     writer.schedule();
     return { writer, replayed };
@@ -49,7 +49,7 @@ export class DurableWriter {
 
   /** Rows accepted but not yet in the store. */
   get pendingRows(): number {
-    return this.spool.openRows + this.sealed.reduce((n, s) => n + s.rows.length, 0);
+    return this.spool.openRows + this.sealed.reduce((n, s) => n + s.rows, 0);
   }
 
   /** True when collect should answer 503 instead of accepting more. */
@@ -62,7 +62,8 @@ export class DurableWriter {
     if (this.closed) throw new Error('writer is closed');
     if (rows.length === 0) return;
     await this.spool.append(rows);
-    if (this.spool.openRows >= this.options.batchRows) void this.flush();
+    if (this.spool.openRows >= this.options.batchRows)
+      void this.flush().catch((e: unknown) => this.options.onStoreError?.(e));
   }
 
   private schedule(): void {
@@ -72,7 +73,9 @@ export class DurableWriter {
         ? this.options.flushMs
         : Math.min(30_000, this.options.flushMs * 2 ** this.failures);
     this.timer = setTimeout(() => {
-      void this.flush().finally(() => this.schedule());
+      void this.flush()
+        .catch((e: unknown) => this.options.onStoreError?.(e))
+        .finally(() => this.schedule());
     }, delay);
     this.timer.unref();
   }
@@ -91,16 +94,14 @@ export class DurableWriter {
     while (this.sealed.length > 0) {
       const next = this.sealed[0]!;
       try {
-        for (let i = 0; i < next.rows.length; i += this.options.batchRows) {
-          await this.store.append(next.rows.slice(i, i + this.options.batchRows));
-        }
+        await this.store.appendJsonLines(next.path);
         this.failures = 0;
       } catch (error) {
         this.failures += 1;
         this.options.onStoreError?.(error);
         return;
       }
-      await this.spool.discard(next);
+      await this.spool.discard(next.path);
       this.sealed.shift();
     }
   }

@@ -13,12 +13,30 @@ import type { EventRow } from '../row.js';
 import type { SqlParam, Store } from '../store.js';
 import { DUCKDB_MIGRATIONS } from './migrations.js';
 
+// Plain-typed landing table (TEMP: never written to disk or WAL); rows move to `events` with an
+// anti-join on id, which makes every write idempotent.
+const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS events_staging (
+  id VARCHAR, ts BIGINT, site VARCHAR, type VARCHAR, name VARCHAR, path VARCHAR, title VARCHAR,
+  referrer_host VARCHAR, referrer_class VARCHAR, country VARCHAR, region VARCHAR, asn BIGINT,
+  device_type VARCHAR, browser VARCHAR, os VARCHAR, is_bot BOOLEAN, visitor_hash VARCHAR,
+  session_hash VARCHAR, node VARCHAR, status INTEGER, bytes BIGINT, source VARCHAR, props VARCHAR)`;
+
+// EventRow JSON keys and their landing types, in the staging table's column order.
+const JSON_COLUMNS = `{id: 'VARCHAR', ts: 'BIGINT', site: 'VARCHAR', type: 'VARCHAR', name: 'VARCHAR', path: 'VARCHAR',
+  title: 'VARCHAR', referrerHost: 'VARCHAR', referrerClass: 'VARCHAR', country: 'VARCHAR', region: 'VARCHAR',
+  asn: 'BIGINT', deviceType: 'VARCHAR', browser: 'VARCHAR', os: 'VARCHAR', isBot: 'BOOLEAN', visitorHash: 'VARCHAR',
+  sessionHash: 'VARCHAR', node: 'VARCHAR', status: 'INTEGER', bytes: 'BIGINT', source: 'VARCHAR', props: 'VARCHAR'}`;
+
+const LOAD_JSON_LINES = `INSERT INTO events_staging
+  SELECT * FROM read_json($1, format = 'newline_delimited', ignore_errors = true, columns = ${JSON_COLUMNS})
+  WHERE id IS NOT NULL AND ts IS NOT NULL`;
+
 const MOVE_STAGED = `
   INSERT INTO events
   SELECT s.id::UUID, epoch_ms(s.ts), s.site, s.type, s.name, s.path, s.title, s.referrer_host,
          s.referrer_class, s.country, s.region, s.asn, s.device_type, s.browser, s.os, s.is_bot,
          s.visitor_hash::UBIGINT, s.session_hash::UBIGINT, s.node, s.status, s.bytes, s.source, s.props
-  FROM (SELECT * FROM events_staging QUALIFY row_number() OVER (PARTITION BY id) = 1) s
+  FROM events_staging s
   WHERE NOT EXISTS (
     SELECT 1 FROM events e
     WHERE e.id = s.id::UUID AND e.ts BETWEEN epoch_ms($1::BIGINT) AND epoch_ms($2::BIGINT)
@@ -80,6 +98,7 @@ export class DuckDBStore implements Store {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
+    await connection.run(CREATE_STAGING);
     return new DuckDBStore(instance, connection);
   }
 
@@ -113,22 +132,34 @@ export class DuckDBStore implements Store {
     if (rows.length === 0) return Promise.resolve({ inserted: 0 });
     return this.lock.run(async () => {
       await this.connection.run('DELETE FROM events_staging');
-      const appender = await this.connection.createAppender('events_staging');
-      let min = Number.POSITIVE_INFINITY;
-      let max = Number.NEGATIVE_INFINITY;
+      const appender = await this.connection.createAppender('events_staging', 'main', 'temp');
+      const seen = new Set<string>();
       for (const row of rows) {
+        if (seen.has(row.id)) continue;
+        seen.add(row.id);
         appendRow(appender, row);
-        if (row.ts < min) min = row.ts;
-        if (row.ts > max) max = row.ts;
       }
       appender.closeSync();
-      const result = await this.connection.run(MOVE_STAGED, [
-        BigInt(Math.trunc(min)),
-        BigInt(Math.trunc(max)),
-      ]);
-      await this.connection.run('DELETE FROM events_staging');
-      return { inserted: result.rowsChanged };
+      return this.moveStaged();
     });
+  }
+
+  appendJsonLines(path: string): Promise<{ inserted: number }> {
+    return this.lock.run(async () => {
+      await this.connection.run('DELETE FROM events_staging');
+      await this.connection.run(LOAD_JSON_LINES, [path]);
+      return this.moveStaged();
+    });
+  }
+
+  /** Moves staged rows absent from `events` (by id, within the batch's time range) into it. */
+  private async moveStaged(): Promise<{ inserted: number }> {
+    const bounds = await this.connection.runAndReadAll('SELECT min(ts), max(ts) FROM events_staging');
+    const [min, max] = bounds.getRows()[0] ?? [];
+    if (typeof min !== 'bigint' || typeof max !== 'bigint') return { inserted: 0 };
+    const result = await this.connection.run(MOVE_STAGED, [min, max]);
+    await this.connection.run('DELETE FROM events_staging');
+    return { inserted: result.rowsChanged };
   }
 
   query<T = Record<string, unknown>>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {

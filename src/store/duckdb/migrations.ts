@@ -9,7 +9,7 @@ export interface Migration {
 export const DUCKDB_MIGRATIONS: Migration[] = [
   {
     version: 1,
-    name: 'events, staging and salts',
+    name: 'events and salts',
     statements: [
       `CREATE TABLE IF NOT EXISTS events (
         id UUID NOT NULL,
@@ -35,13 +35,6 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
         bytes UBIGINT,
         source VARCHAR NOT NULL,
         props VARCHAR
-      )`,
-      // Plain-typed landing table for the appender; rows move to `events` with an anti-join on id.
-      `CREATE TABLE IF NOT EXISTS events_staging (
-        id VARCHAR, ts BIGINT, site VARCHAR, type VARCHAR, name VARCHAR, path VARCHAR, title VARCHAR,
-        referrer_host VARCHAR, referrer_class VARCHAR, country VARCHAR, region VARCHAR, asn BIGINT,
-        device_type VARCHAR, browser VARCHAR, os VARCHAR, is_bot BOOLEAN, visitor_hash VARCHAR,
-        session_hash VARCHAR, node VARCHAR, status INTEGER, bytes BIGINT, source VARCHAR, props VARCHAR
       )`,
       `CREATE TABLE IF NOT EXISTS salts (
         day DATE PRIMARY KEY,
