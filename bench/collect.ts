@@ -1,13 +1,16 @@
 // bench:collect — the gateway's POST {prefix}/e with the full pipeline and a durable (fsynced) spool,
 // against a bare node:http server (parse JSON, 204), each loaded in the same run by a separate
 // bounded autocannon process on 127.0.0.1. Prints req/s, p50, p99, peak RSS and the ratio.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36';
 const BODY = JSON.stringify({
   eventType: 'pageview',
   location: 'https://www.example.fr/politique/article-12?utm_source=newsletter',
@@ -26,11 +29,11 @@ interface Load {
   rps: number;
   p50: number;
   p99: number;
-  total: number;
   non2xx: number;
   errors: number;
-  timeouts: number;
 }
+
+type Generator = 'autocannon' | 'wrk';
 
 function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -49,37 +52,73 @@ function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
 
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-function load(url: string): Promise<Load> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'bench/load.ts', url, String(SECONDS), String(CONNECTIONS), BODY],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+function run(command: string, args: string[]): Promise<string> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   return new Promise((resolve, reject) =>
     child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load exited ${code}`)),
+      code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}`)),
     ),
   );
 }
 
-async function measure(name: string, args: string[], path: string): Promise<Load & { rssMb: number }> {
+function ms(text: string): number {
+  const match = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!match) return NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+async function load(generator: Generator, url: string, seconds: number): Promise<Load> {
+  if (generator === 'autocannon') {
+    const out = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'bench/load.ts',
+      url,
+      String(seconds),
+      String(CONNECTIONS),
+      BODY,
+    ]);
+    return JSON.parse(out) as Load;
+  }
+  const script = join(dir, 'post.lua');
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["Content-Type"] = "text/plain"\nwrk.headers["Host"] = "www.example.fr"\nwrk.headers["User-Agent"] = ${JSON.stringify(UA)}\n`,
+  );
+  const out = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url]);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors =
+    /Socket errors: (.*)/
+      .exec(out)?.[1]
+      ?.match(/\d+/g)
+      ?.reduce((a, b) => a + Number(b), 0) ?? 0;
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    p50: ms(/50%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    p99: ms(/99%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    non2xx,
+    errors,
+  };
+}
+
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** One round: start the server, warm it up, measure, stop it. */
+async function round(generator: Generator, args: string[], path: string): Promise<Load & { rssMb: number }> {
   const server = await start(args);
-  await load(`${server.url}${path}`).catch(() => undefined); // warm-up run, discarded
-  const result = await load(`${server.url}${path}`);
+  await load(generator, `${server.url}${path}`, 3);
+  const result = await load(generator, `${server.url}${path}`, SECONDS);
   const rssMb = peakRssMb(server.child.pid!);
   const exit = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
   await exit;
-  const line = `${name.padEnd(22)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  peak RSS ${rssMb} MB  non-2xx ${result.non2xx}  errors ${result.errors}`;
-  process.stdout.write(`${line}\n`);
   return { ...result, rssMb };
 }
 
@@ -91,24 +130,41 @@ try {
     [
       'server: { host: 127.0.0.1, port: 0, node: bench, rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
       'store: { kind: duckdb, path: ./balise.duckdb }',
-      'sites: [{ host: www.example.fr }]',
+      'sites: [{ host: www.example.fr, aliases: [127.0.0.1] }]',
     ].join('\n'),
   );
+  const generators: Generator[] = spawnSync('wrk', ['--version']).error
+    ? ['autocannon']
+    : ['autocannon', 'wrk'];
   process.stdout.write(
-    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, ${SECONDS} s × ${CONNECTIONS} connections, 1 warm-up run each\n`,
+    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${ROUNDS} alternating rounds of ${SECONDS} s × ${CONNECTIONS} connections (after a 3 s warm-up) per server and generator; medians\n`,
   );
-  const bare = await measure('bare node:http', ['--import', 'tsx', 'bench/bare-server.ts'], '/');
-  const gateway = await measure(
-    'balise POST /balise/e',
-    ['dist/cli/main.js', 'serve', '--config', config],
-    '/balise/e',
-  );
-  if (gateway.non2xx > 0 || gateway.errors > 0)
-    throw new Error('the gateway answered errors under load; figures are not valid');
-  const ratio = gateway.rps / bare.rps;
-  process.stdout.write(
-    `summary: gateway ${gateway.rps.toFixed(0)} req/s vs bare ${bare.rps.toFixed(0)} req/s = ${ratio.toFixed(2)}× (goal ≥ 0.40×), p99 ${gateway.p99} ms, peak RSS ${gateway.rssMb} MB\n`,
-  );
+  const summaries: string[] = [];
+  for (const generator of generators) {
+    const bare: (Load & { rssMb: number })[] = [];
+    const gateway: (Load & { rssMb: number })[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      bare.push(await round(generator, ['--import', 'tsx', 'bench/bare-server.ts'], '/'));
+      gateway.push(await round(generator, ['dist/cli/main.js', 'serve', '--config', config], '/balise/e'));
+    }
+    if (gateway.some((g) => g.non2xx > 0 || g.errors > 0))
+      throw new Error('the gateway answered errors under load; figures are not valid');
+    for (const [name, runs] of [
+      ['bare node:http', bare],
+      ['balise POST /balise/e', gateway],
+    ] as const) {
+      process.stdout.write(
+        `${generator.padEnd(10)} ${name.padEnd(22)} ${median(runs.map((r) => r.rps))
+          .toFixed(0)
+          .padStart(
+            6,
+          )} req/s  p50 ${median(runs.map((r) => r.p50))} ms  p99 ${median(runs.map((r) => r.p99))} ms  peak RSS ${Math.max(...runs.map((r) => r.rssMb))} MB  (rounds: ${runs.map((r) => r.rps.toFixed(0)).join(', ')})\n`,
+      );
+    }
+    const ratio = median(gateway.map((g) => g.rps)) / median(bare.map((b) => b.rps));
+    summaries.push(`${generator} ${ratio.toFixed(2)}×`);
+  }
+  process.stdout.write(`summary: gateway/bare ${summaries.join(', ')} (goal ≥ 0.40×)\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

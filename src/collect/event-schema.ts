@@ -61,10 +61,9 @@ const payload = z.record(key, json).superRefine((value, ctx) => {
   if (count.nodes > MAX_NODES) ctx.addIssue({ code: 'custom', message: `more than ${MAX_NODES} values` });
 });
 
-const httpUrl = z
-  .string()
-  .max(2048)
-  .refine((v) => /^https?:\/\/[^\s]+$/i.test(v) && URL.canParse(v), 'must be an absolute http(s) URL');
+const HTTP_URL = /^https?:\/\/[^\s]+$/i;
+const isHttpUrl = (v: string): boolean => HTTP_URL.test(v) && URL.canParse(v);
+const httpUrl = z.string().max(2048).refine(isHttpUrl, 'must be an absolute http(s) URL');
 const dimension = z.number().int().min(0).max(100_000);
 
 /**
@@ -78,7 +77,11 @@ export const wireEventSchema = z
     payload: payload.optional(),
     location: httpUrl,
     title: z.string().max(1000).optional(),
-    referer: z.union([z.literal(''), httpUrl]).optional(),
+    referer: z
+      .string()
+      .max(2048)
+      .refine((v) => v === '' || isHttpUrl(v), 'must be empty or an absolute http(s) URL')
+      .optional(),
     timestamp: z.number().int().min(0).max(8_640_000_000_000).optional(),
     offset: z.number().int().min(-900).max(900).optional(),
     language: z

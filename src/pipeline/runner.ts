@@ -1,4 +1,4 @@
-import { uuidv7 } from 'uuidv7';
+import { newEventId } from '../store/ids.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { EventRow } from '../store/row.js';
 import type { PipelineContext, RawEvent, WorkingEvent } from './event.js';
@@ -18,7 +18,7 @@ export interface NamedStep {
 
 function emptyRow(raw: RawEvent, site: SiteConfig, node: string): EventRow {
   return {
-    id: uuidv7(),
+    id: newEventId(),
     ts: raw.receivedAt,
     site: site.host,
     type: raw.type,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.js';
-import { hashVisitor, localDay, previousDay, VisitorHasher } from './visitor-hash.js';
+import { createHash } from 'node:crypto';
+import { hashVisitor, localDay, previousDay, visitorKey, VisitorHasher } from './visitor-hash.js';
 
 const ua = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0';
 
@@ -11,6 +12,18 @@ async function memoryStore() {
 }
 
 describe('visitor hash', () => {
+  it('is the HMAC nested construction over hex keys, cut to 64 bits', () => {
+    const salt = Buffer.alloc(32, 9);
+    const key = visitorKey(salt);
+    expect(key.inner).toBe('3f'.repeat(32)); // 0x09 ^ 0x36
+    expect(key.outer).toBe('55'.repeat(32)); // 0x09 ^ 0x5c
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const inner = sha(`${key.inner}s\n1.2.3.4\n${ua}`);
+    const expected = BigInt(`0x${sha(`${key.outer}${inner}`).slice(0, 16)}`).toString();
+    expect(hashVisitor(key, 's', '1.2.3.4', ua)).toBe(expected);
+    expect(hashVisitor(visitorKey(Buffer.alloc(32, 10)), 's', '1.2.3.4', ua)).not.toBe(expected);
+  });
+
   it('computes the local day in the site’s time zone', () => {
     const t = Date.UTC(2026, 10, 22, 23, 30);
     expect(localDay(t, 'Europe/Paris')).toBe('2026-11-23');
@@ -74,7 +87,7 @@ describe('visitor hash', () => {
       new VisitorHasher(store).hash('s', 'UTC', '1.2.3.4', ua, t),
     ]);
     expect(h1).toBe(h2);
-    expect(h1).toBe(hashVisitor(await store.ensureSalt('2026-11-22', '2026-11-21'), 's', '1.2.3.4', ua));
+    expect(h1).toBe(hashVisitor(visitorKey(await store.ensureSalt('2026-11-22', '2026-11-21')), 's', '1.2.3.4', ua));
     await store.close();
   });
 });

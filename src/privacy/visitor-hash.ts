@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Store } from '../store/store.js';
 
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
@@ -35,10 +35,27 @@ export function previousDay(day: string): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Keyed hash of (IP, UA, site) under `salt`, as an unsigned 64-bit decimal string. */
-export function hashVisitor(salt: Buffer, site: string, ip: string, userAgent: string): string {
-  const digest = createHmac('sha256', salt).update(`${site}\n${ip}\n${userAgent}`).digest();
-  return digest.readBigUInt64BE(0).toString();
+/** A salt prepared for hashing: the HMAC inner and outer keys, hex-encoded. */
+export interface VisitorKey {
+  inner: string;
+  outer: string;
+}
+
+/** Derives the nested-hash keys from a 32-byte salt (salt XOR the HMAC ipad / opad bytes). */
+export function visitorKey(salt: Buffer): VisitorKey {
+  const xor = (pad: number) => Buffer.from(salt.map((b) => b ^ pad)).toString('hex');
+  return { inner: xor(0x36), outer: xor(0x5c) };
+}
+
+/**
+ * Keyed hash of (site, IP, UA): the HMAC construction SHA-256(outer ‖ SHA-256(inner ‖ message))
+ * with hex-encoded keys, cut to its first 64 bits (an unsigned decimal string). Node's one-shot
+ * `crypto.hash` makes it ~5× cheaper than `createHmac` on the hot path (bench/collect).
+ */
+export function hashVisitor(key: VisitorKey, site: string, ip: string, userAgent: string): string {
+  const inner = hash('sha256', `${key.inner}${site}\n${ip}\n${userAgent}`, 'hex');
+  const outer = hash('sha256', `${key.outer}${inner}`, 'hex');
+  return BigInt(`0x${outer.slice(0, 16)}`).toString();
 }
 
 /**
@@ -47,8 +64,8 @@ export function hashVisitor(salt: Buffer, site: string, ip: string, userAgent: s
  * hashes can never be recomputed). A salt is random, never derived from the date.
  */
 export class VisitorHasher {
-  private readonly salts = new Map<string, Buffer>();
-  private readonly pending = new Map<string, Promise<Buffer>>();
+  private readonly salts = new Map<string, VisitorKey>();
+  private readonly pending = new Map<string, Promise<VisitorKey>>();
 
   constructor(private readonly store: Store) {}
 
@@ -60,13 +77,14 @@ export class VisitorHasher {
     return this.saltFor(day).then((s) => hashVisitor(s, site, ip, userAgent));
   }
 
-  private saltFor(day: string): Promise<Buffer> {
+  private saltFor(day: string): Promise<VisitorKey> {
     let promise = this.pending.get(day);
     if (!promise) {
       promise = this.store.ensureSalt(day, previousDay(day)).then((salt) => {
-        this.salts.set(day, salt);
+        const key = visitorKey(salt);
+        this.salts.set(day, key);
         for (const known of this.salts.keys()) if (known < previousDay(day)) this.salts.delete(known);
-        return salt;
+        return key;
       });
       promise.finally(() => this.pending.delete(day)).catch(() => undefined);
       this.pending.set(day, promise);
