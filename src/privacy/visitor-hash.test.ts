@@ -87,7 +87,9 @@ describe('visitor hash', () => {
       new VisitorHasher(store).hash('s', 'UTC', '1.2.3.4', ua, t),
     ]);
     expect(h1).toBe(h2);
-    expect(h1).toBe(hashVisitor(visitorKey(await store.ensureSalt('2026-11-22', '2026-11-21')), 's', '1.2.3.4', ua));
+    expect(h1).toBe(
+      hashVisitor(visitorKey(await store.ensureSalt('2026-11-22', '2026-11-21')), 's', '1.2.3.4', ua),
+    );
     await store.close();
   });
 });

@@ -1,0 +1,40 @@
+import { DETECTORS, DLP_KINDS, type DlpKind } from './detectors.js';
+
+/** What the DLP does with a finding (PRIVACY.md `dlp`). */
+export type DlpMode = 'off' | 'report' | 'mask' | 'drop';
+
+/** Longest text scanned; longer values are cut first (THREATS.md: ReDoS on attacker strings). */
+export const DLP_MAX_LENGTH = 4096;
+
+/** The result of scanning one text: the text to keep and the kinds found (never the values). */
+export interface Scan {
+  text: string;
+  found: DlpKind[];
+}
+
+/**
+ * Scans `text` for personal data. In `mask` mode each match becomes `[redacted:<kind>]`;
+ * otherwise the text is returned unchanged with what was found. Matches are masked as they are
+ * found either way, so one value is counted once, as its most specific kind.
+ */
+export function scanText(text: string, mode: DlpMode): Scan {
+  if (mode === 'off' || text.length === 0) return { text, found: [] };
+  let current = text.length > DLP_MAX_LENGTH ? text.slice(0, DLP_MAX_LENGTH) : text;
+  const found: DlpKind[] = [];
+  // Cheap prefilter: every detector needs a digit, an @ or a colon.
+  if (!/[\d@:]/.test(current)) return { text: mode === 'mask' ? current : text, found };
+  for (const kind of DLP_KINDS) {
+    const spans = DETECTORS[kind](current);
+    if (spans.length === 0) continue;
+    for (let i = 0; i < spans.length; i++) found.push(kind);
+    let out = '';
+    let last = 0;
+    for (const span of spans.sort((a, b) => a.start - b.start)) {
+      if (span.start < last) continue;
+      out += `${current.slice(last, span.start)}[redacted:${kind}]`;
+      last = span.end;
+    }
+    current = out + current.slice(last);
+  }
+  return { text: mode === 'mask' ? current : text, found };
+}
