@@ -98,6 +98,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: config.store.kind,
     pendingRows: deps.writer.pendingRows,
     accepted: deps.counters.accepted,
+    dlpFindings: Object.values(deps.counters.findings).reduce(
+      (n, kinds) => n + Object.values(kinds).reduce((a, b) => a + b, 0),
+      0,
+    ),
   }));
 
   registerCollectRoutes(app, deps);

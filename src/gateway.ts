@@ -5,6 +5,7 @@ import { loadClientScript } from './collect/script.js';
 import { SiteIndex } from './collect/sites.js';
 import type { Config } from './config/schema.js';
 import { GeoLookup } from './enrich/geo.js';
+import { loadClearUrlsRules } from './privacy/clearurls.js';
 import type { PipelineContext } from './pipeline/event.js';
 import { VisitorHasher } from './privacy/visitor-hash.js';
 import { openStore } from './store/open.js';
@@ -43,13 +44,20 @@ export async function createGateway(
         ),
     });
     const geo = await GeoLookup.open(config.geo);
+    // Tracker rules files are read at start, so a bad file is reported now rather than later.
+    for (const site of config.sites)
+      if (site.privacy.trackerRules) loadClearUrlsRules(site.privacy.trackerRules);
     const hasher = new VisitorHasher(store);
+    const counters: CollectCounters = { accepted: 0, findings: {}, dropped: {}, rejected: {} };
     const pipeline: PipelineContext = {
+      countFinding: (site, kind) => {
+        const perSite = (counters.findings[site] ??= {});
+        perSite[kind] = (perSite[kind] ?? 0) + 1;
+      },
       node: config.server.node ?? 'balise',
       geo: (ip) => geo.lookup(ip),
       visitorHash: (site, ip, ua, ts) => hasher.hash(site.host, site.timezone, ip, ua, ts),
     };
-    const counters: CollectCounters = { accepted: 0, dropped: {}, rejected: {} };
     const app = await buildApp({
       config,
       sites: new SiteIndex(config.sites),

@@ -16,6 +16,8 @@ import { zodPath } from '../zod-path.js';
 /** Counters of what collect did, per node (exposed by healthz, later by metrics). */
 export interface CollectCounters {
   accepted: number;
+  /** DLP findings per site and kind (never values). */
+  findings: Record<string, Record<string, number>>;
   dropped: Record<string, number>;
   rejected: Record<string, number>;
 }

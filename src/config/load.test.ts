@@ -84,6 +84,33 @@ describe('config', () => {
     expect(problems({ server: { mode: 'development' }, sites: [off] })).toEqual([]);
   });
 
+  it('accepts every privacy switch of PRIVACY.md and refuses loosening one under a CNIL profile', () => {
+    const strict = {
+      host: 'a.example',
+      privacy: { query: 'strip', ip: 'hide', userAgent: 'remove', referrer: 'remove', dlp: 'drop' },
+    };
+    expect(problems({ sites: [strict] })).toEqual([]);
+    // An allow-list keeps some parameters: looser than strip, so it needs profile custom.
+    expect(problems({ sites: [{ host: 'a.example', privacy: { query: { allow: ['q'] } } }] })).toHaveLength(
+      1,
+    );
+    expect(
+      problems({ sites: [{ host: 'a.example', privacy: { profile: 'custom', query: { allow: ['q'] } } }] }),
+    ).toEqual([]);
+    expect(problems({ sites: [{ host: 'a.example', privacy: { query: 'keep', dlp: 'report' } }] })).toEqual([
+      'sites[0].privacy.query: profile cnil-proxy requires query: "strip" or stricter; use profile: custom to loosen it',
+      'sites[0].privacy.dlp: profile cnil-proxy requires dlp: "mask" or stricter; use profile: custom to loosen it',
+    ]);
+    expect(
+      problems({
+        sites: [{ host: 'a.example', privacy: { profile: 'custom', query: 'keep', dlp: 'report' } }],
+      }),
+    ).toEqual([]);
+    expect(problems({ sites: [{ host: 'a.example', privacy: { ip: 'everything' } }] })[0]).toContain(
+      'sites[0].privacy.ip',
+    );
+  });
+
   it('refuses tools until the tools runtime exists, instead of silently ignoring them', () => {
     expect(problems({ sites: [{ ...site, tools: [{ id: 'ga4' }] }] })[0]).toContain(
       'tools runtime is not part of this version',

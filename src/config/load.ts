@@ -115,6 +115,10 @@ export function parseConfig(
     const file = config.geo[key];
     if (file !== undefined) config.geo[key] = resolve(baseDir, file);
   }
+  for (const site of config.sites) {
+    if (site.privacy.trackerRules !== undefined)
+      site.privacy.trackerRules = resolve(baseDir, site.privacy.trackerRules);
+  }
   config.server.node ??= hostname()
     .replace(/[^A-Za-z0-9._-]/g, '-')
     .slice(0, 64);

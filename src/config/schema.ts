@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { policyProblems, PROFILES, STRICTNESS } from '../privacy/policy.js';
 
 /** Returns true when `value` is an IP address or a CIDR range such as `10.0.0.0/8` or `fd00::/8`. */
 export function isCidr(value: string): boolean {
@@ -32,9 +33,38 @@ const hostname = z
 const privacySchema = z
   .strictObject({
     profile: z
-      .enum(['cnil-proxy', 'cnil-exempt', 'custom', 'off'])
+      .enum(PROFILES)
       .default('cnil-proxy')
-      .describe('Privacy profile (see docs/privacy.md). `off` is refused unless server.mode is development.'),
+      .describe('Privacy profile (docs/privacy.md). `off` is refused unless server.mode is development.'),
+    query: z
+      .union([
+        z.enum(['keep', 'known-trackers', 'strip']),
+        z.strictObject({ allow: z.array(z.string().min(1).max(100)).min(1) }),
+      ])
+      .optional()
+      .describe('URL query parameters: keep, known-trackers, strip (default) or {allow: [names]}'),
+    ip: z.enum(STRICTNESS.ip).optional().describe('Visitor IP for tools: keep, trim or hide (default)'),
+    userAgent: z
+      .enum(STRICTNESS.userAgent)
+      .optional()
+      .describe('User-Agent for tools: keep, reduce (default) or remove'),
+    referrer: z
+      .enum(STRICTNESS.referrer)
+      .optional()
+      .describe('Referrer: keep, strip-external (default) or remove'),
+    dlp: z
+      .enum(STRICTNESS.dlp)
+      .optional()
+      .describe('Personal data in events: off, report, mask (default) or drop'),
+    trackerRules: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A ClearURLs-format rules file extending the built-in tracker list (query: known-trackers)'),
+  })
+  .superRefine((privacy, ctx) => {
+    for (const [key, message] of policyProblems(privacy))
+      ctx.addIssue({ code: 'custom', path: [key], message });
   })
   .prefault({});
 

@@ -36,4 +36,6 @@ export interface PipelineContext {
   /** Returns the visitor hash for (ip, ua, site) at time `ts` in the site's time zone. */
   visitorHash(site: SiteConfig, ip: string, userAgent: string, ts: number): Promise<string> | string;
   geo(ip: string): { country: string | null; region: string | null; asn: number | null };
+  /** Counts one DLP finding (never its value). */
+  countFinding(site: string, kind: string): void;
 }

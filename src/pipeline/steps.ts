@@ -1,5 +1,6 @@
 import type { NamedStep } from './runner.js';
 import { clampTimestamp } from './steps/clampTimestamp.js';
+import { maskPersonalData } from './steps/maskPersonalData.js';
 import { putDevice } from './steps/putDevice.js';
 import { putGeolocation } from './steps/putGeolocation.js';
 import { putPage } from './steps/putPage.js';
@@ -9,7 +10,7 @@ import { putVisitorHash } from './steps/putVisitorHash.js';
 
 /**
  * The order of the collect pipeline, in one place (ARCHITECTURE.md "The path of one event"):
- * validate (at the edge, by schema) → enrich → store (at the edge, by the writer).
+ * validate (at the edge, by schema) → enrich → privacy → store (at the edge, by the writer).
  */
 export const COLLECT_STEPS: readonly NamedStep[] = [
   { name: 'clampTimestamp', run: clampTimestamp },
@@ -19,4 +20,5 @@ export const COLLECT_STEPS: readonly NamedStep[] = [
   { name: 'putGeolocation', run: putGeolocation },
   { name: 'putVisitorHash', run: putVisitorHash },
   { name: 'putProps', run: putProps },
+  { name: 'maskPersonalData', run: maskPersonalData },
 ];

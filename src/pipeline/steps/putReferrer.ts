@@ -1,14 +1,22 @@
+import { getDomain } from 'tldts';
 import { classifyReferrer } from '../../enrich/referrer.js';
+import { sitePolicy } from '../../privacy/policy.js';
 import { ok, type StepResult } from '../result.js';
 import type { WorkingEvent } from '../event.js';
 
+/** Registrable domain (Public Suffix List, via tldts), or the host itself for IPs and local names. */
+function registrable(host: string): string {
+  return getDomain(host) ?? host;
+}
+
 /**
- * Keeps an external referrer's host and class only (never its path or query); internal
- * navigation and unparsable referrers leave both empty.
+ * Keeps an external referrer's host and class only (never its path or query). A referrer with
+ * the same registrable domain as one of the site's hosts is internal and leaves both empty, as
+ * do unparsable referrers and `referrer: remove`.
  */
 export function putReferrer(event: WorkingEvent): StepResult<WorkingEvent> {
   const referrer = event.raw.referrer;
-  if (!referrer) return ok(event);
+  if (!referrer || sitePolicy(event.site).referrer === 'remove') return ok(event);
   let host: string;
   try {
     const url = new URL(referrer);
@@ -18,7 +26,8 @@ export function putReferrer(event: WorkingEvent): StepResult<WorkingEvent> {
     return ok(event);
   }
   const site = event.site;
-  if (host === site.host || site.aliases.includes(host)) return ok(event);
+  const domain = registrable(host);
+  if ([site.host, ...site.aliases].some((h) => h === host || registrable(h) === domain)) return ok(event);
   event.row.referrerHost = host;
   event.row.referrerClass = classifyReferrer(host);
   return ok(event);

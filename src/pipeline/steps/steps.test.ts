@@ -4,14 +4,24 @@ import type { PipelineContext, RawEvent, WorkingEvent } from '../event.js';
 import { runPipeline } from '../runner.js';
 import { COLLECT_STEPS } from '../steps.js';
 import { clampTimestamp, CLOCK_WINDOW } from './clampTimestamp.js';
+import { maskPersonalData } from './maskPersonalData.js';
 import { putDevice } from './putDevice.js';
 import { putGeolocation } from './putGeolocation.js';
 import { putPage } from './putPage.js';
 import { putProps } from './putProps.js';
 import { putReferrer } from './putReferrer.js';
 
-const site = parseConfig({ sites: [{ host: 'www.example.fr', aliases: ['example.fr'] }] }, { env: {} })
-  .sites[0]!;
+const sites = parseConfig(
+  {
+    sites: [
+      { host: 'www.example.fr', aliases: ['example.fr'] },
+      { host: 'search.example', privacy: { profile: 'custom', query: { allow: ['q'] }, dlp: 'drop' } },
+      { host: 'report.example', privacy: { profile: 'custom', dlp: 'report', referrer: 'remove' } },
+    ],
+  },
+  { env: {} },
+).sites;
+const site = sites[0]!;
 const now = Date.UTC(2026, 10, 22, 12, 0, 0);
 
 function raw(overrides: Partial<RawEvent> = {}): RawEvent {
@@ -32,11 +42,11 @@ function raw(overrides: Partial<RawEvent> = {}): RawEvent {
   };
 }
 
-function working(overrides: Partial<RawEvent> = {}): WorkingEvent {
+function working(overrides: Partial<RawEvent> = {}, onSite = site): WorkingEvent {
   const r = raw(overrides);
   return {
     raw: r,
-    site,
+    site: onSite,
     row: {
       id: 'x',
       ts: r.receivedAt,
@@ -65,8 +75,10 @@ function working(overrides: Partial<RawEvent> = {}): WorkingEvent {
   };
 }
 
+const findings: string[] = [];
 const ctx: PipelineContext = {
   node: 'n1',
+  countFinding: (site, kind) => findings.push(`${site}:${kind}`),
   geo: (ip) =>
     ip === '90.0.0.1'
       ? { country: 'FR', region: 'FR-IDF', asn: 3215 }
@@ -110,7 +122,24 @@ describe('putPage', () => {
   });
 });
 
+describe('putPage with query: {allow}', () => {
+  it('stores only the allow-listed parameters with the path', () => {
+    const row = value(
+      putPage(working({ url: 'https://search.example/find?q=velo&utm_source=x&email=a@b.c' }, sites[1])),
+    ).row;
+    expect(row.path).toBe('/find?q=velo');
+  });
+});
+
 describe('putReferrer', () => {
+  it('treats another host of the same registrable domain as internal (Public Suffix List)', () => {
+    const row = value(putReferrer(working({ referrer: 'https://blog.example.fr/post?id=1' }))).row;
+    expect([row.referrerHost, row.referrerClass]).toEqual([null, null]);
+  });
+  it('keeps nothing of any referrer under referrer: remove', () => {
+    const row = value(putReferrer(working({ referrer: 'https://www.google.com/' }, sites[2]))).row;
+    expect([row.referrerHost, row.referrerClass]).toEqual([null, null]);
+  });
   it('keeps an external referrer’s host and class, never its path or query', () => {
     const row = value(putReferrer(working({ referrer: 'https://www.google.com/search?q=jane+doe' }))).row;
     expect([row.referrerHost, row.referrerClass]).toEqual(['www.google.com', 'search']);
@@ -185,6 +214,51 @@ describe('putProps', () => {
   });
   it('stores no props when there are none', () => {
     expect(value(putProps(working({ props: {} }))).row.props).toBeNull();
+  });
+});
+
+describe('maskPersonalData', () => {
+  function masked(name: string | null, title: string | null, path: string, props: unknown, onSite = site) {
+    const event = working({}, onSite);
+    Object.assign(event.row, { name, title, path, props: props === null ? null : JSON.stringify(props) });
+    return maskPersonalData(event, ctx);
+  }
+
+  it('masks personal data in the name, title, path and property keys and values, and counts findings by kind', () => {
+    findings.length = 0;
+    const result = value(
+      masked('signup jane@example.fr', 'Profil de 06 12 34 56 78', '/u/jane@example.fr', {
+        iban: 'FR76 3000 6000 0112 3456 7890 189',
+        'a@b.fr': 1,
+        list: ['4111 1111 1111 1111'],
+      }),
+    );
+    expect(result.row.name).toBe('signup [redacted:email]');
+    expect(result.row.title).toBe('Profil de [redacted:phone]');
+    expect(result.row.path).toBe('/u/[redacted:email]');
+    expect(JSON.parse(String(result.row.props))).toEqual({
+      iban: '[redacted:iban]',
+      '[redacted:email]': 1,
+      list: ['[redacted:card]'],
+    });
+    expect(findings.sort()).toEqual(
+      ['card', 'email', 'email', 'email', 'iban', 'phone'].map((k) => `www.example.fr:${k}`),
+    );
+  });
+
+  it('drops the event with reason dlp_blocked under dlp: drop', () => {
+    expect(masked('x', 'mail me: a@b.fr', '/', null, sites[1])).toMatchObject({
+      kind: 'drop',
+      reason: 'dlp_blocked',
+    });
+    expect(masked('x', 'nothing here', '/', null, sites[1]).kind).toBe('ok');
+  });
+
+  it('only counts under dlp: report', () => {
+    findings.length = 0;
+    const result = value(masked(null, 'a@b.fr', '/', null, sites[2]));
+    expect(result.row.title).toBe('a@b.fr');
+    expect(findings).toEqual(['www.example.fr:email']);
   });
 });
 
