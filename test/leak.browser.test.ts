@@ -122,7 +122,7 @@ async function waitForAccepted(count: number): Promise<void> {
 
 async function healthAccepted(): Promise<number> {
   const response = await gateway.app.inject({ method: 'GET', url: '/balise/healthz' });
-  return (response.json() as { accepted: number }).accepted;
+  return response.json<{ accepted: number }>().accepted;
 }
 
 describe('no leak, in real Chromium (PRIVACY.md)', () => {
@@ -143,9 +143,9 @@ describe('no leak, in real Chromium (PRIVACY.md)', () => {
     } finally {
       await close();
     }
-    const health = (await gateway.app.inject({ method: 'GET', url: '/balise/healthz' })).json() as {
+    const health = (await gateway.app.inject({ method: 'GET', url: '/balise/healthz' })).json<{
       dlpFindings: number;
-    };
+    }>();
     await gateway.close();
     const rows = await readEvents(temp.dir);
     expect(rows.length).toBe(10);
