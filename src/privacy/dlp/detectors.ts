@@ -17,6 +17,21 @@ export interface Span {
 /** Finds every span of one kind in `text`. Patterns are bounded so they run in linear time. */
 export type Detector = (text: string) => Span[];
 
+/**
+ * Cheap preconditions per kind, checked before a detector runs: the fewest digits a match can
+ * have, and a character it must contain. Most texts (paths, titles) fail them and cost nothing.
+ */
+export const NEEDS: Record<DlpKind, { digits: number; char?: RegExp }> = {
+  email: { digits: 0, char: /@/ },
+  iban: { digits: 10 },
+  nir: { digits: 11 },
+  siret: { digits: 14 },
+  card: { digits: 13 },
+  siren: { digits: 9 },
+  phone: { digits: 8 },
+  ip: { digits: 2, char: /[.:]/ },
+};
+
 function byPattern(pattern: RegExp, valid: (match: string) => boolean): Detector {
   return (text) => {
     const spans: Span[] = [];
@@ -51,7 +66,9 @@ export const DETECTORS: Record<DlpKind, Detector> = {
       .map((found) => ({ start: found.startsAt, end: found.endsAt })),
   ip: (text) => {
     const spans: Span[] = [];
-    const v4 = /\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b/g;
+    // Not inside a dotted version number (rv:1.9.0.19, Chrome/1.2.3.4, 10.1.2.3.4).
+    const v4 =
+      /(?<![\w./-]|rv:)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]*\d)/g;
     for (const m of text.matchAll(v4)) spans.push({ start: m.index, end: m.index + m[0].length });
     for (const m of text.matchAll(/[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}/g)) {
       if (m[0].length >= 3 && isIPv6(m[0])) spans.push({ start: m.index, end: m.index + m[0].length });

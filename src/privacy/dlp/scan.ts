@@ -1,4 +1,4 @@
-import { DETECTORS, DLP_KINDS, type DlpKind } from './detectors.js';
+import { DETECTORS, DLP_KINDS, NEEDS, type DlpKind } from './detectors.js';
 
 /** What the DLP does with a finding (PRIVACY.md `dlp`). */
 export type DlpMode = 'off' | 'report' | 'mask' | 'drop';
@@ -23,7 +23,10 @@ export function scanText(text: string, mode: DlpMode): Scan {
   const found: DlpKind[] = [];
   // Cheap prefilter: every detector needs a digit, an @ or a colon.
   if (!/[\d@:]/.test(current)) return { text: mode === 'mask' ? current : text, found };
+  const digits = current.replace(/\D/g, '').length;
   for (const kind of DLP_KINDS) {
+    const needs = NEEDS[kind];
+    if (digits < needs.digits || (needs.char && !needs.char.test(current))) continue;
     const spans = DETECTORS[kind](current);
     if (spans.length === 0) continue;
     for (let i = 0; i < spans.length; i++) found.push(kind);
