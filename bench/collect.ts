@@ -100,8 +100,8 @@ async function load(generator: Generator, url: string, seconds: number): Promise
       ?.reduce((a, b) => a + Number(b), 0) ?? 0;
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: ms(/50%\s+(\S+)/.exec(out)?.[1] ?? ''),
-    p99: ms(/99%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+    p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
     non2xx,
     errors,
   };

@@ -45,6 +45,7 @@ const PROBES = {
   trackerValues: ['newsletter-nov', 'Cj0KCQiA-gclid-value', 'IwAR-fbclid-value', 'SECRETTOKEN123'],
   referrer: ['news.example.org/article', 'id=7', 'reader='],
   fragments: ['frag-secret-42'],
+  vendorCookies: ['GA1.1.987654321.1700000000', 'fb.1.1700000000000.1234567890'],
   userAgent: ['6778.264', 'BaliseProbe', '9.8.7', 'X11; Linux x86_64'],
 };
 // Where each probe is planted, with its normalised forms (what a careless store would keep).
@@ -63,6 +64,7 @@ const SEARCH = [
   ...PROBES.trackerValues,
   ...PROBES.referrer,
   ...PROBES.fragments,
+  ...PROBES.vendorCookies,
   ...PROBES.userAgent,
 ];
 
@@ -136,6 +138,11 @@ describe('no leak, in real Chromium (PRIVACY.md)', () => {
       let expected = 0;
       for (const ip of [VISITOR_IP, FRENCH_IP]) {
         const context = await browser.newContext({ userAgent: UA });
+        // Vendor cookies already in the browser (from a past direct integration) must not travel.
+        await context.addCookies([
+          { name: '_ga', value: PROBES.vendorCookies[0]!, domain: 'localhost', path: '/' },
+          { name: '_fbp', value: PROBES.vendorCookies[1]!, domain: 'localhost', path: '/' },
+        ]);
         await visit(await context.newPage(), ip);
         await waitForAccepted((expected += 5));
         await context.close();

@@ -1,13 +1,8 @@
-import { getDomain } from 'tldts';
 import { classifyReferrer } from '../../enrich/referrer.js';
 import { sitePolicy } from '../../privacy/policy.js';
+import { isInternalHost } from '../../privacy/referrer.js';
 import { ok, type StepResult } from '../result.js';
 import type { WorkingEvent } from '../event.js';
-
-/** Registrable domain (Public Suffix List, via tldts), or the host itself for IPs and local names. */
-function registrable(host: string): string {
-  return getDomain(host) ?? host;
-}
 
 /**
  * Keeps an external referrer's host and class only (never its path or query). A referrer with
@@ -25,9 +20,7 @@ export function putReferrer(event: WorkingEvent): StepResult<WorkingEvent> {
   } catch {
     return ok(event);
   }
-  const site = event.site;
-  const domain = registrable(host);
-  if ([site.host, ...site.aliases].some((h) => h === host || registrable(h) === domain)) return ok(event);
+  if (isInternalHost(host, [event.site.host, ...event.site.aliases])) return ok(event);
   event.row.referrerHost = host;
   event.row.referrerClass = classifyReferrer(host);
   return ok(event);
