@@ -55,6 +55,7 @@ describe('the client script in real headless Chromium', () => {
       await page.waitForFunction('"zaraz" in window');
       await page.click('a[href="/politique"]');
       await page.waitForURL('**/politique');
+      await page.evaluate('balise.set("section", "politique")');
       await page.click('#track');
       await page.click('#datalayer');
       await page.click('#buy');
@@ -85,7 +86,15 @@ describe('the client script in real headless Chromium', () => {
     );
     const spa = rows.find((r) => r.path === '/politique')!;
     expect(spa.title).toBe('Politique — Le Quotidien Démo');
+    // balise.set with the default page scope adds the variable to later events of the same page
+    // only: the pageview after going back carries nothing.
+    expect(rows.filter((r) => r.type === 'pageview').map((r) => r.props)).toEqual([null, null, null]);
+    expect(JSON.parse(String(rows.find((r) => r.name === 'newsletter_signup')!.props))).toEqual({
+      section: 'politique',
+      plan: 'free',
+    });
     expect(JSON.parse(String(rows.find((r) => r.name === 'video_play')!.props))).toEqual({
+      section: 'politique',
       video: 'journal-20h',
     });
     expect(JSON.parse(String(rows.find((r) => r.name === 'Order Completed')!.props))).toMatchObject({
