@@ -15,6 +15,7 @@ import { DETECTORS, DLP_KINDS } from '../src/privacy/dlp/detectors.js';
 import { hashVisitor, visitorKey } from '../src/privacy/visitor-hash.js';
 import { reduceUserAgent } from '../src/privacy/user-agent.js';
 import { newEventId } from '../src/store/ids.js';
+import { blankRow } from '../src/store/row.js';
 
 const data = join(fileURLToPath(new URL('../..', import.meta.url)), 'shared', 'data');
 const LINE = /^(\S+) \S+ \S+ \[[^\]]+\] "(?:\S+) (\S+)[^"]*" \d+ \S+ "([^"]*)" "([^"]*)"/;
@@ -107,31 +108,7 @@ for (let round = 0; round < 3; round++) {
         receivedAt: 0,
         source: 'import',
       },
-      row: {
-        id: newEventId(),
-        ts: 0,
-        site: site.host,
-        type: 'pageview',
-        name: null,
-        path: null,
-        title: null,
-        referrerHost: null,
-        referrerClass: null,
-        country: null,
-        region: null,
-        asn: null,
-        deviceType: null,
-        browser: null,
-        os: null,
-        isBot: false,
-        visitorHash: null,
-        sessionHash: null,
-        node: null,
-        status: null,
-        bytes: null,
-        source: 'import',
-        props: null,
-      },
+      row: blankRow({ id: newEventId(), ts: 0, site: site.host, type: 'pageview', source: 'import' }),
     };
     const record = round > 0;
     let total = 0;

@@ -2,38 +2,32 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { deterministicId } from '../src/store/ids.js';
-import type { EventRow } from '../src/store/row.js';
+import { blankRow, type EventRow } from '../src/store/row.js';
 import { tempDir } from './helpers.js';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
 
 function row(n: number, ts = Date.UTC(2026, 10, 22, 12, 0, n)): EventRow {
-  return {
+  return blankRow({
     id: deterministicId(ts, `row-${n}`),
     ts,
     site: 'www.example.fr',
     type: 'pageview',
-    name: null,
+    source: 'import',
     path: `/p/${n}`,
-    title: null,
-    referrerHost: null,
-    referrerClass: null,
     country: 'FR',
     region: 'FR-IDF',
     asn: 3215,
     deviceType: 'mobile',
     browser: 'Chrome',
     os: 'Android',
-    isBot: false,
     visitorHash: '18446744073709551615',
-    sessionHash: null,
     node: 'n1',
     status: 200,
     bytes: 5120,
-    source: 'import',
     props: '{"a":1}',
-  };
+  });
 }
 
 describe('DuckDB store on a real file', () => {

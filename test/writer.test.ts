@@ -3,38 +3,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { deterministicId } from '../src/store/ids.js';
-import type { EventRow } from '../src/store/row.js';
+import { blankRow, type EventRow } from '../src/store/row.js';
 import type { Store } from '../src/store/store.js';
 import { DurableWriter } from '../src/store/writer.js';
 import { tempDir } from './helpers.js';
 
 function row(n: number): EventRow {
   const ts = Date.UTC(2026, 10, 22, 12, 0, 0) + n;
-  return {
+  return blankRow({
     id: deterministicId(ts, String(n)),
     ts,
     site: 's',
     type: 'pageview',
-    name: null,
-    path: '/',
-    title: null,
-    referrerHost: null,
-    referrerClass: null,
-    country: null,
-    region: null,
-    asn: null,
-    deviceType: 'desktop',
-    browser: null,
-    os: null,
-    isBot: false,
-    visitorHash: null,
-    sessionHash: null,
-    node: null,
-    status: null,
-    bytes: null,
     source: 'browser',
-    props: null,
-  };
+    path: '/',
+    deviceType: 'desktop',
+  });
 }
 
 async function count(store: Store): Promise<number> {

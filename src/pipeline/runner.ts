@@ -1,6 +1,6 @@
 import { newEventId } from '../store/ids.js';
 import type { SiteConfig } from '../config/schema.js';
-import type { EventRow } from '../store/row.js';
+import { blankRow, type EventRow } from '../store/row.js';
 import type { PipelineContext, RawEvent, WorkingEvent } from './event.js';
 import type { StepResult } from './result.js';
 
@@ -17,31 +17,14 @@ export interface NamedStep {
 }
 
 function emptyRow(raw: RawEvent, site: SiteConfig, node: string): EventRow {
-  return {
+  return blankRow({
     id: newEventId(),
     ts: raw.receivedAt,
     site: site.host,
     type: raw.type,
-    name: null,
-    path: null,
-    title: null,
-    referrerHost: null,
-    referrerClass: null,
-    country: null,
-    region: null,
-    asn: null,
-    deviceType: null,
-    browser: null,
-    os: null,
-    isBot: false,
-    visitorHash: null,
-    sessionHash: null,
-    node,
-    status: null,
-    bytes: null,
     source: raw.source,
-    props: null,
-  };
+    node,
+  });
 }
 
 /** The outcome of a pipeline run: the stored row, or the drop with the step that decided it. */

@@ -66,3 +66,30 @@ export const ROW_COLUMNS = [
   'source',
   'props',
 ] as const satisfies readonly (keyof EventRow)[];
+
+/** A row with the identifying fields set and every other field empty (null / false). */
+export function blankRow(
+  fields: Pick<EventRow, 'id' | 'ts' | 'site' | 'type' | 'source'> & Partial<EventRow>,
+): EventRow {
+  return {
+    name: null,
+    path: null,
+    title: null,
+    referrerHost: null,
+    referrerClass: null,
+    country: null,
+    region: null,
+    asn: null,
+    deviceType: null,
+    browser: null,
+    os: null,
+    isBot: false,
+    visitorHash: null,
+    sessionHash: null,
+    node: null,
+    status: null,
+    bytes: null,
+    props: null,
+    ...fields,
+  };
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.js';
+import { blankRow } from '../../store/row.js';
 import type { PipelineContext, RawEvent, WorkingEvent } from '../event.js';
 import { runPipeline } from '../runner.js';
 import { COLLECT_STEPS } from '../steps.js';
@@ -47,31 +48,7 @@ function working(overrides: Partial<RawEvent> = {}, onSite = site): WorkingEvent
   return {
     raw: r,
     site: onSite,
-    row: {
-      id: 'x',
-      ts: r.receivedAt,
-      site: site.host,
-      type: r.type,
-      name: null,
-      path: null,
-      title: null,
-      referrerHost: null,
-      referrerClass: null,
-      country: null,
-      region: null,
-      asn: null,
-      deviceType: null,
-      browser: null,
-      os: null,
-      isBot: false,
-      visitorHash: null,
-      sessionHash: null,
-      node: null,
-      status: null,
-      bytes: null,
-      source: r.source,
-      props: null,
-    },
+    row: blankRow({ id: 'x', ts: r.receivedAt, site: onSite.host, type: r.type, source: r.source }),
   };
 }
 
@@ -258,7 +235,7 @@ describe('maskPersonalData', () => {
     findings.length = 0;
     const result = value(masked(null, 'a@b.fr', '/', null, sites[2]));
     expect(result.row.title).toBe('a@b.fr');
-    expect(findings).toEqual(['www.example.fr:email']);
+    expect(findings).toEqual(['report.example:email']);
   });
 });
 
