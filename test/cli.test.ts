@@ -48,3 +48,61 @@ describe('balise config check', () => {
     expect(out).toContain('usage: balise serve --config');
   });
 });
+
+describe('balise query', () => {
+  it('prints a series as JSON and CSV from a real DuckDB file, and explains a bad query with exit 2', async () => {
+    const { DuckDBStore } = await import('../src/store/duckdb/duckdb-store.js');
+    const { blankRow } = await import('../src/store/row.js');
+    const { deterministicId } = await import('../src/store/ids.js');
+    const db = join(temp.dir, 'q.duckdb');
+    const store = await DuckDBStore.open(db);
+    await store.migrate();
+    const ts = Date.UTC(2026, 6, 7, 18, 30); // 20:30 in Paris
+    await store.append(
+      Array.from({ length: 3 }, (_, i) =>
+        blankRow({
+          id: deterministicId(ts, String(i)),
+          ts,
+          site: 'www.example.fr',
+          type: 'pageview',
+          source: 'import',
+          country: i ? 'FR' : '=cmd',
+        }),
+      ),
+    );
+    await store.close();
+    const file = join(temp.dir, 'q.yaml');
+    writeFileSync(file, `store: { kind: duckdb, path: ${db} }\nsites: [{ host: www.example.fr }]\n`);
+    const base = [
+      'query',
+      '--config',
+      file,
+      '--site',
+      'www.example.fr',
+      '--interval',
+      '1h',
+      '--from',
+      '2026-07-07T20:00',
+      '--to',
+      '2026-07-07T22:00',
+    ];
+    const json = balise(...base, '--format', 'json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({
+      tz: 'Europe/Paris',
+      rows: [
+        { time: '2026-07-07T20:00:00+02:00', value: 3 },
+        { time: '2026-07-07T21:00:00+02:00', value: 0 },
+      ],
+    });
+    const csv = balise(...base, '--breakdown', 'country', '--format', 'csv');
+    expect(csv.out.split('\n').slice(0, 3)).toEqual([
+      'time,country,value',
+      '2026-07-07T20:00:00+02:00,FR,2',
+      "2026-07-07T20:00:00+02:00,'=cmd,1",
+    ]);
+    const bad = balise(...base, '--metric', 'money');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('metric:');
+  });
+});

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.js';
 import { UsageError } from './args.js';
 import { configCheck } from './config-check.js';
 import { demoCommand } from './demo.js';
+import { queryCommand } from './query.js';
 import { serveCommand } from './serve.js';
 
 const USAGE = `balise — first-party gateway and traffic insights
@@ -12,6 +13,9 @@ usage:
   balise demo [--port 8080] [--site-port 8081] [--data ./data/demo]
                                          gateway + demo website + seeded traffic; prints the URLs
   balise config check balise.yaml        list every problem in a config file (exit 2 when any)
+  balise query --config balise.yaml --site HOST|--group NAME --metric pageviews --interval 1h
+               --from 2026-07-07T00:00 --to 2026-07-08T00:00 [--tz Europe/Paris] [--compare previous_week]
+               [--breakdown country] [--top 10] [--filter key=value]… [--format table|json|csv]
 `;
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -26,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand(rest, out);
     case 'config':
       return configCheck(rest, out);
+    case 'query':
+      return queryCommand(rest, out);
     case undefined:
     case 'help':
     case '--help':

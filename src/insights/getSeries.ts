@@ -1,0 +1,202 @@
+import type { Config } from '../config/schema.js';
+import { BaliseError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { zodPath } from '../zod-path.js';
+import { enumerateBuckets, type Bucket } from './buckets.js';
+import { MAX_BUCKETS, querySchema, type Query, type QueryInput } from './model.js';
+import { isCount, seriesStatement, topValuesStatement } from './sql.js';
+import { addLocalDays, localParts, localToUtc, parseLocal, wallClockKey } from './time.js';
+
+/** One row of a series: the bucket's local time with offset, the value, and the comparison. */
+export interface SeriesRow {
+  time: string;
+  value: number | null;
+  baseline?: number | null;
+  change?: number | null;
+  [dimension: string]: string | number | null | undefined;
+}
+
+/** A resolved query: what was asked, for which sites, in which zone, over which UTC range. */
+export interface SeriesResult {
+  query: Query;
+  sites: string[];
+  tz: string;
+  from: string;
+  to: string;
+  rows: SeriesRow[];
+}
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+function invalid(code: string, message: string, path?: string): BaliseError {
+  return new BaliseError(code, 400, message, path);
+}
+
+/** Validates a query and resolves its sites, zone and UTC range; throws 400 errors that say what is allowed. */
+export function resolveQuery(config: Config, input: QueryInput, now: number) {
+  const parsed = querySchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw invalid('invalid_query', issue.message, zodPath(issue.path));
+  }
+  const query = parsed.data;
+  const known = config.sites;
+  let sites: string[];
+  if (query.group) {
+    sites = known.filter((s) => s.group === query.group).map((s) => s.host);
+    const groups = [...new Set(known.map((s) => s.group).filter(Boolean))].join(', ') || 'none configured';
+    if (sites.length === 0)
+      throw invalid('invalid_query', `no site in group ${query.group} (groups: ${groups})`, 'group');
+  } else {
+    sites = query.sites ?? [];
+    const unknown = sites.find((host) => !known.some((s) => s.host === host));
+    if (unknown)
+      throw invalid(
+        'invalid_query',
+        `unknown site ${unknown} (sites: ${known.map((s) => s.host).join(', ')})`,
+        'sites',
+      );
+  }
+  const tz = query.tz ?? known.find((s) => s.host === sites[0])?.timezone ?? 'Europe/Paris';
+  let start: number;
+  let end: number;
+  if (query.last) {
+    const amount = Number(query.last.slice(0, -1));
+    const unit = query.last.slice(-1) as keyof typeof UNIT_MS;
+    const current = enumerateBuckets(now, now + 1, query.interval, tz)[0]!;
+    end =
+      query.interval === '1d'
+        ? localToUtc(addLocalDays(localParts(current.start, tz), 1), tz)
+        : current.start + (query.interval === '1h' ? 3_600_000 : 900_000);
+    start = end - amount * UNIT_MS[unit];
+  } else {
+    start = localToUtc(parseLocal(query.from!)!, tz);
+    end = localToUtc(parseLocal(query.to!)!, tz);
+    if (end <= start) throw invalid('invalid_query', 'to must be after from', 'to');
+  }
+  const width = query.interval === '15m' ? 900_000 : query.interval === '1h' ? 3_600_000 : 86_400_000;
+  if ((end - start) / width > MAX_BUCKETS) {
+    throw invalid(
+      'range_too_large',
+      `at most ${MAX_BUCKETS} buckets per query; use a larger interval or a shorter range`,
+      'interval',
+    );
+  }
+  return { query, sites, tz, start, end };
+}
+
+async function aggregate(
+  store: Store,
+  query: Query,
+  sites: string[],
+  tz: string,
+  start: number,
+  end: number,
+  top: string[] | null,
+): Promise<Map<string, number | null>> {
+  const statement = seriesStatement(query, sites, tz, start, end, top);
+  const rows = await store.query<{ k: string; d?: string; v: number | null }>(
+    statement.sql,
+    statement.params,
+  );
+  return new Map(rows.map((r) => [`${r.k}\u0000${r.d ?? ''}`, r.v === null ? null : Number(r.v)]));
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Wall-clock key shifted by whole local days (the same local hour `days` days earlier). */
+function shiftWall(wall: string, days: number): string {
+  const parts = parseLocal(wall)!;
+  const shifted = addLocalDays(parts, days);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${shifted.year}-${pad(shifted.month)}-${pad(shifted.day)}T${pad(shifted.hour)}:${pad(shifted.minute)}`;
+}
+
+/**
+ * Runs a series query: gap-filled buckets in local time, one row per bucket (per breakdown value
+ * with a breakdown), with the comparison's baseline and change in percent.
+ */
+export async function getSeries(
+  store: Store,
+  config: Config,
+  input: QueryInput,
+  now = Date.now(),
+): Promise<SeriesResult> {
+  const { query, sites, tz, start, end } = resolveQuery(config, input, now);
+  const buckets = enumerateBuckets(start, end, query.interval, tz);
+  let top: string[] | null = null;
+  if (query.breakdown) {
+    const statement = topValuesStatement(query, sites, tz, start, end, query.top);
+    top = (await store.query<{ d: string }>(statement.sql, statement.params)).map((r) => r.d);
+  }
+  const values = await aggregate(store, query, sites, tz, start, end, top);
+  const groups = query.breakdown ? [...(top ?? []), '(other)'] : [''];
+  const empty = isCount(query.metric) ? 0 : null;
+  const valueAt = (map: Map<string, number | null>, key: string, group: string) =>
+    map.get(`${key}\u0000${group}`) ?? empty;
+
+  // Baselines, keyed by the current bucket's key and group.
+  let baseline: ((bucket: Bucket, index: number, group: string) => number | null) | null = null;
+  if (query.compare === 'previous_period') {
+    const span = end - start;
+    const previous = await aggregate(store, query, sites, tz, start - span, start, top);
+    const earlier = enumerateBuckets(start - span, start, query.interval, tz);
+    baseline = (_bucket, index, group) =>
+      earlier[index] ? valueAt(previous, earlier[index].key, group) : null;
+  } else if (query.compare) {
+    const weeks = query.compare === 'previous_week' ? 1 : Number(query.compare.split(':')[1]);
+    const byWall: Map<string, number | null>[] = [];
+    for (let w = 1; w <= weeks; w++) {
+      const from = localToUtc(addLocalDays(localParts(start, tz), -7 * w), tz);
+      const to = localToUtc(addLocalDays(localParts(end, tz), -7 * w), tz);
+      const map = await aggregate(store, query, sites, tz, from, to, top);
+      const wallMap = new Map<string, number | null>();
+      for (const bucket of enumerateBuckets(from, to, query.interval, tz)) {
+        for (const group of groups) {
+          const id = `${query.interval === '1d' ? bucket.wall.slice(0, 10) : bucket.wall}\u0000${group}`;
+          if (!wallMap.has(id)) wallMap.set(id, valueAt(map, bucket.key, group));
+        }
+      }
+      byWall.push(wallMap);
+    }
+    baseline = (bucket, _index, group) => {
+      const found = byWall
+        .map((map, i) => {
+          const wall = shiftWall(bucket.wall, -7 * (i + 1));
+          return map.get(`${query.interval === '1d' ? wall.slice(0, 10) : wall}\u0000${group}`);
+        })
+        .filter((v): v is number => typeof v === 'number');
+      return weeks === 1 ? (found[0] ?? null) : median(found);
+    };
+  }
+
+  const rows: SeriesRow[] = [];
+  buckets.forEach((bucket, index) => {
+    for (const group of groups) {
+      // Key order as documented: time, the dimension (with a breakdown), value, baseline, change.
+      const row = (
+        query.breakdown ? { time: bucket.label, [query.breakdown]: group } : { time: bucket.label }
+      ) as SeriesRow;
+      row.value = valueAt(values, bucket.key, group);
+      if (baseline) {
+        const base = baseline(bucket, index, group);
+        row.baseline = base;
+        row.change = base && row.value !== null ? Math.round(((row.value - base) / base) * 1000) / 10 : null;
+      }
+      rows.push(row);
+    }
+  });
+  return {
+    query,
+    sites,
+    tz,
+    from: enumerateBuckets(start, start + 1, query.interval, tz)[0]?.label ?? '',
+    to: wallClockKey(end, tz),
+    rows,
+  };
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { enumerateBuckets } from './buckets.js';
+import { formatLocal, localToUtc, offsetMinutes, parseLocal } from './time.js';
+
+const PARIS = 'Europe/Paris';
+const local = (text: string) => parseLocal(text)!;
+
+describe('local time in Europe/Paris', () => {
+  it('converts local wall-clock times to UTC with the right offset', () => {
+    expect(new Date(localToUtc(local('2026-07-07T20:00'), PARIS)).toISOString()).toBe(
+      '2026-07-07T18:00:00.000Z',
+    );
+    expect(new Date(localToUtc(local('2026-01-15T20:00'), PARIS)).toISOString()).toBe(
+      '2026-01-15T19:00:00.000Z',
+    );
+    expect(offsetMinutes(Date.UTC(2026, 6, 7), PARIS)).toBe(120);
+  });
+
+  it('maps a skipped time (spring forward) after the jump and a repeated time to its first occurrence', () => {
+    expect(new Date(localToUtc(local('2026-03-29T02:30'), PARIS)).toISOString()).toBe(
+      '2026-03-29T01:30:00.000Z',
+    );
+    expect(new Date(localToUtc(local('2026-10-25T02:30'), PARIS)).toISOString()).toBe(
+      '2026-10-25T00:30:00.000Z',
+    );
+  });
+
+  it('rejects impossible dates', () => {
+    expect(parseLocal('2026-02-30')).toBeNull();
+    expect(parseLocal('2026-07-07T25:00')).toBeNull();
+    expect(parseLocal('yesterday')).toBeNull();
+  });
+
+  it('formats instants with the offset in force', () => {
+    expect(formatLocal(Date.UTC(2026, 9, 25, 0, 0), PARIS)).toBe('2026-10-25T02:00:00+02:00');
+    expect(formatLocal(Date.UTC(2026, 9, 25, 1, 0), PARIS)).toBe('2026-10-25T02:00:00+01:00');
+  });
+});
+
+describe('buckets across DST', () => {
+  it('gives 23 hourly buckets on 2026-03-29 (no 02:00)', () => {
+    const start = localToUtc(local('2026-03-29'), PARIS);
+    const end = localToUtc(local('2026-03-30'), PARIS);
+    const buckets = enumerateBuckets(start, end, '1h', PARIS);
+    expect(buckets).toHaveLength(23);
+    expect(buckets.map((b) => b.label.slice(11, 16))).not.toContain('02:00');
+    expect(buckets[2]!.label).toBe('2026-03-29T03:00:00+02:00');
+  });
+
+  it('gives 25 hourly buckets on 2026-10-25 (02:00 twice, with each offset)', () => {
+    const start = localToUtc(local('2026-10-25'), PARIS);
+    const end = localToUtc(local('2026-10-26'), PARIS);
+    const buckets = enumerateBuckets(start, end, '1h', PARIS);
+    expect(buckets).toHaveLength(25);
+    expect(buckets.filter((b) => b.wall === '2026-10-25T02:00').map((b) => b.label)).toEqual([
+      '2026-10-25T02:00:00+02:00',
+      '2026-10-25T02:00:00+01:00',
+    ]);
+    expect(enumerateBuckets(start, end, '15m', PARIS)).toHaveLength(100);
+  });
+
+  it('gives one daily bucket per local day, starting at local midnight', () => {
+    const start = localToUtc(local('2026-10-24'), PARIS);
+    const end = localToUtc(local('2026-10-27'), PARIS);
+    expect(enumerateBuckets(start, end, '1d', PARIS).map((b) => b.label)).toEqual([
+      '2026-10-24T00:00:00+02:00',
+      '2026-10-25T00:00:00+02:00',
+      '2026-10-26T00:00:00+01:00',
+    ]);
+  });
+
+  it('handles zones with half-hour offsets (Asia/Kolkata)', () => {
+    const start = localToUtc(local('2026-07-07'), 'Asia/Kolkata');
+    const buckets = enumerateBuckets(start, start + 3 * 3_600_000, '1h', 'Asia/Kolkata');
+    expect(buckets.map((b) => b.label)).toEqual([
+      '2026-07-07T00:00:00+05:30',
+      '2026-07-07T01:00:00+05:30',
+      '2026-07-07T02:00:00+05:30',
+    ]);
+  });
+});

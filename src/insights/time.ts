@@ -1,0 +1,118 @@
+/** Time-zone arithmetic for insights: local wall-clock times ↔ UTC instants, DST-correct. */
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+function format(timeZone: string): Intl.DateTimeFormat {
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formats.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Local wall-clock parts of instant `ms` in `timeZone`. */
+export interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** The local wall-clock parts of instant `ms`. */
+export function localParts(ms: number, timeZone: string): LocalParts {
+  const parts: Record<string, number> = {};
+  for (const p of format(timeZone).formatToParts(ms))
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  return {
+    year: parts.year!,
+    month: parts.month!,
+    day: parts.day!,
+    hour: parts.hour!,
+    minute: parts.minute!,
+    second: parts.second!,
+  };
+}
+
+/** UTC offset of `timeZone` at instant `ms`, in minutes (Paris in summer: 120). */
+export function offsetMinutes(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+}
+
+/**
+ * The UTC instant of a local wall-clock time. A time skipped by a spring-forward change maps to
+ * the instant the clocks jumped to; a repeated time (fall back) maps to its first occurrence.
+ */
+export function localToUtc(local: LocalParts, timeZone: string): number {
+  const naive = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
+  const candidates = new Set<number>();
+  for (const probe of [naive - 14 * 3_600_000, naive, naive + 14 * 3_600_000]) {
+    candidates.add(naive - offsetMinutes(probe, timeZone) * 60_000);
+  }
+  const exact = [...candidates].filter((utc) => {
+    const p = localParts(utc, timeZone);
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) === naive;
+  });
+  if (exact.length > 0) return Math.min(...exact);
+  // Skipped wall time: use the offset from before the gap, which lands after the jump.
+  return naive - offsetMinutes(naive - 14 * 3_600_000, timeZone) * 60_000;
+}
+
+/** Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DDTHH:MM:SS` as local wall-clock parts. */
+export function parseLocal(text: string): LocalParts | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
+  if (!m) return null;
+  const parts = {
+    year: Number(m[1]),
+    month: Number(m[2]),
+    day: Number(m[3]),
+    hour: Number(m[4] ?? 0),
+    minute: Number(m[5] ?? 0),
+    second: Number(m[6] ?? 0),
+  };
+  const check = new Date(
+    Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second),
+  );
+  if (
+    check.getUTCDate() !== parts.day ||
+    check.getUTCHours() !== parts.hour ||
+    check.getUTCMinutes() !== parts.minute
+  )
+    return null;
+  return parts;
+}
+
+/** The same wall-clock time `days` days later (negative: earlier). */
+export function addLocalDays(local: LocalParts, days: number): LocalParts {
+  const d = new Date(Date.UTC(local.year, local.month - 1, local.day + days));
+  return { ...local, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
+const pad = (n: number, width = 2): string => String(Math.abs(n)).padStart(width, '0');
+
+/** ISO 8601 with the zone's offset at that instant: `2026-10-25T02:00:00+01:00`. */
+export function formatLocal(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  const offset = offsetMinutes(ms, timeZone);
+  const sign = offset < 0 ? '-' : '+';
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${sign}${pad(Math.trunc(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+}
+
+/** Wall-clock key of an instant (no offset): `2026-10-25T02:00`, used to align weeks. */
+export function wallClockKey(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}`;
+}
