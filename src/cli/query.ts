@@ -1,7 +1,6 @@
 import { loadConfigFile } from '../config/load.js';
 import { BaliseError } from '../errors.js';
 import { getSeries } from '../insights/getSeries.js';
-import type { QueryInput } from '../insights/model.js';
 import { openStore } from '../store/open.js';
 import { parse, UsageError } from './args.js';
 import { formatRows, type OutputFormat } from './output.js';
