@@ -1,8 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { registerApiRoutes } from './api/routes.js';
 import { registerCollectRoutes, type CollectDeps } from './collect/routes.js';
 import { BaliseError } from './errors.js';
+import type { Store } from './store/store.js';
 
 /** Largest request body accepted by collect (THREATS.md: oversized bodies). */
 export const BODY_LIMIT = 64 * 1024;
@@ -10,6 +12,7 @@ export const BODY_LIMIT = 64 * 1024;
 /** Everything the HTTP app needs; built by the Gateway (src/gateway.ts). */
 export interface AppDeps extends CollectDeps {
   version: string;
+  store: Store;
   /** Where server-side failures are reported: a code and a route, never request data. */
   logError?: (line: string) => void;
 }
@@ -105,5 +108,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }));
 
   registerCollectRoutes(app, deps);
+  registerApiRoutes(app, {
+    config,
+    store: deps.store,
+    version: deps.version,
+    counters: deps.counters,
+    pendingRows: () => deps.writer.pendingRows,
+  });
   return app;
 }

@@ -66,6 +66,7 @@ export async function createGateway(
       script: loadClientScript(),
       counters,
       version: VERSION,
+      store,
       ...(options.logError ? { logError: options.logError } : {}),
     });
     let closing: Promise<void> | undefined;

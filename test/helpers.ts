@@ -20,6 +20,7 @@ export function testConfig(dir: string, overrides: Partial<ConfigInput> = {}): C
       store: { kind: 'duckdb', path: join(dir, 'balise.duckdb'), flushMs: 50, ...(overrides.store ?? {}) },
       sites: overrides.sites ?? [{ host: 'www.example.fr', aliases: ['example.fr'], group: 'news' }],
       ...(overrides.geo ? { geo: overrides.geo } : {}),
+      ...(overrides.admin ? { admin: overrides.admin } : {}),
     },
     { env: {} },
   );
@@ -27,7 +28,8 @@ export function testConfig(dir: string, overrides: Partial<ConfigInput> = {}): C
 
 /** Starts an in-process gateway on a real DuckDB file (no listening socket; use app.inject). */
 export async function startGateway(dir: string, overrides: Partial<ConfigInput> = {}): Promise<Gateway> {
-  return createGateway(testConfig(dir, overrides));
+  // Server-side failures (500s) are printed, so a failing test says why.
+  return createGateway(testConfig(dir, overrides), { logError: (line) => console.error(line) });
 }
 
 /** Reads every stored event of a closed gateway's DuckDB file. */

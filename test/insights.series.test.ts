@@ -205,6 +205,15 @@ describe('series in local time with comparisons (real DuckDB)', () => {
     });
   });
 
+  it('reads last as the span ending with the current bucket', async () => {
+    const now = Date.UTC(2026, 6, 7, 19, 10); // 21:10 in Paris
+    const result = await getSeries(store, config, { sites: ['a.example'], last: '2h', interval: '1h' }, now);
+    expect(result.rows.map((r) => r.time)).toEqual([
+      '2026-07-07T20:00:00+02:00',
+      '2026-07-07T21:00:00+02:00',
+    ]);
+  });
+
   it('uses the site’s time zone by default and another when asked', async () => {
     const ny = await series({ sites: ['c.example'], interval: '1d', from: '2026-07-07', to: '2026-07-08' });
     expect(ny.tz).toBe('America/New_York');

@@ -5,6 +5,7 @@ import { configCheck } from './config-check.js';
 import { demoCommand } from './demo.js';
 import { queryCommand } from './query.js';
 import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
 
 const USAGE = `balise — first-party gateway and traffic insights
 
@@ -16,6 +17,7 @@ usage:
   balise query --config balise.yaml --site HOST|--group NAME --metric pageviews --interval 1h
                --from 2026-07-07T00:00 --to 2026-07-08T00:00 [--tz Europe/Paris] [--compare previous_week]
                [--breakdown country] [--top 10] [--filter key=value]… [--format table|json|csv]
+  balise token new                       a new API token and the hash for admin.tokens
 `;
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -32,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
       return configCheck(rest, out);
     case 'query':
       return queryCommand(rest, out);
+    case 'token':
+      return tokenCommand(rest, out);
     case undefined:
     case 'help':
     case '--help':

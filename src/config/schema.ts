@@ -151,6 +151,22 @@ const geoSchema = z
   })
   .prefault({});
 
+const adminSchema = z
+  .strictObject({
+    tokens: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(sha256:)?[0-9a-f]{64}$/,
+            'must be the SHA-256 hex of a token (make one with: balise token new)',
+          ),
+      )
+      .default([])
+      .describe('SHA-256 hashes of the API tokens; the tokens themselves are never stored'),
+  })
+  .prefault({});
+
 /** The one configuration schema: strict (unknown keys rejected), with every default inside. */
 export const configSchema = z
   .strictObject({
@@ -158,6 +174,7 @@ export const configSchema = z
     server: serverSchema,
     store: z.discriminatedUnion('kind', [duckdbStoreSchema]).prefault({ kind: 'duckdb' }),
     geo: geoSchema,
+    admin: adminSchema,
     sites: z.array(siteSchema).min(1, 'add at least one site'),
   })
   .superRefine((config, ctx) => {

@@ -31,6 +31,12 @@ export function bucketKey(ms: number, interval: Interval, timeZone: string): str
   return String(ms - sinceBucketStart(ms, interval, timeZone));
 }
 
+/** The UTC start of the bucket holding instant `ms` (a day starts at its local midnight). */
+export function bucketStart(ms: number, interval: Interval, timeZone: string): number {
+  const key = bucketKey(ms, interval, timeZone);
+  return interval === '1d' ? localToUtc(parseLocal(key)!, timeZone) : Number(key);
+}
+
 /**
  * Every bucket of [startUtc, endUtc) in local time, gap-free and DST-correct: a 23-hour local day
  * has 23 hourly buckets and a 25-hour day 25 (its repeated hour appears twice, with each offset).

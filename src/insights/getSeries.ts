@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { zodPath } from '../zod-path.js';
-import { enumerateBuckets, type Bucket } from './buckets.js';
+import { bucketStart, enumerateBuckets, type Bucket } from './buckets.js';
 import { MAX_BUCKETS, querySchema, type Query, type QueryInput } from './model.js';
 import { isCount, seriesStatement, topValuesStatement } from './sql.js';
 import { addLocalDays, localParts, localToUtc, parseLocal, wallClockKey } from './time.js';
@@ -63,11 +63,11 @@ export function resolveQuery(config: Config, input: QueryInput, now: number) {
   if (query.last) {
     const amount = Number(query.last.slice(0, -1));
     const unit = query.last.slice(-1) as keyof typeof UNIT_MS;
-    const current = enumerateBuckets(now, now + 1, query.interval, tz)[0]!;
+    const current = bucketStart(now, query.interval, tz);
     end =
       query.interval === '1d'
-        ? localToUtc(addLocalDays(localParts(current.start, tz), 1), tz)
-        : current.start + (query.interval === '1h' ? 3_600_000 : 900_000);
+        ? localToUtc(addLocalDays(localParts(current, tz), 1), tz)
+        : current + (query.interval === '1h' ? 3_600_000 : 900_000);
     start = end - amount * UNIT_MS[unit];
   } else {
     start = localToUtc(parseLocal(query.from!)!, tz);
@@ -195,7 +195,7 @@ export async function getSeries(
     query,
     sites,
     tz,
-    from: enumerateBuckets(start, start + 1, query.interval, tz)[0]?.label ?? '',
+    from: buckets[0]?.label ?? '',
     to: wallClockKey(end, tz),
     rows,
   };

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { querySchema } from '../insights/model.js';
+
+const error = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } },
+    },
+  },
+};
+
+/** The OpenAPI 3.1 document of the insights API, served at {prefix}/api/v1/openapi.json. */
+export function openApiDocument(prefix: string, version: string): Record<string, unknown> {
+  const query = z.toJSONSchema(querySchema, { io: 'input', unrepresentable: 'any' });
+  const row = {
+    type: 'object',
+    required: ['time', 'value'],
+    properties: {
+      time: { type: 'string', description: 'bucket start in the query time zone, with its offset' },
+      value: { type: ['number', 'null'] },
+      baseline: { type: ['number', 'null'] },
+      change: { type: ['number', 'null'], description: 'percent' },
+    },
+    additionalProperties: { type: ['string', 'number', 'null'], description: 'the breakdown dimension' },
+  };
+  const errors = (codes: string) => ({
+    description: codes,
+    content: { 'application/json': { schema: error } },
+  });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Balise insights API',
+      version,
+      description:
+        'Series in local time with comparisons. Auth: Bearer token (admin.tokens holds their SHA-256).',
+    },
+    servers: [{ url: `${prefix}/api/v1` }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: { Query: query, Row: row, Error: error },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/series': {
+        post: {
+          summary: 'Run a series query (the model of docs/insights.md)',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Query' } } },
+          },
+          responses: {
+            200: {
+              description: 'the series',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      sites: { type: 'array', items: { type: 'string' } },
+                      tz: { type: 'string' },
+                      metric: { type: 'string' },
+                      rows: { type: 'array', items: { $ref: '#/components/schemas/Row' } },
+                    },
+                  },
+                },
+              },
+            },
+            400: errors('invalid_query, range_too_large, invalid_json'),
+            401: errors('unauthorized'),
+            429: errors('rate_limited'),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken, newToken } from '../src/api/auth.js';
+import type { Gateway } from '../src/gateway.js';
+import { CHROME_UA, pageview, startGateway, tempDir } from './helpers.js';
+
+const temp = tempDir();
+const { token, hash } = newToken();
+let gateway: Gateway;
+
+beforeAll(async () => {
+  gateway = await startGateway(temp.dir, { admin: { tokens: [hash] } });
+  // Two events now, through the real collect path; then let the writer move them to the store.
+  for (let i = 0; i < 2; i++) {
+    await gateway.app.inject({
+      method: 'POST',
+      url: '/balise/e',
+      headers: { host: 'www.example.fr', 'content-type': 'application/json', 'user-agent': CHROME_UA },
+      payload: JSON.stringify(pageview({ title: 'write to a@b.fr' })),
+    });
+  }
+  await gateway.writer.flush();
+});
+
+afterAll(async () => {
+  await gateway.close();
+  temp.cleanup();
+});
+
+const series = (body: unknown, auth: string | null = `Bearer ${token}`) =>
+  gateway.app.inject({
+    method: 'POST',
+    url: '/balise/api/v1/series',
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+    payload: JSON.stringify(body),
+  });
+
+describe('insights API', () => {
+  it('answers a series query with a valid token', async () => {
+    const response = await series({
+      sites: ['www.example.fr'],
+      metric: 'pageviews',
+      interval: '1h',
+      last: '2h',
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.json<{ tz: string; rows: { value: number }[] }>();
+    expect(body.tz).toBe('Europe/Paris');
+    expect(body.rows.reduce((n, r) => n + r.value, 0)).toBe(2);
+  });
+
+  it('refuses without a token, with a wrong token, and never echoes the token', async () => {
+    for (const auth of [null, 'Bearer nope', 'Basic abc', `Bearer ${token}x`]) {
+      const response = await series({ sites: ['www.example.fr'], last: '2h' }, auth);
+      expect(response.statusCode).toBe(401);
+      expect(response.json<{ error: { code: string } }>().error.code).toBe('unauthorized');
+      expect(response.body).not.toContain(token);
+    }
+  });
+
+  it('answers 400 with the failing path and what is allowed', async () => {
+    const response = await series({ sites: ['www.example.fr'], last: '2h', metric: 'money' });
+    expect(response.statusCode).toBe(400);
+    const error = response.json<{ error: { code: string; path: string; message: string } }>().error;
+    expect(error).toMatchObject({ code: 'invalid_query', path: 'metric' });
+    expect(error.message).toContain('pageviews');
+  });
+
+  it('serves its OpenAPI document without a token', async () => {
+    const response = await gateway.app.inject({ method: 'GET', url: '/balise/api/v1/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const doc = response.json<{
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: { Query: { properties: Record<string, unknown> } } };
+    }>();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/series');
+    expect(Object.keys(doc.components.schemas.Query.properties)).toEqual(
+      expect.arrayContaining([
+        'sites',
+        'group',
+        'metric',
+        'interval',
+        'from',
+        'to',
+        'tz',
+        'compare',
+        'breakdown',
+      ]),
+    );
+  });
+
+  it('exposes Prometheus metrics to a token holder only, with DLP findings by kind', async () => {
+    expect((await gateway.app.inject({ method: 'GET', url: '/balise/metrics' })).statusCode).toBe(401);
+    const response = await gateway.app.inject({
+      method: 'GET',
+      url: '/balise/metrics',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('balise_events_accepted_total 2');
+    expect(response.body).toContain('balise_dlp_findings_total{site="www.example.fr",kind="email"} 2');
+    expect(response.body).not.toContain('a@b.fr');
+  });
+
+  it('hashes tokens with SHA-256 and refuses a malformed hash in the config', async () => {
+    expect(hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    const { parseConfig } = await import('../src/config/load.js');
+    expect(() =>
+      parseConfig({ admin: { tokens: ['secret'] }, sites: [{ host: 'a.example' }] }, { env: {} }),
+    ).toThrow(/balise token new/);
+  });
+});
