@@ -48,7 +48,7 @@ export function registerApiRoutes(
         undefined,
         wait,
       );
-    const result = await getSeries(deps.store, deps.config, (request.body ?? {}) as QueryInput);
+    const result = await getSeries(deps.store, deps.config, (request.body ?? {}));
     return { sites: result.sites, tz: result.tz, metric: result.query.metric, rows: result.rows };
   });
 }
