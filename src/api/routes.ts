@@ -4,7 +4,6 @@ import type { CollectCounters } from '../collect/routes.js';
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import { getSeries } from '../insights/getSeries.js';
-import type { QueryInput } from '../insights/model.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
 import { prometheusText } from './metrics.js';
@@ -48,7 +47,7 @@ export function registerApiRoutes(
         undefined,
         wait,
       );
-    const result = await getSeries(deps.store, deps.config, (request.body ?? {}));
+    const result = await getSeries(deps.store, deps.config, request.body ?? {});
     return { sites: result.sites, tz: result.tz, metric: result.query.metric, rows: result.rows };
   });
 }

@@ -33,7 +33,7 @@ function invalid(code: string, message: string, path?: string): BaliseError {
 }
 
 /** Validates a query and resolves its sites, zone and UTC range; throws 400 errors that say what is allowed. */
-export function resolveQuery(config: Config, input: QueryInput, now: number) {
+export function resolveQuery(config: Config, input: QueryInput | unknown, now: number) {
   const parsed = querySchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
