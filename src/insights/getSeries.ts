@@ -3,7 +3,7 @@ import { BaliseError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { zodPath } from '../zod-path.js';
 import { bucketStart, enumerateBuckets, type Bucket } from './buckets.js';
-import { MAX_BUCKETS, querySchema, type Query, type QueryInput } from './model.js';
+import { MAX_BUCKETS, querySchema, type Query } from './model.js';
 import { isCount, seriesStatement, topValuesStatement } from './sql.js';
 import { addLocalDays, localParts, localToUtc, parseLocal, wallClockKey } from './time.js';
 
@@ -33,7 +33,7 @@ function invalid(code: string, message: string, path?: string): BaliseError {
 }
 
 /** Validates a query and resolves its sites, zone and UTC range; throws 400 errors that say what is allowed. */
-export function resolveQuery(config: Config, input: QueryInput | unknown, now: number) {
+export function resolveQuery(config: Config, input: unknown, now: number) {
   const parsed = querySchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
