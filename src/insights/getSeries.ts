@@ -124,7 +124,7 @@ function shiftWall(wall: string, days: number): string {
 export async function getSeries(
   store: Store,
   config: Config,
-  input: QueryInput,
+  input: unknown,
   now = Date.now(),
 ): Promise<SeriesResult> {
   const { query, sites, tz, start, end } = resolveQuery(config, input, now);
