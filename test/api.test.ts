@@ -65,6 +65,25 @@ describe('insights API', () => {
     expect(error.message).toContain('pageviews');
   });
 
+  it('runs the spike detector and refuses unknown detectors', async () => {
+    const run = (detector: string) =>
+      gateway.app.inject({
+        method: 'POST',
+        url: `/balise/api/v1/detect/${detector}`,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        payload: JSON.stringify({ sites: ['www.example.fr'], last: '2h', floor: 1 }),
+      });
+    const spikes = await run('spikes');
+    expect(spikes.statusCode).toBe(200);
+    expect(spikes.json<{ spikes: unknown[]; tz: string }>()).toMatchObject({
+      tz: 'Europe/Paris',
+      spikes: [],
+    });
+    const unknown = await run('magic');
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json<{ error: { path: string } }>().error.path).toBe('detector');
+  });
+
   it('serves its OpenAPI document without a token', async () => {
     const response = await gateway.app.inject({ method: 'GET', url: '/balise/api/v1/openapi.json' });
     expect(response.statusCode).toBe(200);

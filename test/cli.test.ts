@@ -101,6 +101,10 @@ describe('balise query', () => {
       '2026-07-07T20:00:00+02:00,FR,2',
       "2026-07-07T20:00:00+02:00,'=cmd,1",
     ]);
+    const detect = balise('detect', 'spikes', ...base.slice(1), '--floor', '1', '--format', 'json');
+    expect(detect.code).toBe(0);
+    expect(JSON.parse(detect.out)).toMatchObject({ tz: 'Europe/Paris', rows: [] });
+    expect(balise('detect', 'magic', '--config', file).code).toBe(2);
     const bad = balise(...base, '--metric', 'money');
     expect(bad.code).toBe(2);
     expect(bad.out).toContain('metric:');

@@ -3,6 +3,7 @@ import { RateLimiter } from '../collect/rate-limit.js';
 import type { CollectCounters } from '../collect/routes.js';
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
+import { detectSpikes } from '../insights/detectors/spikes.js';
 import { getSeries } from '../insights/getSeries.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
@@ -34,6 +35,36 @@ export function registerApiRoutes(
     return reply
       .header('content-type', 'text/plain; version=0.0.4')
       .send(prometheusText(deps.counters, deps.pendingRows()));
+  });
+
+  app.post(`${base}/detect/:detector`, async (request) => {
+    const token = authenticate(request, deps.config.admin.tokens);
+    const wait = limiter.hit(token);
+    if (wait > 0)
+      throw new BaliseError(
+        'rate_limited',
+        429,
+        'too many queries for this token; retry later',
+        undefined,
+        wait,
+      );
+    const { detector } = request.params as { detector: string };
+    if (detector !== 'spikes' && detector !== 'dips') {
+      throw new BaliseError(
+        'invalid_query',
+        400,
+        'detector must be spikes or dips (others come later)',
+        'detector',
+      );
+    }
+    const direction: 'spikes' | 'dips' = detector;
+    const { limit, floor, ...query } = (request.body ?? {}) as Record<string, unknown>;
+    const options = {
+      direction,
+      ...(typeof limit === 'number' ? { limit } : {}),
+      ...(typeof floor === 'number' ? { floor } : {}),
+    };
+    return detectSpikes(deps.store, deps.config, query, options);
   });
 
   app.post(`${base}/series`, async (request) => {

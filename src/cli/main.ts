@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.js';
 import { UsageError } from './args.js';
 import { configCheck } from './config-check.js';
 import { demoCommand } from './demo.js';
+import { detectCommand } from './detect.js';
 import { queryCommand } from './query.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
@@ -17,6 +18,8 @@ usage:
   balise query --config balise.yaml --site HOST|--group NAME --metric pageviews --interval 1h
                --from 2026-07-07T00:00 --to 2026-07-08T00:00 [--tz Europe/Paris] [--compare previous_week]
                [--breakdown country] [--top 10] [--filter key=value]… [--format table|json|csv]
+  balise detect spikes|dips --config balise.yaml --site HOST|--group NAME --from … --to …
+               [--compare previous_week] [--breakdown region] [--limit 10] [--floor 10] [--format …]
   balise token new                       a new API token and the hash for admin.tokens
 `;
 
@@ -34,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return configCheck(rest, out);
     case 'query':
       return queryCommand(rest, out);
+    case 'detect':
+      return detectCommand(rest, out);
     case 'token':
       return tokenCommand(rest, out);
     case undefined:

@@ -1,7 +1,9 @@
 import { loadConfigFile } from '../config/load.js';
 import { BaliseError } from '../errors.js';
 import { getSeries } from '../insights/getSeries.js';
+import type { Config } from '../config/schema.js';
 import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { parse, UsageError } from './args.js';
 import { formatRows, type OutputFormat } from './output.js';
 
@@ -9,28 +11,31 @@ import { formatRows, type OutputFormat } from './output.js';
  * `balise query --config FILE --site S|--group G --metric M --interval 1h --from … --to … [--tz Z]
  * [--compare previous_week] [--breakdown D] [--top N] [--filter key=value]… [--format table|json|csv]`
  */
-export async function queryCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parse(argv, {
-    config: { type: 'string', short: 'c' },
-    site: { type: 'string', multiple: true },
-    group: { type: 'string' },
-    metric: { type: 'string' },
-    interval: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    last: { type: 'string' },
-    tz: { type: 'string' },
-    compare: { type: 'string' },
-    breakdown: { type: 'string' },
-    top: { type: 'string' },
-    filter: { type: 'string', multiple: true },
-    format: { type: 'string' },
-  });
-  if (!values.config)
-    throw new UsageError('usage: balise query --config balise.yaml --site HOST|--group NAME --from … --to …');
-  const format = (values.format ?? (process.stdout.isTTY ? 'table' : 'json')) as OutputFormat;
-  if (!['table', 'json', 'csv'].includes(format))
-    throw new UsageError(`--format must be table, json or csv, not "${format}"`);
+/** Options shared by `balise query` and `balise detect`. */
+export const QUERY_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  site: { type: 'string', multiple: true },
+  group: { type: 'string' },
+  metric: { type: 'string' },
+  interval: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  last: { type: 'string' },
+  tz: { type: 'string' },
+  compare: { type: 'string' },
+  breakdown: { type: 'string' },
+  top: { type: 'string' },
+  filter: { type: 'string', multiple: true },
+  format: { type: 'string' },
+} as const;
+
+type QueryValues = Partial<Record<Exclude<keyof typeof QUERY_OPTIONS, 'site' | 'filter'>, string>> & {
+  site?: string[];
+  filter?: string[];
+};
+
+/** Builds the query model's input from command-line values (validation is the model's). */
+export function queryFromOptions(values: QueryValues): Record<string, unknown> {
   const filters: Record<string, string> = {};
   for (const item of values.filter ?? []) {
     const eq = item.indexOf('=');
@@ -52,29 +57,69 @@ export async function queryCommand(argv: string[], out: (line: string) => void):
     filters,
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
+  return input;
+}
 
-  const config = loadConfigFile(values.config);
+/** The output format: given, or a table on a terminal and JSON otherwise. */
+export function outputFormat(value: string | undefined): OutputFormat {
+  const format = value ?? (process.stdout.isTTY ? 'table' : 'json');
+  if (format !== 'table' && format !== 'json' && format !== 'csv') {
+    throw new UsageError(`--format must be table, json or csv, not "${format}"`);
+  }
+  return format;
+}
+
+/** Opens the configured store for a read command; says what to do when a gateway holds it. */
+export async function withStore<T>(
+  configPath: string,
+  run: (store: Store, config: Config) => Promise<T>,
+): Promise<T> {
+  const config = loadConfigFile(configPath);
   const store = await openStore(config).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     if (/lock/i.test(message)) {
       throw new Error(
-        `the store ${config.store.path} is in use by a running gateway; stop it first (the HTTP API comes with the insights API)`,
+        `the store ${config.store.path} is in use by a running gateway; stop it, or use the HTTP API (${config.server.prefix}/api/v1/)`,
       );
     }
     throw error;
   });
   try {
     await store.migrate();
-    const result = await getSeries(store, config, input);
-    out(formatRows(result.rows, format, { sites: result.sites, tz: result.tz, metric: result.query.metric }));
-    return 0;
-  } catch (error) {
-    if (error instanceof BaliseError) {
-      out(`error: ${error.path ? `${error.path}: ` : ''}${error.message}`);
-      return 2;
-    }
-    throw error;
+    return await run(store, config);
   } finally {
     await store.close();
   }
+}
+
+/** Prints a query error (400-style) and returns exit code 2, or rethrows anything else. */
+export function reportQueryError(error: unknown, out: (line: string) => void): number {
+  if (error instanceof BaliseError) {
+    out(`error: ${error.path ? `${error.path}: ` : ''}${error.message}`);
+    return 2;
+  }
+  throw error;
+}
+
+/**
+ * `balise query --config FILE --site S|--group G --metric M --interval 1h --from … --to … [--tz Z]
+ * [--compare previous_week] [--breakdown D] [--top N] [--filter key=value]… [--format table|json|csv]`
+ */
+export async function queryCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values } = parse(argv, QUERY_OPTIONS);
+  if (!values.config)
+    throw new UsageError('usage: balise query --config balise.yaml --site HOST|--group NAME --from … --to …');
+  const format = outputFormat(values.format);
+  const input = queryFromOptions(values);
+  return withStore(values.config, async (store, config) => {
+    try {
+      const result = await getSeries(store, config, input);
+      out(
+        formatRows(result.rows, format, { sites: result.sites, tz: result.tz, metric: result.query.metric }),
+      );
+      return 0;
+    } catch (error) {
+      return reportQueryError(error, out);
+    }
+  });
 }

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
+import { detectSpikes } from '../src/insights/detectors/spikes.js';
+import { localToUtc, parseLocal } from '../src/insights/time.js';
+import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
+import { deterministicId } from '../src/store/ids.js';
+import { blankRow, type EventRow } from '../src/store/row.js';
+
+const config = parseConfig({ sites: [{ host: 'a.example', group: 'news' }] }, { env: {} });
+let store: DuckDBStore;
+let n = 0;
+
+function at(local: string, count: number, overrides: Partial<EventRow> = {}): EventRow[] {
+  const ts = localToUtc(parseLocal(local)!, 'Europe/Paris');
+  return Array.from({ length: count }, () =>
+    blankRow({
+      id: deterministicId(ts, String(n++)),
+      ts,
+      site: 'a.example',
+      type: 'pageview',
+      source: 'import',
+      ...overrides,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  store = await DuckDBStore.open(':memory:');
+  await store.migrate();
+  await store.append([
+    // Sunday 5 July 2026 against Sunday 28 June: 20:00 +925%, 21:00 −60%, 22:00 small counts (ignored).
+    ...at('2026-07-05T20:10', 205),
+    ...at('2026-06-28T20:10', 20),
+    ...at('2026-07-05T21:10', 40),
+    ...at('2026-06-28T21:10', 100),
+    ...at('2026-07-05T22:10', 4),
+    ...at('2026-06-28T22:10', 1),
+    ...at('2026-07-05T23:10', 55, { region: 'FR-GES' }),
+    ...at('2026-06-28T23:10', 50, { region: 'FR-GES' }),
+  ]);
+});
+
+afterAll(() => store.close());
+
+const query = { sites: ['a.example'], interval: '1h', from: '2026-07-05T18:00', to: '2026-07-06T00:00' };
+
+describe('spike and dip detector', () => {
+  it('ranks buckets by change against the same local hour one week earlier, and says it plainly', async () => {
+    const { spikes } = await detectSpikes(store, config, query);
+    expect(spikes.map((s) => s.text)).toEqual([
+      '#1 Sun 5 Jul 20:00 local, +925% vs the previous Sunday at the same time',
+      '#2 Sun 5 Jul 21:00 local, -60% vs the previous Sunday at the same time',
+      '#3 Sun 5 Jul 23:00 local, +10% vs the previous Sunday at the same time',
+    ]);
+    expect(spikes[0]).toMatchObject({
+      rank: 1,
+      time: '2026-07-05T20:00:00+02:00',
+      value: 205,
+      baseline: 20,
+      change: 925,
+    });
+  });
+
+  it('keeps only spikes or only dips when asked, and ignores changes under the floor', async () => {
+    expect(
+      (await detectSpikes(store, config, query, { direction: 'dips' })).spikes.map((s) => s.change),
+    ).toEqual([-60]);
+    expect(
+      (await detectSpikes(store, config, query, { direction: 'spikes', limit: 1 })).spikes.map(
+        (s) => s.change,
+      ),
+    ).toEqual([925]);
+    expect((await detectSpikes(store, config, query, { floor: 3 })).spikes.map((s) => s.change)).toContain(
+      300,
+    );
+  });
+
+  it('names the dimension value with a breakdown', async () => {
+    const { spikes } = await detectSpikes(
+      store,
+      config,
+      { ...query, breakdown: 'region', top: 2 },
+      { direction: 'spikes' },
+    );
+    expect(spikes.find((s) => s.dimension === 'FR-GES')?.text).toBe(
+      '#2 FR-GES Sun 5 Jul 23:00 local, +10% vs the previous Sunday at the same time',
+    );
+  });
+});
