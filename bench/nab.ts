@@ -1,0 +1,87 @@
+// bench:nab -- --data DIR --windows FILE [--profile standard] [--profiles FILE]
+// Runs the anomaly detector, unchanged, on every NAB-format CSV (timestamp,value) under DIR,
+// scores it with NAB's rules against the windows file, prints one line per file and ends with
+// `score <number>` (normalised: 100 × (raw − null) / (perfect − null)).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { detectAnomalies, type Point } from '../src/insights/detectors/anomalies.js';
+import { scaledSigmoid, scoreFile, type Profile } from './nab-score.js';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    windows: { type: 'string' },
+    profile: { type: 'string' },
+    profiles: { type: 'string' },
+  },
+});
+if (!values.data || !values.windows) {
+  process.stderr.write(
+    'usage: npm run bench:nab -- --data DIR --windows FILE [--profile standard] [--profiles FILE]\n',
+  );
+  process.exit(2);
+}
+const PROFILES: Record<string, Profile> = {
+  standard: { tpWeight: 1, fpWeight: 0.11, fnWeight: 1 },
+  reward_low_FP_rate: { tpWeight: 1, fpWeight: 0.22, fnWeight: 1 },
+  reward_low_FN_rate: { tpWeight: 1, fpWeight: 0.11, fnWeight: 2 },
+};
+if (values.profiles) {
+  const file = JSON.parse(readFileSync(values.profiles, 'utf8')) as Record<string, { CostMatrix: Profile }>;
+  for (const [name, p] of Object.entries(file)) PROFILES[name] = p.CostMatrix;
+}
+const profileName = values.profile ?? 'standard';
+const profile = PROFILES[profileName];
+if (!profile) throw new Error(`unknown profile ${profileName} (known: ${Object.keys(PROFILES).join(', ')})`);
+const windowsByFile = JSON.parse(readFileSync(values.windows, 'utf8')) as Record<string, [string, string][]>;
+
+function csvFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? csvFiles(path) : name.endsWith('.csv') ? [path] : [];
+  });
+}
+
+const parseTime = (text: string) => Date.parse(`${text.trim().replace(' ', 'T').slice(0, 19)}Z`);
+let raw = 0;
+let perfect = 0;
+let nullScore = 0;
+let scored = 0;
+for (const file of csvFiles(values.data).sort()) {
+  const name = relative(values.data, file);
+  const key = Object.keys(windowsByFile).find(
+    (k) => k === name || k.endsWith(`/${name}`) || name.endsWith(k),
+  );
+  if (!key) {
+    process.stdout.write(`${name}: no windows in ${values.windows}, skipped\n`);
+    continue;
+  }
+  const points: Point[] = readFileSync(file, 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((line) => line.includes(','))
+    .map((line) => {
+      const [ts, value] = line.split(',');
+      return { ts: parseTime(ts!), value: Number(value) };
+    });
+  const windows = windowsByFile[key]!.map(([a, b]): [number, number] => {
+    const start = parseTime(a);
+    const end = parseTime(b);
+    const first = points.findIndex((p) => p.ts >= start);
+    let last = points.length - 1;
+    while (last > 0 && points[last]!.ts > end) last--;
+    return [first, last];
+  });
+  const { detections } = detectAnomalies(points);
+  const result = scoreFile(detections, windows, profile);
+  raw += result.raw;
+  nullScore -= windows.length * profile.fnWeight;
+  perfect += windows.length * profile.tpWeight * scaledSigmoid(-1);
+  scored++;
+  process.stdout.write(
+    `${name}: raw ${result.raw.toFixed(3)}  TP ${result.tp}  FP ${result.fp}  FN ${result.fn}  windows ${windows.length}\n`,
+  );
+}
+const score = perfect === nullScore ? 0 : (100 * (raw - nullScore)) / (perfect - nullScore);
+process.stdout.write(`${scored} file(s), profile ${profileName}\nscore ${score.toFixed(1)}\n`);
