@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
+import { detectSeriesAnomalies } from '../src/insights/detectors/detectSeriesAnomalies.js';
 import { detectSpikes } from '../src/insights/detectors/spikes.js';
 import { localToUtc, parseLocal } from '../src/insights/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
 
-const config = parseConfig({ sites: [{ host: 'a.example', group: 'news' }] }, { env: {} });
+const config = parseConfig(
+  { sites: [{ host: 'a.example', group: 'news' }, { host: 'season.example' }] },
+  { env: {} },
+);
 let store: DuckDBStore;
 let n = 0;
 
@@ -38,6 +42,26 @@ beforeAll(async () => {
     ...at('2026-07-05T23:10', 55, { region: 'FR-GES' }),
     ...at('2026-06-28T23:10', 50, { region: 'FR-GES' }),
   ]);
+  // Six regular weeks (a daily shape) on season.example, then 5× the usual at 20:00 on 6 Sept.
+  const rows: EventRow[] = [];
+  const first = Date.UTC(2026, 6, 26, 22); // 27 July 00:00 in Paris
+  for (let h = 0; h < 6 * 7 * 24; h++) {
+    const ts = first + h * 3_600_000;
+    const hour = (h + 24) % 24;
+    let count = 10 + Math.round(20 * Math.max(0, Math.sin(((hour - 6) / 24) * 2 * Math.PI))) + (h % 3);
+    if (h === 6 * 7 * 24 - 4) count *= 5;
+    for (let k = 0; k < count; k++)
+      rows.push(
+        blankRow({
+          id: deterministicId(ts, `s${h}:${k}`),
+          ts,
+          site: 'season.example',
+          type: 'pageview',
+          source: 'import',
+        }),
+      );
+  }
+  await store.append(rows);
 });
 
 afterAll(() => store.close());
@@ -85,5 +109,31 @@ describe('spike and dip detector', () => {
     expect(spikes.find((s) => s.dimension === 'FR-GES')?.text).toBe(
       '#2 FR-GES Sun 5 Jul 23:00 local, +10% vs the previous Sunday at the same time',
     );
+  });
+});
+
+describe('seasonal anomaly detector on a stored series', () => {
+  it('flags the one unusual hour of the last week, and only it', async () => {
+    const { anomalies } = await detectSeriesAnomalies(store, config, {
+      sites: ['season.example'],
+      interval: '1h',
+      from: '2026-08-31',
+      to: '2026-09-07',
+    });
+    expect(anomalies.map((a) => a.time)).toEqual(['2026-09-06T20:00:00+02:00']);
+    expect(anomalies[0]!.text).toMatch(/^2026-09-06 20:00 local: pageviews \d+, [\d.]+ robust deviations/);
+  });
+
+  it('refuses a breakdown or a comparison', async () => {
+    await expect(
+      detectSeriesAnomalies(store, config, {
+        sites: ['season.example'],
+        last: '7d',
+        compare: 'previous_week',
+      }),
+    ).rejects.toMatchObject({
+      code: 'invalid_query',
+      path: 'compare',
+    });
   });
 });

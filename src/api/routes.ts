@@ -3,6 +3,7 @@ import { RateLimiter } from '../collect/rate-limit.js';
 import type { CollectCounters } from '../collect/routes.js';
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
+import { detectSeriesAnomalies } from '../insights/detectors/detectSeriesAnomalies.js';
 import { detectSpikes } from '../insights/detectors/spikes.js';
 import { getSeries } from '../insights/getSeries.js';
 import type { Store } from '../store/store.js';
@@ -49,11 +50,13 @@ export function registerApiRoutes(
         wait,
       );
     const { detector } = request.params as { detector: string };
+    if (detector === 'anomalies')
+      return detectSeriesAnomalies(deps.store, deps.config, (request.body ?? {}) as Record<string, unknown>);
     if (detector !== 'spikes' && detector !== 'dips') {
       throw new BaliseError(
         'invalid_query',
         400,
-        'detector must be spikes or dips (others come later)',
+        'detector must be spikes, dips or anomalies (others come later)',
         'detector',
       );
     }

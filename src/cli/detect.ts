@@ -1,9 +1,10 @@
+import { detectSeriesAnomalies } from '../insights/detectors/detectSeriesAnomalies.js';
 import { detectSpikes } from '../insights/detectors/spikes.js';
 import { parse, UsageError } from './args.js';
 import { formatRows } from './output.js';
 import { QUERY_OPTIONS, outputFormat, queryFromOptions, reportQueryError, withStore } from './query.js';
 
-const DETECTORS = ['spikes', 'dips'] as const;
+const DETECTORS = ['spikes', 'dips', 'anomalies'] as const;
 
 /**
  * `balise detect spikes|dips --config FILE --site S|--group G --from … --to … [--compare …]
@@ -26,6 +27,20 @@ export async function detectCommand(argv: string[], out: (line: string) => void)
   };
   return withStore(values.config, async (store, config) => {
     try {
+      if (name === 'anomalies') {
+        const { anomalies, tz, sites } = await detectSeriesAnomalies(store, config, queryFromOptions(values));
+        if (format === 'table')
+          out(anomalies.length ? anomalies.map((a) => a.text).join('\n') : 'no anomaly');
+        else
+          out(
+            formatRows(
+              anomalies.map(({ text: _text, ...rest }) => rest),
+              format,
+              { sites, tz },
+            ),
+          );
+        return 0;
+      }
       const { spikes, tz, sites } = await detectSpikes(store, config, queryFromOptions(values), options);
       if (format === 'table')
         out(spikes.length ? spikes.map((s) => s.text).join('\n') : 'nothing above the floor');

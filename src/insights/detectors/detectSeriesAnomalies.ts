@@ -1,0 +1,69 @@
+import type { Config } from '../../config/schema.js';
+import { BaliseError } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import { getSeries, resolveQuery } from '../getSeries.js';
+import { formatLocal } from '../time.js';
+import { detectAnomalies } from './anomalies.js';
+
+/** One anomalous bucket of a series. */
+export interface SeriesAnomaly {
+  time: string;
+  value: number;
+  score: number;
+  text: string;
+}
+
+const HISTORY_DAYS = 35;
+
+/**
+ * Runs the seasonal anomaly detector over a series: the query's range plus five weeks of history
+ * before it (so the weekly baseline exists from the first bucket), reporting anomalies in range.
+ */
+export async function detectSeriesAnomalies(
+  store: Store,
+  config: Config,
+  input: Record<string, unknown>,
+  now = Date.now(),
+): Promise<{ anomalies: SeriesAnomaly[]; tz: string; sites: string[] }> {
+  if (input.breakdown !== undefined || input.compare !== undefined) {
+    throw new BaliseError(
+      'invalid_query',
+      400,
+      'the anomaly detector takes no breakdown or compare',
+      input.breakdown !== undefined ? 'breakdown' : 'compare',
+    );
+  }
+  const { query, tz, start, end } = resolveQuery(config, input, now);
+  const widened = { ...input, from: undefined, to: undefined, last: undefined };
+  const history = await getSeries(
+    store,
+    config,
+    {
+      ...Object.fromEntries(Object.entries(widened).filter(([, v]) => v !== undefined)),
+      tz,
+      from: formatLocal(start - HISTORY_DAYS * 86_400_000, tz).slice(0, 16),
+      to: formatLocal(end, tz).slice(0, 16),
+    },
+    now,
+  );
+  // The series starts with its first data: empty buckets before it are not "zero traffic".
+  const first = Math.max(
+    0,
+    history.rows.findIndex((row) => (row.value ?? 0) !== 0),
+  );
+  const rows = history.rows.slice(first);
+  const points = rows.map((row) => ({ ts: Date.parse(row.time), value: row.value ?? 0 }));
+  const { scores, detections } = detectAnomalies(points);
+  const anomalies: SeriesAnomaly[] = [];
+  points.forEach((point, i) => {
+    if (!detections[i] || point.ts < start) return;
+    const time = rows[i]!.time;
+    anomalies.push({
+      time,
+      value: point.value,
+      score: Math.round(scores[i]! * 10) / 10,
+      text: `${time.slice(0, 16).replace('T', ' ')} local: ${query.metric} ${point.value}, ${Math.round(scores[i]! * 10) / 10} robust deviations from the usual for that time of week`,
+    });
+  });
+  return { anomalies, tz, sites: history.sites };
+}
