@@ -75,9 +75,9 @@ describe('insights API', () => {
       });
     const spikes = await run('spikes');
     expect(spikes.statusCode).toBe(200);
-    expect(spikes.json<{ spikes: unknown[]; tz: string }>()).toMatchObject({
+    expect(spikes.json<{ findings: unknown[]; tz: string }>()).toMatchObject({
       tz: 'Europe/Paris',
-      spikes: [],
+      findings: [],
     });
     const unknown = await run('magic');
     expect(unknown.statusCode).toBe(400);

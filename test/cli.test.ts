@@ -103,7 +103,7 @@ describe('balise query', () => {
     ]);
     const detect = balise('detect', 'spikes', ...base.slice(1), '--floor', '1', '--format', 'json');
     expect(detect.code).toBe(0);
-    expect(JSON.parse(detect.out)).toMatchObject({ tz: 'Europe/Paris', rows: [] });
+    expect(JSON.parse(detect.out)).toMatchObject({ tz: 'Europe/Paris', findings: [] });
     expect(balise('detect', 'magic', '--config', file).code).toBe(2);
     const bad = balise(...base, '--metric', 'money');
     expect(bad.code).toBe(2);

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
+import { detectAttacks } from '../src/insights/detectors/attacks.js';
 import { detectSeriesAnomalies } from '../src/insights/detectors/detectSeriesAnomalies.js';
+import { detectOutages } from '../src/insights/detectors/outages.js';
+import { detectShifts } from '../src/insights/detectors/shifts.js';
 import { detectSpikes } from '../src/insights/detectors/spikes.js';
 import { localToUtc, parseLocal } from '../src/insights/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
@@ -8,7 +11,7 @@ import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
 
 const config = parseConfig(
-  { sites: [{ host: 'a.example', group: 'news' }, { host: 'season.example' }] },
+  { sites: [{ host: 'a.example', group: 'news' }, { host: 'season.example' }, { host: 'ops.example' }] },
   { env: {} },
 );
 let store: DuckDBStore;
@@ -62,6 +65,39 @@ beforeAll(async () => {
       );
   }
   await store.append(rows);
+  // ops.example: a burst on /login (100 requests in each of 3 seconds) over a trickle (1 a minute).
+  const ops: EventRow[] = [];
+  const add = (ts: number, fields: Partial<EventRow>, key: string) =>
+    ops.push(
+      blankRow({
+        id: deterministicId(ts, key),
+        ts,
+        site: 'ops.example',
+        type: 'request',
+        source: 'import',
+        ...fields,
+      }),
+    );
+  const noon = localToUtc(parseLocal('2026-07-05T12:00')!, 'Europe/Paris');
+  for (let m = 0; m < 60; m++) add(noon + m * 60_000, { path: '/login' }, `t${m}`);
+  for (let sec = 10; sec < 13; sec++)
+    for (let k = 0; k < 100; k++) add(noon + sec * 1000 + k, { path: '/login' }, `b${sec}:${k}`);
+  // Serving node: 14:00 mostly LHR, 15:00 mostly CDG (an island's traffic moving between nodes).
+  const two = localToUtc(parseLocal('2026-07-05T14:00')!, 'Europe/Paris');
+  for (let k = 0; k < 100; k++) add(two + k * 1000, { node: k < 90 ? 'LHR' : 'CDG', path: '/' }, `n1:${k}`);
+  for (let k = 0; k < 100; k++)
+    add(two + 3_600_000 + k * 1000, { node: k < 10 ? 'LHR' : 'CDG', path: '/' }, `n2:${k}`);
+  // Regions at 18:00: FR-COR had 50 events the two previous Sundays and none now; FR-IDF steady.
+  for (const [day, cor] of [
+    ['2026-06-21', 50],
+    ['2026-06-28', 50],
+    ['2026-07-05', 0],
+  ] as const) {
+    const t = localToUtc(parseLocal(`${day}T18:00`)!, 'Europe/Paris');
+    for (let k = 0; k < cor; k++) add(t + k * 1000, { region: 'FR-COR', path: '/' }, `c${day}:${k}`);
+    for (let k = 0; k < 60; k++) add(t + k * 1000, { region: 'FR-IDF', path: '/' }, `i${day}:${k}`);
+  }
+  await store.append(ops);
 });
 
 afterAll(() => store.close());
@@ -135,5 +171,67 @@ describe('seasonal anomaly detector on a stored series', () => {
       code: 'invalid_query',
       path: 'compare',
     });
+  });
+});
+
+describe('attack, shift and outage detectors', () => {
+  const day = { sites: ['ops.example'], from: '2026-07-05T12:00', to: '2026-07-05T13:00' };
+
+  it('finds a request-rate attack at 1-second resolution with peak, duration and total', async () => {
+    const { attacks } = await detectAttacks(store, config, day);
+    expect(attacks).toHaveLength(1);
+    expect(attacks[0]).toMatchObject({
+      site: 'ops.example',
+      path: '/login',
+      start: '2026-07-05T12:00:10+02:00',
+      end: '2026-07-05T12:00:12+02:00',
+      durationSeconds: 3,
+      peakRps: 100,
+      totalRequests: 300,
+      baselineRps: 0.1,
+    });
+    expect(attacks[0]!.text).toBe(
+      'ops.example/login 2026-07-05 12:00:10 local: 100 rps peak, 3 s, 300 requests (usual 0.1 rps)',
+    );
+    expect((await detectAttacks(store, config, day, { minRps: 101 })).attacks).toEqual([]);
+  });
+
+  it('finds a traffic shift between serving nodes', async () => {
+    const { shifts } = await detectShifts(
+      store,
+      config,
+      { sites: ['ops.example'], interval: '1h', from: '2026-07-05T14:00', to: '2026-07-05T16:00' },
+      { dimension: 'node' },
+    );
+    expect(shifts).toEqual([
+      {
+        time: '2026-07-05T15:00:00+02:00',
+        moved: 80,
+        gainer: { value: 'CDG', from: 10, to: 90 },
+        loser: { value: 'LHR', from: 90, to: 10 },
+        text: '2026-07-05 15:00 local: 80% of traffic moved by node; LHR 90% → 10%, CDG 10% → 90%',
+      },
+    ]);
+  });
+
+  it('finds a region falling to zero against its forecast, and not the steady one', async () => {
+    const { outages } = await detectOutages(
+      store,
+      config,
+      { sites: ['ops.example'], interval: '1h', from: '2026-07-05T17:00', to: '2026-07-05T20:00' },
+      { dimension: 'region' },
+    );
+    expect(outages).toEqual([
+      {
+        value: 'FR-COR',
+        start: '2026-07-05T18:00:00+02:00',
+        end: '2026-07-05T18:00:00+02:00',
+        buckets: 1,
+        observed: 0,
+        expected: 50,
+        change: -100,
+        text: 'FR-COR 2026-07-05 18:00 → 2026-07-05 18:00 local: 0 events vs 50 expected (-100%)',
+      },
+    ]);
   });
 });

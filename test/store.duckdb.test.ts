@@ -86,3 +86,17 @@ describe('DuckDB store on a real file', () => {
     expect(rows).toEqual([{ n: 0 }]);
   });
 });
+
+describe('query time limit', () => {
+  it('interrupts a query that runs too long, and the store stays usable', async () => {
+    const { QueryTimeout } = await import('../src/store/store.js');
+    const store = await DuckDBStore.open(':memory:');
+    await store.migrate();
+    const slow = store.query('SELECT count(*) FROM range(100000000) a, range(1000) b', [], {
+      timeoutMs: 100,
+    });
+    await expect(slow).rejects.toBeInstanceOf(QueryTimeout);
+    expect(await store.query('SELECT 42 AS answer')).toEqual([{ answer: 42 }]);
+    await store.close();
+  });
+});

@@ -3,8 +3,7 @@ import { RateLimiter } from '../collect/rate-limit.js';
 import type { CollectCounters } from '../collect/routes.js';
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
-import { detectSeriesAnomalies } from '../insights/detectors/detectSeriesAnomalies.js';
-import { detectSpikes } from '../insights/detectors/spikes.js';
+import { runDetector } from '../insights/detectors/run.js';
 import { getSeries } from '../insights/getSeries.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
@@ -50,24 +49,12 @@ export function registerApiRoutes(
         wait,
       );
     const { detector } = request.params as { detector: string };
-    if (detector === 'anomalies')
-      return detectSeriesAnomalies(deps.store, deps.config, (request.body ?? {}) as Record<string, unknown>);
-    if (detector !== 'spikes' && detector !== 'dips') {
-      throw new BaliseError(
-        'invalid_query',
-        400,
-        'detector must be spikes, dips or anomalies (others come later)',
-        'detector',
-      );
-    }
-    const direction: 'spikes' | 'dips' = detector;
-    const { limit, floor, ...query } = (request.body ?? {}) as Record<string, unknown>;
-    const options = {
-      direction,
-      ...(typeof limit === 'number' ? { limit } : {}),
-      ...(typeof floor === 'number' ? { floor } : {}),
-    };
-    return detectSpikes(deps.store, deps.config, query, options);
+    const body = request.body;
+    const input =
+      body !== null && typeof body === 'object' && !Array.isArray(body)
+        ? (body as Record<string, unknown>)
+        : {};
+    return runDetector(deps.store, deps.config, detector, input);
   });
 
   app.post(`${base}/series`, async (request) => {

@@ -1,57 +1,51 @@
-import { detectSeriesAnomalies } from '../insights/detectors/detectSeriesAnomalies.js';
-import { detectSpikes } from '../insights/detectors/spikes.js';
+import { DETECTOR_NAMES, runDetector } from '../insights/detectors/run.js';
 import { parse, UsageError } from './args.js';
 import { formatRows } from './output.js';
 import { QUERY_OPTIONS, outputFormat, queryFromOptions, reportQueryError, withStore } from './query.js';
 
-const DETECTORS = ['spikes', 'dips', 'anomalies'] as const;
+const NUMBERS = ['limit', 'floor', 'factor', 'min-rps', 'threshold', 'ratio'] as const;
 
 /**
- * `balise detect spikes|dips --config FILE --site S|--group G --from … --to … [--compare …]
- * [--limit N] [--floor N] [--format table|json|csv]` — the other detectors come with issue 5.
+ * `balise detect spikes|dips|anomalies|attacks|shifts|outages --config FILE --site S|--group G
+ * --from … --to … [query options] [--limit N] [--floor N] [--factor N] [--min-rps N]
+ * [--threshold N] [--ratio N] [--format table|json|csv]`. Shifts and outages use --breakdown as
+ * the dimension (node, asn, region…).
  */
 export async function detectCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || !(DETECTORS as readonly string[]).includes(name)) {
+  if (!name || !(DETECTOR_NAMES as readonly string[]).includes(name)) {
     throw new UsageError(
-      `usage: balise detect ${DETECTORS.join('|')} --config balise.yaml --site HOST|--group NAME --from … --to …`,
+      `usage: balise detect ${DETECTOR_NAMES.join('|')} --config balise.yaml --site HOST|--group NAME --from … --to …`,
     );
   }
-  const { values } = parse(rest, { ...QUERY_OPTIONS, limit: { type: 'string' }, floor: { type: 'string' } });
+  const options = Object.fromEntries(NUMBERS.map((n) => [n, { type: 'string' as const }]));
+  const { values } = parse(rest, { ...QUERY_OPTIONS, ...options });
   if (!values.config) throw new UsageError(`usage: balise detect ${name} --config balise.yaml …`);
   const format = outputFormat(values.format);
-  const options = {
-    direction: name === 'dips' ? ('dips' as const) : ('spikes' as const),
-    ...(values.limit !== undefined ? { limit: Number(values.limit) } : {}),
-    ...(values.floor !== undefined ? { floor: Number(values.floor) } : {}),
-  };
+  const body: Record<string, unknown> = queryFromOptions(values);
+  for (const n of NUMBERS) {
+    const raw = (values as Record<string, string | undefined>)[n];
+    if (raw === undefined) continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw new UsageError(`--${n} must be a number, not "${raw}"`);
+    body[n === 'min-rps' ? 'minRps' : n] = value;
+  }
   return withStore(values.config, async (store, config) => {
     try {
-      if (name === 'anomalies') {
-        const { anomalies, tz, sites } = await detectSeriesAnomalies(store, config, queryFromOptions(values));
-        if (format === 'table')
-          out(anomalies.length ? anomalies.map((a) => a.text).join('\n') : 'no anomaly');
-        else
-          out(
-            formatRows(
-              anomalies.map(({ text: _text, ...rest }) => rest),
-              format,
-              { sites, tz },
-            ),
-          );
-        return 0;
-      }
-      const { spikes, tz, sites } = await detectSpikes(store, config, queryFromOptions(values), options);
+      const { findings, tz, sites } = await runDetector(store, config, name, body);
       if (format === 'table')
-        out(spikes.length ? spikes.map((s) => s.text).join('\n') : 'nothing above the floor');
-      else
-        out(
-          formatRows(
-            spikes.map(({ text: _text, ...rest }) => rest),
-            format,
-            { sites, tz },
+        out(findings.length ? findings.map((f) => f.text).join('\n') : `no ${name} found`);
+      else {
+        const rows = findings.map(({ text: _text, ...fields }) =>
+          Object.fromEntries(
+            Object.entries(fields).map(([k, v]) => [
+              k,
+              typeof v === 'object' && v !== null ? JSON.stringify(v) : (v as string | number | null),
+            ]),
           ),
         );
+        out(format === 'json' ? JSON.stringify({ sites, tz, findings }, null, 2) : formatRows(rows, 'csv'));
+      }
       return 0;
     } catch (error) {
       return reportQueryError(error, out);

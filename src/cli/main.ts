@@ -18,7 +18,7 @@ usage:
   balise query --config balise.yaml --site HOST|--group NAME --metric pageviews --interval 1h
                --from 2026-07-07T00:00 --to 2026-07-08T00:00 [--tz Europe/Paris] [--compare previous_week]
                [--breakdown country] [--top 10] [--filter key=value]… [--format table|json|csv]
-  balise detect spikes|dips|anomalies --config balise.yaml --site HOST|--group NAME --from … --to …
+  balise detect spikes|dips|anomalies|attacks|shifts|outages --config balise.yaml --site HOST|--group NAME --from … --to …
                [--compare previous_week] [--breakdown region] [--limit 10] [--floor 10] [--format …]
   balise token new                       a new API token and the hash for admin.tokens
 `;

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import { QueryTimeout, type Store } from '../store/store.js';
 import { zodPath } from '../zod-path.js';
 import { bucketStart, enumerateBuckets, type Bucket } from './buckets.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
@@ -27,6 +27,25 @@ export interface SeriesResult {
 }
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Longest a single insights SQL statement may run (THREATS.md: expensive queries). */
+export const QUERY_TIMEOUT_MS = 10_000;
+
+/** Turns a store timeout into a 503 that says what to do. */
+async function timed<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof QueryTimeout) {
+      throw new BaliseError(
+        'query_timeout',
+        503,
+        `the query ran longer than ${error.timeoutMs / 1000} s; use a shorter range or a larger interval`,
+      );
+    }
+    throw error;
+  }
+}
 
 function invalid(code: string, message: string, path?: string): BaliseError {
   return new BaliseError(code, 400, message, path);
@@ -132,7 +151,11 @@ export async function getSeries(
   let top: string[] | null = null;
   if (query.breakdown) {
     const statement = topValuesStatement(query, sites, tz, start, end, query.top);
-    top = (await store.query<{ d: string }>(statement.sql, statement.params)).map((r) => r.d);
+    top = (
+      await timed(() =>
+        store.query<{ d: string }>(statement.sql, statement.params, { timeoutMs: QUERY_TIMEOUT_MS }),
+      )
+    ).map((r) => r.d);
   }
   const values = await aggregate(store, query, sites, tz, start, end, top);
   const groups = query.breakdown ? [...(top ?? []), '(other)'] : [''];

@@ -22,12 +22,27 @@ export interface Store {
    * file itself, so no per-row work runs on the event loop.
    */
   appendJsonLines(path: string): Promise<{ inserted: number }>;
-  /** Runs a read query with positional parameters ($1, $2 … in DuckDB) and returns plain objects. */
-  query<T = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /**
+   * Runs a read query with positional parameters ($1, $2 … in DuckDB) and returns plain objects.
+   * With `timeoutMs`, a query still running then is interrupted and rejects with QueryTimeout.
+   */
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly SqlParam[],
+    options?: { timeoutMs?: number },
+  ): Promise<T[]>;
   /**
    * Returns the salt for `day` (YYYY-MM-DD), creating a random one if none exists; the first
    * writer wins when several gateways race. Salts of days before `keepFrom` are deleted.
    */
   ensureSalt(day: string, keepFrom: string): Promise<Buffer>;
   close(): Promise<void>;
+}
+
+/** A query interrupted because it ran longer than its time limit. */
+export class QueryTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`query interrupted after ${timeoutMs} ms`);
+    this.name = 'QueryTimeout';
+  }
 }

@@ -10,7 +10,7 @@ import {
 } from '@duckdb/node-api';
 import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
-import type { SqlParam, Store } from '../store.js';
+import { QueryTimeout, type SqlParam, type Store } from '../store.js';
 import { DUCKDB_MIGRATIONS } from './migrations.js';
 
 // Plain-typed landing table (TEMP: never written to disk or WAL); rows move to `events` with an
@@ -162,9 +162,29 @@ export class DuckDBStore implements Store {
     return { inserted: result.rowsChanged };
   }
 
-  query<T = Record<string, unknown>>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params: readonly SqlParam[] = [],
+    options: { timeoutMs?: number } = {},
+  ): Promise<T[]> {
     return this.lock.run(async () => {
-      const reader = await this.connection.runAndReadAll(sql, params as DuckDBValue[]);
+      let timedOut = false;
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              this.connection.interrupt();
+            }, options.timeoutMs);
+      let reader;
+      try {
+        reader = await this.connection.runAndReadAll(sql, params as DuckDBValue[]);
+      } catch (error) {
+        if (timedOut) throw new QueryTimeout(options.timeoutMs!);
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
       return reader.getRowObjectsJS().map((row) => {
         const out: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(row)) out[key] = toJs(value);
