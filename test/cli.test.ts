@@ -97,9 +97,9 @@ describe('balise query', () => {
     });
     const csv = balise(...base, '--breakdown', 'country', '--format', 'csv');
     expect(csv.out.split('\n').slice(0, 3)).toEqual([
-      'time,country,value',
-      '2026-07-07T20:00:00+02:00,FR,2',
-      "2026-07-07T20:00:00+02:00,'=cmd,1",
+      'time,country,label,value',
+      '2026-07-07T20:00:00+02:00,FR,France,2',
+      "2026-07-07T20:00:00+02:00,'=cmd,,1",
     ]);
     const detect = balise('detect', 'spikes', ...base.slice(1), '--floor', '1', '--format', 'json');
     expect(detect.code).toBe(0);

@@ -3,6 +3,7 @@ import { BaliseError } from '../errors.js';
 import { QueryTimeout, type Store } from '../store/store.js';
 import { zodPath } from '../zod-path.js';
 import { bucketStart, enumerateBuckets, type Bucket } from './buckets.js';
+import { labelFor } from './labels.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
 import { isCount, seriesStatement, topValuesStatement } from './sql.js';
 import { addLocalDays, localParts, localToUtc, parseLocal, wallClockKey } from './time.js';
@@ -205,6 +206,8 @@ export async function getSeries(
       const row = (
         query.breakdown ? { time: bucket.label, [query.breakdown]: group } : { time: bucket.label }
       ) as SeriesRow;
+      const label = query.breakdown ? labelFor(query.breakdown, group) : undefined;
+      if (label) row.label = label;
       row.value = valueAt(values, bucket.key, group);
       if (baseline) {
         const base = baseline(bucket, index, group);
