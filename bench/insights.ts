@@ -1,109 +1,79 @@
-// bench:insights — the insights engine (getSeries: model → SQL → gap-filled, compared rows)
-// against a hand-written DuckDB query for the same numbers, on ~1M seeded demo rows in a real
-// DuckDB file. Prints the median of 5 runs each and the ratio.
+// bench:insights — the insights API's query (hourly series, previous_week, 30 days, country
+// breakdown) through the engine (model → SQL → gap-filled, compared rows), against hand-written
+// SQL for the same numbers, in the same run, on BENCH_EVENTS (default 10M) events generated in a
+// real DuckDB file. Prints p50/p95 of BENCH_RUNS runs each and the ratio.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
-import { DEMO_SEED_SITES } from '../src/demo/config.js';
-import { seedDemo } from '../src/demo/seed.js';
 import { getSeries } from '../src/insights/getSeries.js';
 import { localToUtc, parseLocal } from '../src/insights/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 
-const DAYS = Number(process.env.BENCH_DAYS ?? 90);
-const NOW = Date.UTC(2026, 10, 22, 12);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const DAYS = 60;
+const FIRST = Date.UTC(2026, 8, 23, 22); // 24 Sept 2026 00:00 in Paris
+const NOW = FIRST + DAYS * 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-insights-'));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))]!;
 
-async function time(run: () => Promise<unknown>): Promise<number> {
-  const runs: number[] = [];
+async function time(run: () => Promise<unknown>): Promise<number[]> {
   await run();
-  for (let i = 0; i < 5; i++) {
+  const runs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
     const start = performance.now();
     await run();
     runs.push(performance.now() - start);
   }
-  return median(runs);
+  return runs;
 }
 
 try {
   const store = await DuckDBStore.open(join(dir, 'bench.duckdb'));
   await store.migrate();
-  const config = parseConfig(
-    {
-      sites: [
-        { host: 'localhost', group: 'news' },
-        { host: 'www.quotidien-demo.fr', group: 'news' },
-        { host: 'www.tele-demo.fr', group: 'tv' },
-      ],
-    },
-    { env: {} },
+  const generated = performance.now();
+  // Deterministic synthetic traffic: two news sites, 8 countries, a daily shape from the hash.
+  await store.query(
+    `INSERT INTO events
+     SELECT uuid(), epoch_ms(${FIRST}::BIGINT + (hash(i) % ${DAYS * 86_400_000}::UBIGINT)::BIGINT),
+            ['lequotidien.example', 'lhebdo.example'][(i % 2) + 1], 'pageview', NULL, '/article-' || (i % 500), NULL,
+            NULL, NULL, ['FR', 'FR', 'FR', 'BE', 'CH', 'DE', 'US', 'CA'][((hash(i * 3) % 8) + 1)::BIGINT], NULL, NULL,
+            ['desktop', 'mobile', 'mobile', 'tablet'][((hash(i * 5) % 4) + 1)::BIGINT], 'Chrome', 'Android', false,
+            hash(i % 200000) % 1000000, NULL, 'bench', NULL, NULL, 'import', NULL
+     FROM range(${EVENTS}) t(i)`,
   );
-  const seeded = performance.now();
-  const rows = await seedDemo(store, DEMO_SEED_SITES, {
-    days: DAYS,
-    timeZone: 'Europe/Paris',
-    node: 'bench',
-    now: NOW,
-  });
   process.stdout.write(
-    `bench:insights — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${rows} rows over ${DAYS} days seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s\n`,
+    `bench:insights — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${EVENTS} events over ${DAYS} days generated in ${((performance.now() - generated) / 1000).toFixed(1)} s; ${RUNS} runs each after a warm-up\n`,
   );
-
-  const from = '2026-11-15';
-  const to = '2026-11-22';
+  const config = parseConfig({ sites: [{ host: 'lequotidien.example', group: 'news' }, { host: 'lhebdo.example', group: 'news' }] }, { env: {} });
+  const from = '2026-10-24';
+  const to = '2026-11-23';
   const start = localToUtc(parseLocal(from)!, 'Europe/Paris');
   const end = localToUtc(parseLocal(to)!, 'Europe/Paris');
-  const cases = [
-    {
-      name: 'hourly pageviews, group news, 7 days',
-      ours: () =>
-        getSeries(store, config, { group: 'news', metric: 'pageviews', interval: '1h', from, to }, NOW),
-      hand: `SELECT date_trunc('hour', timezone('Europe/Paris', to_timestamp(epoch_ms(ts) / 1000.0))) AS h, count(*)
-             FROM events WHERE site IN ('localhost', 'www.quotidien-demo.fr') AND type = 'pageview' AND NOT is_bot
-               AND ts >= epoch_ms(${start}::BIGINT) AND ts < epoch_ms(${end}::BIGINT) GROUP BY 1 ORDER BY 1`,
-    },
-    {
-      name: '… with previous_week',
-      ours: () =>
-        getSeries(
-          store,
-          config,
-          { group: 'news', metric: 'pageviews', interval: '1h', from, to, compare: 'previous_week' },
-          NOW,
-        ),
-      hand: `WITH cur AS (SELECT date_trunc('hour', timezone('Europe/Paris', to_timestamp(epoch_ms(ts) / 1000.0))) AS h, count(*) AS v
-               FROM events WHERE site IN ('localhost', 'www.quotidien-demo.fr') AND type = 'pageview' AND NOT is_bot
-               AND ts >= epoch_ms(${start - 7 * 86_400_000}::BIGINT) AND ts < epoch_ms(${end}::BIGINT) GROUP BY 1)
-             SELECT a.h, a.v, b.v FROM cur a LEFT JOIN cur b ON b.h = a.h - INTERVAL 7 DAY
-             WHERE a.h >= TIMESTAMP '2026-11-15' ORDER BY 1`,
-    },
-    {
-      name: 'daily visitors by region (top 10), 90 days',
-      ours: () =>
-        getSeries(
-          store,
-          config,
-          { group: 'news', metric: 'visitors', interval: '1d', last: '90d', breakdown: 'region', top: 10 },
-          NOW,
-        ),
-      hand: `SELECT strftime(timezone('Europe/Paris', to_timestamp(epoch_ms(ts) / 1000.0)), '%Y-%m-%d') AS d, region, count(DISTINCT visitor_hash)
-             FROM events WHERE site IN ('localhost', 'www.quotidien-demo.fr') AND NOT is_bot GROUP BY ALL`,
-    },
-  ];
-  const ratios: number[] = [];
-  for (const c of cases) {
-    const ours = await time(c.ours);
-    const hand = await time(() => store.query(c.hand));
-    ratios.push(ours / hand);
-    process.stdout.write(
-      `${c.name.padEnd(44)} ours ${ours.toFixed(1).padStart(7)} ms   hand-written SQL ${hand.toFixed(1).padStart(7)} ms   ratio ${(ours / hand).toFixed(2)}×\n`,
-    );
-  }
+  const week = 7 * 86_400_000;
+  const hand = `
+    WITH scoped AS (
+      SELECT date_trunc('hour', timezone('Europe/Paris', to_timestamp(epoch_ms(ts) / 1000.0))) AS h, country
+      FROM events WHERE site IN ('lequotidien.example', 'lhebdo.example') AND type = 'pageview' AND NOT is_bot
+        AND ts >= epoch_ms(${start - week}::BIGINT) AND ts < epoch_ms(${end}::BIGINT)),
+    top AS (SELECT country FROM scoped WHERE h >= TIMESTAMP '${from}' GROUP BY 1 ORDER BY count(*) DESC LIMIT 10),
+    counts AS (SELECT h, CASE WHEN country IN (SELECT country FROM top) THEN country ELSE '(other)' END AS c, count(*) AS v FROM scoped GROUP BY ALL)
+    SELECT a.h, a.c, a.v, b.v AS baseline, round(100.0 * (a.v - b.v) / b.v, 1) AS change
+    FROM counts a LEFT JOIN counts b ON b.c = a.c AND b.h = a.h - INTERVAL 7 DAY
+    WHERE a.h >= TIMESTAMP '${from}' ORDER BY 1, 2`;
+  const ours = await time(() =>
+    getSeries(store, config, { group: 'news', metric: 'pageviews', interval: '1h', from, to, compare: 'previous_week', breakdown: 'country' }, NOW),
+  );
+  const theirs = await time(() => store.query(hand));
+  const ratio = quantile(ours, 0.5) / quantile(theirs, 0.5);
+  const line = (name: string, runs: number[]) =>
+    `${name.padEnd(34)} p50 ${quantile(runs, 0.5).toFixed(0).padStart(6)} ms   p95 ${quantile(runs, 0.95).toFixed(0).padStart(6)} ms\n`;
+  process.stdout.write(line('engine (API query)', ours));
+  process.stdout.write(line('hand-written SQL', theirs));
   await store.close();
   process.stdout.write(
-    `summary: insights queries take ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}× the hand-written SQL on ${rows} rows\n`,
+    `summary: hourly previous_week series, 30 days, country breakdown on ${EVENTS} events: ratio ${ratio.toFixed(2)}× (goal ≤ 1.2), p95 ${quantile(ours, 0.95).toFixed(0)} ms (goal ≤ 150 ms)\n`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -158,7 +158,22 @@ export async function getSeries(
       )
     ).map((r) => r.d);
   }
-  const values = await aggregate(store, query, sites, tz, start, end, top);
+  // One scan covers the range and every comparison range before it: bucket keys are absolute
+  // (UTC instants, or local dates), so one map serves them all.
+  const weeks =
+    !query.compare || query.compare === 'previous_period'
+      ? 0
+      : query.compare === 'previous_week'
+        ? 1
+        : Number(query.compare.split(':')[1]);
+  const span = end - start;
+  const scanStart =
+    query.compare === 'previous_period'
+      ? start - span
+      : weeks > 0
+        ? localToUtc(addLocalDays(localParts(start, tz), -7 * weeks), tz)
+        : start;
+  const values = await aggregate(store, query, sites, tz, Math.min(start, scanStart), end, top);
   const groups = query.breakdown ? [...(top ?? []), '(other)'] : [''];
   const empty = isCount(query.metric) ? 0 : null;
   const valueAt = (map: Map<string, number | null>, key: string, group: string) =>
@@ -167,18 +182,16 @@ export async function getSeries(
   // Baselines, keyed by the current bucket's key and group.
   let baseline: ((bucket: Bucket, index: number, group: string) => number | null) | null = null;
   if (query.compare === 'previous_period') {
-    const span = end - start;
-    const previous = await aggregate(store, query, sites, tz, start - span, start, top);
+    const previous = values;
     const earlier = enumerateBuckets(start - span, start, query.interval, tz);
     baseline = (_bucket, index, group) =>
       earlier[index] ? valueAt(previous, earlier[index].key, group) : null;
   } else if (query.compare) {
-    const weeks = query.compare === 'previous_week' ? 1 : Number(query.compare.split(':')[1]);
     const byWall: Map<string, number | null>[] = [];
     for (let w = 1; w <= weeks; w++) {
       const from = localToUtc(addLocalDays(localParts(start, tz), -7 * w), tz);
       const to = localToUtc(addLocalDays(localParts(end, tz), -7 * w), tz);
-      const map = await aggregate(store, query, sites, tz, from, to, top);
+      const map = values;
       const wallMap = new Map<string, number | null>();
       for (const bucket of enumerateBuckets(from, to, query.interval, tz)) {
         for (const group of groups) {
