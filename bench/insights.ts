@@ -16,7 +16,8 @@ const DAYS = 60;
 const FIRST = Date.UTC(2026, 8, 23, 22); // 24 Sept 2026 00:00 in Paris
 const NOW = FIRST + DAYS * 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-insights-'));
-const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))]!;
+const quantile = (values: number[], q: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))]!;
 
 async function time(run: () => Promise<unknown>): Promise<number[]> {
   await run();
@@ -46,7 +47,15 @@ try {
   process.stdout.write(
     `bench:insights — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${EVENTS} events over ${DAYS} days generated in ${((performance.now() - generated) / 1000).toFixed(1)} s; ${RUNS} runs each after a warm-up\n`,
   );
-  const config = parseConfig({ sites: [{ host: 'lequotidien.example', group: 'news' }, { host: 'lhebdo.example', group: 'news' }] }, { env: {} });
+  const config = parseConfig(
+    {
+      sites: [
+        { host: 'lequotidien.example', group: 'news' },
+        { host: 'lhebdo.example', group: 'news' },
+      ],
+    },
+    { env: {} },
+  );
   const from = '2026-10-24';
   const to = '2026-11-23';
   const start = localToUtc(parseLocal(from)!, 'Europe/Paris');
@@ -63,7 +72,20 @@ try {
     FROM counts a LEFT JOIN counts b ON b.c = a.c AND b.h = a.h - INTERVAL 7 DAY
     WHERE a.h >= TIMESTAMP '${from}' ORDER BY 1, 2`;
   const ours = await time(() =>
-    getSeries(store, config, { group: 'news', metric: 'pageviews', interval: '1h', from, to, compare: 'previous_week', breakdown: 'country' }, NOW),
+    getSeries(
+      store,
+      config,
+      {
+        group: 'news',
+        metric: 'pageviews',
+        interval: '1h',
+        from,
+        to,
+        compare: 'previous_week',
+        breakdown: 'country',
+      },
+      NOW,
+    ),
   );
   const theirs = await time(() => store.query(hand));
   const ratio = quantile(ours, 0.5) / quantile(theirs, 0.5);

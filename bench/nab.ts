@@ -73,14 +73,16 @@ for (const file of csvFiles(values.data).sort()) {
     while (last > 0 && points[last]!.ts > end) last--;
     return [first, last];
   });
+  const started = performance.now();
   const { detections } = detectAnomalies(points);
+  const elapsed = performance.now() - started;
   const result = scoreFile(detections, windows, profile);
   raw += result.raw;
   nullScore -= windows.length * profile.fnWeight;
   perfect += windows.length * profile.tpWeight * scaledSigmoid(-1);
   scored++;
   process.stdout.write(
-    `${name}: raw ${result.raw.toFixed(3)}  TP ${result.tp}  FP ${result.fp}  FN ${result.fn}  windows ${windows.length}\n`,
+    `${name}: raw ${result.raw.toFixed(3)}  TP ${result.tp}  FP ${result.fp}  FN ${result.fn}  windows ${windows.length}  detector ${elapsed.toFixed(0)} ms for ${points.length} points\n`,
   );
 }
 const score = perfect === nullScore ? 0 : (100 * (raw - nullScore)) / (perfect - nullScore);
