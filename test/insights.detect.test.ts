@@ -9,27 +9,16 @@ import { localToUtc, parseLocal } from '../src/insights/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
+import { rowsAtLocal } from './fixtures.js';
 
 const config = parseConfig(
   { sites: [{ host: 'a.example', group: 'news' }, { host: 'season.example' }, { host: 'ops.example' }] },
   { env: {} },
 );
 let store: DuckDBStore;
-let n = 0;
 
-function at(local: string, count: number, overrides: Partial<EventRow> = {}): EventRow[] {
-  const ts = localToUtc(parseLocal(local)!, 'Europe/Paris');
-  return Array.from({ length: count }, () =>
-    blankRow({
-      id: deterministicId(ts, String(n++)),
-      ts,
-      site: 'a.example',
-      type: 'pageview',
-      source: 'import',
-      ...overrides,
-    }),
-  );
-}
+const at = (local: string, count: number, overrides: Partial<EventRow> = {}): EventRow[] =>
+  rowsAtLocal(local, count, overrides);
 
 beforeAll(async () => {
   store = await DuckDBStore.open(':memory:');

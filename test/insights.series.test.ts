@@ -3,10 +3,9 @@ import { parseConfig } from '../src/config/load.js';
 import { BaliseError } from '../src/errors.js';
 import { getSeries } from '../src/insights/getSeries.js';
 import type { QueryInput } from '../src/insights/model.js';
-import { localToUtc, parseLocal } from '../src/insights/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
-import { deterministicId } from '../src/store/ids.js';
-import { blankRow, type EventRow } from '../src/store/row.js';
+import type { EventRow } from '../src/store/row.js';
+import { rowsAt, rowsAtLocal } from './fixtures.js';
 
 const config = parseConfig(
   {
@@ -21,36 +20,15 @@ const config = parseConfig(
 let store: DuckDBStore;
 let n = 0;
 
-/** `count` rows at local Paris time `local` (+ minutes), with overrides. */
-function at(local: string, count: number, overrides: Partial<EventRow> = {}): EventRow[] {
-  const ts = localToUtc(parseLocal(local)!, 'Europe/Paris');
-  return Array.from({ length: count }, () =>
-    blankRow({
-      id: deterministicId(ts, String(n++)),
-      ts,
-      site: 'a.example',
-      type: 'pageview',
-      source: 'import',
-      deviceType: 'desktop',
-      visitorHash: String(n % 7),
-      ...overrides,
-    }),
-  );
-}
+/** `count` rows at local Paris time `local`, desktop, with visitor hashes cycling over 7 values. */
+const at = (local: string, count: number, overrides: Partial<EventRow> = {}): EventRow[] =>
+  rowsAtLocal(local, count, { deviceType: 'desktop', ...overrides }).map((row) => ({
+    ...row,
+    visitorHash: row.visitorHash ?? String(++n % 7),
+  }));
 
 /** Rows at an exact UTC instant. */
-function atUtc(iso: string, count: number): EventRow[] {
-  const ts = Date.parse(iso);
-  return Array.from({ length: count }, () =>
-    blankRow({
-      id: deterministicId(ts, String(n++)),
-      ts,
-      site: 'a.example',
-      type: 'pageview',
-      source: 'import',
-    }),
-  );
-}
+const atUtc = (iso: string, count: number): EventRow[] => rowsAt(Date.parse(iso), count);
 
 beforeAll(async () => {
   store = await DuckDBStore.open(':memory:');

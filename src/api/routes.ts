@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RateLimiter } from '../collect/rate-limit.js';
 import type { CollectCounters } from '../collect/routes.js';
 import type { Config } from '../config/schema.js';
@@ -28,6 +28,20 @@ export function registerApiRoutes(
   const limiter = new RateLimiter(API_QUERIES_PER_MINUTE);
   const document = openApiDocument(deps.config.server.prefix, deps.version);
 
+  /** Token check, then the per-token query limit. */
+  const authorizeQuery = (request: FastifyRequest): void => {
+    const token = authenticate(request, deps.config.admin.tokens);
+    const wait = limiter.hit(token);
+    if (wait > 0)
+      throw new BaliseError(
+        'rate_limited',
+        429,
+        'too many queries for this token; retry later',
+        undefined,
+        wait,
+      );
+  };
+
   app.get(`${base}/openapi.json`, () => document);
 
   app.get(`${deps.config.server.prefix}/metrics`, (request, reply) => {
@@ -38,16 +52,7 @@ export function registerApiRoutes(
   });
 
   app.post(`${base}/detect/:detector`, async (request) => {
-    const token = authenticate(request, deps.config.admin.tokens);
-    const wait = limiter.hit(token);
-    if (wait > 0)
-      throw new BaliseError(
-        'rate_limited',
-        429,
-        'too many queries for this token; retry later',
-        undefined,
-        wait,
-      );
+    authorizeQuery(request);
     const { detector } = request.params as { detector: string };
     const body = request.body;
     const input =
@@ -58,16 +63,7 @@ export function registerApiRoutes(
   });
 
   app.post(`${base}/series`, async (request) => {
-    const token = authenticate(request, deps.config.admin.tokens);
-    const wait = limiter.hit(token);
-    if (wait > 0)
-      throw new BaliseError(
-        'rate_limited',
-        429,
-        'too many queries for this token; retry later',
-        undefined,
-        wait,
-      );
+    authorizeQuery(request);
     const result = await getSeries(deps.store, deps.config, request.body ?? {});
     return { sites: result.sites, tz: result.tz, metric: result.query.metric, rows: result.rows };
   });

@@ -1,0 +1,25 @@
+import { localToUtc, parseLocal } from '../src/insights/time.js';
+import { deterministicId } from '../src/store/ids.js';
+import { blankRow, type EventRow } from '../src/store/row.js';
+
+let sequence = 0;
+
+/** `count` pageview rows of site a.example at an instant, each with a unique id; fields overridable. */
+export function rowsAt(ts: number, count: number, overrides: Partial<EventRow> = {}): EventRow[] {
+  return Array.from({ length: count }, () => {
+    const n = sequence++;
+    return blankRow({
+      id: deterministicId(ts, `fixture:${n}`),
+      ts,
+      site: 'a.example',
+      type: 'pageview',
+      source: 'import',
+      ...overrides,
+    });
+  });
+}
+
+/** `rowsAt` at a local wall-clock time (`YYYY-MM-DDTHH:MM`) in Europe/Paris. */
+export function rowsAtLocal(local: string, count: number, overrides: Partial<EventRow> = {}): EventRow[] {
+  return rowsAt(localToUtc(parseLocal(local)!, 'Europe/Paris'), count, overrides);
+}
