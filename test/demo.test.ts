@@ -38,6 +38,16 @@ describe('balise demo (the README quick start)', () => {
     });
     expect(sent.status).toBe(204);
 
+    const token = /token for this run: (\S+)\)/.exec(output)?.[1];
+    const api = await fetch(`${gateway}/api/v1/series`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token!}` },
+      body: JSON.stringify({ group: 'news', metric: 'pageviews', interval: '1d', last: '2d' }),
+    });
+    expect(api.status).toBe(200);
+    const series = (await api.json()) as { rows: { value: number }[] };
+    expect(series.rows.reduce((sum, r) => sum + r.value, 0)).toBeGreaterThan(100);
+
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     const rows = await readEvents(temp.dir);

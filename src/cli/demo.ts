@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { newToken } from '../api/auth.js';
 import { DEMO_SEED_SITES, demoConfig } from '../demo/config.js';
 import { seedDemo } from '../demo/seed.js';
 import { startDemoSite } from '../demo/site.js';
@@ -23,7 +24,9 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   });
   const dataDir = resolve(values.data ?? './data/demo');
   const days = port(values.days, 28);
-  const config = demoConfig({ dataDir, port: port(values.port, 8080) });
+  // A fresh API token for this run only: printed once, its hash kept in the demo config.
+  const { token, hash } = newToken();
+  const config = demoConfig({ dataDir, port: port(values.port, 8080), tokenHashes: [hash] });
   const { gateway, url } = await serve(config, { log: out });
   const gatewayUrl = url.replace('127.0.0.1', 'localhost');
   out(`seeding ${days} days of demo traffic (first run only takes a few seconds)…`);
@@ -54,6 +57,12 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   out(`  client script   ${gatewayUrl}${config.server.prefix}/s.js`);
   out(`  health          ${gatewayUrl}${config.server.prefix}/healthz`);
   out(`  store           ${config.store.path}  (+${inserted} seeded events)`);
+  out(
+    `  insights API    ${gatewayUrl}${config.server.prefix}/api/v1/openapi.json   (token for this run: ${token})`,
+  );
+  out(
+    `                  curl -s -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"group":"news","metric":"pageviews","interval":"1h","last":"24h","compare":"previous_week"}' ${gatewayUrl}${config.server.prefix}/api/v1/series`,
+  );
   out('Press Ctrl+C to stop (accepted events are flushed to the store first).');
   return -1;
 }
