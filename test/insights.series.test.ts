@@ -123,6 +123,22 @@ describe('series in local time with comparisons (real DuckDB)', () => {
     ]);
   });
 
+  it('breaks down distinct visitors (not additive) with top values ranked by rows', async () => {
+    const result = await series({
+      sites: ['a.example'],
+      interval: '1d',
+      from: '2026-07-07',
+      to: '2026-07-08',
+      metric: 'visitors',
+      breakdown: 'device_type',
+      top: 1,
+    });
+    expect(result.rows).toEqual([
+      { time: '2026-07-07T00:00:00+02:00', device_type: 'desktop', value: 7 },
+      { time: '2026-07-07T00:00:00+02:00', device_type: '(other)', value: 7 },
+    ]);
+  });
+
   it('compares with the previous period and with the median of the last weeks', async () => {
     const previous = await series({
       sites: ['a.example'],

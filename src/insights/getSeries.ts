@@ -105,6 +105,23 @@ export function resolveQuery(config: Config, input: unknown, now: number) {
   return { query, sites, tz, start, end };
 }
 
+async function aggregateRows(
+  store: Store,
+  query: Query,
+  sites: string[],
+  tz: string,
+  start: number,
+  end: number,
+  top: string[] | 'raw' | null,
+): Promise<{ k: string; d?: string; v: number | null }[]> {
+  const statement = seriesStatement(query, sites, tz, start, end, top);
+  return timed(() =>
+    store.query<{ k: string; d?: string; v: number | null }>(statement.sql, statement.params, {
+      timeoutMs: QUERY_TIMEOUT_MS,
+    }),
+  );
+}
+
 async function aggregate(
   store: Store,
   query: Query,
@@ -114,13 +131,21 @@ async function aggregate(
   end: number,
   top: string[] | null,
 ): Promise<Map<string, number | null>> {
-  const statement = seriesStatement(query, sites, tz, start, end, top);
-  const rows = await store.query<{ k: string; d?: string; v: number | null }>(
-    statement.sql,
-    statement.params,
-  );
+  const rows = await aggregateRows(store, query, sites, tz, start, end, top);
   return new Map(rows.map((r) => [`${r.k}\u0000${r.d ?? ''}`, r.v === null ? null : Number(r.v)]));
 }
+
+/** Dimensions with few values: a count breakdown on them is computed in one scan. */
+const FEW_VALUES = new Set([
+  'country',
+  'region',
+  'device_type',
+  'browser',
+  'os',
+  'referrer_class',
+  'node',
+  'type',
+]);
 
 function median(values: number[]): number | null {
   if (values.length === 0) return null;
@@ -149,15 +174,6 @@ export async function getSeries(
 ): Promise<SeriesResult> {
   const { query, sites, tz, start, end } = resolveQuery(config, input, now);
   const buckets = enumerateBuckets(start, end, query.interval, tz);
-  let top: string[] | null = null;
-  if (query.breakdown) {
-    const statement = topValuesStatement(query, sites, tz, start, end, query.top);
-    top = (
-      await timed(() =>
-        store.query<{ d: string }>(statement.sql, statement.params, { timeoutMs: QUERY_TIMEOUT_MS }),
-      )
-    ).map((r) => r.d);
-  }
   // One scan covers the range and every comparison range before it: bucket keys are absolute
   // (UTC instants, or local dates), so one map serves them all.
   const weeks =
@@ -173,7 +189,36 @@ export async function getSeries(
       : weeks > 0
         ? localToUtc(addLocalDays(localParts(start, tz), -7 * weeks), tz)
         : start;
-  const values = await aggregate(store, query, sites, tz, Math.min(start, scanStart), end, top);
+  const scanFrom = Math.min(start, scanStart);
+  let top: string[] | null = null;
+  let values: Map<string, number | null>;
+  if (query.breakdown && isCount(query.metric) && FEW_VALUES.has(query.breakdown)) {
+    // Counts add up: read every value per bucket once, rank and fold in memory.
+    const raw = await aggregateRows(store, query, sites, tz, scanFrom, end, 'raw');
+    const current = new Set(buckets.map((b) => b.key));
+    const totals = new Map<string, number>();
+    for (const r of raw) if (current.has(r.k)) totals.set(r.d!, (totals.get(r.d!) ?? 0) + Number(r.v ?? 0));
+    top = [...totals]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, query.top)
+      .map(([d]) => d);
+    const kept = new Set(top);
+    values = new Map();
+    for (const r of raw) {
+      const id = `${r.k}\u0000${kept.has(r.d!) ? r.d! : '(other)'}`;
+      values.set(id, (values.get(id) ?? 0) + Number(r.v ?? 0));
+    }
+  } else {
+    if (query.breakdown) {
+      const statement = topValuesStatement(query, sites, tz, start, end, query.top);
+      top = (
+        await timed(() =>
+          store.query<{ d: string }>(statement.sql, statement.params, { timeoutMs: QUERY_TIMEOUT_MS }),
+        )
+      ).map((r) => r.d);
+    }
+    values = await aggregate(store, query, sites, tz, scanFrom, end, top);
+  }
   const groups = query.breakdown ? [...(top ?? []), '(other)'] : [''];
   const empty = isCount(query.metric) ? 0 : null;
   const valueAt = (map: Map<string, number | null>, key: string, group: string) =>

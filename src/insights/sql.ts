@@ -54,21 +54,26 @@ function scope(
   return { sql, params };
 }
 
-/** The metric per bucket (and per breakdown value, with values outside `top` folded into other). */
+/**
+ * The metric per bucket — per breakdown value too: values outside `top` folded into other, or
+ * every value as is with `'raw'` (the caller folds them).
+ */
 export function seriesStatement(
   query: Query,
   sites: readonly string[],
   tz: string,
   startUtc: number,
   endUtc: number,
-  top: readonly string[] | null,
+  top: readonly string[] | 'raw' | null,
 ): Statement {
   const from = scope(query, sites, tz, startUtc, endUtc);
   const params = [...from.params];
   let dimension = '';
-  if (query.breakdown && top) {
+  if (query.breakdown && top === 'raw') {
+    dimension = `, coalesce(CAST(${DIMENSIONS[query.breakdown]} AS VARCHAR), '(none)') AS d`;
+  } else if (query.breakdown && Array.isArray(top)) {
     const column = `coalesce(CAST(${DIMENSIONS[query.breakdown]} AS VARCHAR), '(none)')`;
-    const list = top.map((value) => `$${params.push(value)}`).join(', ');
+    const list = (top as readonly string[]).map((value) => `$${params.push(value)}`).join(', ');
     dimension = `, CASE WHEN ${column} IN (${list || 'NULL'}) THEN ${column} ELSE '(other)' END AS d`;
   }
   return {
@@ -77,7 +82,7 @@ export function seriesStatement(
   };
 }
 
-/** The `limit` breakdown values with the most rows over the range. */
+/** The `limit` breakdown values with the highest metric (count metrics) or the most rows (others). */
 export function topValuesStatement(
   query: Query,
   sites: readonly string[],
@@ -89,7 +94,7 @@ export function topValuesStatement(
   const from = scope(query, sites, tz, startUtc, endUtc);
   const column = `coalesce(CAST(${DIMENSIONS[query.breakdown!]} AS VARCHAR), '(none)')`;
   return {
-    sql: `SELECT ${column} AS d, count(*) AS n FROM ${from.sql} GROUP BY 1 ORDER BY n DESC, d LIMIT ${Math.trunc(limit)}`,
+    sql: `SELECT ${column} AS d, ${isCount(query.metric) ? METRIC_SQL[query.metric] : 'count(*)'} AS n FROM ${from.sql} GROUP BY 1 ORDER BY n DESC, d LIMIT ${Math.trunc(limit)}`,
     params: from.params,
   };
 }
