@@ -170,8 +170,8 @@ export function seedHour(site: SeedSite, hourStart: number, timeZone: string, no
 }
 
 /**
- * Seeds `days` days of realistic traffic up to the start of the current hour, hour by hour.
- * Idempotent: ids are deterministic, so running the demo again adds only the missing hours.
+ * Seeds `days` days of realistic traffic up to now, hour by hour. Idempotent: ids are
+ * deterministic, so running the demo again adds only what is missing.
  */
 export async function seedDemo(
   store: Store,
@@ -185,13 +185,18 @@ export async function seedDemo(
   },
 ): Promise<number> {
   const now = options.now ?? Date.now();
-  const end = now - (now % 3_600_000);
-  const start = end - options.days * 86_400_000;
+  // Up to now: the current hour is seeded in part (rows before now), and a later run adds the
+  // rest of it with the same deterministic ids, so nothing counts twice.
+  const end = now - (now % 3_600_000) + 3_600_000;
+  const start = end - 3_600_000 - options.days * 86_400_000;
   const total = (end - start) / 3_600_000;
   let inserted = 0;
   let batch: EventRow[] = [];
   for (let hour = start, done = 0; hour < end; hour += 3_600_000, done++) {
-    for (const site of sites) batch.push(...seedHour(site, hour, options.timeZone, options.node));
+    for (const site of sites) {
+      const rows = seedHour(site, hour, options.timeZone, options.node);
+      batch.push(...(hour + 3_600_000 > now ? rows.filter((row) => row.ts < now) : rows));
+    }
     if (batch.length >= 50_000 || hour + 3_600_000 >= end) {
       inserted += (await store.append(batch)).inserted;
       batch = [];
