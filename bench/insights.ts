@@ -7,7 +7,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import { getSeries } from '../src/insights/getSeries.js';
-import { localToUtc, parseLocal } from '../src/insights/time.js';
+import { localToUtc, parseLocal } from '../src/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);

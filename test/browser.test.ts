@@ -1,39 +1,18 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoSite } from '../src/demo/site.js';
-import type { Gateway } from '../src/gateway.js';
 import { launchChromium } from './chromium.js';
-import { readEvents, startGateway, tempDir } from './helpers.js';
+import { readEvents, startLiveSite, tempDir, type LiveSite } from './helpers.js';
 
 const temp = tempDir();
-let gateway: Gateway;
-let site: Server;
-let gatewayUrl: string;
-let siteUrl: string;
+let live: LiveSite;
 
 beforeAll(async () => {
-  gateway = await startGateway(temp.dir, { sites: [{ host: 'localhost', aliases: ['127.0.0.1'] }] });
-  const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-  gatewayUrl = address.replace('127.0.0.1', 'localhost');
-  site = await startDemoSite({ port: 0, host: '127.0.0.1', gatewayUrl, prefix: '/balise' });
-  siteUrl = `http://localhost:${(site.address() as AddressInfo).port}`;
+  live = await startLiveSite(temp.dir);
 });
 
 afterAll(async () => {
-  await gateway.close();
-  site.close();
+  await live.close();
   temp.cleanup();
 });
-
-async function waitForAccepted(count: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const health = (await (await fetch(`${gatewayUrl}/balise/healthz`)).json()) as { accepted: number };
-    if (health.accepted >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`gateway did not receive ${count} events`);
-}
 
 describe('the client script in real headless Chromium', () => {
   it('stores pageviews (load, SPA, back), queued calls, zaraz.track, dataLayer.push and ecommerce', async () => {
@@ -48,7 +27,7 @@ describe('the client script in real headless Chromium', () => {
         await new Promise((resolve) => setTimeout(resolve, 400));
         await route.continue();
       });
-      await page.goto(`${siteUrl}/?utm_source=newsletter&email=jane.doe@example.fr`, {
+      await page.goto(`${live.siteUrl}/?utm_source=newsletter&email=jane.doe@example.fr`, {
         waitUntil: 'domcontentloaded',
       });
       await page.evaluate('window.balise.track("early")');
@@ -60,8 +39,8 @@ describe('the client script in real headless Chromium', () => {
       await page.click('#datalayer');
       await page.click('#buy');
       await page.goBack();
-      await page.waitForURL(`${siteUrl}/?**`);
-      await waitForAccepted(7);
+      await page.waitForURL(`${live.siteUrl}/?**`);
+      await live.waitForAccepted(7);
 
       expect(errors).toEqual([]);
       expect(await context.cookies()).toEqual([]);
@@ -70,7 +49,7 @@ describe('the client script in real headless Chromium', () => {
     } finally {
       await close();
     }
-    await gateway.close();
+    await live.gateway.close();
     const rows = await readEvents(temp.dir);
     const summary = rows.map((r) => `${String(r.type)} ${String(r.name ?? r.path)}`).sort();
     expect(summary).toEqual(

@@ -1,4 +1,4 @@
-import { localToUtc, parseLocal } from '../src/insights/time.js';
+import { localToUtc, parseLocal } from '../src/time.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
 

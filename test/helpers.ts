@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import type { Config, ConfigInput } from '../src/config/schema.js';
+import { startDemoSite } from '../src/demo/site.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 
@@ -64,3 +66,45 @@ export function pageview(overrides: Record<string, unknown> = {}): Record<string
 /** A distinctive desktop Chrome User-Agent. */
 export const CHROME_UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36';
+
+/** A listening gateway for the site `localhost` and the demo website that embeds its script. */
+export interface LiveSite {
+  gateway: Gateway;
+  gatewayUrl: string;
+  siteUrl: string;
+  /** Resolves once the gateway has accepted at least `count` events (fails after 10 s). */
+  waitForAccepted(count: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a real gateway on 127.0.0.1 and the demo website beside it, for browser tests. */
+export async function startLiveSite(dir: string, overrides: Partial<ConfigInput> = {}): Promise<LiveSite> {
+  const gateway = await startGateway(dir, {
+    sites: [{ host: 'localhost', aliases: ['127.0.0.1'] }],
+    ...overrides,
+  });
+  const gatewayUrl = (await gateway.app.listen({ host: '127.0.0.1', port: 0 })).replace(
+    '127.0.0.1',
+    'localhost',
+  );
+  const site = await startDemoSite({ port: 0, host: '127.0.0.1', gatewayUrl, prefix: '/balise' });
+  const accepted = async () =>
+    (await gateway.app.inject({ method: 'GET', url: '/balise/healthz' })).json<{ accepted: number }>()
+      .accepted;
+  return {
+    gateway,
+    gatewayUrl,
+    siteUrl: `http://localhost:${(site.address() as AddressInfo).port}`,
+    async waitForAccepted(count) {
+      for (let i = 0; i < 100; i++) {
+        if ((await accepted()) >= count) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`the gateway did not receive ${count} events`);
+    },
+    async close() {
+      await gateway.close();
+      site.close();
+    },
+  };
+}

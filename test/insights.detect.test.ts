@@ -5,7 +5,7 @@ import { detectSeriesAnomalies } from '../src/insights/detectors/detectSeriesAno
 import { detectOutages } from '../src/insights/detectors/outages.js';
 import { detectShifts } from '../src/insights/detectors/shifts.js';
 import { detectSpikes } from '../src/insights/detectors/spikes.js';
-import { localToUtc, parseLocal } from '../src/insights/time.js';
+import { localToUtc, parseLocal } from '../src/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { detectSpikes } from '../src/insights/detectors/spikes.js';
 import { getSeries } from '../src/insights/getSeries.js';
-import { localToUtc, parseLocal } from '../src/insights/time.js';
+import { localToUtc, parseLocal } from '../src/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';

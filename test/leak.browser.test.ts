@@ -1,11 +1,7 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoSite } from '../src/demo/site.js';
-import type { Gateway } from '../src/gateway.js';
 import { launchChromium } from './chromium.js';
-import { readEvents, startGateway, tempDir } from './helpers.js';
+import { readEvents, startLiveSite, tempDir, type LiveSite } from './helpers.js';
 
 // PRIVACY.md "What a test of no leak looks like", in real headless Chromium against the store.
 // Every probe below is personal or tracking data the browser sends; none may be stored.
@@ -69,24 +65,14 @@ const SEARCH = [
 ];
 
 const temp = tempDir();
-let gateway: Gateway;
-let site: Server;
-let siteUrl: string;
+let live: LiveSite;
 
 beforeAll(async () => {
-  gateway = await startGateway(temp.dir, {
-    server: { trustedProxies: ['127.0.0.1'] },
-    sites: [{ host: 'localhost', aliases: ['127.0.0.1'] }],
-  });
-  const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-  const gatewayUrl = address.replace('127.0.0.1', 'localhost');
-  site = await startDemoSite({ port: 0, host: '127.0.0.1', gatewayUrl, prefix: '/balise' });
-  siteUrl = `http://localhost:${(site.address() as AddressInfo).port}`;
+  live = await startLiveSite(temp.dir, { server: { trustedProxies: ['127.0.0.1'] } });
 });
 
 afterAll(async () => {
-  await gateway.close();
-  site.close();
+  await live.close();
   temp.cleanup();
 });
 
@@ -98,7 +84,7 @@ async function visit(page: Page, ip: string): Promise<void> {
   const query =
     'utm_source=newsletter-nov&utm_medium=email&utm_campaign=x&gclid=Cj0KCQiA-gclid-value&fbclid=IwAR-fbclid-value' +
     '&gbraid=5&wbraid=6&msclkid=1&mc_eid=2&_ga=3&xtor=4&token=SECRETTOKEN123&email=jane.doe@example.fr';
-  await page.goto(`${siteUrl}/?${query}#frag-secret-42`, { referer: REFERRER, waitUntil: 'load' });
+  await page.goto(`${live.siteUrl}/?${query}#frag-secret-42`, { referer: REFERRER, waitUntil: 'load' });
   await page.waitForFunction('"zaraz" in window');
   await page.evaluate(`
     document.title = 'Compte de john.smith@example.com — 06 12 34 56 78';
@@ -114,17 +100,6 @@ async function visit(page: Page, ip: string): Promise<void> {
     dataLayer.push({ event: 'lead', email: 'paul.martin@example.net', note: 'call 06 12 34 56 78' });
     balise.ecommerce('Order Completed', { order_id: 'A1', email: 'jane.doe@example.fr', total: 9.99 });
   `);
-}
-
-async function waitForAccepted(count: number): Promise<void> {
-  for (let i = 0; i < 100 && (await healthAccepted()) < count; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function healthAccepted(): Promise<number> {
-  const response = await gateway.app.inject({ method: 'GET', url: '/balise/healthz' });
-  return response.json<{ accepted: number }>().accepted;
 }
 
 describe('no leak, in real Chromium (PRIVACY.md)', () => {
@@ -144,16 +119,16 @@ describe('no leak, in real Chromium (PRIVACY.md)', () => {
           { name: '_fbp', value: PROBES.vendorCookies[1]!, domain: 'localhost', path: '/' },
         ]);
         await visit(await context.newPage(), ip);
-        await waitForAccepted((expected += 5));
+        await live.waitForAccepted((expected += 5));
         await context.close();
       }
     } finally {
       await close();
     }
-    const health = (await gateway.app.inject({ method: 'GET', url: '/balise/healthz' })).json<{
+    const health = (await live.gateway.app.inject({ method: 'GET', url: '/balise/healthz' })).json<{
       dlpFindings: number;
     }>();
-    await gateway.close();
+    await live.gateway.close();
     const rows = await readEvents(temp.dir);
     expect(rows.length).toBe(10);
 

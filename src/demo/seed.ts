@@ -1,6 +1,7 @@
 import type { EventRow } from '../store/row.js';
 import { deterministicId } from '../store/ids.js';
 import type { Store } from '../store/store.js';
+import { localParts } from '../time.js';
 
 /** A small deterministic PRNG (mulberry32) so seeded data is the same on every machine. */
 function random(seed: number): () => number {
@@ -100,17 +101,9 @@ export const PROFILES = {
 } as const;
 
 function localHour(ts: number, timeZone: string): { hour: number; weekday: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    weekday: 'short',
-    hourCycle: 'h23',
-  }).formatToParts(ts);
-  const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? 0);
-  const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(
-    parts.find((p) => p.type === 'weekday')?.value ?? 'Mon',
-  );
-  return { hour, weekday };
+  const p = localParts(ts, timeZone);
+  // Monday = 0 … Sunday = 6.
+  return { hour: p.hour, weekday: (new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay() + 6) % 7 };
 }
 
 /** Generates the rows of one UTC hour for one site; deterministic for (site, hour). */

@@ -1,4 +1,4 @@
-import { formatLocal, localParts, localToUtc, parseLocal, wallClockKey } from './time.js';
+import { formatLocal, localParts, localToUtc, parseLocal, wallClockKey } from '../time.js';
 
 /** Series resolutions. */
 export const INTERVALS = ['15m', '1h', '1d'] as const;

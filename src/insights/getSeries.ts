@@ -6,7 +6,7 @@ import { bucketStart, enumerateBuckets, type Bucket } from './buckets.js';
 import { labelFor } from './labels.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
 import { isCount, seriesStatement, topValuesStatement } from './sql.js';
-import { addLocalDays, localParts, localToUtc, parseLocal, wallClockKey } from './time.js';
+import { addLocalDays, localParts, localToUtc, parseLocal, wallClockKey } from '../time.js';
 
 /** One row of a series: the bucket's local time with offset, the value, and the comparison. */
 export interface SeriesRow {
@@ -103,6 +103,18 @@ export function resolveQuery(config: Config, input: unknown, now: number) {
     );
   }
   return { query, sites, tz, start, end };
+}
+
+/**
+ * A query whose range starts `days` local days earlier (same zone, same end), for detectors that
+ * need history before the range they report on; also returns the original UTC range.
+ */
+export function withHistory(config: Config, input: Record<string, unknown>, now: number, days: number) {
+  const resolved = resolveQuery(config, input, now);
+  const { from: _from, to: _to, last: _last, ...rest } = input;
+  const wall = (ms: number) => wallClockKey(ms, resolved.tz);
+  const from = wall(localToUtc(addLocalDays(localParts(resolved.start, resolved.tz), -days), resolved.tz));
+  return { ...resolved, input: { ...rest, tz: resolved.tz, from, to: wall(resolved.end) } };
 }
 
 async function aggregateRows(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isTimeZone } from '../config/schema.js';
 import { INTERVALS } from './buckets.js';
-import { parseLocal } from './time.js';
+import { parseLocal } from '../time.js';
 
 /** Metrics a query can ask for. */
 export const METRICS = ['requests', 'pageviews', 'visitors', 'events', 'mobile_share', 'bot_share'] as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyClientIdRule } from './client-id.js';
-import { applyReferrerRule, isInternalHost } from './referrer.js';
+import { applyReferrerRule, isInternalHost, siteDomains } from './referrer.js';
 import { BUILTIN_TRACKERS } from './trackers.js';
 
 const hosts = ['www.example.fr', 'example.fr'];
@@ -41,9 +41,9 @@ describe('referrer switch', () => {
     ).toBeNull();
   });
   it('compares registrable domains with the Public Suffix List', () => {
-    expect(isInternalHost('blog.example.fr', hosts)).toBe(true);
-    expect(isInternalHost('example.co.uk', ['www.other.co.uk'])).toBe(false);
-    expect(isInternalHost('localhost', ['localhost'])).toBe(true);
+    expect(isInternalHost('blog.example.fr', siteDomains(hosts))).toBe(true);
+    expect(isInternalHost('example.co.uk', siteDomains(['www.other.co.uk']))).toBe(false);
+    expect(isInternalHost('localhost', siteDomains(['localhost']))).toBe(true);
   });
 });
 

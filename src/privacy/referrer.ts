@@ -10,10 +10,14 @@ export function registrableDomain(host: string): string {
   return getDomain(host) ?? host;
 }
 
-/** True when `host` has the registrable domain of one of `siteHosts` (internal navigation). */
-export function isInternalHost(host: string, siteHosts: readonly string[]): boolean {
-  const domain = registrableDomain(host);
-  return siteHosts.some((h) => h === host || registrableDomain(h) === domain);
+/** A site's hosts and their registrable domains, to test referrers against. */
+export function siteDomains(siteHosts: readonly string[]): ReadonlySet<string> {
+  return new Set(siteHosts.flatMap((h) => [h, registrableDomain(h)]));
+}
+
+/** True when `host` is one of the site's hosts or shares its registrable domain (internal navigation). */
+export function isInternalHost(host: string, domains: ReadonlySet<string>): boolean {
+  return domains.has(host) || domains.has(registrableDomain(host));
 }
 
 /**
@@ -30,6 +34,7 @@ export function applyReferrerRule(
   if (!referrer || rule === 'remove') return null;
   const cleaned = cleanUrl(referrer, query, trackers);
   if (cleaned === null) return null;
-  if (rule === 'strip-external' && !isInternalHost(new URL(cleaned).hostname, siteHosts)) return null;
+  if (rule === 'strip-external' && !isInternalHost(new URL(cleaned).hostname, siteDomains(siteHosts)))
+    return null;
   return cleaned;
 }

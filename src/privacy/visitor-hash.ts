@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { Store } from '../store/store.js';
+import { wallClockKey } from '../time.js';
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
 const lastDay = new Map<string, { bucket: number; day: string }>();
 const QUARTER_HOUR = 15 * 60 * 1000;
 
@@ -13,17 +13,7 @@ export function localDay(ts: number, timeZone: string): string {
   const bucket = Math.floor(ts / QUARTER_HOUR);
   const cached = lastDay.get(timeZone);
   if (cached?.bucket === bucket) return cached.day;
-  let format = dayFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    dayFormats.set(timeZone, format);
-  }
-  const day = format.format(ts);
+  const day = wallClockKey(ts, timeZone).slice(0, 10);
   lastDay.set(timeZone, { bucket, day });
   return day;
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import type { Store } from '../../store/store.js';
 import { resolveQuery } from '../getSeries.js';
-import { formatLocal } from '../time.js';
+import { formatLocal } from '../../time.js';
 
 /** One request-rate attack on a target (site and path). */
 export interface Attack {

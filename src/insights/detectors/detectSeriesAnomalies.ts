@@ -1,8 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import { BaliseError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
-import { getSeries, resolveQuery } from '../getSeries.js';
-import { formatLocal } from '../time.js';
+import { getSeries, withHistory } from '../getSeries.js';
 import { detectAnomalies } from './anomalies.js';
 
 /** One anomalous bucket of a series. */
@@ -33,19 +32,8 @@ export async function detectSeriesAnomalies(
       input.breakdown !== undefined ? 'breakdown' : 'compare',
     );
   }
-  const { query, tz, start, end } = resolveQuery(config, input, now);
-  const widened = { ...input, from: undefined, to: undefined, last: undefined };
-  const history = await getSeries(
-    store,
-    config,
-    {
-      ...Object.fromEntries(Object.entries(widened).filter(([, v]) => v !== undefined)),
-      tz,
-      from: formatLocal(start - HISTORY_DAYS * 86_400_000, tz).slice(0, 16),
-      to: formatLocal(end, tz).slice(0, 16),
-    },
-    now,
-  );
+  const { query, tz, start, input: widened } = withHistory(config, input, now, HISTORY_DAYS);
+  const history = await getSeries(store, config, widened, now);
   // The series starts with its first data: empty buckets before it are not "zero traffic".
   const first = Math.max(
     0,

@@ -1,7 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import type { Store } from '../../store/store.js';
-import { getSeries, resolveQuery } from '../getSeries.js';
-import { formatLocal } from '../time.js';
+import { getSeries, withHistory } from '../getSeries.js';
 import type { Dimension } from '../model.js';
 
 /** A region's or network's traffic falling toward zero against its forecast. */
@@ -36,18 +35,12 @@ export async function detectOutages(
   const weeks = options.weeks ?? 2;
   // The values to watch are those seen over the forecast weeks too: a region that went silent
   // has no rows in the range itself.
-  const { tz, start, end } = resolveQuery(config, input, now);
-  const ranged = Object.fromEntries(
-    Object.entries(input).filter(([k]) => k !== 'from' && k !== 'to' && k !== 'last'),
-  );
+  const { tz, start, input: widened } = withHistory(config, input, now, weeks * 7);
   const result = await getSeries(
     store,
     config,
     {
-      ...ranged,
-      tz,
-      from: formatLocal(start - weeks * 7 * 86_400_000, tz).slice(0, 16),
-      to: formatLocal(end, tz).slice(0, 16),
+      ...widened,
       metric: 'events',
       breakdown: dimension,
       top: 20,

@@ -30,7 +30,7 @@ const MONTH = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'O
 const WEEKDAY_LONG = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /** "Sun 5 Jul 20:00" from a local ISO time with offset (read as wall-clock time). */
-function describe(time: string): { short: string; weekday: string } {
+function wallClockText(time: string): { short: string; weekday: string } {
   const d = new Date(`${time.slice(0, 19)}Z`);
   const hhmm = time.slice(11, 16);
   return {
@@ -72,7 +72,7 @@ export async function detectSpikes(
   );
   candidates.sort((a, b) => Math.abs(b.change) - Math.abs(a.change) || a.time.localeCompare(b.time));
   const spikes = candidates.slice(0, limit).map((row, index): Spike => {
-    const when = describe(row.time);
+    const when = wallClockText(row.time);
     const sign = row.change > 0 ? '+' : '';
     const where = dimension ? ` ${String(row[dimension])}` : '';
     const spike: Spike = {

@@ -23,7 +23,11 @@ export function scanText(text: string, mode: DlpMode): Scan {
   const found: DlpKind[] = [];
   // Cheap prefilter: every detector needs a digit, an @ or a colon.
   if (!/[\d@:]/.test(current)) return { text: mode === 'mask' ? current : text, found };
-  const digits = current.replace(/\D/g, '').length;
+  let digits = 0;
+  for (let i = 0; i < current.length; i++) {
+    const c = current.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
   for (const kind of DLP_KINDS) {
     const needs = NEEDS[kind];
     if (digits < needs.digits || (needs.char && !needs.char.test(current))) continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { enumerateBuckets } from './buckets.js';
+import { enumerateBuckets } from './insights/buckets.js';
 import { formatLocal, localToUtc, offsetMinutes, parseLocal } from './time.js';
 
 const PARIS = 'Europe/Paris';
