@@ -65,6 +65,12 @@ export function registerApiRoutes(
   app.post(`${base}/series`, async (request) => {
     authorizeQuery(request);
     const result = await getSeries(deps.store, deps.config, request.body ?? {});
-    return { sites: result.sites, tz: result.tz, metric: result.query.metric, rows: result.rows };
+    return {
+      sites: result.sites,
+      tz: result.tz,
+      metric: result.query.metric,
+      plan: result.plan,
+      rows: result.rows,
+    };
   });
 }

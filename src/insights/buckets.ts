@@ -1,4 +1,4 @@
-import { formatLocal, localParts, localToUtc, parseLocal, wallClockKey } from '../time.js';
+import { formatLocal, localToUtc, offsetMs, parseLocal, wallClockKey } from '../time.js';
 
 /** Series resolutions. */
 export const INTERVALS = ['15m', '1h', '1d'] as const;
@@ -18,11 +18,13 @@ export interface Bucket {
 
 const QUARTER = 15 * 60_000;
 
-/** Milliseconds from the start of the local bucket to instant `ms`. */
+const HOUR = 60 * 60_000;
+
+/** Milliseconds from the start of the local bucket (15 minutes or an hour) to instant `ms`. */
 function sinceBucketStart(ms: number, interval: Interval, timeZone: string): number {
-  const p = localParts(ms, timeZone);
-  const minutes = interval === '15m' ? p.minute % 15 : p.minute;
-  return minutes * 60_000 + p.second * 1000 + (ms % 1000);
+  const width = interval === '15m' ? QUARTER : HOUR;
+  const local = ms + offsetMs(ms, timeZone);
+  return ((local % width) + width) % width;
 }
 
 /** The SQL-side key of the bucket holding instant `ms` (see sql.ts, which computes the same). */

@@ -5,7 +5,8 @@ import { zodPath } from '../zod-path.js';
 import { bucketStart, enumerateBuckets, type Bucket } from './buckets.js';
 import { labelFor } from './labels.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
-import { isCount, seriesStatement, topValuesStatement } from './sql.js';
+import { choosePlan } from './plan.js';
+import { isCount, ROLLUP_DIMENSIONS, seriesStatement, topValuesStatement, type Source } from './sql.js';
 import { addLocalDays, localParts, localToUtc, parseLocal, wallClockKey } from '../time.js';
 
 /** One row of a series: the bucket's local time with offset, the value, and the comparison. */
@@ -24,7 +25,14 @@ export interface SeriesResult {
   tz: string;
   from: string;
   to: string;
+  /** Where the numbers were read: the hourly rollup or the raw events (identical results). */
+  plan: Source;
   rows: SeriesRow[];
+}
+
+/** Options of `getSeries`; `plan: 'raw'` forces the raw table (tests compare both plans). */
+export interface SeriesOptions {
+  plan?: 'auto' | 'raw';
 }
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -118,6 +126,7 @@ export function withHistory(config: Config, input: Record<string, unknown>, now:
 }
 
 async function aggregateRows(
+  source: Source,
   store: Store,
   query: Query,
   sites: string[],
@@ -126,15 +135,19 @@ async function aggregateRows(
   end: number,
   top: string[] | 'raw' | null,
 ): Promise<{ k: string; d?: string; v: number | null }[]> {
-  const statement = seriesStatement(query, sites, tz, start, end, top);
-  return timed(() =>
-    store.query<{ k: string; d?: string; v: number | null }>(statement.sql, statement.params, {
+  // Keys come back as numbers (UTC ms) or dates; buckets name them as text.
+  const statement = seriesStatement(source, query, sites, tz, start, end, top);
+  const rows = await timed(() =>
+    store.query<{ k: string | number; d?: string; v: number | null }>(statement.sql, statement.params, {
       timeoutMs: QUERY_TIMEOUT_MS,
     }),
   );
+  for (const row of rows) row.k = String(row.k);
+  return rows as { k: string; d?: string; v: number | null }[];
 }
 
 async function aggregate(
+  source: Source,
   store: Store,
   query: Query,
   sites: string[],
@@ -142,22 +155,21 @@ async function aggregate(
   start: number,
   end: number,
   top: string[] | null,
-): Promise<Map<string, number | null>> {
-  const rows = await aggregateRows(store, query, sites, tz, start, end, top);
-  return new Map(rows.map((r) => [`${r.k}\u0000${r.d ?? ''}`, r.v === null ? null : Number(r.v)]));
+): Promise<Values> {
+  const rows = await aggregateRows(source, store, query, sites, tz, start, end, top);
+  const values: Values = new Map();
+  for (const r of rows) groupsAt(values, r.k).set(r.d ?? '', r.v === null ? null : Number(r.v));
+  return values;
 }
 
-/** Dimensions with few values: a count breakdown on them is computed in one scan. */
-const FEW_VALUES = new Set([
-  'country',
-  'region',
-  'device_type',
-  'browser',
-  'os',
-  'referrer_class',
-  'node',
-  'type',
-]);
+/** Metric values by bucket key, then by breakdown value ('' without a breakdown). */
+type Values = Map<string, Map<string, number | null>>;
+
+function groupsAt(values: Values, key: string): Map<string, number | null> {
+  let groups = values.get(key);
+  if (!groups) values.set(key, (groups = new Map()));
+  return groups;
+}
 
 function median(values: number[]): number | null {
   if (values.length === 0) return null;
@@ -183,6 +195,7 @@ export async function getSeries(
   config: Config,
   input: unknown,
   now = Date.now(),
+  options: SeriesOptions = {},
 ): Promise<SeriesResult> {
   const { query, sites, tz, start, end } = resolveQuery(config, input, now);
   const buckets = enumerateBuckets(start, end, query.interval, tz);
@@ -202,11 +215,13 @@ export async function getSeries(
         ? localToUtc(addLocalDays(localParts(start, tz), -7 * weeks), tz)
         : start;
   const scanFrom = Math.min(start, scanStart);
+  const plan = options.plan === 'raw' ? 'raw' : choosePlan(query, tz, scanFrom, end).source;
+  if (plan === 'rollup') await timed(() => store.refreshRollups());
   let top: string[] | null = null;
-  let values: Map<string, number | null>;
-  if (query.breakdown && isCount(query.metric) && FEW_VALUES.has(query.breakdown)) {
+  let values: Values;
+  if (query.breakdown && isCount(query.metric) && ROLLUP_DIMENSIONS.has(query.breakdown)) {
     // Counts add up: read every value per bucket once, rank and fold in memory.
-    const raw = await aggregateRows(store, query, sites, tz, scanFrom, end, 'raw');
+    const raw = await aggregateRows(plan, store, query, sites, tz, scanFrom, end, 'raw');
     const current = new Set(buckets.map((b) => b.key));
     const totals = new Map<string, number>();
     for (const r of raw) if (current.has(r.k)) totals.set(r.d!, (totals.get(r.d!) ?? 0) + Number(r.v ?? 0));
@@ -217,24 +232,24 @@ export async function getSeries(
     const kept = new Set(top);
     values = new Map();
     for (const r of raw) {
-      const id = `${r.k}\u0000${kept.has(r.d!) ? r.d! : '(other)'}`;
-      values.set(id, (values.get(id) ?? 0) + Number(r.v ?? 0));
+      const groups = groupsAt(values, r.k);
+      const group = kept.has(r.d!) ? r.d! : '(other)';
+      groups.set(group, (groups.get(group) ?? 0) + Number(r.v ?? 0));
     }
   } else {
     if (query.breakdown) {
-      const statement = topValuesStatement(query, sites, tz, start, end, query.top);
+      const statement = topValuesStatement(plan, query, sites, tz, start, end, query.top);
       top = (
         await timed(() =>
           store.query<{ d: string }>(statement.sql, statement.params, { timeoutMs: QUERY_TIMEOUT_MS }),
         )
       ).map((r) => r.d);
     }
-    values = await aggregate(store, query, sites, tz, scanFrom, end, top);
+    values = await aggregate(plan, store, query, sites, tz, scanFrom, end, top);
   }
   const groups = query.breakdown ? [...(top ?? []), '(other)'] : [''];
   const empty = isCount(query.metric) ? 0 : null;
-  const valueAt = (map: Map<string, number | null>, key: string, group: string) =>
-    map.get(`${key}\u0000${group}`) ?? empty;
+  const valueAt = (map: Values, key: string, group: string) => map.get(key)?.get(group) ?? empty;
 
   // Baselines, keyed by the current bucket's key and group.
   let baseline: ((bucket: Bucket, index: number, group: string) => number | null) | null = null;
@@ -244,31 +259,36 @@ export async function getSeries(
     baseline = (_bucket, index, group) =>
       earlier[index] ? valueAt(previous, earlier[index].key, group) : null;
   } else if (query.compare) {
-    const byWall: Map<string, number | null>[] = [];
+    // For each current bucket, the key of the bucket at the same local wall-clock time 1…k
+    // weeks earlier (absent when that week has no such time, e.g. a skipped DST hour).
+    const wallId = (wall: string) => (query.interval === '1d' ? wall.slice(0, 10) : wall);
+    const weekKeys: Map<string, string>[] = [];
     for (let w = 1; w <= weeks; w++) {
       const from = localToUtc(addLocalDays(localParts(start, tz), -7 * w), tz);
       const to = localToUtc(addLocalDays(localParts(end, tz), -7 * w), tz);
-      const map = values;
-      const wallMap = new Map<string, number | null>();
+      const keys = new Map<string, string>();
       for (const bucket of enumerateBuckets(from, to, query.interval, tz)) {
-        for (const group of groups) {
-          const id = `${query.interval === '1d' ? bucket.wall.slice(0, 10) : bucket.wall}\u0000${group}`;
-          if (!wallMap.has(id)) wallMap.set(id, valueAt(map, bucket.key, group));
-        }
+        const id = wallId(bucket.wall);
+        if (!keys.has(id)) keys.set(id, bucket.key);
       }
-      byWall.push(wallMap);
+      weekKeys.push(keys);
     }
-    baseline = (bucket, _index, group) => {
-      const found = byWall
-        .map((map, i) => {
-          const wall = shiftWall(bucket.wall, -7 * (i + 1));
-          return map.get(`${query.interval === '1d' ? wall.slice(0, 10) : wall}\u0000${group}`);
-        })
-        .filter((v): v is number => typeof v === 'number');
+    const baseKeys = buckets.map((bucket) =>
+      weekKeys
+        .map((keys, i) => keys.get(wallId(shiftWall(bucket.wall, -7 * (i + 1)))))
+        .filter((key): key is string => key !== undefined),
+    );
+    baseline = (_bucket, index, group) => {
+      const found = baseKeys[index]!.map((key) => valueAt(values, key, group)).filter(
+        (v): v is number => typeof v === 'number',
+      );
       return weeks === 1 ? (found[0] ?? null) : median(found);
     };
   }
 
+  const labels = new Map(
+    groups.map((group) => [group, query.breakdown ? labelFor(query.breakdown, group) : undefined]),
+  );
   const rows: SeriesRow[] = [];
   buckets.forEach((bucket, index) => {
     for (const group of groups) {
@@ -276,7 +296,7 @@ export async function getSeries(
       const row = (
         query.breakdown ? { time: bucket.label, [query.breakdown]: group } : { time: bucket.label }
       ) as SeriesRow;
-      const label = query.breakdown ? labelFor(query.breakdown, group) : undefined;
+      const label = labels.get(group);
       if (label) row.label = label;
       row.value = valueAt(values, bucket.key, group);
       if (baseline) {
@@ -293,6 +313,7 @@ export async function getSeries(
     tz,
     from: buckets[0]?.label ?? '',
     to: wallClockKey(end, tz),
+    plan,
     rows,
   };
 }

@@ -36,6 +36,14 @@ export interface Store {
    * writer wins when several gateways race. Salts of days before `keepFrom` are deleted.
    */
   ensureSalt(day: string, keepFrom: string): Promise<Buffer>;
+  /**
+   * Brings the hourly rollup (`events_hourly`) up to date with every write so far: the insights
+   * planner calls it before reading the rollup. A store whose rollups are maintained on insert
+   * (ClickHouse materialized views) returns `{ hours: 0 }`.
+   */
+  refreshRollups(): Promise<{ hours: number }>;
+  /** Marks every hour dirty (in events or in the rollup), after writes or deletes made outside `append`. */
+  markAllDirty(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -42,6 +42,28 @@ const MOVE_STAGED = `
     WHERE e.id = s.id::UUID AND e.ts BETWEEN epoch_ms($1::BIGINT) AND epoch_ms($2::BIGINT)
   )`;
 
+// Hours touched by a batch; their rollup rows are recomputed before the next rollup read.
+const MARK_DIRTY = `INSERT OR IGNORE INTO rollup_dirty
+  SELECT DISTINCT date_trunc('hour', epoch_ms(ts)) FROM events_staging`;
+
+/** Dimensions kept in the hourly rollup, in its column order (after ts). */
+const ROLLUP_COLUMNS = 'site, type, is_bot, device_type, country, region, browser, os, referrer_class, node';
+
+// Recomputes the dirty hours from the raw table: delete, re-aggregate, clear the marks.
+const REFRESH_ROLLUP = [
+  `CREATE OR REPLACE TEMP TABLE refresh_hours AS SELECT hour FROM rollup_dirty`,
+  `DELETE FROM events_hourly WHERE ts IN (SELECT hour FROM refresh_hours)`,
+  `INSERT INTO events_hourly
+   SELECT date_trunc('hour', ts) AS h, ${ROLLUP_COLUMNS}, count(*)
+   FROM events
+   WHERE ts >= (SELECT min(hour) FROM refresh_hours)
+     AND ts < (SELECT max(hour) FROM refresh_hours) + INTERVAL 1 HOUR
+     AND date_trunc('hour', ts) IN (SELECT hour FROM refresh_hours)
+   GROUP BY ALL`,
+  `DELETE FROM rollup_dirty WHERE hour IN (SELECT hour FROM refresh_hours)`,
+  `DROP TABLE refresh_hours`,
+];
+
 function appendRow(appender: DuckDBAppender, row: EventRow): void {
   const text = (v: string | null): void => (v === null ? appender.appendNull() : appender.appendVarchar(v));
   const int = (v: number | null): void =>
@@ -87,6 +109,8 @@ export class DuckDBStore implements Store {
   readonly dialect = 'duckdb' as const;
   private readonly lock = new Mutex();
   private closed = false;
+  /** False once the rollup is known current; this process is the file's only writer. */
+  private rollupMayBeStale = true;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -112,18 +136,13 @@ export class DuckDBStore implements Store {
           [migration.version],
         );
         if (done.currentRowCount > 0) continue;
-        await this.connection.run('BEGIN TRANSACTION');
-        try {
+        await this.transaction(async () => {
           for (const statement of migration.statements) await this.connection.run(statement);
           await this.connection.run(
             'INSERT OR IGNORE INTO schema_migrations (version, name) VALUES ($1, $2)',
             [migration.version, migration.name],
           );
-          await this.connection.run('COMMIT');
-        } catch (error) {
-          await this.connection.run('ROLLBACK');
-          throw error;
-        }
+        });
       }
     });
   }
@@ -157,9 +176,54 @@ export class DuckDBStore implements Store {
     const bounds = await this.connection.runAndReadAll('SELECT min(ts), max(ts) FROM events_staging');
     const [min, max] = bounds.getRows()[0] ?? [];
     if (typeof min !== 'bigint' || typeof max !== 'bigint') return { inserted: 0 };
-    const result = await this.connection.run(MOVE_STAGED, [min, max]);
+    const inserted = await this.transaction(async () => {
+      const result = await this.connection.run(MOVE_STAGED, [min, max]);
+      if (result.rowsChanged > 0) {
+        await this.connection.run(MARK_DIRTY);
+        this.rollupMayBeStale = true;
+      }
+      return result.rowsChanged;
+    });
     await this.connection.run('DELETE FROM events_staging');
-    return { inserted: result.rowsChanged };
+    return { inserted };
+  }
+
+  private async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      const result = await work();
+      await this.connection.run('COMMIT');
+      return result;
+    } catch (error) {
+      await this.connection.run('ROLLBACK');
+      throw error;
+    }
+  }
+
+  refreshRollups(): Promise<{ hours: number }> {
+    return this.lock.run(async () => {
+      if (!this.rollupMayBeStale) return { hours: 0 };
+      const dirty = await this.connection.runAndReadAll('SELECT count(*) FROM rollup_dirty');
+      const hours = Number(dirty.getRows()[0]?.[0] ?? 0);
+      if (hours > 0) {
+        await this.transaction(async () => {
+          for (const statement of REFRESH_ROLLUP) await this.connection.run(statement);
+        });
+      }
+      this.rollupMayBeStale = false;
+      return { hours };
+    });
+  }
+
+  markAllDirty(): Promise<void> {
+    return this.lock.run(async () => {
+      await this.connection.run(
+        `INSERT OR IGNORE INTO rollup_dirty
+         SELECT DISTINCT date_trunc('hour', ts) FROM events
+         UNION SELECT DISTINCT ts FROM events_hourly`,
+      );
+      this.rollupMayBeStale = true;
+    });
   }
 
   query<T = Record<string, unknown>>(
