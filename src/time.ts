@@ -62,7 +62,7 @@ function intlOffsetMs(ms: number, timeZone: string): number {
  */
 function slotOffsetMs(ms: number, timeZone: string): number {
   let cache = slotOffsets.get(timeZone);
-  if (!cache) slotOffsets.set(timeZone, (cache = new Map()));
+  if (!cache) slotOffsets.set(timeZone, (cache = new Map<number, number>()));
   const slot = Math.floor(ms / SLOT);
   let offset = cache.get(slot);
   if (offset === undefined) {

@@ -167,7 +167,7 @@ type Values = Map<string, Map<string, number | null>>;
 
 function groupsAt(values: Values, key: string): Map<string, number | null> {
   let groups = values.get(key);
-  if (!groups) values.set(key, (groups = new Map()));
+  if (!groups) values.set(key, (groups = new Map<string, number | null>()));
   return groups;
 }
 
