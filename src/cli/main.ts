@@ -4,6 +4,7 @@ import { UsageError } from './args.js';
 import { configCheck } from './config-check.js';
 import { demoCommand } from './demo.js';
 import { detectCommand } from './detect.js';
+import { importCommand } from './import.js';
 import { queryCommand } from './query.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
@@ -20,6 +21,8 @@ usage:
                [--breakdown country] [--top 10] [--filter key=value]… [--format table|json|csv]
   balise detect spikes|dips|anomalies|attacks|shifts|outages --config balise.yaml --site HOST|--group NAME --from … --to …
                [--compare previous_week] [--breakdown region] [--limit 10] [--floor 10] [--format …]
+  balise import FILE… --config balise.yaml --format combined|common|nginx:NAME|jsonl:cloudflare|jsonl:NAME|dns-bind|dns-jsonl
+               [--site HOST] [--tz Europe/Paris] [--show-bad 10] [--json]
   balise token new                       a new API token and the hash for admin.tokens
 `;
 
@@ -39,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       return queryCommand(rest, out);
     case 'detect':
       return detectCommand(rest, out);
+    case 'import':
+      return importCommand(rest, out);
     case 'token':
       return tokenCommand(rest, out);
     case undefined:

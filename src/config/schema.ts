@@ -167,6 +167,44 @@ const adminSchema = z
   })
   .prefault({});
 
+const jsonlMappingSchema = z
+  .strictObject({
+    time: z.string().min(1).describe('Field with the time: RFC 3339, Unix seconds, ms or ns'),
+    ip: z.string().min(1).optional().describe('Client IP (geolocation and visitor hash, then dropped)'),
+    host: z.string().min(1).optional().describe('Requested host (the site, unless --site is given)'),
+    path: z.string().min(1).optional().describe('Path or URI (the query is removed)'),
+    userAgent: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('User-Agent (device families and bot flag, then dropped)'),
+    referrer: z.string().min(1).optional().describe('Referer URL (host and class kept)'),
+    status: z.string().min(1).optional().describe('HTTP status'),
+    bytes: z.string().min(1).optional().describe('Response bytes'),
+    country: z.string().min(1).optional().describe('ISO 3166-1 alpha-2 country (wins over the IP lookup)'),
+    region: z.string().min(1).optional().describe('Subdivision part of ISO 3166-2, e.g. IDF'),
+    asn: z.string().min(1).optional().describe('Autonomous system number'),
+    deviceType: z.string().min(1).optional().describe('desktop, mobile or tablet'),
+    node: z.string().min(1).optional().describe('Serving node (e.g. a CDN colo code)'),
+  })
+  .describe('Field names of a JSON-lines log (dotted paths reach nested objects)');
+
+const importSchema = z
+  .strictObject({
+    logFormats: z
+      .record(
+        z.string().regex(/^[a-z0-9_-]+$/, 'use lowercase letters, digits, - and _'),
+        z.string().includes('$', { message: 'an NGINX log_format string has $variables' }),
+      )
+      .default({})
+      .describe('NGINX log_format strings by name, for --format nginx:NAME'),
+    jsonl: z
+      .record(z.string().regex(/^[a-z0-9_-]+$/, 'use lowercase letters, digits, - and _'), jsonlMappingSchema)
+      .default({})
+      .describe('JSON-lines field mappings by name, for --format jsonl:NAME (cloudflare is built in)'),
+  })
+  .prefault({});
+
 /** The one configuration schema: strict (unknown keys rejected), with every default inside. */
 export const configSchema = z
   .strictObject({
@@ -175,6 +213,7 @@ export const configSchema = z
     store: z.discriminatedUnion('kind', [duckdbStoreSchema]).prefault({ kind: 'duckdb' }),
     geo: geoSchema,
     admin: adminSchema,
+    import: importSchema,
     sites: z.array(siteSchema).min(1, 'add at least one site'),
   })
   .superRefine((config, ctx) => {
@@ -207,3 +246,6 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 /** One site of the validated configuration. */
 export type SiteConfig = Config['sites'][number];
+
+/** A JSON-lines field mapping (`import.jsonl.NAME`, or the built-in cloudflare preset). */
+export type JsonlMapping = z.output<typeof jsonlMappingSchema>;

@@ -1,0 +1,55 @@
+import { loadConfigFile } from '../config/load.js';
+import { FormatError } from '../import/formats.js';
+import { ImportError, importFiles } from '../import/import.js';
+import { progressLine, summaryLines } from '../import/progress.js';
+import { parse, UsageError } from './args.js';
+import { printable } from './output.js';
+import { withStore } from './query.js';
+import { FORMAT_HELP } from '../import/formats.js';
+
+/**
+ * `balise import FILE… --config FILE --format F [--site HOST] [--tz ZONE] [--show-bad N] [--json]`:
+ * a progress bar on a terminal (stderr), then a summary (or the summary as JSON with --json).
+ */
+export async function importCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      config: { type: 'string', short: 'c' },
+      format: { type: 'string' },
+      site: { type: 'string' },
+      tz: { type: 'string' },
+      'show-bad': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    true,
+  );
+  if (!values.config || positionals.length === 0)
+    throw new UsageError('usage: balise import FILE… --config balise.yaml --format combined [--site HOST]');
+  if (!values.format) throw new UsageError(`--format is required: ${FORMAT_HELP}`);
+  const showBad = values['show-bad'] === undefined ? 10 : Number(values['show-bad']);
+  if (!Number.isInteger(showBad) || showBad < 0) throw new UsageError('--show-bad must be a whole number');
+  loadConfigFile(values.config); // config errors before the store is opened
+  const tty = process.stderr.isTTY;
+  return withStore(values.config, async (store, config) => {
+    try {
+      const summary = await importFiles(store, config, positionals, {
+        format: values.format!,
+        showBad,
+        ...(values.site ? { site: values.site } : {}),
+        ...(values.tz ? { tz: values.tz } : {}),
+        ...(tty ? { onProgress: (p) => void process.stderr.write(`\r\u001b[2K${progressLine(p)}`) } : {}),
+      });
+      if (tty) process.stderr.write('\r\u001b[2K');
+      if (values.json) out(JSON.stringify(summary, null, 2));
+      else for (const line of summaryLines(summary, (t) => printable(t))) out(line);
+      return 0;
+    } catch (error) {
+      if (error instanceof ImportError || error instanceof FormatError) {
+        out(`error: ${error.message}`);
+        return 2;
+      }
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,122 @@
+import type { LineParser, ParsedLine } from './record.js';
+import { parseFlexibleTime, parseTimeLocal } from './times.js';
+
+/** Apache/NGINX `combined`, as an NGINX log_format string. */
+export const COMBINED =
+  '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
+/** Apache/NGINX `common` (CLF). */
+export const COMMON = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent';
+
+// Variables the importer reads; any other variable is matched and ignored.
+const KNOWN = new Set([
+  'remote_addr',
+  'time_local',
+  'time_iso8601',
+  'msec',
+  'request',
+  'request_method',
+  'request_uri',
+  'uri',
+  'status',
+  'body_bytes_sent',
+  'bytes_sent',
+  'http_referer',
+  'http_user_agent',
+  'host',
+  'http_host',
+  'server_name',
+]);
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** An NGINX log_format string the importer cannot use, with what to fix. */
+export class LogFormatError extends Error {}
+
+/** Undoes Apache's `\"` and `\\` and NGINX's `\x22` escapes inside quoted fields. */
+function unescape(value: string): string {
+  if (!value.includes('\\')) return value;
+  return value.replace(
+    /\\x([0-9a-fA-F]{2})|\\(["\\])/g,
+    (_, hex: string | undefined, char: string | undefined) =>
+      hex ? String.fromCharCode(parseInt(hex, 16)) : char!,
+  );
+}
+
+const dash = (value: string | undefined): string | null =>
+  value === undefined || value === '' || value === '-' ? null : value;
+
+/**
+ * Compiles an NGINX `log_format` string into a line parser. Each `$variable` (or `${variable}`)
+ * becomes a capture: inside double quotes anything but an unescaped quote, `$time_local` anything
+ * up to `]`, otherwise a run of non-spaces; the text between variables must match literally.
+ * The format needs a time (`$time_local`, `$time_iso8601` or `$msec`), the client address and
+ * the request (`$request`, or `$request_uri`/`$uri`).
+ */
+export function compileLogFormat(format: string): LineParser {
+  const names: string[] = [];
+  let pattern = '^';
+  let last = 0;
+  const variable = /\$(?:\{([a-zA-Z0-9_]+)\}|([a-zA-Z0-9_]+))/g;
+  for (let m = variable.exec(format); m; m = variable.exec(format)) {
+    const name = (m[1] ?? m[2])!;
+    pattern += escapeRegExp(format.slice(last, m.index));
+    const quoted = format[m.index - 1] === '"';
+    if (quoted) pattern += '((?:[^"\\\\]|\\\\.)*)';
+    else if (name === 'time_local') pattern += '([^\\]]*)';
+    else pattern += '(\\S*)';
+    names.push(name);
+    last = m.index + m[0].length;
+  }
+  pattern += `${escapeRegExp(format.slice(last))}$`;
+  const has = (name: string) => names.includes(name);
+  if (!has('time_local') && !has('time_iso8601') && !has('msec'))
+    throw new LogFormatError('the log_format has no time: add $time_local, $time_iso8601 or $msec');
+  if (!has('remote_addr')) throw new LogFormatError('the log_format has no client address: add $remote_addr');
+  if (!has('request') && !has('request_uri') && !has('uri'))
+    throw new LogFormatError('the log_format has no request: add $request or $request_uri');
+  const regex = new RegExp(pattern);
+  const index = new Map<string, number>();
+  names.forEach((name, i) => {
+    if (KNOWN.has(name) && !index.has(name)) index.set(name, i + 1);
+  });
+  const at = (match: RegExpExecArray, name: string): string | undefined => {
+    const i = index.get(name);
+    return i === undefined ? undefined : match[i];
+  };
+
+  return (line: string): ParsedLine => {
+    const match = regex.exec(line);
+    if (!match) return { error: 'does not match the log format' };
+    const timeText = at(match, 'time_local');
+    const ts =
+      timeText !== undefined
+        ? parseTimeLocal(timeText)
+        : parseFlexibleTime(at(match, 'time_iso8601') ?? at(match, 'msec'));
+    if (ts === null) return { error: 'unreadable time' };
+    let target = dash(at(match, 'request_uri')) ?? dash(at(match, 'uri'));
+    const request = at(match, 'request');
+    if (request !== undefined) {
+      const parts = unescape(request).split(' ');
+      if (parts.length < 2 || parts.length > 3 || !/^[A-Z]{3,10}$/.test(parts[0]!))
+        return { error: 'the request is not "METHOD TARGET PROTOCOL"' };
+      target = parts[1]!;
+    }
+    if (!target) return { error: 'no request target' };
+    const ip = at(match, 'remote_addr') ?? '';
+    const status = Number(at(match, 'status'));
+    const bytes = Number(at(match, 'body_bytes_sent') ?? at(match, 'bytes_sent'));
+    const referrer = at(match, 'http_referer');
+    return {
+      kind: 'http',
+      ts,
+      ip,
+      host:
+        dash(at(match, 'host') ?? at(match, 'http_host') ?? at(match, 'server_name'))?.toLowerCase() ?? null,
+      target,
+      status: Number.isInteger(status) && status >= 100 && status <= 999 ? status : null,
+      bytes: Number.isInteger(bytes) && bytes >= 0 ? bytes : null,
+      referrer: referrer === undefined ? null : dash(unescape(referrer)),
+      userAgent: unescape(dash(at(match, 'http_user_agent')) ?? ''),
+    };
+  };
+}
