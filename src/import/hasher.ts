@@ -10,19 +10,28 @@ const MAX_CACHED = 100_000;
  */
 export class ImportHasher {
   private readonly salts = new Map<string, VisitorKey>();
-  private cache = new Map<string, string>();
+  /** day + site → ip → user agent → hash. */
+  private cache = new Map<string, Map<string, Map<string, string>>>();
+  private cached = 0;
 
   /** The hash of (site, ip, ua) on the local day of `ts`. */
   hash(site: string, timeZone: string, ip: string, userAgent: string, ts: number): string {
     const day = localDay(ts, timeZone);
-    const id = `${day}\n${site}\n${ip}\n${userAgent}`;
-    let hash = this.cache.get(id);
+    const daySite = `${day} ${site}`;
+    let byIp = this.cache.get(daySite);
+    if (!byIp) this.cache.set(daySite, (byIp = new Map<string, Map<string, string>>()));
+    let byUa = byIp.get(ip);
+    if (!byUa) byIp.set(ip, (byUa = new Map<string, string>()));
+    let hash = byUa.get(userAgent);
     if (hash === undefined) {
       let key = this.salts.get(day);
       if (!key) this.salts.set(day, (key = visitorKey(randomBytes(32))));
       hash = hashVisitor(key, site, ip, userAgent);
-      if (this.cache.size >= MAX_CACHED) this.cache = new Map();
-      this.cache.set(id, hash);
+      if (++this.cached > MAX_CACHED) {
+        this.cache = new Map();
+        this.cached = 0;
+      }
+      byUa.set(userAgent, hash);
     }
     return hash;
   }

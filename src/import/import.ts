@@ -1,4 +1,7 @@
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SiteIndex } from '../collect/sites.js';
 import type { Config, SiteConfig } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
@@ -105,29 +108,26 @@ export interface ImportSummary {
 }
 
 const MAX_UNKNOWN_HOSTS = 1000;
-const OCCURRENCE_WINDOW_MS = 5 * 60_000;
+const TIMES_KEPT = 512;
 
 /**
  * Numbers identical lines (same text) so that two real identical requests get two ids while a
  * re-import of the same file gets the same ids again. Identical lines share a timestamp, so
- * only lines of the last few minutes (log time) are remembered: memory stays flat.
+ * lines are remembered per timestamp for the last TIMES_KEPT distinct timestamps (logs are
+ * nearly in time order): memory stays flat.
  */
 class Occurrences {
-  private seen = new Map<string, { ts: number; count: number }>();
-  private newest = 0;
+  private readonly byTime = new Map<number, Map<string, number>>();
 
   next(text: string, ts: number): number {
-    if (ts > this.newest) this.newest = ts;
-    const entry = this.seen.get(text);
-    if (entry) return ++entry.count;
-    if (this.seen.size >= 50_000) {
-      const fresh = new Map<string, { ts: number; count: number }>();
-      for (const [key, value] of this.seen)
-        if (value.ts >= this.newest - OCCURRENCE_WINDOW_MS) fresh.set(key, value);
-      this.seen = fresh;
+    let lines = this.byTime.get(ts);
+    if (!lines) {
+      if (this.byTime.size >= TIMES_KEPT) this.byTime.delete(this.byTime.keys().next().value!);
+      this.byTime.set(ts, (lines = new Map<string, number>()));
     }
-    this.seen.set(text, { ts, count: 0 });
-    return 0;
+    const count = lines.get(text);
+    lines.set(text, count === undefined ? 0 : count + 1);
+    return count === undefined ? 0 : count + 1;
   }
 }
 
@@ -228,6 +228,8 @@ export async function importFiles(
     throw new ImportError(
       `--site ${options.site} is not a configured site (sites: ${config.sites.map((s) => s.host).join(', ')})`,
     );
+  if (!forced && (options.format === 'combined' || options.format === 'common'))
+    throw new ImportError(`--site is required: the ${options.format} format has no host field`);
   const parse = resolveFormat(options.format, config, options.tz ?? 'UTC');
   const sizes = files.map((file) => {
     try {
@@ -278,102 +280,132 @@ export async function importFiles(
   };
   const unknown = new Map<string, number>();
   const started = performance.now();
+  // Batches go to the store as JSON-lines files that DuckDB parses on its own threads, one
+  // batch in flight while the next is read: at most two batches in memory.
+  const spool = mkdtempSync(join(tmpdir(), 'balise-import-'));
   let batch: EventRow[] = [];
+  let batches = 0;
+  let inflight: Promise<void> = Promise.resolve();
+  let failure: Error | undefined;
+  const settle = async () => {
+    await inflight;
+    if (failure !== undefined) throw failure;
+  };
   const flush = async () => {
     if (batch.length === 0) return;
     const rows = batch;
     batch = [];
-    const { inserted } = await store.append(rows);
-    summary.imported += inserted;
-    summary.duplicates += rows.length - inserted;
+    let text = '';
+    for (const row of rows) text += `${JSON.stringify(row)}\n`;
+    await settle();
+    const path = join(spool, `batch-${batches++}.jsonl`);
+    inflight = (async () => {
+      await writeFile(path, text);
+      const { inserted } = await store.appendJsonLines(path);
+      await rm(path, { force: true });
+      summary.imported += inserted;
+      summary.duplicates += rows.length - inserted;
+    })().catch((error: unknown) => {
+      failure = error instanceof Error ? error : new Error(String(error));
+    });
   };
   let doneBytes = 0;
-  for (const [fileIndex, file] of files.entries()) {
-    const occurrences = new Occurrences();
-    let bytesRead = 0;
-    let nextProgress = 0;
-    const report = () =>
-      options.onProgress?.({
-        file,
-        fileIndex,
-        files: files.length,
-        bytesRead,
-        bytesTotal: sizes[fileIndex]!,
-        allBytesRead: doneBytes + bytesRead,
-        allBytesTotal,
-        lines: summary.lines,
-        elapsedMs: performance.now() - started,
-      });
-    const bad = (line: number, reason: string) => {
-      summary.badLines++;
-      if (summary.bad.length < showBad) summary.bad.push({ file, line, reason });
-    };
-    for await (const line of readLines(file, (bytes) => (bytesRead = bytes))) {
-      summary.lines++;
-      if ((summary.lines & 1023) === 0 && options.onProgress) {
-        const now = performance.now();
-        if (now >= nextProgress) {
-          nextProgress = now + progressMs;
-          report();
+  try {
+    for (const [fileIndex, file] of files.entries()) {
+      const occurrences = new Occurrences();
+      let bytesRead = 0;
+      let nextProgress = 0;
+      const report = () =>
+        options.onProgress?.({
+          file,
+          fileIndex,
+          files: files.length,
+          bytesRead,
+          bytesTotal: sizes[fileIndex]!,
+          allBytesRead: doneBytes + bytesRead,
+          allBytesTotal,
+          lines: summary.lines,
+          elapsedMs: performance.now() - started,
+        });
+      const bad = (line: number, reason: string) => {
+        summary.badLines++;
+        if (summary.bad.length < showBad) summary.bad.push({ file, line, reason });
+      };
+      for await (const line of readLines(file, (bytes) => (bytesRead = bytes))) {
+        summary.lines++;
+        if ((summary.lines & 1023) === 0 && options.onProgress) {
+          const now = performance.now();
+          if (now >= nextProgress) {
+            nextProgress = now + progressMs;
+            report();
+          }
         }
+        if ('error' in line) {
+          bad(line.number, line.error);
+          continue;
+        }
+        if (line.text.length === 0) {
+          bad(line.number, 'empty line');
+          continue;
+        }
+        const record = parse(line.text);
+        if ('error' in record) {
+          bad(line.number, record.error);
+          continue;
+        }
+        if (record.kind === 'http' && !forced && record.host === null) {
+          bad(line.number, 'no host in the line (give --site)');
+          continue;
+        }
+        const site = record.kind === 'http' ? sites.forHttp(record.host) : sites.forDns(record.name);
+        if (!site) {
+          summary.unknownSite++;
+          const host = record.kind === 'http' ? (record.host ?? '(no host)') : sites.domainOf(record.name);
+          if (unknown.has(host) || unknown.size < MAX_UNKNOWN_HOSTS)
+            unknown.set(host, (unknown.get(host) ?? 0) + 1);
+          continue;
+        }
+        const id = deterministicId(
+          record.ts,
+          `import\n${site.host}\n${occurrences.next(line.text, record.ts)}\n${line.text}`,
+        );
+        const pending = runPipeline(
+          record.kind === 'http' ? IMPORT_HTTP_STEPS : IMPORT_DNS_STEPS,
+          record.kind === 'http' ? httpRaw(record, site) : dnsRaw(record),
+          site,
+          ctx,
+          id,
+        );
+        const result = pending instanceof Promise ? await pending : pending;
+        if (result.kind === 'drop') {
+          summary.dropped[result.reason] = (summary.dropped[result.reason] ?? 0) + 1;
+          continue;
+        }
+        const row = result.value;
+        if (record.kind === 'http') {
+          row.status = record.status;
+          row.bytes = record.bytes;
+          row.node = record.node ?? null;
+          if (record.country !== undefined && record.country !== null) row.country = record.country;
+          if (record.region !== undefined && record.region !== null) row.region = record.region;
+          if (record.asn !== undefined && record.asn !== null) row.asn = record.asn;
+          if (record.deviceType && !row.isBot) row.deviceType = record.deviceType;
+        } else {
+          row.node = null;
+        }
+        batch.push(row);
+        if (batch.length >= batchRows) await flush();
       }
-      if ('error' in line) {
-        bad(line.number, line.error);
-        continue;
-      }
-      if (line.text.length === 0) {
-        bad(line.number, 'empty line');
-        continue;
-      }
-      const record = parse(line.text);
-      if ('error' in record) {
-        bad(line.number, record.error);
-        continue;
-      }
-      const site = record.kind === 'http' ? sites.forHttp(record.host) : sites.forDns(record.name);
-      if (!site) {
-        summary.unknownSite++;
-        const host = record.kind === 'http' ? (record.host ?? '(no host)') : sites.domainOf(record.name);
-        if (unknown.has(host) || unknown.size < MAX_UNKNOWN_HOSTS)
-          unknown.set(host, (unknown.get(host) ?? 0) + 1);
-        continue;
-      }
-      const id = deterministicId(
-        record.ts,
-        `import\n${site.host}\n${occurrences.next(line.text, record.ts)}\n${line.text}`,
-      );
-      const pending = runPipeline(
-        record.kind === 'http' ? IMPORT_HTTP_STEPS : IMPORT_DNS_STEPS,
-        record.kind === 'http' ? httpRaw(record, site) : dnsRaw(record),
-        site,
-        ctx,
-        id,
-      );
-      const result = pending instanceof Promise ? await pending : pending;
-      if (result.kind === 'drop') {
-        summary.dropped[result.reason] = (summary.dropped[result.reason] ?? 0) + 1;
-        continue;
-      }
-      const row = result.value;
-      if (record.kind === 'http') {
-        row.status = record.status;
-        row.bytes = record.bytes;
-        row.node = record.node ?? null;
-        if (record.country !== undefined && record.country !== null) row.country = record.country;
-        if (record.region !== undefined && record.region !== null) row.region = record.region;
-        if (record.asn !== undefined && record.asn !== null) row.asn = record.asn;
-        if (record.deviceType && !row.isBot) row.deviceType = record.deviceType;
-      } else {
-        row.node = null;
-      }
-      batch.push(row);
-      if (batch.length >= batchRows) await flush();
+      bytesRead = sizes[fileIndex]!;
+      report();
+      doneBytes += sizes[fileIndex]!;
     }
-    bytesRead = sizes[fileIndex]!;
-    report();
-    doneBytes += sizes[fileIndex]!;
+    await flush();
+    await settle();
+  } finally {
+    await inflight;
+    rmSync(spool, { recursive: true, force: true });
   }
-  await flush();
   summary.unknownHosts = [...unknown]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)

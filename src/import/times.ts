@@ -13,8 +13,19 @@ const MONTHS: Record<string, number> = {
   Dec: 11,
 };
 
+let lastText = '';
+let lastValue: number | null = null;
+
 /** `17/May/2015:10:05:03 +0000` (Apache/NGINX `$time_local`) → ms since the epoch, or null. */
 export function parseTimeLocal(text: string): number | null {
+  // Consecutive lines mostly share their second.
+  if (text === lastText) return lastValue;
+  lastText = text;
+  lastValue = readTimeLocal(text);
+  return lastValue;
+}
+
+function readTimeLocal(text: string): number | null {
   const m = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(text);
   if (!m) return null;
   const month = MONTHS[m[2]!];

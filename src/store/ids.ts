@@ -1,4 +1,4 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const pool = Buffer.alloc(4096);
@@ -41,6 +41,7 @@ export function newEventId(now = Date.now()): string {
  */
 export function deterministicId(ts: number, key: string): string {
   const bytes = Buffer.alloc(16);
-  createHash('sha256').update(key).digest().copy(bytes, 6, 0, 10);
+  // Hex output: Node's one-shot hash is ~2.5× slower when asked for a Buffer.
+  bytes.write(hash('sha256', key, 'hex').slice(0, 20), 6, 'hex');
   return withTime(bytes, ts);
 }

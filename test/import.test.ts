@@ -1,0 +1,455 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { isbot } from 'isbot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
+import type { ConfigInput } from '../src/config/schema.js';
+import { getSeries } from '../src/insights/getSeries.js';
+import { importFiles, type ImportSummary } from '../src/import/import.js';
+import { MAX_LINE_BYTES } from '../src/import/lines.js';
+import { summaryLines } from '../src/import/progress.js';
+import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
+import { HAS_SHARED_DATA, sharedData } from './shared-data.js';
+import { tempDir } from './helpers.js';
+
+const temp = tempDir('balise-import-');
+afterAll(() => temp.cleanup());
+
+function configFor(extra: Partial<ConfigInput> = {}) {
+  return parseConfig(
+    {
+      sites: [
+        { host: 'semicomplete.com', aliases: ['www.semicomplete.com'] },
+        { host: 'www.quotidien-demo.fr', group: 'news', timezone: 'Europe/Paris' },
+        { host: 'www.tele-demo.fr', group: 'tv', timezone: 'Europe/Paris' },
+      ],
+      ...extra,
+    },
+    { env: {} },
+  );
+}
+
+async function freshStore(name: string): Promise<DuckDBStore> {
+  const store = await DuckDBStore.open(join(temp.dir, `${name}.duckdb`));
+  await store.migrate();
+  return store;
+}
+
+function write(name: string, lines: string[]): string {
+  const path = join(temp.dir, name);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+describe.skipIf(!HAS_SHARED_DATA)('import of the real Apache log (../shared/data/logs)', () => {
+  const log = sharedData('logs', 'apache_combined.log');
+  const lines = HAS_SHARED_DATA ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  let store: DuckDBStore;
+  let first: ImportSummary;
+  const config = configFor();
+
+  beforeAll(async () => {
+    store = await freshStore('apache');
+    first = await importFiles(store, config, [log], { format: 'combined', site: 'semicomplete.com' });
+  });
+  afterAll(() => store.close());
+
+  it('reads every line and reports the one truncated line by number', () => {
+    expect(first.lines).toBe(10_000);
+    expect(first.badLines).toBe(1);
+    expect(first.bad).toEqual([{ file: log, line: 8899, reason: 'does not match the log format' }]);
+    // The line really is truncated: its User-Agent quote is never closed.
+    expect(lines[8898]!.endsWith('"')).toBe(false);
+    expect(first.imported).toBe(9_999);
+    expect(first.duplicates).toBe(0);
+  });
+
+  it('stores one request row per good line, with status and bytes', async () => {
+    const [row] = await store.query<{ n: number; ok: number; bytes: number }>(
+      "SELECT count(*) AS n, count(*) FILTER (WHERE status = 200) AS ok, sum(bytes)::BIGINT AS bytes FROM events WHERE type = 'request'",
+    );
+    // Independent count from the text: the status field after the quoted request.
+    const good = lines.filter((_, i) => i !== 8898);
+    const statuses = good.map((line) => Number(line.split('"')[2]!.trim().split(' ')[0]));
+    const bytes = good.map((line) => Number(line.split('"')[2]!.trim().split(' ')[1]) || 0);
+    expect(row).toEqual({
+      n: 9_999,
+      ok: statuses.filter((s) => s === 200).length,
+      bytes: bytes.reduce((a, b) => a + b, 0),
+    });
+  });
+
+  it('flags the crawlers (and feed readers, scripts, empty UAs) as isbot does on the same User-Agents', async () => {
+    const [row] = await store.query<{ bots: number }>(
+      'SELECT count(*) FILTER (WHERE is_bot) AS bots FROM events',
+    );
+    const expected = lines
+      .filter((_, i) => i !== 8898)
+      .map((line) => line.split('"')[5] ?? '')
+      .filter((ua) => ua === '' || ua === '-' || isbot(ua)).length;
+    expect(row!.bots).toBe(expected);
+    // Named crawlers are about a seventh of the lines (README: "~20% crawlers"); isbot also counts
+    // feed readers (UniversalFeedParser, Tiny Tiny RSS, FeedBurner), scripts and "-": 30 % here.
+    const named = lines.filter(
+      (line, i) => i !== 8898 && /bot|crawl|spider|slurp/i.test(line.split('"')[5] ?? ''),
+    );
+    expect(named.length).toBe(1_397);
+    expect(row!.bots).toBeGreaterThan(named.length);
+    expect(row!.bots / 9_999).toBeGreaterThan(0.14);
+    expect(row!.bots / 9_999).toBeLessThan(0.35);
+    const share = await getSeries(store, config, {
+      sites: ['semicomplete.com'],
+      metric: 'bot_share',
+      interval: '1d',
+      from: '2015-05-17',
+      to: '2015-05-21',
+      tz: 'UTC',
+    });
+    const total = share.rows.reduce((sum, r) => sum + (r.value ?? 0), 0);
+    expect(total / share.rows.length).toBeGreaterThan(14);
+  });
+
+  it('ranks the same top paths as a plain count of the log (query strings removed)', async () => {
+    const counts = new Map<string, number>();
+    for (const [i, line] of lines.entries()) {
+      if (i === 8898) continue;
+      const target = line.split('"')[1]!.split(' ')[1]!;
+      const path = target.split('?')[0]!;
+      counts.set(path, (counts.get(path) ?? 0) + 1);
+    }
+    const expected = [...counts]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, 5)
+      .map(([path, n]) => ({ path, n }));
+    const top = await store.query<{ path: string; n: number }>(
+      'SELECT path, count(*) AS n FROM events GROUP BY path ORDER BY n DESC, path LIMIT 5',
+    );
+    expect(top).toEqual(expected);
+    expect(top[0]).toEqual({ path: '/favicon.ico', n: expected[0]!.n });
+  });
+
+  it('stores no IP address and no raw User-Agent in any row', async () => {
+    const rows = await store.query('SELECT * FROM events');
+    const dump = JSON.stringify(rows);
+    const ips = new Set(lines.map((line) => line.split(' ')[0]!));
+    expect(ips.size).toBeGreaterThan(1_000);
+    // No IPv4 anywhere (covers all of them), and none of the log's IPv6 or odd forms either.
+    for (const ip of ips) if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) expect(dump, ip).not.toContain(ip);
+    expect(dump).not.toMatch(/\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/);
+    expect(dump).not.toContain('Mozilla/5.0');
+    expect(dump).not.toContain('?');
+  });
+
+  it('does not double the data when the same file is imported again, even gzipped', async () => {
+    const again = await importFiles(store, config, [log], { format: 'combined', site: 'semicomplete.com' });
+    expect(again).toMatchObject({ imported: 0, duplicates: 9_999, badLines: 1 });
+    const gz = join(temp.dir, 'apache.log.gz');
+    writeFileSync(gz, gzipSync(readFileSync(log)));
+    const zipped = await importFiles(store, config, [gz], { format: 'combined', site: 'semicomplete.com' });
+    expect(zipped).toMatchObject({ lines: 10_000, imported: 0, duplicates: 9_999 });
+    const [row] = await store.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    expect(row!.n).toBe(9_999);
+  });
+});
+
+describe('import formats', () => {
+  it('reads a custom NGINX log_format from the config, with the site from $host', async () => {
+    const config = configFor({
+      import: {
+        logFormats: {
+          main: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$host" rt=$request_time',
+        },
+      },
+    });
+    const ua =
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1';
+    const file = write('nginx.log', [
+      `203.0.113.7 - - [05/Jul/2026:20:00:01 +0200] "GET /politique?utm_source=x HTTP/2.0" 200 5120 "https://www.google.fr/search?q=x" "${ua}" "www.quotidien-demo.fr" rt=0.012`,
+      `203.0.113.8 - - [05/Jul/2026:20:00:02 +0200] "GET /direct HTTP/2.0" 304 0 "-" "${ua}" "www.tele-demo.fr" rt=0.001`,
+      `203.0.113.9 - - [05/Jul/2026:20:00:03 +0200] "GET / HTTP/1.1" 200 10 "-" "${ua}" "unknown.example" rt=0.001`,
+      `203.0.113.9 - - [05/Jul/2026:20:00:03 +0200] "GET / HTTP/1.1" 200 10 "-" "${ua}"`,
+    ]);
+    const store = await freshStore('nginx');
+    const summary = await importFiles(store, config, [file], { format: 'nginx:main' });
+    const rows = await store.query(
+      'SELECT epoch_ms(ts) AS ts, site, path, status, bytes, device_type, referrer_host, referrer_class FROM events ORDER BY ts',
+    );
+    await store.close();
+    expect(summary).toMatchObject({
+      lines: 4,
+      imported: 2,
+      badLines: 1,
+      unknownSite: 1,
+      unknownHosts: [{ host: 'unknown.example', lines: 1 }],
+    });
+    expect(summary.bad).toEqual([{ file, line: 4, reason: 'does not match the log format' }]);
+    expect(rows).toEqual([
+      {
+        ts: Date.UTC(2026, 6, 5, 18, 0, 1),
+        site: 'www.quotidien-demo.fr',
+        path: '/politique',
+        status: 200,
+        bytes: 5120,
+        device_type: 'mobile',
+        referrer_host: 'www.google.fr',
+        referrer_class: 'search',
+      },
+      {
+        ts: Date.UTC(2026, 6, 5, 18, 0, 2),
+        site: 'www.tele-demo.fr',
+        path: '/direct',
+        status: 304,
+        bytes: 0,
+        device_type: 'mobile',
+        referrer_host: null,
+        referrer_class: null,
+      },
+    ]);
+  });
+
+  it('refuses a log_format without the fields it needs, saying which', async () => {
+    const store = await freshStore('bad-format');
+    await expect(
+      importFiles(store, configFor(), [write('x.log', ['x'])], { format: 'nginx:$remote_addr $status' }),
+    ).rejects.toThrow(/no time: add \$time_local/);
+    await expect(
+      importFiles(store, configFor(), [write('y.log', ['x'])], { format: 'combined' }),
+    ).rejects.toThrow(/--site is required/);
+    await expect(
+      importFiles(store, configFor(), [write('z.log', ['x'])], { format: 'apache' }),
+    ).rejects.toThrow(/unknown format "apache"; use combined, common/);
+    const [row] = await store.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    await store.close();
+    expect(row!.n).toBe(0);
+  });
+
+  it('maps Cloudflare HTTP request logs (jsonl:cloudflare) as ARCHITECTURE.md lists', async () => {
+    const line = (fields: Record<string, unknown>) =>
+      JSON.stringify({
+        EdgeStartTimestamp: '2026-07-05T18:00:00Z',
+        ClientIP: '198.51.100.20',
+        ClientRequestHost: 'www.quotidien-demo.fr',
+        ClientRequestURI: '/live/elections?email=jean.dupont@example.fr',
+        ClientRequestUserAgent:
+          'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36',
+        ClientDeviceType: 'mobile',
+        ClientCountry: 'fr',
+        ClientRegionCode: 'GES',
+        ClientASN: 3215,
+        EdgeColoCode: 'CDG',
+        EdgeResponseStatus: 200,
+        EdgeResponseBytes: 2048,
+        ClientRequestReferer: 'https://t.co/abc',
+        SomethingElse: 'ignored',
+        ...fields,
+      });
+    const file = write('cf.jsonl', [
+      line({}),
+      line({ EdgeStartTimestamp: 1_783_274_400_000_000_000, EdgeColoCode: 'LHR', ClientRegionCode: 'IDF' }),
+      line({ ClientRequestHost: undefined }),
+      line({ EdgeStartTimestamp: 'yesterday' }),
+      '{"truncated": ',
+    ]);
+    const store = await freshStore('cloudflare');
+    const summary = await importFiles(store, configFor(), [file], { format: 'jsonl:cloudflare' });
+    const rows = await store.query(
+      'SELECT epoch_ms(ts) AS ts, site, path, country, region, asn, device_type, node, status, bytes, referrer_host, referrer_class, browser FROM events ORDER BY node',
+    );
+    const dump = JSON.stringify(await store.query('SELECT * FROM events'));
+    await store.close();
+    expect(summary.imported).toBe(2);
+    expect(summary.bad.map((b) => [b.line, b.reason])).toEqual([
+      [3, 'no host in the line (give --site)'],
+      [4, 'no readable time in EdgeStartTimestamp'],
+      [5, 'not valid JSON'],
+    ]);
+    const common = {
+      site: 'www.quotidien-demo.fr',
+      path: '/live/elections',
+      country: 'FR',
+      asn: 3215,
+      device_type: 'mobile',
+      status: 200,
+      bytes: 2048,
+      referrer_host: 't.co',
+      referrer_class: 'social',
+      browser: 'Chrome',
+    };
+    expect(rows).toEqual([
+      { ...common, ts: Date.UTC(2026, 6, 5, 18), region: 'FR-GES', node: 'CDG' },
+      { ...common, ts: 1_783_274_400_000, region: 'FR-IDF', node: 'LHR' },
+    ]);
+    expect(dump).not.toContain('198.51.100.20');
+    expect(dump).not.toContain('jean.dupont');
+  });
+
+  it('stores BIND query logs as dns events of the site owning the registrable domain', async () => {
+    const file = write('named.log', [
+      '05-Jul-2026 20:00:01.120 queries: info: client @0x7f3a2c0 192.0.2.10#53211 (www.quotidien-demo.fr): query: www.quotidien-demo.fr IN A +E(0)K (192.0.2.53)',
+      '05-Jul-2026 20:00:02.500 client 192.0.2.11#40000 (cdn.quotidien-demo.fr): query: CDN.Quotidien-Demo.fr IN AAAA + (192.0.2.53)',
+      '05-Jul-2026 20:00:03.000 queries: info: client @0x7f3a2c0 192.0.2.12#1053 (tele-demo.fr): view internal: query: tele-demo.fr IN A -E(0) (192.0.2.53)',
+      '05-Jul-2026 20:00:04.000 queries: info: client @0x7f3a2c0 192.0.2.12#1053 (www.google.com): query: www.google.com IN A + (192.0.2.53)',
+      '05-Jul-2026 20:00:05.000 resolver: info: lame server resolving example.net',
+    ]);
+    const store = await freshStore('bind');
+    const summary = await importFiles(store, configFor(), [file], { format: 'dns-bind', tz: 'Europe/Paris' });
+    const rows = await store.query(
+      'SELECT epoch_ms(ts) AS ts, site, type, name, path, visitor_hash IS NOT NULL AS hashed FROM events ORDER BY ts',
+    );
+    const series = await getSeries(store, configFor(), {
+      group: 'news',
+      metric: 'events',
+      interval: '1h',
+      from: '2026-07-05T20:00',
+      to: '2026-07-05T21:00',
+      filters: { type: 'dns' },
+    });
+    await store.close();
+    expect(summary).toMatchObject({ lines: 5, imported: 3, badLines: 1, unknownSite: 1 });
+    expect(summary.unknownHosts).toEqual([{ host: 'google.com', lines: 1 }]);
+    expect(summary.bad).toEqual([{ file, line: 5, reason: 'not a BIND query log line' }]);
+    expect(rows).toEqual([
+      {
+        ts: Date.UTC(2026, 6, 5, 18, 0, 1, 120),
+        site: 'www.quotidien-demo.fr',
+        type: 'dns',
+        name: 'A',
+        path: null,
+        hashed: true,
+      },
+      {
+        ts: Date.UTC(2026, 6, 5, 18, 0, 2, 500),
+        site: 'www.quotidien-demo.fr',
+        type: 'dns',
+        name: 'AAAA',
+        path: null,
+        hashed: true,
+      },
+      {
+        ts: Date.UTC(2026, 6, 5, 18, 0, 3),
+        site: 'www.tele-demo.fr',
+        type: 'dns',
+        name: 'A',
+        path: null,
+        hashed: true,
+      },
+    ]);
+    expect(series.rows).toEqual([{ time: '2026-07-05T20:00:00+02:00', value: 2 }]);
+  });
+
+  it('reads DNS JSON lines', async () => {
+    const file = write('dns.jsonl', [
+      '{"timestamp":"2026-07-05T18:00:00Z","client":"192.0.2.10#5353","qname":"www.tele-demo.fr.","qtype":"https"}',
+      '{"time":1783274401,"client_ip":"192.0.2.11","query":"tele-demo.fr"}',
+      '{"timestamp":"2026-07-05T18:00:00Z","client":"192.0.2.10","qname":"bad name!"}',
+    ]);
+    const store = await freshStore('dnsjson');
+    const summary = await importFiles(store, configFor(), [file], { format: 'dns-jsonl' });
+    const rows = await store.query('SELECT epoch_ms(ts) AS ts, site, name FROM events ORDER BY ts');
+    await store.close();
+    expect(summary).toMatchObject({ imported: 2, badLines: 1 });
+    expect(rows).toEqual([
+      { ts: Date.UTC(2026, 6, 5, 18), site: 'www.tele-demo.fr', name: 'HTTPS' },
+      { ts: 1_783_274_401_000, site: 'www.tele-demo.fr', name: 'A' },
+    ]);
+  });
+
+  it('counts hostile lines (too long, escape sequences, broken UTF-8) and goes on', async () => {
+    const good = '203.0.113.7 - - [05/Jul/2026:20:00:01 +0200] "GET / HTTP/1.1" 200 1 "-" "curl/8.0"';
+    const path = join(temp.dir, 'hostile.log');
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from(`${good}\n`),
+        Buffer.from(`${'A'.repeat(MAX_LINE_BYTES + 10)}\n`),
+        Buffer.from('\u001b[2J\u001b]0;owned\u0007 "GET / HTTP/1.1"\n'),
+        Buffer.from([0xff, 0xfe, 0x0a]),
+        Buffer.from(good.replace('"GET / HTTP/1.1"', '"GET /caf\u00e9 HTTP/1.1"')),
+      ]),
+    );
+    const store = await freshStore('hostile');
+    const summary = await importFiles(store, configFor(), [path], {
+      format: 'combined',
+      site: 'semicomplete.com',
+    });
+    const paths = await store.query<{ path: string }>('SELECT path FROM events ORDER BY path');
+    await store.close();
+    expect(summary.lines).toBe(5);
+    expect(summary.bad.map((b) => [b.line, b.reason])).toEqual([
+      [2, `line longer than ${MAX_LINE_BYTES} bytes`],
+      [3, 'does not match the log format'],
+      [4, 'does not match the log format'],
+    ]);
+    expect(paths).toEqual([{ path: '/' }, { path: '/caf%C3%A9' }]);
+    const printed = summaryLines(
+      { ...summary, unknownHosts: [{ host: '\u001b[31mevil', lines: 1 }], unknownSite: 1 },
+      (t) =>
+        // eslint-disable-next-line no-control-regex
+        t.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'),
+    ).join('\n');
+    expect(printed).not.toContain('\u001b');
+  });
+});
+
+describe('balise import (CLI)', () => {
+  it('imports, prints a summary, and exits 2 on a bad format', () => {
+    const dir = temp.dir;
+    const configPath = join(dir, 'cli.yaml');
+    writeFileSync(
+      configPath,
+      `store: { kind: duckdb, path: ${join(dir, 'cli.duckdb')} }\nsites:\n  - host: www.quotidien-demo.fr\n`,
+    );
+    const file = write('cli.log', [
+      '203.0.113.7 - - [05/Jul/2026:20:00:01 +0200] "GET / HTTP/1.1" 200 1 "-" "curl/8.0"',
+      'garbage',
+    ]);
+    const cli = join('dist', 'cli', 'main.js');
+    const output = execFileSync(
+      process.execPath,
+      [
+        cli,
+        'import',
+        file,
+        '--config',
+        configPath,
+        '--format',
+        'common',
+        '--site',
+        'www.quotidien-demo.fr',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    const summary = JSON.parse(output) as ImportSummary;
+    expect(summary).toMatchObject({ lines: 2, imported: 0, badLines: 2 });
+    // common has no referrer/UA fields: the combined line is a bad line there.
+    const combined = execFileSync(
+      process.execPath,
+      [
+        cli,
+        'import',
+        file,
+        '--config',
+        configPath,
+        '--format',
+        'combined',
+        '--site',
+        'www.quotidien-demo.fr',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(combined).toMatch(/^imported 1 rows from 2 lines/);
+    expect(combined).toContain(`${file}:2: does not match the log format`);
+    const bad = spawnSync(
+      process.execPath,
+      [cli, 'import', file, '--config', configPath, '--format', 'w3c'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toContain('unknown format "w3c"');
+  });
+});
