@@ -6,6 +6,7 @@ import { demoCommand } from './demo.js';
 import { detectCommand } from './detect.js';
 import { importCommand } from './import.js';
 import { queryCommand } from './query.js';
+import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
 
@@ -23,6 +24,9 @@ usage:
                [--compare previous_week] [--breakdown region] [--limit 10] [--floor 10] [--format …]
   balise import FILE… --config balise.yaml --format combined|common|nginx:NAME|jsonl:cloudflare|jsonl:NAME|dns-bind|dns-jsonl
                [--site HOST] [--tz Europe/Paris] [--show-bad 10] [--json]
+  balise report --config balise.yaml --site HOST|--group NAME --from 2026-03-15 --to 2026-03-16
+               [--tz Europe/Paris] [--compare previous_week] [--metric requests] [--hour 20]
+               [--format html|md|json] [--out report.html]
   balise token new                       a new API token and the hash for admin.tokens
 `;
 
@@ -44,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return detectCommand(rest, out);
     case 'import':
       return importCommand(rest, out);
+    case 'report':
+      return reportCommand(rest, out);
     case 'token':
       return tokenCommand(rest, out);
     case undefined:
