@@ -147,7 +147,7 @@ describe('balise report', () => {
       expect(await page.locator('main img, main script').count()).toBe(0);
       expect(await page.locator('svg path').count()).toBeGreaterThanOrEqual(2);
       // The style is applied (allowed by its hash in the page's CSP), not blocked.
-      const font = await page.evaluate(() => getComputedStyle(document.body).maxWidth);
+      const font = await page.evaluate('getComputedStyle(document.body).maxWidth');
       expect(font).toBe('960px');
       await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
       expect(problems).toEqual([]);

@@ -99,7 +99,7 @@ export async function buildReport(
     ? baselineRows.reduce((sum, r) => sum + (r.baseline as number), 0)
     : null;
   const detector = async (name: string, extra: Record<string, unknown>) =>
-    (await runDetector(store, config, name, { ...scope, ...extra })).findings.map((f) => f as ReportFinding);
+    (await runDetector(store, config, name, { ...scope, ...extra })).findings.map((f) => f);
   const spikes = await detector('spikes', { metric, interval, compare, limit: 5 });
   const dips = await detector('dips', { metric, interval, compare, limit: 5 });
   const mobile = await getSeries(store, config, { ...base, metric: 'mobile_share', interval: '1h' }, now);

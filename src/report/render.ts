@@ -3,7 +3,7 @@ import type { Ranked, ReportData, ReportFinding } from './build.js';
 import { lineChart } from './chart.js';
 
 /** Escapes text for HTML (every value in a report comes from the public: paths, names…). */
-export function escapeHtml(value: unknown): string {
+export function escapeHtml(value: string | number | null | undefined): string {
   return String(value ?? '').replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
@@ -11,7 +11,7 @@ export function escapeHtml(value: unknown): string {
 }
 
 /** Escapes text for a Markdown table cell (pipes, backslashes, HTML, newlines). */
-export function escapeMarkdown(value: unknown): string {
+export function escapeMarkdown(value: string | number | null | undefined): string {
   return String(value ?? '')
     .replace(/[\\`*_[\]|<>#]/g, (c) => `\\${c}`)
     .replace(/[\r\n]+/g, ' ');
