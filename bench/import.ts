@@ -75,19 +75,21 @@ try {
     site: 'semicomplete.com',
     onProgress: (p) => {
       if (p.allBytesRead / p.allBytesTotal >= nextQuarter) {
+        const usage = process.memoryUsage();
         memory.push(
-          `${Math.round(nextQuarter * 100)}% ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
+          `${Math.round(nextQuarter * 100)}% RSS ${Math.round(usage.rss / 2 ** 20)} MB (JS heap ${Math.round(usage.heapUsed / 2 ** 20)} MB)`,
         );
         nextQuarter += 0.25;
       }
     },
   });
   clearInterval(sampler);
+  const [settings] = await store.query<{ limit: string }>("SELECT current_setting('memory_limit') AS limit");
   await store.close();
   const ours = summary.linesPerSecond;
   process.stdout.write(
     `balise import — ${(summary.elapsedMs / 1000).toFixed(1)} s, ${Math.round(ours).toLocaleString('en-US')} lines/s; ${summary.imported.toLocaleString('en-US')} rows, ${summary.badLines} bad lines\n` +
-      `resident memory: ${memory.join(', ')}; peak ${Math.round(peak / 2 ** 20)} MB\n`,
+      `memory: ${memory.join(', ')}; peak RSS ${Math.round(peak / 2 ** 20)} MB (DuckDB memory_limit ${settings?.limit})\n`,
   );
   process.stdout.write(
     `summary: ${LINES.toLocaleString('en-US')} lines: ${Math.round(ours).toLocaleString('en-US')} lines/s` +
