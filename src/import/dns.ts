@@ -1,6 +1,5 @@
-import { parse as parseJson } from 'secure-json-parse';
 import { localToUtc } from '../time.js';
-import type { LineParser, ParsedLine } from './record.js';
+import { isError, jsonObject, type LineParser, type ParsedLine } from './record.js';
 import { parseFlexibleTime } from './times.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -47,15 +46,8 @@ export function bindParser(timeZone: string): LineParser {
  */
 export function dnsJsonlParser(): LineParser {
   return (line: string): ParsedLine => {
-    let object: unknown;
-    try {
-      object = parseJson(line, undefined, { protoAction: 'remove', constructorAction: 'remove' });
-    } catch {
-      return { error: 'not valid JSON' };
-    }
-    if (object === null || typeof object !== 'object' || Array.isArray(object))
-      return { error: 'not a JSON object' };
-    const o = object as Record<string, unknown>;
+    const o = jsonObject(line);
+    if (isError(o)) return o;
     const ts = parseFlexibleTime(o.timestamp ?? o.time ?? o.ts);
     if (ts === null) return { error: 'no readable timestamp' };
     const name = dnsName(o.qname ?? o.query ?? o.name);

@@ -8,13 +8,11 @@ import { GeoLookup } from '../enrich/geo.js';
 import type { PipelineContext, RawEvent } from '../pipeline/event.js';
 import type { DropReason } from '../pipeline/result.js';
 import { runPipeline, type NamedStep } from '../pipeline/runner.js';
+import { COLLECT_STEPS } from '../pipeline/steps.js';
 import { clampTimestamp } from '../pipeline/steps/clampTimestamp.js';
 import { maskPersonalData } from '../pipeline/steps/maskPersonalData.js';
-import { putDevice } from '../pipeline/steps/putDevice.js';
 import { putGeolocation } from '../pipeline/steps/putGeolocation.js';
-import { putPage } from '../pipeline/steps/putPage.js';
 import { putProps } from '../pipeline/steps/putProps.js';
-import { putReferrer } from '../pipeline/steps/putReferrer.js';
 import { putVisitorHash } from '../pipeline/steps/putVisitorHash.js';
 import { registrableDomain } from '../privacy/referrer.js';
 import { deterministicId } from '../store/ids.js';
@@ -25,17 +23,8 @@ import { ImportHasher } from './hasher.js';
 import { readLines } from './lines.js';
 import type { DnsRecord, HttpRecord } from './record.js';
 
-/** The collect pipeline's steps, for imported HTTP requests (no tools: imports never leave). */
-export const IMPORT_HTTP_STEPS: readonly NamedStep[] = [
-  { name: 'clampTimestamp', run: clampTimestamp },
-  { name: 'putPage', run: putPage },
-  { name: 'putReferrer', run: putReferrer },
-  { name: 'putDevice', run: putDevice },
-  { name: 'putGeolocation', run: putGeolocation },
-  { name: 'putVisitorHash', run: putVisitorHash },
-  { name: 'putProps', run: putProps },
-  { name: 'maskPersonalData', run: maskPersonalData },
-];
+/** Imported HTTP requests run the collect pipeline's steps (no tools: imports never leave). */
+export const IMPORT_HTTP_STEPS: readonly NamedStep[] = COLLECT_STEPS;
 
 /** Steps for DNS queries: no page, referrer or User-Agent; the query type becomes the row's name. */
 export const IMPORT_DNS_STEPS: readonly NamedStep[] = [

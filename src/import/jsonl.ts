@@ -1,6 +1,5 @@
-import { parse as parseJson } from 'secure-json-parse';
 import type { JsonlMapping } from '../config/schema.js';
-import type { LineParser, ParsedLine } from './record.js';
+import { isError, jsonObject, type LineParser, type ParsedLine } from './record.js';
 import { parseFlexibleTime } from './times.js';
 
 /** The `jsonl:cloudflare` preset: Cloudflare HTTP request logs (ARCHITECTURE.md "Import presets"). */
@@ -53,15 +52,8 @@ const DEVICE_TYPES = new Set(['desktop', 'mobile', 'tablet']);
  */
 export function jsonlParser(mapping: JsonlMapping): LineParser {
   return (line: string): ParsedLine => {
-    let object: unknown;
-    try {
-      object = parseJson(line, undefined, { protoAction: 'remove', constructorAction: 'remove' });
-    } catch {
-      return { error: 'not valid JSON' };
-    }
-    if (object === null || typeof object !== 'object' || Array.isArray(object))
-      return { error: 'not a JSON object' };
-    const record = object as Record<string, unknown>;
+    const record = jsonObject(line);
+    if (isError(record)) return record;
     const ts = parseFlexibleTime(field(record, mapping.time));
     if (ts === null) return { error: `no readable time in ${mapping.time}` };
     const country = text(field(record, mapping.country))?.toUpperCase() ?? null;

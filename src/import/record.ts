@@ -1,3 +1,5 @@
+import { parse as parseJson } from 'secure-json-parse';
+
 /** One HTTP request read from a log line, before the pipeline. Raw values live only in memory. */
 export interface HttpRecord {
   kind: 'http';
@@ -35,3 +37,20 @@ export type ParsedLine = HttpRecord | DnsRecord | { error: string };
 
 /** A line format: text in, record or reason out. */
 export type LineParser = (line: string) => ParsedLine;
+
+/** A line parsed as a JSON object (prototype keys removed), or why it is a bad line. */
+export function jsonObject(line: string): Record<string, unknown> | { error: string } {
+  let object: unknown;
+  try {
+    object = parseJson(line, undefined, { protoAction: 'remove', constructorAction: 'remove' });
+  } catch {
+    return { error: 'not valid JSON' };
+  }
+  if (object === null || typeof object !== 'object' || Array.isArray(object))
+    return { error: 'not a JSON object' };
+  return object as Record<string, unknown>;
+}
+
+/** True for the `{ error }` answer of a parse step. */
+export const isError = (value: object): value is { error: string } =>
+  'error' in value && typeof value.error === 'string';
