@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { policyProblems, PROFILES, STRICTNESS } from '../privacy/policy.js';
+import { policyProblems, PROFILES, STRICTNESS, toolPolicyProblems } from '../privacy/policy.js';
 
 /** Returns true when `value` is an IP address or a CIDR range such as `10.0.0.0/8` or `fd00::/8`. */
 export function isCidr(value: string): boolean {
@@ -61,12 +61,69 @@ const privacySchema = z
       .min(1)
       .optional()
       .describe('A ClearURLs-format rules file extending the built-in tracker list (query: known-trackers)'),
+    browserRequests: z
+      .enum(STRICTNESS.browserRequests)
+      .optional()
+      .describe(
+        'Browser-side tool requests (client.fetch/execute): refuse (default) or allow (custom profile)',
+      ),
   })
   .superRefine((privacy, ctx) => {
     for (const [key, message] of policyProblems(privacy))
       ctx.addIssue({ code: 'custom', path: [key], message });
   })
   .prefault({});
+
+const toolPrivacySchema = z
+  .strictObject({
+    query: z
+      .union([
+        z.enum(['keep', 'known-trackers', 'strip']),
+        z.strictObject({ allow: z.array(z.string().min(1).max(100)).min(1) }),
+      ])
+      .optional(),
+    ip: z.enum(STRICTNESS.ip).optional(),
+    userAgent: z.enum(STRICTNESS.userAgent).optional(),
+    referrer: z.enum(STRICTNESS.referrer).optional(),
+    dlp: z.enum(STRICTNESS.dlp).optional(),
+    clientId: z
+      .union([z.enum(['keep', 'hashed']), z.strictObject({ constant: z.string().min(1).max(64) })])
+      .optional()
+      .describe('Client id the tool receives: hashed (default), constant or keep'),
+  })
+  .default({})
+  .describe('Per-tool switches; each may only be stricter than the site’s');
+
+const toolSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a short lower-case name such as ga4 or hook')
+    .describe('Name of this tool on this site (egress log, outbox, dashboard)'),
+  component: z
+    .string()
+    .min(1)
+    .describe(
+      'Built-in component (ga4, meta, matomo, ua, webhook), a local path, or an installed npm package',
+    ),
+  purpose: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}$/)
+    .optional()
+    .describe('Consent purpose; without one the tool receives events without consent'),
+  region: z
+    .enum(['eu', 'any'])
+    .default('eu')
+    .describe('eu: the tool may only send to the EU endpoints of its allow-list'),
+  allowHosts: z
+    .array(hostname)
+    .default([])
+    .describe('Extra hosts the tool may send to (besides its manifest); private addresses need this'),
+  privacy: toolPrivacySchema,
+  settings: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe('Settings of the component (its manifest)'),
+});
 
 const siteSchema = z.strictObject({
   host: hostname.describe('Main host name of the site, e.g. www.example.fr'),
@@ -82,9 +139,16 @@ const siteSchema = z.strictObject({
     .optional()
     .describe('Group of sites for group-level insights (news, tv, official…)'),
   privacy: privacySchema,
+  consent: z
+    .strictObject({
+      purposes: z
+        .array(z.string().regex(/^[a-z0-9_-]{1,32}$/))
+        .default([])
+        .describe('Consent purposes of this site, e.g. analytics, marketing'),
+    })
+    .prefault({}),
   tools: z
-    .array(z.unknown())
-    .max(0, 'the tools runtime is not part of this version yet: remove the tools of this site')
+    .array(toolSchema)
     .default([])
     .describe('Tools (Managed Components) that receive this site’s events'),
 });
@@ -112,6 +176,28 @@ const duckdbStoreSchema = z.strictObject({
     .default(500_000)
     .describe('Rows accepted but not yet in the store above which collect answers 503'),
 });
+
+const outboxSchema = z
+  .strictObject({
+    dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Outbox journal directory (default: the database path + ".outbox")'),
+    maxAttempts: z.number().int().min(1).max(100).default(12).describe('Attempts before a dead letter'),
+    baseDelayMs: z.number().int().min(1).max(600_000).default(1000).describe('First retry delay'),
+    maxDelayMs: z.number().int().min(1).max(86_400_000).default(600_000).describe('Longest retry delay'),
+    concurrency: z.number().int().min(1).max(64).default(4).describe('Deliveries in flight per tool'),
+    timeoutMs: z.number().int().min(100).max(120_000).default(10_000).describe('Vendor request timeout'),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(4_194_304)
+      .default(262_144)
+      .describe('Largest request to a vendor'),
+  })
+  .prefault({});
 
 const serverSchema = z
   .strictObject({
@@ -214,6 +300,7 @@ export const configSchema = z
     geo: geoSchema,
     admin: adminSchema,
     import: importSchema,
+    outbox: outboxSchema,
     sites: z.array(siteSchema).min(1, 'add at least one site'),
   })
   .superRefine((config, ctx) => {
@@ -229,6 +316,25 @@ export const configSchema = z
           });
         }
         seen.set(host, index);
+      });
+      const ids = new Set<string>();
+      site.tools.forEach((tool, toolIndex) => {
+        const path = ['sites', index, 'tools', toolIndex];
+        if (ids.has(tool.id))
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'id'],
+            message: `tool id ${tool.id} is used twice`,
+          });
+        ids.add(tool.id);
+        if (tool.purpose && !site.consent.purposes.includes(tool.purpose))
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'purpose'],
+            message: `purpose ${tool.purpose} is not in consent.purposes (${site.consent.purposes.join(', ') || 'none'})`,
+          });
+        for (const [key, message] of toolPolicyProblems(site.privacy, tool.privacy))
+          ctx.addIssue({ code: 'custom', path: [...path, 'privacy', key], message });
       });
       if (site.privacy.profile === 'off' && config.server.mode !== 'development') {
         ctx.addIssue({
@@ -249,3 +355,6 @@ export type SiteConfig = Config['sites'][number];
 
 /** A JSON-lines field mapping (`import.jsonl.NAME`, or the built-in cloudflare preset). */
 export type JsonlMapping = z.output<typeof jsonlMappingSchema>;
+
+/** One site's configuration with defaults applied. */
+export type ToolConfig = z.output<typeof toolSchema>;

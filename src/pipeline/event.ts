@@ -21,6 +21,10 @@ export interface RawEvent {
   source: RowSource;
   status?: number | null;
   bytes?: number | null;
+  /** First language of Accept-Language, for tools (e.g. `fr-FR`). */
+  language?: string;
+  /** The tool's own client id, if the browser sent one (used only by `clientId: keep`). */
+  vendorId?: string | null;
 }
 
 /** The value that flows through the steps. */

@@ -1,5 +1,6 @@
 import type { QueryRule } from './query.js';
 import type { DlpMode } from './dlp/scan.js';
+import type { ClientIdRule } from './client-id.js';
 
 /** Values of each switch, least strict first (PRIVACY.md). A tool may only move right. */
 export const STRICTNESS = {
@@ -8,6 +9,7 @@ export const STRICTNESS = {
   userAgent: ['keep', 'reduce', 'remove'],
   referrer: ['keep', 'strip-external', 'remove'],
   dlp: ['off', 'report', 'mask', 'drop'],
+  browserRequests: ['allow', 'refuse'],
 } as const;
 
 /** The privacy profiles. */
@@ -24,6 +26,8 @@ export interface Policy {
   userAgent: (typeof STRICTNESS.userAgent)[number];
   referrer: (typeof STRICTNESS.referrer)[number];
   dlp: DlpMode;
+  /** Browser-side tool requests (`client.fetch`, `client.execute`): refused unless `allow`. */
+  browserRequests: (typeof STRICTNESS.browserRequests)[number];
 }
 
 /** Switches as written in the config (every one optional). */
@@ -36,10 +40,38 @@ export type PolicyInput = Partial<Omit<Policy, 'profile'>> & { profile: Profile 
  * switch be set by hand; `off` keeps everything (development mode only).
  */
 export const PROFILE_DEFAULTS: Record<Profile, Omit<Policy, 'profile'>> = {
-  'cnil-proxy': { query: 'strip', ip: 'hide', userAgent: 'reduce', referrer: 'strip-external', dlp: 'mask' },
-  'cnil-exempt': { query: 'strip', ip: 'hide', userAgent: 'reduce', referrer: 'strip-external', dlp: 'mask' },
-  custom: { query: 'strip', ip: 'hide', userAgent: 'reduce', referrer: 'strip-external', dlp: 'mask' },
-  off: { query: 'keep', ip: 'keep', userAgent: 'keep', referrer: 'keep', dlp: 'off' },
+  'cnil-proxy': {
+    query: 'strip',
+    ip: 'hide',
+    userAgent: 'reduce',
+    referrer: 'strip-external',
+    dlp: 'mask',
+    browserRequests: 'refuse',
+  },
+  'cnil-exempt': {
+    query: 'strip',
+    ip: 'hide',
+    userAgent: 'reduce',
+    referrer: 'strip-external',
+    dlp: 'mask',
+    browserRequests: 'refuse',
+  },
+  custom: {
+    query: 'strip',
+    ip: 'hide',
+    userAgent: 'reduce',
+    referrer: 'strip-external',
+    dlp: 'mask',
+    browserRequests: 'refuse',
+  },
+  off: {
+    query: 'keep',
+    ip: 'keep',
+    userAgent: 'keep',
+    referrer: 'keep',
+    dlp: 'off',
+    browserRequests: 'allow',
+  },
 };
 
 /** Position of a switch value in its strictness order (an `allow` list counts as `allow`). */
@@ -82,6 +114,7 @@ export function resolvePolicy(input: PolicyInput): Policy {
     userAgent: input.userAgent ?? defaults.userAgent,
     referrer: input.referrer ?? defaults.referrer,
     dlp: input.dlp ?? defaults.dlp,
+    browserRequests: input.browserRequests ?? defaults.browserRequests,
   };
 }
 
@@ -95,4 +128,63 @@ export function sitePolicy(site: { privacy: PolicyInput }): Policy {
     resolved.set(site, policy);
   }
   return policy;
+}
+
+/** Per-tool switches as written in the config. */
+export interface ToolPolicyInput {
+  query?: QueryRule;
+  ip?: Policy['ip'];
+  userAgent?: Policy['userAgent'];
+  referrer?: Policy['referrer'];
+  dlp?: DlpMode;
+  clientId?: ClientIdRule;
+}
+
+/** What one tool receives: the site's policy made stricter by the tool's own switches. */
+export interface ToolPolicy extends Policy {
+  clientId: ClientIdRule;
+}
+
+const TOOL_SWITCHES = ['query', 'ip', 'userAgent', 'referrer', 'dlp'] as const;
+
+/**
+ * Problems with a tool's switches: each may only be as strict as the site's or stricter (an
+ * `allow` list must name only parameters the site's list allows); `clientId: keep` is refused
+ * under the CNIL profiles (vendor ids are never read there).
+ */
+export function toolPolicyProblems(site: PolicyInput, tool: ToolPolicyInput): [string, string][] {
+  const effective = resolvePolicy(site);
+  const problems: [string, string][] = [];
+  for (const key of TOOL_SWITCHES) {
+    const value = tool[key];
+    if (value === undefined) continue;
+    const siteValue = effective[key];
+    if (strictness(key, value) < strictness(key, siteValue)) {
+      problems.push([
+        key,
+        `a tool may only be stricter than its site: the site has ${key}: ${JSON.stringify(siteValue)}`,
+      ]);
+    } else if (key === 'query' && typeof value === 'object' && typeof siteValue === 'object') {
+      const extra = value.allow.filter((name) => !siteValue.allow.includes(name));
+      if (extra.length) problems.push([key, `the site does not allow ${extra.join(', ')}`]);
+    }
+  }
+  if (tool.clientId === 'keep' && (site.profile === 'cnil-proxy' || site.profile === 'cnil-exempt'))
+    problems.push([
+      'clientId',
+      `clientId: keep is refused under ${site.profile} (vendor ids are never read)`,
+    ]);
+  return problems;
+}
+
+/** The effective policy of one tool of a site (site policy, then the tool's stricter switches). */
+export function toolPolicy(site: { privacy: PolicyInput }, tool: { privacy: ToolPolicyInput }): ToolPolicy {
+  const base = sitePolicy(site);
+  return {
+    ...base,
+    ...Object.fromEntries(
+      TOOL_SWITCHES.flatMap((key) => (tool.privacy[key] === undefined ? [] : [[key, tool.privacy[key]]])),
+    ),
+    clientId: tool.privacy.clientId ?? 'hashed',
+  } as ToolPolicy;
 }

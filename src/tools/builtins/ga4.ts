@@ -1,0 +1,142 @@
+import type { ComponentSettings, MCEvent, Manager } from '@managed-components/types';
+import type { Manifest } from '../manifest.js';
+
+/** Google Analytics 4 through the Measurement Protocol, sent by the gateway (never the browser). */
+export const manifest: Manifest = {
+  name: 'ga4',
+  description: 'Google Analytics 4 Measurement Protocol (EU endpoint under region: eu)',
+  permissions: ['server_network_requests', 'access_client_kv'],
+  hosts: [
+    { host: 'region1.google-analytics.com', eu: true },
+    { host: 'www.google-analytics.com', eu: false },
+  ],
+  settings: {
+    measurementId: { required: true, secret: false, description: 'G-XXXXXXXXXX' },
+    apiSecret: { required: true, secret: true, description: 'Measurement Protocol API secret' },
+    region: {
+      required: false,
+      secret: false,
+      description: 'eu (default: region1.google-analytics.com) or any',
+    },
+    endpoint: { required: false, secret: false, description: 'Override of the collect URL (tests)' },
+  },
+};
+
+/** GA4's reserved event names and prefixes (Measurement Protocol reference). */
+const RESERVED = new Set([
+  'ad_activeview',
+  'ad_click',
+  'ad_exposure',
+  'ad_impression',
+  'ad_query',
+  'ad_reward',
+  'adunit_exposure',
+  'app_background',
+  'app_clear_data',
+  'app_exception',
+  'app_install',
+  'app_remove',
+  'app_store_refund',
+  'app_update',
+  'app_upgrade',
+  'dynamic_link_app_open',
+  'dynamic_link_app_update',
+  'dynamic_link_first_open',
+  'error',
+  'firebase_campaign',
+  'first_open',
+  'first_visit',
+  'in_app_purchase',
+  'notification_dismiss',
+  'notification_foreground',
+  'notification_open',
+  'notification_receive',
+  'os_update',
+  'session_start',
+  'user_engagement',
+]);
+const RESERVED_PREFIXES = ['_', 'firebase_', 'ga_', 'google_', 'gtag.'];
+
+/** Zaraz/Balise e-commerce names → GA4 recommended events. */
+const ECOMMERCE: Record<string, string> = {
+  'Product Viewed': 'view_item',
+  'Product Clicked': 'select_item',
+  'Product Added': 'add_to_cart',
+  'Product Removed': 'remove_from_cart',
+  'Product List Viewed': 'view_item_list',
+  'Cart Viewed': 'view_cart',
+  'Checkout Started': 'begin_checkout',
+  'Payment Info Entered': 'add_payment_info',
+  'Order Completed': 'purchase',
+  'Order Refunded': 'refund',
+  'Products Searched': 'search',
+  'Promotion Viewed': 'view_promotion',
+  'Promotion Clicked': 'select_promotion',
+  'Product Added to Wishlist': 'add_to_wishlist',
+  'Shipping Info Entered': 'add_shipping_info',
+};
+
+/** A valid GA4 event name: letters, digits and _, starting with a letter, ≤ 40, not reserved. */
+export function ga4EventName(name: string): string {
+  let cleaned = name
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/^[^A-Za-z]+/, '')
+    .slice(0, 40);
+  if (!cleaned) cleaned = 'event';
+  if (RESERVED.has(cleaned) || RESERVED_PREFIXES.some((p) => cleaned.startsWith(p)))
+    cleaned = `c_${cleaned}`.slice(0, 40);
+  return cleaned;
+}
+
+/** Parameters within GA4's limits: ≤ 25, names as event names, strings ≤ 100 characters, numbers kept. */
+export function ga4Params(input: Record<string, unknown>): Record<string, string | number> {
+  const params: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (Object.keys(params).length >= 25) break;
+    if (key.startsWith('__') || value === null || value === undefined) continue;
+    const name = ga4EventName(key);
+    if (typeof value === 'number' && Number.isFinite(value)) params[name] = value;
+    else if (typeof value === 'string' || typeof value === 'boolean')
+      params[name] = String(value).slice(0, 100);
+    else params[name] = JSON.stringify(value).slice(0, 100);
+  }
+  return params;
+}
+
+/**
+ * Sends `page_view`, custom events (names made valid) and e-commerce events (mapped to GA4's
+ * recommended names) to `/mp/collect` with the tool's client id; the EU endpoint
+ * (region1.google-analytics.com) unless `region: any`. No IP and no User-Agent are sent.
+ */
+export default function ga4(manager: Manager, settings: ComponentSettings): void {
+  const host = settings.region === 'any' ? 'www.google-analytics.com' : 'region1.google-analytics.com';
+  const base = typeof settings.endpoint === 'string' ? settings.endpoint : `https://${host}/mp/collect`;
+  const url = `${base}?measurement_id=${encodeURIComponent(String(settings.measurementId))}&api_secret=${encodeURIComponent(String(settings.apiSecret))}`;
+  const send = async (event: MCEvent, name: string, params: Record<string, string | number>) => {
+    const { client } = event;
+    const body = JSON.stringify({
+      client_id: client.get('client_id') ?? 'anonymous',
+      timestamp_micros: (client.timestamp ?? Date.now()) * 1000,
+      non_personalized_ads: true,
+      events: [{ name, params: { engagement_time_msec: 1, ...params } }],
+    });
+    await manager.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  };
+  manager.addEventListener('pageview', (event) =>
+    send(event, 'page_view', {
+      page_location: event.client.url.toString().slice(0, 1000),
+      ...(event.client.title ? { page_title: event.client.title.slice(0, 300) } : {}),
+      ...(event.client.referer ? { page_referrer: event.client.referer.slice(0, 420) } : {}),
+    }),
+  );
+  manager.addEventListener('event', (event) =>
+    send(event, ga4EventName(event.name ?? 'event'), ga4Params(event.payload as Record<string, unknown>)),
+  );
+  manager.addEventListener('ecommerce', (event) =>
+    send(
+      event,
+      ECOMMERCE[event.name ?? ''] ?? ga4EventName(event.name ?? 'ecommerce'),
+      ga4Params(event.payload as Record<string, unknown>),
+    ),
+  );
+}

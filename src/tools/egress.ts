@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+import { scanText, type DlpMode } from '../privacy/dlp/scan.js';
+
+/** A request a tool wants to send, as the outbox stores it (text body only). */
+export interface OutgoingRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+/** Where one tool may send, and under which rules. */
+export interface EgressRules {
+  /** Hosts of the component's manifest, EU endpoints marked. */
+  manifestHosts: readonly { host: string; eu: boolean }[];
+  /** Hosts the operator added in the config (may be private addresses, may use http). */
+  operatorHosts: readonly string[];
+  region: 'eu' | 'any';
+  dlp: DlpMode;
+  maxBodyBytes: number;
+}
+
+/** The guard's answer: the request to send (DLP applied) and its findings, or why it is refused. */
+export type EgressDecision =
+  { ok: true; request: OutgoingRequest; findings: string[] } | { ok: false; reason: string };
+
+const PRIVATE = new BlockList();
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv6');
+
+/** True for loopback, private, link-local (cloud metadata), CGNAT, multicast and reserved addresses. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4');
+  const family = isIP(address);
+  if (family === 0) return true;
+  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+function scanJson(value: unknown, scan: (text: string) => string): unknown {
+  if (typeof value === 'string') return scan(value);
+  if (Array.isArray(value)) return value.map((v) => scanJson(v, scan));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value as Record<string, unknown>))
+      out[scan(key)] = scanJson(v, scan);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Checks a request against the tool's allow-list, region and size limit, and runs the outbound
+ * DLP over its URL (path and each query value), header values and body (each JSON string or
+ * form value, or the whole text). `mask` rewrites the request, `drop` refuses it, `report`
+ * counts. Runs before the request is queued; addresses are checked again when it is sent.
+ */
+export function checkRequest(request: OutgoingRequest, rules: EgressRules): EgressDecision {
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return { ok: false, reason: 'not an absolute URL' };
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const byOperator = rules.operatorHosts.includes(host);
+  const inManifest = rules.manifestHosts.find((h) => h.host === host);
+  if (!byOperator && !inManifest)
+    return { ok: false, reason: `host ${host} is not on the tool's allow-list` };
+  if (url.protocol !== 'https:' && !(byOperator && url.protocol === 'http:'))
+    return { ok: false, reason: 'only https is allowed (http only for hosts the operator lists)' };
+  if (rules.region === 'eu' && !byOperator && !inManifest?.eu)
+    return { ok: false, reason: `region eu: ${host} is not an EU endpoint` };
+  if (url.username || url.password) return { ok: false, reason: 'credentials in the URL' };
+
+  const findings: string[] = [];
+  const scan = (text: string): string => {
+    const result = scanText(text, rules.dlp);
+    findings.push(...result.found);
+    return result.text;
+  };
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // malformed escapes: scan the path as it is
+  }
+  url.pathname = scan(path);
+  const params = new URLSearchParams();
+  for (const [key, value] of url.searchParams) params.append(key, scan(value));
+  url.search = params.toString();
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(request.headers)) headers[key.toLowerCase()] = scan(value);
+  let body = request.body;
+  if (body !== null) {
+    const type = headers['content-type'] ?? '';
+    if (type.includes('json')) {
+      try {
+        body = JSON.stringify(scanJson(JSON.parse(body), scan));
+      } catch {
+        body = scan(body);
+      }
+    } else if (type.includes('x-www-form-urlencoded')) {
+      const form = new URLSearchParams();
+      for (const [key, value] of new URLSearchParams(body)) form.append(key, scan(value));
+      body = form.toString();
+    } else body = scan(body);
+    if (Buffer.byteLength(body) > rules.maxBodyBytes)
+      return { ok: false, reason: `body larger than ${rules.maxBodyBytes} bytes` };
+  }
+  if (findings.length > 0 && rules.dlp === 'drop')
+    return { ok: false, reason: `dlp_blocked: ${[...new Set(findings)].join(', ')}` };
+  return { ok: true, request: { ...request, url: url.toString(), headers, body }, findings };
+}
+
+/**
+ * Refuses a destination that is, or resolves to, a private, loopback or link-local address
+ * (SSRF: cloud metadata, the gateway's own network) unless the operator listed that host.
+ * Returns the reason, or null when the request may leave.
+ */
+export async function checkAddress(
+  url: string,
+  operatorHosts: readonly string[],
+  resolve: (host: string) => Promise<string[]> = async (host) =>
+    (await lookup(host, { all: true })).map((a) => a.address),
+): Promise<string | null> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (operatorHosts.includes(host)) return null;
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : await resolve(host);
+  } catch {
+    return `cannot resolve ${host}`;
+  }
+  const blocked = addresses.find(isPrivateAddress);
+  return blocked ? `${host} resolves to the private address ${blocked}` : null;
+}
+
+/** SHA-256 hex of a body (the egress log keeps the digest, never the body). */
+export function bodyDigest(body: string | null): string {
+  return createHash('sha256')
+    .update(body ?? '')
+    .digest('hex');
+}

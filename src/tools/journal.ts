@@ -1,0 +1,102 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+interface Waiting {
+  text: string;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * An append-only JSON-lines file with group commit: every record appended in the same turn is
+ * written and fsynced once, and `append` resolves only after the fsync (a 2xx may follow).
+ * `read` returns every whole record (a torn last line, from a crash, is skipped); `rewrite`
+ * replaces the file atomically (compaction).
+ */
+export class Journal<T> {
+  private waiting: Waiting[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private handle: FileHandle | null = null;
+
+  constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+  }
+
+  /** Every whole record in the file. */
+  read(): T[] {
+    if (!existsSync(this.path)) return [];
+    const records: T[] = [];
+    for (const line of readFileSync(this.path, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        records.push(JSON.parse(line) as T);
+      } catch {
+        // a torn last line after a crash: its append never resolved
+      }
+    }
+    return records;
+  }
+
+  /** Resolves once the records are on disk (fsynced). */
+  append(...records: T[]): Promise<void> {
+    const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ text, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        this.chain = this.chain.then(() => this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.waiting;
+    this.waiting = [];
+    if (batch.length === 0) return;
+    try {
+      this.handle ??= await open(this.path, 'a');
+      await this.handle.write(batch.map((w) => w.text).join(''));
+      await this.handle.sync();
+      for (const w of batch) w.resolve();
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    }
+  }
+
+  /**
+   * Replaces the whole file with `records()`, atomically (write, fsync, rename), after every
+   * append queued before it. The caller's in-memory state must already include what it appends.
+   */
+  rewrite(records: () => readonly T[]): Promise<void> {
+    const run = this.chain.then(async () => {
+      await this.flush();
+      await this.handle?.close();
+      this.handle = null;
+      const temporary = `${this.path}.tmp`;
+      writeFileSync(
+        temporary,
+        records()
+          .map((r) => `${JSON.stringify(r)}\n`)
+          .join(''),
+        { flush: true },
+      );
+      renameSync(temporary, this.path);
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for pending appends and closes the file. */
+  async close(): Promise<void> {
+    const run = this.chain.then(async () => {
+      await this.flush();
+      await this.handle?.close();
+      this.handle = null;
+    });
+    this.chain = run.catch(() => undefined);
+    await run;
+  }
+}
