@@ -12,6 +12,9 @@ import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { DurableWriter } from './store/writer.js';
 import { VERSION } from './version.js';
+import { EgressLog } from './tools/egress-log.js';
+import { Outbox } from './tools/outbox.js';
+import { ToolRuntime, type ComponentModule } from './tools/runtime.js';
 
 /** A running gateway: store, durable writer and HTTP app, closed in the right order. */
 export interface Gateway {
@@ -20,6 +23,10 @@ export interface Gateway {
   writer: DurableWriter;
   /** Rows replayed from a previous process's spool at start. */
   replayed: number;
+  /** The tools' durable outbox and runtime (present even when no site has tools). */
+  outbox: Outbox;
+  tools: ToolRuntime;
+  egressLog: EgressLog;
   /** Stops accepting, writes every accepted event to the store, closes the store. */
   close(): Promise<void>;
 }
@@ -27,7 +34,15 @@ export interface Gateway {
 /** Opens the store (migrated), replays the spool, and builds the app. Does not listen. */
 export async function createGateway(
   config: Config,
-  options: { logError?: (line: string) => void } = {},
+  options: {
+    logError?: (line: string) => void;
+    /** The fetch the outbox uses (tests). */
+    fetch?: typeof fetch;
+    /** Extra component modules by name (tests, embedding). */
+    components?: Record<string, ComponentModule>;
+    /** Where relative component paths are resolved (the config file's folder). */
+    baseDir?: string;
+  } = {},
 ): Promise<Gateway> {
   const store = await openStore(config);
   try {
@@ -47,6 +62,32 @@ export async function createGateway(
     // Tracker rules files are read at start, so a bad file is reported now rather than later.
     for (const site of config.sites)
       if (site.privacy.trackerRules) loadClearUrlsRules(site.privacy.trackerRules);
+    const egressLog = new EgressLog(store, 500, 100_000, (error) =>
+      options.logError?.(
+        `egress_log_unavailable: ${error instanceof Error ? error.message.split('\n')[0] : 'unknown'}`,
+      ),
+    );
+    const outbox = await Outbox.open(config.outbox.dir ?? `${config.store.path}.outbox`, config.outbox, {
+      log: egressLog.add,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    let tools: ToolRuntime;
+    try {
+      tools = await ToolRuntime.start(
+        config,
+        outbox,
+        {
+          warn: (line) => options.logError?.(line),
+          egressLog: egressLog.add,
+          ...(options.components ? { components: options.components } : {}),
+        },
+        options.baseDir,
+      );
+    } catch (error) {
+      await outbox.close();
+      await egressLog.close();
+      throw error;
+    }
     const hasher = new VisitorHasher(store);
     const counters: CollectCounters = { accepted: 0, findings: {}, dropped: {}, rejected: {} };
     const pipeline: PipelineContext = {
@@ -65,6 +106,7 @@ export async function createGateway(
       pipeline,
       script: loadClientScript(),
       counters,
+      tools,
       version: VERSION,
       store,
       ...(options.logError ? { logError: options.logError } : {}),
@@ -73,12 +115,14 @@ export async function createGateway(
     const close = async (): Promise<void> => {
       await app.close();
       try {
+        await outbox.close();
         await writer.close();
+        await egressLog.close();
       } finally {
         await store.close();
       }
     };
-    return { app, store, writer, replayed, close: () => (closing ??= close()) };
+    return { app, store, writer, replayed, outbox, tools, egressLog, close: () => (closing ??= close()) };
   } catch (error) {
     await store.close().catch(() => undefined);
     throw error;

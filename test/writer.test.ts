@@ -67,6 +67,7 @@ describe('DurableWriter', () => {
       ensureSalt: (d, k) => real.ensureSalt(d, k),
       refreshRollups: () => real.refreshRollups(),
       markAllDirty: () => real.markAllDirty(),
+      appendEgress: (records) => real.appendEgress(records),
       close: () => real.close(),
       append: (rows) => (failing ? away() : real.append(rows)),
       appendJsonLines: (path) => (failing ? away() : real.appendJsonLines(path)),

@@ -89,6 +89,12 @@ export const wireEventSchema = z
       .max(35)
       .regex(/^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/)
       .optional(),
+    consent: z
+      .record(z.string().regex(/^[a-z0-9_-]{1,32}$/), z.boolean())
+      .optional()
+      .describe(
+        'Consent choices sent with the event (purpose → granted); the cookie balise_consent otherwise',
+      ),
     screenWidth: dimension.optional(),
     screenHeight: dimension.optional(),
     viewportWidth: dimension.optional(),

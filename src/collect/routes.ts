@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import type { PipelineContext, RawEvent } from '../pipeline/event.js';
 import { runPipeline } from '../pipeline/runner.js';
+import type { BrowserActions, ToolRuntime } from '../tools/runtime.js';
 import { COLLECT_STEPS } from '../pipeline/steps.js';
 import type { EventRow } from '../store/row.js';
 import type { DurableWriter } from '../store/writer.js';
@@ -30,6 +31,28 @@ export interface CollectDeps {
   pipeline: PipelineContext;
   script: ClientScript;
   counters: CollectCounters;
+  /** The tools runtime; absent when no site has tools. */
+  tools?: ToolRuntime;
+}
+
+/** Consent choices from the `balise_consent` cookie (JSON map purpose → boolean), or null. */
+export function consentFromCookie(header: string | undefined): Record<string, boolean> | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name !== 'balise_consent') continue;
+    try {
+      const value: unknown = JSON.parse(decodeURIComponent(rest.join('=')));
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+      const out: Record<string, boolean> = {};
+      for (const [purpose, granted] of Object.entries(value as Record<string, unknown>))
+        if (typeof granted === 'boolean' && /^[a-z0-9_-]{1,32}$/.test(purpose)) out[purpose] = granted;
+      return out;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 function toRaw(event: WireEvent, ip: string, userAgent: string, receivedAt: number): RawEvent {
@@ -45,12 +68,13 @@ function toRaw(event: WireEvent, ip: string, userAgent: string, receivedAt: numb
     userAgent,
     receivedAt,
     source: 'browser',
+    ...(event.language ? { language: event.language } : {}),
   };
 }
 
 /** Registers GET {prefix}/s.js and POST {prefix}/e. */
 export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): void {
-  const { config, sites, writer, pipeline, script, counters } = deps;
+  const { config, sites, writer, pipeline, script, counters, tools } = deps;
   const prefix = config.server.prefix;
   const perIp = new RateLimiter(config.server.rateLimit.perIpPerMinute);
   const perSite = new RateLimiter(config.server.rateLimit.perSitePerMinute);
@@ -114,19 +138,29 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     const receivedAt = Date.now();
     const userAgent = request.headers['user-agent'] ?? '';
     const rows: EventRow[] = [];
+    const routed: Promise<BrowserActions>[] = [];
+    const cookieConsent = tools?.hasTools(site.host) ? consentFromCookie(request.headers.cookie) : null;
     for (const event of events) {
-      const pending = runPipeline(
-        COLLECT_STEPS,
-        toRaw(event, request.ip, userAgent, receivedAt),
-        site,
-        pipeline,
-      );
+      const raw = toRaw(event, request.ip, userAgent, receivedAt);
+      const pending = runPipeline(COLLECT_STEPS, raw, site, pipeline);
       const result = pending instanceof Promise ? await pending : pending;
-      if (result.kind === 'ok') rows.push(result.value);
-      else counters.dropped[result.reason] = (counters.dropped[result.reason] ?? 0) + 1;
+      if (result.kind === 'ok') {
+        rows.push(result.value);
+        if (tools?.hasTools(site.host))
+          routed.push(tools.dispatch(site, raw, result.value, event.consent ?? cookieConsent));
+      } else counters.dropped[result.reason] = (counters.dropped[result.reason] ?? 0) + 1;
     }
-    await writer.write(rows);
+    // Both durable before the answer: the rows (spool) and every tool delivery (outbox).
+    const [, actions] = await Promise.all([writer.write(rows), Promise.all(routed)]);
     counters.accepted += rows.length;
+    const answer: BrowserActions = { fetch: [], execute: [], return: {} };
+    for (const a of actions) {
+      answer.fetch.push(...a.fetch);
+      answer.execute.push(...a.execute);
+      Object.assign(answer.return, a.return);
+    }
+    if (answer.fetch.length || answer.execute.length || Object.keys(answer.return).length)
+      return reply.code(200).send(answer);
     return reply.code(204).send();
   });
 }

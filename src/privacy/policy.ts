@@ -186,5 +186,5 @@ export function toolPolicy(site: { privacy: PolicyInput }, tool: { privacy: Tool
       TOOL_SWITCHES.flatMap((key) => (tool.privacy[key] === undefined ? [] : [[key, tool.privacy[key]]])),
     ),
     clientId: tool.privacy.clientId ?? 'hashed',
-  } as ToolPolicy;
+  };
 }

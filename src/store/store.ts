@@ -1,4 +1,5 @@
 import type { EventRow } from './row.js';
+import type { EgressRecord } from '../tools/outbox.js';
 
 /** A value bound to a query parameter. Queries never concatenate user text into SQL. */
 export type SqlParam = string | number | boolean | null | bigint;
@@ -42,6 +43,8 @@ export interface Store {
    * (ClickHouse materialized views) returns `{ hours: 0 }`.
    */
   refreshRollups(): Promise<{ hours: number }>;
+  /** Appends egress-log records (what left for the tools, or was stopped). */
+  appendEgress(records: readonly EgressRecord[]): Promise<void>;
   /** Marks every hour dirty (in events or in the rollup), after writes or deletes made outside `append`. */
   markAllDirty(): Promise<void>;
   close(): Promise<void>;

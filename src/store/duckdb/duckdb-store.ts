@@ -4,12 +4,14 @@ import { dirname } from 'node:path';
 import {
   DuckDBBlobValue,
   DuckDBInstance,
+  DuckDBTimestampValue,
   type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
+import type { EgressRecord } from '../../tools/outbox.js';
 import { QueryTimeout, type SqlParam, type Store } from '../store.js';
 import { DUCKDB_MIGRATIONS } from './migrations.js';
 
@@ -212,6 +214,31 @@ export class DuckDBStore implements Store {
       }
       this.rollupMayBeStale = false;
       return { hours };
+    });
+  }
+
+  appendEgress(records: readonly EgressRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return this.lock.run(async () => {
+      const appender = await this.connection.createAppender('egress');
+      for (const r of records) {
+        appender.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(r.ts)) * 1000n));
+        appender.appendVarchar(r.site);
+        appender.appendVarchar(r.tool);
+        appender.appendVarchar(r.host);
+        appender.appendVarchar(r.path);
+        appender.appendBigInt(BigInt(r.bytes));
+        appender.appendVarchar(r.sha256);
+        appender.appendVarchar(r.policy);
+        appender.appendVarchar(r.outcome);
+        if (r.status === null) appender.appendNull();
+        else appender.appendInteger(r.status);
+        if (r.reason === null) appender.appendNull();
+        else appender.appendVarchar(r.reason);
+        appender.appendVarchar(r.deliveryId);
+        appender.endRow();
+      }
+      appender.closeSync();
     });
   }
 

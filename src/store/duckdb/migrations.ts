@@ -68,4 +68,25 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
       `INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT date_trunc('hour', ts) FROM events`,
     ],
   },
+  {
+    version: 3,
+    name: 'egress log',
+    statements: [
+      // What left for each tool (or was stopped): never the body, only its SHA-256.
+      `CREATE TABLE IF NOT EXISTS egress (
+        ts TIMESTAMP NOT NULL,
+        site VARCHAR NOT NULL,
+        tool VARCHAR NOT NULL,
+        host VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,
+        bytes BIGINT NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        policy VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL,
+        status INTEGER,
+        reason VARCHAR,
+        delivery_id VARCHAR NOT NULL
+      )`,
+    ],
+  },
 ];

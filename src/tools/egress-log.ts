@@ -1,0 +1,56 @@
+import type { Store } from '../store/store.js';
+import type { EgressRecord } from './outbox.js';
+
+/**
+ * Buffers egress-log records and writes them to the store every `flushMs` (and on close). If the
+ * store is away the records are kept (bounded: the oldest are dropped past `maxBuffered`, and
+ * counted) — the deliveries themselves are in the outbox either way.
+ */
+export class EgressLog {
+  private buffer: EgressRecord[] = [];
+  private timer: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+  /** Records dropped because the store stayed away too long. */
+  lost = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly flushMs = 500,
+    private readonly maxBuffered = 100_000,
+    private readonly onError: (error: unknown) => void = () => undefined,
+  ) {
+    this.timer = setInterval(() => void this.flush(), flushMs);
+    this.timer.unref();
+  }
+
+  /** Adds one record (written at the next flush). */
+  add = (record: EgressRecord): void => {
+    this.buffer.push(record);
+    if (this.buffer.length > this.maxBuffered) {
+      this.buffer.shift();
+      this.lost++;
+    }
+  };
+
+  /** Writes what is buffered. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      if (this.buffer.length === 0) return;
+      const batch = this.buffer;
+      this.buffer = [];
+      try {
+        await this.store.appendEgress(batch);
+      } catch (error) {
+        this.buffer = [...batch, ...this.buffer];
+        this.onError(error);
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Stops the timer and writes what is left. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

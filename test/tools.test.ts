@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
+import type { ConfigInput } from '../src/config/schema.js';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { startFakeGa4, startWebhookReceiver, type FakeVendor } from './fake-vendors.js';
+import { pageview, tempDir } from './helpers.js';
+
+// The leak test of PRIVACY.md, over the vendors: a page URL with utm_source and an e-mail, an
+// external referrer with a path, a distinctive UA, IP 203.0.113.77, an event carrying a phone
+// number and an IBAN — and every byte each fake vendor receives is checked.
+const UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.127 Safari/537.36 Distinctive/9.9';
+const SECRETS = [
+  '203.0.113.77',
+  '203.0.113',
+  'jane.doe',
+  'utm_source',
+  'news.example.org/article',
+  '6478.127',
+  'Distinctive',
+  '06 12 34 56 78',
+  '0612345678',
+  'FR76 3000 6000 0112 3456 7890 189',
+  'FR7630006000011234567890189',
+];
+const HOOK_SECRET = 'whsec-test-1234567890';
+
+let temp: ReturnType<typeof tempDir>;
+let ga4: FakeVendor;
+let hook: FakeVendor;
+let gateway: Gateway;
+
+function config(dir: string, extra: Partial<ConfigInput> = {}) {
+  return parseConfig(
+    {
+      server: { node: 'test-node', trustedProxies: ['127.0.0.1'] },
+      store: { kind: 'duckdb', path: join(dir, 'balise.duckdb'), flushMs: 50 },
+      outbox: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 5, timeoutMs: 2000 },
+      sites: [
+        {
+          host: 'www.example.fr',
+          aliases: ['example.fr'],
+          consent: { purposes: ['analytics', 'marketing'] },
+          tools: [
+            {
+              id: 'ga4',
+              component: 'ga4',
+              purpose: 'analytics',
+              allowHosts: ['127.0.0.1'],
+              settings: {
+                measurementId: 'G-TEST1234',
+                apiSecret: 'secret-abc',
+                endpoint: `${ga4.url}/mp/collect`,
+              },
+            },
+            {
+              id: 'hook',
+              component: 'webhook',
+              settings: { url: `${hook.url}/hook`, secret: HOOK_SECRET },
+            },
+          ],
+        },
+      ],
+      ...extra,
+    },
+    { env: {} },
+  );
+}
+
+async function send(events: Record<string, unknown>[], cookie?: string) {
+  return gateway.app.inject({
+    method: 'POST',
+    url: '/balise/e',
+    headers: {
+      host: 'www.example.fr',
+      'content-type': 'application/json',
+      'user-agent': UA,
+      'x-forwarded-for': '203.0.113.77',
+      ...(cookie ? { cookie } : {}),
+    },
+    payload: { events },
+  });
+}
+
+beforeAll(async () => {
+  temp = tempDir('balise-tools-');
+  ga4 = await startFakeGa4();
+  hook = await startWebhookReceiver(HOOK_SECRET);
+  gateway = await createGateway(config(temp.dir), { logError: (line) => console.error(line) });
+});
+
+afterAll(async () => {
+  await gateway.close();
+  await ga4.close();
+  await hook.close();
+  temp.cleanup();
+});
+
+describe('tools: GA4 and a webhook behind the gateway', () => {
+  it('delivers every event to each vendor, valid and with nothing personal in it', async () => {
+    const consent = `balise_consent=${encodeURIComponent(JSON.stringify({ analytics: true }))}`;
+    const response = await send(
+      [
+        pageview(),
+        {
+          ...pageview(),
+          eventType: 'track',
+          name: 'contact form',
+          payload: { phone: '06 12 34 56 78', iban: 'FR76 3000 6000 0112 3456 7890 189', plan: 'pro' },
+        },
+      ],
+      consent,
+    );
+    expect(response.statusCode).toBe(204);
+    expect(await gateway.outbox.idle()).toBe(true);
+    expect(ga4.received).toHaveLength(2);
+    expect(ga4.received.map((r) => r.status)).toEqual([204, 204]);
+    expect(hook.received.map((r) => r.status)).toEqual([200, 200]);
+    for (const secret of SECRETS) {
+      expect(ga4.dump(), secret).not.toContain(secret);
+      expect(hook.dump(), secret).not.toContain(secret);
+    }
+    const pageView = JSON.parse(ga4.received.find((r) => r.body.includes('page_view'))!.body) as {
+      client_id: string;
+      events: { params: Record<string, string> }[];
+    };
+    expect(pageView.client_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(pageView.events[0]!.params.page_location).toBe('https://www.example.fr/articles/1');
+    expect(pageView.events[0]!.params.page_referrer).toBeUndefined();
+    const tracked = JSON.parse(hook.received.find((r) => r.body.includes('contact form'))!.body) as Record<
+      string,
+      unknown
+    >;
+    expect(tracked).toMatchObject({
+      type: 'event',
+      name: 'contact form',
+      page: { url: 'https://www.example.fr/articles/1', referrer: null },
+      visitor: { ip: null, language: 'fr-FR' },
+      properties: { phone: '[redacted:phone]', iban: '[redacted:iban]', plan: 'pro' },
+    });
+    expect((tracked.visitor as { userAgent: string }).userAgent).toBe(
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
+    );
+  });
+
+  it('records every request that left in the egress log: host, path, size, digest, policy', async () => {
+    await gateway.egressLog.flush();
+    const rows = await gateway.store.query<Record<string, unknown>>(
+      "SELECT tool, host, path, bytes, sha256, policy, outcome, status FROM egress WHERE outcome = 'sent' ORDER BY tool, sha256",
+    );
+    expect(rows).toHaveLength(4);
+    const digests = (vendor: FakeVendor) =>
+      vendor.received.map((r) => createHash('sha256').update(r.body).digest('hex')).sort();
+    expect(rows.filter((r) => r.tool === 'ga4').map((r) => r.sha256)).toEqual(digests(ga4));
+    expect(rows.filter((r) => r.tool === 'hook').map((r) => r.sha256)).toEqual(digests(hook));
+    expect(rows[0]).toMatchObject({
+      tool: 'ga4',
+      host: ga4.url.slice(7),
+      path: '/mp/collect',
+      outcome: 'sent',
+      status: 204,
+    });
+    expect(String(rows[0]!.policy)).toBe(
+      'ga4 region=eu query=strip ip=hide ua=reduce referrer=strip-external clientId=hashed dlp=mask',
+    );
+    expect(JSON.stringify(rows)).not.toContain('secret-abc');
+  });
+
+  it('routes nothing to a tool whose purpose has no consent (consent_denied), the others still get it', async () => {
+    const before = { ga4: ga4.received.length, hook: hook.received.length };
+    const denied = `balise_consent=${encodeURIComponent(JSON.stringify({ analytics: false }))}`;
+    expect((await send([pageview()], denied)).statusCode).toBe(204);
+    expect((await send([pageview()])).statusCode).toBe(204);
+    expect(await gateway.outbox.idle()).toBe(true);
+    expect(ga4.received.length).toBe(before.ga4);
+    expect(hook.received.length).toBe(before.hook + 2);
+    expect(gateway.tools.stats()['www.example.fr/ga4']!.consentDenied).toBe(2);
+    // Consent in the event itself.
+    expect((await send([{ ...pageview(), consent: { analytics: true } }])).statusCode).toBe(204);
+    expect(await gateway.outbox.idle()).toBe(true);
+    expect(ga4.received.length).toBe(before.ga4 + 1);
+  });
+
+  it('retries a vendor outage with backoff and delivers once it recovers; a 4xx becomes a dead letter with its message', async () => {
+    const before = hook.received.length;
+    hook.failNext(2, 503);
+    expect((await send([pageview()])).statusCode).toBe(204);
+    expect(await gateway.outbox.idle()).toBe(true);
+    expect(hook.received.slice(before).map((r) => r.status)).toEqual([503, 503, 200]);
+    const ids = hook.received.slice(before).map((r) => r.headers['x-balise-event-id']);
+    expect(new Set(ids).size).toBe(1);
+
+    hook.failNext(1, 422);
+    expect((await send([pageview()])).statusCode).toBe(204);
+    expect(await gateway.outbox.idle()).toBe(true);
+    const dead = gateway.outbox.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ status: 422, message: '{"error":"temporary failure"}' });
+    expect(await gateway.outbox.replay({ tool: 'hook' })).toBe(1);
+    expect(await gateway.outbox.idle()).toBe(true);
+    expect(gateway.outbox.deadLetters()).toHaveLength(0);
+    expect(hook.received.at(-1)!.status).toBe(200);
+  });
+});
