@@ -7,10 +7,15 @@ import { createGateway, type Gateway } from './gateway.js';
  */
 export async function serve(
   config: Config,
-  options: { log?: (line: string) => void; handleSignals?: boolean } = {},
+  options: { log?: (line: string) => void; handleSignals?: boolean; baseDir?: string } = {},
 ): Promise<{ gateway: Gateway; url: string }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const gateway = await createGateway(config, { logError: log });
+  const gateway = await createGateway(config, {
+    logError: log,
+    ...(options.baseDir ? { baseDir: options.baseDir } : {}),
+  });
+  if (gateway.outbox.pendingCount > 0)
+    log(`outbox: ${gateway.outbox.pendingCount} deliveries pending from a previous run`);
   if (gateway.replayed > 0) log(`replayed ${gateway.replayed} spooled events into the store`);
   const address = await gateway.app.listen({ host: config.server.host, port: config.server.port });
   if (options.handleSignals !== false) {

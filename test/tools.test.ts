@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import type { ConfigInput } from '../src/config/schema.js';
+import { hashToken } from '../src/api/auth.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { startFakeGa4, startWebhookReceiver, type FakeVendor } from './fake-vendors.js';
 import { pageview, tempDir } from './helpers.js';
@@ -26,6 +27,7 @@ const SECRETS = [
   'FR7630006000011234567890189',
 ];
 const HOOK_SECRET = 'whsec-test-1234567890';
+const TOKEN = 'bls_test_token_for_egress_1234567890';
 
 let temp: ReturnType<typeof tempDir>;
 let ga4: FakeVendor;
@@ -38,6 +40,7 @@ function config(dir: string, extra: Partial<ConfigInput> = {}) {
       server: { node: 'test-node', trustedProxies: ['127.0.0.1'] },
       store: { kind: 'duckdb', path: join(dir, 'balise.duckdb'), flushMs: 50 },
       outbox: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 5, timeoutMs: 2000 },
+      admin: { tokens: [hashToken(TOKEN)] },
       sites: [
         {
           host: 'www.example.fr',
@@ -166,6 +169,27 @@ describe('tools: GA4 and a webhook behind the gateway', () => {
       'ga4 region=eu query=strip ip=hide ua=reduce referrer=strip-external clientId=hashed dlp=mask',
     );
     expect(JSON.stringify(rows)).not.toContain('secret-abc');
+  });
+
+  it('answers the egress log over the API, with a token only', async () => {
+    const refused = await gateway.app.inject({ method: 'GET', url: '/balise/api/v1/egress' });
+    expect(refused.statusCode).toBe(401);
+    const response = await gateway.app.inject({
+      method: 'GET',
+      url: '/balise/api/v1/egress?tool=hook&outcome=sent&since=1h',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(response.statusCode).toBe(200);
+    const { records } = response.json<{ records: Record<string, unknown>[] }>();
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({ tool: 'hook', path: '/hook', outcome: 'sent', status: 200 });
+    const bad = await gateway.app.inject({
+      method: 'GET',
+      url: '/balise/api/v1/egress?since=forever',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: { code: 'invalid_query', path: 'since' } });
   });
 
   it('routes nothing to a tool whose purpose has no consent (consent_denied), the others still get it', async () => {

@@ -81,6 +81,38 @@ export function openApiDocument(prefix: string, version: string): Record<string,
           },
         },
       },
+      '/egress': {
+        get: {
+          summary: 'The egress log: every request that left for a tool, or was stopped',
+          description:
+            'Newest first. Each record: time, site, tool, host, path (no query), bytes, SHA-256 of the body, the policy that allowed it, outcome (sent, retry, dead, blocked), vendor status, reason.',
+          parameters: [
+            { name: 'site', in: 'query', schema: { type: 'string' } },
+            { name: 'tool', in: 'query', schema: { type: 'string' } },
+            {
+              name: 'outcome',
+              in: 'query',
+              schema: { type: 'string', enum: ['sent', 'retry', 'dead', 'blocked'] },
+            },
+            {
+              name: 'since',
+              in: 'query',
+              schema: { type: 'string', default: '24h', pattern: '^\\d{1,4}(m|h|d)$' },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
+            },
+          ],
+          responses: {
+            200: { description: 'records', content: { 'application/json': { schema: { type: 'object' } } } },
+            400: errors('invalid_query'),
+            401: errors('unauthorized'),
+            429: errors('rate_limited'),
+          },
+        },
+      },
       '/openapi.json': {
         get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } },
       },

@@ -8,6 +8,7 @@ import { getSeries } from '../insights/getSeries.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
 import { prometheusText } from './metrics.js';
+import { queryEgress } from '../tools/egress-query.js';
 import { openApiDocument } from './openapi.js';
 
 /** Queries per token per minute (THREATS.md: expensive queries). */
@@ -49,6 +50,11 @@ export function registerApiRoutes(
     return reply
       .header('content-type', 'text/plain; version=0.0.4')
       .send(prometheusText(deps.counters, deps.pendingRows()));
+  });
+
+  app.get(`${base}/egress`, async (request) => {
+    authorizeQuery(request);
+    return { records: await queryEgress(deps.store, request.query ?? {}) };
   });
 
   app.post(`${base}/detect/:detector`, async (request) => {

@@ -4,6 +4,7 @@ import { UsageError } from './args.js';
 import { configCheck } from './config-check.js';
 import { demoCommand } from './demo.js';
 import { detectCommand } from './detect.js';
+import { egressCommand, outboxCommand } from './egress.js';
 import { importCommand } from './import.js';
 import { queryCommand } from './query.js';
 import { reportCommand } from './report.js';
@@ -27,6 +28,9 @@ usage:
   balise report --config balise.yaml --site HOST|--group NAME --from 2026-03-15 --to 2026-03-16
                [--tz Europe/Paris] [--compare previous_week] [--metric requests] [--hour 20]
                [--format html|md|json] [--out report.html]
+  balise egress --config balise.yaml [--site HOST] [--tool ID] [--outcome sent|retry|dead|blocked] [--since 24h]
+               [--limit 100] [--format table|json|csv]
+  balise outbox dead|replay --config balise.yaml [--tool ID] [--id DELIVERY]…
   balise token new                       a new API token and the hash for admin.tokens
 `;
 
@@ -50,6 +54,10 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(rest, out);
     case 'report':
       return reportCommand(rest, out);
+    case 'egress':
+      return egressCommand(rest, out);
+    case 'outbox':
+      return outboxCommand(rest, out);
     case 'token':
       return tokenCommand(rest, out);
     case undefined:

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import { serve } from '../server.js';
 import { parse, UsageError } from './args.js';
@@ -7,7 +8,7 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
   const { values } = parse(argv, { config: { type: 'string', short: 'c' } });
   if (!values.config) throw new UsageError('usage: balise serve --config balise.yaml');
   const config = loadConfigFile(values.config);
-  const { url } = await serve(config, { log: out });
+  const { url } = await serve(config, { log: out, baseDir: dirname(resolve(values.config)) });
   out(`balise ${config.sites.length} site(s) on ${url}${config.server.prefix}/  (s.js, e, healthz)`);
   return -1;
 }

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { checkAddress, checkRequest, isPrivateAddress, type EgressRules } from './egress.js';
+
+const rules = (over: Partial<EgressRules> = {}): EgressRules => ({
+  manifestHosts: [
+    { host: 'region1.google-analytics.com', eu: true },
+    { host: 'www.google-analytics.com', eu: false },
+  ],
+  operatorHosts: [],
+  region: 'eu',
+  dlp: 'mask',
+  maxBodyBytes: 1000,
+  ...over,
+});
+const post = (url: string, body: string | null = null, headers: Record<string, string> = {}) => ({
+  url,
+  method: 'POST',
+  headers,
+  body,
+});
+
+describe('egress guard', () => {
+  it('allows only the allow-list, https, and EU endpoints under region eu', () => {
+    expect(checkRequest(post('https://region1.google-analytics.com/mp/collect'), rules()).ok).toBe(true);
+    expect(checkRequest(post('https://www.google-analytics.com/mp/collect'), rules())).toEqual({
+      ok: false,
+      reason: 'region eu: www.google-analytics.com is not an EU endpoint',
+    });
+    expect(
+      checkRequest(post('https://www.google-analytics.com/mp/collect'), rules({ region: 'any' })).ok,
+    ).toBe(true);
+    expect(checkRequest(post('https://evil.example/x'), rules())).toMatchObject({
+      ok: false,
+      reason: "host evil.example is not on the tool's allow-list",
+    });
+    expect(checkRequest(post('http://region1.google-analytics.com/'), rules())).toMatchObject({ ok: false });
+    expect(checkRequest(post('https://u:p@region1.google-analytics.com/'), rules())).toMatchObject({
+      ok: false,
+      reason: 'credentials in the URL',
+    });
+    expect(checkRequest(post('http://127.0.0.1:9/x'), rules({ operatorHosts: ['127.0.0.1'] })).ok).toBe(true);
+  });
+
+  it('masks personal data in the URL, headers and a JSON or form body; drop refuses; report counts', () => {
+    const request = post(
+      'https://region1.google-analytics.com/mp/collect?dl=https%3A%2F%2Fx.fr%2F%3Fmail%3Djane.doe%40example.fr&tid=G-1',
+      JSON.stringify({ user: { phone: '+33 6 12 34 56 78' }, note: 'card 4111 1111 1111 1111' }),
+      { 'content-type': 'application/json', 'x-note': 'jane.doe@example.fr' },
+    );
+    const masked = checkRequest(request, rules());
+    expect(masked.ok).toBe(true);
+    if (!masked.ok) return;
+    expect(masked.findings.sort()).toEqual(['card', 'email', 'email', 'phone']);
+    const all = JSON.stringify(masked.request);
+    expect(all).not.toContain('jane.doe');
+    expect(all).not.toContain('4111');
+    expect(all).not.toContain('12 34 56 78');
+    expect(masked.request.headers['x-note']).toBe('[redacted:email]');
+    const form = checkRequest(
+      post('https://region1.google-analytics.com/', 'a=1&email=jane.doe%40example.fr', {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+      rules(),
+    );
+    expect(form.ok && form.request.body).toBe('a=1&email=%5Bredacted%3Aemail%5D');
+    expect(checkRequest(request, rules({ dlp: 'drop' }))).toMatchObject({ ok: false });
+    const reported = checkRequest(request, rules({ dlp: 'report' }));
+    expect(reported.ok && reported.request.headers['x-note']).toBe('jane.doe@example.fr');
+    expect(reported.ok && reported.findings.length).toBe(4);
+  });
+
+  it('refuses bodies over the size limit', () => {
+    expect(checkRequest(post('https://region1.google-analytics.com/', 'x'.repeat(1001)), rules())).toEqual({
+      ok: false,
+      reason: 'body larger than 1000 bytes',
+    });
+  });
+
+  it('refuses private, loopback, link-local (metadata) and mapped addresses unless the operator listed the host', async () => {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '::1',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '0.0.0.0',
+    ])
+      expect(isPrivateAddress(address), address).toBe(true);
+    for (const address of ['8.8.8.8', '2001:4860:4860::8888', '::ffff:8.8.8.8'])
+      expect(isPrivateAddress(address), address).toBe(false);
+    const resolvesTo = (address: string) => () => Promise.resolve([address]);
+    expect(await checkAddress('http://169.254.169.254/latest/', [])).toBe(
+      '169.254.169.254 resolves to the private address 169.254.169.254',
+    );
+    expect(await checkAddress('https://vendor.example/', [], resolvesTo('10.0.0.5'))).toBe(
+      'vendor.example resolves to the private address 10.0.0.5',
+    );
+    expect(await checkAddress('https://vendor.example/', [], resolvesTo('93.184.215.14'))).toBeNull();
+    expect(await checkAddress('http://127.0.0.1:8080/', ['127.0.0.1'])).toBeNull();
+    expect(await checkAddress('https://localhost/', [])).toMatch(/private address/);
+  });
+});
