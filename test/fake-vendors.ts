@@ -181,3 +181,106 @@ export function startWebhookReceiver(secret: string): Promise<FakeVendor> {
     return { status: 200, answer: { ok: true } };
   });
 }
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const ACTION_SOURCES = new Set([
+  'email',
+  'website',
+  'app',
+  'phone_call',
+  'chat',
+  'physical_store',
+  'system_generated',
+  'business_messaging',
+  'other',
+]);
+
+/** Problems Meta's Conversions API would answer with a 400 (OAuthException code 100). */
+export function metaProblems(url: URL, body: string, now = Date.now()): string[] {
+  const problems: string[] = [];
+  if (!/^\/v\d+\.\d+\/\d+\/events$/.test(url.pathname)) problems.push(`unknown path ${url.pathname}`);
+  if (!url.searchParams.get('access_token')) problems.push('access_token missing');
+  let payload: { data?: unknown };
+  try {
+    payload = JSON.parse(body) as { data?: unknown };
+  } catch {
+    return [...problems, 'body is not JSON'];
+  }
+  if (!Array.isArray(payload.data) || payload.data.length === 0 || payload.data.length > 1000)
+    return [...problems, 'data must hold 1 to 1000 events'];
+  for (const [i, event] of (payload.data as Record<string, unknown>[]).entries()) {
+    if (typeof event.event_name !== 'string' || !event.event_name)
+      problems.push(`data[${i}].event_name missing`);
+    const time = Number(event.event_time);
+    if (!Number.isInteger(time) || time > now / 1000 + 60 || time < now / 1000 - 7 * 86_400)
+      problems.push(`data[${i}].event_time must be Unix seconds within the last 7 days`);
+    if (!ACTION_SOURCES.has(String(event.action_source))) problems.push(`data[${i}].action_source invalid`);
+    const user = (event.user_data ?? {}) as Record<string, unknown>;
+    if (event.action_source === 'website') {
+      if (typeof event.event_source_url !== 'string')
+        problems.push(`data[${i}].event_source_url required for website`);
+      if (typeof user.client_user_agent !== 'string')
+        problems.push(`data[${i}].user_data.client_user_agent required for website`);
+    }
+    for (const key of ['em', 'ph', 'fn', 'ln', 'ct', 'st', 'zp', 'country', 'ge', 'db', 'external_id']) {
+      const value = user[key];
+      if (value === undefined) continue;
+      const values = Array.isArray(value) ? value : [value];
+      if (!values.every((v) => typeof v === 'string' && (key === 'external_id' || HEX64.test(v))))
+        problems.push(`data[${i}].user_data.${key} must be SHA-256 hashed`);
+    }
+    const identifying = ['em', 'ph', 'external_id', 'fbc', 'fbp', 'client_ip_address'].some(
+      (k) => user[k] !== undefined,
+    );
+    if (!identifying) problems.push(`data[${i}].user_data has no customer information parameter`);
+  }
+  return problems;
+}
+
+/** A fake Meta Graph API: `{events_received}` for valid events, 400 otherwise. Deduplicates by event_id. */
+export function startFakeMeta(): Promise<FakeVendor & { eventIds: () => string[] }> {
+  const ids: string[] = [];
+  return fakeVendor((request, body) => {
+    const problems = metaProblems(new URL(request.url ?? '/', 'http://x'), body);
+    if (problems.length)
+      return {
+        status: 400,
+        answer: { error: { message: problems.join('; '), type: 'OAuthException', code: 100 } },
+      };
+    const data = (JSON.parse(body) as { data: { event_id?: string }[] }).data;
+    for (const event of data) if (event.event_id && !ids.includes(event.event_id)) ids.push(event.event_id);
+    return { status: 200, answer: { events_received: data.length, fbtrace_id: 'fake' } };
+  }).then((vendor) => ({ ...vendor, eventIds: () => [...ids] }));
+}
+
+/** A fake Matomo `matomo.php`: 204 for valid tracking requests; 400 for missing parameters, `cip` or `token_auth`. */
+export function startFakeMatomo(): Promise<FakeVendor> {
+  return fakeVendor((request, body) => {
+    const url = new URL(request.url ?? '/', 'http://x');
+    const params = new URLSearchParams(request.method === 'POST' ? body : url.search);
+    const problems: string[] = [];
+    if (!url.pathname.endsWith('/matomo.php')) problems.push('not matomo.php');
+    if (!/^\d+$/.test(params.get('idsite') ?? '')) problems.push('idsite missing');
+    if (params.get('rec') !== '1') problems.push('rec=1 missing');
+    if (!params.get('url')) problems.push('url missing');
+    const id = params.get('_id');
+    if (id !== null && !/^[0-9a-f]{16}$/.test(id)) problems.push('_id must be 16 hex characters');
+    if (params.has('cip') || params.has('token_auth')) problems.push('cip/token_auth not allowed');
+    return problems.length ? { status: 400, answer: { problems } } : { status: 204, answer: null };
+  });
+}
+
+/** A fake Universal Analytics `/collect` (v1): validates v, tid, cid and the hit type. */
+export function startFakeUa(): Promise<FakeVendor> {
+  return fakeVendor((request, body) => {
+    const params = new URLSearchParams(body);
+    const problems: string[] = [];
+    if (params.get('v') !== '1') problems.push('v=1 missing');
+    if (!/^UA-\d+-\d+$/.test(params.get('tid') ?? '')) problems.push('tid invalid');
+    if (!params.get('cid')) problems.push('cid missing');
+    if (!['pageview', 'event', 'screenview', 'transaction', 'item'].includes(params.get('t') ?? ''))
+      problems.push('t invalid');
+    if (params.has('uip')) problems.push('uip sent');
+    return problems.length ? { status: 400, answer: { problems } } : { status: 200, answer: null };
+  });
+}

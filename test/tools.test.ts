@@ -5,7 +5,14 @@ import { parseConfig } from '../src/config/load.js';
 import type { ConfigInput } from '../src/config/schema.js';
 import { hashToken } from '../src/api/auth.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
-import { startFakeGa4, startWebhookReceiver, type FakeVendor } from './fake-vendors.js';
+import {
+  startFakeGa4,
+  startFakeMatomo,
+  startFakeMeta,
+  startFakeUa,
+  startWebhookReceiver,
+  type FakeVendor,
+} from './fake-vendors.js';
 import { pageview, tempDir } from './helpers.js';
 
 // The leak test of PRIVACY.md, over the vendors: a page URL with utm_source and an e-mail, an
@@ -32,6 +39,9 @@ const TOKEN = 'bls_test_token_for_egress_1234567890';
 let temp: ReturnType<typeof tempDir>;
 let ga4: FakeVendor;
 let hook: FakeVendor;
+let meta: Awaited<ReturnType<typeof startFakeMeta>>;
+let matomo: FakeVendor;
+let ua: FakeVendor;
 let gateway: Gateway;
 
 function config(dir: string, extra: Partial<ConfigInput> = {}) {
@@ -63,6 +73,31 @@ function config(dir: string, extra: Partial<ConfigInput> = {}) {
               component: 'webhook',
               settings: { url: `${hook.url}/hook`, secret: HOOK_SECRET },
             },
+            {
+              id: 'meta',
+              component: 'meta',
+              purpose: 'marketing',
+              region: 'any',
+              allowHosts: ['127.0.0.1'],
+              settings: {
+                pixelId: '1234567890',
+                accessToken: 'EAAtoken',
+                endpoint: meta.url,
+                testEventCode: 'TEST123',
+              },
+            },
+            {
+              id: 'matomo',
+              component: 'matomo',
+              settings: { url: `${matomo.url}/matomo.php`, siteId: 3 },
+            },
+            {
+              id: 'ua',
+              component: 'ua',
+              region: 'any',
+              allowHosts: ['127.0.0.1'],
+              settings: { trackingId: 'UA-12345-1', endpoint: `${ua.url}/collect` },
+            },
           ],
         },
       ],
@@ -91,6 +126,9 @@ beforeAll(async () => {
   temp = tempDir('balise-tools-');
   ga4 = await startFakeGa4();
   hook = await startWebhookReceiver(HOOK_SECRET);
+  meta = await startFakeMeta();
+  matomo = await startFakeMatomo();
+  ua = await startFakeUa();
   gateway = await createGateway(config(temp.dir), { logError: (line) => console.error(line) });
 });
 
@@ -98,12 +136,15 @@ afterAll(async () => {
   await gateway.close();
   await ga4.close();
   await hook.close();
+  await meta.close();
+  await matomo.close();
+  await ua.close();
   temp.cleanup();
 });
 
 describe('tools: GA4 and a webhook behind the gateway', () => {
   it('delivers every event to each vendor, valid and with nothing personal in it', async () => {
-    const consent = `balise_consent=${encodeURIComponent(JSON.stringify({ analytics: true }))}`;
+    const consent = `balise_consent=${encodeURIComponent(JSON.stringify({ analytics: true, marketing: true }))}`;
     const response = await send(
       [
         pageview(),
@@ -121,10 +162,15 @@ describe('tools: GA4 and a webhook behind the gateway', () => {
     expect(ga4.received).toHaveLength(2);
     expect(ga4.received.map((r) => r.status)).toEqual([204, 204]);
     expect(hook.received.map((r) => r.status)).toEqual([200, 200]);
-    for (const secret of SECRETS) {
-      expect(ga4.dump(), secret).not.toContain(secret);
-      expect(hook.dump(), secret).not.toContain(secret);
-    }
+    expect(meta.received.map((r) => [r.status, r.body])).toEqual([
+      [200, expect.any(String)],
+      [200, expect.any(String)],
+    ]);
+    expect(meta.eventIds()).toHaveLength(2);
+    expect(matomo.received.map((r) => r.status)).toEqual([204, 204]);
+    expect(ua.received.map((r) => r.status)).toEqual([200, 200]);
+    for (const vendor of [ga4, hook, meta, matomo, ua])
+      for (const secret of SECRETS) expect(vendor.dump(), secret).not.toContain(secret);
     const pageView = JSON.parse(ga4.received.find((r) => r.body.includes('page_view'))!.body) as {
       client_id: string;
       events: { params: Record<string, string> }[];
@@ -153,7 +199,7 @@ describe('tools: GA4 and a webhook behind the gateway', () => {
     const rows = await gateway.store.query<Record<string, unknown>>(
       "SELECT tool, host, path, bytes, sha256, policy, outcome, status FROM egress WHERE outcome = 'sent' ORDER BY tool, sha256",
     );
-    expect(rows).toHaveLength(4);
+    expect(rows).toHaveLength(10);
     const digests = (vendor: FakeVendor) =>
       vendor.received.map((r) => createHash('sha256').update(r.body).digest('hex')).sort();
     expect(rows.filter((r) => r.tool === 'ga4').map((r) => r.sha256)).toEqual(digests(ga4));

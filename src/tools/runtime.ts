@@ -10,6 +10,9 @@ import { toolPolicy, type ToolPolicy } from '../privacy/policy.js';
 import { BUILTIN_TRACKERS, type TrackerList } from '../privacy/trackers.js';
 import type { EventRow } from '../store/row.js';
 import * as ga4 from './builtins/ga4.js';
+import * as matomo from './builtins/matomo.js';
+import * as meta from './builtins/meta.js';
+import * as ua from './builtins/ua.js';
 import * as webhook from './builtins/webhook.js';
 import { privacyView, type PrivacyView } from './client-view.js';
 import { checkRequest, type EgressRules, type OutgoingRequest } from './egress.js';
@@ -24,8 +27,11 @@ export interface ComponentModule {
 
 /** Built-in components by the name used in `tools[].component`. */
 export const BUILTIN_COMPONENTS: Record<string, ComponentModule> = {
-  ga4: ga4,
-  webhook: webhook,
+  ga4,
+  meta,
+  matomo,
+  ua,
+  webhook,
 };
 
 /** A component or tool that cannot start, with what to fix. */
