@@ -1,16 +1,26 @@
 /**
  * The Balise client script, served first-party at {prefix}/s.js (≤ 2 KB gzip, tested).
- * No cookies, no localStorage unless the script tag has `data-persist`. Sends pageviews (also on SPA
+ * No cookies, no localStorage unless the script tag has `data-persist`; with
+ * `data-consent="analytics,marketing"` events wait in the page until `balise.consent.set/setAll`
+ * records a choice (first-party cookie `balise_consent`, 13 months), then carry it. Sends pageviews (also on SPA
  * navigation), `balise.track`, `balise.ecommerce` and `dataLayer.push({event})` to {prefix}/e with
  * navigator.sendBeacon, falling back to fetch(..., {keepalive}). Calls made before it loads, on the
  * stub `window.balise = {q: []}`, are replayed.
  */
 type Props = Record<string, unknown>;
 type Scope = 'page' | 'session' | 'persist';
+type Choices = Record<string, boolean>;
+interface Consent {
+  get: (purpose: string) => boolean | undefined;
+  set: (purpose: string, granted: boolean) => void;
+  getAll: () => Choices;
+  setAll: (granted: boolean) => void;
+}
 interface Api {
   track: (name: string, props?: Props) => void;
   set: (key: string, value: unknown, options?: { scope?: Scope }) => void;
   ecommerce: (name: string, props?: Props) => void;
+  consent: Consent;
   q?: [keyof Api, ArrayLike<unknown>][];
 }
 type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
@@ -26,6 +36,20 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
   let referer = d.referrer;
   const buffer: Props[] = [];
   let timer = 0;
+  const CK = 'balise_consent';
+  const purposes = ((script && script.getAttribute('data-consent')) || '').split(',').filter(Boolean);
+  let choices: Choices | null = null;
+  try {
+    const m = d.cookie.match(/(?:^|; )balise_consent=([^;]*)/);
+    if (m) choices = JSON.parse(decodeURIComponent(m[1] as string)) as Choices;
+  } catch {
+    choices = null;
+  }
+  const choose = (update: Choices): void => {
+    choices = { ...(choices || {}), ...update };
+    d.cookie = `${CK}=${encodeURIComponent(JSON.stringify(choices))}; path=/; max-age=34128000; samesite=lax${location.protocol === 'https:' ? '; secure' : ''}`;
+    flush();
+  };
 
   const storage = (scope: Scope | undefined): Storage | null => {
     try {
@@ -48,8 +72,11 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
 
   const flush = (): void => {
     timer = 0;
+    // With data-consent, nothing leaves the page before a choice.
+    if (purposes.length && !choices) return;
     while (buffer.length) {
       const events = buffer.splice(0, 50);
+      if (choices) for (const e of events) e.consent = choices;
       const body = JSON.stringify(events.length > 1 ? { events } : events[0]);
       if (!(n.sendBeacon && n.sendBeacon(endpoint, body))) {
         fetch(endpoint, {
@@ -96,6 +123,16 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
   };
 
   const api: Api = {
+    consent: {
+      get: (purpose) => (choices ? choices[purpose] : undefined),
+      getAll: () => ({ ...(choices || {}) }),
+      set: (purpose, granted) => choose({ [purpose]: !!granted }),
+      setAll: (granted) => {
+        const all: Choices = {};
+        for (const p of purposes.length ? purposes : Object.keys(choices || {})) all[p] = !!granted;
+        choose(all);
+      },
+    },
     track: (name, props) => send('track', String(name), props),
     ecommerce: (name, props) => send('ecommerce', String(name), props),
     set: (key, value, options) => {
@@ -123,7 +160,7 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
 
   pageview();
   for (const [method, args] of queued) {
-    const fn = api[method] as (...a: unknown[]) => void;
+    const fn = api[method] as unknown as (...a: unknown[]) => void;
     if (typeof fn === 'function') fn(...(Array.prototype.slice.call(args) as unknown[]));
   }
 

@@ -1,0 +1,117 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './chromium.js';
+import { startWebhookReceiver, type FakeVendor } from './fake-vendors.js';
+import { startGateway, tempDir } from './helpers.js';
+import type { Gateway } from '../src/gateway.js';
+
+// Consent gating in real Chromium: a page whose script tag declares purposes sends nothing until
+// the visitor chooses; the choice is kept in the first-party cookie balise_consent (13 months at
+// most) and travels with each event; a tool whose purpose is refused receives nothing.
+const temp = tempDir('balise-consent-');
+let gateway: Gateway;
+let gatewayUrl: string;
+let page: Server;
+let pageUrl: string;
+let hook: FakeVendor;
+let posts = 0;
+
+beforeAll(async () => {
+  hook = await startWebhookReceiver('consent-secret');
+  gateway = await startGateway(temp.dir, {
+    sites: [
+      {
+        host: 'localhost',
+        aliases: ['127.0.0.1'],
+        consent: { purposes: ['analytics', 'marketing'] },
+        tools: [
+          {
+            id: 'hook',
+            component: 'webhook',
+            purpose: 'marketing',
+            settings: { url: `${hook.url}/hook`, secret: 'consent-secret' },
+          },
+        ],
+      },
+    ],
+  });
+  gateway.app.addHook('onRequest', (request, _reply, done) => {
+    if (request.method === 'POST' && request.url.endsWith('/balise/e')) posts++;
+    done();
+  });
+  gatewayUrl = (await gateway.app.listen({ host: '127.0.0.1', port: 0 })).replace('127.0.0.1', 'localhost');
+  page = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(
+      `<!doctype html><title>Consent ${request.url}</title><p>page</p><script async src="${gatewayUrl}/balise/s.js" data-consent="analytics,marketing"></script>`,
+    );
+  });
+  await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+  pageUrl = `http://localhost:${(page.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await gateway.close();
+  page.close();
+  await hook.close();
+  temp.cleanup();
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, what: string) {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('consent in the browser', () => {
+  it('queues events until a choice, keeps it in balise_consent, and routes by purpose', async () => {
+    const { browser, close } = await launchChromium();
+    try {
+      const context = await browser.newContext();
+      const tab = await context.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      await tab.goto(`${pageUrl}/first`);
+      await tab.waitForFunction('window.balise && window.balise.consent');
+      await tab.evaluate('balise.track("before choice")');
+      await new Promise((r) => setTimeout(r, 400));
+      expect(posts).toBe(0);
+      expect(await tab.evaluate('balise.consent.get("marketing")')).toBeUndefined();
+
+      await tab.evaluate('balise.consent.set("marketing", true)');
+      await waitFor(() => posts > 0, 'the queued events');
+      await waitFor(() => gateway.outbox.idle(100), 'the outbox');
+      await waitFor(() => hook.received.length >= 2, 'the webhook');
+      const names = hook.received.map((r) => (JSON.parse(r.body) as { name: string | null }).name);
+      expect(names.sort()).toEqual(['before choice', null]);
+      const cookie = (await context.cookies()).find((c) => c.name === 'balise_consent')!;
+      expect(JSON.parse(decodeURIComponent(cookie.value))).toEqual({ marketing: true });
+      const days = (cookie.expires * 1000 - Date.now()) / 86_400_000;
+      expect(days).toBeGreaterThan(390);
+      expect(days).toBeLessThanOrEqual(396);
+
+      // A later page sends at once, with the stored choice.
+      const before = posts;
+      await tab.goto(`${pageUrl}/second`);
+      await waitFor(() => posts > before, 'the second pageview');
+      await waitFor(() => hook.received.length >= 3, 'the second delivery');
+
+      // Refused: the event is still stored, the marketing tool gets nothing.
+      await tab.evaluate('balise.consent.setAll(false)');
+      expect(await tab.evaluate('JSON.stringify(balise.consent.getAll())')).toBe(
+        JSON.stringify({ marketing: false, analytics: false }),
+      );
+      const accepted = gateway.tools.stats()['localhost/hook']!.consentDenied;
+      await tab.evaluate('balise.track("after refusal")');
+      await waitFor(() => gateway.tools.stats()['localhost/hook']!.consentDenied > accepted, 'the refusal');
+      expect(hook.received).toHaveLength(3);
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await close();
+    }
+  });
+});
