@@ -12,9 +12,11 @@ describe('client script s.js', () => {
     expect(size).toBeLessThanOrEqual(2048);
   });
 
-  it('never touches cookies and uses localStorage only behind data-persist', () => {
+  it('knows one cookie only, the consent choice (browser tests: none is set without data-consent), and localStorage only behind data-persist', () => {
     const text = script.toString();
-    expect(text).not.toContain('cookie');
+    expect(text).toContain('balise_consent');
+    expect(text).not.toMatch(/_ga\b|_gid|_fbp|_fbc|_pk_id/);
+    expect(text.match(/\.cookie\s*=/g)).toHaveLength(1);
     expect(text).toContain('data-persist');
   });
 

@@ -41,7 +41,7 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
   let choices: Choices | null = null;
   try {
     const m = d.cookie.match(/(?:^|; )balise_consent=([^;]*)/);
-    if (m) choices = JSON.parse(decodeURIComponent(m[1] as string)) as Choices;
+    if (m) choices = JSON.parse(decodeURIComponent(m[1])) as Choices;
   } catch {
     choices = null;
   }
