@@ -1,6 +1,14 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium.js';
+import {
+  startFakeGa4,
+  startFakeMatomo,
+  startFakeMeta,
+  startFakeUa,
+  startWebhookReceiver,
+  type FakeVendor,
+} from './fake-vendors.js';
 import { readEvents, startLiveSite, tempDir, type LiveSite } from './helpers.js';
 
 // PRIVACY.md "What a test of no leak looks like", in real headless Chromium against the store.
@@ -66,15 +74,85 @@ const SEARCH = [
 
 const temp = tempDir();
 let live: LiveSite;
+let vendors: Record<string, FakeVendor>;
 
 beforeAll(async () => {
-  live = await startLiveSite(temp.dir, { server: { trustedProxies: ['127.0.0.1'] } });
+  vendors = {
+    ga4: await startFakeGa4(),
+    meta: await startFakeMeta(),
+    matomo: await startFakeMatomo(),
+    ua: await startFakeUa(),
+    webhook: await startWebhookReceiver('leak-secret'),
+  };
+  const local = { allowHosts: ['127.0.0.1'] };
+  live = await startLiveSite(temp.dir, {
+    server: { trustedProxies: ['127.0.0.1'] },
+    sites: [
+      {
+        host: 'localhost',
+        aliases: ['127.0.0.1'],
+        tools: [
+          {
+            id: 'ga4',
+            component: 'ga4',
+            ...local,
+            settings: {
+              measurementId: 'G-LEAK1234',
+              apiSecret: 's',
+              endpoint: `${vendors.ga4!.url}/mp/collect`,
+            },
+          },
+          {
+            id: 'meta',
+            component: 'meta',
+            region: 'any',
+            ...local,
+            settings: { pixelId: '42', accessToken: 't', endpoint: vendors.meta!.url },
+          },
+          {
+            id: 'matomo',
+            component: 'matomo',
+            settings: { url: `${vendors.matomo!.url}/matomo.php`, siteId: 3 },
+          },
+          {
+            id: 'ua',
+            component: 'ua',
+            region: 'any',
+            ...local,
+            settings: { trackingId: 'UA-1-1', endpoint: `${vendors.ua!.url}/collect` },
+          },
+          {
+            id: 'webhook',
+            component: 'webhook',
+            settings: { url: `${vendors.webhook!.url}/hook`, secret: 'leak-secret' },
+          },
+        ],
+      },
+    ],
+  });
 });
 
 afterAll(async () => {
   await live.close();
+  for (const vendor of Object.values(vendors)) await vendor.close();
   temp.cleanup();
 });
+
+/** Everything a vendor received, raw and URL-decoded (form bodies, query strings). */
+function vendorText(vendor: FakeVendor): string {
+  return vendor.received
+    .map((r) => {
+      const decode = (text: string) => {
+        try {
+          return decodeURIComponent(text.replace(/\+/g, ' '));
+        } catch {
+          return text;
+        }
+      };
+      return [r.url, decode(r.url), JSON.stringify(r.headers), r.body, decode(r.body)].join('\u0001');
+    })
+    .join('\u0002');
+}
 
 /** Sends every event of a visit that plants the probes, from `ip` (X-Forwarded-For via a trusted proxy). */
 async function visit(page: Page, ip: string): Promise<void> {
@@ -102,12 +180,12 @@ async function visit(page: Page, ip: string): Promise<void> {
   `);
 }
 
-describe('no leak, in real Chromium (PRIVACY.md)', () => {
+describe('no leak, in real Chromium, to the store or any built-in tool (PRIVACY.md)', () => {
   it('has at least 50 distinct probes', () => {
     expect(new Set(SEARCH).size).toBeGreaterThanOrEqual(50);
   });
 
-  it('stores none of the probes, in any column, and keeps what the analytics need', async () => {
+  it('stores none of the probes and sends none to GA4, Meta, Matomo, UA or a webhook', async () => {
     const { browser, close } = await launchChromium();
     try {
       let expected = 0;
@@ -128,7 +206,25 @@ describe('no leak, in real Chromium (PRIVACY.md)', () => {
     const health = (await live.gateway.app.inject({ method: 'GET', url: '/balise/healthz' })).json<{
       dlpFindings: number;
     }>();
+    expect(await live.gateway.outbox.idle()).toBe(true);
     await live.gateway.close();
+    // Every built-in tool got every event, accepted by its (validating) fake vendor…
+    for (const [name, vendor] of Object.entries(vendors)) {
+      expect(vendor.received.length, name).toBe(10);
+      expect(
+        vendor.received.every((r) => r.status < 300),
+        `${name}: ${vendor.dump().slice(0, 500)}`,
+      ).toBe(true);
+    }
+    // …and none of the probes. The reduced UA's frozen platform token and "id=" inside vendor
+    // parameters (Matomo's _id=…) are not leaks, so those two probes are checked in the store only.
+    const vendorLeaks: string[] = [];
+    for (const [name, vendor] of Object.entries(vendors)) {
+      const text = vendorText(vendor);
+      for (const probe of SEARCH.filter((p) => p !== 'X11; Linux x86_64' && p !== 'id=7'))
+        if (text.includes(probe)) vendorLeaks.push(`${probe} sent to ${name}`);
+    }
+    expect(vendorLeaks).toEqual([]);
     const rows = await readEvents(temp.dir);
     expect(rows.length).toBe(10);
 

@@ -57,8 +57,10 @@ export function privacyView(
   };
   const walk = (value: unknown, key: string | null, depth: number): unknown => {
     if (typeof value === 'string') {
-      const cleaned =
-        key && URL_PROPERTIES.has(key) ? (cleanUrl(value, policy.query, trackers) ?? value) : value;
+      // The query rule applies to the named URL properties and, stricter than PRIVACY.md asks,
+      // to any value that is an absolute http(s) URL.
+      const isUrl = (key !== null && URL_PROPERTIES.has(key)) || /^https?:\/\//i.test(value);
+      const cleaned = isUrl ? (cleanUrl(value, policy.query, trackers) ?? value) : value;
       return scan(cleaned);
     }
     if (depth > 4) return null;
