@@ -114,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     version: deps.version,
     counters: deps.counters,
     pendingRows: () => deps.writer.pendingRows,
+    ...(deps.tools ? { tools: deps.tools, outboxPending: () => deps.tools!.outboxPending } : {}),
   });
   return app;
 }

@@ -232,3 +232,36 @@ describe('the Managed Components runtime', () => {
     await outbox.close();
   });
 });
+
+describe('balise config check', () => {
+  it('warns about a tool without a consent purpose', async () => {
+    const { configWarnings } = await import('../src/cli/config-check.js');
+    const { config } = setup([
+      { id: 'hook', component: 'webhook', settings: { url: 'https://hooks.example.fr/x', secret: 's' } },
+    ]);
+    expect(configWarnings(config)).toEqual([
+      'sites[www.example.fr].tools[hook]: no purpose, so it receives events without consent; give it one of consent.purposes',
+    ]);
+  });
+
+  it('refuses a tool switch looser than its site, and an unknown purpose, with their paths', () => {
+    expect(() =>
+      parseConfig(
+        {
+          sites: [
+            {
+              host: 'www.example.fr',
+              consent: { purposes: ['analytics'] },
+              tools: [
+                { id: 'x', component: 'ga4', purpose: 'ads', privacy: { ip: 'keep', clientId: 'keep' } },
+              ],
+            },
+          ],
+        },
+        { env: {} },
+      ),
+    ).toThrow(
+      /sites\[0\]\.tools\[0\]\.purpose: purpose ads is not in consent\.purposes[\s\S]*sites\[0\]\.tools\[0\]\.privacy\.ip: a tool may only be stricter[\s\S]*clientId: keep is refused under cnil-proxy/,
+    );
+  });
+});

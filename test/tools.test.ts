@@ -229,6 +229,13 @@ describe('tools: GA4 and a webhook behind the gateway', () => {
     const { records } = response.json<{ records: Record<string, unknown>[] }>();
     expect(records).toHaveLength(2);
     expect(records[0]).toMatchObject({ tool: 'hook', path: '/hook', outcome: 'sent', status: 200 });
+    const metrics = await gateway.app.inject({
+      method: 'GET',
+      url: '/balise/metrics',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(metrics.body).toContain('balise_tool_deliveries_total{site="www.example.fr",tool="ga4"} 2');
+    expect(metrics.body).toContain('balise_outbox_pending 0');
     const bad = await gateway.app.inject({
       method: 'GET',
       url: '/balise/api/v1/egress?since=forever',

@@ -1,4 +1,5 @@
 import type { CollectCounters } from '../collect/routes.js';
+import type { ToolStats } from '../tools/runtime.js';
 
 const label = (value: string): string =>
   value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -20,7 +21,17 @@ function counter(
 }
 
 /** The node's counters in the Prometheus text format (per node; sum across gateways). */
-export function prometheusText(counters: CollectCounters, pendingRows: number): string {
+export function prometheusText(
+  counters: CollectCounters,
+  pendingRows: number,
+  tools: Record<string, ToolStats> = {},
+  outboxPending = 0,
+): string {
+  const perTool = (pick: (s: ToolStats) => number): [Record<string, string>, number][] =>
+    Object.entries(tools).map(([name, stats]) => {
+      const [site, tool] = name.split('/') as [string, string];
+      return [{ site, tool }, pick(stats)];
+    });
   return [
     counter('balise_events_accepted_total', 'Events accepted by collect (durable on disk).', [
       [{}, counters.accepted],
@@ -43,6 +54,42 @@ export function prometheusText(counters: CollectCounters, pendingRows: number): 
       ),
     ),
     counter('balise_pending_rows', 'Rows accepted but not yet in the store.', [[{}, pendingRows]], 'gauge'),
+    counter(
+      'balise_tool_events_total',
+      'Events handed to a tool.',
+      perTool((s) => s.events),
+    ),
+    counter(
+      'balise_tool_deliveries_total',
+      'Requests a tool queued in the outbox.',
+      perTool((s) => s.deliveries),
+    ),
+    counter(
+      'balise_tool_blocked_total',
+      'Requests the egress guard refused.',
+      perTool((s) => s.blocked),
+    ),
+    counter(
+      'balise_tool_consent_denied_total',
+      'Events not routed for lack of consent.',
+      perTool((s) => s.consentDenied),
+    ),
+    counter(
+      'balise_tool_errors_total',
+      'Component errors (thrown).',
+      perTool((s) => s.errors),
+    ),
+    counter(
+      'balise_tool_timeouts_total',
+      'Component hooks that timed out.',
+      perTool((s) => s.timeouts),
+    ),
+    counter(
+      'balise_tool_browser_requests_refused_total',
+      'client.fetch/execute calls refused by the policy.',
+      perTool((s) => s.refusedBrowserRequests),
+    ),
+    counter('balise_outbox_pending', 'Deliveries waiting in the outbox.', [[{}, outboxPending]], 'gauge'),
     '',
   ].join('\n');
 }

@@ -7,6 +7,7 @@ import { runDetector } from '../insights/detectors/run.js';
 import { getSeries } from '../insights/getSeries.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
+import type { ToolRuntime } from '../tools/runtime.js';
 import { prometheusText } from './metrics.js';
 import { queryEgress } from '../tools/egress-query.js';
 import { openApiDocument } from './openapi.js';
@@ -23,6 +24,8 @@ export function registerApiRoutes(
     version: string;
     counters: CollectCounters;
     pendingRows: () => number;
+    tools?: ToolRuntime;
+    outboxPending?: () => number;
   },
 ): void {
   const base = `${deps.config.server.prefix}/api/v1`;
@@ -49,7 +52,7 @@ export function registerApiRoutes(
     authenticate(request, deps.config.admin.tokens);
     return reply
       .header('content-type', 'text/plain; version=0.0.4')
-      .send(prometheusText(deps.counters, deps.pendingRows()));
+      .send(prometheusText(deps.counters, deps.pendingRows(), deps.tools?.stats(), deps.outboxPending?.()));
   });
 
   app.get(`${base}/egress`, async (request) => {

@@ -1,5 +1,18 @@
 import { ConfigError, formatProblems, loadConfigFile } from '../config/load.js';
 import { UsageError } from './args.js';
+import type { Config } from '../config/schema.js';
+
+/** Valid but worth a look (PRIVACY.md, consent): tools that receive events without consent. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  for (const site of config.sites)
+    for (const tool of site.tools)
+      if (!tool.purpose)
+        warnings.push(
+          `sites[${site.host}].tools[${tool.id}]: no purpose, so it receives events without consent; give it one of consent.purposes`,
+        );
+  return warnings;
+}
 
 /** `balise config check FILE`: lists every problem with its path and what to do; exit 2 when any. */
 export function configCheck(argv: string[], out: (line: string) => void): number {
@@ -10,6 +23,7 @@ export function configCheck(argv: string[], out: (line: string) => void): number
     out(
       `ok: ${file} is valid (${config.sites.length} site(s): ${config.sites.map((s) => s.host).join(', ')})`,
     );
+    for (const line of configWarnings(config)) out(`warning: ${line}`);
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -292,6 +292,11 @@ export class ToolRuntime {
     return out;
   }
 
+  /** Deliveries waiting in the outbox. */
+  get outboxPending(): number {
+    return this.outbox.pendingCount;
+  }
+
   /** True when the site has at least one tool. */
   hasTools(site: string): boolean {
     return (this.tools.get(site)?.length ?? 0) > 0;
