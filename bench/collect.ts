@@ -1,7 +1,11 @@
 // bench:collect — the gateway's POST {prefix}/e with the full pipeline and a durable (fsynced) spool,
 // against a bare node:http server (parse JSON, 204), each loaded in the same run by a separate
 // bounded autocannon process on 127.0.0.1. Prints req/s, p50, p99, peak RSS and the ratio.
+// BENCH_TOOLS=1 adds a third server: the gateway with GA4, Meta and a webhook enabled against a
+// local vendor (this process), and reports how fast the outbox delivers (3 requests per event).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +13,7 @@ import { join } from 'node:path';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const TOOLS = process.env.BENCH_TOOLS === '1';
 const UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36';
 const BODY = JSON.stringify({
@@ -110,19 +115,64 @@ async function load(generator: Generator, url: string, seconds: number): Promise
 const median = (values: number[]): number =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-/** One round: start the server, warm it up, measure, stop it. */
-async function round(generator: Generator, args: string[], path: string): Promise<Load & { rssMb: number }> {
+// The vendors of the tools round: answers everything at once and counts.
+let vendorRequests = 0;
+const vendor = createServer((request, response) => {
+  request.resume();
+  request.on('end', () => {
+    vendorRequests++;
+    response.writeHead(request.url?.includes('/events') ? 200 : 204, { 'content-type': 'application/json' });
+    response.end(request.url?.includes('/events') ? '{"events_received":1}' : undefined);
+  });
+});
+await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
+const vendorUrl = `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`;
+
+interface Delivery {
+  events: number;
+  deliveredDuringLoad: number;
+  drainSeconds: number;
+  rate: number;
+}
+
+/** One round: start the server, warm it up, measure, stop it (tools: wait for the outbox to drain). */
+async function round(
+  generator: Generator,
+  args: string[],
+  path: string,
+): Promise<Load & { rssMb: number; delivery?: Delivery }> {
   const server = await start(args);
   await load(generator, `${server.url}${path}`, 3);
+  const accepted = async () =>
+    ((await (await fetch(`${server.url}/balise/healthz`)).json()) as { accepted: number }).accepted;
+  const before = args.includes(toolsConfig) ? { events: await accepted(), vendor: vendorRequests } : null;
+  const started = performance.now();
   const result = await load(generator, `${server.url}${path}`, SECONDS);
+  let delivery: Delivery | undefined;
+  if (before) {
+    const loadEnd = performance.now();
+    const events = (await accepted()) - before.events;
+    const deliveredDuringLoad = vendorRequests - before.vendor;
+    while (vendorRequests - before.vendor < 3 * events && performance.now() - loadEnd < 120_000)
+      await new Promise((r) => setTimeout(r, 50));
+    const total = vendorRequests - before.vendor;
+    const seconds = (performance.now() - started) / 1000;
+    delivery = {
+      events,
+      deliveredDuringLoad,
+      drainSeconds: (performance.now() - loadEnd) / 1000,
+      rate: total / seconds,
+    };
+  }
   const rssMb = peakRssMb(server.child.pid!);
   const exit = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
   await exit;
-  return { ...result, rssMb };
+  return { ...result, rssMb, ...(delivery ? { delivery } : {}) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-'));
+const toolsConfig = join(dir, 'tools.yaml');
 try {
   const config = join(dir, 'balise.yaml');
   writeFileSync(
@@ -131,6 +181,21 @@ try {
       'server: { host: 127.0.0.1, port: 0, node: bench, rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
       'store: { kind: duckdb, path: ./balise.duckdb }',
       'sites: [{ host: www.example.fr, aliases: [127.0.0.1] }]',
+    ].join('\n'),
+  );
+  writeFileSync(
+    toolsConfig,
+    [
+      'server: { host: 127.0.0.1, port: 0, node: bench, rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
+      'store: { kind: duckdb, path: ./tools.duckdb }',
+      'outbox: { concurrency: 16 }',
+      'sites:',
+      '  - host: www.example.fr',
+      '    aliases: [127.0.0.1]',
+      '    tools:',
+      `      - { id: ga4, component: ga4, allowHosts: [127.0.0.1], settings: { measurementId: G-BENCH1, apiSecret: s, endpoint: "${vendorUrl}/mp/collect" } }`,
+      `      - { id: meta, component: meta, region: any, allowHosts: [127.0.0.1], settings: { pixelId: "1", accessToken: t, endpoint: "${vendorUrl}" } }`,
+      `      - { id: hook, component: webhook, settings: { url: "${vendorUrl}/hook", secret: s } }`,
     ].join('\n'),
   );
   const generators: Generator[] = spawnSync('wrk', ['--version']).error
@@ -143,15 +208,23 @@ try {
   for (const generator of generators) {
     const bare: (Load & { rssMb: number })[] = [];
     const gateway: (Load & { rssMb: number })[] = [];
+    const tools: (Load & { rssMb: number; delivery?: Delivery })[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await round(generator, ['--import', 'tsx', 'bench/bare-server.ts'], '/'));
       gateway.push(await round(generator, ['dist/cli/main.js', 'serve', '--config', config], '/balise/e'));
+      if (TOOLS)
+        tools.push(
+          await round(generator, ['dist/cli/main.js', 'serve', '--config', toolsConfig], '/balise/e'),
+        );
     }
+    if (tools.some((g) => g.non2xx > 0 || g.errors > 0))
+      throw new Error('the gateway with tools answered errors under load; figures are not valid');
     if (gateway.some((g) => g.non2xx > 0 || g.errors > 0))
       throw new Error('the gateway answered errors under load; figures are not valid');
     for (const [name, runs] of [
       ['bare node:http', bare],
       ['balise POST /balise/e', gateway],
+      ...(TOOLS ? ([['balise + GA4, Meta, hook', tools]] as const) : []),
     ] as const) {
       process.stdout.write(
         `${generator.padEnd(10)} ${name.padEnd(22)} ${median(runs.map((r) => r.rps))
@@ -163,8 +236,19 @@ try {
     }
     const ratio = median(gateway.map((g) => g.rps)) / median(bare.map((b) => b.rps));
     summaries.push(`${generator} ${ratio.toFixed(2)}×`);
+    if (TOOLS) {
+      for (const t of tools) {
+        const d = t.delivery!;
+        process.stdout.write(
+          `${generator.padEnd(10)} outbox: ${d.events} events → ${3 * d.events} deliveries; ${d.deliveredDuringLoad} during the load, drained ${d.drainSeconds.toFixed(1)} s after it; ${d.rate.toFixed(0)} deliveries/s\n`,
+        );
+      }
+      const withTools = median(tools.map((g) => g.rps)) / median(bare.map((b) => b.rps));
+      summaries.push(`${generator} with 3 tools ${withTools.toFixed(2)}×`);
+    }
   }
   process.stdout.write(`summary: gateway/bare ${summaries.join(', ')} (goal ≥ 0.40×)\n`);
 } finally {
+  vendor.close();
   rmSync(dir, { recursive: true, force: true });
 }

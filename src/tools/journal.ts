@@ -16,6 +16,8 @@ interface Waiting {
  */
 export class Journal<T> {
   private waiting: Waiting[] = [];
+  private lazy: string[] = [];
+  private lazyTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
   private handle: FileHandle | null = null;
@@ -51,15 +53,36 @@ export class Journal<T> {
     });
   }
 
-  private async flush(): Promise<void> {
+  /**
+   * Appends records whose loss in a crash is harmless (e.g. "delivered" marks: the delivery is
+   * then sent again and deduplicated by the vendor): written with the next durable append, or
+   * within 200 ms, without an fsync of their own.
+   */
+  appendLazy(...records: T[]): void {
+    for (const r of records) this.lazy.push(`${JSON.stringify(r)}\n`);
+    if (!this.lazyTimer) {
+      this.lazyTimer = setTimeout(() => {
+        this.lazyTimer = null;
+        if (!this.scheduled) {
+          this.scheduled = true;
+          this.chain = this.chain.then(() => this.flush(false));
+        }
+      }, 200);
+      this.lazyTimer.unref();
+    }
+  }
+
+  private async flush(sync = true): Promise<void> {
     this.scheduled = false;
     const batch = this.waiting;
     this.waiting = [];
-    if (batch.length === 0) return;
+    const lazy = this.lazy;
+    this.lazy = [];
+    if (batch.length === 0 && lazy.length === 0) return;
     try {
       this.handle ??= await open(this.path, 'a');
-      await this.handle.write(batch.map((w) => w.text).join(''));
-      await this.handle.sync();
+      await this.handle.write(lazy.join('') + batch.map((w) => w.text).join(''));
+      if (sync || batch.length > 0) await this.handle.sync();
       for (const w of batch) w.resolve();
     } catch (error) {
       for (const w of batch) w.reject(error);
@@ -91,6 +114,8 @@ export class Journal<T> {
 
   /** Waits for pending appends and closes the file. */
   async close(): Promise<void> {
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
     const run = this.chain.then(async () => {
       await this.flush();
       await this.handle?.close();

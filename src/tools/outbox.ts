@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { bodyDigest, checkAddress, type OutgoingRequest } from './egress.js';
 import { Journal } from './journal.js';
+import { fetchTransport, httpTransport, type Transport } from './transport.js';
 
 /** One request to a vendor, durable from the moment `enqueue` resolves. */
 export interface Delivery {
@@ -75,8 +76,11 @@ export class Outbox {
   private readonly pending = new Map<string, Delivery & { nextAt: number }>();
   private readonly dead = new Map<string, DeadLetter>();
   private readonly inFlight = new Map<string, number>();
+  /** Ids ready to send, per tool, oldest first (a retry rejoins when its delay is over). */
+  private readonly queues = new Map<string, string[]>();
+  private readonly sending = new Set<string>();
+  private pumpQueued = false;
   private readonly breakers = new Map<string, { failures: number; openUntil: number }>();
-  private timer: NodeJS.Timeout | null = null;
   private running = new Set<Promise<void>>();
   private closed = false;
   private finished = 0;
@@ -85,7 +89,7 @@ export class Outbox {
     dir: string,
     private readonly settings: OutboxSettings,
     private readonly deps: {
-      fetch: typeof fetch;
+      transport: Transport;
       log: (record: EgressRecord) => void;
       now: () => number;
       resolve?: (host: string) => Promise<string[]>;
@@ -98,10 +102,11 @@ export class Outbox {
   static async open(
     dir: string,
     settings: OutboxSettings,
-    deps: Partial<Outbox['deps']> & { deliver?: boolean } = {},
+    deps: Partial<Outbox['deps']> & { deliver?: boolean; fetch?: typeof fetch } = {},
   ): Promise<Outbox> {
     const outbox = new Outbox(dir, settings, {
-      fetch: deps.fetch ?? fetch,
+      transport:
+        deps.transport ?? (deps.fetch ? fetchTransport(deps.fetch) : httpTransport(settings.concurrency)),
       log: deps.log ?? (() => undefined),
       now: deps.now ?? Date.now,
       ...(deps.resolve ? { resolve: deps.resolve } : {}),
@@ -116,8 +121,10 @@ export class Outbox {
   private apply(record: Record): void {
     switch (record.op) {
       case 'add':
-        if (!this.dead.has(record.delivery.id))
+        if (!this.dead.has(record.delivery.id)) {
+          if (!this.pending.has(record.delivery.id)) this.ready(record.delivery);
           this.pending.set(record.delivery.id, { ...record.delivery, nextAt: 0 });
+        }
         break;
       case 'done':
         this.pending.delete(record.id);
@@ -186,6 +193,7 @@ export class Outbox {
       for (const delivery of added) this.pending.delete(delivery.id);
       throw error;
     }
+    for (const delivery of added) this.ready(delivery);
     this.schedule(0);
   }
 
@@ -210,41 +218,65 @@ export class Outbox {
     return chosen.length;
   }
 
-  private schedule(delay: number): void {
-    if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.pump();
-    }, delay);
-    this.timer.unref();
+  /** Puts a delivery at the end of its tool's queue. */
+  private ready(delivery: Delivery): void {
+    let queue = this.queues.get(delivery.tool);
+    if (!queue) this.queues.set(delivery.tool, (queue = []));
+    queue.push(delivery.id);
   }
 
+  private schedule(delay: number): void {
+    if (this.closed) return;
+    if (delay <= 0) {
+      if (this.pumpQueued) return;
+      this.pumpQueued = true;
+      setImmediate(() => {
+        this.pumpQueued = false;
+        this.pump();
+      });
+      return;
+    }
+    const timer = setTimeout(() => this.pump(), delay);
+    timer.unref();
+  }
+
+  /** Starts sends up to each tool's concurrency, tools with an open circuit breaker waiting. */
   private pump(): void {
+    if (this.closed) return;
     const now = this.deps.now();
-    let soonest = Number.POSITIVE_INFINITY;
-    for (const delivery of this.pending.values()) {
-      if (this.closed) return;
-      if (this.inFlight.has(delivery.id + '#')) continue;
-      const breaker = this.breakers.get(delivery.tool);
-      const readyAt = Math.max(delivery.nextAt, breaker?.openUntil ?? 0);
-      if (readyAt > now) {
-        soonest = Math.min(soonest, readyAt);
+    for (const [tool, queue] of this.queues) {
+      const breaker = this.breakers.get(tool);
+      if (breaker && breaker.openUntil > now) {
+        this.schedule(breaker.openUntil - now);
         continue;
       }
-      const busy = this.inFlight.get(delivery.tool) ?? 0;
-      if (busy >= this.settings.concurrency) continue;
-      this.inFlight.set(delivery.tool, busy + 1);
-      this.inFlight.set(delivery.id + '#', 1);
-      const run = this.send(delivery).finally(() => {
-        this.inFlight.set(delivery.tool, (this.inFlight.get(delivery.tool) ?? 1) - 1);
-        this.inFlight.delete(delivery.id + '#');
-        this.running.delete(run);
-        this.schedule(0);
-      });
-      this.running.add(run);
+      while (queue.length > 0 && (this.inFlight.get(tool) ?? 0) < this.settings.concurrency) {
+        const id = queue.shift()!;
+        const delivery = this.pending.get(id);
+        if (!delivery || this.sending.has(id)) continue;
+        this.sending.add(id);
+        this.inFlight.set(tool, (this.inFlight.get(tool) ?? 0) + 1);
+        const run = this.send(delivery).finally(() => {
+          this.inFlight.set(tool, (this.inFlight.get(tool) ?? 1) - 1);
+          this.sending.delete(id);
+          this.running.delete(run);
+          const still = this.pending.get(id);
+          if (still) {
+            // A retry: back in the queue when its delay is over.
+            const timer = setTimeout(
+              () => {
+                if (this.pending.has(id)) this.ready(still);
+                this.schedule(0);
+              },
+              Math.max(0, still.nextAt - this.deps.now()),
+            );
+            timer.unref();
+          }
+          this.schedule(0);
+        });
+        this.running.add(run);
+      }
     }
-    if (Number.isFinite(soonest)) this.schedule(Math.max(0, soonest - now));
   }
 
   private async send(delivery: Delivery & { nextAt: number }): Promise<void> {
@@ -269,15 +301,9 @@ export class Outbox {
     let status: number | null = null;
     let message = '';
     try {
-      const response = await this.deps.fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        ...(request.body !== null ? { body: request.body } : {}),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
-      status = response.status;
-      message = (await response.text().catch(() => '')).slice(0, 500);
+      const answer = await this.deps.transport(request, this.settings.timeoutMs);
+      status = answer.status;
+      message = answer.body.slice(0, 500);
     } catch (error) {
       message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
@@ -286,7 +312,7 @@ export class Outbox {
       this.deps.log({ ...base, ts, outcome: 'sent', status, reason: null });
       this.breakers.delete(delivery.tool);
       this.pending.delete(delivery.id);
-      await this.journal.append({ op: 'done', id: delivery.id });
+      this.journal.appendLazy({ op: 'done', id: delivery.id });
       await this.maybeCompact();
       return;
     }
@@ -313,7 +339,7 @@ export class Outbox {
     }
     this.deps.log({ ...base, ts, outcome: 'retry', status, reason: message || `HTTP ${status}` });
     delivery.nextAt = ts + backoff(delivery.attempts, this.settings.baseDelayMs, this.settings.maxDelayMs);
-    await this.journal.append({ op: 'attempt', id: delivery.id, attempts: delivery.attempts });
+    this.journal.appendLazy({ op: 'attempt', id: delivery.id, attempts: delivery.attempts });
   }
 
   private async bury(delivery: Delivery, status: number | null, message: string): Promise<void> {
@@ -342,7 +368,6 @@ export class Outbox {
   /** Stops sending (in-flight requests finish), and closes the journal. Pending deliveries stay journalled. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
     await Promise.allSettled([...this.running]);
     await this.journal.close();
   }

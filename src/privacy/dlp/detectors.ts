@@ -44,6 +44,8 @@ function byPattern(pattern: RegExp, valid: (match: string) => boolean): Detector
 
 const digitsOnly = (s: string) => s.replace(/[ -]/g, '');
 
+const PHONE_START = /(?:\+\s?\d|(?<![\w])0)[\d .()/-]{7,}/;
+
 /** The detectors, in the order they are applied (a longer, checked kind before a shorter one). */
 export const DETECTORS: Record<DlpKind, Detector> = {
   email: byPattern(
@@ -57,13 +59,18 @@ export const DETECTORS: Record<DlpKind, Detector> = {
   siret: byPattern(/\b\d{3} ?\d{3} ?\d{3} ?\d{5}\b/g, (m) => luhnValid(digitsOnly(m))),
   siren: byPattern(/\b\d{3} ?\d{3} ?\d{3}\b/g, (m) => luhnValid(digitsOnly(m))),
   phone: (text) =>
-    findPhoneNumbersInText(text, { defaultCountry: 'FR' })
-      // A number must be written as one (international +/00 or national with its leading 0),
-      // so that bare identifiers such as /article/123456789 are not taken for phones.
-      .filter(
-        (found) => found.number.isValid() && /^(?:\+|00|0)/.test(text.slice(found.startsAt, found.endsAt)),
-      )
-      .map((found) => ({ start: found.startsAt, end: found.endsAt })),
+    // libphonenumber is the costly step: run it only when something starts like a written number
+    // (+ and a digit, or a 0 not inside a word) and runs on for 7 more digits or separators.
+    !PHONE_START.test(text)
+      ? []
+      : findPhoneNumbersInText(text, { defaultCountry: 'FR' })
+          // A number must be written as one (international +/00 or national with its leading 0),
+          // so that bare identifiers such as /article/123456789 are not taken for phones.
+          .filter(
+            (found) =>
+              found.number.isValid() && /^(?:\+|00|0)/.test(text.slice(found.startsAt, found.endsAt)),
+          )
+          .map((found) => ({ start: found.startsAt, end: found.endsAt })),
   ip: (text) => {
     const spans: Span[] = [];
     // Not inside a dotted version number (rv:1.9.0.19, Chrome/1.2.3.4, 10.1.2.3.4).
