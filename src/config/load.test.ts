@@ -31,11 +31,13 @@ describe('config', () => {
       path: '/srv/balise/data/balise.duckdb',
       spoolDir: '/srv/balise/data/balise.duckdb.spool',
     });
+    expect(config.outbox).toMatchObject({ dir: '/srv/balise/data/balise.duckdb.outbox', maxAttempts: 12 });
     expect(config.sites[0]).toEqual({
       host: 'www.example.fr',
       aliases: [],
       timezone: 'Europe/Paris',
       privacy: { profile: 'cnil-proxy' },
+      consent: { purposes: [] },
       tools: [],
     });
     expect(Object.isFrozen(config.sites[0])).toBe(true);
@@ -111,10 +113,15 @@ describe('config', () => {
     );
   });
 
-  it('refuses tools until the tools runtime exists, instead of silently ignoring them', () => {
-    expect(problems({ sites: [{ ...site, tools: [{ id: 'ga4' }] }] })[0]).toContain(
-      'tools runtime is not part of this version',
+  it('says what a tool lacks, and resolves a component path against the config folder', () => {
+    expect(problems({ sites: [{ ...site, tools: [{ id: 'ga4' }] }] })).toEqual([
+      'sites[0].tools[0].component: required (string); add it',
+    ]);
+    const config = parseConfig(
+      { sites: [{ ...site, tools: [{ id: 'mine', component: './tools/mine.js' }] }] },
+      { env: {}, baseDir: '/srv/balise' },
     );
+    expect(config.sites[0]!.tools[0]!.component).toBe('/srv/balise/tools/mine.js');
   });
 
   it('takes secrets from the environment and from files, never from defaults', () => {

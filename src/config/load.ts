@@ -110,6 +110,7 @@ export function parseConfig(
   if (config.store.kind === 'duckdb') {
     config.store.path = config.store.path === ':memory:' ? ':memory:' : resolve(baseDir, config.store.path);
     config.store.spoolDir = resolve(baseDir, config.store.spoolDir ?? `${config.store.path}.spool`);
+    config.outbox.dir = resolve(baseDir, config.outbox.dir ?? `${config.store.path}.outbox`);
   }
   for (const key of ['countryMmdb', 'cityMmdb', 'asnMmdb'] as const) {
     const file = config.geo[key];
@@ -118,6 +119,9 @@ export function parseConfig(
   for (const site of config.sites) {
     if (site.privacy.trackerRules !== undefined)
       site.privacy.trackerRules = resolve(baseDir, site.privacy.trackerRules);
+    // A component given as a path is relative to the config file, like every other path.
+    for (const tool of site.tools)
+      if (tool.component.startsWith('.')) tool.component = resolve(baseDir, tool.component);
   }
   config.server.node ??= hostname()
     .replace(/[^A-Za-z0-9._-]/g, '-')
