@@ -1,33 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startWebhookReceiver } from './fake-vendors.js';
+import { startChild, loadUntil } from './child.js';
 import { tempDir } from './helpers.js';
 
 const temp = tempDir('balise-outbox-kill-');
 afterAll(() => temp.cleanup());
-
-function startChild(configPath: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--config', configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${output}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]! });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${output}`)));
-  });
-}
 
 describe('the outbox across kill -9 and a vendor outage', () => {
   it('delivers every acknowledged event once the vendor recovers (deduplicated by event id)', async () => {
@@ -48,36 +27,14 @@ describe('the outbox across kill -9 and a vendor outage', () => {
       ].join('\n'),
     );
     const first = await startChild(configPath);
-    const acked = new Set<number>();
-    let next = 0;
     let killed = false;
-    const worker = async () => {
-      while (!killed) {
-        const n = next++;
-        try {
-          const response = await fetch(`${first.url}/balise/e`, {
-            method: 'POST',
-            headers: { 'content-type': 'text/plain' },
-            body: JSON.stringify({
-              eventType: 'track',
-              name: 'load',
-              location: 'https://www.example.fr/',
-              payload: { n },
-            }),
-          });
-          if (response.status === 204) acked.add(n);
-        } catch {
-          // in flight when the process died: not acknowledged
-        }
-      }
-    };
-    const workers = Array.from({ length: 8 }, worker);
+    const loading = loadUntil(first.url, 8, () => killed);
     await new Promise((resolve) => setTimeout(resolve, 1200));
     const exit = new Promise((resolve) => first.child.once('exit', resolve));
     first.child.kill('SIGKILL');
     killed = true;
     await exit;
-    await Promise.all(workers);
+    const acked = await loading;
     expect(acked.size).toBeGreaterThan(50);
     // Nothing got through while the vendor was down.
     expect(receiver.received.every((r) => r.status === 503)).toBe(true);

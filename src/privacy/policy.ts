@@ -39,40 +39,29 @@ export type PolicyInput = Partial<Omit<Policy, 'profile'>> & { profile: Profile 
  * referrers removed, personal data masked. `custom` starts from the same values and lets every
  * switch be set by hand; `off` keeps everything (development mode only).
  */
-export const PROFILE_DEFAULTS: Record<Profile, Omit<Policy, 'profile'>> = {
-  'cnil-proxy': {
+export const PROFILE_DEFAULTS: Record<Profile, Omit<Policy, 'profile'>> = (() => {
+  const strict: Omit<Policy, 'profile'> = {
     query: 'strip',
     ip: 'hide',
     userAgent: 'reduce',
     referrer: 'strip-external',
     dlp: 'mask',
     browserRequests: 'refuse',
-  },
-  'cnil-exempt': {
-    query: 'strip',
-    ip: 'hide',
-    userAgent: 'reduce',
-    referrer: 'strip-external',
-    dlp: 'mask',
-    browserRequests: 'refuse',
-  },
-  custom: {
-    query: 'strip',
-    ip: 'hide',
-    userAgent: 'reduce',
-    referrer: 'strip-external',
-    dlp: 'mask',
-    browserRequests: 'refuse',
-  },
-  off: {
-    query: 'keep',
-    ip: 'keep',
-    userAgent: 'keep',
-    referrer: 'keep',
-    dlp: 'off',
-    browserRequests: 'allow',
-  },
-};
+  };
+  return {
+    'cnil-proxy': strict,
+    'cnil-exempt': strict,
+    custom: strict,
+    off: {
+      query: 'keep',
+      ip: 'keep',
+      userAgent: 'keep',
+      referrer: 'keep',
+      dlp: 'off',
+      browserRequests: 'allow',
+    },
+  };
+})();
 
 /** Position of a switch value in its strictness order (an `allow` list counts as `allow`). */
 export function strictness(

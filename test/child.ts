@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** Starts `balise serve` as a child process and resolves with its base URL once it listens. */
+export function startChild(configPath: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]! });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${output}`)));
+  });
+}
+
+/** Posts track events `{n}` from `workers` loops until `stopped()`; returns the acknowledged numbers. */
+export async function loadUntil(url: string, workers: number, stopped: () => boolean): Promise<Set<number>> {
+  const acked = new Set<number>();
+  let next = 0;
+  const worker = async () => {
+    while (!stopped()) {
+      const n = next++;
+      try {
+        const response = await fetch(`${url}/balise/e`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify({
+            eventType: 'track',
+            name: 'load',
+            location: 'https://www.example.fr/',
+            payload: { n },
+          }),
+        });
+        if (response.status === 204) acked.add(n);
+      } catch {
+        // in flight when the process died: not acknowledged
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, worker));
+  return acked;
+}
