@@ -193,7 +193,7 @@ try {
       '  - host: www.example.fr',
       '    aliases: [127.0.0.1]',
       '    tools:',
-      `      - { id: ga4, component: ga4, allowHosts: [127.0.0.1], settings: { measurementId: G-BENCH1, apiSecret: s, endpoint: "${vendorUrl}/mp/collect" } }`,
+      `      - { id: ga4, component: ga4, allowHosts: [127.0.0.1], settings: { measurementId: G-BENCH1, mode: mp, apiSecret: s, endpoint: "${vendorUrl}/mp/collect" } }`,
       `      - { id: meta, component: meta, region: any, allowHosts: [127.0.0.1], settings: { pixelId: "1", accessToken: t, endpoint: "${vendorUrl}" } }`,
       `      - { id: hook, component: webhook, settings: { url: "${vendorUrl}/hook", secret: s } }`,
     ].join('\n'),

@@ -4,6 +4,7 @@ import secureJson from 'secure-json-parse';
 import { registerApiRoutes } from './api/routes.js';
 import { registerCollectRoutes, type CollectDeps } from './collect/routes.js';
 import { BaliseError } from './errors.js';
+import { registerToolRoutes } from './tools/routes.js';
 import type { Store } from './store/store.js';
 
 /** Largest request body accepted by collect (THREATS.md: oversized bodies). */
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }));
 
   registerCollectRoutes(app, deps);
+  if (deps.tools) registerToolRoutes(app, prefix, deps.tools);
   registerApiRoutes(app, {
     config,
     store: deps.store,

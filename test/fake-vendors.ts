@@ -154,10 +154,33 @@ export function ga4Problems(url: URL, body: string): string[] {
   return problems;
 }
 
-/** A fake GA4 collection endpoint: 204 for valid Measurement Protocol requests, 400 with the problems otherwise. */
+/** Problems of a GA4 web-protocol hit (`/g/collect`, what gtag.js sends and Zaraz relays). */
+export function gCollectProblems(url: URL): string[] {
+  const q = url.searchParams;
+  const problems: string[] = [];
+  if (q.get('v') !== '2') problems.push('v=2 missing');
+  if (!/^G-[A-Z0-9]{4,}$/.test(q.get('tid') ?? '')) problems.push('tid missing or not G-XXXX');
+  if (!q.get('cid')) problems.push('cid missing');
+  const name = q.get('en') ?? '';
+  if (!GA4_NAME.test(name)) problems.push(`en ${name} is invalid`);
+  if (GA4_RESERVED.has(name) || /^(_|firebase_|ga_|google_|gtag\.)/.test(name))
+    problems.push(`en ${name} is reserved`);
+  if (!q.get('dl')) problems.push('dl missing');
+  for (const forbidden of ['uip', '_uip', 'ip_override'])
+    if (q.has(forbidden)) problems.push(`${forbidden} sent`);
+  for (const [key, value] of q) {
+    const param = /^epn?\.(.+)$/.exec(key)?.[1];
+    if (param !== undefined && !GA4_NAME.test(param)) problems.push(`${key} has an invalid name`);
+    if (param !== undefined && value.length > 100) problems.push(`${key} is too long`);
+  }
+  return problems;
+}
+
+/** A fake GA4 collection endpoint (`/mp/collect` and `/g/collect`): 204 when valid, 400 with the problems otherwise. */
 export function startFakeGa4(): Promise<FakeVendor> {
   return fakeVendor((request, body) => {
-    const problems = ga4Problems(new URL(request.url ?? '/', 'http://x'), body);
+    const url = new URL(request.url ?? '/', 'http://x');
+    const problems = url.pathname === '/g/collect' ? gCollectProblems(url) : ga4Problems(url, body);
     return problems.length
       ? { status: 400, answer: { validationMessages: problems } }
       : { status: 204, answer: null };

@@ -98,8 +98,7 @@ beforeAll(async () => {
             ...local,
             settings: {
               measurementId: 'G-LEAK1234',
-              apiSecret: 's',
-              endpoint: `${vendors.ga4!.url}/mp/collect`,
+              endpoint: `${vendors.ga4!.url}/g/collect`,
             },
           },
           {

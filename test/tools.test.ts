@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import type { ConfigInput } from '../src/config/schema.js';
+import type { Manager } from '@managed-components/types';
 import { hashToken } from '../src/api/auth.js';
+import type { ComponentModule } from '../src/tools/runtime.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import {
   startFakeGa4,
@@ -64,6 +66,7 @@ function config(dir: string, extra: Partial<ConfigInput> = {}) {
               allowHosts: ['127.0.0.1'],
               settings: {
                 measurementId: 'G-TEST1234',
+                mode: 'mp',
                 apiSecret: 'secret-abc',
                 endpoint: `${ga4.url}/mp/collect`,
               },
@@ -91,6 +94,7 @@ function config(dir: string, extra: Partial<ConfigInput> = {}) {
               component: 'matomo',
               settings: { url: `${matomo.url}/matomo.php`, siteId: 3 },
             },
+            { id: 'pinger', component: 'pinger' },
             {
               id: 'ua',
               component: 'ua',
@@ -129,7 +133,22 @@ beforeAll(async () => {
   meta = await startFakeMeta();
   matomo = await startFakeMatomo();
   ua = await startFakeUa();
-  gateway = await createGateway(config(temp.dir), { logError: (line) => console.error(line) });
+  const pinger: ComponentModule = {
+    manifest: { name: 'pinger', permissions: ['provide_server_functionality'] },
+    default: (manager: Manager) => {
+      manager.route(
+        '/ping',
+        (request: Request) => new Response(`pong:${new URL(request.url).searchParams.get('x')}`),
+      );
+      manager.route('/boom', () => {
+        throw new Error('boom');
+      });
+    },
+  };
+  gateway = await createGateway(config(temp.dir), {
+    logError: (line) => console.error(line),
+    components: { pinger },
+  });
 });
 
 afterAll(async () => {
@@ -215,6 +234,18 @@ describe('tools: GA4 and a webhook behind the gateway', () => {
       'ga4 region=eu query=strip ip=hide ua=reduce referrer=strip-external clientId=hashed dlp=mask',
     );
     expect(JSON.stringify(rows)).not.toContain('secret-abc');
+  });
+
+  it('serves the routes components register, isolated and without cookies or scripts', async () => {
+    const ok = await gateway.app.inject({ method: 'GET', url: '/balise/mc/www.example.fr/pinger/ping?x=1' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toBe('pong:1');
+    expect(ok.headers['content-security-policy']).toBe("default-src 'none'");
+    const boom = await gateway.app.inject({ method: 'GET', url: '/balise/mc/www.example.fr/pinger/boom' });
+    expect(boom.statusCode).toBe(502);
+    expect(boom.json()).toMatchObject({ error: { code: 'tool_failed' } });
+    const missing = await gateway.app.inject({ method: 'GET', url: '/balise/mc/www.example.fr/pinger/nope' });
+    expect(missing.statusCode).toBe(404);
   });
 
   it('answers the egress log over the API, with a token only', async () => {

@@ -302,7 +302,7 @@ export class ToolRuntime {
     return (this.tools.get(site)?.length ?? 0) > 0;
   }
 
-  /** Calls a route registered with `manager.route` (served at `{prefix}/mc/{site}/{tool}{path}`). */
+  /** The handler a component registered with `manager.route` (served at `{prefix}/mc/{site}/{tool}{path}`). */
   route(site: string, tool: string, path: string): ((request: unknown) => unknown) | undefined {
     return this.tools
       .get(site)

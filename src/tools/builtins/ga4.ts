@@ -12,7 +12,13 @@ export const manifest: Manifest = {
   ],
   settings: {
     measurementId: { required: true, secret: false, description: 'G-XXXXXXXXXX' },
-    apiSecret: { required: true, secret: true, description: 'Measurement Protocol API secret' },
+    mode: {
+      required: false,
+      secret: false,
+      description:
+        'g-collect (default: the web /g/collect protocol, as Zaraz relays it) or mp (Measurement Protocol)',
+    },
+    apiSecret: { required: false, secret: true, description: 'Measurement Protocol API secret (mode: mp)' },
     region: {
       required: false,
       secret: false,
@@ -104,14 +110,61 @@ export function ga4Params(input: Record<string, unknown>): Record<string, string
 }
 
 /**
+ * The `/g/collect` relay (Zaraz's way): the gateway sends the web protocol GA4's own tag would
+ * send — `v=2&tid&cid&en&dl&dt&dr&ul&sid&sct&seg&_s` plus `ep.`/`epn.` event parameters — from
+ * its own address, with the privacy view's values; no API secret needed. `sid` is a session id
+ * derived from the client id and the day (the client id changes daily anyway).
+ */
+function gCollect(manager: Manager, settings: ComponentSettings, host: string): void {
+  const url = typeof settings.endpoint === 'string' ? settings.endpoint : `https://${host}/g/collect`;
+  const send = async (event: MCEvent, name: string, params: Record<string, string | number>) => {
+    const { client } = event;
+    const clientId = client.get('client_id') ?? '0';
+    const query = new URLSearchParams({
+      v: '2',
+      tid: String(settings.measurementId),
+      cid: clientId,
+      en: name,
+      dl: client.url.toString().slice(0, 1000),
+      ...(client.title ? { dt: client.title.slice(0, 300) } : {}),
+      ...(client.referer ? { dr: client.referer.slice(0, 420) } : {}),
+      ...(client.language ? { ul: client.language.toLowerCase() } : {}),
+      sid: String(parseInt(clientId.slice(0, 8), 16) || 1),
+      sct: '1',
+      seg: '1',
+      _s: '1',
+      npa: '1',
+    });
+    for (const [key, value] of Object.entries(params))
+      query.set(`${typeof value === 'number' ? 'epn' : 'ep'}.${key}`, String(value));
+    await manager.fetch(`${url}?${query.toString()}`, { method: 'POST' });
+  };
+  manager.addEventListener('pageview', (event) => send(event, 'page_view', {}));
+  manager.addEventListener('event', (event) =>
+    send(event, ga4EventName(event.name ?? 'event'), ga4Params(event.payload as Record<string, unknown>)),
+  );
+  manager.addEventListener('ecommerce', (event) =>
+    send(
+      event,
+      ECOMMERCE[event.name ?? ''] ?? ga4EventName(event.name ?? 'ecommerce'),
+      ga4Params(event.payload as Record<string, unknown>),
+    ),
+  );
+}
+
+/**
  * Sends `page_view`, custom events (names made valid) and e-commerce events (mapped to GA4's
- * recommended names) to `/mp/collect` with the tool's client id; the EU endpoint
+ * recommended names) with the tool's client id — through the `/g/collect` relay (default) or the
+ * Measurement Protocol (`mode: mp`, with `apiSecret`) — to the EU endpoint
  * (region1.google-analytics.com) unless `region: any`. No IP and no User-Agent are sent.
  */
 export default function ga4(manager: Manager, settings: ComponentSettings): void {
   const host = settings.region === 'any' ? 'www.google-analytics.com' : 'region1.google-analytics.com';
+  if (settings.mode !== 'mp') return gCollect(manager, settings, host);
+  if (typeof settings.apiSecret !== 'string' || !settings.apiSecret)
+    throw new Error('mode: mp needs settings.apiSecret');
   const base = typeof settings.endpoint === 'string' ? settings.endpoint : `https://${host}/mp/collect`;
-  const url = `${base}?measurement_id=${encodeURIComponent(String(settings.measurementId))}&api_secret=${encodeURIComponent(String(settings.apiSecret))}`;
+  const url = `${base}?measurement_id=${encodeURIComponent(String(settings.measurementId))}&api_secret=${encodeURIComponent(settings.apiSecret)}`;
   const send = async (event: MCEvent, name: string, params: Record<string, string | number>) => {
     const { client } = event;
     const body = JSON.stringify({
