@@ -1,5 +1,6 @@
-// Builds the browser script src/client/s.ts into dist/client/s.js (minified IIFE, ES2017).
-import { mkdirSync } from 'node:fs';
+// Builds the browser script src/client/s.ts into dist/client/s.js (minified IIFE, ES2017), and
+// the dashboard src/client/dashboard.ts into dist/ui/app.js with its stylesheet.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -15,3 +16,15 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+mkdirSync(`${root}dist/ui`, { recursive: true });
+await build({
+  entryPoints: [`${root}src/client/dashboard.ts`],
+  outfile: `${root}dist/ui/app.js`,
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: 'es2020',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+copyFileSync(`${root}src/client/dashboard.css`, `${root}dist/ui/app.css`);

@@ -5,6 +5,8 @@ import { registerApiRoutes } from './api/routes.js';
 import { registerCollectRoutes, type CollectDeps } from './collect/routes.js';
 import { BaliseError } from './errors.js';
 import { registerToolRoutes } from './tools/routes.js';
+import { registerDashboardRoutes } from './ui/routes.js';
+import { Sessions } from './ui/sessions.js';
 import type { Store } from './store/store.js';
 
 /** Largest request body accepted by collect (THREATS.md: oversized bodies). */
@@ -108,6 +110,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   }));
 
+  const sessions = new Sessions();
+  registerDashboardRoutes(app, config, sessions);
   registerCollectRoutes(app, deps);
   if (deps.tools) registerToolRoutes(app, prefix, deps.tools);
   registerApiRoutes(app, {
@@ -117,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     counters: deps.counters,
     pendingRows: () => deps.writer.pendingRows,
     ...(deps.tools ? { tools: deps.tools, outboxPending: () => deps.tools!.outboxPending } : {}),
+    sessions,
   });
   return app;
 }

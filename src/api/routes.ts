@@ -8,6 +8,7 @@ import { getSeries } from '../insights/getSeries.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
 import type { ToolRuntime } from '../tools/runtime.js';
+import type { Sessions } from '../ui/sessions.js';
 import { prometheusText } from './metrics.js';
 import { queryEgress } from '../tools/egress-query.js';
 import { openApiDocument } from './openapi.js';
@@ -26,15 +27,18 @@ export function registerApiRoutes(
     pendingRows: () => number;
     tools?: ToolRuntime;
     outboxPending?: () => number;
+    sessions?: Sessions;
   },
 ): void {
   const base = `${deps.config.server.prefix}/api/v1`;
   const limiter = new RateLimiter(API_QUERIES_PER_MINUTE);
   const document = openApiDocument(deps.config.server.prefix, deps.version);
 
-  /** Token check, then the per-token query limit. */
+  /** A dashboard session (with its CSRF token on POST) or a Bearer token, then the per-caller query limit. */
   const authorizeQuery = (request: FastifyRequest): void => {
-    const token = authenticate(request, deps.config.admin.tokens);
+    const session = request.headers.authorization ? undefined : deps.sessions?.find(request);
+    if (session && request.method !== 'GET') deps.sessions!.checkCsrf(request, session);
+    const token = session ? `session:${session.id}` : authenticate(request, deps.config.admin.tokens);
     const wait = limiter.hit(token);
     if (wait > 0)
       throw new BaliseError(

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { hashPassword } from '../ui/password.js';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -123,6 +124,9 @@ export function parseConfig(
     for (const tool of site.tools)
       if (tool.component.startsWith('.')) tool.component = resolve(baseDir, tool.component);
   }
+  // A plain dashboard password in the environment is hashed at start and never kept.
+  const plain = (options.env ?? process.env).BALISE_ADMIN_PASSWORD;
+  if (plain && !config.admin.passwordHash) config.admin.passwordHash = hashPassword(plain);
   config.server.node ??= hostname()
     .replace(/[^A-Za-z0-9._-]/g, '-')
     .slice(0, 64);

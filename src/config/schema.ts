@@ -250,6 +250,14 @@ const adminSchema = z
       )
       .default([])
       .describe('SHA-256 hashes of the API tokens; the tokens themselves are never stored'),
+    passwordHash: z
+      .string()
+      .regex(
+        /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+        'must be a scrypt hash from: balise password hash (or set BALISE_ADMIN_PASSWORD)',
+      )
+      .optional()
+      .describe('scrypt hash of the dashboard password (balise password hash); without it the dashboard is off'),
   })
   .prefault({});
 

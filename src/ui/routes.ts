@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RateLimiter } from '../collect/rate-limit.js';
+import type { Config } from '../config/schema.js';
+import { BaliseError } from '../errors.js';
+import { verifyPassword } from './password.js';
+import { sessionCookie, type Sessions } from './sessions.js';
+
+/** Login attempts per client IP per minute (THREATS.md: password guessing). */
+export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
+
+/** The dashboard's Content-Security-Policy: its own files only, no inline code, no framing. */
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+const SHELL = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Balise</title>
+<link rel="stylesheet" href="uplot.css">
+<link rel="stylesheet" href="app.css">
+</head>
+<body>
+<main id="app" aria-live="polite"><p>Loading…</p></main>
+<script src="uplot.js"></script>
+<script src="app.js"></script>
+</body>
+</html>
+`;
+
+interface Asset {
+  type: string;
+  body: Buffer;
+}
+
+function loadAssets(): Record<string, Asset> {
+  const require = createRequire(import.meta.url);
+  const dist = (name: string) => fileURLToPath(new URL(`../../dist/ui/${name}`, import.meta.url));
+  const read = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch {
+      throw new Error(`dashboard asset ${what} not found at ${path}; run "npm run build" first`);
+    }
+  };
+  return {
+    'app.js': { type: 'application/javascript; charset=utf-8', body: read(dist('app.js'), 'app.js') },
+    'app.css': { type: 'text/css; charset=utf-8', body: read(dist('app.css'), 'app.css') },
+    'uplot.js': {
+      type: 'application/javascript; charset=utf-8',
+      body: read(require.resolve('uplot/dist/uPlot.iife.min.js'), 'uPlot'),
+    },
+    'uplot.css': {
+      type: 'text/css; charset=utf-8',
+      body: read(require.resolve('uplot/dist/uPlot.min.css'), 'uPlot css'),
+    },
+  };
+}
+
+/** True when the request reached the gateway over https (directly or through a trusted proxy). */
+function isHttps(request: FastifyRequest): boolean {
+  return request.protocol === 'https';
+}
+
+/**
+ * The dashboard at `{prefix}/ui/`: a static shell and its scripts (CSP without inline code),
+ * password login (scrypt hash from the config, rate-limited per IP) that opens a session cookie
+ * (HttpOnly, SameSite=Strict, Secure over https), the session's CSRF token, and logout.
+ */
+export function registerDashboardRoutes(app: FastifyInstance, config: Config, sessions: Sessions): void {
+  const prefix = config.server.prefix;
+  const base = `${prefix}/ui`;
+  const assets = loadAssets();
+  const attempts = new RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE);
+  const secure = (reply: FastifyReply) =>
+    reply
+      .header('content-security-policy', DASHBOARD_CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('x-frame-options', 'DENY')
+      .header('cache-control', 'no-store');
+
+  app.get(base, (_request, reply) => reply.redirect(`${base}/`));
+  app.get(`${base}/`, (_request, reply) => secure(reply).type('text/html; charset=utf-8').send(SHELL));
+  app.get(`${base}/:asset`, (request, reply) => {
+    const asset = assets[(request.params as { asset: string }).asset];
+    if (!asset) throw new BaliseError('not_found', 404, 'no such dashboard file');
+    return secure(reply).type(asset.type).send(asset.body);
+  });
+
+  app.post(`${base}/login`, (request, reply) => {
+    const wait = attempts.hit(request.ip);
+    if (wait > 0)
+      throw new BaliseError('rate_limited', 429, 'too many login attempts; retry later', undefined, wait);
+    const hash = config.admin.passwordHash;
+    if (!hash)
+      throw new BaliseError(
+        'dashboard_disabled',
+        403,
+        'no admin.passwordHash in the config (balise password hash)',
+      );
+    const password = (request.body as { password?: unknown } | null)?.password;
+    if (typeof password !== 'string' || password.length === 0 || password.length > 1024)
+      throw new BaliseError('invalid_login', 400, 'send {"password": "…"}', 'password');
+    if (!verifyPassword(password, hash)) throw new BaliseError('unauthorized', 401, 'wrong password');
+    const { id, csrf } = sessions.create();
+    return secure(reply)
+      .header('set-cookie', sessionCookie(id, `${prefix}/`, isHttps(request)))
+      .send({ csrf });
+  });
+
+  app.get(`${base}/session`, (request, reply) => {
+    const session = sessions.find(request);
+    if (!session) throw new BaliseError('unauthorized', 401, 'log in first');
+    const groups = [...new Set(config.sites.map((s) => s.group).filter(Boolean))];
+    return secure(reply).send({
+      csrf: session.csrf,
+      prefix,
+      sites: config.sites.map((s) => ({ host: s.host, group: s.group ?? null, timezone: s.timezone })),
+      groups,
+    });
+  });
+
+  app.post(`${base}/logout`, (request, reply) => {
+    const session = sessions.find(request);
+    if (session) {
+      sessions.checkCsrf(request, session);
+      sessions.end(session.id);
+    }
+    return secure(reply)
+      .header('set-cookie', sessionCookie('', `${prefix}/`, isHttps(request), 0))
+      .code(204)
+      .send();
+  });
+}
