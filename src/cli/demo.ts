@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { newToken } from '../api/auth.js';
+import { hashPassword } from '../ui/password.js';
 import { DEMO_SEED_SITES, demoConfig } from '../demo/config.js';
 import { seedDemo } from '../demo/seed.js';
 import { startDemoSite } from '../demo/site.js';
@@ -26,7 +28,14 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   const days = port(values.days, 28);
   // A fresh API token for this run only: printed once, its hash kept in the demo config.
   const { token, hash } = newToken();
-  const config = demoConfig({ dataDir, port: port(values.port, 8080), tokenHashes: [hash] });
+  // And a dashboard password for this run, printed once (its scrypt hash in the demo config).
+  const password = randomBytes(12).toString('base64url');
+  const config = demoConfig({
+    dataDir,
+    port: port(values.port, 8080),
+    tokenHashes: [hash],
+    passwordHash: hashPassword(password),
+  });
   const { gateway, url } = await serve(config, { log: out });
   const gatewayUrl = url.replace('127.0.0.1', 'localhost');
   out(`seeding ${days} days of demo traffic (first run only takes a few seconds)…`);
@@ -54,6 +63,7 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   out('');
   out('Balise demo is running');
   out(`  demo website    http://localhost:${sitePort}/   (open it, click around: every view is an event)`);
+  out(`  dashboard       ${gatewayUrl}${config.server.prefix}/ui/   (password for this run: ${password})`);
   out(`  client script   ${gatewayUrl}${config.server.prefix}/s.js`);
   out(`  health          ${gatewayUrl}${config.server.prefix}/healthz`);
   out(`  store           ${config.store.path}  (+${inserted} seeded events)`);

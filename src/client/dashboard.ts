@@ -5,6 +5,7 @@
  * is only ever written with textContent; the page runs under a CSP without inline code.
  */
 interface SessionInfo {
+  authenticated: boolean;
   csrf: string;
   prefix: string;
   sites: { host: string; group: string | null; timezone: string }[];
@@ -141,7 +142,7 @@ function table(title: string, column: string, rows: { key: string; value: number
 }
 
 const sum = (rows: Row[], key: 'value' | 'baseline') =>
-  rows.reduce((total, r) => total + (typeof r[key] === 'number' ? (r[key]) : 0), 0);
+  rows.reduce((total, r) => total + (typeof r[key] === 'number' ? r[key] : 0), 0);
 const changeOf = (value: number, baseline: number) =>
   baseline ? Math.round(((value - baseline) / baseline) * 1000) / 10 : null;
 
@@ -153,8 +154,9 @@ async function ranked(
   const result = await api<{ rows: Row[] }>('/api/v1/series', {
     ...scopeQuery(selection),
     metric,
-    interval: '1d',
-    last: selection.last === '24h' ? '1d' : selection.last,
+    // The same buckets as the totals above, so the tables add up to them.
+    interval: selection.last === '28d' ? '1d' : '1h',
+    last: selection.last,
     breakdown,
     top: 10,
   });
@@ -295,8 +297,9 @@ async function renderOverview(selection: ViewChoice): Promise<void> {
 async function start(): Promise<void> {
   try {
     const response = await fetch(`${base}/ui/session`, { credentials: 'same-origin' });
-    if (!response.ok) return renderLogin();
-    session = (await response.json()) as SessionInfo;
+    const info = (await response.json()) as SessionInfo;
+    if (!response.ok || !info.authenticated) return renderLogin();
+    session = info;
     const first = session.groups[0] ? `group:${session.groups[0]}` : `site:${session.sites[0].host}`;
     await renderOverview({ scope: first, last: '7d' });
   } catch (error) {

@@ -257,7 +257,9 @@ const adminSchema = z
         'must be a scrypt hash from: balise password hash (or set BALISE_ADMIN_PASSWORD)',
       )
       .optional()
-      .describe('scrypt hash of the dashboard password (balise password hash); without it the dashboard is off'),
+      .describe(
+        'scrypt hash of the dashboard password (balise password hash); without it the dashboard is off',
+      ),
   })
   .prefault({});
 

@@ -11,12 +11,21 @@ export const DEMO_SEED_SITES: readonly SeedSite[] = [
 ];
 
 /** The demo configuration: embedded DuckDB under `dataDir`, three sites in two groups. */
-export function demoConfig(options: { dataDir: string; port: number; tokenHashes?: string[] }): Config {
+export function demoConfig(options: {
+  dataDir: string;
+  port: number;
+  tokenHashes?: string[];
+  /** scrypt hash of this run's dashboard password. */
+  passwordHash?: string;
+}): Config {
   return parseConfig(
     {
       server: { host: '127.0.0.1', port: options.port, mode: 'development', node: 'demo' },
       store: { kind: 'duckdb', path: resolve(options.dataDir, 'balise.duckdb') },
-      admin: { tokens: options.tokenHashes ?? [] },
+      admin: {
+        tokens: options.tokenHashes ?? [],
+        ...(options.passwordHash ? { passwordHash: options.passwordHash } : {}),
+      },
       sites: [
         { host: 'localhost', aliases: ['127.0.0.1'], group: 'news' },
         { host: 'www.quotidien-demo.fr', group: 'news' },

@@ -21,6 +21,7 @@ const SHELL = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Balise</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="uplot.css">
 <link rel="stylesheet" href="app.css">
 </head>
@@ -115,9 +116,10 @@ export function registerDashboardRoutes(app: FastifyInstance, config: Config, se
 
   app.get(`${base}/session`, (request, reply) => {
     const session = sessions.find(request);
-    if (!session) throw new BaliseError('unauthorized', 401, 'log in first');
+    if (!session) return secure(reply).send({ authenticated: false });
     const groups = [...new Set(config.sites.map((s) => s.group).filter(Boolean))];
     return secure(reply).send({
+      authenticated: true,
       csrf: session.csrf,
       prefix,
       sites: config.sites.map((s) => ({ host: s.host, group: s.group ?? null, timezone: s.timezone })),
