@@ -68,7 +68,7 @@ afterAll(async () => {
   temp.cleanup();
 });
 
-async function watch(page: Page): Promise<string[]> {
+function watch(page: Page): string[] {
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
@@ -98,7 +98,7 @@ describe('the dashboard', () => {
     const session = await fetch(`${url}/balise/ui/session`);
     expect(await session.json()).toEqual({ authenticated: false });
     const page = await browser.newPage();
-    const problems = await watch(page);
+    const problems = watch(page);
     await logIn(page, 'wrong password');
     await page.waitForSelector('text=wrong password');
     await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-login.png') });
@@ -112,7 +112,7 @@ describe('the dashboard', () => {
   it('logs in, shows the overview with the API’s numbers, and every public value as text only', async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
-    const problems = await watch(page);
+    const problems = watch(page);
     await logIn(page);
     const card = page.locator('[data-metric="Pageviews"]');
     await card.waitFor();
