@@ -110,3 +110,24 @@ describe('balise query', () => {
     expect(bad.out).toContain('metric:');
   });
 });
+
+describe('balise password hash', () => {
+  it('hashes a password read from standard input, never from the command line', async () => {
+    const { verifyPassword } = await import('../src/ui/password.js');
+    const ok = spawnSync(process.execPath, ['dist/cli/main.js', 'password', 'hash'], {
+      input: 'a long dashboard password\n',
+      encoding: 'utf8',
+    });
+    expect(ok.status).toBe(0);
+    const hash = ok.stdout.trim();
+    expect(hash).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(verifyPassword('a long dashboard password', hash)).toBe(true);
+    expect(verifyPassword('a long dashboard passworD', hash)).toBe(false);
+    const short = spawnSync(process.execPath, ['dist/cli/main.js', 'password', 'hash'], {
+      input: 'short',
+      encoding: 'utf8',
+    });
+    expect(short.status).toBe(2);
+    expect(short.stderr).toContain('at least 12 characters');
+  });
+});

@@ -6,6 +6,7 @@ import { demoCommand } from './demo.js';
 import { detectCommand } from './detect.js';
 import { egressCommand, outboxCommand } from './egress.js';
 import { importCommand } from './import.js';
+import { passwordCommand } from './password.js';
 import { queryCommand } from './query.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
@@ -31,6 +32,7 @@ usage:
   balise egress --config balise.yaml [--site HOST] [--tool ID] [--outcome sent|retry|dead|blocked] [--since 24h]
                [--limit 100] [--format table|json|csv]
   balise outbox dead|replay --config balise.yaml [--tool ID] [--id DELIVERY]…
+  printf '%s' '…' | balise password hash  the scrypt hash for admin.passwordHash (the dashboard login)
   balise token new                       a new API token and the hash for admin.tokens
 `;
 
@@ -58,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       return egressCommand(rest, out);
     case 'outbox':
       return outboxCommand(rest, out);
+    case 'password':
+      return passwordCommand(rest, out);
     case 'token':
       return tokenCommand(rest, out);
     case undefined:
