@@ -57,6 +57,18 @@ beforeAll(async () => {
     );
   }
   await gateway.store.append(rows);
+  // One live event whose title carries an e-mail: the DLP masks it and counts one finding.
+  const live = await gateway.app.inject({
+    method: 'POST',
+    url: '/balise/e',
+    headers: { host: 'www.quotidien.example', 'content-type': 'application/json' },
+    payload: {
+      eventType: 'pageview',
+      location: 'https://www.quotidien.example/contact',
+      title: 'Écrire à jane.doe@example.fr',
+    },
+  });
+  expect(live.statusCode).toBe(204);
   url = (await gateway.app.listen({ host: '127.0.0.1', port: 0 })).replace('127.0.0.1', 'localhost');
   ({ browser, close: closeBrowser } = await launchChromium());
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -141,6 +153,10 @@ describe('the dashboard', () => {
     expect(text).toContain(HOSTILE_REFERRER);
     expect(await page.locator('main img, main script, main svg[onload]').count()).toBe(0);
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
+    // DLP findings by kind (never values) and the egress log (no tool here: nothing left).
+    expect(text).toContain('www.quotidien.example — email');
+    expect(text).not.toContain('jane.doe');
+    expect(text).toContain('Nothing left for a tool in the last 7 days.');
 
     const cookie = (await context.cookies()).find((c) => c.name === 'balise_session')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/balise/' });

@@ -81,6 +81,16 @@ export function openApiDocument(prefix: string, version: string): Record<string,
           },
         },
       },
+      '/dlp': {
+        get: {
+          summary:
+            'Personal data found by the DLP since this gateway started, by site and kind (never values)',
+          responses: {
+            200: { description: '{since, findings: {site: {kind: count}}}' },
+            401: errors('unauthorized'),
+          },
+        },
+      },
       '/egress': {
         get: {
           summary: 'The egress log: every request that left for a tool, or was stopped',

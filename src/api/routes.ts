@@ -32,6 +32,7 @@ export function registerApiRoutes(
 ): void {
   const base = `${deps.config.server.prefix}/api/v1`;
   const limiter = new RateLimiter(API_QUERIES_PER_MINUTE);
+  const startedAt = new Date().toISOString();
   const document = openApiDocument(deps.config.server.prefix, deps.version);
 
   /** A dashboard session (with its CSRF token on POST) or a Bearer token, then the per-caller query limit. */
@@ -57,6 +58,11 @@ export function registerApiRoutes(
     return reply
       .header('content-type', 'text/plain; version=0.0.4')
       .send(prometheusText(deps.counters, deps.pendingRows(), deps.tools?.stats(), deps.outboxPending?.()));
+  });
+
+  app.get(`${base}/dlp`, (request) => {
+    authorizeQuery(request);
+    return { since: startedAt, findings: deps.counters.findings };
   });
 
   app.get(`${base}/egress`, async (request) => {

@@ -252,6 +252,43 @@ async function renderOverview(selection: ViewChoice): Promise<void> {
       limit: 5,
     }),
   ]);
+  const [egress, dlp] = await Promise.all([
+    api<{ records: Record<string, string | number | null>[] }>('/api/v1/egress?since=7d&limit=20'),
+    api<{ since: string; findings: Record<string, Record<string, number>> }>('/api/v1/dlp'),
+  ]);
+  const egressBody = el('tbody');
+  for (const r of egress.records)
+    egressBody.append(
+      el(
+        'tr',
+        {},
+        ...[r.time, r.site, r.tool, r.host, r.path, r.outcome, r.status ?? '—'].map((v) =>
+          el('td', {}, String(v)),
+        ),
+      ),
+    );
+  const egressTable = egress.records.length
+    ? el(
+        'table',
+        {},
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            ...['Time (UTC)', 'Site', 'Tool', 'Host', 'Path', 'Outcome', 'Status'].map((h) =>
+              el('th', { scope: 'col' }, h),
+            ),
+          ),
+        ),
+        egressBody,
+      )
+    : el('p', { class: 'muted' }, 'Nothing left for a tool in the last 7 days.');
+  const dlpRows: { key: string; value: number }[] = [];
+  for (const [site, kinds] of Object.entries(dlp.findings))
+    for (const [kind, count] of Object.entries(kinds))
+      dlpRows.push({ key: `${site} — ${kind}`, value: count });
   const spikeList = el('ol', { class: 'findings' });
   for (const finding of spikes.findings) spikeList.append(el('li', {}, finding.text));
   status.replaceWith(
@@ -272,6 +309,15 @@ async function renderOverview(selection: ViewChoice): Promise<void> {
       el('h2', {}, 'Spikes'),
       spikes.findings.length ? spikeList : el('p', { class: 'muted' }, 'No spike.'),
     ),
+    el('section', {}, el('h2', {}, 'What left for the tools (egress log)'), egressTable),
+    dlpRows.length
+      ? table(`Personal data masked since ${dlp.since}`, 'Site — kind', dlpRows)
+      : el(
+          'section',
+          {},
+          el('h2', {}, 'Personal data masked'),
+          el('p', { class: 'muted' }, `None since ${dlp.since}.`),
+        ),
   );
   chart?.destroy();
   chart = new uPlot(
