@@ -6,7 +6,15 @@ import { bucketStart, enumerateBuckets, type Bucket } from './buckets.js';
 import { labelFor } from './labels.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
 import { choosePlan } from './plan.js';
-import { isCount, ROLLUP_DIMENSIONS, seriesStatement, topValuesStatement, type Source } from './sql.js';
+import {
+  isCount,
+  ROLLUP_DIMENSIONS,
+  seriesStatement,
+  topValuesStatement,
+  type Scan,
+  type Source,
+  type Statement,
+} from './sql.js';
 import { addLocalDays, localParts, localToUtc, parseLocal, wallClockKey } from '../time.js';
 
 /** One row of a series: the bucket's local time with offset, the value, and the comparison. */
@@ -125,41 +133,22 @@ export function withHistory(config: Config, input: Record<string, unknown>, now:
   return { ...resolved, input: { ...rest, tz: resolved.tz, from, to: wall(resolved.end) } };
 }
 
-async function aggregateRows(
-  source: Source,
-  store: Store,
-  query: Query,
-  sites: string[],
-  tz: string,
-  start: number,
-  end: number,
-  top: string[] | 'raw' | null,
-): Promise<{ k: string; d?: string; v: number | null }[]> {
-  // Keys come back as numbers (UTC ms) or dates; buckets name them as text.
-  const statement = seriesStatement(source, query, sites, tz, start, end, top);
-  const rows = await timed(() =>
-    store.query<{ k: string | number; d?: string; v: number | null }>(statement.sql, statement.params, {
-      timeoutMs: QUERY_TIMEOUT_MS,
-    }),
-  );
-  for (const row of rows) row.k = String(row.k);
-  return rows as { k: string; d?: string; v: number | null }[];
+/** Runs one insights statement under the query time limit. */
+function run<T>(store: Store, statement: Statement): Promise<T[]> {
+  return timed(() => store.query<T>(statement.sql, statement.params, { timeoutMs: QUERY_TIMEOUT_MS }));
 }
 
-async function aggregate(
-  source: Source,
+/** The metric per bucket (and breakdown value); keys come back as numbers (UTC ms) or dates, buckets name them as text. */
+async function aggregateRows(
   store: Store,
-  query: Query,
-  sites: string[],
-  tz: string,
-  start: number,
-  end: number,
-  top: string[] | null,
-): Promise<Values> {
-  const rows = await aggregateRows(source, store, query, sites, tz, start, end, top);
-  const values: Values = new Map();
-  for (const r of rows) groupsAt(values, r.k).set(r.d ?? '', r.v === null ? null : Number(r.v));
-  return values;
+  scan: Scan,
+  top: string[] | 'raw' | null,
+): Promise<{ k: string; d?: string; v: number | null }[]> {
+  const rows = await run<{ k: string | number; d?: string; v: number | null }>(
+    store,
+    seriesStatement(scan, top),
+  );
+  return rows.map((row) => ({ ...row, k: String(row.k) }));
 }
 
 /** Metric values by bucket key, then by breakdown value ('' without a breakdown). */
@@ -217,11 +206,13 @@ export async function getSeries(
   const scanFrom = Math.min(start, scanStart);
   const plan = options.plan === 'raw' ? 'raw' : choosePlan(query, tz, scanFrom, end).source;
   if (plan === 'rollup') await timed(() => store.refreshRollups());
+  // One scan covers the range and every comparison range before it.
+  const scan: Scan = { source: plan, query, sites, tz, start: scanFrom, end };
   let top: string[] | null = null;
   let values: Values;
   if (query.breakdown && isCount(query.metric) && ROLLUP_DIMENSIONS.has(query.breakdown)) {
     // Counts add up: read every value per bucket once, rank and fold in memory.
-    const raw = await aggregateRows(plan, store, query, sites, tz, scanFrom, end, 'raw');
+    const raw = await aggregateRows(store, scan, 'raw');
     const current = new Set(buckets.map((b) => b.key));
     const totals = new Map<string, number>();
     for (const r of raw) if (current.has(r.k)) totals.set(r.d!, (totals.get(r.d!) ?? 0) + Number(r.v ?? 0));
@@ -238,14 +229,13 @@ export async function getSeries(
     }
   } else {
     if (query.breakdown) {
-      const statement = topValuesStatement(plan, query, sites, tz, start, end, query.top);
-      top = (
-        await timed(() =>
-          store.query<{ d: string }>(statement.sql, statement.params, { timeoutMs: QUERY_TIMEOUT_MS }),
-        )
-      ).map((r) => r.d);
+      // Ranked over the range itself, not the comparison before it.
+      const ranked = await run<{ d: string }>(store, topValuesStatement({ ...scan, start }, query.top));
+      top = ranked.map((r) => r.d);
     }
-    values = await aggregate(plan, store, query, sites, tz, scanFrom, end, top);
+    values = new Map();
+    for (const r of await aggregateRows(store, scan, top))
+      groupsAt(values, r.k).set(r.d ?? '', r.v === null ? null : Number(r.v));
   }
   const groups = query.breakdown ? [...(top ?? []), '(other)'] : [''];
   const empty = isCount(query.metric) ? 0 : null;

@@ -76,16 +76,19 @@ export interface Statement {
   params: SqlParam[];
 }
 
+/** What one statement reads: the table, the query (filters, metric), sites, zone and UTC range. */
+export interface Scan {
+  source: Source;
+  query: Query;
+  sites: readonly string[];
+  tz: string;
+  start: number;
+  end: number;
+}
+
 /** Shared FROM/WHERE: sites, the UTC range, the local time of each row, and the filters. */
-function scope(
-  source: Source,
-  query: Query,
-  sites: readonly string[],
-  tz: string,
-  startUtc: number,
-  endUtc: number,
-): Statement {
-  const params: SqlParam[] = [tz, startUtc, endUtc];
+function scope({ source, query, sites, tz, start, end }: Scan): Statement {
+  const params: SqlParam[] = [tz, start, end];
   const where: string[] = ['ts >= epoch_ms($2::BIGINT)', 'ts < epoch_ms($3::BIGINT)'];
   where.push(`site IN (${sites.map((site) => `$${params.push(site)}`).join(', ')})`);
   for (const [name, value] of Object.entries(query.filters)) {
@@ -101,16 +104,9 @@ function scope(
  * The metric per bucket — per breakdown value too: values outside `top` folded into other, or
  * every value as is with `'raw'` (the caller folds them).
  */
-export function seriesStatement(
-  source: Source,
-  query: Query,
-  sites: readonly string[],
-  tz: string,
-  startUtc: number,
-  endUtc: number,
-  top: readonly string[] | 'raw' | null,
-): Statement {
-  const from = scope(source, query, sites, tz, startUtc, endUtc);
+export function seriesStatement(scan: Scan, top: readonly string[] | 'raw' | null): Statement {
+  const { source, query } = scan;
+  const from = scope(scan);
   const params = [...from.params];
   let dimension = '';
   if (query.breakdown && top === 'raw') {
@@ -127,16 +123,9 @@ export function seriesStatement(
 }
 
 /** The `limit` breakdown values with the highest metric (count metrics) or the most rows (others). */
-export function topValuesStatement(
-  source: Source,
-  query: Query,
-  sites: readonly string[],
-  tz: string,
-  startUtc: number,
-  endUtc: number,
-  limit: number,
-): Statement {
-  const from = scope(source, query, sites, tz, startUtc, endUtc);
+export function topValuesStatement(scan: Scan, limit: number): Statement {
+  const { source, query } = scan;
+  const from = scope(scan);
   const column = `coalesce(CAST(${DIMENSIONS[query.breakdown!]} AS VARCHAR), '(none)')`;
   return {
     sql: `SELECT ${column} AS d, ${isCount(query.metric) ? metricSql(query.metric, source) : countOf(source)} AS c FROM ${from.sql} GROUP BY 1 ORDER BY c DESC, d LIMIT ${Math.trunc(limit)}`,
