@@ -36,8 +36,6 @@ export async function createGateway(
   config: Config,
   options: {
     logError?: (line: string) => void;
-    /** The fetch the outbox uses (tests). */
-    fetch?: typeof fetch;
     /** Extra component modules by name (tests, embedding). */
     components?: Record<string, ComponentModule>;
     /** Where relative component paths are resolved (the config file's folder). */
@@ -69,7 +67,6 @@ export async function createGateway(
     );
     const outbox = await Outbox.open(config.outbox.dir ?? `${config.store.path}.outbox`, config.outbox, {
       log: egressLog.add,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     let tools: ToolRuntime;
     try {

@@ -23,9 +23,6 @@ import { ImportHasher } from './hasher.js';
 import { readLines } from './lines.js';
 import type { DnsRecord, HttpRecord } from './record.js';
 
-/** Imported HTTP requests run the collect pipeline's steps (no tools: imports never leave). */
-export const IMPORT_HTTP_STEPS: readonly NamedStep[] = COLLECT_STEPS;
-
 /** Steps for DNS queries: no page, referrer or User-Agent; the query type becomes the row's name. */
 export const IMPORT_DNS_STEPS: readonly NamedStep[] = [
   { name: 'clampTimestamp', run: clampTimestamp },
@@ -359,7 +356,8 @@ export async function importFiles(
           `import\n${site.host}\n${occurrences.next(line.text, record.ts)}\n${line.text}`,
         );
         const pending = runPipeline(
-          record.kind === 'http' ? IMPORT_HTTP_STEPS : IMPORT_DNS_STEPS,
+          // HTTP requests run the collect pipeline's own steps (no tools: imports never leave).
+          record.kind === 'http' ? COLLECT_STEPS : IMPORT_DNS_STEPS,
           record.kind === 'http' ? httpRaw(record, site) : dnsRaw(record),
           site,
           ctx,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { bodyDigest, checkAddress, type OutgoingRequest } from './egress.js';
 import { Journal } from './journal.js';
-import { fetchTransport, httpTransport, type Transport } from './transport.js';
+import { httpTransport, type Transport } from './transport.js';
 
 /** One request to a vendor, durable from the moment `enqueue` resolves. */
 export interface Delivery {
@@ -102,11 +102,10 @@ export class Outbox {
   static async open(
     dir: string,
     settings: OutboxSettings,
-    deps: Partial<Outbox['deps']> & { deliver?: boolean; fetch?: typeof fetch } = {},
+    deps: Partial<Outbox['deps']> & { deliver?: boolean } = {},
   ): Promise<Outbox> {
     const outbox = new Outbox(dir, settings, {
-      transport:
-        deps.transport ?? (deps.fetch ? fetchTransport(deps.fetch) : httpTransport(settings.concurrency)),
+      transport: deps.transport ?? httpTransport(settings.concurrency),
       log: deps.log ?? (() => undefined),
       now: deps.now ?? Date.now,
       ...(deps.resolve ? { resolve: deps.resolve } : {}),

@@ -51,17 +51,3 @@ export function httpTransport(maxSockets: number): Transport {
       req.end(body ?? undefined);
     });
 }
-
-/** A Transport over `fetch` (tests may pass their own fetch). */
-export function fetchTransport(fetchImpl: typeof fetch): Transport {
-  return async (request, timeoutMs) => {
-    const response = await fetchImpl(request.url, {
-      method: request.method,
-      headers: request.headers,
-      ...(request.body !== null ? { body: request.body } : {}),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return { status: response.status, body: await response.text().catch(() => '') };
-  };
-}
