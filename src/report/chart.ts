@@ -1,3 +1,5 @@
+import { escapeHtml } from './escape.js';
+
 /** One line of a chart: its points (null = gap) and how it is drawn. */
 export interface ChartLine {
   name: string;
@@ -6,12 +8,6 @@ export interface ChartLine {
   dashed?: boolean;
   color: string;
 }
-
-const escapeXml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 
 function niceMax(value: number): number {
   if (value <= 0) return 1;
@@ -42,14 +38,14 @@ export function lineChart(
   const x = (i: number) => left + (labels.length <= 1 ? plotW / 2 : (i * plotW) / (labels.length - 1));
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(title)}">`,
-    `<title>${escapeXml(title)}</title>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">`,
+    `<title>${escapeHtml(title)}</title>`,
   ];
   for (let g = 0; g <= 4; g++) {
     const value = (max * g) / 4;
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${y(value).toFixed(1)}" y2="${y(value).toFixed(1)}" stroke="#ddd"/>`,
-      `<text x="${left - 6}" y="${(y(value) + 4).toFixed(1)}" text-anchor="end" font-size="11">${escapeXml(value.toLocaleString('en-US'))}</text>`,
+      `<text x="${left - 6}" y="${(y(value) + 4).toFixed(1)}" text-anchor="end" font-size="11">${escapeHtml(value.toLocaleString('en-US'))}</text>`,
     );
   }
   const every = Math.max(1, Math.ceil(labels.length / 8));
@@ -57,7 +53,7 @@ export function lineChart(
     if (i % every !== 0) return;
     const anchor = i === 0 ? 'start' : i === labels.length - 1 ? 'end' : 'middle';
     parts.push(
-      `<text x="${x(i).toFixed(1)}" y="${height - 12}" text-anchor="${anchor}" font-size="11">${escapeXml(label)}</text>`,
+      `<text x="${x(i).toFixed(1)}" y="${height - 12}" text-anchor="${anchor}" font-size="11">${escapeHtml(label)}</text>`,
     );
   });
   lines.forEach((line, index) => {
@@ -76,7 +72,7 @@ export function lineChart(
     const lx = left + index * 220;
     parts.push(
       `<line x1="${lx}" x2="${lx + 28}" y1="12" y2="12" stroke="${line.color}" stroke-width="2"${dash}/>`,
-      `<text x="${lx + 34}" y="16" font-size="12">${escapeXml(line.name)}</text>`,
+      `<text x="${lx + 34}" y="16" font-size="12">${escapeHtml(line.name)}</text>`,
     );
   });
   parts.push('</svg>');

@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Ranked, ReportData, ReportFinding } from './build.js';
 import { lineChart } from './chart.js';
-
-/** Escapes text for HTML (every value in a report comes from the public: paths, names…). */
-export function escapeHtml(value: string | number | null | undefined): string {
-  return String(value ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
+import { escapeHtml } from './escape.js';
 
 /** Escapes text for a Markdown table cell (pipes, backslashes, HTML, newlines). */
 export function escapeMarkdown(value: string | number | null | undefined): string {
