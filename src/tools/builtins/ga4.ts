@@ -109,15 +109,29 @@ export function ga4Params(input: Record<string, unknown>): Record<string, string
   return params;
 }
 
+type Send = (event: MCEvent, name: string, params: Record<string, string | number>) => Promise<void>;
+
+/** Maps each event to a GA4 event name and parameters, once for both transports. */
+function listen(manager: Manager, send: Send, pageParams: (event: MCEvent) => Record<string, string>): void {
+  const params = (event: MCEvent) => ga4Params(event.payload as Record<string, unknown>);
+  manager.addEventListener('pageview', (event) => send(event, 'page_view', pageParams(event)));
+  manager.addEventListener('event', (event) =>
+    send(event, ga4EventName(event.name ?? 'event'), params(event)),
+  );
+  manager.addEventListener('ecommerce', (event) =>
+    send(event, ECOMMERCE[event.name ?? ''] ?? ga4EventName(event.name ?? 'ecommerce'), params(event)),
+  );
+}
+
 /**
  * The `/g/collect` relay (Zaraz's way): the gateway sends the web protocol GA4's own tag would
  * send — `v=2&tid&cid&en&dl&dt&dr&ul&sid&sct&seg&_s` plus `ep.`/`epn.` event parameters — from
  * its own address, with the privacy view's values; no API secret needed. `sid` is a session id
- * derived from the client id and the day (the client id changes daily anyway).
+ * derived from the client id (which changes daily anyway).
  */
 function gCollect(manager: Manager, settings: ComponentSettings, host: string): void {
   const url = typeof settings.endpoint === 'string' ? settings.endpoint : `https://${host}/g/collect`;
-  const send = async (event: MCEvent, name: string, params: Record<string, string | number>) => {
+  const send: Send = async (event, name, params) => {
     const { client } = event;
     const clientId = client.get('client_id') ?? '0';
     const query = new URLSearchParams({
@@ -139,17 +153,8 @@ function gCollect(manager: Manager, settings: ComponentSettings, host: string): 
       query.set(`${typeof value === 'number' ? 'epn' : 'ep'}.${key}`, String(value));
     await manager.fetch(`${url}?${query.toString()}`, { method: 'POST' });
   };
-  manager.addEventListener('pageview', (event) => send(event, 'page_view', {}));
-  manager.addEventListener('event', (event) =>
-    send(event, ga4EventName(event.name ?? 'event'), ga4Params(event.payload as Record<string, unknown>)),
-  );
-  manager.addEventListener('ecommerce', (event) =>
-    send(
-      event,
-      ECOMMERCE[event.name ?? ''] ?? ga4EventName(event.name ?? 'ecommerce'),
-      ga4Params(event.payload as Record<string, unknown>),
-    ),
-  );
+  // Page location, title and referrer travel as dl, dt and dr.
+  listen(manager, send, () => ({}));
 }
 
 /**
@@ -165,7 +170,7 @@ export default function ga4(manager: Manager, settings: ComponentSettings): void
     throw new Error('mode: mp needs settings.apiSecret');
   const base = typeof settings.endpoint === 'string' ? settings.endpoint : `https://${host}/mp/collect`;
   const url = `${base}?measurement_id=${encodeURIComponent(String(settings.measurementId))}&api_secret=${encodeURIComponent(settings.apiSecret)}`;
-  const send = async (event: MCEvent, name: string, params: Record<string, string | number>) => {
+  const send: Send = async (event, name, params) => {
     const { client } = event;
     const body = JSON.stringify({
       client_id: client.get('client_id') ?? 'anonymous',
@@ -175,21 +180,9 @@ export default function ga4(manager: Manager, settings: ComponentSettings): void
     });
     await manager.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   };
-  manager.addEventListener('pageview', (event) =>
-    send(event, 'page_view', {
-      page_location: event.client.url.toString().slice(0, 1000),
-      ...(event.client.title ? { page_title: event.client.title.slice(0, 300) } : {}),
-      ...(event.client.referer ? { page_referrer: event.client.referer.slice(0, 420) } : {}),
-    }),
-  );
-  manager.addEventListener('event', (event) =>
-    send(event, ga4EventName(event.name ?? 'event'), ga4Params(event.payload as Record<string, unknown>)),
-  );
-  manager.addEventListener('ecommerce', (event) =>
-    send(
-      event,
-      ECOMMERCE[event.name ?? ''] ?? ga4EventName(event.name ?? 'ecommerce'),
-      ga4Params(event.payload as Record<string, unknown>),
-    ),
-  );
+  listen(manager, send, ({ client }) => ({
+    page_location: client.url.toString().slice(0, 1000),
+    ...(client.title ? { page_title: client.title.slice(0, 300) } : {}),
+    ...(client.referer ? { page_referrer: client.referer.slice(0, 420) } : {}),
+  }));
 }
