@@ -134,6 +134,10 @@ class ToolInstance {
   };
   warnedBrowser = false;
   readonly policy: ToolPolicy;
+  /** Which policy allowed a request, for the egress log (e.g. `ga4 region=eu … dlp=mask`). */
+  readonly policyLabel: string;
+  /** Tools with the same key see the same privacy view of an event (computed once per dispatch). */
+  readonly viewKey: string;
   readonly rules: EgressRules;
   readonly operatorHosts: string[];
 
@@ -145,6 +149,11 @@ class ToolInstance {
     maxBodyBytes: number,
   ) {
     this.policy = toolPolicy(site, tool);
+    const p = this.policy;
+    const query = typeof p.query === 'object' ? `allow(${p.query.allow.join(',')})` : p.query;
+    const clientId = typeof p.clientId === 'object' ? 'constant' : p.clientId;
+    this.policyLabel = `${tool.id} region=${tool.region} query=${query} ip=${p.ip} ua=${p.userAgent} referrer=${p.referrer} clientId=${clientId} dlp=${p.dlp}`;
+    this.viewKey = JSON.stringify([p.query, p.ip, p.userAgent, p.referrer, p.clientId, p.dlp]);
     const settingsHost = typeof tool.settings.url === 'string' ? hostOf(tool.settings.url) : null;
     this.operatorHosts = [...tool.allowHosts, ...(settingsHost ? [settingsHost] : [])];
     this.rules = {
@@ -162,13 +171,6 @@ class ToolInstance {
 
   can(permission: Permission): boolean {
     return this.manifest.permissions.includes(permission);
-  }
-
-  policyLabel(): string {
-    const p = this.policy;
-    const query = typeof p.query === 'object' ? `allow(${p.query.allow.join(',')})` : p.query;
-    const clientId = typeof p.clientId === 'object' ? 'constant' : p.clientId;
-    return `${this.tool.id} region=${this.tool.region} query=${query} ip=${p.ip} ua=${p.userAgent} referrer=${p.referrer} clientId=${clientId} dlp=${p.dlp}`;
   }
 }
 
@@ -213,6 +215,12 @@ async function loadComponent(
 export class ToolRuntime {
   private readonly tools = new Map<string, ToolInstance[]>();
   private readonly context = new AsyncLocalStorage<DispatchContext>();
+  /**
+   * Client values set with session or infinite scope, per tool and visitor hash: kept in this
+   * gateway's memory (bounded), never in a browser cookie; the visitor hash changes every day,
+   * so nothing outlives the day's salt.
+   */
+  private readonly clientKv = new Map<string, { value: string; expires: number }>();
   private readonly hookTimeoutMs: number;
   private readonly warn: (line: string) => void;
 
@@ -325,21 +333,32 @@ export class ToolRuntime {
     const instances = this.tools.get(site.host) ?? [];
     const deliveries: Delivery[] = [];
     const type = row.type === 'request' ? 'pageview' : row.type;
+    // Tools with the same policy share one privacy view (each gets its own copies of the mutables).
+    const views = new Map<string, PrivacyView>();
     await Promise.all(
       instances.map(async (instance) => {
         if (instance.tool.purpose && consent?.[instance.tool.purpose] !== true) {
           instance.stats.consentDenied++;
           return;
         }
-        const view = privacyView(raw, row, site, instance.policy, instance.trackers);
+        const listeners = instance.listeners.get(type) ?? [];
+        if (listeners.length === 0) return;
+        let shared = views.get(instance.viewKey);
+        if (!shared) {
+          shared = privacyView(raw, row, site, instance.policy, instance.trackers);
+          views.set(instance.viewKey, shared);
+        }
+        const view: PrivacyView = {
+          ...shared,
+          url: new URL(shared.url),
+          payload: structuredClone(shared.payload),
+        };
         for (const kind of view.findings)
           instance.stats.dlpFindings[kind] = (instance.stats.dlpFindings[kind] ?? 0) + 1;
         if (view.findings.length > 0 && instance.policy.dlp === 'drop') {
           instance.stats.dlpBlocked++;
           return;
         }
-        const listeners = instance.listeners.get(type) ?? [];
-        if (listeners.length === 0) return;
         instance.stats.events++;
         const context: DispatchContext = { eventId: row.id, site, deliveries, actions, counter: 0 };
         const pageKv = new Map<string, string>();
@@ -483,7 +502,7 @@ export class ToolRuntime {
         path,
         bytes: 0,
         sha256: '',
-        policy: instance.policyLabel(),
+        policy: instance.policyLabel,
         outcome: 'blocked',
         status: null,
         reason: decision.reason,
@@ -500,7 +519,7 @@ export class ToolRuntime {
       tool: instance.tool.id,
       eventId,
       request: decision.request,
-      policy: instance.policyLabel(),
+      policy: instance.policyLabel,
       operatorHosts: instance.operatorHosts,
       createdAt: Date.now(),
       attempts: 0,
@@ -532,7 +551,7 @@ export class ToolRuntime {
       }
       return false;
     };
-    const sessions = clientKv;
+    const sessions = this.clientKv;
     return {
       emitter: 'browser',
       url: view.url,
@@ -593,10 +612,3 @@ export class ToolRuntime {
     };
   }
 }
-
-/**
- * Client values set with session or infinite scope, per tool and visitor hash: kept in this
- * gateway's memory (bounded), never in a browser cookie; the visitor hash changes every day,
- * so nothing outlives the day's salt.
- */
-const clientKv = new Map<string, { value: string; expires: number }>();
