@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BaliseError } from '../errors.js';
 import type { ToolRuntime } from './runtime.js';
+import { HookTimeout, withTimeout } from './timeout.js';
 
 const MAX_ANSWER_BYTES = 1 << 20;
 
@@ -32,12 +33,9 @@ export function registerToolRoutes(
     const fetchRequest = new Request(`https://${params.site}${path}${url.search}`, init);
     let answer: unknown;
     try {
-      answer = await Promise.race([
-        Promise.resolve().then(() => handler(fetchRequest)),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
-      ]);
+      answer = await withTimeout(() => handler(fetchRequest), timeoutMs);
     } catch (error) {
-      const timeout = error instanceof Error && error.message === 'timeout';
+      const timeout = error instanceof HookTimeout;
       throw new BaliseError(
         timeout ? 'tool_timeout' : 'tool_failed',
         timeout ? 504 : 502,

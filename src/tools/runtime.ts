@@ -17,6 +17,7 @@ import * as webhook from './builtins/webhook.js';
 import { privacyView, type PrivacyView } from './client-view.js';
 import { checkRequest, type EgressRules, type OutgoingRequest } from './egress.js';
 import { manifestSchema, type Manifest, type Permission } from './manifest.js';
+import { HookTimeout, withTimeout } from './timeout.js';
 import type { Delivery, EgressRecord, Outbox } from './outbox.js';
 
 /** A Managed Component module: its default export and its manifest. */
@@ -86,30 +87,6 @@ type Listener = (event: MCEvent) => void | Promise<void>;
 const SESSION_MS = 30 * 60_000;
 const DAY_MS = 86_400_000;
 const MAX_KV = 100_000;
-
-function withTimeout<T>(work: () => T | Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new HookTimeout(ms)), ms);
-    Promise.resolve()
-      .then(work)
-      .then(
-        (value) => {
-          clearTimeout(timer);
-          resolvePromise(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-  });
-}
-
-class HookTimeout extends Error {
-  constructor(ms: number) {
-    super(`hook ran longer than ${ms} ms`);
-  }
-}
 
 /** One configured tool of one site: its component, manager, listeners and policy. */
 class ToolInstance {
