@@ -1,18 +1,15 @@
+import { cleanUrl } from '../../privacy/query.js';
+import { BUILTIN_TRACKERS } from '../../privacy/trackers.js';
 import { ok, type StepResult } from '../result.js';
 import type { WorkingEvent } from '../event.js';
 
 const MAX_PROPS_JSON = 4096;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Removes query and fragment from anything that looks like an absolute URL. */
+/** Removes query and fragment from anything that looks like an absolute URL (the `strip` rule). */
 function stripUrl(value: string): string {
   if (!/^https?:\/\//i.test(value)) return value;
-  try {
-    const url = new URL(value);
-    return `${url.origin}${url.pathname}`;
-  } catch {
-    return value.replace(/[?#].*$/s, '');
-  }
+  return cleanUrl(value, 'strip', BUILTIN_TRACKERS) ?? value.replace(/[?#].*$/s, '');
 }
 
 function clean(value: unknown, depth: number): unknown {
