@@ -244,6 +244,14 @@ describe('balise config check', () => {
     ]);
   });
 
+  it('reports a built-in tool’s missing required settings with their path', async () => {
+    const { toolProblems } = await import('../src/cli/config-check.js');
+    const { config } = setup([{ id: 'ga4', component: 'ga4', settings: {} }]);
+    expect(toolProblems(config)).toEqual([
+      'sites[0].tools[0].settings.measurementId: required by ga4; add it',
+    ]);
+  });
+
   it('refuses a tool switch looser than its site, and an unknown purpose, with their paths', () => {
     expect(() =>
       parseConfig(

@@ -35,6 +35,13 @@ export const BUILTIN_COMPONENTS: Record<string, ComponentModule> = {
   webhook,
 };
 
+/** The settings a manifest requires that a tool's config leaves out or empty. */
+export function missingSettings(manifest: Manifest, settings: Record<string, unknown>): string[] {
+  return Object.entries(manifest.settings)
+    .filter(([name, spec]) => spec.required && (settings[name] === undefined || settings[name] === ''))
+    .map(([name]) => name);
+}
+
 /** A component or tool that cannot start, with what to fix. */
 export class ToolError extends Error {}
 
@@ -238,9 +245,8 @@ export class ToolRuntime {
           );
         }
         const manifest = parsed.data;
-        for (const [name, spec] of Object.entries(manifest.settings))
-          if (spec.required && (tool.settings[name] === undefined || tool.settings[name] === ''))
-            throw new ToolError(`${where}: settings.${name} is required by ${manifest.name}`);
+        const missing = missingSettings(manifest, tool.settings)[0];
+        if (missing) throw new ToolError(`${where}: settings.${missing} is required by ${manifest.name}`);
         const instance = new ToolInstance(site, tool, manifest, trackers, config.outbox.maxBodyBytes);
         if (
           tool.region === 'eu' &&
