@@ -8,7 +8,7 @@ import type { Gateway } from '../src/gateway.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
 import { hashPassword } from '../src/ui/password.js';
-import { launchChromium } from './chromium.js';
+import { launchChromium, watchProblems } from './chromium.js';
 import { startGateway, tempDir } from './helpers.js';
 
 // The dashboard in real Chromium: login, overview numbers equal to the API's, attacker-controlled
@@ -80,19 +80,6 @@ afterAll(async () => {
   temp.cleanup();
 });
 
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-  return problems;
-}
-
 async function logIn(page: Page, password = PASSWORD): Promise<void> {
   await page.goto(`${url}/balise/ui/`);
   await page.fill('#password', password);
@@ -110,7 +97,7 @@ describe('the dashboard', () => {
     const session = await fetch(`${url}/balise/ui/session`);
     expect(await session.json()).toEqual({ authenticated: false });
     const page = await browser.newPage();
-    const problems = watch(page);
+    const problems = watchProblems(page);
     await logIn(page, 'wrong password');
     await page.waitForSelector('text=wrong password');
     await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-login.png') });
@@ -124,7 +111,7 @@ describe('the dashboard', () => {
   it('logs in, shows the overview with the API’s numbers, and every public value as text only', async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = watchProblems(page);
     await logIn(page);
     const card = page.locator('[data-metric="Pageviews"]');
     await card.waitFor();

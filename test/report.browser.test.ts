@@ -9,7 +9,7 @@ import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
 import { localToUtc, parseLocal } from '../src/time.js';
-import { launchChromium } from './chromium.js';
+import { launchChromium, watchProblems } from './chromium.js';
 
 // An election night as in insights.election.test.ts (Sunday 15 March 2026 against 8 March):
 // Grand Est −19 % and Île-de-France −10 % at 20:00, a mobile peak at 21:00 — plus a request
@@ -127,16 +127,8 @@ describe('balise report', () => {
     const { browser, close } = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-      const problems: string[] = [];
+      const problems = watchProblems(page);
       const requests: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
-      });
-      page.on('pageerror', (error) => problems.push(error.message));
-      page.on('dialog', (dialog) => {
-        problems.push(`dialog: ${dialog.message()}`);
-        void dialog.dismiss();
-      });
       page.on('request', (request) => requests.push(request.url()));
       await page.goto(pathToFileURL(file).href);
       await page.waitForLoadState('load');
