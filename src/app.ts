@@ -8,6 +8,8 @@ import { registerToolRoutes } from './tools/routes.js';
 import { registerDashboardRoutes } from './ui/routes.js';
 import { Sessions } from './ui/sessions.js';
 import type { Store } from './store/store.js';
+import type { LiveConfig } from './config/live.js';
+import type { SettingsEditor } from './settings/editor.js';
 
 /** Largest request body accepted by collect (THREATS.md: oversized bodies). */
 export const BODY_LIMIT = 64 * 1024;
@@ -16,6 +18,10 @@ export const BODY_LIMIT = 64 * 1024;
 export interface AppDeps extends CollectDeps {
   version: string;
   store: Store;
+  /** The configuration in force (sites and tools change without a restart). */
+  live: LiveConfig;
+  /** Reads and applies settings changes from the dashboard and the API. */
+  settings?: SettingsEditor;
   /** Where server-side failures are reported: a code and a route, never request data. */
   logError?: (line: string) => void;
 }
@@ -111,17 +117,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }));
 
   const sessions = new Sessions();
-  registerDashboardRoutes(app, config, sessions);
+  registerDashboardRoutes(app, deps.live, sessions);
   registerCollectRoutes(app, deps);
   if (deps.tools) registerToolRoutes(app, prefix, deps.tools);
   registerApiRoutes(app, {
-    config,
+    live: deps.live,
     store: deps.store,
     version: deps.version,
     counters: deps.counters,
     pendingRows: () => deps.writer.pendingRows,
     ...(deps.tools ? { tools: deps.tools, outboxPending: () => deps.tools!.outboxPending } : {}),
     sessions,
+    ...(deps.settings ? { settings: deps.settings } : {}),
   });
   return app;
 }

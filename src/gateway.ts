@@ -4,6 +4,9 @@ import type { CollectCounters } from './collect/routes.js';
 import { loadClientScript } from './collect/script.js';
 import { SiteIndex } from './collect/sites.js';
 import type { Config } from './config/schema.js';
+import type { ConfigSource } from './config/load.js';
+import { LiveConfig } from './config/live.js';
+import { SettingsEditor } from './settings/editor.js';
 import { GeoLookup } from './enrich/geo.js';
 import { loadClearUrlsRules } from './privacy/clearurls.js';
 import type { PipelineContext } from './pipeline/event.js';
@@ -27,6 +30,10 @@ export interface Gateway {
   outbox: Outbox;
   tools: ToolRuntime;
   egressLog: EgressLog;
+  /** The configuration in force; settings changes replace it. */
+  live: LiveConfig;
+  /** Reads and applies settings changes (read-only without a configuration file). */
+  settings: SettingsEditor;
   /** Stops accepting, writes every accepted event to the store, closes the store. */
   close(): Promise<void>;
 }
@@ -40,6 +47,8 @@ export async function createGateway(
     components?: Record<string, ComponentModule>;
     /** Where relative component paths are resolved (the config file's folder). */
     baseDir?: string;
+    /** The file the configuration was read from: settings changes are written there and applied. */
+    source?: ConfigSource;
   } = {},
 ): Promise<Gateway> {
   const store = await openStore(config);
@@ -96,9 +105,27 @@ export async function createGateway(
       geo: (ip) => geo.lookup(ip),
       visitorHash: (site, ip, ua, ts) => hasher.hash(site.host, site.timezone, ip, ua, ts),
     };
+    const live = new LiveConfig(config);
+    const sites = new SiteIndex(config.sites);
+    const settings = new SettingsEditor(
+      options.source,
+      async (next) => {
+        if (next.server.prefix !== live.current.server.prefix)
+          throw new Error('server.prefix changed in the file; restart the gateway to apply it');
+        const switchTools = await tools.prepare(next);
+        return () => {
+          switchTools();
+          sites.replace(next.sites);
+          live.replace(next);
+        };
+      },
+      () => tools.manifests(),
+    );
     const app = await buildApp({
       config,
-      sites: new SiteIndex(config.sites),
+      live,
+      settings,
+      sites,
       writer,
       pipeline,
       script: loadClientScript(),
@@ -119,7 +146,18 @@ export async function createGateway(
         await store.close();
       }
     };
-    return { app, store, writer, replayed, outbox, tools, egressLog, close: () => (closing ??= close()) };
+    return {
+      app,
+      store,
+      writer,
+      replayed,
+      outbox,
+      tools,
+      egressLog,
+      live,
+      settings,
+      close: () => (closing ??= close()),
+    };
   } catch (error) {
     await store.close().catch(() => undefined);
     throw error;

@@ -1,4 +1,5 @@
 import type { Config } from './config/schema.js';
+import type { ConfigSource } from './config/load.js';
 import { createGateway, type Gateway } from './gateway.js';
 
 /**
@@ -7,12 +8,19 @@ import { createGateway, type Gateway } from './gateway.js';
  */
 export async function serve(
   config: Config,
-  options: { log?: (line: string) => void; handleSignals?: boolean; baseDir?: string } = {},
+  options: {
+    log?: (line: string) => void;
+    handleSignals?: boolean;
+    baseDir?: string;
+    /** The configuration file, so dashboard settings can be written and applied. */
+    source?: ConfigSource;
+  } = {},
 ): Promise<{ gateway: Gateway; url: string }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const gateway = await createGateway(config, {
     logError: log,
     ...(options.baseDir ? { baseDir: options.baseDir } : {}),
+    ...(options.source ? { source: options.source } : {}),
   });
   if (gateway.outbox.pendingCount > 0)
     log(`outbox: ${gateway.outbox.pendingCount} deliveries pending from a previous run`);

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../src/config/load.js';
+import { loadConfigSource, parseConfig } from '../src/config/load.js';
 import type { Config, ConfigInput } from '../src/config/schema.js';
 import { startDemoSite } from '../src/demo/site.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
@@ -32,6 +32,33 @@ export function testConfig(dir: string, overrides: Partial<ConfigInput> = {}): C
 export async function startGateway(dir: string, overrides: Partial<ConfigInput> = {}): Promise<Gateway> {
   // Server-side failures (500s) are printed, so a failing test says why.
   return createGateway(testConfig(dir, overrides), { logError: (line) => console.error(line) });
+}
+
+/**
+ * Starts an in-process gateway from a YAML file written under `dir` (`balise.yaml`), so settings
+ * changes are written to it and applied. `yaml` holds the sites (and anything else); the store is
+ * a DuckDB file under `dir`.
+ */
+export async function startGatewayFromFile(
+  dir: string,
+  yaml: string,
+  env: Record<string, string> = {},
+): Promise<{ gateway: Gateway; file: string }> {
+  const file = join(dir, 'balise.yaml');
+  writeFileSync(file, yaml);
+  const source = { file, env };
+  const overlay = (raw: Record<string, unknown>) => ({
+    ...raw,
+    server: { node: 'test-node', ...(raw.server as object) },
+    store: { kind: 'duckdb', path: join(dir, 'balise.duckdb'), flushMs: 50 },
+  });
+  const full = { ...source, overlay };
+  const gateway = await createGateway(loadConfigSource(full), {
+    logError: (line) => console.error(line),
+    baseDir: dir,
+    source: full,
+  });
+  return { gateway, file };
 }
 
 /** Reads every stored event of a closed gateway's DuckDB file. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RateLimiter } from '../collect/rate-limit.js';
 import type { CollectCounters } from '../collect/routes.js';
-import type { Config } from '../config/schema.js';
+import type { LiveConfig } from '../config/live.js';
 import { BaliseError } from '../errors.js';
 import { runDetector } from '../insights/detectors/run.js';
 import { getSeries } from '../insights/getSeries.js';
@@ -12,6 +12,7 @@ import type { Sessions } from '../ui/sessions.js';
 import { prometheusText } from './metrics.js';
 import { queryEgress } from '../tools/egress-query.js';
 import { openApiDocument } from './openapi.js';
+import type { SettingsEditor } from '../settings/editor.js';
 
 /** Queries per token per minute (THREATS.md: expensive queries). */
 export const API_QUERIES_PER_MINUTE = 120;
@@ -20,7 +21,7 @@ export const API_QUERIES_PER_MINUTE = 120;
 export function registerApiRoutes(
   app: FastifyInstance,
   deps: {
-    config: Config;
+    live: LiveConfig;
     store: Store;
     version: string;
     counters: CollectCounters;
@@ -28,18 +29,19 @@ export function registerApiRoutes(
     tools?: ToolRuntime;
     outboxPending?: () => number;
     sessions?: Sessions;
+    settings?: SettingsEditor;
   },
 ): void {
-  const base = `${deps.config.server.prefix}/api/v1`;
+  const base = `${deps.live.current.server.prefix}/api/v1`;
   const limiter = new RateLimiter(API_QUERIES_PER_MINUTE);
   const startedAt = new Date().toISOString();
-  const document = openApiDocument(deps.config.server.prefix, deps.version);
+  const document = openApiDocument(deps.live.current.server.prefix, deps.version);
 
   /** A dashboard session (with its CSRF token on POST) or a Bearer token, then the per-caller query limit. */
   const authorizeQuery = (request: FastifyRequest): void => {
     const session = request.headers.authorization ? undefined : deps.sessions?.find(request);
     if (session && request.method !== 'GET') deps.sessions!.checkCsrf(request, session);
-    const token = session ? `session:${session.id}` : authenticate(request, deps.config.admin.tokens);
+    const token = session ? `session:${session.id}` : authenticate(request, deps.live.current.admin.tokens);
     const wait = limiter.hit(token);
     if (wait > 0)
       throw new BaliseError(
@@ -53,8 +55,8 @@ export function registerApiRoutes(
 
   app.get(`${base}/openapi.json`, () => document);
 
-  app.get(`${deps.config.server.prefix}/metrics`, (request, reply) => {
-    authenticate(request, deps.config.admin.tokens);
+  app.get(`${deps.live.current.server.prefix}/metrics`, (request, reply) => {
+    authenticate(request, deps.live.current.admin.tokens);
     return reply
       .header('content-type', 'text/plain; version=0.0.4')
       .send(prometheusText(deps.counters, deps.pendingRows(), deps.tools?.stats(), deps.outboxPending?.()));
@@ -78,12 +80,14 @@ export function registerApiRoutes(
       body !== null && typeof body === 'object' && !Array.isArray(body)
         ? (body as Record<string, unknown>)
         : {};
-    return runDetector(deps.store, deps.config, detector, input);
+    return runDetector(deps.store, deps.live.current, detector, input);
   });
+
+  if (deps.settings) registerSettingsRoutes(app, base, deps.settings, authorizeQuery);
 
   app.post(`${base}/series`, async (request) => {
     authorizeQuery(request);
-    const result = await getSeries(deps.store, deps.config, request.body ?? {});
+    const result = await getSeries(deps.store, deps.live.current, request.body ?? {});
     return {
       sites: result.sites,
       tz: result.tz,
@@ -91,5 +95,55 @@ export function registerApiRoutes(
       plan: result.plan,
       rows: result.rows,
     };
+  });
+}
+
+/** The revision a change was made against: the If-Match header, quoted or not. */
+function ifMatch(request: FastifyRequest): string | undefined {
+  const value = request.headers['if-match'];
+  return typeof value === 'string' && value.length > 0
+    ? value.replace(/^W\//, '').replace(/"/g, '')
+    : undefined;
+}
+
+/** The site object of a settings change: `{"site": {…}}`. */
+function siteOf(request: FastifyRequest): unknown {
+  const body = request.body as { site?: unknown } | null;
+  return body !== null && typeof body === 'object' ? body.site : undefined;
+}
+
+/**
+ * Settings of the sites (docs/dashboard.md): read, add, replace and remove a site with its privacy
+ * switches, consent purposes and tools. Every change names the revision it was made against in
+ * If-Match and is applied without a restart, or refused whole.
+ */
+function registerSettingsRoutes(
+  app: FastifyInstance,
+  base: string,
+  settings: SettingsEditor,
+  authorize: (request: FastifyRequest) => void,
+): void {
+  app.get(`${base}/settings`, (request, reply) => {
+    authorize(request);
+    const view = settings.read();
+    if (view.revision) void reply.header('etag', `"${view.revision}"`);
+    return view;
+  });
+  app.post(`${base}/settings/sites`, async (request, reply) => {
+    authorize(request);
+    const revision = await settings.saveSite(undefined, siteOf(request), ifMatch(request));
+    return reply.code(201).header('etag', `"${revision}"`).send({ revision, applied: true });
+  });
+  app.put(`${base}/settings/sites/:host`, async (request, reply) => {
+    authorize(request);
+    const { host } = request.params as { host: string };
+    const revision = await settings.saveSite(host, siteOf(request), ifMatch(request));
+    return reply.header('etag', `"${revision}"`).send({ revision, applied: true });
+  });
+  app.delete(`${base}/settings/sites/:host`, async (request, reply) => {
+    authorize(request);
+    const { host } = request.params as { host: string };
+    const revision = await settings.deleteSite(host, ifMatch(request));
+    return reply.header('etag', `"${revision}"`).send({ revision, applied: true });
   });
 }

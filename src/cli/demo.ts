@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { newToken } from '../api/auth.js';
 import { hashPassword } from '../ui/password.js';
-import { DEMO_SEED_SITES, demoConfig } from '../demo/config.js';
+import { loadConfigSource } from '../config/load.js';
+import { DEMO_SEED_SITES, demoSource } from '../demo/config.js';
 import { seedDemo } from '../demo/seed.js';
 import { startDemoSite } from '../demo/site.js';
 import { serve } from '../server.js';
@@ -30,13 +31,14 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   const { token, hash } = newToken();
   // And a dashboard password for this run, printed once (its scrypt hash in the demo config).
   const password = randomBytes(12).toString('base64url');
-  const config = demoConfig({
+  const source = demoSource({
     dataDir,
     port: port(values.port, 8080),
     tokenHashes: [hash],
     passwordHash: hashPassword(password),
   });
-  const { gateway, url } = await serve(config, { log: out });
+  const config = loadConfigSource(source);
+  const { gateway, url } = await serve(config, { log: out, baseDir: dataDir, source });
   const gatewayUrl = url.replace('127.0.0.1', 'localhost');
   out(`seeding ${days} days of demo traffic (first run only takes a few seconds)…`);
   let last = -1;
@@ -67,6 +69,7 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   out(`  client script   ${gatewayUrl}${config.server.prefix}/s.js`);
   out(`  health          ${gatewayUrl}${config.server.prefix}/healthz`);
   out(`  store           ${config.store.path}  (+${inserted} seeded events)`);
+  out(`  settings file   ${source.file}   (edited from the dashboard's Settings)`);
   out(
     `  insights API    ${gatewayUrl}${config.server.prefix}/api/v1/openapi.json   (token for this run: ${token})`,
   );

@@ -1,5 +1,5 @@
-import { dirname, resolve } from 'node:path';
-import { loadConfigFile } from '../config/load.js';
+import { dirname } from 'node:path';
+import { fileSource, loadConfigSource } from '../config/load.js';
 import { serve } from '../server.js';
 import { parse, UsageError } from './args.js';
 
@@ -7,8 +7,9 @@ import { parse, UsageError } from './args.js';
 export async function serveCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string', short: 'c' } });
   if (!values.config) throw new UsageError('usage: balise serve --config balise.yaml');
-  const config = loadConfigFile(values.config);
-  const { url } = await serve(config, { log: out, baseDir: dirname(resolve(values.config)) });
+  const source = fileSource(values.config);
+  const config = loadConfigSource(source);
+  const { url } = await serve(config, { log: out, baseDir: dirname(source.file), source });
   out(`balise ${config.sites.length} site(s) on ${url}${config.server.prefix}/  (s.js, e, healthz)`);
   return -1;
 }

@@ -19,10 +19,17 @@ export function hostOf(value: string): string | null {
 
 /** Finds the site of a request from configured hosts only (THREATS.md: forged Host/Origin). */
 export class SiteIndex {
-  private readonly byHost = new Map<string, SiteConfig>();
+  private byHost = new Map<string, SiteConfig>();
 
   constructor(sites: readonly SiteConfig[]) {
-    for (const site of sites) for (const host of [site.host, ...site.aliases]) this.byHost.set(host, site);
+    this.replace(sites);
+  }
+
+  /** Switches to a new list of sites at once (settings applied without a restart). */
+  replace(sites: readonly SiteConfig[]): void {
+    const byHost = new Map<string, SiteConfig>();
+    for (const site of sites) for (const host of [site.host, ...site.aliases]) byHost.set(host, site);
+    this.byHost = byHost;
   }
 
   /** The site a host name belongs to, if any. */

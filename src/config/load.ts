@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { hashPassword } from '../ui/password.js';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { zodPath } from '../zod-path.js';
 import { configSchema, type Config } from './schema.js';
@@ -133,15 +133,25 @@ export function parseConfig(
   return deepFreeze(config);
 }
 
-/** Reads a YAML file, substitutes secrets and validates it. Throws ConfigError with every problem. */
-export function loadConfigFile(file: string, env: Environment = process.env): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file';
-    throw new ConfigError(file, [{ path: '', message: `${reason}; check the path given to --config` }]);
-  }
+/** Where a configuration comes from: a YAML file, the environment its secrets are read from, and
+ * an optional overlay applied to the parsed tree before validation (the demo sets its per-run
+ * server, store and admin values this way, so the file holds only what the dashboard edits). */
+export interface ConfigSource {
+  file: string;
+  env: Environment;
+  overlay?: (raw: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** The source for a configuration file read with this process's environment. */
+export function fileSource(
+  file: string,
+  overlay?: (raw: Record<string, unknown>) => Record<string, unknown>,
+): ConfigSource {
+  return { file: resolve(file), env: process.env, ...(overlay ? { overlay } : {}) };
+}
+
+/** Parses YAML text into a Document (comments kept); throws ConfigError on a syntax error. */
+export function parseConfigText(text: string, file: string): Document {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -152,5 +162,37 @@ export function loadConfigFile(file: string, env: Environment = process.env): Co
       })),
     );
   }
-  return parseConfig(doc.toJS(), { source: file, baseDir: dirname(resolve(file)), env });
+  return doc;
+}
+
+/** Reads a configuration file's text; a missing or unreadable file is a ConfigError saying so. */
+export function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file';
+    throw new ConfigError(file, [{ path: '', message: `${reason}; check the path given to --config` }]);
+  }
+}
+
+/** Validates a parsed YAML document as the source's configuration (overlay applied, secrets substituted). */
+export function configFromDocument(doc: Document, source: ConfigSource): Config {
+  const tree = doc.toJS() as unknown;
+  const raw = tree !== null && typeof tree === 'object' && !Array.isArray(tree) ? tree : {};
+  const overlaid = source.overlay ? source.overlay(raw as Record<string, unknown>) : raw;
+  return parseConfig(overlaid, {
+    source: source.file,
+    baseDir: dirname(resolve(source.file)),
+    env: source.env,
+  });
+}
+
+/** Reads a YAML file, substitutes secrets and validates it. Throws ConfigError with every problem. */
+export function loadConfigFile(file: string, env: Environment = process.env): Config {
+  return loadConfigSource({ file, env });
+}
+
+/** Reads and validates a configuration source. Throws ConfigError with every problem. */
+export function loadConfigSource(source: ConfigSource): Config {
+  return configFromDocument(parseConfigText(readConfigText(source.file), source.file), source);
 }

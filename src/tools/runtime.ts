@@ -197,7 +197,7 @@ async function loadComponent(
  * is isolated (errors and timeouts are counted, the others go on).
  */
 export class ToolRuntime {
-  private readonly tools = new Map<string, ToolInstance[]>();
+  private tools = new Map<string, ToolInstance[]>();
   private readonly context = new AsyncLocalStorage<DispatchContext>();
   /**
    * Client values set with session or infinite scope, per tool and visitor hash: kept in this
@@ -211,6 +211,7 @@ export class ToolRuntime {
   private constructor(
     private readonly outbox: Outbox,
     private readonly options: RuntimeOptions,
+    private readonly baseDir: string,
   ) {
     this.hookTimeoutMs = options.hookTimeoutMs ?? 2000;
     this.warn = options.warn ?? (() => undefined);
@@ -228,7 +229,43 @@ export class ToolRuntime {
     options: RuntimeOptions = {},
     baseDir = process.cwd(),
   ): Promise<ToolRuntime> {
-    const runtime = new ToolRuntime(outbox, options);
+    const runtime = new ToolRuntime(outbox, options, baseDir);
+    runtime.tools = await runtime.load(config);
+    return runtime;
+  }
+
+  /**
+   * Loads and starts the tools of a new configuration beside the running ones (the same checks as
+   * at start; a ToolError leaves the running tools untouched) and returns the function that
+   * switches to them. Deliveries already in the outbox are not affected: they carry their request.
+   */
+  async prepare(config: Config): Promise<() => void> {
+    const next = await this.load(config);
+    return () => {
+      const previous = this.stats();
+      for (const instances of next.values())
+        for (const instance of instances) {
+          const kept = previous[instance.name];
+          if (kept) Object.assign(instance.stats, kept);
+        }
+      this.tools = next;
+    };
+  }
+
+  /** The manifests of the built-in components and of every component loaded now, by component name. */
+  manifests(): Record<string, Manifest> {
+    const out: Record<string, Manifest> = {};
+    for (const [name, module] of Object.entries(BUILTIN_COMPONENTS))
+      out[name] = manifestSchema.parse(module.manifest);
+    for (const instances of this.tools.values())
+      for (const instance of instances) out[instance.tool.component] ??= instance.manifest;
+    return out;
+  }
+
+  private async load(config: Config): Promise<Map<string, ToolInstance[]>> {
+    const options = this.options;
+    const baseDir = this.baseDir;
+    const loaded = new Map<string, ToolInstance[]>();
     for (const site of config.sites) {
       const trackers = site.privacy.trackerRules
         ? loadClearUrlsRules(site.privacy.trackerRules)
@@ -260,8 +297,8 @@ export class ToolRuntime {
         if (manifest.sunset) options.warn?.(`${where}: ${manifest.name} is legacy — ${manifest.sunset}`);
         try {
           await withTimeout(
-            () => module.default(runtime.manager(instance), { ...tool.settings }),
-            runtime.hookTimeoutMs,
+            () => module.default(this.manager(instance), { ...tool.settings }),
+            this.hookTimeoutMs,
           );
         } catch (error) {
           instance.stats.errors++;
@@ -271,9 +308,9 @@ export class ToolRuntime {
         }
         instances.push(instance);
       }
-      runtime.tools.set(site.host, instances);
+      loaded.set(site.host, instances);
     }
-    return runtime;
+    return loaded;
   }
 
   /** Counters of every tool, by `site/tool`. */

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimiter } from '../collect/rate-limit.js';
-import type { Config } from '../config/schema.js';
+import type { LiveConfig } from '../config/live.js';
 import { BaliseError } from '../errors.js';
 import { verifyPassword } from './password.js';
 import { sessionCookie, type Sessions } from './sessions.js';
@@ -72,8 +72,8 @@ function isHttps(request: FastifyRequest): boolean {
  * password login (scrypt hash from the config, rate-limited per IP) that opens a session cookie
  * (HttpOnly, SameSite=Strict, Secure over https), the session's CSRF token, and logout.
  */
-export function registerDashboardRoutes(app: FastifyInstance, config: Config, sessions: Sessions): void {
-  const prefix = config.server.prefix;
+export function registerDashboardRoutes(app: FastifyInstance, live: LiveConfig, sessions: Sessions): void {
+  const prefix = live.current.server.prefix;
   const base = `${prefix}/ui`;
   const assets = loadAssets();
   const attempts = new RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE);
@@ -97,7 +97,7 @@ export function registerDashboardRoutes(app: FastifyInstance, config: Config, se
     const wait = attempts.hit(request.ip);
     if (wait > 0)
       throw new BaliseError('rate_limited', 429, 'too many login attempts; retry later', undefined, wait);
-    const hash = config.admin.passwordHash;
+    const hash = live.current.admin.passwordHash;
     if (!hash)
       throw new BaliseError(
         'dashboard_disabled',
@@ -117,12 +117,13 @@ export function registerDashboardRoutes(app: FastifyInstance, config: Config, se
   app.get(`${base}/session`, (request, reply) => {
     const session = sessions.find(request);
     if (!session) return secure(reply).send({ authenticated: false });
-    const groups = [...new Set(config.sites.map((s) => s.group).filter(Boolean))];
+    const { sites } = live.current;
+    const groups = [...new Set(sites.map((s) => s.group).filter(Boolean))];
     return secure(reply).send({
       authenticated: true,
       csrf: session.csrf,
       prefix,
-      sites: config.sites.map((s) => ({ host: s.host, group: s.group ?? null, timezone: s.timezone })),
+      sites: sites.map((s) => ({ host: s.host, group: s.group ?? null, timezone: s.timezone })),
       groups,
     });
   });

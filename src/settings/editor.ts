@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import { isSeq, type Document } from 'yaml';
+import {
+  ConfigError,
+  configFromDocument,
+  parseConfigText,
+  readConfigText,
+  type ConfigProblem,
+  type ConfigSource,
+} from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { BaliseError } from '../errors.js';
+import type { Manifest } from '../tools/manifest.js';
+import { ToolError } from '../tools/runtime.js';
+import { writeFileAtomically } from './atomic-write.js';
+import { PRIVACY_SWITCHES, type SwitchInfo } from './switches.js';
+
+/** What the dashboard shows in place of a secret setting written in the file. */
+export const SECRET_MASK = '••••••••';
+
+/** A secret given as `${NAME}` or `${file:PATH}` is a reference, not the secret: shown as is. */
+const REFERENCE = /^\$\{[^}]+\}$/;
+
+/** Thrown when a change cannot be applied; carries the problems by path when there are several. */
+export class SettingsError extends BaliseError {
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    readonly problems: ConfigProblem[] = [],
+  ) {
+    super(code, status, message);
+  }
+
+  /** `{"error": {code, message, problems?: [{path, message}]}}`: every problem, each with its path. */
+  override toJSON(): {
+    error: { code: string; message: string; path?: string; problems?: ConfigProblem[] };
+  } {
+    const { error } = super.toJSON();
+    return { error: { ...error, ...(this.problems.length ? { problems: this.problems } : {}) } };
+  }
+}
+
+/** A component as the settings form needs it: what it is and the settings its manifest declares. */
+export interface ComponentInfo {
+  description: string | null;
+  sunset: string | null;
+  hosts: string[];
+  settings: Manifest['settings'];
+}
+
+/** The editable part of the configuration, as the dashboard reads it. */
+export interface SettingsView {
+  /** False when the gateway runs without a configuration file (nothing to write to). */
+  editable: boolean;
+  file: string | null;
+  /** Changes must send it back (If-Match); a change made meanwhile is refused, never overwritten. */
+  revision: string | null;
+  /** The sites as written in the file (defaults not filled in; secrets masked, references kept). */
+  sites: Record<string, unknown>[];
+  components: Record<string, ComponentInfo>;
+  switches: readonly SwitchInfo[];
+}
+
+/** Revision of a configuration text: the first 16 hex digits of its SHA-256. */
+export function revisionOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * Reads and changes the sites of a configuration file for the dashboard. A change is validated by
+ * the same schema as the file at start (every problem reported with its path), its tools are
+ * loaded and started beside the running ones, then the file is written atomically with a backup
+ * and the new configuration applied — all or nothing. Comments and `${…}` references elsewhere in
+ * the file are kept; server, store and admin sections are not edited here (they need a restart).
+ */
+export class SettingsEditor {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly source: ConfigSource | undefined,
+    /** Prepares a validated configuration (tools loaded) and returns the switch that applies it. */
+    private readonly prepare: (config: Config) => Promise<() => void>,
+    private readonly manifests: () => Record<string, Manifest>,
+  ) {}
+
+  /** The sites as written in the file, with the components and switches the forms are built from. */
+  read(): SettingsView {
+    const components = this.componentInfo();
+    if (!this.source)
+      return {
+        editable: false,
+        file: null,
+        revision: null,
+        sites: [],
+        components,
+        switches: PRIVACY_SWITCHES,
+      };
+    let text: string;
+    let doc: Document;
+    try {
+      text = readConfigText(this.source.file);
+      doc = parseConfigText(text, this.source.file);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new SettingsError(
+        'config_unreadable',
+        500,
+        `${error.message.split('\n').join(' ')}; fix the file by hand`,
+        error.problems,
+      );
+    }
+    const sites = this.rawSites(doc).map((site) => this.maskSecrets(site));
+    return {
+      editable: true,
+      file: this.source.file,
+      revision: revisionOf(text),
+      sites,
+      components,
+      switches: PRIVACY_SWITCHES,
+    };
+  }
+
+  /** Adds a site (`host` undefined) or replaces the site whose host is `host` (it may be renamed). */
+  saveSite(host: string | undefined, site: unknown, revision: string | undefined): Promise<string> {
+    return this.change(revision, (doc, sites) => {
+      if (!isRecord(site))
+        throw new SettingsError('invalid_settings', 400, 'send {"site": {…}} with the site as an object');
+      const index = host === undefined ? -1 : sites.findIndex((s) => s.host === host);
+      if (host !== undefined && index < 0)
+        throw new SettingsError('unknown_site', 404, `no site ${host} in the configuration`);
+      if (host === undefined && sites.some((s) => s.host === site.host))
+        throw new SettingsError('site_exists', 409, `site ${String(site.host)} exists; edit it instead`);
+      const restored = this.restoreSecrets(site, index >= 0 ? sites[index]! : undefined, index, sites.length);
+      const node = doc.createNode(restored);
+      if (index >= 0) doc.setIn(['sites', index], node);
+      else doc.addIn(['sites'], node);
+    });
+  }
+
+  /** Removes the site whose host is `host` (the last site cannot be removed: a configuration has one). */
+  deleteSite(host: string, revision: string | undefined): Promise<string> {
+    return this.change(revision, (doc, sites) => {
+      const index = sites.findIndex((s) => s.host === host);
+      if (index < 0) throw new SettingsError('unknown_site', 404, `no site ${host} in the configuration`);
+      doc.deleteIn(['sites', index]);
+    });
+  }
+
+  /** Runs one change at a time: check the revision, edit, validate, load tools, write, apply. */
+  private change(
+    revision: string | undefined,
+    edit: (doc: Document, sites: Record<string, unknown>[]) => void,
+  ): Promise<string> {
+    const run = async (): Promise<string> => {
+      const source = this.source;
+      if (!source)
+        throw new SettingsError(
+          'settings_read_only',
+          409,
+          'this gateway was started without a configuration file; start it with --config FILE to edit settings',
+        );
+      if (!revision)
+        throw new SettingsError(
+          'revision_required',
+          428,
+          'send the revision you read in the If-Match header',
+        );
+      let text: string;
+      try {
+        text = readConfigText(source.file);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        throw new SettingsError('config_unreadable', 500, `${error.message.split('\n').join(' ')}`);
+      }
+      if (revisionOf(text) !== revision)
+        throw new SettingsError(
+          'settings_conflict',
+          409,
+          'the configuration changed since you read it; reload the settings and make your change again',
+        );
+      const doc = parseConfigText(text, source.file);
+      edit(doc, this.rawSites(doc));
+      const next = doc.toString({ lineWidth: 0 });
+      let config: Config;
+      try {
+        config = configFromDocument(parseConfigText(next, source.file), source);
+      } catch (error) {
+        if (error instanceof ConfigError)
+          throw new SettingsError(
+            'invalid_config',
+            400,
+            `the change is not valid: ${error.problems.map((p) => `${p.path || '(top)'}: ${p.message}`).join('; ')}`,
+            error.problems,
+          );
+        throw error;
+      }
+      let apply: () => void;
+      try {
+        apply = await this.prepare(config);
+      } catch (error) {
+        throw new SettingsError(
+          error instanceof ToolError ? 'invalid_tool' : 'not_applied',
+          400,
+          error instanceof Error ? error.message.split('\n')[0]! : String(error),
+        );
+      }
+      await writeFileAtomically(source.file, next);
+      apply();
+      return revisionOf(next);
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private rawSites(doc: Document): Record<string, unknown>[] {
+    const node = doc.get('sites', true);
+    if (node !== undefined && !isSeq(node))
+      throw new SettingsError('invalid_config', 400, 'sites in the file is not a list; fix the file by hand');
+    const tree = doc.toJS() as { sites?: unknown } | null;
+    const sites = Array.isArray(tree?.sites) ? (tree.sites as unknown[]) : [];
+    return sites.filter(isRecord);
+  }
+
+  private secretKeys(tool: Record<string, unknown>): string[] {
+    const manifest = this.manifests()[String(tool.component)];
+    return manifest
+      ? Object.entries(manifest.settings)
+          .filter(([, s]) => s.secret)
+          .map(([k]) => k)
+      : [];
+  }
+
+  private maskSecrets(site: Record<string, unknown>): Record<string, unknown> {
+    if (!Array.isArray(site.tools)) return site;
+    const tools = site.tools.map((tool: unknown) => {
+      if (!isRecord(tool) || !isRecord(tool.settings)) return tool;
+      const settings = { ...tool.settings };
+      for (const key of this.secretKeys(tool))
+        if (
+          settings[key] !== undefined &&
+          !(typeof settings[key] === 'string' && REFERENCE.test(settings[key]))
+        )
+          settings[key] = SECRET_MASK;
+      return { ...tool, settings };
+    });
+    return { ...site, tools };
+  }
+
+  /** A setting sent back as SECRET_MASK keeps the value in the file (same site, tool id and key). */
+  private restoreSecrets(
+    site: Record<string, unknown>,
+    previous: Record<string, unknown> | undefined,
+    index: number,
+    count: number,
+  ): Record<string, unknown> {
+    if (!Array.isArray(site.tools)) return site;
+    const before = Array.isArray(previous?.tools) ? previous.tools.filter(isRecord) : [];
+    const problems: ConfigProblem[] = [];
+    const tools = site.tools.map((tool: unknown, t) => {
+      if (!isRecord(tool) || !isRecord(tool.settings)) return tool;
+      const settings = { ...tool.settings };
+      for (const [key, value] of Object.entries(settings)) {
+        if (value !== SECRET_MASK) continue;
+        const old = before.find((b) => b.id === tool.id && b.component === tool.component);
+        const kept = isRecord(old?.settings) ? old.settings[key] : undefined;
+        if (kept === undefined)
+          problems.push({
+            path: `sites.${index >= 0 ? index : count}.tools.${t}.settings.${key}`,
+            message: 'enter the secret (nothing is stored for this tool yet)',
+          });
+        else settings[key] = kept;
+      }
+      return { ...tool, settings };
+    });
+    if (problems.length)
+      throw new SettingsError(
+        'invalid_config',
+        400,
+        `the change is not valid: ${problems[0]!.message}`,
+        problems,
+      );
+    return { ...site, tools };
+  }
+
+  private componentInfo(): Record<string, ComponentInfo> {
+    const out: Record<string, ComponentInfo> = {};
+    for (const [name, manifest] of Object.entries(this.manifests()))
+      out[name] = {
+        description: manifest.description ?? null,
+        sunset: manifest.sunset ?? null,
+        hosts: manifest.hosts.map((h) => (h.eu ? `${h.host} (EU)` : h.host)),
+        settings: manifest.settings,
+      };
+    return out;
+  }
+}
