@@ -208,6 +208,23 @@ describe('series in local time with comparisons (real DuckDB)', () => {
     ]);
   });
 
+  it('counts per minute for the realtime view (last 30m at 1m), against the previous week', async () => {
+    const now = Date.UTC(2026, 6, 7, 18, 44, 30); // 20:44:30 in Paris
+    const result = await getSeries(
+      store,
+      config,
+      { sites: ['a.example'], last: '30m', interval: '1m', compare: 'previous_week' },
+      now,
+    );
+    expect(result.plan).toBe('raw');
+    expect(result.rows).toHaveLength(30);
+    expect(result.rows[0]!.time).toBe('2026-07-07T20:15:00+02:00');
+    expect(result.rows.at(-1)!.time).toBe('2026-07-07T20:44:00+02:00');
+    const nonZero = result.rows.filter((r) => r.value !== 0).map((r) => [r.time.slice(11, 16), r.value]);
+    expect(nonZero).toEqual([['20:40', 21]]);
+    expect(result.rows.find((r) => r.time.startsWith('2026-07-07T20:15'))!.baseline).toBe(100);
+  });
+
   it('uses the site’s time zone by default and another when asked', async () => {
     const ny = await series({ sites: ['c.example'], interval: '1d', from: '2026-07-07', to: '2026-07-08' });
     expect(ny.tz).toBe('America/New_York');

@@ -1,7 +1,7 @@
 import { formatLocal, localToUtc, offsetMs, parseLocal, wallClockKey } from '../time.js';
 
 /** Series resolutions. */
-export const INTERVALS = ['15m', '1h', '1d'] as const;
+export const INTERVALS = ['1m', '15m', '1h', '1d'] as const;
 
 /** One of the series resolutions. */
 export type Interval = (typeof INTERVALS)[number];
@@ -16,13 +16,20 @@ export interface Bucket {
   wall: string;
 }
 
-const QUARTER = 15 * 60_000;
+const MINUTE = 60_000;
+
+const QUARTER = 15 * MINUTE;
+
+/** Width in milliseconds of a bucket of `interval` (a local day: 24 hours, for span checks only). */
+export function intervalMs(interval: Interval): number {
+  return interval === '1m' ? MINUTE : interval === '15m' ? QUARTER : interval === '1h' ? HOUR : 24 * HOUR;
+}
 
 const HOUR = 60 * 60_000;
 
-/** Milliseconds from the start of the local bucket (15 minutes or an hour) to instant `ms`. */
+/** Milliseconds from the start of the local bucket (a minute, 15 minutes or an hour) to instant `ms`. */
 function sinceBucketStart(ms: number, interval: Interval, timeZone: string): number {
-  const width = interval === '15m' ? QUARTER : HOUR;
+  const width = intervalMs(interval);
   const local = ms + offsetMs(ms, timeZone);
   return ((local % width) + width) % width;
 }
@@ -42,8 +49,8 @@ export function bucketStart(ms: number, interval: Interval, timeZone: string): n
 /**
  * Every bucket of [startUtc, endUtc) in local time, gap-free and DST-correct: a 23-hour local day
  * has 23 hourly buckets and a 25-hour day 25 (its repeated hour appears twice, with each offset).
- * Every time zone offset in use is a multiple of 15 minutes, so stepping by 15 minutes meets
- * every bucket.
+ * Every time zone offset in use is a multiple of 15 minutes, so stepping by 15 minutes (a minute
+ * for 1m) meets every bucket.
  */
 export function enumerateBuckets(
   startUtc: number,
@@ -53,7 +60,8 @@ export function enumerateBuckets(
 ): Bucket[] {
   const buckets: Bucket[] = [];
   const seen = new Set<string>();
-  for (let t = startUtc - (startUtc % QUARTER); t < endUtc; t += QUARTER) {
+  const step = interval === '1m' ? MINUTE : QUARTER;
+  for (let t = startUtc - (startUtc % step); t < endUtc; t += step) {
     const key = bucketKey(t, interval, timeZone);
     if (seen.has(key)) continue;
     seen.add(key);

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import { QueryTimeout, type Store } from '../store/store.js';
 import { zodPath } from '../zod-path.js';
-import { bucketStart, enumerateBuckets, type Bucket } from './buckets.js';
+import { bucketStart, enumerateBuckets, intervalMs, type Bucket } from './buckets.js';
 import { labelFor } from './labels.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
 import { choosePlan } from './plan.js';
@@ -103,14 +103,14 @@ export function resolveQuery(config: Config, input: unknown, now: number) {
     end =
       query.interval === '1d'
         ? localToUtc(addLocalDays(localParts(current, tz), 1), tz)
-        : current + (query.interval === '1h' ? 3_600_000 : 900_000);
+        : current + intervalMs(query.interval);
     start = end - amount * UNIT_MS[unit];
   } else {
     start = localToUtc(parseLocal(query.from!)!, tz);
     end = localToUtc(parseLocal(query.to!)!, tz);
     if (end <= start) throw invalid('invalid_query', 'to must be after from', 'to');
   }
-  const width = query.interval === '15m' ? 900_000 : query.interval === '1h' ? 3_600_000 : 86_400_000;
+  const width = intervalMs(query.interval);
   if ((end - start) / width > MAX_BUCKETS) {
     throw invalid(
       'range_too_large',

@@ -20,7 +20,8 @@ export interface Plan {
 export function choosePlan(query: Query, tz: string, scanFrom: number, end: number): Plan {
   const raw = (reason: string): Plan => ({ source: 'raw', reason });
   if (query.metric === 'visitors') return raw('visitors are distinct hashes');
-  if (query.interval === '15m') return raw('15-minute buckets are finer than the rollup');
+  if (query.interval === '15m' || query.interval === '1m')
+    return raw(`${query.interval === '1m' ? '1-minute' : '15-minute'} buckets are finer than the rollup`);
   const filter = Object.keys(query.filters).find((name) => !ROLLUP_DIMENSIONS.has(name));
   if (filter) return raw(`filter on ${filter}`);
   if (query.breakdown && !ROLLUP_DIMENSIONS.has(query.breakdown))

@@ -60,6 +60,8 @@ export function isCount(metric: Query['metric']): boolean {
 // The bucket key of each row, computed from its local time `l` exactly as buckets.ts does: the
 // bucket's UTC start in ms (a number; the caller compares it as text) or the local date.
 const KEY_SQL: Record<Interval, string> = {
+  // Every zone offset is whole minutes: a local minute starts on a UTC minute.
+  '1m': 'epoch_ms(ts) - (epoch_ms(ts) % 60000)',
   '15m': "epoch_ms(ts) - (epoch_ms(l) - epoch_ms(time_bucket(INTERVAL '15 minutes', l)))",
   '1h': "epoch_ms(ts) - (epoch_ms(l) - epoch_ms(date_trunc('hour', l)))",
   '1d': "strftime(l, '%Y-%m-%d')",

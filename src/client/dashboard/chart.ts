@@ -1,0 +1,45 @@
+import type { Row } from './api.js';
+
+declare const uPlot: new (options: unknown, data: unknown, target: HTMLElement) => { destroy(): void };
+
+let charts: { destroy(): void }[] = [];
+
+/** Removes the charts of the previous view. */
+export function destroyCharts(): void {
+  for (const chart of charts) chart.destroy();
+  charts = [];
+}
+
+/**
+ * Draws a series against its baseline with uPlot: the current values as a solid line, the
+ * previous week dashed, so the two read apart without colour. Times are the rows' instants.
+ */
+export function lineChart(
+  box: HTMLElement,
+  rows: Row[],
+  label: string,
+  options: { baseline?: boolean; unit?: string } = {},
+): void {
+  const series: unknown[] = [{}, { label, stroke: '#1f4e9c', width: 2 }];
+  const data: (number | null)[][] = [
+    rows.map((r) => Date.parse(r.time) / 1000),
+    rows.map((r) => (typeof r.value === 'number' ? r.value : null)),
+  ];
+  if (options.baseline !== false) {
+    series.push({ label: 'Previous week', stroke: '#767676', width: 2, dash: [6, 4] });
+    data.push(rows.map((r) => (typeof r.baseline === 'number' ? r.baseline : null)));
+  }
+  const unit = options.unit ?? '';
+  charts.push(
+    new uPlot(
+      {
+        width: Math.min(1060, box.parentElement?.clientWidth || 1000),
+        height: 240,
+        series,
+        axes: [{}, { values: (_u: unknown, ticks: number[]) => ticks.map((t) => `${t}${unit}`) }],
+      },
+      data,
+      box,
+    ),
+  );
+}

@@ -1,0 +1,107 @@
+import { api, type Row } from './api.js';
+import { lineChart } from './chart.js';
+import { card, el, findings, number, table } from './dom.js';
+import { intervalOf, rangeQuery, spanDays, type Selection } from './selection.js';
+
+const sum = (rows: Row[], key: 'value' | 'baseline') =>
+  rows.reduce((total, r) => total + (typeof r[key] === 'number' ? r[key] : 0), 0);
+const changeOf = (value: number, baseline: number) =>
+  baseline ? Math.round(((value - baseline) / baseline) * 1000) / 10 : null;
+
+/** A breakdown summed over the range's buckets, largest first (it adds up to the totals). */
+export async function ranked(
+  query: Record<string, unknown>,
+  metric: string,
+  breakdown: string,
+): Promise<{ key: string; value: number }[]> {
+  const result = await api<{ rows: Row[] }>('/api/v1/series', { ...query, metric, breakdown, top: 10 });
+  const totals = new Map<string, number>();
+  for (const row of result.rows) {
+    const key = String(row.label ? `${row.label} (${String(row[breakdown])})` : row[breakdown]);
+    totals.set(key, (totals.get(key) ?? 0) + (row.value ?? 0));
+  }
+  return [...totals]
+    .map(([key, value]) => ({ key, value }))
+    .filter((r) => r.value > 0)
+    .sort((a, b) => b.value - a.value);
+}
+
+/**
+ * The overview of a site or group: pageviews, visitors and mobile share with the change against
+ * the previous week, the series against the previous week, mobile share over time, top pages,
+ * referrer hosts and classes, countries and regions, ranked spikes and dips.
+ */
+export async function renderOverview(selection: Selection, target: HTMLElement): Promise<void> {
+  const interval = intervalOf(selection);
+  const query = { ...rangeQuery(selection), interval };
+  const compared = { ...query, compare: 'previous_week' };
+  const days = spanDays(selection);
+  const [pageviews, visitors, mobile] = await Promise.all([
+    api<{ rows: Row[]; tz: string }>('/api/v1/series', { ...compared, metric: 'pageviews' }),
+    api<{ rows: Row[] }>('/api/v1/series', {
+      ...rangeQuery(selection),
+      ...(selection.range === '24h' ? { last: '1d' } : {}),
+      metric: 'visitors',
+      interval: '1d',
+    }),
+    api<{ rows: Row[] }>('/api/v1/series', { ...compared, metric: 'mobile_share' }),
+  ]);
+  const total = sum(pageviews.rows, 'value');
+  const mobileValues = mobile.rows.map((r) => r.value).filter((v): v is number => typeof v === 'number');
+  const cards = el(
+    'div',
+    { class: 'cards' },
+    card('Pageviews', number(total), changeOf(total, sum(pageviews.rows, 'baseline'))),
+    card(days > 1 ? 'Visitors (sum of days)' : 'Visitors (today)', number(sum(visitors.rows, 'value'))),
+    card(
+      'Mobile share (mean)',
+      mobileValues.length
+        ? `${Math.round((mobileValues.reduce((a, b) => a + b, 0) / mobileValues.length) * 10) / 10}%`
+        : '—',
+    ),
+  );
+  const [pages, referrers, classes, countries, regions, spikes, dips] = await Promise.all([
+    ranked(query, 'pageviews', 'path'),
+    ranked(query, 'pageviews', 'referrer_host'),
+    ranked(query, 'pageviews', 'referrer_class'),
+    ranked(query, 'pageviews', 'country'),
+    ranked(query, 'pageviews', 'region'),
+    api<{ findings: { text: string }[] }>('/api/v1/detect/spikes', {
+      ...compared,
+      metric: 'pageviews',
+      limit: 5,
+    }),
+    api<{ findings: { text: string }[] }>('/api/v1/detect/dips', {
+      ...compared,
+      metric: 'pageviews',
+      limit: 5,
+    }),
+  ]);
+  const seriesBox = el('div', {
+    class: 'chart',
+    role: 'img',
+    'aria-label': 'Pageviews against the previous week',
+  });
+  const mobileBox = el('div', { class: 'chart', role: 'img', 'aria-label': 'Mobile share over time' });
+  target.replaceChildren(
+    el('p', { class: 'muted' }, `Times in ${pageviews.tz}.`),
+    cards,
+    el('h2', {}, 'Pageviews against the previous week (dashed)'),
+    seriesBox,
+    el('h2', {}, 'Mobile share (%) against the previous week (dashed)'),
+    mobileBox,
+    el(
+      'div',
+      { class: 'grid' },
+      table('Top pages', 'Path', pages),
+      table('Referrers', 'Host', referrers),
+      table('Referrer classes', 'Class', classes),
+      table('Countries', 'Country', countries),
+      table('Regions', 'Region', regions),
+    ),
+    findings('Spikes', spikes.findings, 'No spike.'),
+    findings('Dips', dips.findings, 'No dip.'),
+  );
+  lineChart(seriesBox, pageviews.rows, 'Pageviews');
+  lineChart(mobileBox, mobile.rows, 'Mobile share', { unit: '%' });
+}

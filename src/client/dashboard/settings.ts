@@ -1,0 +1,459 @@
+import { api, ApiError, type Problem } from './api.js';
+import { alertLine, el, grid, number, table } from './dom.js';
+
+type Raw = Record<string, unknown>;
+
+interface SettingInfo {
+  required: boolean;
+  secret: boolean;
+  description?: string;
+}
+interface ComponentInfo {
+  description: string | null;
+  sunset: string | null;
+  hosts: string[];
+  settings: Record<string, SettingInfo>;
+}
+interface SwitchInfo {
+  key: string;
+  values: string[];
+  default: string;
+  explanation: string;
+}
+interface SettingsView {
+  editable: boolean;
+  file: string | null;
+  revision: string | null;
+  sites: Raw[];
+  components: Record<string, ComponentInfo>;
+  switches: SwitchInfo[];
+}
+
+const isRecord = (value: unknown): value is Raw =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+const list = (text: string) =>
+  text
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+const asList = (value: unknown) => (Array.isArray(value) ? value.map(String).join(', ') : '');
+
+let uid = 0;
+/** A labelled input whose id is unique in the page. */
+function field(
+  label: string,
+  value: string,
+  attributes: Record<string, string> = {},
+  help?: string,
+): { row: HTMLElement; input: HTMLInputElement } {
+  const id = `f${++uid}`;
+  const input = el('input', { id, value, ...attributes });
+  const helpId = help ? `${id}-help` : '';
+  if (help) input.setAttribute('aria-describedby', helpId);
+  const row = el(
+    'div',
+    { class: 'field' },
+    el('label', { for: id }, label),
+    input,
+    ...(help ? [el('p', { class: 'help', id: helpId }, help)] : []),
+  );
+  return { row, input };
+}
+
+/** A labelled select; `values` as [value, text]. */
+function choice(
+  label: string,
+  values: [string, string][],
+  value: string,
+  help?: string,
+): { row: HTMLElement; select: HTMLSelectElement } {
+  const id = `f${++uid}`;
+  const select = el('select', { id });
+  for (const [v, text] of values) select.append(el('option', { value: v }, text));
+  select.value = value;
+  const helpId = `${id}-help`;
+  if (help) select.setAttribute('aria-describedby', helpId);
+  const row = el(
+    'div',
+    { class: 'field' },
+    el('label', { for: id }, label),
+    select,
+    ...(help ? [el('p', { class: 'help', id: helpId }, help)] : []),
+  );
+  return { row, select };
+}
+
+/** The form of one tool: id, component, purpose, region, extra hosts and its manifest's settings. */
+function toolForm(
+  tool: Raw,
+  view: SettingsView,
+  purposes: () => string[],
+  remove: () => void,
+): { node: HTMLElement; value: () => Raw } {
+  const component = String(tool.component ?? '');
+  const info = view.components[component];
+  const id = field('Tool id', String(tool.id ?? ''), { required: '', pattern: '[a-z0-9][a-z0-9_-]{0,63}' });
+  const purpose = choice(
+    'Consent purpose',
+    [['', 'None (no consent needed)'], ...purposes().map((p): [string, string] => [p, p])],
+    String(tool.purpose ?? ''),
+  );
+  const region = choice(
+    'Region',
+    [
+      ['eu', 'eu — EU endpoints only'],
+      ['any', 'any'],
+    ],
+    String(tool.region ?? 'eu'),
+  );
+  const hosts = field(
+    'Extra hosts (comma-separated)',
+    asList(tool.allowHosts),
+    {},
+    'Hosts this tool may send to besides its manifest (needed for private addresses).',
+  );
+  const settings = isRecord(tool.settings) ? tool.settings : {};
+  const inputs: [string, HTMLInputElement][] = [];
+  const settingRows: HTMLElement[] = [];
+  const known = info ? Object.entries(info.settings) : [];
+  for (const [key, s] of known) {
+    const { row, input } = field(
+      `${key}${s.required ? ' (required)' : ''}`,
+      settings[key] === undefined ? '' : String(settings[key]),
+      {
+        type: s.secret ? 'password' : 'text',
+        autocomplete: s.secret ? 'new-password' : 'off',
+        'data-setting': key,
+        ...(s.required ? { required: '' } : {}),
+      },
+      s.description,
+    );
+    inputs.push([key, input]);
+    settingRows.push(row);
+  }
+  const removeButton = el('button', { type: 'button', class: 'secondary' }, 'Remove this tool');
+  removeButton.addEventListener('click', remove);
+  const node = el(
+    'fieldset',
+    { class: 'tool', 'data-tool': String(tool.id ?? '') },
+    el('legend', {}, `Tool: ${component}`),
+    ...(info?.description ? [el('p', { class: 'help' }, info.description)] : []),
+    ...(info?.sunset ? [el('p', { class: 'error' }, `Legacy: ${info.sunset}`)] : []),
+    ...(info?.hosts.length ? [el('p', { class: 'help' }, `Sends to: ${info.hosts.join(', ')}`)] : []),
+    id.row,
+    purpose.row,
+    region.row,
+    hosts.row,
+    ...settingRows,
+    removeButton,
+  );
+  return {
+    node,
+    value: () => {
+      const next: Raw = { ...tool, id: id.input.value.trim(), component };
+      if (purpose.select.value) next.purpose = purpose.select.value;
+      else delete next.purpose;
+      next.region = region.select.value;
+      const extra = list(hosts.input.value);
+      if (extra.length) next.allowHosts = extra;
+      else delete next.allowHosts;
+      const values: Raw = { ...settings };
+      for (const [key, input] of inputs) {
+        if (input.value === '') delete values[key];
+        else values[key] = input.value;
+      }
+      next.settings = values;
+      return next;
+    },
+  };
+}
+
+/** The form of a site: names, zone, group, privacy switches, consent purposes and tools. */
+function siteForm(
+  site: Raw,
+  isNew: boolean,
+  view: SettingsView,
+  done: (message: string) => void,
+): HTMLElement {
+  const privacy = isRecord(site.privacy) ? site.privacy : {};
+  const consent = isRecord(site.consent) ? site.consent : {};
+  const host = field('Host name', String(site.host ?? ''), { required: '' }, 'e.g. www.example.fr');
+  const aliases = field('Other host names (comma-separated)', asList(site.aliases));
+  const timezone = field(
+    'Time zone',
+    String(site.timezone ?? ''),
+    { placeholder: 'Europe/Paris' },
+    'IANA zone for local-time insights and the daily salt; empty: Europe/Paris.',
+  );
+  const group = field('Group', String(site.group ?? ''), {}, 'Group of sites, e.g. news or tv.');
+  const switches = view.switches.map((s) => {
+    const raw = privacy[s.key];
+    const current =
+      isRecord(raw) && Array.isArray(raw.allow) ? 'allow' : raw === undefined ? '' : String(raw);
+    const values: [string, string][] = [
+      ['', s.key === 'profile' ? `default (${s.default})` : `profile’s (${s.default} under cnil-proxy)`],
+      ...s.values.map((v): [string, string] => [v, v]),
+    ];
+    const control = choice(`privacy.${s.key}`, values, current, s.explanation);
+    control.select.setAttribute('data-switch', s.key);
+    return { info: s, ...control };
+  });
+  const rawQuery = privacy.query;
+  const allow = field(
+    'Query parameters to keep (with query: allow)',
+    isRecord(rawQuery) ? asList(rawQuery.allow) : '',
+    {},
+    'Only these names are kept, e.g. q, page.',
+  );
+  const purposes = field(
+    'Consent purposes (comma-separated)',
+    asList(consent.purposes),
+    {},
+    'e.g. analytics, marketing; a tool with a purpose gets events only with that consent.',
+  );
+  const tools: { node: HTMLElement; value: () => Raw }[] = [];
+  const toolBox = el('div', { class: 'tools' });
+  const addTool = (tool: Raw) => {
+    const form = toolForm(
+      tool,
+      view,
+      () => list(purposes.input.value),
+      () => {
+        tools.splice(tools.indexOf(form), 1);
+        form.node.remove();
+      },
+    );
+    tools.push(form);
+    toolBox.append(form.node);
+  };
+  for (const tool of Array.isArray(site.tools) ? site.tools : []) if (isRecord(tool)) addTool(tool);
+  const newComponent = choice(
+    'Component',
+    Object.keys(view.components).map((name): [string, string] => [name, name]),
+    Object.keys(view.components)[0] ?? '',
+  );
+  const addButton = el('button', { type: 'button', class: 'secondary' }, 'Add tool');
+  addButton.addEventListener('click', () => {
+    const component = newComponent.select.value;
+    const taken = new Set(tools.map((t) => String(t.value().id)));
+    let id = component;
+    for (let i = 2; taken.has(id); i++) id = `${component}${i}`;
+    addTool({ id, component, settings: {} });
+  });
+
+  const errors = el('div', { 'aria-live': 'assertive' });
+  const save = el('button', { type: 'submit' }, isNew ? 'Add site' : 'Save and apply');
+  const value = (): Raw => {
+    const next: Raw = { ...site, host: host.input.value.trim() };
+    const names = list(aliases.input.value);
+    if (names.length) next.aliases = names;
+    else delete next.aliases;
+    if (timezone.input.value.trim()) next.timezone = timezone.input.value.trim();
+    else delete next.timezone;
+    if (group.input.value.trim()) next.group = group.input.value.trim();
+    else delete next.group;
+    const nextPrivacy: Raw = { ...privacy };
+    for (const s of switches) {
+      const v = s.select.value;
+      if (v === '') delete nextPrivacy[s.info.key];
+      else if (v === 'allow') nextPrivacy[s.info.key] = { allow: list(allow.input.value) };
+      else nextPrivacy[s.info.key] = v;
+    }
+    if (Object.keys(nextPrivacy).length) next.privacy = nextPrivacy;
+    else delete next.privacy;
+    const nextPurposes = list(purposes.input.value);
+    if (nextPurposes.length) next.consent = { ...consent, purposes: nextPurposes };
+    else delete next.consent;
+    if (tools.length) next.tools = tools.map((t) => t.value());
+    else delete next.tools;
+    return next;
+  };
+  const form = el(
+    'form',
+    { class: 'site-form', novalidate: '' },
+    el('h2', {}, isNew ? 'New site' : `Site ${String(site.host)}`),
+    el('fieldset', {}, el('legend', {}, 'Site'), host.row, aliases.row, timezone.row, group.row),
+    el('fieldset', {}, el('legend', {}, 'Privacy switches'), ...switches.map((s) => s.row), allow.row),
+    el('fieldset', {}, el('legend', {}, 'Consent'), purposes.row),
+    el(
+      'fieldset',
+      {},
+      el('legend', {}, 'Tools'),
+      toolBox,
+      el('div', { class: 'bar' }, newComponent.row, addButton),
+    ),
+    errors,
+    el('div', { class: 'bar' }, save),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    save.disabled = true;
+    const body = { site: value() };
+    const call = isNew
+      ? api<{ revision: string }>('/api/v1/settings/sites', body, { ifMatch: view.revision! })
+      : api<{ revision: string }>(`/api/v1/settings/sites/${encodeURIComponent(String(site.host))}`, body, {
+          method: 'PUT',
+          ifMatch: view.revision!,
+        });
+    call.then(
+      () => done(`Saved and applied: ${String(body.site.host)}.`),
+      (error: unknown) => {
+        save.disabled = false;
+        errors.replaceChildren(problemList(error));
+      },
+    );
+  });
+  if (!isNew) {
+    const remove = el('button', { type: 'button', class: 'danger' }, 'Remove this site');
+    let armed = false;
+    remove.addEventListener('click', () => {
+      if (!armed) {
+        armed = true;
+        remove.textContent = `Click again to remove ${String(site.host)}`;
+        return;
+      }
+      api(`/api/v1/settings/sites/${encodeURIComponent(String(site.host))}`, undefined, {
+        method: 'DELETE',
+        ifMatch: view.revision!,
+      }).then(
+        () => done(`Removed ${String(site.host)}.`),
+        (error: unknown) => errors.replaceChildren(problemList(error)),
+      );
+    });
+    form.append(remove);
+  }
+  return form;
+}
+
+/** A refused change as an alert: the message and each problem with its path. */
+function problemList(error: unknown): HTMLElement {
+  const box = el('div', { class: 'problems', role: 'alert' });
+  box.append(el('p', { class: 'error' }, error instanceof Error ? error.message : String(error)));
+  const problems: Problem[] = error instanceof ApiError ? error.problems : [];
+  if (problems.length)
+    box.append(el('ul', {}, ...problems.map((p) => el('li', {}, `${p.path || '(top)'}: ${p.message}`))));
+  return box;
+}
+
+/** What left for the tools (egress log) and personal data found, by kind. */
+async function privacyReport(): Promise<HTMLElement[]> {
+  const [egress, dlp] = await Promise.all([
+    api<{ records: Record<string, string | number | null>[] }>('/api/v1/egress?since=7d&limit=50'),
+    api<{ since: string; findings: Record<string, Record<string, number>> }>('/api/v1/dlp'),
+  ]);
+  const dlpRows: { key: string; value: number }[] = [];
+  for (const [site, kinds] of Object.entries(dlp.findings))
+    for (const [kind, count] of Object.entries(kinds))
+      dlpRows.push({ key: `${site} — ${kind}`, value: count });
+  return [
+    el(
+      'section',
+      {},
+      el('h2', {}, 'What left for the tools (egress log, 7 days)'),
+      egress.records.length
+        ? grid(
+            ['Time (UTC)', 'Site', 'Tool', 'Host', 'Path', 'Bytes', 'Outcome', 'Status', 'Allowed by'],
+            egress.records.map((r) => [
+              r.time ?? null,
+              r.site ?? null,
+              r.tool ?? null,
+              r.host ?? null,
+              r.path ?? null,
+              typeof r.bytes === 'number' ? number(r.bytes) : null,
+              r.outcome ?? null,
+              r.status ?? null,
+              r.policy ?? r.reason ?? null,
+            ]),
+          )
+        : el('p', { class: 'muted' }, 'Nothing left for a tool in the last 7 days.'),
+    ),
+    dlpRows.length
+      ? table(
+          `Personal data found since ${dlp.since} (by kind; values are never kept)`,
+          'Site — kind',
+          dlpRows,
+        )
+      : el(
+          'section',
+          {},
+          el('h2', {}, 'Personal data found'),
+          el('p', { class: 'muted' }, `None since ${dlp.since}.`),
+        ),
+  ];
+}
+
+/**
+ * Settings: the sites with their privacy switches (each with its one-line explanation), consent
+ * purposes and tools (forms from each component's manifest), saved through the settings API —
+ * validated by the config schema, written with a backup, applied without a restart — then what
+ * left for the tools and the personal data found.
+ */
+export async function renderSettings(target: HTMLElement, notice = ''): Promise<void> {
+  const view = await api<SettingsView>('/api/v1/settings');
+  const report = await privacyReport();
+  const rerender = (message: string) => void renderSettings(target, message);
+  const editor = el('div', { id: 'site-editor' });
+  const open = (site: Raw, isNew: boolean) => {
+    editor.replaceChildren(siteForm(site, isNew, view, rerender));
+    editor.querySelector('input')?.focus();
+  };
+  const body = el('tbody');
+  for (const site of view.sites) {
+    const privacy = isRecord(site.privacy) ? site.privacy : {};
+    const edit = el('button', { type: 'button', class: 'secondary' }, `Edit ${String(site.host)}`);
+    edit.addEventListener('click', () => open(site, false));
+    body.append(
+      el(
+        'tr',
+        {},
+        el('td', {}, String(site.host)),
+        el('td', {}, String(site.group ?? '—')),
+        el('td', {}, String(privacy.profile ?? 'cnil-proxy')),
+        el(
+          'td',
+          {},
+          Array.isArray(site.tools) ? site.tools.map((t) => String((t as Raw).id)).join(', ') || '—' : '—',
+        ),
+        el('td', {}, edit),
+      ),
+    );
+  }
+  const add = el('button', { type: 'button' }, 'Add a site');
+  add.addEventListener('click', () => open({ host: '' }, true));
+  if (!view.editable) add.disabled = true;
+  target.replaceChildren(
+    ...(notice ? [el('p', { class: 'notice', role: 'status' }, notice)] : []),
+    view.editable
+      ? el(
+          'p',
+          { class: 'muted' },
+          `Changes are checked like the file at start, written to ${view.file} (the previous version kept as a backup beside it) and applied at once. Server, store and admin settings are edited in the file and need a restart.`,
+        )
+      : alertLine(
+          'Read-only: this gateway was started without a configuration file (balise serve --config FILE).',
+        ),
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['Site', 'Group', 'Privacy profile', 'Tools', 'Change'].map((h) =>
+            el('th', { scope: 'col' }, h),
+          ),
+        ),
+      ),
+      body,
+    ),
+    el('div', { class: 'bar' }, add),
+    editor,
+    ...report,
+  );
+  if (!view.editable)
+    target.querySelectorAll('tbody button').forEach((button) => {
+      (button as HTMLButtonElement).disabled = true;
+    });
+}
