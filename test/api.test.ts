@@ -93,7 +93,16 @@ describe('insights API', () => {
       components: { schemas: { Query: { properties: Record<string, unknown> } } };
     }>();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toContain('/series');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/series',
+        '/detect/{detector}',
+        '/egress',
+        '/dlp',
+        '/settings',
+        '/settings/sites/{host}',
+      ]),
+    );
     expect(Object.keys(doc.components.schemas.Query.properties)).toEqual(
       expect.arrayContaining([
         'sites',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { querySchema } from '../insights/model.js';
+import { DETECTOR_NAMES } from '../insights/detectors/run.js';
 
 const error = {
   type: 'object',
@@ -27,6 +28,21 @@ export function openApiDocument(prefix: string, version: string): Record<string,
     },
     additionalProperties: { type: ['string', 'number', 'null'], description: 'the breakdown dimension' },
   };
+  const ifMatch = {
+    name: 'If-Match',
+    in: 'header',
+    required: true,
+    description: 'the revision read with GET /settings (its ETag)',
+    schema: { type: 'string' },
+  };
+  const hostParameter = { name: 'host', in: 'path', required: true, schema: { type: 'string' } };
+  const siteChange = {
+    type: 'object',
+    required: ['site'],
+    properties: {
+      site: { type: 'object', description: 'one entry of sites[] as in balise.yaml (docs/configuration.md)' },
+    },
+  };
   const errors = (codes: string) => ({
     description: codes,
     content: { 'application/json': { schema: error } },
@@ -37,7 +53,7 @@ export function openApiDocument(prefix: string, version: string): Record<string,
       title: 'Balise insights API',
       version,
       description:
-        'Series in local time with comparisons. Auth: Bearer token (admin.tokens holds their SHA-256).',
+        'Series in local time with comparisons, detectors, the egress log, DLP findings and settings. Auth: Bearer token (admin.tokens holds their SHA-256) or a dashboard session (with its x-balise-csrf header on changes).',
     },
     servers: [{ url: `${prefix}/api/v1` }],
     components: {
@@ -76,6 +92,31 @@ export function openApiDocument(prefix: string, version: string): Record<string,
               },
             },
             400: errors('invalid_query, range_too_large, invalid_json'),
+            401: errors('unauthorized'),
+            429: errors('rate_limited'),
+          },
+        },
+      },
+      '/detect/{detector}': {
+        post: {
+          summary: 'Run a detector over a query (docs/insights.md, Detectors)',
+          description:
+            'Detector settings travel with the query: limit, floor (spikes, dips), factor and minRps (attacks), threshold (shifts), ratio (outages). Each finding has a plain sentence in text.',
+          parameters: [
+            {
+              name: 'detector',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', enum: [...DETECTOR_NAMES] },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Query' } } },
+          },
+          responses: {
+            200: { description: '{findings: [{text, …}], tz, sites}' },
+            400: errors('invalid_query, range_too_large'),
             401: errors('unauthorized'),
             429: errors('rate_limited'),
           },
@@ -120,6 +161,65 @@ export function openApiDocument(prefix: string, version: string): Record<string,
             400: errors('invalid_query'),
             401: errors('unauthorized'),
             429: errors('rate_limited'),
+          },
+        },
+      },
+      '/settings': {
+        get: {
+          summary:
+            'The sites as written in the configuration file, with component manifests and privacy switches',
+          description:
+            'editable is false without a configuration file. Secret settings are shown as •••••••• (a ${NAME} reference as is); the ETag is the revision every change must send in If-Match.',
+          responses: {
+            200: { description: '{editable, file, revision, sites, components, switches}' },
+            401: errors('unauthorized'),
+          },
+        },
+      },
+      '/settings/sites': {
+        post: {
+          summary:
+            'Add a site (validated by the config schema, written atomically with a backup, applied at once)',
+          parameters: [ifMatch],
+          requestBody: { required: true, content: { 'application/json': { schema: siteChange } } },
+          responses: {
+            201: { description: '{revision, applied: true}' },
+            400: errors(
+              'invalid_config (error.problems lists every problem by path), invalid_tool, invalid_settings',
+            ),
+            401: errors('unauthorized'),
+            403: errors('csrf'),
+            409: errors('settings_conflict, settings_read_only, site_exists'),
+            428: errors('revision_required'),
+          },
+        },
+      },
+      '/settings/sites/{host}': {
+        put: {
+          summary: 'Replace (or rename) the site whose host is {host}; applied at once or refused whole',
+          parameters: [hostParameter, ifMatch],
+          requestBody: { required: true, content: { 'application/json': { schema: siteChange } } },
+          responses: {
+            200: { description: '{revision, applied: true}' },
+            400: errors(
+              'invalid_config (error.problems lists every problem by path), invalid_tool, invalid_settings',
+            ),
+            401: errors('unauthorized'),
+            404: errors('unknown_site'),
+            409: errors('settings_conflict, settings_read_only'),
+            428: errors('revision_required'),
+          },
+        },
+        delete: {
+          summary: 'Remove the site whose host is {host} (its stored events stay)',
+          parameters: [hostParameter, ifMatch],
+          responses: {
+            200: { description: '{revision, applied: true}' },
+            400: errors('invalid_config (e.g. the last site)'),
+            401: errors('unauthorized'),
+            404: errors('unknown_site'),
+            409: errors('settings_conflict, settings_read_only'),
+            428: errors('revision_required'),
           },
         },
       },

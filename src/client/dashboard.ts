@@ -63,7 +63,7 @@ function renderLogin(message = ''): void {
 
 function currentView(): View {
   const name = location.hash.replace(/^#\/?/, '');
-  return (VIEWS.find(([v]) => v === name)?.[0] ?? 'overview') as View;
+  return VIEWS.find(([v]) => v === name)?.[0] ?? 'overview';
 }
 
 function nav(active: View): HTMLElement {

@@ -27,7 +27,7 @@ export function defaultSelection(): Selection {
   const info = session()!;
   const now = Date.now();
   return {
-    scope: info.groups[0] ? `group:${info.groups[0]}` : `site:${info.sites[0]!.host}`,
+    scope: info.groups[0] ? `group:${info.groups[0]}` : `site:${info.sites[0]?.host ?? ''}`,
     range: '7d',
     from: isoDate(now - 6 * 86_400_000),
     to: isoDate(now),

@@ -36,6 +36,11 @@ const list = (text: string) =>
     .split(/[,\s]+/)
     .map((s) => s.trim())
     .filter(Boolean);
+/** A scalar from the file as text ('' for anything else: objects are never shown as [object Object]). */
+const text = (value: unknown, fallback = ''): string =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : fallback;
 const asList = (value: unknown) => (Array.isArray(value) ? value.map(String).join(', ') : '');
 
 let uid = 0;
@@ -90,13 +95,13 @@ function toolForm(
   purposes: () => string[],
   remove: () => void,
 ): { node: HTMLElement; value: () => Raw } {
-  const component = String(tool.component ?? '');
+  const component = text(tool.component, '');
   const info = view.components[component];
-  const id = field('Tool id', String(tool.id ?? ''), { required: '', pattern: '[a-z0-9][a-z0-9_-]{0,63}' });
+  const id = field('Tool id', text(tool.id, ''), { required: '', pattern: '[a-z0-9][a-z0-9_-]{0,63}' });
   const purpose = choice(
     'Consent purpose',
     [['', 'None (no consent needed)'], ...purposes().map((p): [string, string] => [p, p])],
-    String(tool.purpose ?? ''),
+    text(tool.purpose, ''),
   );
   const region = choice(
     'Region',
@@ -104,7 +109,7 @@ function toolForm(
       ['eu', 'eu — EU endpoints only'],
       ['any', 'any'],
     ],
-    String(tool.region ?? 'eu'),
+    text(tool.region, 'eu'),
   );
   const hosts = field(
     'Extra hosts (comma-separated)',
@@ -119,7 +124,7 @@ function toolForm(
   for (const [key, s] of known) {
     const { row, input } = field(
       `${key}${s.required ? ' (required)' : ''}`,
-      settings[key] === undefined ? '' : String(settings[key]),
+      text(settings[key]),
       {
         type: s.secret ? 'password' : 'text',
         autocomplete: s.secret ? 'new-password' : 'off',
@@ -135,7 +140,7 @@ function toolForm(
   removeButton.addEventListener('click', remove);
   const node = el(
     'fieldset',
-    { class: 'tool', 'data-tool': String(tool.id ?? '') },
+    { class: 'tool', 'data-tool': text(tool.id, '') },
     el('legend', {}, `Tool: ${component}`),
     ...(info?.description ? [el('p', { class: 'help' }, info.description)] : []),
     ...(info?.sunset ? [el('p', { class: 'error' }, `Legacy: ${info.sunset}`)] : []),
@@ -177,19 +182,18 @@ function siteForm(
 ): HTMLElement {
   const privacy = isRecord(site.privacy) ? site.privacy : {};
   const consent = isRecord(site.consent) ? site.consent : {};
-  const host = field('Host name', String(site.host ?? ''), { required: '' }, 'e.g. www.example.fr');
+  const host = field('Host name', text(site.host, ''), { required: '' }, 'e.g. www.example.fr');
   const aliases = field('Other host names (comma-separated)', asList(site.aliases));
   const timezone = field(
     'Time zone',
-    String(site.timezone ?? ''),
+    text(site.timezone, ''),
     { placeholder: 'Europe/Paris' },
     'IANA zone for local-time insights and the daily salt; empty: Europe/Paris.',
   );
-  const group = field('Group', String(site.group ?? ''), {}, 'Group of sites, e.g. news or tv.');
+  const group = field('Group', text(site.group, ''), {}, 'Group of sites, e.g. news or tv.');
   const switches = view.switches.map((s) => {
     const raw = privacy[s.key];
-    const current =
-      isRecord(raw) && Array.isArray(raw.allow) ? 'allow' : raw === undefined ? '' : String(raw);
+    const current = isRecord(raw) && Array.isArray(raw.allow) ? 'allow' : text(raw);
     const values: [string, string][] = [
       ['', s.key === 'profile' ? `default (${s.default})` : `profile’s (${s.default} under cnil-proxy)`],
       ...s.values.map((v): [string, string] => [v, v]),
@@ -235,7 +239,7 @@ function siteForm(
   const addButton = el('button', { type: 'button', class: 'secondary' }, 'Add tool');
   addButton.addEventListener('click', () => {
     const component = newComponent.select.value;
-    const taken = new Set(tools.map((t) => String(t.value().id)));
+    const taken = new Set(tools.map((t) => text(t.value().id)));
     let id = component;
     for (let i = 2; taken.has(id); i++) id = `${component}${i}`;
     addTool({ id, component, settings: {} });
@@ -271,7 +275,7 @@ function siteForm(
   const form = el(
     'form',
     { class: 'site-form', novalidate: '' },
-    el('h2', {}, isNew ? 'New site' : `Site ${String(site.host)}`),
+    el('h2', {}, isNew ? 'New site' : `Site ${text(site.host)}`),
     el('fieldset', {}, el('legend', {}, 'Site'), host.row, aliases.row, timezone.row, group.row),
     el('fieldset', {}, el('legend', {}, 'Privacy switches'), ...switches.map((s) => s.row), allow.row),
     el('fieldset', {}, el('legend', {}, 'Consent'), purposes.row),
@@ -291,12 +295,12 @@ function siteForm(
     const body = { site: value() };
     const call = isNew
       ? api<{ revision: string }>('/api/v1/settings/sites', body, { ifMatch: view.revision! })
-      : api<{ revision: string }>(`/api/v1/settings/sites/${encodeURIComponent(String(site.host))}`, body, {
+      : api<{ revision: string }>(`/api/v1/settings/sites/${encodeURIComponent(text(site.host))}`, body, {
           method: 'PUT',
           ifMatch: view.revision!,
         });
     call.then(
-      () => done(`Saved and applied: ${String(body.site.host)}.`),
+      () => done(`Saved and applied: ${text(body.site.host)}.`),
       (error: unknown) => {
         save.disabled = false;
         errors.replaceChildren(problemList(error));
@@ -309,14 +313,14 @@ function siteForm(
     remove.addEventListener('click', () => {
       if (!armed) {
         armed = true;
-        remove.textContent = `Click again to remove ${String(site.host)}`;
+        remove.textContent = `Click again to remove ${text(site.host)}`;
         return;
       }
-      api(`/api/v1/settings/sites/${encodeURIComponent(String(site.host))}`, undefined, {
+      api(`/api/v1/settings/sites/${encodeURIComponent(text(site.host))}`, undefined, {
         method: 'DELETE',
         ifMatch: view.revision!,
       }).then(
-        () => done(`Removed ${String(site.host)}.`),
+        () => done(`Removed ${text(site.host)}.`),
         (error: unknown) => errors.replaceChildren(problemList(error)),
       );
     });
@@ -400,19 +404,19 @@ export async function renderSettings(target: HTMLElement, notice = ''): Promise<
   const body = el('tbody');
   for (const site of view.sites) {
     const privacy = isRecord(site.privacy) ? site.privacy : {};
-    const edit = el('button', { type: 'button', class: 'secondary' }, `Edit ${String(site.host)}`);
+    const edit = el('button', { type: 'button', class: 'secondary' }, `Edit ${text(site.host)}`);
     edit.addEventListener('click', () => open(site, false));
     body.append(
       el(
         'tr',
         {},
-        el('td', {}, String(site.host)),
-        el('td', {}, String(site.group ?? '—')),
-        el('td', {}, String(privacy.profile ?? 'cnil-proxy')),
+        el('td', {}, text(site.host)),
+        el('td', {}, text(site.group, '—')),
+        el('td', {}, text(privacy.profile, 'cnil-proxy')),
         el(
           'td',
           {},
-          Array.isArray(site.tools) ? site.tools.map((t) => String((t as Raw).id)).join(', ') || '—' : '—',
+          Array.isArray(site.tools) ? site.tools.map((t) => text((t as Raw).id)).join(', ') || '—' : '—',
         ),
         el('td', {}, edit),
       ),
