@@ -37,6 +37,17 @@ export async function serve(
         },
       );
     };
+    // SIGHUP: apply the configuration file as it is now (sites, privacy, tools), like a settings change.
+    if (options.source)
+      process.on('SIGHUP', () => {
+        gateway.settings.reload().then(
+          (revision) => log(`SIGHUP: configuration ${revision} applied`),
+          (error: unknown) =>
+            log(
+              `SIGHUP: configuration not applied, the running one is kept: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+        );
+      });
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   }

@@ -150,10 +150,19 @@ export class SettingsEditor {
     });
   }
 
+  /**
+   * Applies the file as it is now (edited by hand, or by another gateway sharing it): validated
+   * and its tools loaded like a change, then applied; nothing is written. Returns the revision.
+   */
+  reload(): Promise<string> {
+    return this.change(undefined, () => undefined, { write: false });
+  }
+
   /** Runs one change at a time: check the revision, edit, validate, load tools, write, apply. */
   private change(
     revision: string | undefined,
     edit: (doc: Document, sites: Record<string, unknown>[]) => void,
+    options: { write: boolean } = { write: true },
   ): Promise<string> {
     const run = async (): Promise<string> => {
       const source = this.source;
@@ -163,7 +172,7 @@ export class SettingsEditor {
           409,
           'this gateway was started without a configuration file; start it with --config FILE to edit settings',
         );
-      if (!revision)
+      if (!revision && options.write)
         throw new SettingsError(
           'revision_required',
           428,
@@ -176,7 +185,7 @@ export class SettingsEditor {
         if (!(error instanceof ConfigError)) throw error;
         throw new SettingsError('config_unreadable', 500, `${error.message.split('\n').join(' ')}`);
       }
-      if (revisionOf(text) !== revision)
+      if (options.write && revisionOf(text) !== revision)
         throw new SettingsError(
           'settings_conflict',
           409,
@@ -208,7 +217,7 @@ export class SettingsEditor {
           error instanceof Error ? error.message.split('\n')[0]! : String(error),
         );
       }
-      await writeFileAtomically(source.file, next);
+      if (options.write) await writeFileAtomically(source.file, next);
       apply();
       return revisionOf(next);
     };
