@@ -98,6 +98,17 @@ function collect(host: string, overrides: Record<string, unknown> = {}) {
   });
 }
 
+/** The total of a series query asked of the API with the Bearer token (what the views must show). */
+async function apiTotal(query: Record<string, unknown>): Promise<number> {
+  const response = await fetch(`${url}/balise/api/v1/series`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(query),
+  });
+  const { rows } = (await response.json()) as { rows: { value: number }[] };
+  return rows.reduce((sum, r) => sum + r.value, 0);
+}
+
 /** The stored row of the event titled `title`, once the writer has flushed it. */
 async function storedRow(title: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < 100; i++) {
@@ -154,19 +165,13 @@ describe('the dashboard', () => {
     const card = page.locator('[data-metric="Pageviews"]');
     await card.waitFor();
     await page.waitForSelector('table');
-    const api = await fetch(`${url}/balise/api/v1/series`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        group: 'news',
-        metric: 'pageviews',
-        interval: '1h',
-        last: '7d',
-        compare: 'previous_week',
-      }),
+    const total = await apiTotal({
+      group: 'news',
+      metric: 'pageviews',
+      interval: '1h',
+      last: '7d',
+      compare: 'previous_week',
     });
-    const { rows } = (await api.json()) as { rows: { value: number }[] };
-    const total = rows.reduce((sum, r) => sum + r.value, 0);
     expect(total).toBeGreaterThan(100);
     expect(await card.textContent()).toBe(total.toLocaleString('en-US'));
 
@@ -251,13 +256,7 @@ describe('the dashboard', () => {
     await page.click('nav a:text("Realtime")');
     await page.locator('[data-metric="Pageviews (30 min)"]').waitFor();
     // The realtime view: the last 30 minutes as the API counts them, hostile paths as text.
-    const api = await fetch(`${url}/balise/api/v1/series`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ group: 'news', metric: 'pageviews', interval: '1m', last: '30m' }),
-    });
-    const { rows } = (await api.json()) as { rows: { value: number }[] };
-    const recent = rows.reduce((sum, r) => sum + r.value, 0);
+    const recent = await apiTotal({ group: 'news', metric: 'pageviews', interval: '1m', last: '30m' });
     expect(recent).toBeGreaterThanOrEqual(40);
     expect(await page.locator('[data-metric="Pageviews (30 min)"]').textContent()).toBe(String(recent));
     expect(await page.locator('main').innerText()).toContain(HOSTILE_PATH);
@@ -274,22 +273,14 @@ describe('the dashboard', () => {
     await page.fill('#to', today);
     await page.locator('#to').dispatchEvent('change');
     await page.locator('main[aria-busy="false"]').waitFor();
-    const custom = await fetch(`${url}/balise/api/v1/series`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        group: 'news',
-        metric: 'pageviews',
-        interval: '1d',
-        from: weekAgo,
-        to: new Date(Date.parse(today) + 86_400_000).toISOString().slice(0, 10),
-        tz: 'America/New_York',
-      }),
+    const customTotal = await apiTotal({
+      group: 'news',
+      metric: 'pageviews',
+      interval: '1d',
+      from: weekAgo,
+      to: new Date(Date.parse(today) + 86_400_000).toISOString().slice(0, 10),
+      tz: 'America/New_York',
     });
-    const customTotal = ((await custom.json()) as { rows: { value: number }[] }).rows.reduce(
-      (sum, r) => sum + r.value,
-      0,
-    );
     expect(await page.locator('[data-metric="Pageviews"]').textContent()).toBe(
       customTotal.toLocaleString('en-US'),
     );

@@ -44,25 +44,34 @@ const text = (value: unknown, fallback = ''): string =>
 const asList = (value: unknown) => (Array.isArray(value) ? value.map(String).join(', ') : '');
 
 let uid = 0;
-/** A labelled input whose id is unique in the page. */
+/** A form row: the control with a page-unique id, its label, and its help line (aria-describedby). */
+function labelled<T extends HTMLElement>(
+  label: string,
+  control: T,
+  help?: string,
+): { row: HTMLElement; control: T } {
+  const id = `f${++uid}`;
+  control.id = id;
+  if (help) control.setAttribute('aria-describedby', `${id}-help`);
+  const row = el(
+    'div',
+    { class: 'field' },
+    el('label', { for: id }, label),
+    control,
+    ...(help ? [el('p', { class: 'help', id: `${id}-help` }, help)] : []),
+  );
+  return { row, control };
+}
+
+/** A labelled input. */
 function field(
   label: string,
   value: string,
   attributes: Record<string, string> = {},
   help?: string,
 ): { row: HTMLElement; input: HTMLInputElement } {
-  const id = `f${++uid}`;
-  const input = el('input', { id, value, ...attributes });
-  const helpId = help ? `${id}-help` : '';
-  if (help) input.setAttribute('aria-describedby', helpId);
-  const row = el(
-    'div',
-    { class: 'field' },
-    el('label', { for: id }, label),
-    input,
-    ...(help ? [el('p', { class: 'help', id: helpId }, help)] : []),
-  );
-  return { row, input };
+  const { row, control } = labelled(label, el('input', { value, ...attributes }), help);
+  return { row, input: control };
 }
 
 /** A labelled select; `values` as [value, text]. */
@@ -72,19 +81,10 @@ function choice(
   value: string,
   help?: string,
 ): { row: HTMLElement; select: HTMLSelectElement } {
-  const id = `f${++uid}`;
-  const select = el('select', { id });
+  const select = el('select');
   for (const [v, text] of values) select.append(el('option', { value: v }, text));
   select.value = value;
-  const helpId = `${id}-help`;
-  if (help) select.setAttribute('aria-describedby', helpId);
-  const row = el(
-    'div',
-    { class: 'field' },
-    el('label', { for: id }, label),
-    select,
-    ...(help ? [el('p', { class: 'help', id: helpId }, help)] : []),
-  );
+  const { row } = labelled(label, select, help);
   return { row, select };
 }
 
