@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { hashToken } from '../src/api/auth.js';
 import type { Gateway } from '../src/gateway.js';
 import { deterministicId } from '../src/store/ids.js';
@@ -345,6 +346,9 @@ describe('the dashboard', () => {
     const tool = page.locator('fieldset.tool');
     await tool.locator('[data-setting="url"]').fill(`${hook.url}/from-dashboard`);
     await tool.locator('[data-setting="secret"]').fill('hook-secret-0123');
+    // Per-tool privacy, stricter than the site's: this tool gets no referrer at all.
+    await tool.locator('summary').click();
+    await tool.locator('[data-tool-switch="referrer"]').selectOption('remove');
     await page.click('button:text("Save and apply")');
     await page.waitForSelector('text=Saved and applied: www.hebdo.example.');
 
@@ -352,9 +356,19 @@ describe('the dashboard', () => {
     for (let i = 0; i < 50 && hook.received.length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(hook.received.map((r) => [r.url, r.status])).toEqual([['/from-dashboard', 200]]);
-    const body = JSON.parse(hook.received[0]!.body) as { page: { title: string }; visitor: { ip: unknown } };
+    const body = JSON.parse(hook.received[0]!.body) as {
+      page: { title: string; referrer: unknown };
+      visitor: { ip: unknown };
+    };
     expect(body.page.title).toBe('for the hook');
+    expect(body.page.referrer).toBeNull();
     expect(body.visitor.ip).toBeNull();
+    const written = parse(readFileSync(join(temp.dir, 'balise.yaml'), 'utf8')) as {
+      sites: { host: string; tools?: { id: string; privacy?: unknown }[] }[];
+    };
+    expect(written.sites.find((s) => s.host === 'www.hebdo.example')!.tools).toMatchObject([
+      { id: 'webhook', component: 'webhook', privacy: { referrer: 'remove' } },
+    ]);
 
     // The secret is never sent back to the browser; the egress log shows what left.
     for (let i = 0; i < 50; i++) {

@@ -117,6 +117,28 @@ function toolForm(
     {},
     'Hosts this tool may send to besides its manifest (needed for private addresses).',
   );
+  const privacy = isRecord(tool.privacy) ? tool.privacy : {};
+  const KEPT = '(as written)';
+  const toolSwitches = [
+    ...view.switches
+      .filter((sw) => ['query', 'ip', 'userAgent', 'referrer', 'dlp'].includes(sw.key))
+      .map((sw) => ({ key: sw.key, values: sw.values.filter((v) => v !== 'allow') })),
+    { key: 'clientId', values: ['hashed', 'keep'] },
+  ].map(({ key, values }) => {
+    const raw = privacy[key];
+    const current = raw === undefined ? '' : isRecord(raw) ? KEPT : text(raw);
+    const control = choice(
+      `${key} for this tool`,
+      [
+        ['', key === 'clientId' ? 'hashed (default)' : 'the site’s'],
+        ...(current === KEPT ? [[KEPT, `${JSON.stringify(raw)} (as written)`] as [string, string]] : []),
+        ...values.map((v): [string, string] => [v, v]),
+      ],
+      current,
+    );
+    control.select.setAttribute('data-tool-switch', key);
+    return { key, ...control };
+  });
   const settings = isRecord(tool.settings) ? tool.settings : {};
   const inputs: [string, HTMLInputElement][] = [];
   const settingRows: HTMLElement[] = [];
@@ -150,6 +172,12 @@ function toolForm(
     region.row,
     hosts.row,
     ...settingRows,
+    el(
+      'details',
+      {},
+      el('summary', {}, 'Privacy for this tool (only ever stricter than the site’s)'),
+      ...toolSwitches.map((sw) => sw.row),
+    ),
     removeButton,
   );
   return {
@@ -168,6 +196,14 @@ function toolForm(
         else values[key] = input.value;
       }
       next.settings = values;
+      const nextPrivacy: Raw = { ...privacy };
+      for (const sw of toolSwitches) {
+        if (sw.select.value === KEPT) continue;
+        if (sw.select.value === '') delete nextPrivacy[sw.key];
+        else nextPrivacy[sw.key] = sw.select.value;
+      }
+      if (Object.keys(nextPrivacy).length) next.privacy = nextPrivacy;
+      else delete next.privacy;
       return next;
     },
   };
