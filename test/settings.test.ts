@@ -244,6 +244,44 @@ describe('settings', () => {
     );
   });
 
+  it('loses no accepted event and answers no 5xx while changes are applied under traffic', async () => {
+    let { revision } = await read();
+    let sending = true;
+    const statuses: number[] = [];
+    const titles: string[] = [];
+    const traffic = (async () => {
+      for (let i = 0; sending; i++) {
+        const batch = Array.from({ length: 8 }, (_, k) => `load ${i}-${k}`);
+        const answers = await Promise.all(batch.map((title) => collect('www.other.fr', { title })));
+        answers.forEach((a, k) => {
+          statuses.push(a.statusCode);
+          if (a.statusCode === 204) titles.push(batch[k]!);
+        });
+      }
+    })();
+    for (let i = 0; i < 6; i++) {
+      const saved = await put(
+        'www.other.fr',
+        {
+          host: 'www.other.fr',
+          privacy: { referrer: i % 2 ? 'remove' : 'strip-external' },
+          tools:
+            i % 2 ? [{ id: 'w', component: 'webhook', settings: { url: `${hook.url}/t`, secret: 's' } }] : [],
+        },
+        revision,
+      );
+      expect(saved.statusCode).toBe(200);
+      revision = saved.json<{ revision: string }>().revision;
+    }
+    sending = false;
+    await traffic;
+    expect(statuses.length).toBeGreaterThan(40);
+    expect(statuses.filter((s) => s !== 204)).toEqual([]);
+    await gateway.close();
+    const stored = new Set((await readEvents(temp.dir)).map((r) => r.title));
+    expect(titles.filter((t) => !stored.has(t))).toEqual([]);
+  });
+
   it(`keeps the last ${BACKUPS_KEPT} backups`, async () => {
     let { revision } = await read();
     for (let i = 0; i < BACKUPS_KEPT + 3; i++) {
