@@ -85,6 +85,19 @@ const major = (value: string | undefined): string | null =>
  * empty User-Agent.
  */
 export function reduceUserAgent(ua: string): string | null {
+  const cached = reduced.get(ua);
+  if (cached !== undefined) return cached;
+  const result = reduceUncached(ua);
+  // Bounded per node and never persisted, like the device cache (src/enrich/user-agent.ts).
+  if (reduced.size >= REDUCED_CACHE_LIMIT) reduced.clear();
+  reduced.set(ua, result);
+  return result;
+}
+
+const REDUCED_CACHE_LIMIT = 10_000;
+const reduced = new Map<string, string | null>();
+
+function reduceUncached(ua: string): string | null {
   const text = ua.trim();
   if (text.length === 0) return null;
   if (isbot(text)) return botName(text);
