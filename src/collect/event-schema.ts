@@ -124,10 +124,76 @@ export const wireBatchSchema = z.strictObject({
   events: z.array(wireEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST),
 });
 
+const FAST_KEYS = new Set([
+  'eventType',
+  'name',
+  'location',
+  'title',
+  'referer',
+  'timestamp',
+  'offset',
+  'language',
+  'screenWidth',
+  'screenHeight',
+  'viewportWidth',
+  'viewportHeight',
+]);
+const LANGUAGE = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/;
+const optionalInt = (v: unknown, min: number, max: number): boolean =>
+  v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max);
+const optionalText = (v: unknown, max: number): boolean =>
+  v === undefined || (typeof v === 'string' && v.length <= max);
+
+/**
+ * The hot path's check of the common event (a pageview or a named track event without payload or
+ * consent): the same rules as `wireEventSchema`, hand-written. It only ever accepts what the schema
+ * accepts (a property test compares them); anything else — including every invalid event — goes
+ * to the schema, which gives the precise error.
+ */
+export function fastWireEvent(value: unknown): WireEvent | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const e = value as Record<string, unknown>;
+  for (const name of Object.keys(e)) if (!FAST_KEYS.has(name)) return null;
+  const type = e.eventType;
+  if (type !== 'pageview' && type !== 'track') return null;
+  const name = e.name;
+  if (
+    name === undefined ? type === 'track' : typeof name !== 'string' || name.length < 1 || name.length > 200
+  )
+    return null;
+  const location = e.location;
+  if (typeof location !== 'string' || location.length > 2048 || !isHttpUrl(location)) return null;
+  const referer = e.referer;
+  if (
+    referer !== undefined &&
+    (typeof referer !== 'string' || referer.length > 2048 || (referer !== '' && !isHttpUrl(referer)))
+  )
+    return null;
+  const language = e.language;
+  if (
+    language !== undefined &&
+    (typeof language !== 'string' || language.length > 35 || !LANGUAGE.test(language))
+  )
+    return null;
+  if (
+    !optionalText(e.title, 1000) ||
+    !optionalInt(e.timestamp, 0, 8_640_000_000_000) ||
+    !optionalInt(e.offset, -900, 900) ||
+    !optionalInt(e.screenWidth, 0, 100_000) ||
+    !optionalInt(e.screenHeight, 0, 100_000) ||
+    !optionalInt(e.viewportWidth, 0, 100_000) ||
+    !optionalInt(e.viewportHeight, 0, 100_000)
+  )
+    return null;
+  return e as WireEvent;
+}
+
 /** Validates a request body — one event, or a batch when it has an `events` key — with precise error paths. */
 export function parseWireBody(
   body: unknown,
 ): { success: true; data: WireEvent[] } | { success: false; issues: z.core.$ZodIssue[] } {
+  const fast = fastWireEvent(body);
+  if (fast) return { success: true, data: [fast] };
   if (body !== null && typeof body === 'object' && 'events' in body) {
     const batch = wireBatchSchema.safeParse(body);
     return batch.success
