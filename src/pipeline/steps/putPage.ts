@@ -16,7 +16,7 @@ const RULE_KEYS: Record<string, object> = { keep: {}, 'known-trackers': {}, stri
 function storedPath(location: string, rule: ReturnType<typeof sitePolicy>['query']): string | null {
   const key = typeof rule === 'string' ? (RULE_KEYS[rule] ?? RULE_KEYS.strip!) : rule;
   let cache = paths.get(key);
-  if (!cache) paths.set(key, (cache = new Map()));
+  if (!cache) paths.set(key, (cache = new Map<string, string | null>()));
   const cached = cache.get(location);
   if (cached !== undefined) return cached;
   let path: string | null = null;
