@@ -60,6 +60,13 @@ function peakRssMb(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
+/** CPU time (user + system, every thread) a process has used, in milliseconds. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second here).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function run(command: string, args: string[]): Promise<string> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -140,14 +147,18 @@ async function round(
   generator: Generator,
   args: string[],
   path: string,
-): Promise<Load & { rssMb: number; delivery?: Delivery }> {
+): Promise<Load & { rssMb: number; cpuUsPerRequest: number; delivery?: Delivery }> {
   const server = await start(args);
   await load(generator, `${server.url}${path}`, 3);
   const accepted = async () =>
     ((await (await fetch(`${server.url}/balise/healthz`)).json()) as { accepted: number }).accepted;
   const before = args.includes(toolsConfig) ? { events: await accepted(), vendor: vendorRequests } : null;
   const started = performance.now();
+  const cpuBefore = cpuMs(server.child.pid!);
   const result = await load(generator, `${server.url}${path}`, SECONDS);
+  // The server's CPU per answered request: steadier than req/s, since the load generator shares
+  // the machine's cores (tools: the deliveries during the load are included).
+  const cpuUsPerRequest = ((cpuMs(server.child.pid!) - cpuBefore) * 1000) / (result.rps * SECONDS);
   let delivery: Delivery | undefined;
   if (before) {
     const loadEnd = performance.now();
@@ -168,7 +179,7 @@ async function round(
   const exit = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
   await exit;
-  return { ...result, rssMb, ...(delivery ? { delivery } : {}) };
+  return { ...result, rssMb, cpuUsPerRequest, ...(delivery ? { delivery } : {}) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-'));
@@ -206,9 +217,9 @@ try {
   );
   const summaries: string[] = [];
   for (const generator of generators) {
-    const bare: (Load & { rssMb: number })[] = [];
-    const gateway: (Load & { rssMb: number })[] = [];
-    const tools: (Load & { rssMb: number; delivery?: Delivery })[] = [];
+    const bare: (Load & { rssMb: number; cpuUsPerRequest: number })[] = [];
+    const gateway: (Load & { rssMb: number; cpuUsPerRequest: number })[] = [];
+    const tools: (Load & { rssMb: number; cpuUsPerRequest: number; delivery?: Delivery })[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await round(generator, ['--import', 'tsx', 'bench/bare-server.ts'], '/'));
       gateway.push(await round(generator, ['dist/cli/main.js', 'serve', '--config', config], '/balise/e'));
@@ -231,11 +242,13 @@ try {
           .toFixed(0)
           .padStart(
             6,
-          )} req/s  p50 ${median(runs.map((r) => r.p50))} ms  p99 ${median(runs.map((r) => r.p99))} ms  peak RSS ${Math.max(...runs.map((r) => r.rssMb))} MB  (rounds: ${runs.map((r) => r.rps.toFixed(0)).join(', ')})\n`,
+          )} req/s  p50 ${median(runs.map((r) => r.p50))} ms  p99 ${median(runs.map((r) => r.p99))} ms  CPU ${median(runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs/req  peak RSS ${Math.max(...runs.map((r) => r.rssMb))} MB  (rounds: ${runs.map((r) => r.rps.toFixed(0)).join(', ')})\n`,
       );
     }
     const ratio = median(gateway.map((g) => g.rps)) / median(bare.map((b) => b.rps));
-    summaries.push(`${generator} ${ratio.toFixed(2)}×`);
+    const cpuRatio =
+      median(bare.map((b) => b.cpuUsPerRequest)) / median(gateway.map((g) => g.cpuUsPerRequest));
+    summaries.push(`${generator} ${ratio.toFixed(2)}× (CPU per request ${cpuRatio.toFixed(2)}×)`);
     if (TOOLS) {
       for (const t of tools) {
         const d = t.delivery!;
