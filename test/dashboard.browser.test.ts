@@ -198,8 +198,20 @@ describe('the dashboard', () => {
       return response.status;
     });
     expect(csrf).toBe(403);
+    // The same for a settings change: refused without the CSRF header, the file untouched.
+    const before = readFileSync(join(temp.dir, 'balise.yaml'), 'utf8');
+    const change = await page.evaluate(async () => {
+      const response = await fetch('/balise/api/v1/settings/sites/www.hebdo.example', {
+        method: 'DELETE',
+        headers: { 'if-match': 'x' },
+      });
+      return response.status;
+    });
+    expect(change).toBe(403);
+    expect(readFileSync(join(temp.dir, 'balise.yaml'), 'utf8')).toBe(before);
     await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
     expect(problems).toEqual([
+      'Failed to load resource: the server responded with a status of 403 (Forbidden)',
       'Failed to load resource: the server responded with a status of 403 (Forbidden)',
     ]);
     await context.close();
