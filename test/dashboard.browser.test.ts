@@ -361,6 +361,8 @@ describe('the dashboard', () => {
     // Per-tool privacy, stricter than the site's: this tool gets no referrer at all.
     await tool.locator('summary').click();
     await tool.locator('[data-tool-switch="referrer"]').selectOption('remove');
+    await tool.locator('[data-tool-switch="clientId"]').selectOption('constant');
+    await tool.locator('input:near(label:text("Constant client id"))').first().fill('everyone');
     await page.click('button:text("Save and apply")');
     await page.waitForSelector('text=Saved and applied: www.hebdo.example.');
 
@@ -370,16 +372,21 @@ describe('the dashboard', () => {
     expect(hook.received.map((r) => [r.url, r.status])).toEqual([['/from-dashboard', 200]]);
     const body = JSON.parse(hook.received[0]!.body) as {
       page: { title: string; referrer: unknown };
-      visitor: { ip: unknown };
+      visitor: { ip: unknown; id: unknown };
     };
     expect(body.page.title).toBe('for the hook');
     expect(body.page.referrer).toBeNull();
+    expect(body.visitor.id).toBe('everyone');
     expect(body.visitor.ip).toBeNull();
     const written = parse(readFileSync(join(temp.dir, 'balise.yaml'), 'utf8')) as {
       sites: { host: string; tools?: { id: string; privacy?: unknown }[] }[];
     };
     expect(written.sites.find((s) => s.host === 'www.hebdo.example')!.tools).toMatchObject([
-      { id: 'webhook', component: 'webhook', privacy: { referrer: 'remove' } },
+      {
+        id: 'webhook',
+        component: 'webhook',
+        privacy: { referrer: 'remove', clientId: { constant: 'everyone' } },
+      },
     ]);
 
     // The secret is never sent back to the browser; the egress log shows what left.

@@ -16,9 +16,10 @@ export interface NamedStep {
   run: Step;
 }
 
-function emptyRow(raw: RawEvent, site: SiteConfig, node: string): EventRow {
+function emptyRow(raw: RawEvent, site: SiteConfig, node: string, id: string | undefined): EventRow {
   return blankRow({
-    id: newEventId(),
+    // A given id (imports: derived from the line) is kept; otherwise a new UUIDv7.
+    id: id ?? newEventId(),
     ts: raw.receivedAt,
     site: site.host,
     type: raw.type,
@@ -62,7 +63,6 @@ export function runPipeline(
   ctx: PipelineContext,
   id?: string,
 ): PipelineResult | Promise<PipelineResult> {
-  const row = emptyRow(raw, site, ctx.node);
-  if (id !== undefined) row.id = id;
+  const row = emptyRow(raw, site, ctx.node, id);
   return finish(steps, 0, { raw, site, row }, ctx);
 }

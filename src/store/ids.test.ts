@@ -20,5 +20,21 @@ describe('event ids', () => {
     expect(deterministicId(5, 'a')).toBe(deterministicId(5, 'a'));
     expect(deterministicId(5, 'a')).not.toBe(deterministicId(5, 'b'));
     expect(deterministicId(5, 'a')).toMatch(UUID_V7);
+    // The same ids as every earlier version: re-importing a file or re-seeding never adds rows.
+    expect(
+      [
+        [0, 'a'],
+        [1763800000000, 'import\nsite\n0\nline'],
+        [2 ** 48 + 5, 'x'],
+        [1431853565000, 'semicomplete.com/a'],
+        [123.9, 'é'],
+      ].map(([ts, key]) => deterministicId(ts as number, key as string)),
+    ).toEqual([
+      '00000000-0000-7a97-8112-ca1bbdcafac2',
+      '019aaaac-2600-718b-b37a-8f0551f2a077',
+      '00000000-0005-7d71-9642-b726b0440162',
+      '014d611f-8448-7162-81b5-dafa03358fdd',
+      '00000000-007b-7a99-957e-4033c3539de2',
+    ]);
   });
 });

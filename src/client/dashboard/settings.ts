@@ -123,10 +123,17 @@ function toolForm(
     ...view.switches
       .filter((sw) => ['query', 'ip', 'userAgent', 'referrer', 'dlp'].includes(sw.key))
       .map((sw) => ({ key: sw.key, values: sw.values.filter((v) => v !== 'allow') })),
-    { key: 'clientId', values: ['hashed', 'keep'] },
+    { key: 'clientId', values: ['hashed', 'keep', 'constant'] },
   ].map(({ key, values }) => {
     const raw = privacy[key];
-    const current = raw === undefined ? '' : isRecord(raw) ? KEPT : text(raw);
+    const current =
+      raw === undefined
+        ? ''
+        : key === 'clientId' && isRecord(raw) && typeof raw.constant === 'string'
+          ? 'constant'
+          : isRecord(raw)
+            ? KEPT
+            : text(raw);
     const control = choice(
       `${key} for this tool`,
       [
@@ -139,6 +146,13 @@ function toolForm(
     control.select.setAttribute('data-tool-switch', key);
     return { key, ...control };
   });
+  const clientIdRaw = privacy.clientId;
+  const constant = field(
+    'Constant client id (with clientId: constant)',
+    isRecord(clientIdRaw) ? text(clientIdRaw.constant) : '',
+    { maxlength: '64' },
+    'Every visitor gets this id: the tool counts events, never visitors.',
+  );
   const settings = isRecord(tool.settings) ? tool.settings : {};
   const inputs: [string, HTMLInputElement][] = [];
   const settingRows: HTMLElement[] = [];
@@ -177,6 +191,7 @@ function toolForm(
       {},
       el('summary', {}, 'Privacy for this tool (only ever stricter than the site’s)'),
       ...toolSwitches.map((sw) => sw.row),
+      constant.row,
     ),
     removeButton,
   );
@@ -200,6 +215,7 @@ function toolForm(
       for (const sw of toolSwitches) {
         if (sw.select.value === KEPT) continue;
         if (sw.select.value === '') delete nextPrivacy[sw.key];
+        else if (sw.select.value === 'constant') nextPrivacy[sw.key] = { constant: constant.input.value };
         else nextPrivacy[sw.key] = sw.select.value;
       }
       if (Object.keys(nextPrivacy).length) next.privacy = nextPrivacy;
