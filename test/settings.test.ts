@@ -193,6 +193,21 @@ describe('settings', () => {
     expect((await collect('www.other.fr')).statusCode).toBe(204);
   });
 
+  it('says the file cannot be read any more when it was broken by hand, and changes nothing', async () => {
+    const { revision } = await read();
+    writeFileSync(file, 'sites: [ { host: www.example.fr\n');
+    const view = await gateway.app.inject({ method: 'GET', url: '/balise/api/v1/settings', headers: auth });
+    expect(view.statusCode).toBe(500);
+    const error = view.json<{ error: { code: string; message: string } }>().error;
+    expect(error.code).toBe('config_unreadable');
+    expect(error.message).toContain('YAML syntax');
+    const change = await put('www.other.fr', { host: 'www.other.fr' }, revision);
+    expect(change.json<{ error: { code: string } }>().error.code).toBe('config_unreadable');
+    expect(readFileSync(file, 'utf8')).toBe('sites: [ { host: www.example.fr\n');
+    // The running configuration is kept.
+    expect((await collect('www.other.fr')).statusCode).toBe(204);
+  });
+
   it('refuses a change made against an old revision or without one (never overwrites)', async () => {
     const { revision } = await read();
     writeFileSync(file, `${readFileSync(file, 'utf8')}# edited by hand meanwhile\n`);

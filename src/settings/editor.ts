@@ -67,6 +67,22 @@ export function revisionOf(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
+/** The file's text and YAML document; a file that cannot be read or parsed any more is config_unreadable. */
+function readDocument(source: ConfigSource): { text: string; doc: Document } {
+  try {
+    const text = readConfigText(source.file);
+    return { text, doc: parseConfigText(text, source.file) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new SettingsError(
+      'config_unreadable',
+      500,
+      `${error.message.split('\n').join(' ')}; fix the file by hand`,
+      error.problems,
+    );
+  }
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -99,20 +115,7 @@ export class SettingsEditor {
         components,
         switches: PRIVACY_SWITCHES,
       };
-    let text: string;
-    let doc: Document;
-    try {
-      text = readConfigText(this.source.file);
-      doc = parseConfigText(text, this.source.file);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      throw new SettingsError(
-        'config_unreadable',
-        500,
-        `${error.message.split('\n').join(' ')}; fix the file by hand`,
-        error.problems,
-      );
-    }
+    const { text, doc } = readDocument(this.source);
     const sites = this.rawSites(doc).map((site) => this.maskSecrets(site));
     return {
       editable: true,
@@ -178,20 +181,13 @@ export class SettingsEditor {
           428,
           'send the revision you read in the If-Match header',
         );
-      let text: string;
-      try {
-        text = readConfigText(source.file);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        throw new SettingsError('config_unreadable', 500, `${error.message.split('\n').join(' ')}`);
-      }
+      const { text, doc } = readDocument(source);
       if (options.write && revisionOf(text) !== revision)
         throw new SettingsError(
           'settings_conflict',
           409,
           'the configuration changed since you read it; reload the settings and make your change again',
         );
-      const doc = parseConfigText(text, source.file);
       edit(doc, this.rawSites(doc));
       const next = doc.toString({ lineWidth: 0 });
       let config: Config;
