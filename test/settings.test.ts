@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../src/api/auth.js';
 import type { Gateway } from '../src/gateway.js';
@@ -184,6 +185,22 @@ describe('settings', () => {
     const toolError = tool.json<{ error: { code: string; message: string } }>().error;
     expect(toolError.code).toBe('invalid_tool');
     expect(toolError.message).toContain('settings.secret is required');
+    // Code the file does not already run cannot be introduced from the dashboard.
+    writeFileSync(
+      join(temp.dir, 'evil.mjs'),
+      'export const manifest = { name: "evil" }; export default () => {};',
+    );
+    for (const component of ['./evil.mjs', 'some-npm-package']) {
+      const code = await put(
+        'www.other.fr',
+        { host: 'www.other.fr', tools: [{ id: 'x', component, settings: {} }] },
+        revision,
+      );
+      expect(code.statusCode).toBe(400);
+      const codeError = code.json<{ error: { code: string; problems: { path: string }[] } }>().error;
+      expect(codeError.code).toBe('component_not_allowed');
+      expect(codeError.problems[0]!.path).toBe('sites.1.tools.0.component');
+    }
     const notObject = await put('www.other.fr', 'www.other.fr', revision);
     expect(notObject.statusCode).toBe(400);
     const unknown = await put('www.nowhere.fr', { host: 'www.nowhere.fr' }, revision);

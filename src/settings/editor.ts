@@ -11,7 +11,7 @@ import {
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import type { Manifest } from '../tools/manifest.js';
-import { ToolError } from '../tools/runtime.js';
+import { BUILTIN_COMPONENTS, ToolError } from '../tools/runtime.js';
 import { writeFileAtomically } from './atomic-write.js';
 import { PRIVACY_SWITCHES, type SwitchInfo } from './switches.js';
 
@@ -83,6 +83,28 @@ function readDocument(source: ConfigSource): { text: string; doc: Document } {
   }
 }
 
+/**
+ * A component that is not built in is code run inside the gateway: it can only be introduced in
+ * the configuration file (by whoever deploys it), then reused from the dashboard — never first
+ * named there, so a dashboard password does not give code execution on the server.
+ */
+function refuseNewCode(site: Record<string, unknown>, sites: Record<string, unknown>[], index: number): void {
+  const known = new Set(Object.keys(BUILTIN_COMPONENTS));
+  for (const other of sites)
+    if (Array.isArray(other.tools))
+      for (const tool of other.tools)
+        if (isRecord(tool) && typeof tool.component === 'string') known.add(tool.component);
+  const problems: ConfigProblem[] = [];
+  (Array.isArray(site.tools) ? site.tools : []).forEach((tool: unknown, t) => {
+    if (isRecord(tool) && typeof tool.component === 'string' && !known.has(tool.component))
+      problems.push({
+        path: `sites.${index}.tools.${t}.component`,
+        message: `${tool.component} is not a built-in component (${[...Object.keys(BUILTIN_COMPONENTS)].join(', ')}) nor one the configuration file already uses; add it in the file first`,
+      });
+  });
+  if (problems.length) throw new SettingsError('component_not_allowed', 400, problems[0]!.message, problems);
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -138,6 +160,7 @@ export class SettingsEditor {
       if (host === undefined && sites.some((s) => s.host === site.host))
         throw new SettingsError('site_exists', 409, `site ${String(site.host)} exists; edit it instead`);
       const restored = this.restoreSecrets(site, index >= 0 ? sites[index]! : undefined, index, sites.length);
+      refuseNewCode(restored, sites, index >= 0 ? index : sites.length);
       const node = doc.createNode(restored);
       if (index >= 0) doc.setIn(['sites', index], node);
       else doc.addIn(['sites'], node);
