@@ -201,6 +201,15 @@ describe('settings', () => {
       expect(codeError.code).toBe('component_not_allowed');
       expect(codeError.problems[0]!.path).toBe('sites.1.tools.0.component');
     }
+    const rules = await put(
+      'www.other.fr',
+      {
+        host: 'www.other.fr',
+        privacy: { query: 'known-trackers', profile: 'custom', trackerRules: '/etc/passwd' },
+      },
+      revision,
+    );
+    expect(rules.json<{ error: { code: string } }>().error.code).toBe('path_not_allowed');
     const notObject = await put('www.other.fr', 'www.other.fr', revision);
     expect(notObject.statusCode).toBe(400);
     const unknown = await put('www.nowhere.fr', { host: 'www.nowhere.fr' }, revision);

@@ -88,7 +88,11 @@ function readDocument(source: ConfigSource): { text: string; doc: Document } {
  * the configuration file (by whoever deploys it), then reused from the dashboard — never first
  * named there, so a dashboard password does not give code execution on the server.
  */
-function refuseNewCode(site: Record<string, unknown>, sites: Record<string, unknown>[], index: number): void {
+function refuseNewCodeAndFiles(
+  site: Record<string, unknown>,
+  sites: Record<string, unknown>[],
+  index: number,
+): void {
   const known = new Set(Object.keys(BUILTIN_COMPONENTS));
   for (const other of sites)
     if (Array.isArray(other.tools))
@@ -103,6 +107,19 @@ function refuseNewCode(site: Record<string, unknown>, sites: Record<string, unkn
       });
   });
   if (problems.length) throw new SettingsError('component_not_allowed', 400, problems[0]!.message, problems);
+  // The same for a rules file: the gateway reads it, so a new path comes through the file only.
+  const rules = isRecord(site.privacy) ? site.privacy.trackerRules : undefined;
+  const knownRules = new Set(
+    sites.map((other) => (isRecord(other.privacy) ? other.privacy.trackerRules : undefined)),
+  );
+  if (rules !== undefined && !knownRules.has(rules)) {
+    const problem = {
+      path: `sites.${index}.privacy.trackerRules`,
+      message:
+        'a tracker rules file the configuration file does not already use must be added in the file first',
+    };
+    throw new SettingsError('path_not_allowed', 400, problem.message, [problem]);
+  }
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -160,7 +177,7 @@ export class SettingsEditor {
       if (host === undefined && sites.some((s) => s.host === site.host))
         throw new SettingsError('site_exists', 409, `site ${String(site.host)} exists; edit it instead`);
       const restored = this.restoreSecrets(site, index >= 0 ? sites[index]! : undefined, index, sites.length);
-      refuseNewCode(restored, sites, index >= 0 ? index : sites.length);
+      refuseNewCodeAndFiles(restored, sites, index >= 0 ? index : sites.length);
       const node = doc.createNode(restored);
       if (index >= 0) doc.setIn(['sites', index], node);
       else doc.addIn(['sites'], node);
