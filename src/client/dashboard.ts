@@ -58,6 +58,7 @@ function renderLogin(message = ''): void {
     });
   });
   app.replaceChildren(form);
+  app.setAttribute('aria-busy', 'false');
   password.focus();
 }
 
@@ -100,6 +101,7 @@ function nav(active: View): HTMLElement {
 async function render(): Promise<void> {
   const view = currentView();
   const mine = ++generation;
+  app.setAttribute('aria-busy', 'true');
   clearInterval(timer);
   destroyCharts();
   // Sites and groups may have changed in Settings: read them again.
@@ -113,13 +115,16 @@ async function render(): Promise<void> {
   const header: Node[] = [nav(view), el('h1', {}, title)];
   if (view !== 'settings')
     header.push(
-      pickers(selection, (next) => {
-        selection = next;
-        void render();
-      }),
+      pickers(
+        selection,
+        (next) => {
+          selection = next;
+          void render();
+        },
+        view !== 'realtime',
+      ),
     );
   app.replaceChildren(...header, content);
-  app.setAttribute('aria-busy', 'true');
   const draw = async () => {
     const target = el('div', { id: 'content' });
     if (view === 'overview') await renderOverview(selection!, target);

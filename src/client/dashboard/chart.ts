@@ -1,6 +1,9 @@
 import type { Row } from './api.js';
 
-declare const uPlot: new (options: unknown, data: unknown, target: HTMLElement) => { destroy(): void };
+declare const uPlot: {
+  new (options: unknown, data: unknown, target: HTMLElement): { destroy(): void };
+  tzDate(date: Date, tzName: string): Date;
+};
 
 let charts: { destroy(): void }[] = [];
 
@@ -12,13 +15,14 @@ export function destroyCharts(): void {
 
 /**
  * Draws a series against its baseline with uPlot: the current values as a solid line, the
- * previous week dashed, so the two read apart without colour. Times are the rows' instants.
+ * previous week dashed, so the two read apart without colour. Times are the rows' instants, shown
+ * in `tz` when given.
  */
 export function lineChart(
   box: HTMLElement,
   rows: Row[],
   label: string,
-  options: { baseline?: boolean; unit?: string } = {},
+  options: { baseline?: boolean; unit?: string; tz?: string } = {},
 ): void {
   const series: unknown[] = [{}, { label, stroke: '#1f4e9c', width: 2 }];
   const data: (number | null)[][] = [
@@ -34,6 +38,8 @@ export function lineChart(
     new uPlot(
       {
         width: Math.min(1060, box.parentElement?.clientWidth || 1000),
+        // Axis and legend times in the query's zone (the one the page names), not the browser's.
+        ...(options.tz ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), options.tz!) } : {}),
         height: 240,
         series,
         axes: [{}, { values: (_u: unknown, ticks: number[]) => ticks.map((t) => `${t}${unit}`) }],

@@ -20,10 +20,12 @@ export async function ranked(
     const key = String(row.label ? `${row.label} (${String(row[breakdown])})` : row[breakdown]);
     totals.set(key, (totals.get(key) ?? 0) + (row.value ?? 0));
   }
+  // Largest first; values folded into "(other)" come last whatever their sum.
+  const rank = (key: string) => (key === '(other)' ? 1 : 0);
   return [...totals]
     .map(([key, value]) => ({ key, value }))
     .filter((r) => r.value > 0)
-    .sort((a, b) => b.value - a.value);
+    .sort((a, b) => rank(a.key) - rank(b.key) || b.value - a.value);
 }
 
 /**
@@ -102,6 +104,6 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
     findings('Spikes', spikes.findings, 'No spike.'),
     findings('Dips', dips.findings, 'No dip.'),
   );
-  lineChart(seriesBox, pageviews.rows, 'Pageviews');
-  lineChart(mobileBox, mobile.rows, 'Mobile share', { unit: '%' });
+  lineChart(seriesBox, pageviews.rows, 'Pageviews', { tz: pageviews.tz });
+  lineChart(mobileBox, mobile.rows, 'Mobile share', { unit: '%', tz: pageviews.tz });
 }

@@ -39,7 +39,7 @@ export async function renderRealtime(selection: Selection, target: HTMLElement):
     el(
       'p',
       { class: 'muted' },
-      `Last 30 minutes, per minute, times in ${pageviews.tz}; updated ${new Date().toLocaleTimeString('en-GB')} and every ${REALTIME_REFRESH_S} s.`,
+      `Last 30 minutes, per minute, times in ${pageviews.tz}; updated ${new Date().toLocaleTimeString('en-GB', { timeZone: pageviews.tz })} and every ${REALTIME_REFRESH_S} s.`,
     ),
     el(
       'div',
@@ -60,5 +60,5 @@ export async function renderRealtime(selection: Selection, target: HTMLElement):
     ),
   );
   destroyCharts();
-  lineChart(box, pageviews.rows, 'Pageviews');
+  lineChart(box, pageviews.rows, 'Pageviews', { tz: pageviews.tz });
 }

@@ -73,8 +73,15 @@ function zones(): string[] {
   return [...new Set(['UTC', ...mine, ...list])];
 }
 
-/** The scope, range (with custom dates) and time-zone pickers; `change` gets the new selection. */
-export function pickers(selection: Selection, change: (next: Selection) => void): HTMLElement {
+/**
+ * The scope, range (with custom dates) and time-zone pickers; `change` gets the new selection.
+ * Without `withRange` (the realtime view: always the last 30 minutes) there is no range picker.
+ */
+export function pickers(
+  selection: Selection,
+  change: (next: Selection) => void,
+  withRange = true,
+): HTMLElement {
   const info = session()!;
   const scope = el('select', { id: 'scope' });
   for (const group of info.groups) scope.append(el('option', { value: `group:${group}` }, `Group ${group}`));
@@ -112,8 +119,7 @@ export function pickers(selection: Selection, change: (next: Selection) => void)
     'div',
     { class: 'bar' },
     el('label', { for: 'scope' }, 'Site or group', scope),
-    el('label', { for: 'range' }, 'Range', range),
-    custom,
+    ...(withRange ? [el('label', { for: 'range' }, 'Range', range), custom] : []),
     el('label', { for: 'tz' }, 'Time zone', tz),
   );
 }
