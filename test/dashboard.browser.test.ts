@@ -408,6 +408,33 @@ describe('the dashboard', () => {
     await page.close();
   });
 
+  it('adds a site from Settings (it joins the pickers and takes events at once) and removes it', async () => {
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await logIn(page);
+    await page.click('nav a:text("Settings")');
+    await page.click('button:text("Add a site")');
+    await page.fill('input:near(label:text("Host name"))', 'www.radio.example');
+    await page.fill('input:near(label:text("Group"))', 'radio');
+    await page.click('button:text("Add site")');
+    await page.waitForSelector('text=Saved and applied: www.radio.example.');
+    expect((await collect('www.radio.example', { title: 'on the radio' })).statusCode).toBe(204);
+    await page.click('nav a:text("Overview")');
+    await page.locator('main[aria-busy="false"]').waitFor();
+    expect(await page.locator('#scope option').allTextContents()).toEqual(
+      expect.arrayContaining(['Group radio', 'www.radio.example']),
+    );
+    await page.click('nav a:text("Settings")');
+    await page.click('button:text("Edit www.radio.example")');
+    await page.click('button:text("Remove this site")');
+    await page.click('button:text("Click again to remove www.radio.example")');
+    await page.waitForSelector('text=Removed www.radio.example.');
+    expect((await collect('www.radio.example')).statusCode).toBe(403);
+    expect(await storedRow('on the radio')).toMatchObject({ site: 'www.radio.example' });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('rate-limits login attempts', async () => {
     let last = 0;
     for (let i = 0; i < 12; i++) {
