@@ -12,6 +12,22 @@ export interface Scan {
   found: DlpKind[];
 }
 
+/** Texts up to this length found clean are remembered (titles, URLs and names repeat). */
+const CLEAN_MAX_LENGTH = 512;
+const CLEAN_LIMIT = 10_000;
+/**
+ * Texts a scan found nothing in — the detectors are pure functions of the text, so the answer
+ * holds for every mode that scans. Bounded (cleared when full), in memory only, and by definition
+ * holding no personal data the detectors know.
+ */
+const clean = new Set<string>();
+
+function rememberClean(text: string): void {
+  if (text.length > CLEAN_MAX_LENGTH) return;
+  if (clean.size >= CLEAN_LIMIT) clean.clear();
+  clean.add(text);
+}
+
 /**
  * Scans `text` for personal data. In `mask` mode each match becomes `[redacted:<kind>]`;
  * otherwise the text is returned unchanged with what was found. Matches are masked as they are
@@ -19,6 +35,7 @@ export interface Scan {
  */
 export function scanText(text: string, mode: DlpMode): Scan {
   if (mode === 'off' || text.length === 0) return { text, found: [] };
+  if (text.length <= CLEAN_MAX_LENGTH && clean.has(text)) return { text, found: [] };
   let current = text.length > DLP_MAX_LENGTH ? text.slice(0, DLP_MAX_LENGTH) : text;
   const found: DlpKind[] = [];
   // Cheap prefilter: every detector needs a digit, an @ or a colon.
@@ -43,5 +60,6 @@ export function scanText(text: string, mode: DlpMode): Scan {
     }
     current = out + current.slice(last);
   }
+  if (found.length === 0) rememberClean(text);
   return { text: mode === 'mask' ? current : text, found };
 }
