@@ -60,6 +60,17 @@ describe('scanText', () => {
     expect(scanText('a@b.fr', 'off')).toEqual({ text: 'a@b.fr', found: [] });
   });
 
+  it('remembers only texts a scan found clean: an unscanned (off) or dirty text is scanned every time', () => {
+    const email = 'écrire à remember.me@example.fr';
+    expect(scanText(email, 'off')).toEqual({ text: email, found: [] });
+    expect(scanText(email, 'mask')).toEqual({ text: 'écrire à [redacted:email]', found: ['email'] });
+    expect(scanText(email, 'mask').found).toEqual(['email']);
+    expect(scanText(email, 'report')).toEqual({ text: email, found: ['email'] });
+    const clean = 'Article 12 — politique, 2026';
+    expect(scanText(clean, 'mask')).toEqual({ text: clean, found: [] });
+    expect(scanText(clean, 'drop')).toEqual({ text: clean, found: [] });
+  });
+
   it('stays fast on 100 KB adversarial strings (ReDoS)', () => {
     const inputs = [
       '1 '.repeat(50_000),
