@@ -120,6 +120,15 @@ async function storedRow(title: string): Promise<Record<string, unknown>> {
   throw new Error(`no stored row titled ${title}`);
 }
 
+/** A new page, logged in, on the view named `view` in the navigation; its problems are watched. */
+async function openView(view: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage();
+  const problems = watchProblems(page);
+  await logIn(page);
+  await page.click(`nav a:text("${view}")`);
+  return { page, problems };
+}
+
 /** Each view, the selector that says it has drawn, and its screenshot's name. */
 const VIEWS = [
   ['overview', '[data-metric="Pageviews"]'],
@@ -308,10 +317,7 @@ describe('the dashboard', () => {
   });
 
   it('changes a privacy switch in Settings and the next event’s stored row changes', async () => {
-    const page = await browser.newPage();
-    const problems = watchProblems(page);
-    await logIn(page);
-    await page.click('nav a:text("Settings")');
+    const { page, problems } = await openView('Settings');
     expect((await collect('www.quotidien.example', { title: 'before the switch' })).statusCode).toBe(204);
     expect((await storedRow('before the switch')).referrer_host).toBe('news.example.org');
 
@@ -348,10 +354,7 @@ describe('the dashboard', () => {
   });
 
   it('adds a webhook tool from its manifest’s form and the receiver gets the next event', async () => {
-    const page = await browser.newPage();
-    const problems = watchProblems(page);
-    await logIn(page);
-    await page.click('nav a:text("Settings")');
+    const { page, problems } = await openView('Settings');
     await page.click('button:text("Edit www.hebdo.example")');
     await page.selectOption('select:near(button:text("Add tool"))', 'webhook');
     await page.click('button:text("Add tool")');
@@ -409,10 +412,7 @@ describe('the dashboard', () => {
   });
 
   it('adds a site from Settings (it joins the pickers and takes events at once) and removes it', async () => {
-    const page = await browser.newPage();
-    const problems = watchProblems(page);
-    await logIn(page);
-    await page.click('nav a:text("Settings")');
+    const { page, problems } = await openView('Settings');
     await page.click('button:text("Add a site")');
     await page.fill('input:near(label:text("Host name"))', 'www.radio.example');
     await page.fill('input:near(label:text("Group"))', 'radio');
