@@ -1,5 +1,6 @@
 import { isbot } from 'isbot';
 import { UAParser } from 'ua-parser-js';
+import { Memo } from '../memo.js';
 
 /** What Balise keeps of a User-Agent: families and classes only, never the string itself. */
 export interface Device {
@@ -10,16 +11,17 @@ export interface Device {
   isBot: boolean;
 }
 
-const CACHE_LIMIT = 10_000;
-const cache = new Map<string, Device>();
+const devices = new Memo<Device>(10_000);
 
 /**
  * Parses a User-Agent into families (ua-parser-js v1, MIT; bots by isbot). Results are cached
  * per node in a bounded in-memory map (cleared when full), never persisted.
  */
 export function parseDevice(userAgent: string): Device {
-  const cached = cache.get(userAgent);
-  if (cached) return cached;
+  return devices.get(userAgent, parseUncached);
+}
+
+function parseUncached(userAgent: string): Device {
   const result = new UAParser(userAgent).getResult();
   const bot = userAgent.length === 0 || isbot(userAgent);
   const type = result.device.type;
@@ -29,7 +31,5 @@ export function parseDevice(userAgent: string): Device {
     deviceType: bot ? 'bot' : type === 'smarttv' ? 'tv' : (type ?? 'desktop'),
     isBot: bot,
   };
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(userAgent, device);
   return device;
 }

@@ -3,6 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SiteIndex } from '../collect/sites.js';
+import { Memo } from '../memo.js';
 import type { Config, SiteConfig } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
 import type { PipelineContext, RawEvent } from '../pipeline/event.js';
@@ -121,7 +122,7 @@ class Occurrences {
 class SiteResolver {
   private readonly index: SiteIndex;
   private readonly byDomain = new Map<string, SiteConfig>();
-  private readonly domainCache = new Map<string, string>();
+  private readonly domains = new Memo<string>(100_000);
 
   constructor(
     private readonly config: Config,
@@ -138,18 +139,12 @@ class SiteResolver {
   }
 
   forDns(name: string): SiteConfig | undefined {
-    let domain = this.domainCache.get(name);
-    if (domain === undefined) {
-      domain = registrableDomain(name);
-      if (this.domainCache.size > 100_000) this.domainCache.clear();
-      this.domainCache.set(name, domain);
-    }
-    const site = this.byDomain.get(domain);
+    const site = this.byDomain.get(this.domainOf(name));
     return this.forced && site !== this.forced ? undefined : site;
   }
 
   domainOf(name: string): string {
-    return this.domainCache.get(name) ?? registrableDomain(name);
+    return this.domains.get(name, registrableDomain);
   }
 
   get sites(): readonly SiteConfig[] {
@@ -227,20 +222,12 @@ export async function importFiles(
   const allBytesTotal = sizes.reduce((a, b) => a + b, 0);
   const sites = new SiteResolver(config, forced);
   const geo = await GeoLookup.open(config.geo);
-  const geoCache = new Map<string, ReturnType<GeoLookup['lookup']>>();
+  const geoCache = new Memo<ReturnType<GeoLookup['lookup']>>(100_000);
   const hasher = new ImportHasher();
   const findings: Record<string, number> = {};
   const ctx: PipelineContext = {
     node: '',
-    geo: (ip) => {
-      let found = geoCache.get(ip);
-      if (!found) {
-        found = geo.lookup(ip);
-        if (geoCache.size >= 100_000) geoCache.clear();
-        geoCache.set(ip, found);
-      }
-      return found;
-    },
+    geo: (ip) => geoCache.get(ip, (key) => geo.lookup(key)),
     visitorHash: (site, ip, ua, ts) => hasher.hash(site.host, site.timezone, ip, ua, ts),
     countFinding: (_site, kind) => {
       findings[kind] = (findings[kind] ?? 0) + 1;

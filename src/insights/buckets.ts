@@ -20,12 +20,12 @@ const MINUTE = 60_000;
 
 const QUARTER = 15 * MINUTE;
 
+const HOUR = 60 * MINUTE;
+
 /** Width in milliseconds of a bucket of `interval` (a local day: 24 hours, for span checks only). */
 export function intervalMs(interval: Interval): number {
   return interval === '1m' ? MINUTE : interval === '15m' ? QUARTER : interval === '1h' ? HOUR : 24 * HOUR;
 }
-
-const HOUR = 60 * 60_000;
 
 /** Milliseconds from the start of the local bucket (a minute, 15 minutes or an hour) to instant `ms`. */
 function sinceBucketStart(ms: number, interval: Interval, timeZone: string): number {

@@ -21,7 +21,7 @@ export function choosePlan(query: Query, tz: string, scanFrom: number, end: numb
   const raw = (reason: string): Plan => ({ source: 'raw', reason });
   if (query.metric === 'visitors') return raw('visitors are distinct hashes');
   if (query.interval === '15m' || query.interval === '1m')
-    return raw(`${query.interval === '1m' ? '1-minute' : '15-minute'} buckets are finer than the rollup`);
+    return raw(`${query.interval} buckets are finer than the rollup`);
   const filter = Object.keys(query.filters).find((name) => !ROLLUP_DIMENSIONS.has(name));
   if (filter) return raw(`filter on ${filter}`);
   if (query.breakdown && !ROLLUP_DIMENSIONS.has(query.breakdown))

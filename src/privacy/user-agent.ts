@@ -1,4 +1,5 @@
 import { isbot } from 'isbot';
+import { Memo } from '../memo.js';
 import { UAParser } from 'ua-parser-js';
 
 /** The `userAgent` switch (PRIVACY.md). */
@@ -85,17 +86,11 @@ const major = (value: string | undefined): string | null =>
  * empty User-Agent.
  */
 export function reduceUserAgent(ua: string): string | null {
-  const cached = reduced.get(ua);
-  if (cached !== undefined) return cached;
-  const result = reduceUncached(ua);
-  // Bounded per node and never persisted, like the device cache (src/enrich/user-agent.ts).
-  if (reduced.size >= REDUCED_CACHE_LIMIT) reduced.clear();
-  reduced.set(ua, result);
-  return result;
+  return reduced.get(ua, reduceUncached);
 }
 
-const REDUCED_CACHE_LIMIT = 10_000;
-const reduced = new Map<string, string | null>();
+/** Reduced forms by User-Agent, like the device families (src/enrich/user-agent.ts). */
+const reduced = new Memo<string | null>(10_000);
 
 function reduceUncached(ua: string): string | null {
   const text = ua.trim();

@@ -1,3 +1,4 @@
+import { Memo } from '../../memo.js';
 import { DETECTORS, DLP_KINDS, NEEDS, type DlpKind } from './detectors.js';
 
 /** What the DLP does with a finding (PRIVACY.md `dlp`). */
@@ -14,19 +15,12 @@ export interface Scan {
 
 /** Texts up to this length found clean are remembered (titles, URLs and names repeat). */
 const CLEAN_MAX_LENGTH = 512;
-const CLEAN_LIMIT = 10_000;
 /**
  * Texts a scan found nothing in — the detectors are pure functions of the text, so the answer
- * holds for every mode that scans. Bounded (cleared when full), in memory only, and by definition
- * holding no personal data the detectors know.
+ * holds for every mode that scans. Bounded, in memory only, and by definition holding no
+ * personal data the detectors know.
  */
-const clean = new Set<string>();
-
-function rememberClean(text: string): void {
-  if (text.length > CLEAN_MAX_LENGTH) return;
-  if (clean.size >= CLEAN_LIMIT) clean.clear();
-  clean.add(text);
-}
+const clean = new Memo<true>(10_000);
 
 /**
  * Scans `text` for personal data. In `mask` mode each match becomes `[redacted:<kind>]`;
@@ -60,6 +54,6 @@ export function scanText(text: string, mode: DlpMode): Scan {
     }
     current = out + current.slice(last);
   }
-  if (found.length === 0) rememberClean(text);
+  if (found.length === 0 && text.length <= CLEAN_MAX_LENGTH) clean.set(text, true);
   return { text: mode === 'mask' ? current : text, found };
 }

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { Memo } from './memo.js';
+
+describe('Memo', () => {
+  it('computes once per key, remembers null answers, and is cleared when full', () => {
+    let calls = 0;
+    const memo = new Memo<string | null>(3);
+    const compute = (key: string) => (calls++, key === 'none' ? null : key.toUpperCase());
+    expect(memo.get('a', compute)).toBe('A');
+    expect(memo.get('a', compute)).toBe('A');
+    expect(memo.get('none', compute)).toBeNull();
+    expect(memo.get('none', compute)).toBeNull();
+    expect(calls).toBe(2);
+    memo.get('b', compute);
+    expect(memo.has('a')).toBe(true);
+    memo.get('c', compute); // the fourth key: the memo was full, so it starts again
+    expect(memo.has('a')).toBe(false);
+    expect(memo.has('c')).toBe(true);
+  });
+});
