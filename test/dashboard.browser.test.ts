@@ -129,12 +129,12 @@ async function openView(view: string): Promise<{ page: Page; problems: string[] 
   return { page, problems };
 }
 
-/** Each view, the selector that says it has drawn, and its screenshot's name. */
+/** Each view (its address and screenshot name), the selector that says it has drawn, and its link's text. */
 const VIEWS = [
-  ['overview', '[data-metric="Pageviews"]'],
-  ['realtime', '[data-metric="Pageviews (30 min)"]'],
-  ['detections', 'h2:text("Anomalies")'],
-  ['settings', 'button:text("Add a site")'],
+  ['overview', '[data-metric="Pageviews"]', 'Overview'],
+  ['realtime', '[data-metric="Pageviews (30 min)"]', 'Realtime'],
+  ['detections', 'h2:text("Anomalies")', 'Detections'],
+  ['settings', 'button:text("Add a site")', 'Settings'],
 ] as const;
 
 async function logIn(page: Page, password = PASSWORD): Promise<void> {
@@ -264,13 +264,11 @@ describe('the dashboard', () => {
     const page = await context.newPage();
     const problems = watchProblems(page);
     await logIn(page);
-    for (const [view, ready] of VIEWS) {
-      await page.click(`nav a:text("${view[0]!.toUpperCase()}${view.slice(1)}")`);
+    for (const [view, ready, link] of VIEWS) {
+      await page.click(`nav a:text("${link}")`);
       await page.locator(ready).first().waitFor();
       await page.locator('main[aria-busy="false"]').waitFor();
-      expect(await page.locator('nav a[aria-current="page"]').textContent()).toBe(
-        `${view[0]!.toUpperCase()}${view.slice(1)}`,
-      );
+      expect(await page.locator('nav a[aria-current="page"]').textContent()).toBe(link);
       expect(await page.locator('main img, main script, main svg[onload]').count()).toBe(0);
       expect(await page.locator('main').innerText()).not.toContain('Not available');
       await page.screenshot({ path: resolve(ARTIFACTS, `dashboard-${view}.png`), fullPage: true });
