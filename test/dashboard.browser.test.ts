@@ -418,7 +418,8 @@ describe('the dashboard', () => {
     await page.waitForSelector('text=Saved and applied: www.radio.example.');
     expect((await collect('www.radio.example', { title: 'on the radio' })).statusCode).toBe(204);
     await page.click('nav a:text("Overview")');
-    await page.locator('main[aria-busy="false"]').waitFor();
+    // The overview re-reads the session: the new site and group join the picker.
+    await page.locator('#scope option', { hasText: 'www.radio.example' }).waitFor({ state: 'attached' });
     expect(await page.locator('#scope option').allTextContents()).toEqual(
       expect.arrayContaining(['Group radio', 'www.radio.example']),
     );
