@@ -71,6 +71,7 @@ describe('DurableWriter', () => {
       close: () => real.close(),
       append: (rows) => (failing ? away() : real.append(rows)),
       appendJsonLines: (path) => (failing ? away() : real.appendJsonLines(path)),
+      appendCsv: (path, range) => (failing ? away() : real.appendCsv(path, range)),
     };
     const spoolDir = join(dir, 'spool');
     const { writer } = await DurableWriter.start(flaky, {

@@ -44,6 +44,31 @@ const MOVE_STAGED = `
     WHERE e.id = s.id::UUID AND e.ts BETWEEN epoch_ms($1::BIGINT) AND epoch_ms($2::BIGINT)
   )`;
 
+// A row CSV file (store/csv.ts) read with its final types and inserted in one statement, minus
+// the ids already stored within the file's time range.
+const CSV_COLUMNS = `{id: 'UUID', ts: 'BIGINT', site: 'VARCHAR', type: 'VARCHAR', name: 'VARCHAR', path: 'VARCHAR',
+  title: 'VARCHAR', referrer_host: 'VARCHAR', referrer_class: 'VARCHAR', country: 'VARCHAR', region: 'VARCHAR',
+  asn: 'UINTEGER', device_type: 'VARCHAR', browser: 'VARCHAR', os: 'VARCHAR', is_bot: 'BOOLEAN',
+  visitor_hash: 'UBIGINT', session_hash: 'UBIGINT', node: 'VARCHAR', status: 'USMALLINT', bytes: 'UBIGINT',
+  source: 'VARCHAR', props: 'VARCHAR'}`;
+
+const READ_CSV = `read_csv($1, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
+  allow_quoted_nulls = false, columns = ${CSV_COLUMNS})`;
+
+const INSERT_CSV = `
+  INSERT INTO events
+  SELECT s.id, epoch_ms(s.ts), s.* EXCLUDE (id, ts)
+  FROM ${READ_CSV} s
+  WHERE NOT EXISTS (
+    SELECT 1 FROM events e
+    WHERE e.id = s.id AND e.ts BETWEEN epoch_ms($2::BIGINT) AND epoch_ms($3::BIGINT)
+  )`;
+
+// After a CSV insert: every hour of the file's time range that holds rows (a superset of the
+// hours it touched, found from the ts column alone).
+const MARK_DIRTY_RANGE = `INSERT OR IGNORE INTO rollup_dirty
+  SELECT DISTINCT date_trunc('hour', ts) FROM events WHERE ts BETWEEN epoch_ms($1::BIGINT) AND epoch_ms($2::BIGINT)`;
+
 // Hours touched by a batch; their rollup rows are recomputed before the next rollup read.
 const MARK_DIRTY = `INSERT OR IGNORE INTO rollup_dirty
   SELECT DISTINCT date_trunc('hour', epoch_ms(ts)) FROM events_staging`;
@@ -170,6 +195,23 @@ export class DuckDBStore implements Store {
       await this.connection.run('DELETE FROM events_staging');
       await this.connection.run(LOAD_JSON_LINES, [path]);
       return this.moveStaged();
+    });
+  }
+
+  appendCsv(path: string, range: { minTs: number; maxTs: number }): Promise<{ inserted: number }> {
+    const min = Math.trunc(range.minTs);
+    const max = Math.trunc(range.maxTs);
+    return this.lock.run(async () => {
+      return {
+        inserted: await this.transaction(async () => {
+          const result = await this.connection.run(INSERT_CSV, [path, min, max]);
+          if (result.rowsChanged > 0) {
+            await this.connection.run(MARK_DIRTY_RANGE, [min, max]);
+            this.rollupMayBeStale = true;
+          }
+          return result.rowsChanged;
+        }),
+      };
     });
   }
 
