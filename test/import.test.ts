@@ -8,7 +8,7 @@ import { parseConfig } from '../src/config/load.js';
 import type { ConfigInput } from '../src/config/schema.js';
 import { getSeries } from '../src/insights/getSeries.js';
 import { importFiles, type ImportSummary } from '../src/import/import.js';
-import { MAX_LINE_BYTES } from '../src/import/lines.js';
+import { MAX_LINE_BYTES } from '../src/import/chunks.js';
 import { summaryLines } from '../src/import/progress.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { HAS_SHARED_DATA, sharedData } from './shared-data.js';

@@ -1,18 +1,21 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { hashVisitor, localDay, visitorKey, type VisitorKey } from '../privacy/visitor-hash.js';
 
 const MAX_CACHED = 100_000;
 
 /**
- * Visitor hashes for an import: one random salt per local day, held in memory for this import
- * only and never stored — past days' hashes cannot be recomputed afterwards, and an import never
- * creates or deletes the live gateway's salts. Repeated (IP, UA) pairs of a day are cached.
+ * Visitor hashes for an import: one salt per local day, HMAC-SHA256(secret, day) under a random
+ * secret made for this import, shared by its worker threads (so a visitor hashes alike in every
+ * chunk) and never stored — once the import ends, its hashes cannot be recomputed, and an import
+ * never creates or deletes the live gateway's salts. Repeated (IP, UA) pairs of a day are cached.
  */
 export class ImportHasher {
   private readonly salts = new Map<string, VisitorKey>();
   /** day + site → ip → user agent → hash. */
   private cache = new Map<string, Map<string, Map<string, string>>>();
   private cached = 0;
+
+  constructor(private readonly secret: Uint8Array) {}
 
   /** The hash of (site, ip, ua) on the local day of `ts`. */
   hash(site: string, timeZone: string, ip: string, userAgent: string, ts: number): string {
@@ -25,7 +28,8 @@ export class ImportHasher {
     let hash = byUa.get(userAgent);
     if (hash === undefined) {
       let key = this.salts.get(day);
-      if (!key) this.salts.set(day, (key = visitorKey(randomBytes(32))));
+      if (!key)
+        this.salts.set(day, (key = visitorKey(createHmac('sha256', this.secret).update(day).digest())));
       hash = hashVisitor(key, site, ip, userAgent);
       if (++this.cached > MAX_CACHED) {
         this.cache = new Map();

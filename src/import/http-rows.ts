@@ -103,7 +103,9 @@ export class HttpRowBuilder {
     const head = `${id},${Math.trunc(record.ts)},${siteCsv},request,,${page.csv},,${referrer},${geo},${deviceCsv},`;
     const tail = `,,${csvText(record.node ?? null)},${csvNumber(record.status)},${csvNumber(record.bytes)},import,\n`;
     const hash = this.ctx.visitorHash(site, record.ip, record.userAgent, record.ts);
-    return typeof hash === 'string' ? { line: head + hash + tail } : hash.then((h) => ({ line: head + h + tail }));
+    return typeof hash === 'string'
+      ? { line: head + hash + tail }
+      : hash.then((h) => ({ line: head + h + tail }));
   }
 
   private page(record: HttpRecord, site: SiteConfig): Page {
@@ -111,8 +113,12 @@ export class HttpRowBuilder {
     if (!memo) this.pages.set(site, (memo = new Memo<Page>(CACHED)));
     return memo.get(record.target, (target) => {
       const findings: string[] = [];
-      const result = this.run(PAGE_STEPS, { url: importUrl(target, site) }, site, (kind) => findings.push(kind));
-      return result.kind === 'drop' ? { drop: result.reason, findings } : { csv: csvText(result.value.path), findings };
+      const result = this.run(PAGE_STEPS, { url: importUrl(target, site) }, site, (kind) =>
+        findings.push(kind),
+      );
+      return result.kind === 'drop'
+        ? { drop: result.reason, findings }
+        : { csv: csvText(result.value.path), findings };
     });
   }
 
@@ -162,7 +168,10 @@ export class HttpRowBuilder {
     site: SiteConfig,
     countFinding: (kind: string) => void,
   ): PipelineResult {
-    return runSync(steps, { ...PARTIAL, ...raw }, site, { ...this.ctx, countFinding: (_site, kind) => countFinding(kind) });
+    return runSync(steps, { ...PARTIAL, ...raw }, site, {
+      ...this.ctx,
+      countFinding: (_site, kind) => countFinding(kind),
+    });
   }
 }
 
@@ -181,7 +190,12 @@ const PARTIAL: RawEvent = {
   source: 'import',
 };
 
-function runSync(steps: readonly NamedStep[], raw: RawEvent, site: SiteConfig, ctx: PipelineContext): PipelineResult {
+function runSync(
+  steps: readonly NamedStep[],
+  raw: RawEvent,
+  site: SiteConfig,
+  ctx: PipelineContext,
+): PipelineResult {
   const result = runPipeline(steps, raw, site, ctx, '00000000-0000-7000-8000-000000000000');
   if (result instanceof Promise) throw new Error('import: a per-value step became asynchronous');
   return result;

@@ -1,39 +1,16 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SiteIndex } from '../collect/sites.js';
-import { Memo } from '../memo.js';
-import type { Config, SiteConfig } from '../config/schema.js';
-import { GeoLookup } from '../enrich/geo.js';
-import type { PipelineContext, RawEvent } from '../pipeline/event.js';
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/schema.js';
 import type { DropReason } from '../pipeline/result.js';
-import { runPipeline, type NamedStep } from '../pipeline/runner.js';
-import { COLLECT_STEPS } from '../pipeline/steps.js';
-import { clampTimestamp } from '../pipeline/steps/clampTimestamp.js';
-import { maskPersonalData } from '../pipeline/steps/maskPersonalData.js';
-import { putGeolocation } from '../pipeline/steps/putGeolocation.js';
-import { putProps } from '../pipeline/steps/putProps.js';
-import { putVisitorHash } from '../pipeline/steps/putVisitorHash.js';
-import { registrableDomain } from '../privacy/referrer.js';
-import { rowCsvLine } from '../store/csv.js';
-import { deterministicId } from '../store/ids.js';
 import type { Store } from '../store/store.js';
-import { CsvBatch } from './csv-batch.js';
+import { readChunks, type Chunk } from './chunks.js';
 import { resolveFormat } from './formats.js';
-import { ImportHasher } from './hasher.js';
-import { HttpRowBuilder, importUrl } from './http-rows.js';
-import { readLines } from './lines.js';
-import type { DnsRecord, HttpRecord } from './record.js';
-
-/** Steps for DNS queries: no page, referrer or User-Agent; the query type becomes the row's name. */
-export const IMPORT_DNS_STEPS: readonly NamedStep[] = [
-  { name: 'clampTimestamp', run: clampTimestamp },
-  { name: 'putGeolocation', run: putGeolocation },
-  { name: 'putVisitorHash', run: putVisitorHash },
-  { name: 'putProps', run: putProps },
-  { name: 'maskPersonalData', run: maskPersonalData },
-];
+import { ChunkProcessor, type ChunkResult, type ProcessSetup } from './process.js';
+import type { ChunkMessage } from './worker.js';
 
 /** What `importFiles` is asked to do. */
 export interface ImportOptions {
@@ -47,6 +24,13 @@ export interface ImportOptions {
   showBad?: number;
   /** Rows per store write (default 100,000). */
   batchRows?: number;
+  /**
+   * Worker threads that parse and run the pipeline (default: one per core, at most 8); 0 does
+   * the work in this thread.
+   */
+  workers?: number;
+  /** Bytes of log lines per chunk handed to a worker (default 4 MiB). */
+  chunkBytes?: number;
   /** Called about every `progressMs` (default 200) and once at the end of each file. */
   onProgress?: (progress: ImportProgress) => void;
   progressMs?: number;
@@ -97,142 +81,97 @@ export interface ImportSummary {
 }
 
 const MAX_UNKNOWN_HOSTS = 1000;
-/** Bytes of each of the two batch buffers (100,000 rows of a web log take about 18 MB). */
-const BATCH_BYTES = 32 * 2 ** 20;
-const TIMES_KEPT = 512;
-
-/**
- * Numbers identical lines (same text) so that two real identical requests get two ids while a
- * re-import of the same file gets the same ids again. Identical lines share a timestamp, so
- * lines are remembered per timestamp for the last TIMES_KEPT distinct timestamps (logs are
- * nearly in time order): memory stays flat.
- */
-class Occurrences {
-  private readonly byTime = new Map<number, Map<string, number>>();
-
-  next(text: string, ts: number): number {
-    let lines = this.byTime.get(ts);
-    if (!lines) {
-      if (this.byTime.size >= TIMES_KEPT) this.byTime.delete(this.byTime.keys().next().value!);
-      this.byTime.set(ts, (lines = new Map<string, number>()));
-    }
-    const count = lines.get(text);
-    lines.set(text, count === undefined ? 0 : count + 1);
-    return count === undefined ? 0 : count + 1;
-  }
-}
-
-/** Sites by host (and alias), and by registrable domain for DNS names. */
-class SiteResolver {
-  private readonly index: SiteIndex;
-  private readonly byDomain = new Map<string, SiteConfig>();
-  private readonly domains = new Memo<string>(100_000);
-
-  constructor(
-    private readonly config: Config,
-    private readonly forced: SiteConfig | undefined,
-  ) {
-    this.index = new SiteIndex(config.sites);
-    for (const site of config.sites)
-      for (const host of [site.host, ...site.aliases])
-        if (!this.byDomain.has(registrableDomain(host))) this.byDomain.set(registrableDomain(host), site);
-  }
-
-  forHttp(host: string | null): SiteConfig | undefined {
-    return this.forced ?? this.index.find(host);
-  }
-
-  forDns(name: string): SiteConfig | undefined {
-    const site = this.byDomain.get(this.domainOf(name));
-    return this.forced && site !== this.forced ? undefined : site;
-  }
-
-  domainOf(name: string): string {
-    return this.domains.get(name, registrableDomain);
-  }
-
-  get sites(): readonly SiteConfig[] {
-    return this.config.sites;
-  }
-}
-
-function httpRaw(record: HttpRecord, site: SiteConfig): RawEvent {
-  return {
-    type: 'request',
-    name: null,
-    url: importUrl(record.target, site),
-    title: null,
-    referrer: record.referrer,
-    clientTimestamp: record.ts,
-    props: null,
-    ip: record.ip,
-    userAgent: record.userAgent,
-    receivedAt: record.ts,
-    source: 'import',
-    status: record.status,
-    bytes: record.bytes,
-  };
-}
-
-function dnsRaw(record: DnsRecord): RawEvent {
-  return {
-    type: 'dns',
-    name: record.qtype,
-    url: '',
-    title: null,
-    referrer: null,
-    clientTimestamp: record.ts,
-    props: null,
-    ip: record.ip,
-    userAgent: '',
-    receivedAt: record.ts,
-    source: 'import',
-  };
-}
-
-/**
- * The CSV line of a record through the whole pipeline, line by line: DNS queries, and HTTP
- * requests whenever the per-value builder does not apply. The log's own values (CDN exports)
- * win over the lookups.
- */
-export async function pipelineLine(
-  record: HttpRecord | DnsRecord,
-  site: SiteConfig,
-  ctx: PipelineContext,
-  id: string,
-): Promise<{ line: string } | { drop: DropReason }> {
-  const pending = runPipeline(
-    // HTTP requests run the collect pipeline's own steps (no tools: imports never leave).
-    record.kind === 'http' ? COLLECT_STEPS : IMPORT_DNS_STEPS,
-    record.kind === 'http' ? httpRaw(record, site) : dnsRaw(record),
-    site,
-    ctx,
-    id,
-  );
-  const result = pending instanceof Promise ? await pending : pending;
-  if (result.kind === 'drop') return { drop: result.reason };
-  const row = result.value;
-  if (record.kind === 'http') {
-    row.status = record.status;
-    row.bytes = record.bytes;
-    row.node = record.node ?? null;
-    if (record.country !== undefined && record.country !== null) row.country = record.country;
-    if (record.region !== undefined && record.region !== null) row.region = record.region;
-    if (record.asn !== undefined && record.asn !== null) row.asn = record.asn;
-    if (record.deviceType && !row.isBot) row.deviceType = record.deviceType;
-  } else {
-    row.node = null;
-  }
-  return { line: rowCsvLine(row) };
-}
+const MAX_WORKERS = 8;
 
 /** The error an import stops on before reading anything (bad options); says what to fix. */
 export class ImportError extends Error {}
 
+/** Runs chunks somewhere and answers each: in worker threads, or in this thread. */
+interface Runner {
+  run(chunk: Chunk): Promise<ChunkResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * A worker running worker.ts next to this module: the compiled JS, or — when this module runs
+ * as TypeScript (tests, benches) — the TypeScript itself, loaded through tsx's API.
+ */
+function newWorker(setup: ProcessSetup): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: setup });
+}
+
+async function startWorkers(setup: ProcessSetup, count: number): Promise<Runner> {
+  const pending = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
+  let seq = 0;
+  let broken: Error | undefined;
+  const fail = (error: Error) => {
+    broken ??= error;
+    for (const waiter of pending.values()) waiter.reject(error);
+    pending.clear();
+  };
+  const workers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Worker>((resolve, reject) => {
+          const worker = newWorker(setup);
+          worker.once('message', (first: { ready?: true; failed?: string }) => {
+            if (first.ready) resolve(worker);
+            else reject(new ImportError(first.failed ?? 'import worker failed to start'));
+          });
+          worker.on('message', (answer: { seq?: number; result?: ChunkResult; error?: string }) => {
+            if (answer.seq === undefined) return;
+            const waiter = pending.get(answer.seq);
+            pending.delete(answer.seq);
+            if (answer.result) waiter?.resolve(answer.result);
+            else waiter?.reject(new Error(`import worker: ${answer.error ?? 'no answer'}`));
+          });
+          worker.on('error', (error) => {
+            reject(error);
+            fail(error);
+          });
+          worker.on('exit', (code) => {
+            if (code !== 0) fail(new Error(`import worker exited with code ${code}`));
+          });
+        }),
+    ),
+  );
+  let next = 0;
+  return {
+    run(chunk) {
+      if (broken) return Promise.reject(broken);
+      const message: ChunkMessage = { seq: seq++, chunk };
+      const answer = new Promise<ChunkResult>((resolve, reject) =>
+        pending.set(message.seq, { resolve, reject }),
+      );
+      // Handled here too: answers still out when the import stops on an error are not awaited.
+      answer.catch(() => undefined);
+      // Round robin: chunks are alike in size, and answers are put back in order by the caller.
+      workers[next++ % workers.length]!.postMessage(message, [chunk.bytes.buffer as ArrayBuffer]);
+      return answer;
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}
+
+async function inThread(setup: ProcessSetup): Promise<Runner> {
+  const processor = await ChunkProcessor.create(setup);
+  return { run: (chunk) => processor.process(chunk), close: () => Promise.resolve() };
+}
+
 /**
  * Imports log files through the collect pipeline (enrichment and privacy, no tools) into the
- * store, streaming, in constant memory. Bad lines are counted and never stop the import; the same
- * lines imported again are recognised by their ids and not counted twice.
+ * store, streaming, in constant memory. The importing thread reads the files in chunks of whole
+ * lines; worker threads parse them and run the pipeline, each chunk into row CSV; the answers are
+ * taken in file order and written to the store in batches, one batch in flight. Bad lines are
+ * counted and never stop the import; the same lines imported again are recognised by their ids
+ * and not counted twice.
  */
 export async function importFiles(
   store: Store,
@@ -247,7 +186,8 @@ export async function importFiles(
     );
   if (!forced && (options.format === 'combined' || options.format === 'common'))
     throw new ImportError(`--site is required: the ${options.format} format has no host field`);
-  const parse = resolveFormat(options.format, config, options.tz ?? 'UTC');
+  const tz = options.tz ?? 'UTC';
+  resolveFormat(options.format, config, tz); // a bad format stops here, in this thread
   const sizes = files.map((file) => {
     try {
       return statSync(file).size;
@@ -256,22 +196,19 @@ export async function importFiles(
     }
   });
   const allBytesTotal = sizes.reduce((a, b) => a + b, 0);
-  const sites = new SiteResolver(config, forced);
-  const geo = await GeoLookup.open(config.geo);
-  const geoCache = new Memo<ReturnType<GeoLookup['lookup']>>(100_000);
-  const hasher = new ImportHasher();
-  const findings: Record<string, number> = {};
-  const ctx: PipelineContext = {
-    node: '',
-    geo: (ip) => geoCache.get(ip, (key) => geo.lookup(key)),
-    visitorHash: (site, ip, ua, ts) => hasher.hash(site.host, site.timezone, ip, ua, ts),
-    countFinding: (_site, kind) => {
-      findings[kind] = (findings[kind] ?? 0) + 1;
-    },
-  };
   const showBad = options.showBad ?? 10;
   const batchRows = options.batchRows ?? 100_000;
   const progressMs = options.progressMs ?? 200;
+  const chunkBytes = options.chunkBytes ?? 4 * 2 ** 20;
+  const workerCount = Math.min(MAX_WORKERS, Math.max(0, options.workers ?? availableParallelism()));
+  const setup: ProcessSetup = {
+    config,
+    format: options.format,
+    site: options.site,
+    tz,
+    showBad,
+    secret: randomBytes(32),
+  };
   const summary: ImportSummary = {
     files: files.length,
     bytes: allBytesTotal,
@@ -283,17 +220,18 @@ export async function importFiles(
     dropped: {},
     unknownSite: 0,
     unknownHosts: [],
-    findings,
+    findings: {},
     elapsedMs: 0,
     linesPerSecond: 0,
   };
   const unknown = new Map<string, number>();
   const started = performance.now();
-  // Batches go to the store as row CSV files that DuckDB parses on its own threads, one batch in
-  // flight while the other buffer fills: memory stays at two buffers whatever the file size.
+  const runner = workerCount === 0 ? await inThread(setup) : await startWorkers(setup, workerCount);
+
+  // Store batches: chunk answers appended to a CSV file until it holds batchRows rows, then
+  // handed to the store while the next file fills (one batch in flight).
   const spool = mkdtempSync(join(tmpdir(), 'balise-import-'));
-  const buffers = [new CsvBatch(BATCH_BYTES), new CsvBatch(BATCH_BYTES)] as const;
-  let current = 0;
+  let batch: { path: string; fd: number; rows: number; minTs: number; maxTs: number } | undefined;
   let batches = 0;
   let inflight: Promise<void> = Promise.resolve();
   let failure: Error | undefined;
@@ -302,28 +240,48 @@ export async function importFiles(
     if (failure !== undefined) throw failure;
   };
   const flush = async () => {
-    const batch = buffers[current]!;
-    if (batch.rows === 0) return;
-    // The other buffer's batch is stored once this resolves: it can be refilled.
+    if (!batch) return;
+    const full = batch;
+    batch = undefined;
+    closeSync(full.fd);
     await settle();
-    const path = join(spool, `batch-${batches++}.csv`);
     inflight = (async () => {
-      await writeFile(path, batch.bytes());
-      const { inserted } = await store.appendCsv(path, { minTs: batch.minTs, maxTs: batch.maxTs });
-      await rm(path, { force: true });
+      const { inserted } = await store.appendCsv(full.path, { minTs: full.minTs, maxTs: full.maxTs });
+      await rm(full.path, { force: true });
       summary.imported += inserted;
-      summary.duplicates += batch.rows - inserted;
+      summary.duplicates += full.rows - inserted;
     })().catch((error: unknown) => {
       failure = error instanceof Error ? error : new Error(String(error));
     });
-    current = 1 - current;
-    buffers[current]!.reset();
   };
-  const builder = HttpRowBuilder.applies ? new HttpRowBuilder(ctx) : undefined;
+  const take = async (result: ChunkResult, file: string) => {
+    summary.lines += result.lines;
+    summary.badLines += result.badLines;
+    for (const { line, reason } of result.bad)
+      if (summary.bad.length < showBad) summary.bad.push({ file, line, reason });
+    for (const [reason, count] of Object.entries(result.dropped) as [DropReason, number][])
+      summary.dropped[reason] = (summary.dropped[reason] ?? 0) + count;
+    for (const [kind, count] of Object.entries(result.findings))
+      summary.findings[kind] = (summary.findings[kind] ?? 0) + count;
+    summary.unknownSite += result.unknownSite;
+    for (const [host, count] of result.unknownHosts)
+      if (unknown.has(host) || unknown.size < MAX_UNKNOWN_HOSTS)
+        unknown.set(host, (unknown.get(host) ?? 0) + count);
+    if (result.rows === 0) return;
+    if (!batch) {
+      const path = join(spool, `batch-${batches++}.csv`);
+      batch = { path, fd: openSync(path, 'w'), rows: 0, minTs: Infinity, maxTs: -Infinity };
+    }
+    writeSync(batch.fd, result.csv);
+    batch.rows += result.rows;
+    batch.minTs = Math.min(batch.minTs, result.minTs);
+    batch.maxTs = Math.max(batch.maxTs, result.maxTs);
+    if (batch.rows >= batchRows) await flush();
+  };
+
   let doneBytes = 0;
   try {
     for (const [fileIndex, file] of files.entries()) {
-      const occurrences = new Occurrences();
       let bytesRead = 0;
       let nextProgress = 0;
       const report = () =>
@@ -338,64 +296,19 @@ export async function importFiles(
           lines: summary.lines,
           elapsedMs: performance.now() - started,
         });
-      const bad = (line: number, reason: string) => {
-        summary.badLines++;
-        if (summary.bad.length < showBad) summary.bad.push({ file, line, reason });
-      };
-      for await (const line of readLines(file, (bytes) => (bytesRead = bytes))) {
-        summary.lines++;
-        if ((summary.lines & 1023) === 0 && options.onProgress) {
-          const now = performance.now();
-          if (now >= nextProgress) {
-            nextProgress = now + progressMs;
-            report();
-          }
+      // Answers come back in any order; they are taken in file order, with a bounded number out.
+      const out: Promise<ChunkResult>[] = [];
+      const maxOut = Math.max(2, workerCount * 2);
+      for await (const chunk of readChunks(file, chunkBytes, (bytes) => (bytesRead = bytes))) {
+        out.push(runner.run(chunk));
+        while (out.length >= maxOut) await take(await out.shift()!, file);
+        const now = performance.now();
+        if (now >= nextProgress) {
+          nextProgress = now + progressMs;
+          report();
         }
-        if ('error' in line) {
-          bad(line.number, line.error);
-          continue;
-        }
-        if (line.text.length === 0) {
-          bad(line.number, 'empty line');
-          continue;
-        }
-        const record = parse(line.text);
-        if ('error' in record) {
-          bad(line.number, record.error);
-          continue;
-        }
-        if (record.kind === 'http' && !forced && record.host === null) {
-          bad(line.number, 'no host in the line (give --site)');
-          continue;
-        }
-        const site = record.kind === 'http' ? sites.forHttp(record.host) : sites.forDns(record.name);
-        if (!site) {
-          summary.unknownSite++;
-          const host = record.kind === 'http' ? (record.host ?? '(no host)') : sites.domainOf(record.name);
-          if (unknown.has(host) || unknown.size < MAX_UNKNOWN_HOSTS)
-            unknown.set(host, (unknown.get(host) ?? 0) + 1);
-          continue;
-        }
-        const id = deterministicId(
-          record.ts,
-          `import\n${site.host}\n${occurrences.next(line.text, record.ts)}\n${line.text}`,
-        );
-        const made =
-          builder && record.kind === 'http'
-            ? builder.line(record, site, id)
-            : pipelineLine(record, site, ctx, id);
-        const result = made instanceof Promise ? await made : made;
-        if ('drop' in result) {
-          summary.dropped[result.drop] = (summary.dropped[result.drop] ?? 0) + 1;
-          continue;
-        }
-        let batch = buffers[current]!;
-        if (batch.rows >= batchRows || batch.full(result.line)) {
-          await flush();
-          batch = buffers[current]!;
-        }
-        batch.add(result.line, record.ts);
       }
+      while (out.length > 0) await take(await out.shift()!, file);
       bytesRead = sizes[fileIndex]!;
       report();
       doneBytes += sizes[fileIndex]!;
@@ -403,7 +316,9 @@ export async function importFiles(
     await flush();
     await settle();
   } finally {
+    if (batch) closeSync(batch.fd);
     await inflight;
+    await runner.close();
     rmSync(spool, { recursive: true, force: true });
   }
   summary.unknownHosts = [...unknown]

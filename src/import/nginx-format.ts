@@ -42,6 +42,8 @@ function unescape(value: string): string {
   );
 }
 
+const METHOD = /^[A-Z]{3,10}$/;
+
 const dash = (value: string | undefined): string | null =>
   value === undefined || value === '' || value === '-' ? null : value;
 
@@ -61,7 +63,9 @@ export function compileLogFormat(format: string): LineParser {
     const name = (m[1] ?? m[2])!;
     pattern += escapeRegExp(format.slice(last, m.index));
     const quoted = format[m.index - 1] === '"';
-    if (quoted) pattern += '((?:[^"\\\\]|\\\\.)*)';
+    // Unrolled loop (runs of plain characters, then one escape): the same language as
+    // (?:[^"\\]|\\.)* without one alternation per character.
+    if (quoted) pattern += '([^"\\\\]*(?:\\\\.[^"\\\\]*)*)';
     else if (name === 'time_local') pattern += '([^\\]]*)';
     else pattern += '(\\S*)';
     names.push(name);
@@ -75,48 +79,54 @@ export function compileLogFormat(format: string): LineParser {
   if (!has('request') && !has('request_uri') && !has('uri'))
     throw new LogFormatError('the log_format has no request: add $request or $request_uri');
   const regex = new RegExp(pattern);
-  const index = new Map<string, number>();
-  names.forEach((name, i) => {
-    if (KNOWN.has(name) && !index.has(name)) index.set(name, i + 1);
-  });
-  const at = (match: RegExpExecArray, name: string): string | undefined => {
-    const i = index.get(name);
-    return i === undefined ? undefined : match[i];
+  // Capture group of each variable the importer reads (0: absent), resolved once.
+  const group = (name: string): number => {
+    const i = names.indexOf(name);
+    return i === -1 || !KNOWN.has(name) ? 0 : i + 1;
   };
+  const timeLocal = group('time_local');
+  const timeIso = group('time_iso8601');
+  const msec = group('msec');
+  const requestUri = group('request_uri');
+  const uri = group('uri');
+  const request = group('request');
+  const remoteAddr = group('remote_addr');
+  const statusAt = group('status');
+  const bytesAt = group('body_bytes_sent') || group('bytes_sent');
+  const referer = group('http_referer');
+  const userAgent = group('http_user_agent');
+  const hostAt = group('host') || group('http_host') || group('server_name');
+  const at = (match: RegExpExecArray, i: number): string | undefined => (i === 0 ? undefined : match[i]);
 
   return (line: string): ParsedLine => {
     const match = regex.exec(line);
     if (!match) return { error: 'does not match the log format' };
-    const timeText = at(match, 'time_local');
     const ts =
-      timeText !== undefined
-        ? parseTimeLocal(timeText)
-        : parseFlexibleTime(at(match, 'time_iso8601') ?? at(match, 'msec'));
+      timeLocal !== 0
+        ? parseTimeLocal(match[timeLocal]!)
+        : parseFlexibleTime(at(match, timeIso) ?? at(match, msec));
     if (ts === null) return { error: 'unreadable time' };
-    let target = dash(at(match, 'request_uri')) ?? dash(at(match, 'uri'));
-    const request = at(match, 'request');
-    if (request !== undefined) {
-      const parts = unescape(request).split(' ');
-      if (parts.length < 2 || parts.length > 3 || !/^[A-Z]{3,10}$/.test(parts[0]!))
+    let target = dash(at(match, requestUri)) ?? dash(at(match, uri));
+    if (request !== 0) {
+      const parts = unescape(match[request]!).split(' ');
+      if (parts.length < 2 || parts.length > 3 || !METHOD.test(parts[0]!))
         return { error: 'the request is not "METHOD TARGET PROTOCOL"' };
       target = parts[1]!;
     }
     if (!target) return { error: 'no request target' };
-    const ip = at(match, 'remote_addr') ?? '';
-    const status = Number(at(match, 'status'));
-    const bytes = Number(at(match, 'body_bytes_sent') ?? at(match, 'bytes_sent'));
-    const referrer = at(match, 'http_referer');
+    const status = Number(at(match, statusAt));
+    const bytes = Number(at(match, bytesAt));
+    const referrer = at(match, referer);
     return {
       kind: 'http',
       ts,
-      ip,
-      host:
-        dash(at(match, 'host') ?? at(match, 'http_host') ?? at(match, 'server_name'))?.toLowerCase() ?? null,
+      ip: at(match, remoteAddr) ?? '',
+      host: dash(at(match, hostAt))?.toLowerCase() ?? null,
       target,
       status: Number.isInteger(status) && status >= 100 && status <= 999 ? status : null,
       bytes: Number.isInteger(bytes) && bytes >= 0 ? bytes : null,
       referrer: referrer === undefined ? null : dash(unescape(referrer)),
-      userAgent: unescape(dash(at(match, 'http_user_agent')) ?? ''),
+      userAgent: unescape(dash(at(match, userAgent)) ?? ''),
     };
   };
 }

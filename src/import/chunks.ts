@@ -1,0 +1,109 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+
+/** Longest line read whole; a longer one is reported as a bad line and skipped (THREATS.md). */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/**
+ * Whole lines of a file, a few megabytes at a time: `bytes` holds `lines` lines, each ending in
+ * `\n`, the first being line `firstLine` (1-based) of the file. A line longer than
+ * MAX_LINE_BYTES is never held: it stands as an empty line whose index (0-based, in this chunk)
+ * is listed in `tooLong`.
+ */
+export interface Chunk {
+  bytes: Buffer;
+  firstLine: number;
+  lines: number;
+  tooLong: number[];
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The lines of a file, plain or gzip (detected by its magic bytes, whatever its name), as chunks
+ * of about `chunkBytes`, read as a stream in constant memory. `onBytes` receives the file bytes
+ * read so far (compressed bytes for gzip), for progress. A last line without `\n` gets one.
+ */
+export async function* readChunks(
+  path: string,
+  chunkBytes: number,
+  onBytes?: (bytes: number) => void,
+): AsyncGenerator<Chunk> {
+  const gzip = await isGzip(path);
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  let read = 0;
+  // Piped into gunzip, the file's chunks can be counted as they flow; a plain file is counted
+  // as it is iterated (a 'data' listener there would start the flow before the loop and lose data).
+  if (gzip) {
+    file.on('data', (data) => {
+      read += data.length;
+      onBytes?.(read);
+    });
+  }
+  const source = gzip ? file.pipe(createGunzip()) : file;
+  const capacity = chunkBytes + MAX_LINE_BYTES + 1;
+  let out = Buffer.allocUnsafe(capacity);
+  let used = 0;
+  let lines = 0;
+  let firstLine = 1;
+  let tooLong: number[] = [];
+  // The start of a line whose end has not arrived yet, and whether it is already too long.
+  let partial: Buffer[] = [];
+  let partialBytes = 0;
+  let skipping = false;
+
+  const endLine = (piece: Buffer) => {
+    if (skipping || partialBytes + piece.length > MAX_LINE_BYTES) {
+      tooLong.push(lines);
+    } else {
+      for (const part of partial) used += part.copy(out, used);
+      used += piece.copy(out, used);
+    }
+    out[used++] = 0x0a;
+    lines++;
+    partial = [];
+    partialBytes = 0;
+    skipping = false;
+  };
+  const take = (): Chunk => {
+    const chunk = { bytes: out.subarray(0, used), firstLine, lines, tooLong };
+    out = Buffer.allocUnsafe(capacity);
+    firstLine += lines;
+    used = 0;
+    lines = 0;
+    tooLong = [];
+    return chunk;
+  };
+
+  for await (const data of source as AsyncIterable<Buffer>) {
+    if (!gzip) {
+      read += data.length;
+      onBytes?.(read);
+    }
+    let start = 0;
+    for (let newline = data.indexOf(0x0a); newline !== -1; newline = data.indexOf(0x0a, start)) {
+      endLine(data.subarray(start, newline));
+      start = newline + 1;
+      if (used >= chunkBytes) yield take();
+    }
+    if (start < data.length && !skipping) {
+      const rest = data.subarray(start);
+      partialBytes += rest.length;
+      if (partialBytes > MAX_LINE_BYTES) {
+        skipping = true;
+        partial = [];
+      } else partial.push(Buffer.from(rest));
+    }
+  }
+  if (partialBytes > 0 || skipping) endLine(Buffer.alloc(0));
+  if (lines > 0) yield take();
+}

@@ -1,0 +1,283 @@
+import { SiteIndex } from '../collect/sites.js';
+import type { Config, SiteConfig } from '../config/schema.js';
+import { GeoLookup } from '../enrich/geo.js';
+import { Memo } from '../memo.js';
+import type { PipelineContext, RawEvent } from '../pipeline/event.js';
+import type { DropReason } from '../pipeline/result.js';
+import { runPipeline, type NamedStep } from '../pipeline/runner.js';
+import { COLLECT_STEPS } from '../pipeline/steps.js';
+import { clampTimestamp } from '../pipeline/steps/clampTimestamp.js';
+import { maskPersonalData } from '../pipeline/steps/maskPersonalData.js';
+import { putGeolocation } from '../pipeline/steps/putGeolocation.js';
+import { putProps } from '../pipeline/steps/putProps.js';
+import { putVisitorHash } from '../pipeline/steps/putVisitorHash.js';
+import { registrableDomain } from '../privacy/referrer.js';
+import { rowCsvLine } from '../store/csv.js';
+import { deterministicId } from '../store/ids.js';
+import { MAX_LINE_BYTES, type Chunk } from './chunks.js';
+import { CsvBatch } from './csv-batch.js';
+import { resolveFormat } from './formats.js';
+import { ImportHasher } from './hasher.js';
+import { HttpRowBuilder, importUrl, type HttpRowLine } from './http-rows.js';
+import type { DnsRecord, HttpRecord, LineParser } from './record.js';
+
+/** Steps for DNS queries: no page, referrer or User-Agent; the query type becomes the row's name. */
+export const IMPORT_DNS_STEPS: readonly NamedStep[] = [
+  { name: 'clampTimestamp', run: clampTimestamp },
+  { name: 'putGeolocation', run: putGeolocation },
+  { name: 'putVisitorHash', run: putVisitorHash },
+  { name: 'putProps', run: putProps },
+  { name: 'maskPersonalData', run: maskPersonalData },
+];
+
+/** What every chunk of one import is processed with (structured-cloneable: it goes to workers). */
+export interface ProcessSetup {
+  config: Config;
+  format: string;
+  /** Host of the site every line goes to (`--site`), if any. */
+  site?: string | undefined;
+  /** Zone of zone-less log times. */
+  tz: string;
+  /** Bad lines kept per chunk (the import keeps the first ones overall). */
+  showBad: number;
+  /** This import's secret: the visitor-hash salt of each day is derived from it, then it is forgotten. */
+  secret: Uint8Array;
+}
+
+/** What became of one chunk's lines. */
+export interface ChunkResult {
+  /** Row CSV (store/csv.ts) of the kept lines. */
+  csv: Uint8Array;
+  rows: number;
+  minTs: number;
+  maxTs: number;
+  lines: number;
+  badLines: number;
+  /** The chunk's first bad lines: file line number and reason (never the content). */
+  bad: { line: number; reason: string }[];
+  dropped: Partial<Record<DropReason, number>>;
+  unknownSite: number;
+  unknownHosts: [string, number][];
+  findings: Record<string, number>;
+}
+
+/** Sites by host (and alias), and by registrable domain for DNS names. */
+class SiteResolver {
+  private readonly index: SiteIndex;
+  private readonly byDomain = new Map<string, SiteConfig>();
+  private readonly domains = new Memo<string>(100_000);
+
+  constructor(
+    config: Config,
+    private readonly forced: SiteConfig | undefined,
+  ) {
+    this.index = new SiteIndex(config.sites);
+    for (const site of config.sites)
+      for (const host of [site.host, ...site.aliases])
+        if (!this.byDomain.has(registrableDomain(host))) this.byDomain.set(registrableDomain(host), site);
+  }
+
+  forHttp(host: string | null): SiteConfig | undefined {
+    return this.forced ?? this.index.find(host);
+  }
+
+  forDns(name: string): SiteConfig | undefined {
+    const site = this.byDomain.get(this.domainOf(name));
+    return this.forced && site !== this.forced ? undefined : site;
+  }
+
+  domainOf(name: string): string {
+    return this.domains.get(name, registrableDomain);
+  }
+}
+
+function httpRaw(record: HttpRecord, site: SiteConfig): RawEvent {
+  return {
+    type: 'request',
+    name: null,
+    url: importUrl(record.target, site),
+    title: null,
+    referrer: record.referrer,
+    clientTimestamp: record.ts,
+    props: null,
+    ip: record.ip,
+    userAgent: record.userAgent,
+    receivedAt: record.ts,
+    source: 'import',
+    status: record.status,
+    bytes: record.bytes,
+  };
+}
+
+function dnsRaw(record: DnsRecord): RawEvent {
+  return {
+    type: 'dns',
+    name: record.qtype,
+    url: '',
+    title: null,
+    referrer: null,
+    clientTimestamp: record.ts,
+    props: null,
+    ip: record.ip,
+    userAgent: '',
+    receivedAt: record.ts,
+    source: 'import',
+  };
+}
+
+/**
+ * The CSV line of a record through the whole pipeline, line by line: DNS queries, and HTTP
+ * requests whenever the per-value builder does not apply. The log's own values (CDN exports)
+ * win over the lookups.
+ */
+export async function pipelineLine(
+  record: HttpRecord | DnsRecord,
+  site: SiteConfig,
+  ctx: PipelineContext,
+  id: string,
+): Promise<HttpRowLine> {
+  const pending = runPipeline(
+    // HTTP requests run the collect pipeline's own steps (no tools: imports never leave).
+    record.kind === 'http' ? COLLECT_STEPS : IMPORT_DNS_STEPS,
+    record.kind === 'http' ? httpRaw(record, site) : dnsRaw(record),
+    site,
+    ctx,
+    id,
+  );
+  const result = pending instanceof Promise ? await pending : pending;
+  if (result.kind === 'drop') return { drop: result.reason };
+  const row = result.value;
+  if (record.kind === 'http') {
+    row.status = record.status;
+    row.bytes = record.bytes;
+    row.node = record.node ?? null;
+    if (record.country !== undefined && record.country !== null) row.country = record.country;
+    if (record.region !== undefined && record.region !== null) row.region = record.region;
+    if (record.asn !== undefined && record.asn !== null) row.asn = record.asn;
+    if (record.deviceType && !row.isBot) row.deviceType = record.deviceType;
+  } else {
+    row.node = null;
+  }
+  return { line: rowCsvLine(row) };
+}
+
+/**
+ * The id of a log line: a UUIDv7 at the line's time, derived from the site, the line's number
+ * in its file and its text — the same file imported again (or gzipped, or with lines appended)
+ * gives the same ids, and two identical lines (two real identical requests) two ids.
+ */
+export function lineId(ts: number, site: string, line: number, text: string): string {
+  return deterministicId(ts, `import\n${site}\n${line}\n${text}`);
+}
+
+/**
+ * Parses and runs the pipeline over the lines of chunks (one import, one thread): the same code
+ * in a worker thread or in the importing thread. Caches live as long as the processor.
+ */
+export class ChunkProcessor {
+  private constructor(
+    private readonly setup: ProcessSetup,
+    private readonly parse: LineParser,
+    private readonly sites: SiteResolver,
+    private readonly forced: SiteConfig | undefined,
+    private readonly ctx: PipelineContext,
+    private readonly builder: HttpRowBuilder | undefined,
+    private readonly findings: Record<string, number>,
+  ) {}
+
+  /** Opens the geolocation databases and compiles the format; throws FormatError on a bad format. */
+  static async create(setup: ProcessSetup): Promise<ChunkProcessor> {
+    const { config } = setup;
+    const forced = setup.site === undefined ? undefined : config.sites.find((s) => s.host === setup.site);
+    const parse = resolveFormat(setup.format, config, setup.tz);
+    const geo = await GeoLookup.open(config.geo);
+    const geoCache = new Memo<ReturnType<GeoLookup['lookup']>>(100_000);
+    const hasher = new ImportHasher(setup.secret);
+    const findings: Record<string, number> = {};
+    const ctx: PipelineContext = {
+      node: '',
+      geo: (ip) => geoCache.get(ip, (key) => geo.lookup(key)),
+      visitorHash: (site, ip, ua, ts) => hasher.hash(site.host, site.timezone, ip, ua, ts),
+      countFinding: (_site, kind) => {
+        findings[kind] = (findings[kind] ?? 0) + 1;
+      },
+    };
+    const builder = HttpRowBuilder.applies ? new HttpRowBuilder(ctx) : undefined;
+    return new ChunkProcessor(setup, parse, new SiteResolver(config, forced), forced, ctx, builder, findings);
+  }
+
+  /** Processes every line of `chunk`. */
+  async process(chunk: Chunk): Promise<ChunkResult> {
+    const out = new CsvBatch(Math.max(64 * 1024, chunk.bytes.length + chunk.lines * 96));
+    const result: ChunkResult = {
+      csv: new Uint8Array(0),
+      rows: 0,
+      minTs: Infinity,
+      maxTs: -Infinity,
+      lines: chunk.lines,
+      badLines: 0,
+      bad: [],
+      dropped: {},
+      unknownSite: 0,
+      unknownHosts: [],
+      findings: {},
+    };
+    const unknown = new Map<string, number>();
+    const bad = (line: number, reason: string) => {
+      result.badLines++;
+      if (result.bad.length < this.setup.showBad) result.bad.push({ line, reason });
+    };
+    const tooLong = new Set(chunk.tooLong);
+    const text = chunk.bytes.toString('utf8');
+    let start = 0;
+    for (let index = 0; index < chunk.lines; index++) {
+      const end = text.indexOf('\n', start);
+      let line = text.slice(start, end);
+      start = end + 1;
+      const number = chunk.firstLine + index;
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.length === 0) {
+        bad(number, tooLong.has(index) ? `line longer than ${MAX_LINE_BYTES} bytes` : 'empty line');
+        continue;
+      }
+      const record = this.parse(line);
+      if ('error' in record) {
+        bad(number, record.error);
+        continue;
+      }
+      if (record.kind === 'http' && !this.forced && record.host === null) {
+        bad(number, 'no host in the line (give --site)');
+        continue;
+      }
+      const site = record.kind === 'http' ? this.sites.forHttp(record.host) : this.sites.forDns(record.name);
+      if (!site) {
+        result.unknownSite++;
+        const host = record.kind === 'http' ? (record.host ?? '(no host)') : this.sites.domainOf(record.name);
+        unknown.set(host, (unknown.get(host) ?? 0) + 1);
+        continue;
+      }
+      const id = lineId(record.ts, site.host, number, line);
+      const made =
+        this.builder && record.kind === 'http'
+          ? this.builder.line(record, site, id)
+          : pipelineLine(record, site, this.ctx, id);
+      const row = made instanceof Promise ? await made : made;
+      if ('drop' in row) {
+        result.dropped[row.drop] = (result.dropped[row.drop] ?? 0) + 1;
+        continue;
+      }
+      out.add(row.line, record.ts);
+    }
+    result.csv = out.bytes();
+    result.rows = out.rows;
+    result.minTs = out.minTs;
+    result.maxTs = out.maxTs;
+    result.unknownHosts = [...unknown];
+    // Findings since the last chunk (the counter is shared by the pipeline context).
+    for (const [kind, count] of Object.entries(this.findings)) {
+      result.findings[kind] = count;
+      delete this.findings[kind];
+    }
+    return result;
+  }
+}
