@@ -152,6 +152,42 @@ describe.skipIf(!HAS_SHARED_DATA)('import of the real Apache log (../shared/data
     const [row] = await store.query<{ n: number }>('SELECT count(*) AS n FROM events');
     expect(row!.n).toBe(9_999);
   });
+
+  it('stores the same rows whether lines are split over worker threads in small chunks or read in one thread', async () => {
+    const other = await freshStore('apache-one-thread');
+    const summary = await importFiles(other, config, [log], {
+      format: 'combined',
+      site: 'semicomplete.com',
+      workers: 0,
+      batchRows: 3_000,
+    });
+    const chunked = await freshStore('apache-chunked');
+    const small = await importFiles(chunked, config, [log], {
+      format: 'combined',
+      site: 'semicomplete.com',
+      workers: 2,
+      chunkBytes: 50_000,
+    });
+    for (const result of [summary, small])
+      expect(result).toMatchObject({ lines: 10_000, imported: 9_999, badLines: 1, bad: first.bad });
+    // Visitor hashes differ between imports (a new secret each time) but group the same rows.
+    const rows = (s: DuckDBStore) =>
+      s.query<Record<string, unknown>>(
+        `SELECT * EXCLUDE (visitor_hash), dense_rank() OVER (ORDER BY visitor_hash) AS visitor
+         FROM (SELECT *, min(id) OVER (PARTITION BY visitor_hash) AS first FROM events) ORDER BY id`,
+      );
+    const expected = await rows(store);
+    expect(expected).toHaveLength(9_999);
+    for (const s of [other, chunked]) {
+      const got = await rows(s);
+      expect(got.map((r) => ({ ...r, visitor: undefined }))).toEqual(
+        expected.map((r) => ({ ...r, visitor: undefined })),
+      );
+      const partition = (list: Record<string, unknown>[]) => list.map((r) => String(r.first)).join();
+      expect(partition(got)).toBe(partition(expected));
+      await s.close();
+    }
+  });
 });
 
 describe('import formats', () => {

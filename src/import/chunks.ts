@@ -32,11 +32,13 @@ async function isGzip(path: string): Promise<boolean> {
  * The lines of a file, plain or gzip (detected by its magic bytes, whatever its name), as chunks
  * of about `chunkBytes`, read as a stream in constant memory. `onBytes` receives the file bytes
  * read so far (compressed bytes for gzip), for progress. A last line without `\n` gets one.
+ * Chunk memory is taken from `spare` (ArrayBuffers of chunks already processed) when it has some.
  */
 export async function* readChunks(
   path: string,
   chunkBytes: number,
   onBytes?: (bytes: number) => void,
+  spare: ArrayBuffer[] = [],
 ): AsyncGenerator<Chunk> {
   const gzip = await isGzip(path);
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -51,7 +53,14 @@ export async function* readChunks(
   }
   const source = gzip ? file.pipe(createGunzip()) : file;
   const capacity = chunkBytes + MAX_LINE_BYTES + 1;
-  let out = Buffer.allocUnsafe(capacity);
+  // A chunk's memory comes back in `spare` once its lines are processed, and is refilled.
+  const buffer = (): Buffer => {
+    const reused = spare.pop();
+    return reused && reused.byteLength >= capacity
+      ? Buffer.from(reused, 0, capacity)
+      : Buffer.allocUnsafeSlow(capacity);
+  };
+  let out = buffer();
   let used = 0;
   let lines = 0;
   let firstLine = 1;
@@ -76,7 +85,7 @@ export async function* readChunks(
   };
   const take = (): Chunk => {
     const chunk = { bytes: out.subarray(0, used), firstLine, lines, tooLong };
-    out = Buffer.allocUnsafe(capacity);
+    out = buffer();
     firstLine += lines;
     used = 0;
     lines = 0;
@@ -90,9 +99,29 @@ export async function* readChunks(
       onBytes?.(read);
     }
     let start = 0;
-    for (let newline = data.indexOf(0x0a); newline !== -1; newline = data.indexOf(0x0a, start)) {
-      endLine(data.subarray(start, newline));
-      start = newline + 1;
+    // Lines wholly inside `data` are copied in runs, not one by one: a run ends at a line that
+    // is too long, a line continued from the previous data, or a full chunk.
+    while (start < data.length) {
+      const newline = data.indexOf(0x0a, start);
+      if (newline === -1) break;
+      if (partialBytes > 0 || skipping || newline - start > MAX_LINE_BYTES) {
+        endLine(data.subarray(start, newline));
+        start = newline + 1;
+      } else {
+        let end = newline;
+        let count = 1;
+        const room = capacity - MAX_LINE_BYTES - 1 - used;
+        for (;;) {
+          const next = data.indexOf(0x0a, end + 1);
+          if (next === -1 || next - end - 1 > MAX_LINE_BYTES || next + 1 - start > room) break;
+          end = next;
+          count++;
+          if (end + 1 - start >= chunkBytes - used) break;
+        }
+        used += data.copy(out, used, start, end + 1);
+        lines += count;
+        start = end + 1;
+      }
       if (used >= chunkBytes) yield take();
     }
     if (start < data.length && !skipping) {

@@ -10,9 +10,11 @@ export class CsvBatch {
   minTs = Infinity;
   maxTs = -Infinity;
 
-  constructor(capacityBytes: number) {
+  /** Writes into `spare` (the ArrayBuffer of an earlier batch) when given, else into new memory. */
+  constructor(capacityBytes: number, spare?: ArrayBuffer) {
     // Never from Node's shared pool: the bytes' ArrayBuffer is transferred whole.
-    this.buffer = Buffer.allocUnsafeSlow(capacityBytes);
+    this.buffer =
+      spare && spare.byteLength >= capacityBytes ? Buffer.from(spare) : Buffer.allocUnsafeSlow(capacityBytes);
   }
 
   /** Appends one line (newline included) of a row at time `ts`. */

@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import { readChunks, type Chunk } from './chunks.js';
 import { resolveFormat } from './formats.js';
 import { ChunkProcessor, type ChunkResult, type ProcessSetup } from './process.js';
-import type { ChunkMessage } from './worker.js';
+import type { ChunkAnswer, ChunkMessage } from './worker.js';
 
 /** What `importFiles` is asked to do. */
 export interface ImportOptions {
@@ -82,13 +82,21 @@ export interface ImportSummary {
 
 const MAX_UNKNOWN_HOSTS = 1000;
 const MAX_WORKERS = 8;
+/** Result memory kept for reuse (CSV of a few chunks). */
+const MAX_SPARE = 16;
 
 /** The error an import stops on before reading anything (bad options); says what to fix. */
 export class ImportError extends Error {}
 
-/** Runs chunks somewhere and answers each: in worker threads, or in this thread. */
+/**
+ * Runs chunks somewhere and answers each: in worker threads, or in this thread. Memory moves
+ * with the work: a chunk's bytes come back into `spareInput` once processed, and CSV memory the
+ * caller has written out goes into `spareCsv` to be filled again.
+ */
 interface Runner {
   run(chunk: Chunk): Promise<ChunkResult>;
+  readonly spareInput: ArrayBuffer[];
+  readonly spareCsv: ArrayBuffer[];
   close(): Promise<void>;
 }
 
@@ -108,6 +116,8 @@ async function startWorkers(setup: ProcessSetup, count: number): Promise<Runner>
   const pending = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
   let seq = 0;
   let broken: Error | undefined;
+  const spareInput: ArrayBuffer[] = [];
+  const spareCsv: ArrayBuffer[] = [];
   const fail = (error: Error) => {
     broken ??= error;
     for (const waiter of pending.values()) waiter.reject(error);
@@ -123,10 +133,11 @@ async function startWorkers(setup: ProcessSetup, count: number): Promise<Runner>
             if (first.ready) resolve(worker);
             else reject(new ImportError(first.failed ?? 'import worker failed to start'));
           });
-          worker.on('message', (answer: { seq?: number; result?: ChunkResult; error?: string }) => {
+          worker.on('message', (answer: Partial<ChunkAnswer>) => {
             if (answer.seq === undefined) return;
             const waiter = pending.get(answer.seq);
             pending.delete(answer.seq);
+            if (answer.input) spareInput.push(answer.input);
             if (answer.result) waiter?.resolve(answer.result);
             else waiter?.reject(new Error(`import worker: ${answer.error ?? 'no answer'}`));
           });
@@ -142,16 +153,20 @@ async function startWorkers(setup: ProcessSetup, count: number): Promise<Runner>
   );
   let next = 0;
   return {
+    spareInput,
+    spareCsv,
     run(chunk) {
       if (broken) return Promise.reject(broken);
-      const message: ChunkMessage = { seq: seq++, chunk };
+      const spare = spareCsv.pop();
+      const message: ChunkMessage = { seq: seq++, chunk, spare };
       const answer = new Promise<ChunkResult>((resolve, reject) =>
         pending.set(message.seq, { resolve, reject }),
       );
       // Handled here too: answers still out when the import stops on an error are not awaited.
       answer.catch(() => undefined);
       // Round robin: chunks are alike in size, and answers are put back in order by the caller.
-      workers[next++ % workers.length]!.postMessage(message, [chunk.bytes.buffer as ArrayBuffer]);
+      const transfer = [chunk.bytes.buffer as ArrayBuffer, ...(spare ? [spare] : [])];
+      workers[next++ % workers.length]!.postMessage(message, transfer);
       return answer;
     },
     async close() {
@@ -162,7 +177,18 @@ async function startWorkers(setup: ProcessSetup, count: number): Promise<Runner>
 
 async function inThread(setup: ProcessSetup): Promise<Runner> {
   const processor = await ChunkProcessor.create(setup);
-  return { run: (chunk) => processor.process(chunk), close: () => Promise.resolve() };
+  const spareInput: ArrayBuffer[] = [];
+  const spareCsv: ArrayBuffer[] = [];
+  return {
+    spareInput,
+    spareCsv,
+    run: async (chunk) => {
+      const result = await processor.process(chunk, spareCsv.pop());
+      spareInput.push(chunk.bytes.buffer as ArrayBuffer);
+      return result;
+    },
+    close: () => Promise.resolve(),
+  };
 }
 
 /**
@@ -273,6 +299,7 @@ export async function importFiles(
       batch = { path, fd: openSync(path, 'w'), rows: 0, minTs: Infinity, maxTs: -Infinity };
     }
     writeSync(batch.fd, result.csv);
+    if (runner.spareCsv.length < MAX_SPARE) runner.spareCsv.push(result.csv.buffer as ArrayBuffer);
     batch.rows += result.rows;
     batch.minTs = Math.min(batch.minTs, result.minTs);
     batch.maxTs = Math.max(batch.maxTs, result.maxTs);
@@ -299,7 +326,8 @@ export async function importFiles(
       // Answers come back in any order; they are taken in file order, with a bounded number out.
       const out: Promise<ChunkResult>[] = [];
       const maxOut = Math.max(2, workerCount * 2);
-      for await (const chunk of readChunks(file, chunkBytes, (bytes) => (bytesRead = bytes))) {
+      const chunks = readChunks(file, chunkBytes, (bytes) => (bytesRead = bytes), runner.spareInput);
+      for await (const chunk of chunks) {
         out.push(runner.run(chunk));
         while (out.length >= maxOut) await take(await out.shift()!, file);
         const now = performance.now();

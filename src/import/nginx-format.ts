@@ -108,10 +108,17 @@ export function compileLogFormat(format: string): LineParser {
     if (ts === null) return { error: 'unreadable time' };
     let target = dash(at(match, requestUri)) ?? dash(at(match, uri));
     if (request !== 0) {
-      const parts = unescape(match[request]!).split(' ');
-      if (parts.length < 2 || parts.length > 3 || !METHOD.test(parts[0]!))
+      // "METHOD TARGET" or "METHOD TARGET PROTOCOL", split on single spaces.
+      const text = unescape(match[request]!);
+      const first = text.indexOf(' ');
+      const second = first === -1 ? -1 : text.indexOf(' ', first + 1);
+      if (
+        first === -1 ||
+        (second !== -1 && text.indexOf(' ', second + 1) !== -1) ||
+        !METHOD.test(text.slice(0, first))
+      )
         return { error: 'the request is not "METHOD TARGET PROTOCOL"' };
-      target = parts[1]!;
+      target = second === -1 ? text.slice(first + 1) : text.slice(first + 1, second);
     }
     if (!target) return { error: 'no request target' };
     const status = Number(at(match, statusAt));

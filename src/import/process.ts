@@ -206,9 +206,9 @@ export class ChunkProcessor {
     return new ChunkProcessor(setup, parse, new SiteResolver(config, forced), forced, ctx, builder, findings);
   }
 
-  /** Processes every line of `chunk`. */
-  async process(chunk: Chunk): Promise<ChunkResult> {
-    const out = new CsvBatch(Math.max(64 * 1024, chunk.bytes.length + chunk.lines * 96));
+  /** Processes every line of `chunk`; the CSV goes into `spare` (an earlier result's memory) if given. */
+  async process(chunk: Chunk, spare?: ArrayBuffer): Promise<ChunkResult> {
+    const out = new CsvBatch(Math.max(64 * 1024, chunk.bytes.length + chunk.lines * 96), spare);
     const result: ChunkResult = {
       csv: new Uint8Array(0),
       rows: 0,
@@ -228,11 +228,13 @@ export class ChunkProcessor {
       if (result.bad.length < this.setup.showBad) result.bad.push({ line, reason });
     };
     const tooLong = new Set(chunk.tooLong);
-    const text = chunk.bytes.toString('utf8');
+    // Each line decoded on its own: a slice of one chunk-wide string would keep the whole chunk
+    // alive in every cache whose key was cut from it.
+    const bytes = chunk.bytes;
     let start = 0;
     for (let index = 0; index < chunk.lines; index++) {
-      const end = text.indexOf('\n', start);
-      let line = text.slice(start, end);
+      const end = bytes.indexOf(0x0a, start);
+      let line = bytes.toString('utf8', start, end);
       start = end + 1;
       const number = chunk.firstLine + index;
       if (line.endsWith('\r')) line = line.slice(0, -1);

@@ -63,7 +63,7 @@ describe('log times', () => {
       return Date.UTC(2015, month, d, h, m, s) - sign * minutes * 60_000;
     };
     let seed = 7;
-    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const random = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
     const two = (n: number) => String(n).padStart(2, '0');
     for (let i = 0; i < 20_000; i++) {
       const d = 10 + random(3);
