@@ -8,7 +8,7 @@ import { withStore } from './query.js';
 import { FORMAT_HELP } from '../import/formats.js';
 
 /**
- * `balise import FILE… --config FILE --format F [--site HOST] [--tz ZONE] [--show-bad N] [--json]`:
+ * `balise import FILE… --config FILE --format F [--site HOST] [--tz ZONE] [--show-bad N] [--workers N] [--json]`:
  * a progress bar on a terminal (stderr), then a summary (or the summary as JSON with --json).
  */
 export async function importCommand(argv: string[], out: (line: string) => void): Promise<number> {
@@ -20,6 +20,7 @@ export async function importCommand(argv: string[], out: (line: string) => void)
       site: { type: 'string' },
       tz: { type: 'string' },
       'show-bad': { type: 'string' },
+      workers: { type: 'string' },
       json: { type: 'boolean' },
     },
     true,
@@ -29,6 +30,9 @@ export async function importCommand(argv: string[], out: (line: string) => void)
   if (!values.format) throw new UsageError(`--format is required: ${FORMAT_HELP}`);
   const showBad = values['show-bad'] === undefined ? 10 : Number(values['show-bad']);
   if (!Number.isInteger(showBad) || showBad < 0) throw new UsageError('--show-bad must be a whole number');
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 8))
+    throw new UsageError('--workers must be a whole number from 0 (no worker thread) to 8');
   loadConfigFile(values.config); // config errors before the store is opened
   const tty = process.stderr.isTTY;
   return withStore(values.config, async (store, config) => {
@@ -36,6 +40,7 @@ export async function importCommand(argv: string[], out: (line: string) => void)
       const summary = await importFiles(store, config, positionals, {
         format: values.format!,
         showBad,
+        ...(workers === undefined ? {} : { workers }),
         ...(values.site ? { site: values.site } : {}),
         ...(values.tz ? { tz: values.tz } : {}),
         ...(tty ? { onProgress: (p) => void process.stderr.write(`\r\u001b[2K${progressLine(p)}`) } : {}),
