@@ -1,8 +1,9 @@
 // bench:import — 1,000,000 lines (the real Apache log of ../shared/data/logs repeated with shifted
 // timestamps) imported into a fresh DuckDB file through `importFiles` (the CLI's code path),
 // against GoAccess on the same file in the same run (`goaccess FILE --log-format=COMBINED -o
-// out.json`, when installed: apt-get install goaccess). Prints lines/s for both, the ratio, and
-// the importer's resident memory at each quarter of the file (flat memory = no growth with it).
+// out.json`, when installed: apt-get install goaccess), in BENCH_ROUNDS alternating rounds
+// (default 3). Prints lines/s for both in each round, the medians and the median ratio, and the
+// importer's resident memory at each quarter of the file (flat memory = no growth with it).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -12,6 +13,13 @@ import { importFiles } from '../src/import/import.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
 const SOURCE = resolve(process.env.BALISE_SHARED_DATA ?? '../shared/data', 'logs/apache_combined.log');
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -46,55 +54,77 @@ try {
     `bench:import — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${LINES.toLocaleString('en-US')} lines (${SOURCE} repeated with shifted times)\n`,
   );
 
-  // GoAccess first (a separate process), so our import's memory does not weigh on it.
-  let goaccessRate: number | null = null;
-  if (spawnSync('goaccess', ['--version']).status === 0) {
-    const started = performance.now();
-    execFileSync('goaccess', [file, '--log-format=COMBINED', '-o', join(dir, 'out.json')], {
-      stdio: 'ignore',
-    });
-    const seconds = (performance.now() - started) / 1000;
-    goaccessRate = LINES / seconds;
-    process.stdout.write(
-      `goaccess — ${seconds.toFixed(1)} s, ${Math.round(goaccessRate).toLocaleString('en-US')} lines/s\n`,
-    );
-  } else process.stdout.write('goaccess not installed (apt-get install goaccess): no comparison\n');
-
-  const config = parseConfig(
-    { store: { kind: 'duckdb', path: join(dir, 'import.duckdb') }, sites: [{ host: 'semicomplete.com' }] },
-    { env: {} },
-  );
-  const store = await DuckDBStore.open(config.store.path);
-  await store.migrate();
-  const memory: string[] = [];
-  let nextQuarter = 0.25;
+  // Rounds alternate GoAccess and our import, each on the same file, so that a slower minute of
+  // a shared machine weighs on both; the summary gives medians and the median of the ratios.
+  const hasGoaccess = spawnSync('goaccess', ['--version']).status === 0;
+  if (!hasGoaccess)
+    process.stdout.write('goaccess not installed (apt-get install goaccess): no comparison\n');
+  const goaccessRates: number[] = [];
+  const ourRates: number[] = [];
+  const ratios: number[] = [];
   let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const summary = await importFiles(store, config, [file], {
-    format: 'combined',
-    site: 'semicomplete.com',
-    onProgress: (p) => {
-      if (p.allBytesRead / p.allBytesTotal >= nextQuarter) {
-        const usage = process.memoryUsage();
-        memory.push(
-          `${Math.round(nextQuarter * 100)}% RSS ${Math.round(usage.rss / 2 ** 20)} MB (JS heap ${Math.round(usage.heapUsed / 2 ** 20)} MB)`,
-        );
-        nextQuarter += 0.25;
-      }
-    },
-  });
-  clearInterval(sampler);
-  const [settings] = await store.query<{ limit: string }>("SELECT current_setting('memory_limit') AS limit");
-  await store.close();
-  const ours = summary.linesPerSecond;
+  let memory: string[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    let goaccessRate: number | null = null;
+    if (hasGoaccess) {
+      // A separate process, before ours, so that our import's memory does not weigh on it.
+      const started = performance.now();
+      execFileSync('goaccess', [file, '--log-format=COMBINED', '-o', join(dir, 'out.json')], {
+        stdio: 'ignore',
+      });
+      const seconds = (performance.now() - started) / 1000;
+      goaccessRate = LINES / seconds;
+      goaccessRates.push(goaccessRate);
+      process.stdout.write(
+        `round ${round}: goaccess — ${seconds.toFixed(1)} s, ${Math.round(goaccessRate).toLocaleString('en-US')} lines/s\n`,
+      );
+    }
+    const path = join(dir, `import-${round}.duckdb`);
+    const config = parseConfig(
+      { store: { kind: 'duckdb', path }, sites: [{ host: 'semicomplete.com' }] },
+      { env: {} },
+    );
+    const store = await DuckDBStore.open(config.store.path);
+    await store.migrate();
+    memory = [];
+    let nextQuarter = 0.25;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const summary = await importFiles(store, config, [file], {
+      format: 'combined',
+      site: 'semicomplete.com',
+      onProgress: (p) => {
+        if (p.allBytesRead / p.allBytesTotal >= nextQuarter) {
+          const usage = process.memoryUsage();
+          memory.push(
+            `${Math.round(nextQuarter * 100)}% RSS ${Math.round(usage.rss / 2 ** 20)} MB (JS heap ${Math.round(usage.heapUsed / 2 ** 20)} MB)`,
+          );
+          nextQuarter += 0.25;
+        }
+      },
+    });
+    clearInterval(sampler);
+    const [settings] = await store.query<{ limit: string }>(
+      "SELECT current_setting('memory_limit') AS limit",
+    );
+    await store.close();
+    rmSync(path, { force: true });
+    const ours = summary.linesPerSecond;
+    ourRates.push(ours);
+    if (goaccessRate) ratios.push(ours / goaccessRate);
+    process.stdout.write(
+      `round ${round}: balise import — ${(summary.elapsedMs / 1000).toFixed(1)} s, ${Math.round(ours).toLocaleString('en-US')} lines/s` +
+        (goaccessRate ? ` (${(ours / goaccessRate).toFixed(2)}× GoAccess)` : '') +
+        `; ${summary.imported.toLocaleString('en-US')} rows, ${summary.badLines} bad lines\n` +
+        `round ${round}: memory ${memory.join(', ')} (DuckDB memory_limit ${settings?.limit})\n`,
+    );
+  }
+  const lines = (rate: number) => `${Math.round(rate).toLocaleString('en-US')} lines/s`;
   process.stdout.write(
-    `balise import — ${(summary.elapsedMs / 1000).toFixed(1)} s, ${Math.round(ours).toLocaleString('en-US')} lines/s; ${summary.imported.toLocaleString('en-US')} rows, ${summary.badLines} bad lines\n` +
-      `memory: ${memory.join(', ')}; peak RSS ${Math.round(peak / 2 ** 20)} MB (DuckDB memory_limit ${settings?.limit})\n`,
-  );
-  process.stdout.write(
-    `summary: ${LINES.toLocaleString('en-US')} lines: ${Math.round(ours).toLocaleString('en-US')} lines/s` +
-      (goaccessRate ? `, ${(ours / goaccessRate).toFixed(2)}× GoAccess (goal ≥ 2×)` : '') +
-      `, peak RSS ${Math.round(peak / 2 ** 20)} MB\n`,
+    `summary: ${LINES.toLocaleString('en-US')} lines, median of ${ROUNDS} rounds: balise ${lines(median(ourRates))}` +
+      (ratios.length > 0
+        ? `, GoAccess ${lines(median(goaccessRates))}; ratio ${median(ratios).toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}; goal ≥ 2×)`
+        : '') +
+      `; peak RSS ${Math.round(peak / 2 ** 20)} MB\n`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

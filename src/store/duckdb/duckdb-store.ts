@@ -202,16 +202,23 @@ export class DuckDBStore implements Store {
     const min = Math.trunc(range.minTs);
     const max = Math.trunc(range.maxTs);
     return this.lock.run(async () => {
-      return {
-        inserted: await this.transaction(async () => {
-          const result = await this.connection.run(INSERT_CSV, [path, min, max]);
-          if (result.rowsChanged > 0) {
-            await this.connection.run(MARK_DIRTY_RANGE, [min, max]);
-            this.rollupMayBeStale = true;
-          }
-          return result.rowsChanged;
-        }),
-      };
+      // One DuckDB thread: the importer's worker threads keep the other cores busy, and a
+      // parallel insert costs more CPU per row for the same work (BENCHMARKS.md).
+      await this.connection.run('SET threads = 1');
+      try {
+        return {
+          inserted: await this.transaction(async () => {
+            const result = await this.connection.run(INSERT_CSV, [path, min, max]);
+            if (result.rowsChanged > 0) {
+              await this.connection.run(MARK_DIRTY_RANGE, [min, max]);
+              this.rollupMayBeStale = true;
+            }
+            return result.rowsChanged;
+          }),
+        };
+      } finally {
+        await this.connection.run('RESET threads');
+      }
     });
   }
 
