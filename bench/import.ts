@@ -1,5 +1,5 @@
 // bench:import — 1,000,000 lines (the real Apache log of ../shared/data/logs repeated with shifted
-// timestamps) imported into a fresh DuckDB file through `importFiles` (the CLI's code path),
+// timestamps) imported into a fresh DuckDB file through the built `importFiles` (the CLI's code path),
 // against GoAccess on the same file in the same run (`goaccess FILE --log-format=COMBINED -o
 // out.json`, when installed: apt-get install goaccess), in BENCH_ROUNDS alternating rounds
 // (default 3). Prints lines/s for both in each round, the medians and the median ratio, and the
@@ -8,9 +8,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseConfig } from '../src/config/load.js';
-import { importFiles } from '../src/import/import.js';
-import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
+// The built JavaScript (npm run build), as `balise import` runs it: worker threads load
+// dist/import/worker.js, not TypeScript through a loader.
+const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url).href;
+const { parseConfig } = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js');
+const { importFiles } = (await import(dist('import/import.js'))) as typeof import('../src/import/import.js');
+const { DuckDBStore } = (await import(
+  dist('store/duckdb/duckdb-store.js')
+)) as typeof import('../src/store/duckdb/duckdb-store.js');
 
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -17,4 +17,19 @@ describe('Memo', () => {
     expect(memo.has('a')).toBe(false);
     expect(memo.has('c')).toBe(true);
   });
+
+  it('answers a key asked twice in a row without computing again, and follows set()', () => {
+    let calls = 0;
+    const memo = new Memo<number>(100);
+    const compute = (key: string) => (calls++, key.length);
+    const long = 'x'.repeat(200);
+    expect(memo.get(long, compute)).toBe(200);
+    expect(memo.get('x'.repeat(200), compute)).toBe(200); // an equal string, another object
+    expect(calls).toBe(1);
+    memo.set(long, 7);
+    expect(memo.get(long, compute)).toBe(7);
+    expect(memo.get('y', compute)).toBe(1);
+    expect(memo.get(long, compute)).toBe(7);
+    expect(calls).toBe(2);
+  });
 });

@@ -5,16 +5,24 @@
  */
 export class Memo<V> {
   private readonly values = new Map<string, V>();
+  // The last key asked and its answer: values come in runs (a page and its assets share the
+  // User-Agent, the IP, the referrer), and comparing two strings costs less than hashing one.
+  private lastKey: string | undefined;
+  private lastValue: V | undefined;
 
   constructor(private readonly limit: number) {}
 
   /** The remembered answer for `key`, or `compute(key)` remembered. */
   get(key: string, compute: (key: string) => V): V {
-    const found = this.values.get(key);
-    if (found !== undefined || this.values.has(key)) return found as V;
-    const value = compute(key);
-    this.set(key, value);
-    return value;
+    if (key === this.lastKey) return this.lastValue as V;
+    let value = this.values.get(key);
+    if (value === undefined && !this.values.has(key)) {
+      value = compute(key);
+      this.set(key, value);
+    }
+    this.lastKey = key;
+    this.lastValue = value;
+    return value as V;
   }
 
   /** True when an answer for `key` is remembered. */
@@ -26,5 +34,6 @@ export class Memo<V> {
   set(key: string, value: V): void {
     if (this.values.size >= this.limit) this.values.clear();
     this.values.set(key, value);
+    if (key === this.lastKey) this.lastValue = value;
   }
 }

@@ -14,6 +14,7 @@ export class ImportHasher {
   /** day + site → ip → user agent → hash. */
   private cache = new Map<string, Map<string, Map<string, string>>>();
   private cached = 0;
+  private run = { site: '', day: '', ip: '', userAgent: '', hash: '' };
   private last: { day: string; site: string; byIp: Map<string, Map<string, string>> | undefined } = {
     day: '',
     site: '',
@@ -25,6 +26,15 @@ export class ImportHasher {
   /** The hash of (site, ip, ua) on the local day of `ts`. */
   hash(site: string, timeZone: string, ip: string, userAgent: string, ts: number): string {
     const day = localDay(ts, timeZone);
+    // A visitor's requests come in runs (a page, then its assets).
+    const run = this.run;
+    if (run.ip === ip && run.userAgent === userAgent && run.day === day && run.site === site) return run.hash;
+    const hash = this.lookup(site, day, ip, userAgent);
+    this.run = { site, day, ip, userAgent, hash };
+    return hash;
+  }
+
+  private lookup(site: string, day: string, ip: string, userAgent: string): string {
     // Lines come in time order: the (day, site) of the previous line is nearly always this one's.
     let byIp = this.last.day === day && this.last.site === site ? this.last.byIp : undefined;
     if (!byIp) {

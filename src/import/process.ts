@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { SiteIndex } from '../collect/sites.js';
 import type { Config, SiteConfig } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
@@ -231,10 +232,12 @@ export class ChunkProcessor {
     // Each line decoded on its own: a slice of one chunk-wide string would keep the whole chunk
     // alive in every cache whose key was cut from it.
     const bytes = chunk.bytes;
+    // Most logs are ASCII (URLs are percent-encoded): then a one-byte decoding reads the same text.
+    const encoding = isAscii(bytes) ? 'latin1' : 'utf8';
     let start = 0;
     for (let index = 0; index < chunk.lines; index++) {
       const end = bytes.indexOf(0x0a, start);
-      let line = bytes.toString('utf8', start, end);
+      let line = bytes.toString(encoding, start, end);
       start = end + 1;
       const number = chunk.firstLine + index;
       if (line.endsWith('\r')) line = line.slice(0, -1);
