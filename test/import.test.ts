@@ -392,6 +392,24 @@ describe('import formats', () => {
     ]);
   });
 
+  it('stops with what to fix when a worker cannot start (an unreadable mmdb), storing nothing and leaving no thread', async () => {
+    const file = write('geo.log', [
+      '203.0.113.9 - - [05/Jul/2026:20:00:01 +0200] "GET / HTTP/1.1" 200 1 "-" "x"',
+    ]);
+    const config = configFor({ geo: { cityMmdb: join(temp.dir, 'no-such-city.mmdb') } });
+    const store = await freshStore('geo');
+    const before = process.getActiveResourcesInfo().length;
+    await expect(
+      importFiles(store, config, [file], { format: 'combined', site: 'semicomplete.com', workers: 2 }),
+    ).rejects.toThrow(/no-such-city\.mmdb/);
+    const [row] = await store.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    expect(row!.n).toBe(0);
+    await store.close();
+    // The two workers were terminated: no handle is left that would keep the CLI from exiting.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
+  });
+
   it('counts hostile lines (too long, escape sequences, broken UTF-8) and goes on', async () => {
     const good = '203.0.113.7 - - [05/Jul/2026:20:00:01 +0200] "GET / HTTP/1.1" 200 1 "-" "curl/8.0"';
     const path = join(temp.dir, 'hostile.log');

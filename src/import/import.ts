@@ -123,34 +123,41 @@ async function startWorkers(setup: ProcessSetup, count: number): Promise<Runner>
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
   };
-  const workers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Worker>((resolve, reject) => {
-          const worker = newWorker(setup);
-          worker.once('message', (first: { ready?: true; failed?: string }) => {
-            if (first.ready) resolve(worker);
-            else reject(new ImportError(first.failed ?? 'import worker failed to start'));
-          });
-          worker.on('message', (answer: Partial<ChunkAnswer>) => {
-            if (answer.seq === undefined) return;
-            const waiter = pending.get(answer.seq);
-            pending.delete(answer.seq);
-            if (answer.input) spareInput.push(answer.input);
-            if (answer.result) waiter?.resolve(answer.result);
-            else waiter?.reject(new Error(`import worker: ${answer.error ?? 'no answer'}`));
-          });
-          worker.on('error', (error) => {
-            reject(error);
-            fail(error);
-          });
-          worker.on('exit', (code) => {
-            if (code !== 0) fail(new Error(`import worker exited with code ${code}`));
-          });
-        }),
-    ),
+  const workers = Array.from({ length: count }, () => newWorker(setup));
+  const ready = workers.map(
+    (worker) =>
+      new Promise<void>((resolve, reject) => {
+        worker.once('message', (first: { ready?: true; failed?: string }) => {
+          if (first.ready) resolve();
+          else reject(new ImportError(first.failed ?? 'import worker failed to start'));
+        });
+        worker.on('message', (answer: Partial<ChunkAnswer>) => {
+          if (answer.seq === undefined) return;
+          const waiter = pending.get(answer.seq);
+          pending.delete(answer.seq);
+          if (answer.input) spareInput.push(answer.input);
+          if (answer.result) waiter?.resolve(answer.result);
+          else waiter?.reject(new Error(`import worker: ${answer.error ?? 'no answer'}`));
+        });
+        worker.on('error', (error) => {
+          reject(error);
+          fail(error);
+        });
+        worker.on('exit', (code) => {
+          const error = new Error(`import worker exited with code ${code}`);
+          reject(error);
+          if (code !== 0) fail(error);
+        });
+      }),
   );
+  for (const promise of ready) promise.catch(() => undefined); // all are awaited below; none unhandled
+  try {
+    await Promise.all(ready);
+  } catch (error) {
+    // One worker could not start (e.g. an unreadable geolocation file): none is left running.
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    throw error;
+  }
   let next = 0;
   return {
     spareInput,
