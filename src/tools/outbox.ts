@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { bodyDigest, checkAddress, type OutgoingRequest } from './egress.js';
@@ -55,6 +56,26 @@ export interface EgressRecord {
 export type OutboxSettings = Config['outbox'];
 
 const BREAKER_FAILURES = 5;
+const LOOKUP_TTL_MS = 30_000;
+const LOOKUPS_KEPT = 1000;
+
+/**
+ * Host name → addresses for the egress guard's check before a send, remembered 30 s (bounded):
+ * a name is not resolved again for every delivery. The transport checks the address it actually
+ * connects to, so a stale answer here can never let a private address through.
+ */
+function recentLookups(): (host: string) => Promise<string[]> {
+  const kept = new Map<string, { addresses: string[]; until: number }>();
+  return async (host) => {
+    const now = Date.now();
+    const hit = kept.get(host);
+    if (hit && hit.until > now) return hit.addresses;
+    const addresses = (await lookup(host, { all: true })).map((a) => a.address);
+    if (kept.size >= LOOKUPS_KEPT) kept.clear();
+    kept.set(host, { addresses, until: now + LOOKUP_TTL_MS });
+    return addresses;
+  };
+}
 const BREAKER_OPEN_MS = 30_000;
 
 /** Time until the next attempt: exponential from `base`, capped, with ±50 % jitter. */
@@ -108,7 +129,7 @@ export class Outbox {
       transport: deps.transport ?? httpTransport(settings.concurrency),
       log: deps.log ?? (() => undefined),
       now: deps.now ?? Date.now,
-      ...(deps.resolve ? { resolve: deps.resolve } : {}),
+      resolve: deps.resolve ?? recentLookups(),
     });
     for (const record of outbox.journal.read()) outbox.apply(record);
     // Compact at start: only what is still pending or dead.
@@ -300,10 +321,22 @@ export class Outbox {
     let status: number | null = null;
     let message = '';
     try {
-      const answer = await this.deps.transport(request, this.settings.timeoutMs);
+      const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      const answer = await this.deps.transport(
+        request,
+        this.settings.timeoutMs,
+        delivery.operatorHosts.includes(host),
+      );
       status = answer.status;
       message = answer.body.slice(0, 500);
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EPRIVATE') {
+        // Refused when connecting: the name now resolves to a private address.
+        const reason = (error as Error).message;
+        this.deps.log({ ...base, ts: this.deps.now(), outcome: 'blocked', status: null, reason });
+        await this.bury(delivery, null, reason);
+        return;
+      }
       message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
     const ts = this.deps.now();

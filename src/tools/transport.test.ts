@@ -74,6 +74,24 @@ describe('outbox transport', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it('refuses to connect where a name resolves to a private address, unless the operator listed it', async () => {
+    // A name that the egress check may have seen public, resolving to loopback when connecting
+    // (DNS rebinding): the connection itself is refused, and nothing reaches the server.
+    const port = new URL(base).port;
+    const rebinding = httpTransport(2, (_host, options, callback) => {
+      if ((options as { all?: boolean }).all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    });
+    const request = { url: `http://vendor.example:${port}/rebound`, method: 'POST', headers: {}, body: '{}' };
+    await expect(rebinding(request, 2000)).rejects.toThrow(
+      /private address 127\.0\.0\.1 \(when connecting\)/,
+    );
+    expect(seen.some((r) => r.url === '/rebound')).toBe(false);
+    // The same name listed by the operator (privateAllowed) connects.
+    expect((await rebinding(request, 2000, true)).status).toBe(202);
+    expect(seen.some((r) => r.url === '/rebound')).toBe(true);
+  });
+
   it('rejects when nothing listens', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

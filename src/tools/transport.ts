@@ -1,5 +1,7 @@
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import { Pool, type Dispatcher } from 'undici';
-import type { OutgoingRequest } from './egress.js';
+import { isPrivateAddress, type OutgoingRequest } from './egress.js';
 
 /** A vendor's answer as the outbox needs it: status and the start of the body. */
 export interface VendorAnswer {
@@ -7,8 +9,16 @@ export interface VendorAnswer {
   body: string;
 }
 
-/** Sends one request; rejects on network errors and after `timeoutMs`. */
-export type Transport = (request: OutgoingRequest, timeoutMs: number) => Promise<VendorAnswer>;
+/**
+ * Sends one request; rejects on network errors and after `timeoutMs`. Unless `privateAllowed`
+ * (a host the operator listed), a connection to a private, loopback or link-local address is
+ * refused when it is made.
+ */
+export type Transport = (
+  request: OutgoingRequest,
+  timeoutMs: number,
+  privateAllowed?: boolean,
+) => Promise<VendorAnswer>;
 
 const KEPT_BYTES = 65_536;
 
@@ -17,13 +27,27 @@ const KEPT_BYTES = 65_536;
  * `maxSockets` keep-alive connections — half the CPU per request of node:http with keep-alive
  * agents, and a few times less than fetch (BENCHMARKS.md). No redirect is followed; at most
  * 64 KiB of the answer is kept.
+ *
+ * The egress guard checks where a host resolves before a delivery is sent; the address actually
+ * connected to is checked again here, on the resolution the connection uses, so that a name
+ * answering a public address to the check and a private one to the connection (DNS rebinding)
+ * still cannot reach the gateway's network. `lookup` resolves names (tests give their own).
  */
-export function httpTransport(maxSockets: number): Transport {
+export function httpTransport(maxSockets: number, lookup: LookupFunction = dnsLookup): Transport {
   const pools = new Map<string, Pool>();
-  return async (request, timeoutMs) => {
+  const guarded = guardedLookup(lookup);
+  return async (request, timeoutMs, privateAllowed = false) => {
     const url = new URL(request.url);
-    let pool = pools.get(url.origin);
-    if (!pool) pools.set(url.origin, (pool = new Pool(url.origin, { connections: maxSockets })));
+    const key = `${privateAllowed ? 'private' : 'public'} ${url.origin}`;
+    let pool = pools.get(key);
+    if (!pool)
+      pools.set(
+        key,
+        (pool = new Pool(url.origin, {
+          connections: maxSockets,
+          connect: { lookup: privateAllowed ? lookup : guarded },
+        })),
+      );
     try {
       const response = await pool.request({
         path: `${url.pathname}${url.search}`,
@@ -47,4 +71,26 @@ export function httpTransport(maxSockets: number): Transport {
       throw error;
     }
   };
+}
+
+/** `lookup`, failing for a name that resolves to a private, loopback or link-local address. */
+function guardedLookup(lookup: LookupFunction): LookupFunction {
+  return (hostname, options, callback) =>
+    lookup(hostname, options, (error, address, family) => {
+      if (error) return callback(error, address, family);
+      const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
+      const blocked = addresses.find((a) => isPrivateAddress(a));
+      if (blocked)
+        return callback(
+          Object.assign(
+            new Error(`${hostname} resolves to the private address ${blocked} (when connecting)`),
+            {
+              code: 'EPRIVATE',
+            },
+          ),
+          address,
+          family,
+        );
+      callback(null, address, family);
+    });
 }
