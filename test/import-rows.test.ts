@@ -5,7 +5,7 @@ import { GeoLookup } from '../src/enrich/geo.js';
 import { ImportHasher } from '../src/import/hasher.js';
 import { HttpRowBuilder } from '../src/import/http-rows.js';
 import { COMBINED, compileLogFormat } from '../src/import/nginx-format.js';
-import { lineId, pipelineLine } from '../src/import/process.js';
+import { ChunkProcessor, lineId, pipelineLine } from '../src/import/process.js';
 import type { HttpRecord } from '../src/import/record.js';
 import type { PipelineContext } from '../src/pipeline/event.js';
 import { HAS_SHARED_DATA, sharedData } from './shared-data.js';
@@ -68,6 +68,36 @@ describe('imported HTTP rows', () => {
         .split('\n')
         .filter(Boolean);
       await expectSameRows([...real, ...CRAFTED]);
+    },
+  );
+
+  it.skipIf(!HAS_SHARED_DATA)(
+    'carry the id lineId gives each line of the real log, CRLF endings included (../shared/data)',
+    async () => {
+      const text = readFileSync(sharedData('logs', 'apache_combined.log'), 'utf8');
+      const lines = text.split('\n').filter(Boolean);
+      const bytes = Buffer.from(`${lines.join('\r\n')}\r\n`);
+      const processor = await ChunkProcessor.create({
+        config,
+        format: 'combined',
+        site: 'semicomplete.com',
+        tz: 'UTC',
+        showBad: 0,
+        secret: new Uint8Array(32),
+      });
+      const result = await processor.process({ bytes, firstLine: 1, lines: lines.length, tooLong: [] });
+      const ids = Buffer.from(result.csv)
+        .toString('utf8')
+        .trimEnd()
+        .split('\n')
+        .map((row) => row.slice(0, 36));
+      const parse = compileLogFormat(COMBINED);
+      const expected = lines.flatMap((line, i) => {
+        const record = parse(line);
+        return 'error' in record ? [] : [lineId(record.ts, 'semicomplete.com', i + 1, line)];
+      });
+      expect(ids.length).toBeGreaterThan(9_000);
+      expect(ids).toEqual(expected);
     },
   );
 
