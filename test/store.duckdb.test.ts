@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { DUCKDB_MIGRATIONS } from '../src/store/duckdb/migrations.js';
+import { rowCsvLine } from '../src/store/csv.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
 import { tempDir } from './helpers.js';
@@ -66,6 +68,57 @@ describe('DuckDB store on a real file', () => {
     const [count] = await store.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM events');
     await store.close();
     expect(count?.n).toBe(3);
+  });
+
+  it('reads row CSV back as the same rows as append stores, quotes, commas, line breaks and empty texts included', async () => {
+    const tricky = [
+      row(10),
+      {
+        ...row(11),
+        path: '/a,b"c\nd\re',
+        title: '',
+        name: 'say "hi", then\r\nleave',
+        props: '{"q":"a,\\"b\\""}',
+      },
+      {
+        ...row(12),
+        title: 'Élysée — 東京 🎉',
+        referrerHost: 'news.example',
+        referrerClass: 'news',
+        isBot: true,
+      },
+      {
+        ...row(13),
+        region: null,
+        asn: null,
+        visitorHash: null,
+        status: null,
+        bytes: null,
+        node: null,
+        props: null,
+      },
+    ];
+    const viaAppend = await DuckDBStore.open(join(temp.dir, 'append.duckdb'));
+    const viaCsv = await DuckDBStore.open(join(temp.dir, 'csv.duckdb'));
+    for (const store of [viaAppend, viaCsv]) await store.migrate();
+    await viaAppend.append(tricky);
+    const file = join(temp.dir, 'rows.csv');
+    writeFileSync(file, tricky.map(rowCsvLine).join(''));
+    const range = {
+      minTs: Math.min(...tricky.map((r) => r.ts)),
+      maxTs: Math.max(...tricky.map((r) => r.ts)),
+    };
+    expect(await viaCsv.appendCsv(file, range)).toEqual({ inserted: 4 });
+    expect(await viaCsv.appendCsv(file, range)).toEqual({ inserted: 0 });
+    const read = (store: DuckDBStore) => store.query('SELECT * FROM events ORDER BY id');
+    const expected = await read(viaAppend);
+    expect(expected.find((r) => r.title === '')).toBeDefined();
+    expect(await read(viaCsv)).toEqual(expected);
+    // The rollup sees the rows inserted from CSV.
+    await viaCsv.refreshRollups();
+    const [hourly] = await viaCsv.query<{ n: number }>('SELECT sum(n)::INTEGER AS n FROM events_hourly');
+    expect(hourly!.n).toBe(4);
+    for (const store of [viaAppend, viaCsv]) await store.close();
   });
 
   it('runs migrations once, however often migrate is called', async () => {
