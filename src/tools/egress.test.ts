@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAddress, checkRequest, isPrivateAddress, type EgressRules } from './egress.js';
+import { checkAddress, checkRequest, isPrivateAddress, recentLookups, type EgressRules } from './egress.js';
 
 const rules = (over: Partial<EgressRules> = {}): EgressRules => ({
   manifestHosts: [
@@ -103,5 +103,15 @@ describe('egress guard', () => {
     expect(await checkAddress('https://vendor.example/', [], resolvesTo('93.184.215.14'))).toBeNull();
     expect(await checkAddress('http://127.0.0.1:8080/', ['127.0.0.1'])).toBeNull();
     expect(await checkAddress('https://localhost/', [])).toMatch(/private address/);
+  });
+
+  it('resolves a host once for many deliveries (recentLookups), each host on its own', async () => {
+    const asked: string[] = [];
+    const resolve = recentLookups((host) => (asked.push(host), Promise.resolve(['93.184.215.14'])));
+    for (let i = 0; i < 5; i++) {
+      expect(await checkAddress('https://vendor.example/a', [], resolve)).toBeNull();
+      expect(await checkAddress('https://other.example/b', [], resolve)).toBeNull();
+    }
+    expect(asked).toEqual(['vendor.example', 'other.example']);
   });
 });

@@ -49,6 +49,11 @@ for (const [net, bits] of [
 ] as const)
   PRIVATE.addSubnet(net, bits, 'ipv6');
 
+/** The host name of a URL as allow-lists hold it: lower case, IPv6 without brackets. */
+export function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+}
+
 /** True for loopback, private, link-local (cloud metadata), CGNAT, multicast and reserved addresses. */
 export function isPrivateAddress(address: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
@@ -83,7 +88,7 @@ export function checkRequest(request: OutgoingRequest, rules: EgressRules): Egre
   } catch {
     return { ok: false, reason: 'not an absolute URL' };
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const host = hostOf(url);
   const byOperator = rules.operatorHosts.includes(host);
   const inManifest = rules.manifestHosts.find((h) => h.host === host);
   if (!byOperator && !inManifest)
@@ -142,10 +147,9 @@ export function checkRequest(request: OutgoingRequest, rules: EgressRules): Egre
 export async function checkAddress(
   url: string,
   operatorHosts: readonly string[],
-  resolve: (host: string) => Promise<string[]> = async (host) =>
-    (await lookup(host, { all: true })).map((a) => a.address),
+  resolve: (host: string) => Promise<string[]> = resolveHost,
 ): Promise<string | null> {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const host = hostOf(new URL(url));
   if (operatorHosts.includes(host)) return null;
   let addresses: string[];
   try {
@@ -155,6 +159,33 @@ export async function checkAddress(
   }
   const blocked = addresses.find(isPrivateAddress);
   return blocked ? `${host} resolves to the private address ${blocked}` : null;
+}
+
+async function resolveHost(host: string): Promise<string[]> {
+  return (await lookup(host, { all: true })).map((a) => a.address);
+}
+
+const LOOKUP_TTL_MS = 30_000;
+const LOOKUPS_KEPT = 1000;
+
+/**
+ * A resolver for `checkAddress` that remembers each host's addresses 30 s (bounded): a name is
+ * not resolved again for every delivery. The transport checks the address it actually connects
+ * to, so a stale answer here can never let a private address through.
+ */
+export function recentLookups(
+  resolve: (host: string) => Promise<string[]> = resolveHost,
+): (host: string) => Promise<string[]> {
+  const kept = new Map<string, { addresses: string[]; until: number }>();
+  return async (host) => {
+    const now = Date.now();
+    const hit = kept.get(host);
+    if (hit && hit.until > now) return hit.addresses;
+    const addresses = await resolve(host);
+    if (kept.size >= LOOKUPS_KEPT) kept.clear();
+    kept.set(host, { addresses, until: now + LOOKUP_TTL_MS });
+    return addresses;
+  };
 }
 
 /** SHA-256 hex of a body (the egress log keeps the digest, never the body). */

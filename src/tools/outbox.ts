@@ -1,7 +1,6 @@
-import { lookup } from 'node:dns/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { bodyDigest, checkAddress, type OutgoingRequest } from './egress.js';
+import { bodyDigest, checkAddress, hostOf, recentLookups, type OutgoingRequest } from './egress.js';
 import { Journal } from './journal.js';
 import { httpTransport, type Transport } from './transport.js';
 
@@ -56,26 +55,6 @@ export interface EgressRecord {
 export type OutboxSettings = Config['outbox'];
 
 const BREAKER_FAILURES = 5;
-const LOOKUP_TTL_MS = 30_000;
-const LOOKUPS_KEPT = 1000;
-
-/**
- * Host name → addresses for the egress guard's check before a send, remembered 30 s (bounded):
- * a name is not resolved again for every delivery. The transport checks the address it actually
- * connects to, so a stale answer here can never let a private address through.
- */
-function recentLookups(): (host: string) => Promise<string[]> {
-  const kept = new Map<string, { addresses: string[]; until: number }>();
-  return async (host) => {
-    const now = Date.now();
-    const hit = kept.get(host);
-    if (hit && hit.until > now) return hit.addresses;
-    const addresses = (await lookup(host, { all: true })).map((a) => a.address);
-    if (kept.size >= LOOKUPS_KEPT) kept.clear();
-    kept.set(host, { addresses, until: now + LOOKUP_TTL_MS });
-    return addresses;
-  };
-}
 const BREAKER_OPEN_MS = 30_000;
 
 /** Time until the next attempt: exponential from `base`, capped, with ±50 % jitter. */
@@ -321,11 +300,10 @@ export class Outbox {
     let status: number | null = null;
     let message = '';
     try {
-      const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
       const answer = await this.deps.transport(
         request,
         this.settings.timeoutMs,
-        delivery.operatorHosts.includes(host),
+        delivery.operatorHosts.includes(hostOf(url)),
       );
       status = answer.status;
       message = answer.body.slice(0, 500);
