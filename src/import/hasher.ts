@@ -15,11 +15,6 @@ export class ImportHasher {
   private cache = new Map<string, Map<string, Map<string, string>>>();
   private cached = 0;
   private run = { site: '', day: '', ip: '', userAgent: '', hash: '' };
-  private last: { day: string; site: string; byIp: Map<string, Map<string, string>> | undefined } = {
-    day: '',
-    site: '',
-    byIp: undefined,
-  };
 
   constructor(private readonly secret: Uint8Array) {}
 
@@ -35,14 +30,9 @@ export class ImportHasher {
   }
 
   private lookup(site: string, day: string, ip: string, userAgent: string): string {
-    // Lines come in time order: the (day, site) of the previous line is nearly always this one's.
-    let byIp = this.last.day === day && this.last.site === site ? this.last.byIp : undefined;
-    if (!byIp) {
-      const daySite = `${day} ${site}`;
-      byIp = this.cache.get(daySite);
-      if (!byIp) this.cache.set(daySite, (byIp = new Map<string, Map<string, string>>()));
-      this.last = { day, site, byIp };
-    }
+    const daySite = `${day} ${site}`;
+    let byIp = this.cache.get(daySite);
+    if (!byIp) this.cache.set(daySite, (byIp = new Map<string, Map<string, string>>()));
     let byUa = byIp.get(ip);
     if (!byUa) byIp.set(ip, (byUa = new Map<string, string>()));
     let hash = byUa.get(userAgent);
@@ -53,7 +43,6 @@ export class ImportHasher {
       hash = hashVisitor(key, site, ip, userAgent);
       if (++this.cached > MAX_CACHED) {
         this.cache = new Map();
-        this.last = { day: '', site: '', byIp: undefined };
         this.cached = 0;
       }
       byUa.set(userAgent, hash);

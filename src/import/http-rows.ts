@@ -60,7 +60,7 @@ interface Geo {
 const CACHED = 50_000;
 
 /** A one-line CSV answer, or the reason the pipeline drops the line. */
-export type HttpRowLine = { line: string } | { drop: DropReason };
+export type RowLine = { line: string } | { drop: DropReason };
 
 /**
  * Row CSV lines for imported HTTP requests, the same as the collect pipeline would store
@@ -84,23 +84,25 @@ export class HttpRowBuilder {
   constructor(private readonly ctx: PipelineContext) {}
 
   /** The CSV line of `record` for `site` under `id`, or the pipeline's drop reason. */
-  line(record: HttpRecord, site: SiteConfig, id: string): HttpRowLine | Promise<HttpRowLine> {
+  line(record: HttpRecord, site: SiteConfig, id: string): RowLine | Promise<RowLine> {
     const page = this.page(record, site);
     for (const kind of page.findings) this.ctx.countFinding(site.host, kind);
     if ('drop' in page) return { drop: page.drop };
     const device = this.devices.get(record.userAgent, (ua) => this.device(ua, site));
     const referrer = this.referrer(record.referrer, site);
-    const geo =
+    const geo = this.geos.get(record.ip, (ip) => this.geo(ip, site));
+    // CDN exports give some of it themselves: the log's values win.
+    const geoCsv =
       record.country == null && record.region == null && record.asn == null
-        ? this.geos.get(record.ip, (ip) => this.geo(ip, site)).csv
-        : this.geoWithLog(record, site);
+        ? geo.csv
+        : `${csvText(record.country ?? geo.country)},${csvText(record.region ?? geo.region)},${csvNumber(record.asn ?? geo.asn)}`;
     const deviceCsv =
       record.deviceType && !device.isBot
         ? `${csvText(record.deviceType)},${device.csv.slice(device.csv.indexOf(',') + 1)}`
         : device.csv;
     let siteCsv = this.siteCsv.get(site);
     if (siteCsv === undefined) this.siteCsv.set(site, (siteCsv = csvText(site.host)));
-    const head = `${id},${Math.trunc(record.ts)},${siteCsv},request,,${page.csv},,${referrer},${geo},${deviceCsv},`;
+    const head = `${id},${Math.trunc(record.ts)},${siteCsv},request,,${page.csv},,${referrer},${geoCsv},${deviceCsv},`;
     const tail = `,,${csvText(record.node ?? null)},${csvNumber(record.status)},${csvNumber(record.bytes)},import,\n`;
     const hash = this.ctx.visitorHash(site, record.ip, record.userAgent, record.ts);
     return typeof hash === 'string'
@@ -148,12 +150,6 @@ export class HttpRowBuilder {
       asn: row.asn,
       csv: `${csvText(row.country)},${csvText(row.region)},${csvNumber(row.asn)}`,
     };
-  }
-
-  /** Geolocation where the log gives some of it (CDN exports): the log's values win. */
-  private geoWithLog(record: HttpRecord, site: SiteConfig): string {
-    const found = this.geos.get(record.ip, (ip) => this.geo(ip, site));
-    return `${csvText(record.country ?? found.country)},${csvText(record.region ?? found.region)},${csvNumber(record.asn ?? found.asn)}`;
   }
 
   private row(steps: readonly NamedStep[], raw: Partial<RawEvent>, site: SiteConfig): EventRow {

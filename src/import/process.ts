@@ -19,11 +19,11 @@ import { MAX_LINE_BYTES, type Chunk } from './chunks.js';
 import { CsvBatch } from './csv-batch.js';
 import { resolveFormat } from './formats.js';
 import { ImportHasher } from './hasher.js';
-import { HttpRowBuilder, importUrl, type HttpRowLine } from './http-rows.js';
+import { HttpRowBuilder, importUrl, type RowLine } from './http-rows.js';
 import type { DnsRecord, HttpRecord, LineParser } from './record.js';
 
 /** Steps for DNS queries: no page, referrer or User-Agent; the query type becomes the row's name. */
-export const IMPORT_DNS_STEPS: readonly NamedStep[] = [
+const IMPORT_DNS_STEPS: readonly NamedStep[] = [
   { name: 'clampTimestamp', run: clampTimestamp },
   { name: 'putGeolocation', run: putGeolocation },
   { name: 'putVisitorHash', run: putVisitorHash },
@@ -70,7 +70,8 @@ class SiteResolver {
 
   constructor(
     config: Config,
-    private readonly forced: SiteConfig | undefined,
+    /** The site of every line (`--site`), if given. */
+    readonly forced: SiteConfig | undefined,
   ) {
     this.index = new SiteIndex(config.sites);
     for (const site of config.sites)
@@ -136,7 +137,7 @@ export async function pipelineLine(
   site: SiteConfig,
   ctx: PipelineContext,
   id: string,
-): Promise<HttpRowLine> {
+): Promise<RowLine> {
   const pending = runPipeline(
     // HTTP requests run the collect pipeline's own steps (no tools: imports never leave).
     record.kind === 'http' ? COLLECT_STEPS : IMPORT_DNS_STEPS,
@@ -180,7 +181,6 @@ export class ChunkProcessor {
     private readonly setup: ProcessSetup,
     private readonly parse: LineParser,
     private readonly sites: SiteResolver,
-    private readonly forced: SiteConfig | undefined,
     private readonly ctx: PipelineContext,
     private readonly builder: HttpRowBuilder | undefined,
     private readonly findings: Record<string, number>,
@@ -204,7 +204,7 @@ export class ChunkProcessor {
       },
     };
     const builder = HttpRowBuilder.applies ? new HttpRowBuilder(ctx) : undefined;
-    return new ChunkProcessor(setup, parse, new SiteResolver(config, forced), forced, ctx, builder, findings);
+    return new ChunkProcessor(setup, parse, new SiteResolver(config, forced), ctx, builder, findings);
   }
 
   /** Processes every line of `chunk`; the CSV goes into `spare` (an earlier result's memory) if given. */
@@ -250,7 +250,7 @@ export class ChunkProcessor {
         bad(number, record.error);
         continue;
       }
-      if (record.kind === 'http' && !this.forced && record.host === null) {
+      if (record.kind === 'http' && !this.sites.forced && record.host === null) {
         bad(number, 'no host in the line (give --site)');
         continue;
       }
