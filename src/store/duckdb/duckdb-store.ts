@@ -33,16 +33,20 @@ const LOAD_JSON_LINES = `INSERT INTO events_staging
   SELECT * FROM read_json($1, format = 'newline_delimited', ignore_errors = true, columns = ${JSON_COLUMNS})
   WHERE id IS NOT NULL AND ts IS NOT NULL`;
 
+// The idempotency of every write: rows whose id is already stored (looked for only within the
+// batch's time range, given as two parameters) are left out.
+const notStored = (id: string, min: string, max: string) => `NOT EXISTS (
+    SELECT 1 FROM events e
+    WHERE e.id = ${id} AND e.ts BETWEEN epoch_ms(${min}::BIGINT) AND epoch_ms(${max}::BIGINT)
+  )`;
+
 const MOVE_STAGED = `
   INSERT INTO events
   SELECT s.id::UUID, epoch_ms(s.ts), s.site, s.type, s.name, s.path, s.title, s.referrer_host,
          s.referrer_class, s.country, s.region, s.asn, s.device_type, s.browser, s.os, s.is_bot,
          s.visitor_hash::UBIGINT, s.session_hash::UBIGINT, s.node, s.status, s.bytes, s.source, s.props
   FROM events_staging s
-  WHERE NOT EXISTS (
-    SELECT 1 FROM events e
-    WHERE e.id = s.id::UUID AND e.ts BETWEEN epoch_ms($1::BIGINT) AND epoch_ms($2::BIGINT)
-  )`;
+  WHERE ${notStored('s.id::UUID', '$1', '$2')}`;
 
 // A row CSV file (store/csv.ts) read with its final types and inserted in one statement, minus
 // the ids already stored within the file's time range.
@@ -59,10 +63,7 @@ const INSERT_CSV = `
   INSERT INTO events
   SELECT s.id, epoch_ms(s.ts), s.* EXCLUDE (id, ts)
   FROM ${READ_CSV} s
-  WHERE NOT EXISTS (
-    SELECT 1 FROM events e
-    WHERE e.id = s.id AND e.ts BETWEEN epoch_ms($2::BIGINT) AND epoch_ms($3::BIGINT)
-  )`;
+  WHERE ${notStored('s.id', '$2', '$3')}`;
 
 // After a CSV insert: every hour of the file's time range that holds rows (a superset of the
 // hours it touched, found from the ts column alone).
@@ -207,14 +208,7 @@ export class DuckDBStore implements Store {
       await this.connection.run('SET threads = 1');
       try {
         return {
-          inserted: await this.transaction(async () => {
-            const result = await this.connection.run(INSERT_CSV, [path, min, max]);
-            if (result.rowsChanged > 0) {
-              await this.connection.run(MARK_DIRTY_RANGE, [min, max]);
-              this.rollupMayBeStale = true;
-            }
-            return result.rowsChanged;
-          }),
+          inserted: await this.insertAndMark([INSERT_CSV, [path, min, max]], [MARK_DIRTY_RANGE, [min, max]]),
         };
       } finally {
         await this.connection.run('RESET threads');
@@ -227,16 +221,24 @@ export class DuckDBStore implements Store {
     const bounds = await this.connection.runAndReadAll('SELECT min(ts), max(ts) FROM events_staging');
     const [min, max] = bounds.getRows()[0] ?? [];
     if (typeof min !== 'bigint' || typeof max !== 'bigint') return { inserted: 0 };
-    const inserted = await this.transaction(async () => {
-      const result = await this.connection.run(MOVE_STAGED, [min, max]);
+    const inserted = await this.insertAndMark([MOVE_STAGED, [min, max]], [MARK_DIRTY, []]);
+    await this.connection.run('DELETE FROM events_staging');
+    return { inserted };
+  }
+
+  /**
+   * Runs an insert into `events` and, in the same transaction when it inserted rows, marks the
+   * hours it touched dirty for the rollup; returns how many rows it inserted.
+   */
+  private insertAndMark(insert: [string, DuckDBValue[]], mark: [string, DuckDBValue[]]): Promise<number> {
+    return this.transaction(async () => {
+      const result = await this.connection.run(...insert);
       if (result.rowsChanged > 0) {
-        await this.connection.run(MARK_DIRTY);
+        await this.connection.run(...mark);
         this.rollupMayBeStale = true;
       }
       return result.rowsChanged;
     });
-    await this.connection.run('DELETE FROM events_staging');
-    return { inserted };
   }
 
   private async transaction<T>(work: () => Promise<T>): Promise<T> {
