@@ -97,6 +97,7 @@ try {
     const summary = await importFiles(store, config, [file], {
       format: 'combined',
       site: 'semicomplete.com',
+      ...(process.env.BENCH_BATCH_ROWS ? { batchRows: Number(process.env.BENCH_BATCH_ROWS) } : {}),
       onProgress: (p) => {
         if (p.allBytesRead / p.allBytesTotal >= nextQuarter) {
           const usage = process.memoryUsage();

@@ -190,6 +190,49 @@ describe.skipIf(!HAS_SHARED_DATA)('import of the real Apache log (../shared/data
 });
 
 describe('import formats', () => {
+  it('stores the same rows from worker threads when short lines make a CSV outgrow its shared memory, over several files', async () => {
+    // Lines of the `common` format are short: a chunk's CSV needs more than the memory shared
+    // with the workers for it, and is transferred instead; the slots are reused from file to file.
+    const files = [0, 1, 2].map((f) =>
+      write(
+        `short-${f}.log`,
+        Array.from(
+          { length: 20_000 },
+          (_, i) =>
+            `198.51.100.${i % 200} - - [05/Jul/2026:${String(f + 10).padStart(2, '0')}:${String(Math.floor(i / 600) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} +0200] "GET /p${i % 97} HTTP/1.1" ${i % 7 === 0 ? 404 : 200} ${i}`,
+        ),
+      ),
+    );
+    const config = configFor();
+    const digest = async (workers: number) => {
+      const store = await freshStore(`short-${workers}`);
+      const summary = await importFiles(store, config, files, {
+        format: 'common',
+        site: 'semicomplete.com',
+        workers,
+        chunkBytes: 2 ** 20,
+      });
+      const rows = await store.query<{
+        n: number;
+        paths: number;
+        statuses: number;
+        bytes: number;
+        ts: number;
+      }>(
+        `SELECT count(*) AS n, count(DISTINCT path) AS paths, sum(status) AS statuses, sum(bytes) AS bytes,
+                sum(epoch_ms(ts) % 1000003) AS ts FROM events`,
+      );
+      await store.close();
+      return { summary, rows };
+    };
+    const inThread = await digest(0);
+    const threads = await digest(2);
+    expect(inThread.summary).toMatchObject({ lines: 60_000, imported: 60_000, badLines: 0 });
+    expect(threads.summary).toMatchObject({ lines: 60_000, imported: 60_000, badLines: 0 });
+    expect(threads.rows).toEqual(inThread.rows);
+    expect(threads.rows[0]).toMatchObject({ n: 60_000, paths: 97 });
+  });
+
   it('reads a custom NGINX log_format from the config, with the site from $host', async () => {
     const config = configFor({
       import: {

@@ -18,6 +18,11 @@ export interface Chunk {
   tooLong: number[];
 }
 
+/** Memory a chunk of about `chunkBytes` may need: its lines may end up to one longest line past it. */
+export function chunkCapacity(chunkBytes: number): number {
+  return chunkBytes + MAX_LINE_BYTES + 1;
+}
+
 async function isGzip(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
@@ -32,13 +37,14 @@ async function isGzip(path: string): Promise<boolean> {
  * The lines of a file, plain or gzip (detected by its magic bytes, whatever its name), as chunks
  * of about `chunkBytes`, read as a stream in constant memory. `onBytes` receives the file bytes
  * read so far (compressed bytes for gzip), for progress. A last line without `\n` gets one.
- * Chunk memory is taken from `spare` (ArrayBuffers of chunks already processed) when it has some.
+ * Chunk memory is taken from `spare` (memory of chunks already processed, or shared slots) when it
+ * has some.
  */
 export async function* readChunks(
   path: string,
   chunkBytes: number,
   onBytes?: (bytes: number) => void,
-  spare: ArrayBuffer[] = [],
+  spare: (ArrayBuffer | SharedArrayBuffer)[] = [],
 ): AsyncGenerator<Chunk> {
   const gzip = await isGzip(path);
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -52,7 +58,7 @@ export async function* readChunks(
     });
   }
   const source = gzip ? file.pipe(createGunzip()) : file;
-  const capacity = chunkBytes + MAX_LINE_BYTES + 1;
+  const capacity = chunkCapacity(chunkBytes);
   // A chunk's memory comes back in `spare` once its lines are processed, and is refilled.
   const buffer = (): Buffer => {
     const reused = spare.pop();
@@ -135,4 +141,6 @@ export async function* readChunks(
   }
   if (partialBytes > 0 || skipping) endLine(Buffer.alloc(0));
   if (lines > 0) yield take();
+  // The memory made ready for a next chunk goes back for the next file.
+  spare.push(out.buffer);
 }

@@ -10,8 +10,8 @@ export class CsvBatch {
   minTs = Infinity;
   maxTs = -Infinity;
 
-  /** Writes into `spare` (the ArrayBuffer of an earlier batch) when given, else into new memory. */
-  constructor(capacityBytes: number, spare?: ArrayBuffer) {
+  /** Writes into `spare` (memory of an earlier batch, or shared) when large enough, else into new memory. */
+  constructor(capacityBytes: number, spare?: ArrayBuffer | SharedArrayBuffer) {
     // Never from Node's shared pool: the bytes' ArrayBuffer is transferred whole.
     this.buffer =
       spare && spare.byteLength >= capacityBytes ? Buffer.from(spare) : Buffer.allocUnsafeSlow(capacityBytes);

@@ -208,7 +208,7 @@ export class ChunkProcessor {
   }
 
   /** Processes every line of `chunk`; the CSV goes into `spare` (an earlier result's memory) if given. */
-  async process(chunk: Chunk, spare?: ArrayBuffer): Promise<ChunkResult> {
+  async process(chunk: Chunk, spare?: ArrayBuffer | SharedArrayBuffer): Promise<ChunkResult> {
     const out = new CsvBatch(Math.max(64 * 1024, chunk.bytes.length + chunk.lines * 96), spare);
     const result: ChunkResult = {
       csv: new Uint8Array(0),
