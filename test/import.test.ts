@@ -190,6 +190,29 @@ describe.skipIf(!HAS_SHARED_DATA)('import of the real Apache log (../shared/data
 });
 
 describe('import formats', () => {
+  it('stores a file given twice in one command once (and its lines that repeat, each)', async () => {
+    const line = (i: number) =>
+      `192.0.2.${i % 9} - - [06/Jul/2026:08:00:${String(i % 60).padStart(2, '0')} +0200] "GET /a${i % 5} HTTP/1.1" 200 ${i % 3}`;
+    // Lines 1 and 61, 2 and 62… are the same text: distinct lines all the same.
+    const file = write(
+      'twice.log',
+      Array.from({ length: 1_200 }, (_, i) => line(i)),
+    );
+    const store = await freshStore('twice');
+    const summary = await importFiles(store, configFor(), [file, file], {
+      format: 'common',
+      site: 'semicomplete.com',
+      workers: 2,
+      chunkBytes: 16 * 1024,
+    });
+    const [row] = await store.query<{ n: number; ids: number }>(
+      'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events',
+    );
+    await store.close();
+    expect(summary).toMatchObject({ lines: 2_400, imported: 1_200, duplicates: 1_200 });
+    expect(row).toEqual({ n: 1_200, ids: 1_200 });
+  });
+
   it('stores the same rows from worker threads when short lines make a CSV outgrow its shared memory, over several files', async () => {
     // Lines of the `common` format are short: a chunk's CSV needs more than the memory shared
     // with the workers for it, and is transferred instead; the slots are reused from file to file.

@@ -389,6 +389,9 @@ export async function importFiles(
         }
       }
       while (out.length > 0) await take(await out.shift()!, file);
+      // A batch holds lines of one file: within it ids are distinct (a line's number is part of
+      // its id), as appendCsv expects; the same file given twice lands in two batches.
+      await flush();
       bytesRead = sizes[fileIndex]!;
       report();
       doneBytes += sizes[fileIndex]!;

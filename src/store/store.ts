@@ -25,8 +25,9 @@ export interface Store {
   appendJsonLines(path: string): Promise<{ inserted: number }>;
   /**
    * Inserts the rows of a row CSV file (`store/csv.ts`: an import batch written by this process,
-   * complete), with the same idempotency as `append`. The bulk path of imports. `range` holds
-   * the smallest and largest `ts` of the file's rows (the id check looks only within it).
+   * complete, each id in it once), with the same idempotency as `append`. The bulk path of
+   * imports. `range` holds the smallest and largest `ts` of the file's rows (the id check looks
+   * only within it).
    */
   appendCsv(path: string, range: { minTs: number; maxTs: number }): Promise<{ inserted: number }>;
   /**

@@ -65,6 +65,15 @@ const INSERT_CSV = `
   FROM ${READ_CSV} s
   WHERE ${notStored('s.id', '$2', '$3')}`;
 
+// The same when no row is stored within the file's time range: no id of it can be (an id's
+// time part is its row's ts), so the check is skipped — most batches of a first import.
+const INSERT_CSV_FRESH = `
+  INSERT INTO events
+  SELECT s.id, epoch_ms(s.ts), s.* EXCLUDE (id, ts)
+  FROM ${READ_CSV} s`;
+
+const ROWS_IN_RANGE = `SELECT 1 FROM events WHERE ts BETWEEN epoch_ms($1::BIGINT) AND epoch_ms($2::BIGINT) LIMIT 1`;
+
 // After a CSV insert: every hour of the file's time range that holds rows (a superset of the
 // hours it touched, found from the ts column alone).
 const MARK_DIRTY_RANGE = `INSERT OR IGNORE INTO rollup_dirty
@@ -207,9 +216,10 @@ export class DuckDBStore implements Store {
       // parallel insert costs more CPU per row for the same work (BENCHMARKS.md).
       await this.connection.run('SET threads = 1');
       try {
-        return {
-          inserted: await this.insertAndMark([INSERT_CSV, [path, min, max]], [MARK_DIRTY_RANGE, [min, max]]),
-        };
+        const stored = await this.connection.runAndReadAll(ROWS_IN_RANGE, [min, max]);
+        const insert: [string, DuckDBValue[]] =
+          stored.currentRowCount > 0 ? [INSERT_CSV, [path, min, max]] : [INSERT_CSV_FRESH, [path]];
+        return { inserted: await this.insertAndMark(insert, [MARK_DIRTY_RANGE, [min, max]]) };
       } finally {
         await this.connection.run('RESET threads');
       }
