@@ -131,3 +131,55 @@ describe('balise password hash', () => {
     expect(short.stderr).toContain('at least 12 characters');
   });
 });
+
+describe('balise import', () => {
+  it('imports a log through the built worker threads (one bundled file) and prints the summary as JSON', async () => {
+    const db = join(temp.dir, 'import.duckdb');
+    const config = join(temp.dir, 'import.yaml');
+    writeFileSync(config, `store: { kind: duckdb, path: ${db} }\nsites: [{ host: www.example.fr }]\n`);
+    const log = join(temp.dir, 'access.log');
+    const ua =
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/124.0 Mobile Safari/537.36';
+    writeFileSync(
+      log,
+      Array.from(
+        { length: 500 },
+        (_, i) =>
+          `203.0.113.${i % 50} - - [07/Jul/2026:20:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} +0200] "GET /article/${i % 7}?utm_source=x HTTP/1.1" 200 ${i} "https://www.google.fr/" "${ua}"`,
+      ).join('\n') + '\nnot a log line\n',
+    );
+    const run = () =>
+      balise(
+        'import',
+        log,
+        '--config',
+        config,
+        '--format',
+        'combined',
+        '--site',
+        'www.example.fr',
+        '--workers',
+        '2',
+        '--json',
+      );
+    const { code, out } = run();
+    expect(code).toBe(0);
+    const summary = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, unknown>;
+    expect(summary).toMatchObject({ lines: 501, imported: 500, badLines: 1, duplicates: 0 });
+    expect(run().out).toContain('"duplicates": 500');
+    const { DuckDBStore } = await import('../src/store/duckdb/duckdb-store.js');
+    const store = await DuckDBStore.open(db);
+    const rows = await store.query<{
+      n: number;
+      paths: number;
+      mobile: number;
+      google: number;
+      host: string;
+    }>(
+      `SELECT count(*) AS n, count(DISTINCT path) AS paths, count(*) FILTER (device_type = 'mobile') AS mobile,
+              count(*) FILTER (referrer_class = 'search') AS google, min(referrer_host) AS host FROM events`,
+    );
+    await store.close();
+    expect(rows[0]).toEqual({ n: 500, paths: 7, mobile: 500, google: 500, host: 'www.google.fr' });
+  });
+});

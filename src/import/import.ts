@@ -101,12 +101,13 @@ interface Runner {
 }
 
 /**
- * A worker running worker.ts next to this module: the compiled JS, or — when this module runs
- * as TypeScript (tests, benches) — the TypeScript itself, loaded through tsx's API.
+ * A worker running worker.ts next to this module: built into one file with its dependencies
+ * (worker.bundle.js, made by `npm run build`: it starts in a quarter of the CPU), or — when this
+ * module runs as TypeScript (tests, benches) — the TypeScript itself, loaded through tsx's API.
  */
 function newWorker(start: WorkerStart): Worker {
   if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./worker.js', import.meta.url), { workerData: start });
+    return new Worker(new URL('./worker.bundle.js', import.meta.url), { workerData: start });
   const entry = new URL('./worker.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(bootstrap, { eval: true, workerData: start });
