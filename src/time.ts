@@ -55,12 +55,38 @@ function intlOffsetMs(ms: number, timeZone: string): number {
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000;
 }
 
+const DAY = 86_400_000;
+/** Per zone: the offset of each UTC day, or NaN when it is not the same at both ends of the day. */
+const dayOffsets = new Map<string, Map<number, number>>();
+
+/**
+ * The zone's offset over the UTC day holding `ms` when it is the same at both ends of the day
+ * (no zone changes its offset twice within a day), else NaN: two Intl calls per day instead of
+ * two per quarter hour — imports of months of logs ask for every quarter hour of them.
+ */
+function dayOffsetMs(ms: number, timeZone: string): number {
+  let cache = dayOffsets.get(timeZone);
+  if (!cache) dayOffsets.set(timeZone, (cache = new Map<number, number>()));
+  const day = Math.floor(ms / DAY);
+  let offset = cache.get(day);
+  if (offset === undefined) {
+    const first = intlOffsetMs(day * DAY, timeZone);
+    const last = intlOffsetMs(day * DAY + DAY - 1000, timeZone);
+    offset = first === last ? first : Number.NaN;
+    if (cache.size >= MAX_CACHED_SLOTS) cache.clear();
+    cache.set(day, offset);
+  }
+  return offset;
+}
+
 /**
  * The zone's offset over the 15-minute UTC slot holding `ms`: asked of Intl at both ends of the
  * slot and cached when they agree (every offset change in use falls on a quarter hour, so nearly
  * every slot agrees); NaN otherwise, and callers then ask Intl for the instant itself.
  */
 function slotOffsetMs(ms: number, timeZone: string): number {
+  const whole = dayOffsetMs(ms, timeZone);
+  if (!Number.isNaN(whole)) return whole;
   let cache = slotOffsets.get(timeZone);
   if (!cache) slotOffsets.set(timeZone, (cache = new Map<number, number>()));
   const slot = Math.floor(ms / SLOT);

@@ -44,9 +44,22 @@ export function deterministicId(ts: number, key: string): string {
   // SHA-256 (hex: Node's one-shot hash is ~2.5× slower when asked for a Buffer) after the 48-bit
   // time, with the version and variant bits set — the same ids as writing those bytes would give.
   const d = hash('sha256', key, 'hex');
-  const time = (Math.max(0, Math.trunc(ts)) % 2 ** 48).toString(16).padStart(12, '0');
   const variant = VARIANT[parseInt(d[4]!, 16) & 0x3]!;
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${d.slice(1, 4)}-${variant}${d.slice(5, 8)}-${d.slice(8, 20)}`;
+  return `${timeGroups(ts)}7${d.slice(1, 4)}-${variant}${d.slice(5, 8)}-${d.slice(8, 20)}`;
+}
+
+// The last time asked and its groups: rows come in runs of the same millisecond or second, and
+// a 48-bit number printed in hex is a slow path for the engine (a double, not a small integer).
+let lastTs = Number.NaN;
+let lastGroups = '';
+
+/** The first two groups of a UUIDv7 at `ts` (`tttttttt-tttt-`). */
+function timeGroups(ts: number): string {
+  if (ts === lastTs) return lastGroups;
+  const time = (Math.max(0, Math.trunc(ts)) % 2 ** 48).toString(16).padStart(12, '0');
+  lastTs = ts;
+  lastGroups = `${time.slice(0, 8)}-${time.slice(8)}-`;
+  return lastGroups;
 }
 
 /** RFC 9562 variant `10xx` as the first hex digit of the fourth group, from two bits of the digest. */
