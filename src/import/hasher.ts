@@ -11,8 +11,8 @@ const MAX_CACHED = 100_000;
  */
 export class ImportHasher {
   private readonly salts = new Map<string, VisitorKey>();
-  /** day + site → ip → user agent → hash. */
-  private cache = new Map<string, Map<string, Map<string, string>>>();
+  /** day → site → ip → user agent → hash (days and sites are few, and their strings reused). */
+  private cache = new Map<string, Map<string, Map<string, Map<string, string>>>>();
   private cached = 0;
   private run = { site: '', day: '', ip: '', userAgent: '', hash: '' };
 
@@ -30,9 +30,10 @@ export class ImportHasher {
   }
 
   private lookup(site: string, day: string, ip: string, userAgent: string): string {
-    const daySite = `${day} ${site}`;
-    let byIp = this.cache.get(daySite);
-    if (!byIp) this.cache.set(daySite, (byIp = new Map<string, Map<string, string>>()));
+    let bySite = this.cache.get(day);
+    if (!bySite) this.cache.set(day, (bySite = new Map<string, Map<string, Map<string, string>>>()));
+    let byIp = bySite.get(site);
+    if (!byIp) bySite.set(site, (byIp = new Map<string, Map<string, string>>()));
     let byUa = byIp.get(ip);
     if (!byUa) byIp.set(ip, (byUa = new Map<string, string>()));
     let hash = byUa.get(userAgent);

@@ -59,6 +59,12 @@ interface Geo {
 
 const CACHED = 50_000;
 
+interface SiteMemos {
+  pages: Memo<Page>;
+  referrers: Memo<string>;
+  siteCsv: string;
+}
+
 /** A one-line CSV answer, or the reason the pipeline drops the line. */
 export type RowLine = { line: string } | { drop: DropReason };
 
@@ -75,11 +81,12 @@ export class HttpRowBuilder {
     COLLECT_STEPS.length === SEPARABLE_STEPS.length &&
     COLLECT_STEPS.every((step, i) => step.name === SEPARABLE_STEPS[i]);
 
-  private readonly pages = new Map<SiteConfig, Memo<Page>>();
-  private readonly referrers = new Map<SiteConfig, Memo<string>>();
+  /** Per site: pages by target, referrer columns by referrer, the site's CSV column. */
+  private readonly sites = new Map<SiteConfig, SiteMemos>();
+  private lastSite: SiteConfig | undefined;
+  private lastMemos: SiteMemos | undefined;
   private readonly devices = new Memo<Device>(CACHED);
   private readonly geos = new Memo<Geo>(CACHED);
-  private readonly siteCsv = new Map<SiteConfig, string>();
   // The last line's time and its CSV: lines come in runs of the same second, and printing a
   // millisecond time (a double) is a slow path for the engine.
   private lastTs = Number.NaN;
@@ -104,8 +111,7 @@ export class HttpRowBuilder {
       record.deviceType && !device.isBot
         ? `${csvText(record.deviceType)},${device.csv.slice(device.csv.indexOf(',') + 1)}`
         : device.csv;
-    let siteCsv = this.siteCsv.get(site);
-    if (siteCsv === undefined) this.siteCsv.set(site, (siteCsv = csvText(site.host)));
+    const { siteCsv } = this.memos(site);
     if (record.ts !== this.lastTs) {
       this.lastTs = record.ts;
       this.lastTsCsv = String(Math.trunc(record.ts));
@@ -118,10 +124,25 @@ export class HttpRowBuilder {
       : hash.then((h) => ({ line: head + h + tail }));
   }
 
+  /** The memos of `site` (lines come in runs of one site: the last one is at hand). */
+  private memos(site: SiteConfig): SiteMemos {
+    if (site === this.lastSite) return this.lastMemos!;
+    let memos = this.sites.get(site);
+    if (!memos) {
+      memos = {
+        pages: new Memo<Page>(CACHED),
+        referrers: new Memo<string>(CACHED),
+        siteCsv: csvText(site.host),
+      };
+      this.sites.set(site, memos);
+    }
+    this.lastSite = site;
+    this.lastMemos = memos;
+    return memos;
+  }
+
   private page(record: HttpRecord, site: SiteConfig): Page {
-    let memo = this.pages.get(site);
-    if (!memo) this.pages.set(site, (memo = new Memo<Page>(CACHED)));
-    return memo.get(record.target, (target) => {
+    return this.memos(site).pages.get(record.target, (target) => {
       const findings: string[] = [];
       const result = this.run(PAGE_STEPS, { url: importUrl(target, site) }, site, (kind) =>
         findings.push(kind),
@@ -134,9 +155,7 @@ export class HttpRowBuilder {
 
   private referrer(referrer: string | null, site: SiteConfig): string {
     if (referrer === null) return ',';
-    let memo = this.referrers.get(site);
-    if (!memo) this.referrers.set(site, (memo = new Memo<string>(CACHED)));
-    return memo.get(referrer, (value) => {
+    return this.memos(site).referrers.get(referrer, (value) => {
       const row = this.row(REFERRER_STEPS, { referrer: value }, site);
       return `${csvText(row.referrerHost)},${csvText(row.referrerClass)}`;
     });
