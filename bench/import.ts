@@ -2,8 +2,10 @@
 // timestamps) imported into a fresh DuckDB file through the built `importFiles` (the CLI's code path),
 // against GoAccess on the same file in the same run (`goaccess FILE --log-format=COMBINED -o
 // out.json`, when installed: apt-get install goaccess), in BENCH_ROUNDS alternating rounds
-// (default 3). Prints lines/s for both in each round, the medians and the median ratio, and the
-// importer's resident memory at each quarter of the file (flat memory = no growth with it).
+// (default 5: this VM's speed swings by ±20 % from minute to minute). Prints lines/s for both in
+// each round, the medians and the median ratio, and the importer's resident memory at each
+// quarter of the file (flat memory = no growth with it). BENCH_BATCH_ROWS sets the store batch
+// size (default: the importer's).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -18,7 +20,7 @@ const { DuckDBStore } = (await import(
 )) as typeof import('../src/store/duckdb/duckdb-store.js');
 
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
