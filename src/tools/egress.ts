@@ -100,9 +100,13 @@ export function checkRequest(request: OutgoingRequest, rules: EgressRules): Egre
   if (url.username || url.password) return { ok: false, reason: 'credentials in the URL' };
 
   const findings: string[] = [];
+  // What the DLP changed: the URL and body are rebuilt only then (rebuilding a URL re-parses it,
+  // and a clean request — nearly all of them — is sent as the component wrote it).
+  let changed = false;
   const scan = (text: string): string => {
     const result = scanText(text, rules.dlp);
     findings.push(...result.found);
+    if (result.text !== text) changed = true;
     return result.text;
   };
   let path = url.pathname;
@@ -111,32 +115,37 @@ export function checkRequest(request: OutgoingRequest, rules: EgressRules): Egre
   } catch {
     // malformed escapes: scan the path as it is
   }
-  url.pathname = scan(path);
+  const scannedPath = scan(path);
   const params = new URLSearchParams();
   for (const [key, value] of url.searchParams) params.append(key, scan(value));
-  url.search = params.toString();
+  if (changed) {
+    url.pathname = scannedPath;
+    url.search = params.toString();
+  }
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.headers)) headers[key.toLowerCase()] = scan(value);
   let body = request.body;
   if (body !== null) {
     const type = headers['content-type'] ?? '';
+    changed = false;
     if (type.includes('json')) {
       try {
-        body = JSON.stringify(scanJson(JSON.parse(body), scan));
+        const scanned = scanJson(JSON.parse(body), scan);
+        if (changed) body = JSON.stringify(scanned);
       } catch {
         body = scan(body);
       }
     } else if (type.includes('x-www-form-urlencoded')) {
       const form = new URLSearchParams();
       for (const [key, value] of new URLSearchParams(body)) form.append(key, scan(value));
-      body = form.toString();
+      if (changed) body = form.toString();
     } else body = scan(body);
     if (Buffer.byteLength(body) > rules.maxBodyBytes)
       return { ok: false, reason: `body larger than ${rules.maxBodyBytes} bytes` };
   }
   if (findings.length > 0 && rules.dlp === 'drop')
     return { ok: false, reason: `dlp_blocked: ${[...new Set(findings)].join(', ')}` };
-  return { ok: true, request: { ...request, url: url.toString(), headers, body }, findings };
+  return { ok: true, request: { ...request, url: url.href, headers, body }, findings };
 }
 
 /**
