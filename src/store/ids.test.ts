@@ -16,6 +16,31 @@ describe('event ids', () => {
     expect(newEventId(1000) < newEventId(1001)).toBe(true);
   });
 
+  it('puts the 48-bit time first in derived ids too, for any time (the same as printing it in hex)', () => {
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
+    const times = [
+      0,
+      1,
+      255,
+      2 ** 24 - 1,
+      2 ** 24,
+      2 ** 32,
+      2 ** 48 - 1,
+      2 ** 48,
+      2 ** 48 + 5,
+      1_431_857_100_000.5,
+    ];
+    for (let i = 0; i < 5_000; i++)
+      times.push(Math.floor(random() * 2 ** 48), Math.floor(random() * 2 ** 42));
+    for (const ts of times) {
+      const id = deterministicId(ts, `k${ts}`);
+      expect(id).toMatch(UUID_V7);
+      const hex = (Math.trunc(ts) % 2 ** 48).toString(16).padStart(12, '0');
+      expect(id.slice(0, 14), String(ts)).toBe(`${hex.slice(0, 8)}-${hex.slice(8)}-`);
+    }
+  });
+
   it('derives the same id from the same input, and another from another', () => {
     expect(deterministicId(5, 'a')).toBe(deterministicId(5, 'a'));
     expect(deterministicId(5, 'a')).not.toBe(deterministicId(5, 'b'));

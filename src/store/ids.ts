@@ -48,17 +48,21 @@ export function deterministicId(ts: number, key: string): string {
   return `${timeGroups(ts)}7${d.slice(1, 4)}-${variant}${d.slice(5, 8)}-${d.slice(8, 20)}`;
 }
 
-// The last time asked and its groups: rows come in runs of the same millisecond or second, and
-// a 48-bit number printed in hex is a slow path for the engine (a double, not a small integer).
+// The last time asked and its groups (rows come in runs of the same millisecond). A 48-bit time
+// is a double for the engine: `%` and `toString(16)` on it are slow paths, so it is split first.
 let lastTs = Number.NaN;
 let lastGroups = '';
 
 /** The first two groups of a UUIDv7 at `ts` (`tttttttt-tttt-`). */
 function timeGroups(ts: number): string {
   if (ts === lastTs) return lastGroups;
-  const time = (Math.max(0, Math.trunc(ts)) % 2 ** 48).toString(16).padStart(12, '0');
+  let time = Math.max(0, Math.trunc(ts));
+  if (time >= 2 ** 48) time %= 2 ** 48;
+  // Two 24-bit halves, small integers for the engine, printed byte by byte.
+  const high = Math.floor(time / 2 ** 24);
+  const low = time - high * 2 ** 24;
   lastTs = ts;
-  lastGroups = `${time.slice(0, 8)}-${time.slice(8)}-`;
+  lastGroups = `${HEX[high >>> 16]!}${HEX[(high >>> 8) & 255]!}${HEX[high & 255]!}${HEX[low >>> 16]!}-${HEX[(low >>> 8) & 255]!}${HEX[low & 255]!}-`;
   return lastGroups;
 }
 
