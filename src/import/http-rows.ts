@@ -40,11 +40,17 @@ const REFERRER_STEPS: readonly NamedStep[] = [{ name: 'putReferrer', run: putRef
 const DEVICE_STEPS: readonly NamedStep[] = [{ name: 'putDevice', run: putDevice }];
 const GEO_STEPS: readonly NamedStep[] = [{ name: 'putGeolocation', run: putGeolocation }];
 
-/** The page columns of a target: the stored path (CSV) and the DLP findings it counts, or a drop. */
+// Each memo keeps its columns as CSV text with the separators around them, so that a line is
+// joined from a few long pieces.
+
+/**
+ * The columns a target decides: `,site,request,,path,,` (site to title, then the separator
+ * before the referrer), and the DLP findings it counts; or a drop.
+ */
 type Page = { csv: string; findings: readonly string[] } | { drop: DropReason; findings: readonly string[] };
 
 interface Device {
-  /** `device_type,browser,os,is_bot` as CSV. */
+  /** `device_type,browser,os,is_bot,` as CSV. */
   csv: string;
   isBot: boolean;
 }
@@ -53,7 +59,7 @@ interface Geo {
   country: string | null;
   region: string | null;
   asn: number | null;
-  /** `country,region,asn` as CSV. */
+  /** `country,region,asn,` as CSV. */
   csv: string;
 }
 
@@ -105,17 +111,16 @@ export class HttpRowBuilder {
     const geoCsv =
       record.country == null && record.region == null && record.asn == null
         ? geo.csv
-        : `${csvText(record.country ?? geo.country)},${csvText(record.region ?? geo.region)},${csvNumber(record.asn ?? geo.asn)}`;
+        : `${csvText(record.country ?? geo.country)},${csvText(record.region ?? geo.region)},${csvNumber(record.asn ?? geo.asn)},`;
     const deviceCsv =
       record.deviceType && !device.isBot
         ? `${csvText(record.deviceType)},${device.csv.slice(device.csv.indexOf(',') + 1)}`
         : device.csv;
-    const { siteCsv } = this.memos(site);
     if (record.ts !== this.lastTs) {
       this.lastTs = record.ts;
       this.lastTsCsv = integerText(Math.trunc(record.ts));
     }
-    const head = `${id},${this.lastTsCsv},${siteCsv},request,,${page.csv},,${referrer},${geoCsv},${deviceCsv},`;
+    const head = `${id},${this.lastTsCsv}${page.csv}${referrer}${geoCsv}${deviceCsv}`;
     const tail = `,,${csvText(record.node ?? null)},${csvNumber(record.status)},${csvNumber(record.bytes)},import,\n`;
     const hash = this.ctx.visitorHash(site, record.ip, record.userAgent, record.ts);
     return typeof hash === 'string'
@@ -141,29 +146,30 @@ export class HttpRowBuilder {
   }
 
   private page(record: HttpRecord, site: SiteConfig): Page {
-    return this.memos(site).pages.get(record.target, (target) => {
+    const memos = this.memos(site);
+    return memos.pages.get(record.target, (target) => {
       const findings: string[] = [];
       const result = this.run(PAGE_STEPS, { url: importUrl(target, site) }, site, (kind) =>
         findings.push(kind),
       );
       return result.kind === 'drop'
         ? { drop: result.reason, findings }
-        : { csv: csvText(result.value.path), findings };
+        : { csv: `,${memos.siteCsv},request,,${csvText(result.value.path)},,`, findings };
     });
   }
 
   private referrer(referrer: string | null, site: SiteConfig): string {
-    if (referrer === null) return ',';
+    if (referrer === null) return ',,';
     return this.memos(site).referrers.get(referrer, (value) => {
       const row = this.row(REFERRER_STEPS, { referrer: value }, site);
-      return `${csvText(row.referrerHost)},${csvText(row.referrerClass)}`;
+      return `${csvText(row.referrerHost)},${csvText(row.referrerClass)},`;
     });
   }
 
   private device(userAgent: string, site: SiteConfig): Device {
     const row = this.row(DEVICE_STEPS, { userAgent }, site);
     return {
-      csv: `${csvText(row.deviceType)},${csvText(row.browser)},${csvText(row.os)},${row.isBot}`,
+      csv: `${csvText(row.deviceType)},${csvText(row.browser)},${csvText(row.os)},${row.isBot},`,
       isBot: row.isBot,
     };
   }
@@ -174,7 +180,7 @@ export class HttpRowBuilder {
       country: row.country,
       region: row.region,
       asn: row.asn,
-      csv: `${csvText(row.country)},${csvText(row.region)},${csvNumber(row.asn)}`,
+      csv: `${csvText(row.country)},${csvText(row.region)},${csvNumber(row.asn)},`,
     };
   }
 
