@@ -46,59 +46,47 @@ function intlParts(ms: number, timeZone: string): LocalParts {
 }
 
 const SLOT = 15 * 60_000;
+const DAY = 86_400_000;
 const MAX_CACHED_SLOTS = 200_000;
-/** Per zone: the offset in ms of each 15-minute UTC slot, or NaN when it changes inside the slot. */
-const slotOffsets = new Map<string, Map<number, number>>();
+/** Per span length (a day, a quarter hour), per zone: the offset over each span of UTC time, or NaN when it changes inside. */
+const spanOffsets = new Map<number, Map<string, Map<number, number>>>();
 
 function intlOffsetMs(ms: number, timeZone: string): number {
   const p = intlParts(ms, timeZone);
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000;
 }
 
-const DAY = 86_400_000;
-/** Per zone: the offset of each UTC day, or NaN when it is not the same at both ends of the day. */
-const dayOffsets = new Map<string, Map<number, number>>();
-
 /**
- * The zone's offset over the UTC day holding `ms` when it is the same at both ends of the day
- * (no zone changes its offset twice within a day), else NaN: two Intl calls per day instead of
- * two per quarter hour — imports of months of logs ask for every quarter hour of them.
+ * The zone's offset over the span of `span` ms of UTC time holding `ms`: asked of Intl at both
+ * ends of the span and cached; NaN when the ends disagree.
  */
-function dayOffsetMs(ms: number, timeZone: string): number {
-  let cache = dayOffsets.get(timeZone);
-  if (!cache) dayOffsets.set(timeZone, (cache = new Map<number, number>()));
-  const day = Math.floor(ms / DAY);
-  let offset = cache.get(day);
+function steadyOffsetMs(ms: number, timeZone: string, span: number): number {
+  let zones = spanOffsets.get(span);
+  if (!zones) spanOffsets.set(span, (zones = new Map<string, Map<number, number>>()));
+  let cache = zones.get(timeZone);
+  if (!cache) zones.set(timeZone, (cache = new Map<number, number>()));
+  const index = Math.floor(ms / span);
+  let offset = cache.get(index);
   if (offset === undefined) {
-    const first = intlOffsetMs(day * DAY, timeZone);
-    const last = intlOffsetMs(day * DAY + DAY - 1000, timeZone);
+    const first = intlOffsetMs(index * span, timeZone);
+    const last = intlOffsetMs(index * span + span - 1000, timeZone);
     offset = first === last ? first : Number.NaN;
     if (cache.size >= MAX_CACHED_SLOTS) cache.clear();
-    cache.set(day, offset);
+    cache.set(index, offset);
   }
   return offset;
 }
 
 /**
- * The zone's offset over the 15-minute UTC slot holding `ms`: asked of Intl at both ends of the
- * slot and cached when they agree (every offset change in use falls on a quarter hour, so nearly
- * every slot agrees); NaN otherwise, and callers then ask Intl for the instant itself.
+ * The zone's offset around `ms`: the same at both ends of its UTC day (no zone changes its
+ * offset twice within a day; two Intl calls per day — imports of months of logs ask for every
+ * quarter hour of them), else the same at both ends of its 15-minute slot (every offset change
+ * in use falls on a quarter hour, so nearly every slot agrees); NaN otherwise, and callers then
+ * ask Intl for the instant itself.
  */
 function slotOffsetMs(ms: number, timeZone: string): number {
-  const whole = dayOffsetMs(ms, timeZone);
-  if (!Number.isNaN(whole)) return whole;
-  let cache = slotOffsets.get(timeZone);
-  if (!cache) slotOffsets.set(timeZone, (cache = new Map<number, number>()));
-  const slot = Math.floor(ms / SLOT);
-  let offset = cache.get(slot);
-  if (offset === undefined) {
-    const first = intlOffsetMs(slot * SLOT, timeZone);
-    const last = intlOffsetMs(slot * SLOT + SLOT - 1000, timeZone);
-    offset = first === last ? first : Number.NaN;
-    if (cache.size >= MAX_CACHED_SLOTS) cache.clear();
-    cache.set(slot, offset);
-  }
-  return offset;
+  const day = steadyOffsetMs(ms, timeZone, DAY);
+  return Number.isNaN(day) ? steadyOffsetMs(ms, timeZone, SLOT) : day;
 }
 
 /** The zone's offset from UTC at instant `ms`, in ms (a whole number of seconds; Paris in summer: 7,200,000). */
