@@ -15,6 +15,12 @@ export class ImportHasher {
   private cache = new Map<string, Map<string, Map<string, Map<string, string>>>>();
   private cached = 0;
   private run = { site: '', day: '', ip: '', userAgent: '', hash: '' };
+  /**
+   * One string object per distinct IP and User-Agent among the cached keys: each new key is cut
+   * from its log line and would keep that whole line alive in the cache (the engine shares the
+   * line's memory); the first copy seen is kept for all the days it appears on.
+   */
+  private readonly canonical = new Map<string, string>();
 
   constructor(private readonly secret: Uint8Array) {}
 
@@ -29,13 +35,20 @@ export class ImportHasher {
     return hash;
   }
 
+  private intern(value: string): string {
+    const known = this.canonical.get(value);
+    if (known !== undefined) return known;
+    this.canonical.set(value, value);
+    return value;
+  }
+
   private lookup(site: string, day: string, ip: string, userAgent: string): string {
     let bySite = this.cache.get(day);
     if (!bySite) this.cache.set(day, (bySite = new Map<string, Map<string, Map<string, string>>>()));
     let byIp = bySite.get(site);
     if (!byIp) bySite.set(site, (byIp = new Map<string, Map<string, string>>()));
     let byUa = byIp.get(ip);
-    if (!byUa) byIp.set(ip, (byUa = new Map<string, string>()));
+    if (!byUa) byIp.set(this.intern(ip), (byUa = new Map<string, string>()));
     let hash = byUa.get(userAgent);
     if (hash === undefined) {
       let key = this.salts.get(day);
@@ -44,9 +57,10 @@ export class ImportHasher {
       hash = hashVisitor(key, site, ip, userAgent);
       if (++this.cached > MAX_CACHED) {
         this.cache = new Map();
+        this.canonical.clear();
         this.cached = 0;
       }
-      byUa.set(userAgent, hash);
+      byUa.set(this.intern(userAgent), hash);
     }
     return hash;
   }
