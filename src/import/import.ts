@@ -132,8 +132,8 @@ async function startWorkers(
   >();
   let seq = 0;
   let broken: Error | undefined;
-  // A CSV line is never longer than twice its log line plus its columns; a chunk of short lines
-  // that needs more writes into memory of its own.
+  // CSV room for twice a chunk: enough for log lines of the usual length; a chunk of short lines,
+  // whose CSV needs more, is written into memory of its own (then transferred).
   const inputs = Array.from({ length: slots + 1 }, () => new SharedArrayBuffer(chunkCapacity));
   const csvs = Array.from({ length: slots }, () => new SharedArrayBuffer(2 * chunkCapacity));
   const inputSlot = new Map(inputs.map((memory, index) => [memory as ArrayBufferLike, index]));
@@ -353,7 +353,9 @@ export async function importFiles(
       batch = { path, fd: openSync(path, 'w'), rows: 0, minTs: Infinity, maxTs: -Infinity };
     }
     writeSync(batch.fd, result.csv);
-    if (runner.spareCsv.length < MAX_SPARE) runner.spareCsv.push(result.csv.buffer);
+    // Shared slots always come back (there is a fixed number of them); other memory up to a bound.
+    if (result.csv.buffer instanceof SharedArrayBuffer || runner.spareCsv.length < MAX_SPARE)
+      runner.spareCsv.push(result.csv.buffer);
     batch.rows += result.rows;
     batch.minTs = Math.min(batch.minTs, result.minTs);
     batch.maxTs = Math.max(batch.maxTs, result.maxTs);
