@@ -31,9 +31,9 @@ describe('log times', () => {
     expect(parseTimeLocal('05/Juz/2026:20:00:01 +0200')).toBeNull();
   });
 
-  it('reads a sequence of times within and across minutes as it reads each alone', () => {
-    // The parser remembers the last minute; any mix of same-minute, new-minute and bad texts
-    // must give what a fresh reading of each text gives.
+  it('reads a sequence of times within and across hours as it reads each alone', () => {
+    // The parser remembers the last hour; any mix of same-hour, new-hour and bad texts (minutes
+    // and seconds past 59 included) must give what a fresh reading of each text gives.
     const months = ['Jan', 'Feb', 'May', 'Dec', 'Xyz'];
     const expected = (
       d: number,
@@ -57,7 +57,7 @@ describe('log times', () => {
         'Nov',
         'Dec',
       ].indexOf(mon);
-      if (month === -1 || s > 99) return null;
+      if (month === -1 || s > 99 || m > 99) return null;
       const sign = off.startsWith('-') ? -1 : 1;
       const minutes = Number(off.slice(1, 3)) * 60 + Number(off.slice(3, 5));
       return Date.UTC(2015, month, d, h, m, s) - sign * minutes * 60_000;
@@ -69,7 +69,7 @@ describe('log times', () => {
       const d = 10 + random(3);
       const mon = months[random(months.length)]!;
       const h = random(2);
-      const m = random(2);
+      const m = random(10) === 0 ? 60 + random(40) : random(60);
       const s = random(10) === 0 ? 60 + random(40) : random(60);
       const off = ['+0000', '+0200', '-0130'][random(3)]!;
       const text = `${d}/${mon}/2015:${two(h)}:${two(m)}:${two(s)} ${off}`;
@@ -78,6 +78,9 @@ describe('log times', () => {
     expect(parseTimeLocal('17/May/2015:10:05:0x +0000')).toBeNull();
     expect(parseTimeLocal('17/May/2015:10:05:03 +0000')).toBe(Date.UTC(2015, 4, 17, 10, 5, 3));
     expect(parseTimeLocal('17/May/2015:10:05:x3 +0000')).toBeNull();
+    expect(parseTimeLocal('17/May/2015:10:05:03 +0000')).toBe(Date.UTC(2015, 4, 17, 10, 5, 3));
+    expect(parseTimeLocal('17/May/2015:10:05x04 +0000')).toBeNull();
+    expect(parseTimeLocal('17/May/2015:10:x5:04 +0000')).toBeNull();
   });
 
   it('tells Unix seconds, ms, µs and ns apart, and reads RFC 3339 (UTC without a zone)', () => {

@@ -15,32 +15,44 @@ const MONTHS: Record<string, number> = {
 
 let lastText = '';
 let lastValue: number | null = null;
-// The last minute read: its text before and after the seconds, and its first millisecond.
-let minuteHead = '\u0000';
-let minuteTail = '';
-let minuteMs = 0;
+// The last hour read: its text before the minutes (`17/May/2015:10:`), its offset text
+// (` +0000`), and its first millisecond.
+let hourHead = '\u0000';
+let hourTail = '';
+let hourMs = 0;
 
 /** `17/May/2015:10:05:03 +0000` (Apache/NGINX `$time_local`) → ms since the epoch, or null. */
 export function parseTimeLocal(text: string): number | null {
-  // Consecutive lines mostly share their second, and nearly always their minute: the date,
-  // hour, minute and offset are read once per minute, then only the two digits of the seconds.
+  // Consecutive lines mostly share their second, and nearly always their hour: the date, hour
+  // and offset are read once per hour, then only the digits of the minutes and seconds.
   if (text === lastText) return lastValue;
   lastText = text;
-  if (text.length === 26 && text.startsWith(minuteHead) && text.endsWith(minuteTail)) {
-    const tens = text.charCodeAt(18) - 48;
-    const units = text.charCodeAt(19) - 48;
-    if (tens >= 0 && tens <= 5 && units >= 0 && units <= 9) {
-      lastValue = minuteMs + (tens * 10 + units) * 1000;
+  if (
+    text.length === 26 &&
+    text.startsWith(hourHead) &&
+    text.endsWith(hourTail) &&
+    text.charCodeAt(17) === 58
+  ) {
+    const minutes = digit(text, 15) * 10 + digit(text, 16);
+    const seconds = digit(text, 18) * 10 + digit(text, 19);
+    if (minutes >= 0 && minutes <= 59 && seconds >= 0 && seconds <= 59) {
+      lastValue = hourMs + (minutes * 60 + seconds) * 1000;
       return lastValue;
     }
   }
   lastValue = readTimeLocal(text);
   if (lastValue !== null && text.length === 26) {
-    minuteHead = text.slice(0, 18);
-    minuteTail = text.slice(20);
-    minuteMs = lastValue - Number(text.slice(18, 20)) * 1000;
+    hourHead = text.slice(0, 15);
+    hourTail = text.slice(20);
+    hourMs = lastValue - (Number(text.slice(15, 17)) * 60 + Number(text.slice(18, 20))) * 1000;
   }
   return lastValue;
+}
+
+/** The decimal digit at `index` of `text`, or a large negative number when it is not one. */
+function digit(text: string, index: number): number {
+  const value = text.charCodeAt(index) - 48;
+  return value >= 0 && value <= 9 ? value : -1000;
 }
 
 function readTimeLocal(text: string): number | null {
