@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { GeoLookup } from '../src/enrich/geo.js';
 import { ImportHasher } from '../src/import/hasher.js';
-import { HttpRowBuilder, integerText } from '../src/import/http-rows.js';
+import { HttpRowBuilder } from '../src/import/http-rows.js';
 import { COMBINED, compileLogFormat } from '../src/import/nginx-format.js';
 import { ChunkProcessor, lineId, pipelineLine } from '../src/import/process.js';
 import type { HttpRecord } from '../src/import/record.js';
@@ -129,24 +129,3 @@ async function expectSameRows(lines: string[]): Promise<void> {
   expect(Object.keys(outcomes).length).toBeGreaterThan(1);
   expect(Object.keys(counts[0]!).length).toBeGreaterThan(0);
 }
-
-describe('integerText', () => {
-  it('prints every non-negative integer below 2^53 as String does', () => {
-    let seed = 11;
-    const random = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
-    const values = [
-      0,
-      9,
-      999_999,
-      1_000_000,
-      2 ** 30 - 1,
-      2 ** 30,
-      1_000_000_000_000,
-      1_431_857_100_007,
-      2 ** 53 - 1,
-    ];
-    for (let i = 0; i < 5_000; i++)
-      values.push(Math.floor(random() * 2 ** 53), Math.floor(random() * 2 ** 41));
-    for (const value of values) expect(integerText(value), String(value)).toBe(String(value));
-  });
-});

@@ -9,7 +9,7 @@ import { putDevice } from '../pipeline/steps/putDevice.js';
 import { putGeolocation } from '../pipeline/steps/putGeolocation.js';
 import { putPage } from '../pipeline/steps/putPage.js';
 import { putReferrer } from '../pipeline/steps/putReferrer.js';
-import { csvNumber, csvText } from '../store/csv.js';
+import { csvNumber, csvText, csvTime } from '../store/csv.js';
 import type { EventRow } from '../store/row.js';
 import type { HttpRecord } from './record.js';
 
@@ -93,9 +93,6 @@ export class HttpRowBuilder {
   private lastMemos: SiteMemos | undefined;
   private readonly devices = new Memo<Device>(CACHED);
   private readonly geos = new Memo<Geo>(CACHED);
-  // The last line's time and its CSV (lines of one second come together).
-  private lastTs = Number.NaN;
-  private lastTsCsv = '';
 
   constructor(private readonly ctx: PipelineContext) {}
 
@@ -116,11 +113,7 @@ export class HttpRowBuilder {
       record.deviceType && !device.isBot
         ? `${csvText(record.deviceType)},${device.csv.slice(device.csv.indexOf(',') + 1)}`
         : device.csv;
-    if (record.ts !== this.lastTs) {
-      this.lastTs = record.ts;
-      this.lastTsCsv = integerText(Math.trunc(record.ts));
-    }
-    const head = `${id},${this.lastTsCsv}${page.csv}${referrer}${geoCsv}${deviceCsv}`;
+    const head = `${id},${csvTime(record.ts)}${page.csv}${referrer}${geoCsv}${deviceCsv}`;
     const tail = `,,${csvText(record.node ?? null)},${csvNumber(record.status)},${csvNumber(record.bytes)},import,\n`;
     const hash = this.ctx.visitorHash(site, record.ip, record.userAgent, record.ts);
     return typeof hash === 'string'
@@ -227,17 +220,6 @@ function runSync(
   const result = runPipeline(steps, raw, site, ctx, '00000000-0000-7000-8000-000000000000');
   if (result instanceof Promise) throw new Error('import: a per-value step became asynchronous');
   return result;
-}
-
-/**
- * A non-negative integer below 2^53 as decimal text: a millisecond time is a double for the
- * engine, whose printing is a slow path; its two halves below a million are small integers.
- */
-export function integerText(value: number): string {
-  if (value < 2 ** 30) return String(value);
-  const high = Math.floor(value / 1_000_000);
-  const low = value - high * 1_000_000;
-  return `${high}${String(low).padStart(6, '0')}`;
 }
 
 /** The page URL of a log target: absolute targets as they are, paths on the site's host. */

@@ -15,6 +15,18 @@ export function csvText(value: string | null): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
+/**
+ * The time field: whole milliseconds as decimal text. A millisecond time is a double for the
+ * engine, whose printing is a slow path; its two halves below a million are small integers.
+ */
+export function csvTime(ts: number): string {
+  const value = Math.trunc(ts);
+  if (!(value >= 2 ** 30)) return String(value);
+  const high = Math.floor(value / 1_000_000);
+  const low = value - high * 1_000_000;
+  return `${high}${String(low).padStart(6, '0')}`;
+}
+
 /** One number field: empty for null. */
 export function csvNumber(value: number | null): string {
   return value === null ? '' : String(value);
@@ -23,7 +35,7 @@ export function csvNumber(value: number | null): string {
 /** The CSV line of a row, newline included. */
 export function rowCsvLine(row: EventRow): string {
   return (
-    `${row.id},${Math.trunc(row.ts)},${csvText(row.site)},${row.type},${csvText(row.name)},` +
+    `${row.id},${csvTime(row.ts)},${csvText(row.site)},${row.type},${csvText(row.name)},` +
     `${csvText(row.path)},${csvText(row.title)},${csvText(row.referrerHost)},${csvText(row.referrerClass)},` +
     `${csvText(row.country)},${csvText(row.region)},${csvNumber(row.asn)},${csvText(row.deviceType)},` +
     `${csvText(row.browser)},${csvText(row.os)},${row.isBot},${row.visitorHash ?? ''},${row.sessionHash ?? ''},` +

@@ -48,22 +48,16 @@ export function deterministicId(ts: number, key: string): string {
   return `${timeGroups(ts)}7${d.slice(1, 4)}-${variant}${d.slice(5, 8)}-${d.slice(8, 20)}`;
 }
 
-// The last time asked and its groups (rows come in runs of the same millisecond). A 48-bit time
-// is a double for the engine: `%` and `toString(16)` on it are slow paths, so it is split first.
-let lastTs = Number.NaN;
-let lastGroups = '';
-
-/** The first two groups of a UUIDv7 at `ts` (`tttttttt-tttt-`). */
+/**
+ * The first two groups of a UUIDv7 at `ts` (`tttttttt-tttt-`). A 48-bit time is a double for the
+ * engine, on which `%` and `toString(16)` are slow paths: it is printed from two 24-bit halves.
+ */
 function timeGroups(ts: number): string {
-  if (ts === lastTs) return lastGroups;
   let time = Math.max(0, Math.trunc(ts));
   if (time >= 2 ** 48) time %= 2 ** 48;
-  // Two 24-bit halves, small integers for the engine, printed byte by byte.
   const high = Math.floor(time / 2 ** 24);
   const low = time - high * 2 ** 24;
-  lastTs = ts;
-  lastGroups = `${HEX[high >>> 16]!}${HEX[(high >>> 8) & 255]!}${HEX[high & 255]!}${HEX[low >>> 16]!}-${HEX[(low >>> 8) & 255]!}${HEX[low & 255]!}-`;
-  return lastGroups;
+  return `${HEX[high >>> 16]!}${HEX[(high >>> 8) & 255]!}${HEX[high & 255]!}${HEX[low >>> 16]!}-${HEX[(low >>> 8) & 255]!}${HEX[low & 255]!}-`;
 }
 
 /** RFC 9562 variant `10xx` as the first hex digit of the fourth group, from two bits of the digest. */
