@@ -227,7 +227,6 @@ export class ChunkProcessor {
       unknown: new Map<string, number>(),
       tooLong: new Set(chunk.tooLong),
       bytes: chunk.bytes,
-      lines: chunk.lines,
       firstLine: chunk.firstLine,
       // Each line decoded on its own: a slice of one chunk-wide string would keep the whole
       // chunk alive in every cache whose key was cut from it. Most logs are ASCII (URLs are
@@ -248,7 +247,8 @@ export class ChunkProcessor {
    * whose row is a promise (returns it, `state.next` past that line).
    */
   private lines(state: ChunkState): Promise<void> | undefined {
-    const { bytes, encoding, lines, firstLine } = state;
+    const { bytes, encoding, firstLine } = state;
+    const { lines } = state.result;
     while (state.next < lines) {
       const index = state.next++;
       const end = bytes.indexOf(0x0a, state.start);
@@ -320,8 +320,9 @@ export class ChunkProcessor {
 }
 
 /**
- * A chunk being processed: its CSV, its counts, the hosts of no site, its too-long lines, its
- * bytes and how they decode, and the index and byte offset of the next line.
+ * A chunk being processed: its CSV, its counts (`result.lines` its number of lines), the hosts of
+ * no site, its too-long lines, its bytes and how they decode, and the index and byte offset of
+ * the next line.
  */
 interface ChunkState {
   out: CsvBatch;
@@ -329,7 +330,6 @@ interface ChunkState {
   unknown: Map<string, number>;
   tooLong: Set<number>;
   bytes: Buffer;
-  lines: number;
   firstLine: number;
   encoding: 'latin1' | 'utf8';
   next: number;

@@ -45,11 +45,11 @@ try {
   const start = workerData as WorkerStart;
   const processor = await ChunkProcessor.create(start.setup);
   port.on('message', (message: ChunkMessage) => {
-    const shared = 'slot' in message.input;
-    const bytes =
-      'slot' in message.input
-        ? Buffer.from(start.inputs[message.input.slot]!, 0, message.input.length)
-        : Buffer.from(message.input.buffer, message.input.byteOffset, message.input.byteLength);
+    const { input } = message;
+    const shared = 'slot' in input;
+    const bytes = shared
+      ? Buffer.from(start.inputs[input.slot]!, 0, input.length)
+      : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const csvSlot = typeof message.csv === 'number' ? message.csv : undefined;
     const spare = csvSlot === undefined ? message.csv : start.csvs[csvSlot];
     processor.process({ ...message.chunk, bytes }, spare as ArrayBuffer | SharedArrayBuffer | undefined).then(
