@@ -122,12 +122,23 @@ async function load(generator: Generator, url: string, seconds: number): Promise
 const median = (values: number[]): number =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-// The vendors of the tools round: answers everything at once and counts.
+// The vendors of the tools round: answers everything at once and counts requests and the
+// deliveries they carry (a batch: GA4 `events`, Meta `data`, webhook `events`).
 let vendorRequests = 0;
+let vendorDeliveries = 0;
 const vendor = createServer((request, response) => {
-  request.resume();
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => {
     vendorRequests++;
+    let carried = 1;
+    try {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as { events?: unknown[]; data?: unknown[] };
+      carried = (body.events ?? body.data)?.length ?? 1;
+    } catch {
+      // not JSON: one delivery
+    }
+    vendorDeliveries += carried;
     response.writeHead(request.url?.includes('/events') ? 200 : 204, { 'content-type': 'application/json' });
     response.end(request.url?.includes('/events') ? '{"events_received":1}' : undefined);
   });
@@ -137,6 +148,7 @@ const vendorUrl = `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`;
 
 interface Delivery {
   events: number;
+  requests: number;
   deliveredDuringLoad: number;
   drainSeconds: number;
   rate: number;
@@ -152,7 +164,9 @@ async function round(
   await load(generator, `${server.url}${path}`, 3);
   const accepted = async () =>
     ((await (await fetch(`${server.url}/balise/healthz`)).json()) as { accepted: number }).accepted;
-  const before = args.includes(toolsConfig) ? { events: await accepted(), vendor: vendorRequests } : null;
+  const before = args.includes(toolsConfig)
+    ? { events: await accepted(), vendor: vendorDeliveries, requests: vendorRequests }
+    : null;
   const started = performance.now();
   const cpuBefore = cpuMs(server.child.pid!);
   const result = await load(generator, `${server.url}${path}`, SECONDS);
@@ -163,13 +177,14 @@ async function round(
   if (before) {
     const loadEnd = performance.now();
     const events = (await accepted()) - before.events;
-    const deliveredDuringLoad = vendorRequests - before.vendor;
-    while (vendorRequests - before.vendor < 3 * events && performance.now() - loadEnd < 120_000)
+    const deliveredDuringLoad = vendorDeliveries - before.vendor;
+    while (vendorDeliveries - before.vendor < 3 * events && performance.now() - loadEnd < 120_000)
       await new Promise((r) => setTimeout(r, 50));
-    const total = vendorRequests - before.vendor;
+    const total = vendorDeliveries - before.vendor;
     const seconds = (performance.now() - started) / 1000;
     delivery = {
       events,
+      requests: vendorRequests - before.requests,
       deliveredDuringLoad,
       drainSeconds: (performance.now() - loadEnd) / 1000,
       rate: total / seconds,
@@ -253,7 +268,7 @@ try {
       for (const t of tools) {
         const d = t.delivery!;
         process.stdout.write(
-          `${generator.padEnd(10)} outbox: ${d.events} events → ${3 * d.events} deliveries; ${d.deliveredDuringLoad} during the load, drained ${d.drainSeconds.toFixed(1)} s after it; ${d.rate.toFixed(0)} deliveries/s\n`,
+          `${generator.padEnd(10)} outbox: ${d.events} events → ${3 * d.events} deliveries in ${d.requests} requests; ${d.deliveredDuringLoad} during the load, drained ${d.drainSeconds.toFixed(1)} s after it; ${d.rate.toFixed(0)} deliveries/s\n`,
         );
       }
       const withTools = median(tools.map((g) => g.rps)) / median(bare.map((b) => b.rps));

@@ -25,6 +25,26 @@ export interface FakeVendor {
   dump(): string;
 }
 
+/**
+ * The events one request carried: a batch's items (GA4 `events`, Meta `data`, webhook `events`),
+ * or the request itself when it carries one event (Matomo, Universal Analytics, `/g/collect`).
+ */
+export function eventsIn(request: Received): unknown[] {
+  try {
+    const body = JSON.parse(request.body) as { events?: unknown; data?: unknown };
+    if (Array.isArray(body.events)) return body.events as unknown[];
+    if (Array.isArray(body.data)) return body.data as unknown[];
+  } catch {
+    // a form or query-string request: one event
+  }
+  return [request];
+}
+
+/** Every event a vendor accepted (2xx), batches opened up. */
+export function acceptedEvents(vendor: FakeVendor): unknown[] {
+  return vendor.received.filter((r) => r.status < 300).flatMap(eventsIn);
+}
+
 function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

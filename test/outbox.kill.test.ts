@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startWebhookReceiver } from './fake-vendors.js';
+import { acceptedEvents, startWebhookReceiver } from './fake-vendors.js';
 import { startChild, loadUntil } from './child.js';
 import { tempDir } from './helpers.js';
 
@@ -43,11 +43,8 @@ describe('the outbox across kill -9 and a vendor outage', () => {
     const second = await startChild(configPath);
     const delivered = () => {
       const byId = new Map<string, number>();
-      for (const r of receiver.received)
-        if (r.status === 200) {
-          const body = JSON.parse(r.body) as { properties: { n: number } };
-          byId.set(String(r.headers['x-balise-event-id']), body.properties.n);
-        }
+      for (const event of acceptedEvents(receiver) as { id: string; properties: { n: number } }[])
+        byId.set(event.id, event.properties.n);
       return byId;
     };
     const deadline = Date.now() + 30_000;

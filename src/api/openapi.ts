@@ -136,7 +136,7 @@ export function openApiDocument(prefix: string, version: string): Record<string,
         get: {
           summary: 'The egress log: every request that left for a tool, or was stopped',
           description:
-            'Newest first. Each record: time, site, tool, host, path (no query), bytes, SHA-256 of the body, the policy that allowed it, outcome (sent, retry, dead, blocked), vendor status, reason.',
+            'Newest first. Each record: time, site, tool, host, path (no query), bytes, SHA-256 of the body, the policy that allowed it, outcome (sent, retry, dead, blocked), vendor status, reason, the (first) delivery id and how many deliveries the request carried (a batch carries several).',
           parameters: [
             { name: 'site', in: 'query', schema: { type: 'string' } },
             { name: 'tool', in: 'query', schema: { type: 'string' } },

@@ -189,6 +189,13 @@ const outboxSchema = z
     maxDelayMs: z.number().int().min(1).max(86_400_000).default(600_000).describe('Longest retry delay'),
     concurrency: z.number().int().min(1).max(64).default(4).describe('Deliveries in flight per tool'),
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000).describe('Vendor request timeout'),
+    batchWindowMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(100)
+      .describe('Longest wait for more events to batch with (tools whose manifest allows batches)'),
     maxBodyBytes: z
       .number()
       .int()

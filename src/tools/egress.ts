@@ -63,13 +63,28 @@ export function isPrivateAddress(address: string): boolean {
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/**
+ * Scans every key and string of a parsed JSON value, in place (the value is the guard's own
+ * copy): nothing is allocated for the clean values that make up nearly every request.
+ */
 function scanJson(value: unknown, scan: (text: string) => string): unknown {
   if (typeof value === 'string') return scan(value);
-  if (Array.isArray(value)) return value.map((v) => scanJson(v, scan));
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = scanJson(value[i], scan);
+    return value;
+  }
   if (value !== null && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    let renamed: Map<string, string> | null = null;
+    for (const key of Object.keys(object)) {
+      object[key] = scanJson(object[key], scan);
+      const scannedKey = scan(key);
+      if (scannedKey !== key) (renamed ??= new Map()).set(key, scannedKey);
+    }
+    if (!renamed) return object;
+    // A key the DLP changed: the object is rebuilt, keys in their order.
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value as Record<string, unknown>))
-      out[scan(key)] = scanJson(v, scan);
+    for (const [key, v] of Object.entries(object)) out[renamed.get(key) ?? key] = v;
     return out;
   }
   return value;

@@ -34,6 +34,17 @@ export const manifestSchema = z.strictObject({
     )
     .default({})
     .describe('Settings the component reads, for validation and the dashboard'),
+  batch: z
+    .strictObject({
+      field: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a JSON key such as events'),
+      max: z.number().int().min(2).max(10_000),
+      maxBytes: z.number().int().min(1024).optional(),
+      vary: z.array(z.string().regex(/^[a-z0-9-]+$/, 'must be a lower-case header name')).default([]),
+    })
+    .optional()
+    .describe(
+      'Balise extension: requests whose JSON bodies differ only in the array `field` may be sent as one, up to `max` items (and `maxBytes`); `vary` names headers the component re-makes for each request it sends (its exported `seal`)',
+    ),
   sunset: z.string().max(300).optional().describe('Set on legacy components: why and when they stop working'),
 });
 

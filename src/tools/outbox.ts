@@ -20,6 +20,37 @@ export interface Delivery {
   attempts: number;
 }
 
+/**
+ * How one tool's requests may travel together (its manifest's `batch`): requests with the same
+ * site, method, URL, headers (but those named in `vary`) and JSON body apart from the array
+ * `field` are sent as one request whose `field` holds every item, up to `max` items and `maxBytes`
+ * of bodies. `seal` re-makes the `vary` headers (e.g. a signature) of the request being sent.
+ */
+export interface BatchRule {
+  field: string;
+  max: number;
+  maxBytes: number;
+  vary: readonly string[];
+  seal?: (request: OutgoingRequest) => OutgoingRequest;
+}
+
+/** A JSON body split into what is shared by a batch and its items (computed once per delivery). */
+interface BatchPart {
+  key: string;
+  body: { [key: string]: unknown };
+  items: unknown[];
+  bytes: number;
+}
+
+/** A delivery in memory: when it may be sent, since when it waits, and how it may be batched. */
+type Pending = Delivery & {
+  nextAt: number;
+  readyAt?: number;
+  /** Sent alone from now on (its batch was refused). */
+  solo?: boolean;
+  part?: BatchPart | null;
+};
+
 /** A delivery that will not be retried: a 4xx from the vendor (with its message) or too many attempts. */
 export interface DeadLetter {
   delivery: Delivery;
@@ -48,7 +79,10 @@ export interface EgressRecord {
   outcome: 'sent' | 'retry' | 'dead' | 'blocked';
   status: number | null;
   reason: string | null;
+  /** The (first) delivery the request carried. */
   deliveryId: string;
+  /** How many deliveries the request carried (a batch carries several). */
+  deliveries: number;
 }
 
 /** Settings of the outbox (config `outbox`). */
@@ -56,6 +90,38 @@ export type OutboxSettings = Config['outbox'];
 
 const BREAKER_FAILURES = 5;
 const BREAKER_OPEN_MS = 30_000;
+
+/** A delivery as the journal keeps it (without what only memory needs). */
+function stored(pending: Pending): Delivery {
+  const { nextAt: _n, readyAt: _r, solo: _s, part: _p, ...delivery } = pending;
+  return delivery;
+}
+
+/** The batch key and items of a delivery's JSON body, or null when it has no array `field`. */
+function batchPart(delivery: Delivery, rule: BatchRule): BatchPart | null {
+  const { request } = delivery;
+  if (request.body === null || !/json/i.test(request.headers['content-type'] ?? '')) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(request.body);
+  } catch {
+    return null;
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const items = (body as { [key: string]: unknown })[rule.field];
+  if (!Array.isArray(items) || items.length === 0) return null;
+  const shared = { ...(body as { [key: string]: unknown }) };
+  delete shared[rule.field];
+  const headers = Object.entries(request.headers)
+    .filter(([name]) => !rule.vary.includes(name))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return {
+    key: `${rule.field}\n${JSON.stringify([delivery.site, request.method, request.url, headers, shared])}`,
+    body: body as { [key: string]: unknown },
+    items,
+    bytes: Buffer.byteLength(request.body),
+  };
+}
 
 /** Time until the next attempt: exponential from `base`, capped, with ±50 % jitter. */
 export function backoff(attempts: number, base: number, max: number, random = Math.random): number {
@@ -73,7 +139,7 @@ export function backoff(attempts: number, base: number, max: number, random = Ma
  */
 export class Outbox {
   private readonly journal: Journal<Record>;
-  private readonly pending = new Map<string, Delivery & { nextAt: number }>();
+  private readonly pending = new Map<string, Pending>();
   private readonly dead = new Map<string, DeadLetter>();
   private readonly inFlight = new Map<string, number>();
   /** Ids ready to send, per tool, oldest first (a retry rejoins when its delay is over). */
@@ -84,6 +150,8 @@ export class Outbox {
   private running = new Set<Promise<void>>();
   private closed = false;
   private finished = 0;
+  private batching: (site: string, tool: string) => BatchRule | undefined = () => undefined;
+  private wakeAt = Infinity;
 
   private constructor(
     dir: string,
@@ -121,8 +189,10 @@ export class Outbox {
     switch (record.op) {
       case 'add':
         if (!this.dead.has(record.delivery.id)) {
-          if (!this.pending.has(record.delivery.id)) this.ready(record.delivery);
-          this.pending.set(record.delivery.id, { ...record.delivery, nextAt: 0 });
+          const known = this.pending.has(record.delivery.id);
+          const delivery: Pending = { ...record.delivery, nextAt: 0 };
+          this.pending.set(record.delivery.id, delivery);
+          if (!known) this.ready(delivery);
         }
         break;
       case 'done':
@@ -138,7 +208,7 @@ export class Outbox {
         if (delivery) {
           this.pending.delete(record.id);
           this.dead.set(record.id, {
-            delivery,
+            delivery: stored(delivery),
             status: record.status,
             message: record.message,
             at: record.at,
@@ -154,8 +224,7 @@ export class Outbox {
 
   private liveRecords(): Record[] {
     const records: Record[] = [];
-    for (const { nextAt: _nextAt, ...delivery } of this.pending.values())
-      records.push({ op: 'add', delivery });
+    for (const pending of this.pending.values()) records.push({ op: 'add', delivery: stored(pending) });
     for (const letter of this.dead.values()) {
       records.push({ op: 'add', delivery: letter.delivery });
       records.push({
@@ -167,6 +236,14 @@ export class Outbox {
       });
     }
     return records;
+  }
+
+  /**
+   * Sets how each tool's requests may be batched (the tools runtime, from the manifests; asked when
+   * a delivery is taken from its queue, so a configuration change applies to what is still queued).
+   */
+  setBatching(rules: (site: string, tool: string) => BatchRule | undefined): void {
+    this.batching = rules;
   }
 
   /** Deliveries waiting to be sent (or retried). */
@@ -184,10 +261,17 @@ export class Outbox {
     if (deliveries.length === 0) return;
     if (this.closed) throw new Error('outbox closed');
     // Memory first, so a compaction running meanwhile keeps them; undone if the write fails.
-    const added = deliveries.filter((d) => !this.pending.has(d.id));
-    for (const delivery of added) this.pending.set(delivery.id, { ...delivery, nextAt: 0 });
+    const added: Pending[] = [];
+    const records: Record[] = [];
+    for (const delivery of deliveries) {
+      if (this.pending.has(delivery.id)) continue;
+      const pending: Pending = { ...delivery, nextAt: 0 };
+      this.pending.set(delivery.id, pending);
+      added.push(pending);
+      records.push({ op: 'add', delivery });
+    }
     try {
-      await this.journal.append(...added.map((delivery): Record => ({ op: 'add', delivery })));
+      await this.journal.append(...records);
     } catch (error) {
       for (const delivery of added) this.pending.delete(delivery.id);
       throw error;
@@ -219,6 +303,7 @@ export class Outbox {
 
   /** Puts a delivery at the end of its tool's queue. */
   private ready(delivery: Delivery): void {
+    (delivery as Pending).readyAt = this.deps.now();
     let queue = this.queues.get(delivery.tool);
     if (!queue) this.queues.set(delivery.tool, (queue = []));
     queue.push(delivery.id);
@@ -235,36 +320,65 @@ export class Outbox {
       });
       return;
     }
-    const timer = setTimeout(() => this.pump(), delay);
+    this.wake(this.deps.now() + delay);
+  }
+
+  /** Runs `pump` at `at` (one timer for the earliest time asked). */
+  private wake(at: number): void {
+    if (this.closed || at >= this.wakeAt) return;
+    this.wakeAt = at;
+    const timer = setTimeout(
+      () => {
+        this.wakeAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, at - this.deps.now()),
+    );
     timer.unref();
   }
 
-  /** Starts sends up to each tool's concurrency, tools with an open circuit breaker waiting. */
+  /**
+   * Starts sends up to each tool's concurrency, tools with an open circuit breaker waiting. A tool
+   * whose requests may be batched waits up to `batchWindowMs` for its queue to fill a batch.
+   */
   private pump(): void {
     if (this.closed) return;
     const now = this.deps.now();
     for (const [tool, queue] of this.queues) {
       const breaker = this.breakers.get(tool);
       if (breaker && breaker.openUntil > now) {
-        this.schedule(breaker.openUntil - now);
+        this.wake(breaker.openUntil);
         continue;
       }
       while (queue.length > 0 && (this.inFlight.get(tool) ?? 0) < this.settings.concurrency) {
-        const id = queue.shift()!;
-        const delivery = this.pending.get(id);
-        if (!delivery || this.sending.has(id)) continue;
-        this.sending.add(id);
+        const head = this.pending.get(queue[0]!);
+        if (!head || this.sending.has(head.id)) {
+          queue.shift();
+          continue;
+        }
+        const rule = head.solo ? undefined : this.batching(head.site, head.tool);
+        if (rule && queue.length < rule.max) {
+          const due = (head.readyAt ?? 0) + this.settings.batchWindowMs;
+          if (due > now) {
+            this.wake(due);
+            break;
+          }
+        }
+        queue.shift();
+        this.sending.add(head.id);
+        const group = rule ? this.gather(queue, head, rule) : [head];
         this.inFlight.set(tool, (this.inFlight.get(tool) ?? 0) + 1);
-        const run = this.send(delivery).finally(() => {
+        const run = this.send(group, rule).finally(() => {
           this.inFlight.set(tool, (this.inFlight.get(tool) ?? 1) - 1);
-          this.sending.delete(id);
           this.running.delete(run);
-          const still = this.pending.get(id);
-          if (still) {
-            // A retry: back in the queue when its delay is over.
+          for (const member of group) {
+            this.sending.delete(member.id);
+            const still = this.pending.get(member.id);
+            if (!still) continue;
+            // A retry (or a member of a refused batch, sent alone now): back in the queue when due.
             const timer = setTimeout(
               () => {
-                if (this.pending.has(id)) this.ready(still);
+                if (this.pending.has(member.id)) this.ready(still);
                 this.schedule(0);
               },
               Math.max(0, still.nextAt - this.deps.now()),
@@ -278,23 +392,107 @@ export class Outbox {
     }
   }
 
-  private async send(delivery: Delivery & { nextAt: number }): Promise<void> {
-    const { request } = delivery;
+  /**
+   * The deliveries that travel with `head`: those of its tool's queue (a bounded look-ahead) with
+   * the same batch key, up to the rule's count and bytes; taken out of the queue and marked as
+   * being sent.
+   */
+  private gather(queue: string[], head: Pending, rule: BatchRule): Pending[] {
+    const first = this.part(head, rule);
+    if (!first) return [head];
+    const group = [head];
+    let bytes = first.bytes;
+    const lookAhead = Math.min(queue.length, rule.max * 8);
+    let kept = 0;
+    for (let i = 0; i < queue.length; i++) {
+      const id = queue[i]!;
+      if (i < lookAhead && group.length < rule.max) {
+        const candidate = this.pending.get(id);
+        if (candidate && !candidate.solo && !this.sending.has(id)) {
+          const part = this.part(candidate, rule);
+          if (part && part.key === first.key && bytes + part.bytes <= rule.maxBytes) {
+            this.sending.add(id);
+            group.push(candidate);
+            bytes += part.bytes;
+            continue;
+          }
+        }
+      }
+      queue[kept++] = id;
+    }
+    queue.length = kept;
+    return group;
+  }
+
+  /** A delivery's batch key and items, or null when its body cannot be batched. */
+  private part(delivery: Pending, rule: BatchRule): BatchPart | null {
+    if (delivery.part !== undefined && delivery.part?.key.startsWith(`${rule.field}\n`) !== false)
+      return delivery.part;
+    delivery.part = batchPart(delivery, rule);
+    return delivery.part;
+  }
+
+  /** The request a group travels as: one delivery's own, or the batch; sealed by the rule. */
+  private requestOf(group: readonly Pending[], rule: BatchRule | undefined): OutgoingRequest {
+    const first = group[0]!;
+    let request = first.request;
+    if (group.length > 1 && rule) {
+      const body = { ...first.part!.body };
+      body[rule.field] = group.flatMap((member) => member.part!.items);
+      request = { ...request, body: JSON.stringify(body) };
+    }
+    if (!rule?.seal) return request;
+    const sealed = rule.seal(request);
+    const headers = { ...request.headers };
+    for (const name of rule.vary) {
+      const value = sealed.headers[name];
+      if (value === undefined) delete headers[name];
+      else headers[name] = value;
+    }
+    return { ...request, headers };
+  }
+
+  private async send(group: Pending[], rule: BatchRule | undefined): Promise<void> {
+    const first = group[0]!;
+    let request: OutgoingRequest;
+    try {
+      request = this.requestOf(group, rule);
+    } catch (error) {
+      // A seal that throws: the members go alone, as their components wrote them.
+      for (const member of group) member.solo = true;
+      this.deps.log({
+        ts: this.deps.now(),
+        site: first.site,
+        tool: first.tool,
+        host: '',
+        path: '',
+        bytes: 0,
+        sha256: '',
+        policy: first.policy,
+        outcome: 'retry',
+        status: null,
+        reason: `batch not sealed (${error instanceof Error ? error.message : String(error)}): sent one by one`,
+        deliveryId: first.id,
+        deliveries: group.length,
+      });
+      return;
+    }
     const url = new URL(request.url);
     const base = {
-      site: delivery.site,
-      tool: delivery.tool,
+      site: first.site,
+      tool: first.tool,
       host: url.host,
       path: url.pathname,
       bytes: Buffer.byteLength(request.body ?? '') + Buffer.byteLength(request.url),
       sha256: bodyDigest(request.body),
-      policy: delivery.policy,
-      deliveryId: delivery.id,
+      policy: first.policy,
+      deliveryId: first.id,
+      deliveries: group.length,
     };
-    const blocked = await checkAddress(request.url, delivery.operatorHosts, this.deps.resolve);
+    const blocked = await checkAddress(request.url, first.operatorHosts, this.deps.resolve);
     if (blocked) {
       this.deps.log({ ...base, ts: this.deps.now(), outcome: 'blocked', status: null, reason: blocked });
-      await this.bury(delivery, null, blocked);
+      await this.bury(group, null, blocked);
       return;
     }
     let status: number | null = null;
@@ -303,7 +501,7 @@ export class Outbox {
       const answer = await this.deps.transport(
         request,
         this.settings.timeoutMs,
-        delivery.operatorHosts.includes(hostOf(url)),
+        first.operatorHosts.includes(hostOf(url)),
       );
       status = answer.status;
       message = answer.body.slice(0, 500);
@@ -312,7 +510,7 @@ export class Outbox {
         // Refused when connecting: the name now resolves to a private address.
         const reason = (error as Error).message;
         this.deps.log({ ...base, ts: this.deps.now(), outcome: 'blocked', status: null, reason });
-        await this.bury(delivery, null, reason);
+        await this.bury(group, null, reason);
         return;
       }
       message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -320,10 +518,12 @@ export class Outbox {
     const ts = this.deps.now();
     if (status !== null && status >= 200 && status < 300) {
       this.deps.log({ ...base, ts, outcome: 'sent', status, reason: null });
-      this.breakers.delete(delivery.tool);
-      this.pending.delete(delivery.id);
-      this.journal.appendLazy({ op: 'done', id: delivery.id });
-      await this.maybeCompact();
+      this.breakers.delete(first.tool);
+      for (const member of group) {
+        this.pending.delete(member.id);
+        this.journal.appendLazy({ op: 'done', id: member.id });
+      }
+      await this.maybeCompact(group.length);
       return;
     }
     const retryable = status === null || status === 408 || status === 429 || status >= 500;
@@ -332,35 +532,59 @@ export class Outbox {
         status !== null && status >= 300 && status < 400
           ? `redirect ${status} not followed`
           : message || `HTTP ${status}`;
+      if (group.length > 1) {
+        // One bad event must not bury the others: each is sent alone, and only a refused one dies.
+        this.deps.log({
+          ...base,
+          ts,
+          outcome: 'retry',
+          status,
+          reason: `batch refused (${reason}); its ${group.length} deliveries are sent one by one`,
+        });
+        for (const member of group) {
+          member.solo = true;
+          member.nextAt = 0;
+        }
+        return;
+      }
       this.deps.log({ ...base, ts, outcome: 'dead', status, reason });
-      await this.bury(delivery, status, reason);
+      await this.bury(group, status, reason);
       return;
     }
-    const breaker = this.breakers.get(delivery.tool) ?? { failures: 0, openUntil: 0 };
+    const breaker = this.breakers.get(first.tool) ?? { failures: 0, openUntil: 0 };
     breaker.failures++;
     if (breaker.failures >= BREAKER_FAILURES) breaker.openUntil = ts + BREAKER_OPEN_MS;
-    this.breakers.set(delivery.tool, breaker);
-    delivery.attempts++;
-    if (delivery.attempts >= this.settings.maxAttempts) {
-      const reason = `gave up after ${delivery.attempts} attempts: ${message || `HTTP ${status}`}`;
+    this.breakers.set(first.tool, breaker);
+    const attempts = Math.max(...group.map((member) => member.attempts)) + 1;
+    if (attempts >= this.settings.maxAttempts) {
+      const reason = `gave up after ${attempts} attempts: ${message || `HTTP ${status}`}`;
       this.deps.log({ ...base, ts, outcome: 'dead', status, reason });
-      await this.bury(delivery, status, reason);
+      await this.bury(group, status, reason);
       return;
     }
     this.deps.log({ ...base, ts, outcome: 'retry', status, reason: message || `HTTP ${status}` });
-    delivery.nextAt = ts + backoff(delivery.attempts, this.settings.baseDelayMs, this.settings.maxDelayMs);
-    this.journal.appendLazy({ op: 'attempt', id: delivery.id, attempts: delivery.attempts });
+    const nextAt = ts + backoff(attempts, this.settings.baseDelayMs, this.settings.maxDelayMs);
+    for (const member of group) {
+      member.attempts = attempts;
+      member.nextAt = nextAt;
+      this.journal.appendLazy({ op: 'attempt', id: member.id, attempts });
+    }
   }
 
-  private async bury(delivery: Delivery, status: number | null, message: string): Promise<void> {
+  private async bury(group: readonly Pending[], status: number | null, message: string): Promise<void> {
     const at = this.deps.now();
-    this.pending.delete(delivery.id);
-    this.dead.set(delivery.id, { delivery, status, message, at });
-    await this.journal.append({ op: 'dead', id: delivery.id, status, message, at });
+    for (const member of group) {
+      this.pending.delete(member.id);
+      this.dead.set(member.id, { delivery: stored(member), status, message, at });
+    }
+    await this.journal.append(
+      ...group.map((member): Record => ({ op: 'dead', id: member.id, status, message, at })),
+    );
   }
 
-  private async maybeCompact(): Promise<void> {
-    if (++this.finished < 10_000) return;
+  private async maybeCompact(done: number): Promise<void> {
+    this.finished += done;
+    if (this.finished < 10_000) return;
     this.finished = 0;
     await this.journal.rewrite(() => this.liveRecords());
   }

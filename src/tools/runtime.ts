@@ -18,12 +18,17 @@ import { privacyView, type PrivacyView } from './client-view.js';
 import { checkRequest, type EgressRules, type OutgoingRequest } from './egress.js';
 import { manifestSchema, type Manifest, type Permission } from './manifest.js';
 import { HookTimeout, withTimeout } from './timeout.js';
-import type { Delivery, EgressRecord, Outbox } from './outbox.js';
+import type { BatchRule, Delivery, EgressRecord, Outbox } from './outbox.js';
 
 /** A Managed Component module: its default export and its manifest. */
 export interface ComponentModule {
   default: (manager: Manager, settings: ComponentSettings) => void | Promise<void>;
   manifest: unknown;
+  /**
+   * Balise extension: re-makes the headers the manifest's `batch.vary` names (e.g. a signature)
+   * of a request as it is sent — alone or as a batch. Only those headers are taken from it.
+   */
+  seal?: (request: OutgoingRequest, settings: ComponentSettings) => OutgoingRequest;
 }
 
 /** Built-in components by the name used in `tools[].component`. */
@@ -124,6 +129,8 @@ class ToolInstance {
   readonly viewKey: string;
   readonly rules: EgressRules;
   readonly operatorHosts: string[];
+  /** How the outbox may batch this tool's requests (from the manifest), if at all. */
+  readonly batchRule: BatchRule | undefined;
 
   constructor(
     readonly site: SiteConfig,
@@ -131,6 +138,7 @@ class ToolInstance {
     readonly manifest: Manifest,
     readonly trackers: TrackerList,
     maxBodyBytes: number,
+    seal?: ComponentModule['seal'],
   ) {
     this.policy = toolPolicy(site, tool);
     const p = this.policy;
@@ -146,6 +154,14 @@ class ToolInstance {
       region: tool.region,
       dlp: this.policy.dlp,
       maxBodyBytes,
+    };
+    const batch = manifest.batch;
+    this.batchRule = batch && {
+      field: batch.field,
+      max: batch.max,
+      maxBytes: Math.min(batch.maxBytes ?? maxBodyBytes, maxBodyBytes),
+      vary: batch.vary,
+      ...(seal ? { seal: (request: OutgoingRequest) => seal(request, { ...tool.settings }) } : {}),
     };
   }
 
@@ -231,6 +247,9 @@ export class ToolRuntime {
   ): Promise<ToolRuntime> {
     const runtime = new ToolRuntime(outbox, options, baseDir);
     runtime.tools = await runtime.load(config);
+    outbox.setBatching(
+      (site, tool) => runtime.tools.get(site)?.find((instance) => instance.tool.id === tool)?.batchRule,
+    );
     return runtime;
   }
 
@@ -284,7 +303,14 @@ export class ToolRuntime {
         const manifest = parsed.data;
         const missing = missingSettings(manifest, tool.settings)[0];
         if (missing) throw new ToolError(`${where}: settings.${missing} is required by ${manifest.name}`);
-        const instance = new ToolInstance(site, tool, manifest, trackers, config.outbox.maxBodyBytes);
+        const instance = new ToolInstance(
+          site,
+          tool,
+          manifest,
+          trackers,
+          config.outbox.maxBodyBytes,
+          module.seal,
+        );
         if (
           tool.region === 'eu' &&
           manifest.hosts.length > 0 &&
@@ -527,6 +553,7 @@ export class ToolRuntime {
         status: null,
         reason: decision.reason,
         deliveryId: '',
+        deliveries: 0,
       });
       return new Response(JSON.stringify({ error: decision.reason }), { status: 403 });
     }

@@ -297,6 +297,7 @@ export class DuckDBStore implements Store {
         if (r.reason === null) appender.appendNull();
         else appender.appendVarchar(r.reason);
         appender.appendVarchar(r.deliveryId);
+        appender.appendInteger(r.deliveries);
         appender.endRow();
       }
       appender.closeSync();

@@ -89,4 +89,12 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'egress deliveries per request',
+    statements: [
+      // A batched request carries several deliveries (delivery_id is the first of them).
+      `ALTER TABLE egress ADD COLUMN IF NOT EXISTS deliveries INTEGER DEFAULT 1`,
+    ],
+  },
 ];

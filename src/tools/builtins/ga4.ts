@@ -26,6 +26,8 @@ export const manifest: Manifest = {
     },
     endpoint: { required: false, secret: false, description: 'Override of the collect URL (tests)' },
   },
+  // Measurement Protocol: up to 25 events per request, one client per request, 130 kB at most.
+  batch: { field: 'events', max: 25, maxBytes: 130_000, vary: [] },
 };
 
 /** GA4's reserved event names and prefixes (Measurement Protocol reference). */
@@ -172,11 +174,17 @@ export default function ga4(manager: Manager, settings: ComponentSettings): void
   const url = `${base}?measurement_id=${encodeURIComponent(String(settings.measurementId))}&api_secret=${encodeURIComponent(settings.apiSecret)}`;
   const send: Send = async (event, name, params) => {
     const { client } = event;
+    // The time is the event's own (not the request's), so one client's events travel together.
     const body = JSON.stringify({
       client_id: client.get('client_id') ?? 'anonymous',
-      timestamp_micros: (client.timestamp ?? Date.now()) * 1000,
       non_personalized_ads: true,
-      events: [{ name, params: { engagement_time_msec: 1, ...params } }],
+      events: [
+        {
+          name,
+          timestamp_micros: (client.timestamp ?? Date.now()) * 1000,
+          params: { engagement_time_msec: 1, ...params },
+        },
+      ],
     });
     await manager.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   };

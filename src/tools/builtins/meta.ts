@@ -19,6 +19,8 @@ export const manifest: Manifest = {
       description: 'Override of https://graph.facebook.com (tests)',
     },
   },
+  // Conversions API: up to 1,000 events in `data` per request.
+  batch: { field: 'data', max: 1000, vary: [] },
 };
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
