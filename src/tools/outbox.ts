@@ -152,6 +152,7 @@ export class Outbox {
   private finished = 0;
   private batching: (site: string, tool: string) => BatchRule | undefined = () => undefined;
   private wakeAt = Infinity;
+  private wakeTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     dir: string,
@@ -323,18 +324,20 @@ export class Outbox {
     this.wake(this.deps.now() + delay);
   }
 
-  /** Runs `pump` at `at` (one timer for the earliest time asked). */
+  /** Runs `pump` at `at`: one timer, for the earliest time asked (a later one is replaced). */
   private wake(at: number): void {
     if (this.closed || at >= this.wakeAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeAt = at;
-    const timer = setTimeout(
+    this.wakeTimer = setTimeout(
       () => {
+        this.wakeTimer = null;
         this.wakeAt = Infinity;
         this.pump();
       },
       Math.max(0, at - this.deps.now()),
     );
-    timer.unref();
+    this.wakeTimer.unref();
   }
 
   /**
@@ -602,6 +605,7 @@ export class Outbox {
   /** Stops sending (in-flight requests finish), and closes the journal. Pending deliveries stay journalled. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     await Promise.allSettled([...this.running]);
     await this.journal.close();
   }
