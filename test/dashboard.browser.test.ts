@@ -10,7 +10,7 @@ import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
 import { hashPassword } from '../src/ui/password.js';
 import { launchChromium, watchProblems } from './chromium.js';
-import { startWebhookReceiver, type FakeVendor } from './fake-vendors.js';
+import { eventsIn, startWebhookReceiver, type FakeVendor } from './fake-vendors.js';
 import { startGatewayFromFile, tempDir } from './helpers.js';
 
 // The dashboard in real Chromium: login, overview numbers equal to the API's, attacker-controlled
@@ -371,14 +371,14 @@ describe('the dashboard', () => {
     for (let i = 0; i < 50 && hook.received.length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(hook.received.map((r) => [r.url, r.status])).toEqual([['/from-dashboard', 200]]);
-    const body = JSON.parse(hook.received[0]!.body) as {
+    const [body] = eventsIn(hook.received[0]!) as {
       page: { title: string; referrer: unknown };
       visitor: { ip: unknown; id: unknown };
-    };
-    expect(body.page.title).toBe('for the hook');
-    expect(body.page.referrer).toBeNull();
-    expect(body.visitor.id).toBe('everyone');
-    expect(body.visitor.ip).toBeNull();
+    }[];
+    expect(body!.page.title).toBe('for the hook');
+    expect(body!.page.referrer).toBeNull();
+    expect(body!.visitor.id).toBe('everyone');
+    expect(body!.visitor.ip).toBeNull();
     const written = parse(readFileSync(join(temp.dir, 'balise.yaml'), 'utf8')) as {
       sites: { host: string; tools?: { id: string; privacy?: unknown }[] }[];
     };

@@ -5,7 +5,7 @@ import { hashToken } from '../src/api/auth.js';
 import type { Gateway } from '../src/gateway.js';
 import { BACKUPS_KEPT } from '../src/settings/atomic-write.js';
 import { SECRET_MASK } from '../src/settings/editor.js';
-import { startWebhookReceiver, type FakeVendor } from './fake-vendors.js';
+import { eventsIn, startWebhookReceiver, type FakeVendor } from './fake-vendors.js';
 import { pageview, readEvents, startGateway, startGatewayFromFile, tempDir } from './helpers.js';
 
 // Settings changes through the API, on a real YAML file and a real DuckDB file: validated by the
@@ -258,7 +258,7 @@ describe('settings', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     const got = hook.received.filter((r) => r.url === '/w2');
     expect(got).toHaveLength(1);
-    expect(JSON.parse(got[0]!.body)).toMatchObject({ type: 'pageview', page: { title: 'to the hook' } });
+    expect(eventsIn(got[0]!)).toMatchObject([{ type: 'pageview', page: { title: 'to the hook' } }]);
 
     const view = await read();
     revision = view.revision;
