@@ -201,6 +201,39 @@ describe('batched deliveries', () => {
     await box.close();
   });
 
+  it('sends each request as its component wrote it when the seal fails', async () => {
+    const vendor = await startWebhookReceiver('batch-secret');
+    vendors.push(vendor);
+    const url = `${vendor.url}/hook`;
+    const { box, log } = await outboxFor({
+      hook: ruleOf(webhook, {
+        seal: () => {
+          throw new Error('no key');
+        },
+      }),
+    });
+    const timestamp = '1700000000';
+    await box.enqueue(
+      Array.from({ length: 3 }, (_, i) => {
+        const body = JSON.stringify({ events: [{ id: `event-${i}` }] });
+        return delivery('hook', i, url, JSON.parse(body), {
+          'x-balise-timestamp': timestamp,
+          'x-balise-signature': webhook.webhookSignature('batch-secret', timestamp, body),
+        });
+      }),
+    );
+    expect(await box.idle()).toBe(true);
+    // Alone and with their own signatures: the receiver accepts each.
+    expect(vendor.received.map((r) => [r.status, r.headers['x-balise-timestamp']])).toEqual([
+      [200, timestamp],
+      [200, timestamp],
+      [200, timestamp],
+    ]);
+    expect(log[0]).toMatchObject({ outcome: 'retry', deliveries: 3 });
+    expect(log[0]!.reason).toMatch(/not sealed \(no key\)/);
+    await box.close();
+  });
+
   it('sends at once, one by one, without a batch rule (and waits for no window)', async () => {
     const vendor = await startFakeMeta();
     vendors.push(vendor);
