@@ -152,6 +152,8 @@ interface Delivery {
   deliveredDuringLoad: number;
   drainSeconds: number;
   rate: number;
+  /** The server's CPU from the start of the load until every delivery was made, per event. */
+  cpuUsPerEvent: number;
 }
 
 /** One round: start the server, warm it up, measure, stop it (tools: wait for the outbox to drain). */
@@ -188,6 +190,7 @@ async function round(
       deliveredDuringLoad,
       drainSeconds: (performance.now() - loadEnd) / 1000,
       rate: total / seconds,
+      cpuUsPerEvent: ((cpuMs(server.child.pid!) - cpuBefore) * 1000) / events,
     };
   }
   const rssMb = peakRssMb(server.child.pid!);
@@ -268,7 +271,7 @@ try {
       for (const t of tools) {
         const d = t.delivery!;
         process.stdout.write(
-          `${generator.padEnd(10)} outbox: ${d.events} events → ${3 * d.events} deliveries in ${d.requests} requests; ${d.deliveredDuringLoad} during the load, drained ${d.drainSeconds.toFixed(1)} s after it; ${d.rate.toFixed(0)} deliveries/s\n`,
+          `${generator.padEnd(10)} outbox: ${d.events} events → ${3 * d.events} deliveries in ${d.requests} requests; ${d.deliveredDuringLoad} during the load, drained ${d.drainSeconds.toFixed(1)} s after it; ${d.rate.toFixed(0)} deliveries/s; CPU ${d.cpuUsPerEvent.toFixed(0)} µs per event, deliveries included\n`,
         );
       }
       const withTools = median(tools.map((g) => g.rps)) / median(bare.map((b) => b.rps));
