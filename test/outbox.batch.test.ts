@@ -234,6 +234,25 @@ describe('batched deliveries', () => {
     await box.close();
   });
 
+  it('does not hold back a request that cannot be batched (no JSON body with the field)', async () => {
+    const vendor = await startFakeGa4();
+    vendors.push(vendor);
+    const { box } = await outboxFor({ ga4: ruleOf(ga4) }, { batchWindowMs: 10_000 });
+    const hit = (n: number): Delivery => ({
+      ...delivery('ga4', n, '', {}),
+      request: {
+        url: `${vendor.url}/g/collect?v=2&tid=G-TEST1&cid=abc&en=page_view&dl=https%3A%2F%2Fwww.example.fr%2F${n}`,
+        method: 'POST',
+        headers: {},
+        body: null,
+      },
+    });
+    await box.enqueue([hit(1), hit(2)]);
+    expect(await box.idle(5_000)).toBe(true);
+    expect(vendor.received.map((r) => r.status)).toEqual([204, 204]);
+    await box.close();
+  });
+
   it('sends at once, one by one, without a batch rule (and waits for no window)', async () => {
     const vendor = await startFakeMeta();
     vendors.push(vendor);

@@ -360,7 +360,8 @@ export class Outbox {
           continue;
         }
         const rule = head.solo ? undefined : this.batching(head.site, head.tool);
-        if (rule && queue.length < rule.max) {
+        // Only a head that can travel in a batch waits for one (e.g. not GA4's /g/collect hits).
+        if (rule && queue.length < rule.max && this.part(head, rule)) {
           const due = (head.readyAt ?? 0) + this.settings.batchWindowMs;
           if (due > now) {
             this.wake(due);
