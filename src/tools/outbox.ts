@@ -571,6 +571,8 @@ export class Outbox {
     for (const member of group) {
       member.attempts = attempts;
       member.nextAt = nextAt;
+      // Parsed again when it is next sent: during a long outage only the request text is kept.
+      member.part = undefined;
       this.journal.appendLazy({ op: 'attempt', id: member.id, attempts });
     }
   }
