@@ -263,4 +263,23 @@ describe('batched deliveries', () => {
     expect(vendor.received.map((r) => eventsIn(r).length)).toEqual([1, 1, 1]);
     await box.close();
   });
+
+  it('never sends from an outbox opened only to read or edit its journal (the CLI)', async () => {
+    const vendor = await startFakeMeta();
+    vendors.push(vendor);
+    const dir = join(temp.dir, 'read-only');
+    const settings = parseConfig({ sites: [{ host: 'www.example.fr' }] }, { env: {} }).outbox;
+    const box = await Outbox.open(dir, settings, { deliver: false });
+    const url = `${vendor.url}/v21.0/1/events?access_token=t`;
+    await box.enqueue([delivery('meta', 1, url, metaBody(1))]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(vendor.received).toHaveLength(0);
+    expect(box.pendingCount).toBe(1);
+    await box.close();
+    // The gateway's outbox on the same journal sends it.
+    const gateway = await Outbox.open(dir, settings);
+    expect(await gateway.idle()).toBe(true);
+    expect(vendor.eventIds()).toEqual(['event-1']);
+    await gateway.close();
+  });
 });

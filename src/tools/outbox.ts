@@ -153,6 +153,8 @@ export class Outbox {
   private batching: (site: string, tool: string) => BatchRule | undefined = () => undefined;
   private wakeAt = Infinity;
   private wakeTimer: NodeJS.Timeout | null = null;
+  /** False for an outbox opened to read or edit its journal (CLI): nothing is ever sent. */
+  private delivering = true;
 
   private constructor(
     dir: string,
@@ -182,7 +184,8 @@ export class Outbox {
     for (const record of outbox.journal.read()) outbox.apply(record);
     // Compact at start: only what is still pending or dead.
     await outbox.journal.rewrite(() => outbox.liveRecords());
-    if (deps.deliver !== false) outbox.schedule(0);
+    outbox.delivering = deps.deliver !== false;
+    outbox.schedule(0);
     return outbox;
   }
 
@@ -311,7 +314,7 @@ export class Outbox {
   }
 
   private schedule(delay: number): void {
-    if (this.closed) return;
+    if (this.closed || !this.delivering) return;
     if (delay <= 0) {
       if (this.pumpQueued) return;
       this.pumpQueued = true;
