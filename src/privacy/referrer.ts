@@ -1,18 +1,28 @@
 import { getDomain } from 'tldts';
+import { Memo } from '../memo.js';
 import { cleanUrl, type QueryRule } from './query.js';
 import type { TrackerList } from './trackers.js';
 
 /** The `referrer` switch (PRIVACY.md). */
 export type ReferrerRule = 'keep' | 'strip-external' | 'remove';
 
+// Hosts repeat (a site's own, the search engines): the Public Suffix List is asked once per host.
+const domains = new Memo<string>(10_000);
+const computeDomain = (host: string) => getDomain(host) ?? host;
+
 /** Registrable domain (Public Suffix List, via tldts), or the host itself for IPs and local names. */
 export function registrableDomain(host: string): string {
-  return getDomain(host) ?? host;
+  return domains.get(host, computeDomain);
 }
+
+const siteSets = new Memo<ReadonlySet<string>>(1_000);
 
 /** A site's hosts and their registrable domains, to test referrers against. */
 export function siteDomains(siteHosts: readonly string[]): ReadonlySet<string> {
-  return new Set(siteHosts.flatMap((h) => [h, registrableDomain(h)]));
+  return siteSets.get(
+    siteHosts.join(' '),
+    () => new Set(siteHosts.flatMap((h) => [h, registrableDomain(h)])),
+  );
 }
 
 /** True when `host` is one of the site's hosts or shares its registrable domain (internal navigation). */

@@ -174,6 +174,26 @@ class ToolInstance {
   }
 }
 
+/**
+ * A `fetch` init's headers as a plain object with lower-case names: an object literal (what
+ * components pass) is read directly; a `Headers` or an array of pairs goes through `Headers`.
+ */
+function plainHeaders(init: RequestInit['headers']): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (init === undefined) return headers;
+  if (init instanceof Headers || Array.isArray(init)) {
+    for (const [key, value] of new Headers(init).entries()) headers[key] = value;
+    return headers;
+  }
+  for (const [key, value] of Object.entries(init)) {
+    const name = key.toLowerCase();
+    const text = String(value).trim();
+    // As Headers does: a repeated name (in other case) is joined with a comma.
+    headers[name] = name in headers ? `${headers[name]}, ${text}` : text;
+  }
+  return headers;
+}
+
 function hostOf(url: string): string | null {
   try {
     return new URL(url).hostname.toLowerCase();
@@ -520,8 +540,7 @@ export class ToolRuntime {
     init?: RequestInit,
   ): Promise<Response> {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
-    const headers: Record<string, string> = {};
-    for (const [key, value] of new Headers(init?.headers ?? {}).entries()) headers[key] = value;
+    const headers = plainHeaders(init?.headers);
     let body: string | null = null;
     if (init?.body !== undefined && init.body !== null) {
       if (typeof init.body === 'string') body = init.body;
