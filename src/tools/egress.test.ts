@@ -41,6 +41,25 @@ describe('egress guard', () => {
     expect(checkRequest(post('http://127.0.0.1:9/x'), rules({ operatorHosts: ['127.0.0.1'] })).ok).toBe(true);
   });
 
+  it('judges a URL the same the second time (clean URLs are remembered per tool, others scanned again)', () => {
+    const tool = rules();
+    const clean = 'https://region1.google-analytics.com/mp/collect?measurement_id=G-1&api_secret=s';
+    const personal = 'https://region1.google-analytics.com/mp/collect?dl=jane.doe%40example.fr';
+    for (let i = 0; i < 2; i++) {
+      expect(checkRequest(post(clean), tool)).toMatchObject({
+        ok: true,
+        request: { url: clean },
+        findings: [],
+      });
+      const masked = checkRequest(post(personal), tool);
+      expect(masked).toMatchObject({ ok: true, findings: ['email'] });
+      expect(masked.ok && masked.request.url).toContain('redacted');
+      expect(checkRequest(post(personal), { ...tool, dlp: 'drop' })).toMatchObject({ ok: false });
+      // Another tool's rules are its own: the allow-list is checked again.
+      expect(checkRequest(post(clean), rules({ manifestHosts: [] }))).toMatchObject({ ok: false });
+    }
+  });
+
   it('masks personal data in the URL, headers and a JSON or form body; drop refuses; report counts', () => {
     const request = post(
       'https://region1.google-analytics.com/mp/collect?dl=https%3A%2F%2Fx.fr%2F%3Fmail%3Djane.doe%40example.fr&tid=G-1',

@@ -90,16 +90,23 @@ function scanJson(value: unknown, scan: (text: string) => string): unknown {
   return value;
 }
 
+type UrlCheck = { ok: true; href: string; findings: readonly string[] } | { ok: false; reason: string };
+
 /**
- * Checks a request against the tool's allow-list, region and size limit, and runs the outbound
- * DLP over its URL (path and each query value), header values and body (each JSON string or
- * form value, or the whole text). `mask` rewrites the request, `drop` refuses it, `report`
- * counts. Runs before the request is queued; addresses are checked again when it is sent.
+ * URLs a tool sends to, already checked and found clean, per tool's rules: a tool sends to the
+ * same few URLs, and parsing and scanning each again cost more than the rest of the check.
+ * Bounded; only clean URLs are kept (no personal data the DLP knows stays in memory).
  */
-export function checkRequest(request: OutgoingRequest, rules: EgressRules): EgressDecision {
+const checkedUrls = new WeakMap<EgressRules, Map<string, UrlCheck>>();
+
+/** The URL part of `checkRequest`: allow-list, protocol, region, credentials, DLP of path and query. */
+function checkUrl(text: string, rules: EgressRules): UrlCheck {
+  let known = checkedUrls.get(rules);
+  const hit = known?.get(text);
+  if (hit) return hit;
   let url: URL;
   try {
-    url = new URL(request.url);
+    url = new URL(text);
   } catch {
     return { ok: false, reason: 'not an absolute URL' };
   }
@@ -113,15 +120,14 @@ export function checkRequest(request: OutgoingRequest, rules: EgressRules): Egre
   if (rules.region === 'eu' && !byOperator && !inManifest?.eu)
     return { ok: false, reason: `region eu: ${host} is not an EU endpoint` };
   if (url.username || url.password) return { ok: false, reason: 'credentials in the URL' };
-
   const findings: string[] = [];
-  // What the DLP changed: the URL and body are rebuilt only then (rebuilding a URL re-parses it,
-  // and a clean request — nearly all of them — is sent as the component wrote it).
+  // The URL is rebuilt only when the DLP changed something (rebuilding re-parses it, and a clean
+  // URL — nearly all of them — is sent as the component wrote it).
   let changed = false;
-  const scan = (text: string): string => {
-    const result = scanText(text, rules.dlp);
+  const scan = (value: string): string => {
+    const result = scanText(value, rules.dlp);
     findings.push(...result.found);
-    if (result.text !== text) changed = true;
+    if (result.text !== value) changed = true;
     return result.text;
   };
   let path = url.pathname;
@@ -137,6 +143,32 @@ export function checkRequest(request: OutgoingRequest, rules: EgressRules): Egre
     url.pathname = scannedPath;
     url.search = params.toString();
   }
+  const checked: UrlCheck = { ok: true, href: url.href, findings };
+  if (findings.length === 0) {
+    if (!known) checkedUrls.set(rules, (known = new Map<string, UrlCheck>()));
+    if (known.size >= 1000) known.clear();
+    known.set(text, checked);
+  }
+  return checked;
+}
+
+/**
+ * Checks a request against the tool's allow-list, region and size limit, and runs the outbound
+ * DLP over its URL (path and each query value), header values and body (each JSON string or
+ * form value, or the whole text). `mask` rewrites the request, `drop` refuses it, `report`
+ * counts. Runs before the request is queued; addresses are checked again when it is sent.
+ */
+export function checkRequest(request: OutgoingRequest, rules: EgressRules): EgressDecision {
+  const target = checkUrl(request.url, rules);
+  if (!target.ok) return target;
+  const findings: string[] = [...target.findings];
+  let changed = false;
+  const scan = (text: string): string => {
+    const result = scanText(text, rules.dlp);
+    findings.push(...result.found);
+    if (result.text !== text) changed = true;
+    return result.text;
+  };
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.headers)) headers[key.toLowerCase()] = scan(value);
   let body = request.body;
@@ -160,7 +192,7 @@ export function checkRequest(request: OutgoingRequest, rules: EgressRules): Egre
   }
   if (findings.length > 0 && rules.dlp === 'drop')
     return { ok: false, reason: `dlp_blocked: ${[...new Set(findings)].join(', ')}` };
-  return { ok: true, request: { ...request, url: url.href, headers, body }, findings };
+  return { ok: true, request: { ...request, url: target.href, headers, body }, findings };
 }
 
 /**

@@ -194,6 +194,11 @@ function plainHeaders(init: RequestInit['headers']): Record<string, string> {
   return headers;
 }
 
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false;
+  return true;
+}
+
 function hostOf(url: string): string | null {
   try {
     return new URL(url).hostname.toLowerCase();
@@ -417,7 +422,8 @@ export class ToolRuntime {
         const view: PrivacyView = {
           ...shared,
           url: new URL(shared.url),
-          payload: structuredClone(shared.payload),
+          // Each tool its own copy (a pageview has no properties: nothing to copy).
+          payload: isEmpty(shared.payload) ? {} : structuredClone(shared.payload),
         };
         for (const kind of view.findings)
           instance.stats.dlpFindings[kind] = (instance.stats.dlpFindings[kind] ?? 0) + 1;
