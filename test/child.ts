@@ -23,8 +23,12 @@ export function startChild(configPath: string): Promise<{ child: ChildProcess; u
 }
 
 /** Posts track events `{n}` from `workers` loops until `stopped()`; returns the acknowledged numbers. */
-export async function loadUntil(url: string, workers: number, stopped: () => boolean): Promise<Set<number>> {
-  const acked = new Set<number>();
+export async function loadUntil(
+  url: string,
+  workers: number,
+  stopped: () => boolean,
+  acked = new Set<number>(),
+): Promise<Set<number>> {
   let next = 0;
   const worker = async () => {
     while (!stopped()) {

@@ -60,6 +60,27 @@ describe('egress guard', () => {
     }
   });
 
+  it('leaves the gateway’s own event id and the headers a seal makes again as they are, scanning the rest', () => {
+    const id = '01935f2a-4111-7111-8111-411111111111';
+    const request = post(
+      'https://region1.google-analytics.com/mp/collect',
+      JSON.stringify({ event_id: id, note: 'jane.doe@example.fr' }),
+      {
+        'content-type': 'application/json',
+        'x-signature': 'jane.doe@example.fr',
+        'x-other': 'jane.doe@example.fr',
+      },
+    );
+    const decision = checkRequest(request, rules({ sealedHeaders: ['x-signature'] }), id);
+    expect(decision).toMatchObject({ ok: true, findings: ['email', 'email'] });
+    if (!decision.ok) return;
+    expect(JSON.parse(decision.request.body!)).toEqual({ event_id: id, note: '[redacted:email]' });
+    expect(decision.request.headers['x-signature']).toBe('jane.doe@example.fr');
+    expect(decision.request.headers['x-other']).toBe('[redacted:email]');
+    // Without them, every value is scanned.
+    expect(checkRequest(request, rules())).toMatchObject({ ok: true, findings: ['email', 'email', 'email'] });
+  });
+
   it('masks personal data in the URL, headers and a JSON or form body; drop refuses; report counts', () => {
     const request = post(
       'https://region1.google-analytics.com/mp/collect?dl=https%3A%2F%2Fx.fr%2F%3Fmail%3Djane.doe%40example.fr&tid=G-1',

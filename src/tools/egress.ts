@@ -20,6 +20,8 @@ export interface EgressRules {
   region: 'eu' | 'any';
   dlp: DlpMode;
   maxBodyBytes: number;
+  /** Headers made again when the request is sent (the manifest's `batch.vary`, by its `seal`): not scanned. */
+  sealedHeaders?: readonly string[];
 }
 
 /** The guard's answer: the request to send (DLP applied) and its findings, or why it is refused. */
@@ -157,20 +159,25 @@ function checkUrl(text: string, rules: EgressRules): UrlCheck {
  * DLP over its URL (path and each query value), header values and body (each JSON string or
  * form value, or the whole text). `mask` rewrites the request, `drop` refuses it, `report`
  * counts. Runs before the request is queued; addresses are checked again when it is sent.
+ * `opaque` is a value the gateway made itself (the event's id): left as it is wherever it appears.
  */
-export function checkRequest(request: OutgoingRequest, rules: EgressRules): EgressDecision {
+export function checkRequest(request: OutgoingRequest, rules: EgressRules, opaque?: string): EgressDecision {
   const target = checkUrl(request.url, rules);
   if (!target.ok) return target;
   const findings: string[] = [...target.findings];
   let changed = false;
   const scan = (text: string): string => {
+    if (text === opaque) return text;
     const result = scanText(text, rules.dlp);
     findings.push(...result.found);
     if (result.text !== text) changed = true;
     return result.text;
   };
   const headers: Record<string, string> = {};
-  for (const [key, value] of Object.entries(request.headers)) headers[key.toLowerCase()] = scan(value);
+  for (const [key, value] of Object.entries(request.headers)) {
+    const name = key.toLowerCase();
+    headers[name] = rules.sealedHeaders?.includes(name) ? value : scan(value);
+  }
   let body = request.body;
   if (body !== null) {
     const type = headers['content-type'] ?? '';

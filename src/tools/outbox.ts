@@ -260,7 +260,10 @@ export class Outbox {
     return [...this.dead.values()].sort((a, b) => a.at - b.at);
   }
 
-  /** Makes deliveries durable; resolves after the fsync. A delivery id already pending is kept once. */
+  /**
+   * Makes deliveries durable; resolves after the fsync. A delivery id already pending is kept
+   * once. The outbox takes the delivery objects over: the caller must not change or reuse them.
+   */
   async enqueue(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     if (this.closed) throw new Error('outbox closed');
@@ -269,13 +272,15 @@ export class Outbox {
     const records: Record[] = [];
     for (const delivery of deliveries) {
       if (this.pending.has(delivery.id)) continue;
-      const pending: Pending = { ...delivery, nextAt: 0 };
-      this.pending.set(delivery.id, pending);
-      added.push(pending);
+      this.pending.set(delivery.id, delivery as Pending);
+      added.push(delivery as Pending);
       records.push({ op: 'add', delivery });
     }
+    // The records' text is taken now; only then do the objects get their in-memory fields.
+    const written = this.journal.append(...records);
+    for (const delivery of added) delivery.nextAt = 0;
     try {
-      await this.journal.append(...records);
+      await written;
     } catch (error) {
       for (const delivery of added) this.pending.delete(delivery.id);
       throw error;

@@ -154,6 +154,8 @@ class ToolInstance {
       region: tool.region,
       dlp: this.policy.dlp,
       maxBodyBytes,
+      // Made again by the component's seal when the request leaves: what it wrote is not sent.
+      ...(seal && manifest.batch ? { sealedHeaders: manifest.batch.vary } : {}),
     };
     const batch = manifest.batch;
     this.batchRule = batch && {
@@ -554,8 +556,8 @@ export class ToolRuntime {
       else return new Response('only text bodies are supported', { status: 400 });
     }
     const request: OutgoingRequest = { url, method: (init?.method ?? 'GET').toUpperCase(), headers, body };
-    const decision = checkRequest(request, instance.rules);
     const context = this.context.getStore();
+    const decision = checkRequest(request, instance.rules, context?.eventId);
     if (!decision.ok) {
       instance.stats.blocked++;
       let host = '';
