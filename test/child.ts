@@ -1,10 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll } from 'vitest';
+
+// Children still running after a test file (a test that failed before stopping its gateway) are
+// killed then, so that no gateway outlives the run.
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 /** Starts `balise serve` as a child process and resolves with its base URL once it listens. */
 export function startChild(configPath: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--config', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`gateway did not start: ${output}`)), 20_000);

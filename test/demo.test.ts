@@ -3,7 +3,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readEvents, tempDir } from './helpers.js';
 
 const temp = tempDir();
-afterAll(() => temp.cleanup());
+const stopAfterAll: (() => void)[] = [];
+afterAll(() => {
+  for (const stop of stopAfterAll) stop();
+  temp.cleanup();
+});
 
 describe('balise demo (the README quick start)', () => {
   it('seeds traffic, serves the demo website and the script, prints the URLs, and flushes on SIGTERM', async () => {
@@ -16,6 +20,8 @@ describe('balise demo (the README quick start)', () => {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // A failing assertion must not leave the demo running after the test file.
+    stopAfterAll.push(() => child.kill('SIGKILL'));
     for (let i = 0; i < 300 && !output.includes('Press Ctrl+C'); i++)
       await new Promise((r) => setTimeout(r, 100));
     expect(output).toContain('Balise demo is running');
