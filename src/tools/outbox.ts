@@ -48,7 +48,9 @@ type Pending = Delivery & {
   readyAt?: number;
   /** Sent alone from now on (its batch was refused). */
   solo?: boolean;
+  /** Its batch key and items under `partRule` (null: it cannot travel in a batch). */
   part?: BatchPart | null;
+  partRule?: BatchRule;
 };
 
 /** A delivery that will not be retried: a 4xx from the vendor (with its message) or too many attempts. */
@@ -93,7 +95,7 @@ const BREAKER_OPEN_MS = 30_000;
 
 /** A delivery as the journal keeps it (without what only memory needs). */
 function stored(pending: Pending): Delivery {
-  const { nextAt: _n, readyAt: _r, solo: _s, part: _p, ...delivery } = pending;
+  const { nextAt: _n, readyAt: _r, solo: _s, part: _p, partRule: _pr, ...delivery } = pending;
   return delivery;
 }
 
@@ -116,7 +118,7 @@ function batchPart(delivery: Delivery, rule: BatchRule): BatchPart | null {
     .filter(([name]) => !rule.vary.includes(name))
     .sort(([a], [b]) => (a < b ? -1 : 1));
   return {
-    key: `${rule.field}\n${JSON.stringify([delivery.site, request.method, request.url, headers, shared])}`,
+    key: JSON.stringify([delivery.site, request.method, request.url, headers, shared]),
     body: body as { [key: string]: unknown },
     items,
     bytes: Buffer.byteLength(request.body),
@@ -438,10 +440,12 @@ export class Outbox {
 
   /** A delivery's batch key and items, or null when its body cannot be batched. */
   private part(delivery: Pending, rule: BatchRule): BatchPart | null {
-    if (delivery.part !== undefined && delivery.part?.key.startsWith(`${rule.field}\n`) !== false)
-      return delivery.part;
-    delivery.part = batchPart(delivery, rule);
-    return delivery.part;
+    // Computed once per rule (a configuration change brings new rules).
+    if (delivery.partRule !== rule) {
+      delivery.part = batchPart(delivery, rule);
+      delivery.partRule = rule;
+    }
+    return delivery.part ?? null;
   }
 
   /** The request a group travels as: one delivery's own, or the batch; sealed by the rule. */
@@ -581,6 +585,7 @@ export class Outbox {
       member.nextAt = nextAt;
       // Parsed again when it is next sent: during a long outage only the request text is kept.
       member.part = undefined;
+      member.partRule = undefined;
       this.journal.appendLazy({ op: 'attempt', id: member.id, attempts });
     }
   }
