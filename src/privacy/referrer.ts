@@ -15,14 +15,25 @@ export function registrableDomain(host: string): string {
   return domains.get(host, computeDomain);
 }
 
-const siteSets = new Memo<ReadonlySet<string>>(1_000);
-
 /** A site's hosts and their registrable domains, to test referrers against. */
 export function siteDomains(siteHosts: readonly string[]): ReadonlySet<string> {
-  return siteSets.get(
-    siteHosts.join(' '),
-    () => new Set(siteHosts.flatMap((h) => [h, registrableDomain(h)])),
-  );
+  return new Set(siteHosts.flatMap((h) => [h, registrableDomain(h)]));
+}
+
+/** The hosts of a site: its own and its aliases. */
+export interface SiteHosts {
+  host: string;
+  aliases: readonly string[];
+}
+
+// Computed once per (frozen) site object, for the collect step and every tool's privacy view.
+const domainsOf = new WeakMap<SiteHosts, ReadonlySet<string>>();
+
+/** `siteDomains` of a site's host and aliases, remembered per site. */
+export function domainsOfSite(site: SiteHosts): ReadonlySet<string> {
+  let domains = domainsOf.get(site);
+  if (!domains) domainsOf.set(site, (domains = siteDomains([site.host, ...site.aliases])));
+  return domains;
 }
 
 /** True when `host` is one of the site's hosts or shares its registrable domain (internal navigation). */
@@ -36,7 +47,7 @@ export function isInternalHost(host: string, domains: ReadonlySet<string>): bool
  */
 export function applyReferrerRule(
   referrer: string | null,
-  siteHosts: readonly string[],
+  site: SiteHosts,
   rule: ReferrerRule,
   query: QueryRule,
   trackers: TrackerList,
@@ -44,7 +55,7 @@ export function applyReferrerRule(
   if (!referrer || rule === 'remove') return null;
   const cleaned = cleanUrl(referrer, query, trackers);
   if (cleaned === null) return null;
-  if (rule === 'strip-external' && !isInternalHost(new URL(cleaned).hostname, siteDomains(siteHosts)))
+  if (rule === 'strip-external' && !isInternalHost(new URL(cleaned).hostname, domainsOfSite(site)))
     return null;
   return cleaned;
 }

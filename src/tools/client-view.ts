@@ -74,7 +74,6 @@ export function privacyView(
     return value;
   };
   const pageUrl = cleanUrl(raw.url, policy.query, trackers) ?? `https://${site.host}/`;
-  const hosts = [site.host, ...site.aliases];
   const payload = (raw.props ? walk(raw.props, null, 0) : {}) as Record<string, unknown>;
   const title = row.title === null ? undefined : scan(row.title);
   const url = new URL(pageUrl);
@@ -83,7 +82,7 @@ export function privacyView(
     url,
     ip: applyIpRule(raw.ip, policy.ip) ?? '',
     userAgent: applyUserAgentRule(raw.userAgent, policy.userAgent) ?? '',
-    referer: applyReferrerRule(raw.referrer, hosts, policy.referrer, policy.query, trackers) ?? '',
+    referer: applyReferrerRule(raw.referrer, site, policy.referrer, policy.query, trackers) ?? '',
     language: raw.language ?? '',
     title,
     timestamp: row.ts,

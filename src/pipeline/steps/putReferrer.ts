@@ -1,11 +1,8 @@
 import { classifyReferrer } from '../../enrich/referrer.js';
 import { sitePolicy } from '../../privacy/policy.js';
-import { isInternalHost, siteDomains } from '../../privacy/referrer.js';
+import { domainsOfSite, isInternalHost } from '../../privacy/referrer.js';
 import { ok, type StepResult } from '../result.js';
 import type { WorkingEvent } from '../event.js';
-
-// The site's domains are computed once per (frozen) site, not per event.
-const domainsOf = new WeakMap<object, ReadonlySet<string>>();
 
 /**
  * Keeps an external referrer's host and class only (never its path or query). A referrer with
@@ -23,12 +20,7 @@ export function putReferrer(event: WorkingEvent): StepResult<WorkingEvent> {
   } catch {
     return ok(event);
   }
-  let domains = domainsOf.get(event.site);
-  if (!domains) {
-    domains = siteDomains([event.site.host, ...event.site.aliases]);
-    domainsOf.set(event.site, domains);
-  }
-  if (isInternalHost(host, domains)) return ok(event);
+  if (isInternalHost(host, domainsOfSite(event.site))) return ok(event);
   event.row.referrerHost = host;
   event.row.referrerClass = classifyReferrer(host);
   return ok(event);
