@@ -47,7 +47,6 @@ export function seal(request: OutgoingRequest, settings: ComponentSettings): Out
  */
 export default function webhook(manager: Manager, settings: ComponentSettings): void {
   const url = String(settings.url);
-  const secret = String(settings.secret);
   const send = async (event: MCEvent) => {
     const { client } = event;
     const payload = event.payload as Record<string, unknown>;
@@ -69,16 +68,12 @@ export default function webhook(manager: Manager, settings: ComponentSettings): 
         },
       ],
     });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    await manager.fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-balise-timestamp': timestamp,
-        'x-balise-signature': webhookSignature(secret, timestamp, body),
-      },
-      body,
-    });
+    // Signed as seal signs it again when the request leaves (alone or in a batch).
+    const { headers } = seal(
+      { url, method: 'POST', headers: { 'content-type': 'application/json' }, body },
+      settings,
+    );
+    await manager.fetch(url, { method: 'POST', headers, body });
   };
   for (const type of ['pageview', 'event', 'ecommerce']) manager.addEventListener(type, send);
 }
