@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComponentSettings, Manager } from '@managed-components/types';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -171,6 +172,42 @@ describe('the Managed Components runtime', () => {
     expect(runtime.stats()['www.example.fr/sneaky']!.permissionDenied).toBeGreaterThanOrEqual(1);
     expect(warnings.join('\n')).toContain('manager.fetch needs the server_network_requests permission');
     await outbox.close();
+  });
+
+  it('refuses a request with a header HTTP does not allow when it is made, not when it is sent', async () => {
+    const headers = (value: Record<string, string>): ComponentModule => ({
+      manifest: {
+        name: 'headers',
+        permissions: ['server_network_requests'],
+        hosts: [{ host: 'vendor.example', eu: true }],
+      },
+      default: (manager: Manager) => {
+        manager.addEventListener('pageview', async () => {
+          await manager.fetch('https://vendor.example/x', { headers: value });
+        });
+      },
+    });
+    const { config, dir } = setup([
+      { id: 'badname', component: 'badname' },
+      { id: 'badvalue', component: 'badvalue' },
+      { id: 'good', component: 'good' },
+    ]);
+    const outbox = await openOutbox(dir, config);
+    const runtime = await ToolRuntime.start(config, outbox, {
+      components: {
+        badname: headers({ 'bad name': 'x' }),
+        badvalue: headers({ 'x-note': 'a\r\nx-injected: 1' }),
+        good: headers({ 'X-Note': ' kept ', 'x-note': 'too' }),
+      },
+    });
+    await runtime.dispatch(config.sites[0]!, raw, row, null);
+    const stats = runtime.stats();
+    expect(stats['www.example.fr/badname']).toMatchObject({ errors: 1, deliveries: 0 });
+    expect(stats['www.example.fr/badvalue']).toMatchObject({ errors: 1, deliveries: 0 });
+    expect(stats['www.example.fr/good']).toMatchObject({ errors: 0, deliveries: 1 });
+    await outbox.close();
+    const journal = readFileSync(join(dir, 'outbox', 'journal.jsonl'), 'utf8');
+    expect(journal).toContain('"x-note":"kept, too"');
   });
 
   it('isolates a throwing and a hanging component: the others still deliver, within the hook timeout', async () => {

@@ -188,13 +188,18 @@ function plainHeaders(init: RequestInit['headers']): Record<string, string> {
     return headers;
   }
   for (const [key, value] of Object.entries(init)) {
-    const name = key.toLowerCase();
     const text = String(value).trim();
+    // Anything Headers would refuse goes through it, for its error.
+    if (!HEADER_NAME.test(key) || /[\r\n\0]/.test(text)) return plainHeaders(new Headers(init));
+    const name = key.toLowerCase();
     // As Headers does: a repeated name (in other case) is joined with a comma.
     headers[name] = name in headers ? `${headers[name]}, ${text}` : text;
   }
   return headers;
 }
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function isEmpty(object: object): boolean {
   for (const _ in object) return false;
