@@ -92,6 +92,26 @@ function scanJson(value: unknown, scan: (text: string) => string): unknown {
   return value;
 }
 
+/** One DLP pass over a request's values: the kinds found, and whether a value was rewritten. */
+class DlpPass {
+  readonly findings: string[] = [];
+  changed = false;
+
+  constructor(
+    private readonly mode: DlpMode,
+    /** A value the gateway made itself (the event's id): left as it is. */
+    private readonly opaque?: string,
+  ) {}
+
+  scan = (text: string): string => {
+    if (text === this.opaque) return text;
+    const result = scanText(text, this.mode);
+    this.findings.push(...result.found);
+    if (result.text !== text) this.changed = true;
+    return result.text;
+  };
+}
+
 type UrlCheck = { ok: true; href: string; findings: readonly string[] } | { ok: false; reason: string };
 
 /**
@@ -122,16 +142,10 @@ function checkUrl(text: string, rules: EgressRules): UrlCheck {
   if (rules.region === 'eu' && !byOperator && !inManifest?.eu)
     return { ok: false, reason: `region eu: ${host} is not an EU endpoint` };
   if (url.username || url.password) return { ok: false, reason: 'credentials in the URL' };
-  const findings: string[] = [];
   // The URL is rebuilt only when the DLP changed something (rebuilding re-parses it, and a clean
   // URL — nearly all of them — is sent as the component wrote it).
-  let changed = false;
-  const scan = (value: string): string => {
-    const result = scanText(value, rules.dlp);
-    findings.push(...result.found);
-    if (result.text !== value) changed = true;
-    return result.text;
-  };
+  const dlp = new DlpPass(rules.dlp);
+  const scan = dlp.scan;
   let path = url.pathname;
   try {
     path = decodeURIComponent(path);
@@ -141,12 +155,12 @@ function checkUrl(text: string, rules: EgressRules): UrlCheck {
   const scannedPath = scan(path);
   const params = new URLSearchParams();
   for (const [key, value] of url.searchParams) params.append(key, scan(value));
-  if (changed) {
+  if (dlp.changed) {
     url.pathname = scannedPath;
     url.search = params.toString();
   }
-  const checked: UrlCheck = { ok: true, href: url.href, findings };
-  if (findings.length === 0) {
+  const checked: UrlCheck = { ok: true, href: url.href, findings: dlp.findings };
+  if (dlp.findings.length === 0) {
     if (!known) checkedUrls.set(rules, (known = new Map<string, UrlCheck>()));
     if (known.size >= 1000) known.clear();
     known.set(text, checked);
@@ -164,15 +178,9 @@ function checkUrl(text: string, rules: EgressRules): UrlCheck {
 export function checkRequest(request: OutgoingRequest, rules: EgressRules, opaque?: string): EgressDecision {
   const target = checkUrl(request.url, rules);
   if (!target.ok) return target;
-  const findings: string[] = [...target.findings];
-  let changed = false;
-  const scan = (text: string): string => {
-    if (text === opaque) return text;
-    const result = scanText(text, rules.dlp);
-    findings.push(...result.found);
-    if (result.text !== text) changed = true;
-    return result.text;
-  };
+  const dlp = new DlpPass(rules.dlp, opaque);
+  dlp.findings.push(...target.findings);
+  const scan = dlp.scan;
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.headers)) {
     const name = key.toLowerCase();
@@ -181,22 +189,23 @@ export function checkRequest(request: OutgoingRequest, rules: EgressRules, opaqu
   let body = request.body;
   if (body !== null) {
     const type = headers['content-type'] ?? '';
-    changed = false;
+    dlp.changed = false;
     if (type.includes('json')) {
       try {
         const scanned = scanJson(JSON.parse(body), scan);
-        if (changed) body = JSON.stringify(scanned);
+        if (dlp.changed) body = JSON.stringify(scanned);
       } catch {
         body = scan(body);
       }
     } else if (type.includes('x-www-form-urlencoded')) {
       const form = new URLSearchParams();
       for (const [key, value] of new URLSearchParams(body)) form.append(key, scan(value));
-      if (changed) body = form.toString();
+      if (dlp.changed) body = form.toString();
     } else body = scan(body);
     if (Buffer.byteLength(body) > rules.maxBodyBytes)
       return { ok: false, reason: `body larger than ${rules.maxBodyBytes} bytes` };
   }
+  const { findings } = dlp;
   if (findings.length > 0 && rules.dlp === 'drop')
     return { ok: false, reason: `dlp_blocked: ${[...new Set(findings)].join(', ')}` };
   return { ok: true, request: { ...request, url: target.href, headers, body }, findings };
