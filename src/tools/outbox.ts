@@ -125,6 +125,22 @@ function batchPart(delivery: Delivery, rule: BatchRule): BatchPart | null {
   };
 }
 
+/** What the egress log says of a request carrying `group`, whatever its outcome. */
+function egressBase(group: readonly Pending[], request: OutgoingRequest, url = new URL(request.url)) {
+  const first = group[0]!;
+  return {
+    site: first.site,
+    tool: first.tool,
+    host: url.host,
+    path: url.pathname,
+    bytes: Buffer.byteLength(request.body ?? '') + Buffer.byteLength(request.url),
+    sha256: bodyDigest(request.body),
+    policy: first.policy,
+    deliveryId: first.id,
+    deliveries: group.length,
+  };
+}
+
 /** Time until the next attempt: exponential from `base`, capped, with ±50 % jitter. */
 export function backoff(attempts: number, base: number, max: number, random = Math.random): number {
   const delay = Math.min(max, base * 2 ** Math.max(0, attempts - 1));
@@ -187,7 +203,7 @@ export class Outbox {
     // Compact at start: only what is still pending or dead.
     await outbox.journal.rewrite(() => outbox.liveRecords());
     outbox.delivering = deps.deliver !== false;
-    outbox.schedule(0);
+    outbox.schedule();
     return outbox;
   }
 
@@ -288,7 +304,7 @@ export class Outbox {
       throw error;
     }
     for (const delivery of added) this.ready(delivery);
-    this.schedule(0);
+    this.schedule();
   }
 
   /** Sends dead letters again (all, or those of `tool`, or the given ids); returns how many. */
@@ -308,7 +324,7 @@ export class Outbox {
     if (records.length === 0) return 0;
     for (const record of records) this.apply(record);
     await this.journal.append(...records);
-    this.schedule(0);
+    this.schedule();
     return chosen.length;
   }
 
@@ -320,18 +336,14 @@ export class Outbox {
     queue.push(delivery.id);
   }
 
-  private schedule(delay: number): void {
-    if (this.closed || !this.delivering) return;
-    if (delay <= 0) {
-      if (this.pumpQueued) return;
-      this.pumpQueued = true;
-      setImmediate(() => {
-        this.pumpQueued = false;
-        this.pump();
-      });
-      return;
-    }
-    this.wake(this.deps.now() + delay);
+  /** Runs `pump` in the next turn of the event loop (once, however often it is asked). */
+  private schedule(): void {
+    if (this.closed || !this.delivering || this.pumpQueued) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
   }
 
   /** Runs `pump` at `at`: one timer, for the earliest time asked (a later one is replaced). */
@@ -393,13 +405,13 @@ export class Outbox {
             const timer = setTimeout(
               () => {
                 if (this.pending.has(member.id)) this.ready(still);
-                this.schedule(0);
+                this.schedule();
               },
               Math.max(0, still.nextAt - this.deps.now()),
             );
             timer.unref();
           }
-          this.schedule(0);
+          this.schedule();
         });
         this.running.add(run);
       }
@@ -477,34 +489,16 @@ export class Outbox {
       // A seal that throws: the members go alone, as their components wrote them.
       for (const member of group) member.solo = true;
       this.deps.log({
+        ...egressBase(group, first.request),
         ts: this.deps.now(),
-        site: first.site,
-        tool: first.tool,
-        host: '',
-        path: '',
-        bytes: 0,
-        sha256: '',
-        policy: first.policy,
         outcome: 'retry',
         status: null,
         reason: `batch not sealed (${error instanceof Error ? error.message : String(error)}): sent one by one`,
-        deliveryId: first.id,
-        deliveries: group.length,
       });
       return;
     }
     const url = new URL(request.url);
-    const base = {
-      site: first.site,
-      tool: first.tool,
-      host: url.host,
-      path: url.pathname,
-      bytes: Buffer.byteLength(request.body ?? '') + Buffer.byteLength(request.url),
-      sha256: bodyDigest(request.body),
-      policy: first.policy,
-      deliveryId: first.id,
-      deliveries: group.length,
-    };
+    const base = egressBase(group, request, url);
     const blocked = await checkAddress(request.url, first.operatorHosts, this.deps.resolve);
     if (blocked) {
       this.deps.log({ ...base, ts: this.deps.now(), outcome: 'blocked', status: null, reason: blocked });
