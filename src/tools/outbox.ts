@@ -329,8 +329,8 @@ export class Outbox {
   }
 
   /** Puts a delivery at the end of its tool's queue. */
-  private ready(delivery: Delivery): void {
-    (delivery as Pending).readyAt = this.deps.now();
+  private ready(delivery: Pending): void {
+    delivery.readyAt = this.deps.now();
     let queue = this.queues.get(delivery.tool);
     if (!queue) this.queues.set(delivery.tool, (queue = []));
     queue.push(delivery.id);

@@ -148,15 +148,6 @@ class ToolInstance {
     this.viewKey = JSON.stringify([p.query, p.ip, p.userAgent, p.referrer, p.clientId, p.dlp]);
     const settingsHost = typeof tool.settings.url === 'string' ? hostOf(tool.settings.url) : null;
     this.operatorHosts = [...tool.allowHosts, ...(settingsHost ? [settingsHost] : [])];
-    this.rules = {
-      manifestHosts: manifest.hosts,
-      operatorHosts: this.operatorHosts,
-      region: tool.region,
-      dlp: this.policy.dlp,
-      maxBodyBytes,
-      // Made again by the component's seal when the request leaves: what it wrote is not sent.
-      ...(seal && manifest.batch ? { sealedHeaders: manifest.batch.vary } : {}),
-    };
     const batch = manifest.batch;
     this.batchRule = batch && {
       field: batch.field,
@@ -164,6 +155,15 @@ class ToolInstance {
       maxBytes: Math.min(batch.maxBytes ?? maxBodyBytes, maxBodyBytes),
       vary: batch.vary,
       ...(seal ? { seal: (request: OutgoingRequest) => seal(request, { ...tool.settings }) } : {}),
+    };
+    this.rules = {
+      manifestHosts: manifest.hosts,
+      operatorHosts: this.operatorHosts,
+      region: tool.region,
+      dlp: this.policy.dlp,
+      maxBodyBytes,
+      // Made again by the component's seal when the request leaves: what it wrote is not sent.
+      ...(this.batchRule?.seal ? { sealedHeaders: this.batchRule.vary } : {}),
     };
   }
 
