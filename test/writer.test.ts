@@ -117,4 +117,28 @@ describe('DurableWriter', () => {
     await store.close();
     cleanup();
   });
+
+  it('a flush called while another runs also stores the rows written after that one began', async () => {
+    // What a test saw under CI load: the timer's flush sealed the spool between two writes, and
+    // the caller's flush returned that running flush, leaving the second row out of the store.
+    const { dir, cleanup } = tempDir();
+    const store = await DuckDBStore.open(join(dir, 'db.duckdb'));
+    await store.migrate();
+    const { writer } = await DurableWriter.start(store, {
+      spoolDir: join(dir, 'spool'),
+      batchRows: 10_000,
+      flushMs: 10_000,
+      maxPendingRows: 100_000,
+    });
+    await writer.write([row(1)]);
+    const running = writer.flush();
+    await writer.write([row(2)]);
+    const [first, second] = [writer.flush(), writer.flush()];
+    await Promise.all([running, first, second]);
+    expect(await count(store)).toBe(2);
+    expect(writer.pendingRows).toBe(0);
+    await writer.close();
+    await store.close();
+    cleanup();
+  });
 });

@@ -22,6 +22,7 @@ export class DurableWriter {
   private sealed: Segment[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  private again: Promise<void> | undefined;
   private closed = false;
   private failures = 0;
 
@@ -80,9 +81,24 @@ export class DurableWriter {
     this.timer.unref();
   }
 
-  /** Seals the open segment and writes every sealed segment to the store. Safe to call concurrently. */
+  /**
+   * Seals the open segment and writes every sealed segment to the store: rows written before the
+   * call are in the store when it resolves (unless the store refused them). Safe to call
+   * concurrently: a call made while a flush runs waits for it, then flushes once more (that
+   * running flush sealed its segment before the call, so it may not hold the latest rows); calls
+   * made meanwhile share that second flush.
+   */
   flush(): Promise<void> {
-    this.flushing ??= this.flushOnce().finally(() => {
+    if (this.flushing) {
+      this.again ??= this.flushing
+        .catch(() => undefined)
+        .then(() => {
+          this.again = undefined;
+          return this.flush();
+        });
+      return this.again;
+    }
+    this.flushing = this.flushOnce().finally(() => {
       this.flushing = undefined;
     });
     return this.flushing;
@@ -111,9 +127,7 @@ export class DurableWriter {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
-    await this.flushing;
     await this.flush();
-    await this.flushing;
     if (this.sealed.length > 0) {
       throw new Error(
         `${this.pendingRows} rows could not reach the store; they stay in the spool for the next start`,
