@@ -5,7 +5,9 @@ import { GeoLookup } from '../src/enrich/geo.js';
 import { ImportHasher } from '../src/import/hasher.js';
 import { HttpRowBuilder } from '../src/import/http-rows.js';
 import { COMBINED, compileLogFormat } from '../src/import/nginx-format.js';
-import { ChunkProcessor, lineId, pipelineLine } from '../src/import/process.js';
+import { lineIds, sha256LineId } from '../src/import/line-id.js';
+import { ChunkProcessor, pipelineLine } from '../src/import/process.js';
+import type { LineIdScheme } from '../src/store/ids.js';
 import type { HttpRecord } from '../src/import/record.js';
 import type { PipelineContext } from '../src/pipeline/event.js';
 import { HAS_SHARED_DATA, sharedData } from './shared-data.js';
@@ -71,9 +73,9 @@ describe('imported HTTP rows', () => {
     },
   );
 
-  it.skipIf(!HAS_SHARED_DATA)(
-    'carry the id lineId gives each line of the real log, CRLF endings included (../shared/data)',
-    async () => {
+  it.skipIf(!HAS_SHARED_DATA).each(['xxh64', 'sha256'] as LineIdScheme[])(
+    'carry the %s line id of each line of the real log, CRLF endings included (../shared/data)',
+    async (scheme) => {
       const text = readFileSync(sharedData('logs', 'apache_combined.log'), 'utf8');
       const lines = text.split('\n').filter(Boolean);
       const bytes = Buffer.from(`${lines.join('\r\n')}\r\n`);
@@ -84,6 +86,7 @@ describe('imported HTTP rows', () => {
         tz: 'UTC',
         showBad: 0,
         secret: new Uint8Array(32),
+        lineIds: scheme,
       });
       const result = await processor.process({ bytes, firstLine: 1, lines: lines.length, tooLong: [] });
       const ids = Buffer.from(result.csv)
@@ -92,11 +95,17 @@ describe('imported HTTP rows', () => {
         .split('\n')
         .map((row) => row.slice(0, 36));
       const parse = compileLogFormat(COMBINED);
+      const idOf = await lineIds(scheme);
+      // Each line's id from that line alone (its own bytes, no CR), not from the chunk.
       const expected = lines.flatMap((line, i) => {
         const record = parse(line);
-        return 'error' in record ? [] : [lineId(record.ts, 'semicomplete.com', i + 1, line)];
+        const own = Buffer.from(line);
+        return 'error' in record
+          ? []
+          : [idOf(record.ts, 'semicomplete.com', i + 1, line, own, 0, own.length)];
       });
       expect(ids.length).toBeGreaterThan(9_000);
+      expect(new Set(ids).size).toBe(ids.length);
       expect(ids).toEqual(expected);
     },
   );
@@ -115,7 +124,7 @@ async function expectSameRows(lines: string[]): Promise<void> {
     for (const [index, text] of lines.entries()) {
       const record = parse(text);
       if ('error' in record) continue;
-      const id = lineId(record.ts, site.host, index + 1, text);
+      const id = sha256LineId(record.ts, site.host, index + 1, text);
       const fast = await builder.line(record as HttpRecord, site, id);
       const slow = await pipelineLine(record, site, pipelineCtx, id);
       expect(fast, `${site.host} line ${index + 1}`).toEqual(slow);

@@ -153,6 +153,33 @@ describe.skipIf(!HAS_SHARED_DATA)('import of the real Apache log (../shared/data
     expect(row!.n).toBe(9_999);
   });
 
+  it('gives a new store xxh64 line ids, and keeps SHA-256 ids for a store that held imports from 0.1.0', async () => {
+    expect(await store.importLineIds()).toBe('xxh64');
+    // A store as 0.1.0 left it: the rows of the log imported with SHA-256 ids, no migration 5.
+    const path = join(temp.dir, 'upgraded.duckdb');
+    const old = await DuckDBStore.open(path);
+    await old.migrate();
+    await old.query("INSERT INTO store_facts VALUES ('import_line_ids', 'sha256')");
+    const before = await importFiles(old, config, [log], { format: 'combined', site: 'semicomplete.com' });
+    expect(before.imported).toBe(9_999);
+    await old.query('DROP TABLE store_facts');
+    await old.query('DELETE FROM schema_migrations WHERE version = 5');
+    await old.close();
+    // This version opens it: the migration sees imported rows and keeps their scheme, so the
+    // same file imported again is recognised line by line.
+    const upgraded = await DuckDBStore.open(path);
+    await upgraded.migrate();
+    expect(await upgraded.importLineIds()).toBe('sha256');
+    const again = await importFiles(upgraded, config, [log], {
+      format: 'combined',
+      site: 'semicomplete.com',
+    });
+    expect(again).toMatchObject({ imported: 0, duplicates: 9_999 });
+    const [row] = await upgraded.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    expect(row!.n).toBe(9_999);
+    await upgraded.close();
+  });
+
   it('stores the same rows whether lines are split over worker threads in small chunks or read in one thread', async () => {
     const ways = [
       { name: 'apache-one-thread', options: { workers: 0, batchRows: 3_000 } },

@@ -67,6 +67,7 @@ describe('DurableWriter', () => {
       ensureSalt: (d, k) => real.ensureSalt(d, k),
       refreshRollups: () => real.refreshRollups(),
       markAllDirty: () => real.markAllDirty(),
+      importLineIds: () => real.importLineIds(),
       appendEgress: (records) => real.appendEgress(records),
       close: () => real.close(),
       append: (rows) => (failing ? away() : real.append(rows)),

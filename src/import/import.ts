@@ -283,6 +283,7 @@ export async function importFiles(
     tz,
     showBad,
     secret: randomBytes(32),
+    lineIds: await store.importLineIds(),
   };
   const summary: ImportSummary = {
     files: files.length,

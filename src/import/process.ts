@@ -14,12 +14,13 @@ import { putProps } from '../pipeline/steps/putProps.js';
 import { putVisitorHash } from '../pipeline/steps/putVisitorHash.js';
 import { registrableDomain } from '../privacy/referrer.js';
 import { rowCsvLine } from '../store/csv.js';
-import { deterministicId } from '../store/ids.js';
+import type { LineIdScheme } from '../store/ids.js';
 import { MAX_LINE_BYTES, type Chunk } from './chunks.js';
 import { CsvBatch } from './csv-batch.js';
 import { resolveFormat } from './formats.js';
 import { ImportHasher } from './hasher.js';
 import { HttpRowBuilder, importUrl, type RowLine } from './http-rows.js';
+import { lineIds, type LineIdOf } from './line-id.js';
 import type { DnsRecord, HttpRecord, LineParser } from './record.js';
 
 /** Steps for DNS queries: no page, referrer or User-Agent; the query type becomes the row's name. */
@@ -43,6 +44,8 @@ export interface ProcessSetup {
   showBad: number;
   /** This import's secret: the visitor-hash salt of each day is derived from it, then it is forgotten. */
   secret: Uint8Array;
+  /** How the store's imported lines get their ids (`Store.importLineIds`). */
+  lineIds: LineIdScheme;
 }
 
 /** What became of one chunk's lines. */
@@ -164,15 +167,6 @@ export async function pipelineLine(
 }
 
 /**
- * The id of a log line: a UUIDv7 at the line's time, derived from the site, the line's number
- * in its file and its text — the same file imported again (or gzipped, or with lines appended)
- * gives the same ids, and two identical lines (two real identical requests) two ids.
- */
-export function lineId(ts: number, site: string, line: number, text: string): string {
-  return deterministicId(ts, `import\n${site}\n${line}\n${text}`);
-}
-
-/**
  * Parses and runs the pipeline over the lines of chunks (one import, one thread): the same code
  * in a worker thread or in the importing thread. Caches live as long as the processor.
  */
@@ -184,6 +178,7 @@ export class ChunkProcessor {
     private readonly ctx: PipelineContext,
     private readonly builder: HttpRowBuilder | undefined,
     private readonly findings: Record<string, number>,
+    private readonly idOf: LineIdOf,
   ) {}
 
   /** Opens the geolocation databases and compiles the format; throws FormatError on a bad format. */
@@ -204,7 +199,8 @@ export class ChunkProcessor {
       },
     };
     const builder = HttpRowBuilder.applies ? new HttpRowBuilder(ctx) : undefined;
-    return new ChunkProcessor(setup, parse, new SiteResolver(config, forced), ctx, builder, findings);
+    const idOf = await lineIds(setup.lineIds);
+    return new ChunkProcessor(setup, parse, new SiteResolver(config, forced), ctx, builder, findings, idOf);
   }
 
   /** Processes every line of `chunk`; the CSV goes into `spare` (an earlier result's memory) if given. */
@@ -234,6 +230,8 @@ export class ChunkProcessor {
       encoding: isAscii(chunk.bytes) ? 'latin1' : 'utf8',
       next: 0,
       start: 0,
+      lineStart: 0,
+      lineEnd: 0,
     };
     // The lines run in a synchronous loop of their own, left only to wait for a row that is a
     // promise: the JIT then compiles one stable loop, not this function again for each new kind
@@ -251,10 +249,13 @@ export class ChunkProcessor {
     const { lines } = state.result;
     while (state.next < lines) {
       const index = state.next++;
-      const end = bytes.indexOf(0x0a, state.start);
-      let line = bytes.toString(encoding, state.start, end);
+      const start = state.start;
+      let end = bytes.indexOf(0x0a, start);
       state.start = end + 1;
-      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (end > start && bytes[end - 1] === 0x0d) end--;
+      state.lineStart = start;
+      state.lineEnd = end;
+      const line = bytes.toString(encoding, start, end);
       const pending = this.line(state, line, firstLine + index, index);
       if (pending) return pending;
     }
@@ -303,7 +304,7 @@ export class ChunkProcessor {
       state.unknown.set(host, (state.unknown.get(host) ?? 0) + 1);
       return;
     }
-    const id = lineId(record.ts, site.host, number, line);
+    const id = this.idOf(record.ts, site.host, number, line, state.bytes, state.lineStart, state.lineEnd);
     const made =
       this.builder && record.kind === 'http'
         ? this.builder.line(record, site, id)
@@ -334,6 +335,9 @@ interface ChunkState {
   encoding: 'latin1' | 'utf8';
   next: number;
   start: number;
+  /** Byte range of the line being processed (without its CR LF or LF). */
+  lineStart: number;
+  lineEnd: number;
 }
 
 /** Adds a line's row at time `ts` to the chunk, or counts its drop. */

@@ -43,10 +43,24 @@ export function deterministicId(ts: number, key: string): string {
   // Built as text, without a Buffer (imports make one per line): the first 80 bits of the
   // SHA-256 (hex: Node's one-shot hash is ~2.5× slower when asked for a Buffer) after the 48-bit
   // time, with the version and variant bits set — the same ids as writing those bytes would give.
-  const d = hash('sha256', key, 'hex');
-  const variant = VARIANT[parseInt(d[4]!, 16) & 0x3]!;
-  return `${timeGroups(ts)}7${d.slice(1, 4)}-${variant}${d.slice(5, 8)}-${d.slice(8, 20)}`;
+  return idFromHex(ts, hash('sha256', key, 'hex'));
 }
+
+/**
+ * A UUIDv7 whose time part is `ts` and whose 74 other bits come from the hex digits 1 to 19 of
+ * `hex` (at least 20 digits; digit 4 gives the variant's two bits, digit 0 is not used).
+ */
+export function idFromHex(ts: number, hex: string): string {
+  const variant = VARIANT[parseInt(hex[4]!, 16) & 0x3]!;
+  return `${timeGroups(ts)}7${hex.slice(1, 4)}-${variant}${hex.slice(5, 8)}-${hex.slice(8, 20)}`;
+}
+
+/**
+ * How a store's imported lines get their ids (import/line-id.ts): `xxh64` for a new store,
+ * `sha256` for a store that held imported rows before xxh64 ids came (0.1.0), so that a file
+ * imported then is still recognised when imported again.
+ */
+export type LineIdScheme = 'xxh64' | 'sha256';
 
 /**
  * The first two groups of a UUIDv7 at `ts` (`tttttttt-tttt-`). A 48-bit time is a double for the

@@ -1,3 +1,4 @@
+import type { LineIdScheme } from './ids.js';
 import type { EventRow } from './row.js';
 import type { EgressRecord } from '../tools/outbox.js';
 
@@ -52,6 +53,8 @@ export interface Store {
   refreshRollups(): Promise<{ hours: number }>;
   /** Appends egress-log records (what left for the tools, or was stopped). */
   appendEgress(records: readonly EgressRecord[]): Promise<void>;
+  /** How this store's imported lines get their ids (see `LineIdScheme`). */
+  importLineIds(): Promise<LineIdScheme>;
   /** Marks every hour dirty (in events or in the rollup), after writes or deletes made outside `append`. */
   markAllDirty(): Promise<void>;
   close(): Promise<void>;

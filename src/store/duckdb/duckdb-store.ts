@@ -9,6 +9,7 @@ import {
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../../tools/outbox.js';
@@ -301,6 +302,15 @@ export class DuckDBStore implements Store {
         appender.endRow();
       }
       appender.closeSync();
+    });
+  }
+
+  importLineIds(): Promise<LineIdScheme> {
+    return this.lock.run(async () => {
+      const fact = await this.connection.runAndReadAll(
+        "SELECT value FROM store_facts WHERE key = 'import_line_ids'",
+      );
+      return fact.getRows()[0]?.[0] === 'sha256' ? 'sha256' : 'xxh64';
     });
   }
 

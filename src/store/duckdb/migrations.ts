@@ -97,4 +97,16 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
       `ALTER TABLE egress ADD COLUMN IF NOT EXISTS deliveries INTEGER DEFAULT 1`,
     ],
   },
+  {
+    version: 5,
+    name: 'import line id scheme',
+    statements: [
+      // Facts about the store itself, by key.
+      `CREATE TABLE IF NOT EXISTS store_facts (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
+      // Imported rows from before xxh64 line ids: this store keeps SHA-256 ids, so that the
+      // files imported then are recognised when imported again (import/line-id.ts).
+      `INSERT OR IGNORE INTO store_facts
+        SELECT 'import_line_ids', 'sha256' WHERE EXISTS (SELECT 1 FROM events WHERE source = 'import')`,
+    ],
+  },
 ];
