@@ -240,6 +240,61 @@ describe('import formats', () => {
     expect(row).toEqual({ n: 1_200, ids: 1_200 });
   });
 
+  it('hands the store batches of exactly its bulkRows rows (but the last of each file), each with its own time range', async () => {
+    // Times rise (neighbours swapped): a cut chunk's two parts have other ranges than the chunk.
+    const line = (i: number) => {
+      const t = 8 * 3600 + (i ^ 1);
+      const hms = [Math.floor(t / 3600), Math.floor(t / 60) % 60, t % 60].map((n) =>
+        String(n).padStart(2, '0'),
+      );
+      return `203.0.113.${i % 50} - - [07/Jul/2026:${hms.join(':')} +0200] "GET /b${i % 11} HTTP/1.1" 200 ${i}`;
+    };
+    const files = [
+      write(
+        'exact-1.log',
+        Array.from({ length: 5_500 }, (_, i) => line(i)),
+      ),
+      write(
+        'exact-2.log',
+        Array.from({ length: 2_300 }, (_, i) => line(i + 9_000)),
+      ),
+    ];
+    const real = await freshStore('exact');
+    const calls: { rows: number; minTs: number; maxTs: number; range: { minTs: number; maxTs: number } }[] =
+      [];
+    // The real store, reporting a bulk size of 1,000 rows and recording each batch it is handed.
+    const store = new Proxy(real, {
+      get(target, key) {
+        if (key === 'bulkRows') return 1_000;
+        if (key === 'appendCsv')
+          return (path: string, range: { minTs: number; maxTs: number }) => {
+            const times = readFileSync(path, 'utf8')
+              .trimEnd()
+              .split('\n')
+              .map((row) => Number(row.split(',')[1]));
+            calls.push({ rows: times.length, minTs: Math.min(...times), maxTs: Math.max(...times), range });
+            return target.appendCsv(path, range);
+          };
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const summary = await importFiles(store, configFor(), files, {
+      format: 'common',
+      site: 'semicomplete.com',
+      workers: 2,
+      chunkBytes: 16 * 1024,
+    });
+    const [row] = await real.query<{ n: number; ids: number }>(
+      'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events',
+    );
+    await real.close();
+    expect(summary).toMatchObject({ lines: 7_800, imported: 7_800, duplicates: 0 });
+    expect(row).toEqual({ n: 7_800, ids: 7_800 });
+    expect(calls.map((c) => c.rows)).toEqual([1_000, 1_000, 1_000, 1_000, 1_000, 500, 1_000, 1_000, 300]);
+    for (const call of calls) expect(call.range).toEqual({ minTs: call.minTs, maxTs: call.maxTs });
+  });
+
   it('stores the same rows from worker threads when short lines make a CSV outgrow its shared memory, over several files', async () => {
     // Lines of the `common` format are short: a chunk's CSV needs more than the memory shared
     // with the workers for it, and is transferred instead; the slots are reused from file to file.

@@ -9,6 +9,9 @@ export class CsvBatch {
   rows = 0;
   minTs = Infinity;
   maxTs = -Infinity;
+  // Where each row starts and its time, so that the importer can cut a batch at any row.
+  private starts = new Uint32Array(1024);
+  private times = new Float64Array(1024);
 
   /** Writes into `spare` (memory of an earlier batch, or shared) when large enough, else into new memory. */
   constructor(capacityBytes: number, spare?: ArrayBuffer | SharedArrayBuffer) {
@@ -25,6 +28,16 @@ export class CsvBatch {
       this.buffer.copy(larger, 0, 0, this.offset);
       this.buffer = larger;
     }
+    if (this.rows === this.starts.length) {
+      const starts = new Uint32Array(this.rows * 2);
+      starts.set(this.starts);
+      this.starts = starts;
+      const times = new Float64Array(this.rows * 2);
+      times.set(this.times);
+      this.times = times;
+    }
+    this.starts[this.rows] = this.offset;
+    this.times[this.rows] = ts;
     this.offset += this.buffer.write(line, this.offset, 'utf8');
     this.rows++;
     if (ts < this.minTs) this.minTs = ts;
@@ -34,5 +47,15 @@ export class CsvBatch {
   /** The bytes written (a view on the batch's own ArrayBuffer). */
   bytes(): Buffer {
     return this.buffer.subarray(0, this.offset);
+  }
+
+  /** The byte offset at which each row starts, in order (a copy). */
+  rowStarts(): Uint32Array {
+    return this.starts.slice(0, this.rows);
+  }
+
+  /** The `ts` of each row, in order (a copy). */
+  rowTimes(): Float64Array {
+    return this.times.slice(0, this.rows);
   }
 }

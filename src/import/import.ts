@@ -22,7 +22,7 @@ export interface ImportOptions {
   tz?: string;
   /** How many bad lines to keep for the summary (default 10). */
   showBad?: number;
-  /** Rows per store write (default 100,000). */
+  /** Rows per store write (default: the store's `bulkRows`, else 100,000). */
   batchRows?: number;
   /**
    * Worker threads that parse and run the pipeline (default: one per core, at most 8); 0 does
@@ -240,6 +240,18 @@ async function inThread(setup: ProcessSetup): Promise<Runner> {
   };
 }
 
+/** The smallest and largest of `times[from..to)`. */
+function timeRange(times: Float64Array, from: number, to: number): { minTs: number; maxTs: number } {
+  let minTs = Infinity;
+  let maxTs = -Infinity;
+  for (let i = from; i < to; i++) {
+    const ts = times[i]!;
+    if (ts < minTs) minTs = ts;
+    if (ts > maxTs) maxTs = ts;
+  }
+  return { minTs, maxTs };
+}
+
 /**
  * Imports log files through the collect pipeline (enrichment and privacy, no tools) into the
  * store, streaming, in constant memory. The importing thread reads the files in chunks of whole
@@ -272,7 +284,7 @@ export async function importFiles(
   });
   const allBytesTotal = sizes.reduce((a, b) => a + b, 0);
   const showBad = options.showBad ?? 10;
-  const batchRows = options.batchRows ?? 100_000;
+  const batchRows = options.batchRows ?? store.bulkRows ?? 100_000;
   const progressMs = options.progressMs ?? 200;
   const chunkBytes = options.chunkBytes ?? 4 * 2 ** 20;
   const workerCount = Math.min(MAX_WORKERS, Math.max(0, options.workers ?? availableParallelism()));
@@ -348,19 +360,28 @@ export async function importFiles(
     for (const [host, count] of result.unknownHosts)
       if (unknown.has(host) || unknown.size < MAX_UNKNOWN_HOSTS)
         unknown.set(host, (unknown.get(host) ?? 0) + count);
-    if (result.rows === 0) return;
-    if (!batch) {
-      const path = join(spool, `batch-${batches++}.csv`);
-      batch = { path, fd: openSync(path, 'w'), rows: 0, minTs: Infinity, maxTs: -Infinity };
+    // Batches of exactly batchRows rows (but the last of a file): a chunk is cut at the row
+    // that fills one, and the rest begins the next.
+    for (let from = 0; from < result.rows;) {
+      if (!batch) {
+        const path = join(spool, `batch-${batches++}.csv`);
+        batch = { path, fd: openSync(path, 'w'), rows: 0, minTs: Infinity, maxTs: -Infinity };
+      }
+      const count = Math.min(batchRows - batch.rows, result.rows - from);
+      const to = from + count;
+      const start = result.rowStarts[from]!;
+      const end = to < result.rows ? result.rowStarts[to]! : result.csv.byteLength;
+      writeSync(batch.fd, result.csv, start, end - start);
+      const range = count === result.rows ? result : timeRange(result.rowTimes, from, to);
+      batch.rows += count;
+      batch.minTs = Math.min(batch.minTs, range.minTs);
+      batch.maxTs = Math.max(batch.maxTs, range.maxTs);
+      from = to;
+      if (batch.rows >= batchRows) await flush();
     }
-    writeSync(batch.fd, result.csv);
     // Shared slots always come back (there is a fixed number of them); other memory up to a bound.
     if (result.csv.buffer instanceof SharedArrayBuffer || runner.spareCsv.length < MAX_SPARE)
       runner.spareCsv.push(result.csv.buffer);
-    batch.rows += result.rows;
-    batch.minTs = Math.min(batch.minTs, result.minTs);
-    batch.maxTs = Math.max(batch.maxTs, result.maxTs);
-    if (batch.rows >= batchRows) await flush();
   };
 
   let doneBytes = 0;

@@ -55,6 +55,9 @@ export interface ChunkResult {
   rows: number;
   minTs: number;
   maxTs: number;
+  /** Byte offset in `csv` at which each row starts, and each row's `ts` (to cut at any row). */
+  rowStarts: Uint32Array;
+  rowTimes: Float64Array;
   lines: number;
   badLines: number;
   /** The chunk's first bad lines: file line number and reason (never the content). */
@@ -210,6 +213,8 @@ export class ChunkProcessor {
       result: {
         csv: new Uint8Array(0),
         rows: 0,
+        rowStarts: new Uint32Array(0),
+        rowTimes: new Float64Array(0),
         minTs: Infinity,
         maxTs: -Infinity,
         lines: chunk.lines,
@@ -268,6 +273,8 @@ export class ChunkProcessor {
     result.rows = out.rows;
     result.minTs = out.minTs;
     result.maxTs = out.maxTs;
+    result.rowStarts = out.rowStarts();
+    result.rowTimes = out.rowTimes();
     result.unknownHosts = [...state.unknown];
     // Findings since the last chunk (the counter is shared by the pipeline context).
     for (const [kind, count] of Object.entries(this.findings)) {

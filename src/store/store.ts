@@ -16,6 +16,11 @@ export type Dialect = 'duckdb' | 'clickhouse';
  */
 export interface Store {
   readonly dialect: Dialect;
+  /**
+   * Rows per `appendCsv` call the store inserts most cheaply (DuckDB: one row group, written
+   * straight to its file), if any; the importer cuts its batches to that size.
+   */
+  readonly bulkRows?: number;
   migrate(): Promise<void>;
   append(rows: readonly EventRow[]): Promise<{ inserted: number }>;
   /**
