@@ -13,40 +13,36 @@ const MONTHS: Record<string, number> = {
   Dec: 11,
 };
 
-let lastText = '';
-let lastValue: number | null = null;
-// The last hour read: its text before the minutes (`17/May/2015:10:`), its offset text
-// (` +0000`), and its first millisecond.
-let hourHead = '\u0000';
-let hourTail = '';
+// The last hour read: the character codes of its text (`17/May/2015:10:05:03 +0000`; only the
+// date and hour before the minutes, and the offset after the seconds, are compared), and its
+// first millisecond. A captured field is a slice of its line, on which `startsWith` and string
+// equality take slow paths; reading character codes does not.
+const hourCodes = new Int32Array(26).fill(-1);
 let hourMs = 0;
 
 /** `17/May/2015:10:05:03 +0000` (Apache/NGINX `$time_local`) → ms since the epoch, or null. */
 export function parseTimeLocal(text: string): number | null {
-  // Consecutive lines mostly share their second, and nearly always their hour: the date, hour
-  // and offset are read once per hour, then only the digits of the minutes and seconds.
-  if (text === lastText) return lastValue;
-  lastText = text;
-  if (
-    text.length === 26 &&
-    text.startsWith(hourHead) &&
-    text.endsWith(hourTail) &&
-    text.charCodeAt(17) === 58
-  ) {
+  // Consecutive lines nearly always share their hour: the date, hour and offset are read once
+  // per hour, then only the digits of the minutes and seconds.
+  if (text.length === 26 && sameHour(text) && text.charCodeAt(17) === 58) {
     const minutes = digit(text, 15) * 10 + digit(text, 16);
     const seconds = digit(text, 18) * 10 + digit(text, 19);
-    if (minutes >= 0 && minutes <= 59 && seconds >= 0 && seconds <= 59) {
-      lastValue = hourMs + (minutes * 60 + seconds) * 1000;
-      return lastValue;
-    }
+    if (minutes >= 0 && minutes <= 59 && seconds >= 0 && seconds <= 59)
+      return hourMs + (minutes * 60 + seconds) * 1000;
   }
-  lastValue = readTimeLocal(text);
-  if (lastValue !== null && text.length === 26) {
-    hourHead = text.slice(0, 15);
-    hourTail = text.slice(20);
-    hourMs = lastValue - (Number(text.slice(15, 17)) * 60 + Number(text.slice(18, 20))) * 1000;
+  const value = readTimeLocal(text);
+  if (value !== null && text.length === 26) {
+    for (let i = 0; i < 26; i++) hourCodes[i] = text.charCodeAt(i);
+    hourMs = value - (Number(text.slice(15, 17)) * 60 + Number(text.slice(18, 20))) * 1000;
   }
-  return lastValue;
+  return value;
+}
+
+/** True when `text` (26 characters) has the date, hour and offset of the last hour read. */
+function sameHour(text: string): boolean {
+  for (let i = 0; i < 15; i++) if (text.charCodeAt(i) !== hourCodes[i]) return false;
+  for (let i = 20; i < 26; i++) if (text.charCodeAt(i) !== hourCodes[i]) return false;
+  return true;
 }
 
 /** The decimal digit at `index` of `text`, or a large negative number when it is not one. */
