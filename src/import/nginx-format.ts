@@ -101,6 +101,9 @@ export function compileLogFormat(format: string): LineParser {
   return (line: string): ParsedLine => {
     const match = regex.exec(line);
     if (!match) return { error: 'does not match the log format' };
+    // Most lines hold no escape at all: one search of the whole line (a flat string) instead of
+    // one per field (fields are slices of the line, searched on a slow path).
+    const escaped = line.includes('\\');
     const ts =
       timeLocal !== 0
         ? parseTimeLocal(match[timeLocal]!)
@@ -109,16 +112,16 @@ export function compileLogFormat(format: string): LineParser {
     let target = dash(at(match, requestUri)) ?? dash(at(match, uri));
     if (request !== 0) {
       // "METHOD TARGET" or "METHOD TARGET PROTOCOL", split on single spaces.
-      const text = unescape(match[request]!);
-      const first = text.indexOf(' ');
-      const second = first === -1 ? -1 : text.indexOf(' ', first + 1);
+      const requestText = escaped ? unescape(match[request]!) : match[request]!;
+      const first = requestText.indexOf(' ');
+      const second = first === -1 ? -1 : requestText.indexOf(' ', first + 1);
       if (
         first === -1 ||
-        (second !== -1 && text.indexOf(' ', second + 1) !== -1) ||
-        !METHOD.test(text.slice(0, first))
+        (second !== -1 && requestText.indexOf(' ', second + 1) !== -1) ||
+        !METHOD.test(requestText.slice(0, first))
       )
         return { error: 'the request is not "METHOD TARGET PROTOCOL"' };
-      target = second === -1 ? text.slice(first + 1) : text.slice(first + 1, second);
+      target = second === -1 ? requestText.slice(first + 1) : requestText.slice(first + 1, second);
     }
     if (!target) return { error: 'no request target' };
     const status = Number(at(match, statusAt));
@@ -132,8 +135,8 @@ export function compileLogFormat(format: string): LineParser {
       target,
       status: Number.isInteger(status) && status >= 100 && status <= 999 ? status : null,
       bytes: Number.isInteger(bytes) && bytes >= 0 ? bytes : null,
-      referrer: referrer === undefined ? null : dash(unescape(referrer)),
-      userAgent: unescape(dash(at(match, userAgent)) ?? ''),
+      referrer: referrer === undefined ? null : dash(escaped ? unescape(referrer) : referrer),
+      userAgent: escaped ? unescape(dash(at(match, userAgent)) ?? '') : (dash(at(match, userAgent)) ?? ''),
     };
   };
 }
