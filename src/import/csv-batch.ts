@@ -5,10 +5,8 @@
 export class CsvBatch {
   private buffer: Buffer;
   private offset = 0;
-  /** Rows in the batch, and the smallest and largest `ts` among them. */
+  /** Rows in the batch. */
   rows = 0;
-  minTs = Infinity;
-  maxTs = -Infinity;
   // Where each row starts and its time, so that the importer can cut a batch at any row.
   private starts = new Uint32Array(1024);
   private times = new Float64Array(1024);
@@ -40,8 +38,6 @@ export class CsvBatch {
     this.times[this.rows] = ts;
     this.offset += this.buffer.write(line, this.offset, 'utf8');
     this.rows++;
-    if (ts < this.minTs) this.minTs = ts;
-    if (ts > this.maxTs) this.maxTs = ts;
   }
 
   /** The bytes written (a view on the batch's own ArrayBuffer). */

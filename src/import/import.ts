@@ -372,7 +372,7 @@ export async function importFiles(
       const start = result.rowStarts[from]!;
       const end = to < result.rows ? result.rowStarts[to]! : result.csv.byteLength;
       writeSync(batch.fd, result.csv, start, end - start);
-      const range = count === result.rows ? result : timeRange(result.rowTimes, from, to);
+      const range = timeRange(result.rowTimes, from, to);
       batch.rows += count;
       batch.minTs = Math.min(batch.minTs, range.minTs);
       batch.maxTs = Math.max(batch.maxTs, range.maxTs);

@@ -53,8 +53,6 @@ export interface ChunkResult {
   /** Row CSV (store/csv.ts) of the kept lines. */
   csv: Uint8Array;
   rows: number;
-  minTs: number;
-  maxTs: number;
   /** Byte offset in `csv` at which each row starts, and each row's `ts` (to cut at any row). */
   rowStarts: Uint32Array;
   rowTimes: Float64Array;
@@ -215,8 +213,6 @@ export class ChunkProcessor {
         rows: 0,
         rowStarts: new Uint32Array(0),
         rowTimes: new Float64Array(0),
-        minTs: Infinity,
-        maxTs: -Infinity,
         lines: chunk.lines,
         badLines: 0,
         bad: [],
@@ -235,8 +231,6 @@ export class ChunkProcessor {
       encoding: isAscii(chunk.bytes) ? 'latin1' : 'utf8',
       next: 0,
       start: 0,
-      lineStart: 0,
-      lineEnd: 0,
     };
     // The lines run in a synchronous loop of their own, left only to wait for a row that is a
     // promise: the JIT then compiles one stable loop, not this function again for each new kind
@@ -258,10 +252,8 @@ export class ChunkProcessor {
       let end = bytes.indexOf(0x0a, start);
       state.start = end + 1;
       if (end > start && bytes[end - 1] === 0x0d) end--;
-      state.lineStart = start;
-      state.lineEnd = end;
       const line = bytes.toString(encoding, start, end);
-      const pending = this.line(state, line, firstLine + index, index);
+      const pending = this.line(state, line, firstLine + index, index, start, end);
       if (pending) return pending;
     }
     return undefined;
@@ -271,8 +263,6 @@ export class ChunkProcessor {
     const { out, result } = state;
     result.csv = out.bytes();
     result.rows = out.rows;
-    result.minTs = out.minTs;
-    result.maxTs = out.maxTs;
     result.rowStarts = out.rowStarts();
     result.rowTimes = out.rowTimes();
     result.unknownHosts = [...state.unknown];
@@ -284,8 +274,18 @@ export class ChunkProcessor {
     return result;
   }
 
-  /** One line (number `number`, `index` in its chunk): its row added, or counted where it belongs. */
-  private line(state: ChunkState, line: string, number: number, index: number): Promise<void> | undefined {
+  /**
+   * One line (number `number`, `index` in its chunk, bytes `start` to `end` of the chunk without
+   * its line ending): its row added, or counted where it belongs.
+   */
+  private line(
+    state: ChunkState,
+    line: string,
+    number: number,
+    index: number,
+    start: number,
+    end: number,
+  ): Promise<void> | undefined {
     const { result } = state;
     if (line.length === 0) {
       this.bad(
@@ -311,7 +311,7 @@ export class ChunkProcessor {
       state.unknown.set(host, (state.unknown.get(host) ?? 0) + 1);
       return;
     }
-    const id = this.idOf(record.ts, site.host, number, line, state.bytes, state.lineStart, state.lineEnd);
+    const id = this.idOf(record.ts, site.host, number, line, state.bytes, start, end);
     const made =
       this.builder && record.kind === 'http'
         ? this.builder.line(record, site, id)
@@ -342,9 +342,6 @@ interface ChunkState {
   encoding: 'latin1' | 'utf8';
   next: number;
   start: number;
-  /** Byte range of the line being processed (without its CR LF or LF). */
-  lineStart: number;
-  lineEnd: number;
 }
 
 /** Adds a line's row at time `ts` to the chunk, or counts its drop. */
