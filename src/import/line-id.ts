@@ -34,8 +34,8 @@ export async function lineIds(scheme: LineIdScheme): Promise<LineIdOf> {
     let seed = seeds.get(site);
     if (seed === undefined) seeds.set(site, (seed = siteSeed(site)));
     const digest = xxh.h64Raw(bytes.subarray(start, end), seed ^ BigInt(line)).toString(16);
-    // Digit 0 is not used by idFromHex; the last three digits carry the line number's low bits.
-    return idFromHex(ts, `0${digest.padStart(16, '0')}${HEX3[line & 0xfff]!}`);
+    // The last three digits carry the line number's low bits.
+    return idFromHex(ts, `${digest.padStart(16, '0')}${HEX3[line & 0xfff]!}`);
   };
 }
 

@@ -40,19 +40,20 @@ export function newEventId(now = Date.now()): string {
  * always gives the same id, so seeding or re-importing the same data never counts twice.
  */
 export function deterministicId(ts: number, key: string): string {
-  // Built as text, without a Buffer (imports make one per line): the first 80 bits of the
+  // Built as text, without a Buffer (one per line of an import into a store that keeps SHA-256
+  // line ids): the first 80 bits of the
   // SHA-256 (hex: Node's one-shot hash is ~2.5× slower when asked for a Buffer) after the 48-bit
   // time, with the version and variant bits set — the same ids as writing those bytes would give.
-  return idFromHex(ts, hash('sha256', key, 'hex'));
+  return idFromHex(ts, hash('sha256', key, 'hex').slice(1, 20));
 }
 
 /**
- * A UUIDv7 whose time part is `ts` and whose 74 other bits come from the hex digits 1 to 19 of
- * `hex` (at least 20 digits; digit 4 gives the variant's two bits, digit 0 is not used).
+ * A UUIDv7 whose time part is `ts` and whose 74 other bits come from the first 19 hex digits of
+ * `hex` (digit 3 gives the variant's two bits).
  */
 export function idFromHex(ts: number, hex: string): string {
-  const variant = VARIANT[parseInt(hex[4]!, 16) & 0x3]!;
-  return `${timeGroups(ts)}7${hex.slice(1, 4)}-${variant}${hex.slice(5, 8)}-${hex.slice(8, 20)}`;
+  const variant = VARIANT[parseInt(hex[3]!, 16) & 0x3]!;
+  return `${timeGroups(ts)}7${hex.slice(0, 3)}-${variant}${hex.slice(4, 7)}-${hex.slice(7, 19)}`;
 }
 
 /**
