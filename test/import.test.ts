@@ -11,6 +11,7 @@ import { importFiles, type ImportSummary } from '../src/import/import.js';
 import { MAX_LINE_BYTES } from '../src/import/chunks.js';
 import { summaryLines } from '../src/import/progress.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../src/store/store.js';
 import { HAS_SHARED_DATA, sharedData } from './shared-data.js';
 import { tempDir } from './helpers.js';
 
@@ -35,6 +36,14 @@ async function freshStore(name: string): Promise<DuckDBStore> {
   const store = await DuckDBStore.open(join(temp.dir, `${name}.duckdb`));
   await store.migrate();
   return store;
+}
+
+/** How many rows the store holds, and how many distinct ids among them. */
+async function rowsAndIds(store: Store): Promise<{ n: number; ids: number } | undefined> {
+  const [row] = await store.query<{ n: number; ids: number }>(
+    'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events',
+  );
+  return row;
 }
 
 function write(name: string, lines: string[]): string {
@@ -232,9 +241,7 @@ describe('import formats', () => {
       workers: 2,
       chunkBytes: 16 * 1024,
     });
-    const [row] = await store.query<{ n: number; ids: number }>(
-      'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events',
-    );
+    const row = await rowsAndIds(store);
     await store.close();
     expect(summary).toMatchObject({ lines: 2_400, imported: 1_200, duplicates: 1_200 });
     expect(row).toEqual({ n: 1_200, ids: 1_200 });
@@ -285,9 +292,7 @@ describe('import formats', () => {
       workers: 2,
       chunkBytes: 16 * 1024,
     });
-    const [row] = await real.query<{ n: number; ids: number }>(
-      'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events',
-    );
+    const row = await rowsAndIds(real);
     await real.close();
     expect(summary).toMatchObject({ lines: 7_800, imported: 7_800, duplicates: 0 });
     expect(row).toEqual({ n: 7_800, ids: 7_800 });
