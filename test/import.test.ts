@@ -11,7 +11,7 @@ import { importFiles, type ImportSummary } from '../src/import/import.js';
 import { MAX_LINE_BYTES } from '../src/import/chunks.js';
 import { summaryLines } from '../src/import/progress.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
-import type { Store } from '../src/store/store.js';
+import type { CsvRows, Store } from '../src/store/store.js';
 import { HAS_SHARED_DATA, sharedData } from './shared-data.js';
 import { tempDir } from './helpers.js';
 
@@ -247,7 +247,7 @@ describe('import formats', () => {
     expect(row).toEqual({ n: 1_200, ids: 1_200 });
   });
 
-  it('hands the store batches of exactly its bulkRows rows (but the last of each file), each with its own time range', async () => {
+  it('hands the store batches of exactly its bulkRows rows (but the last of each file), each with its own time range and hours', async () => {
     // Times rise (neighbours swapped): a cut chunk's two parts have other ranges than the chunk.
     const line = (i: number) => {
       const t = 8 * 3600 + (i ^ 1);
@@ -267,20 +267,26 @@ describe('import formats', () => {
       ),
     ];
     const real = await freshStore('exact');
-    const calls: { rows: number; minTs: number; maxTs: number; range: { minTs: number; maxTs: number } }[] =
-      [];
+    const calls: { rows: number; minTs: number; maxTs: number; hours: number[]; told: CsvRows }[] = [];
     // The real store, reporting a bulk size of 1,000 rows and recording each batch it is handed.
     const store = new Proxy(real, {
       get(target, key) {
         if (key === 'bulkRows') return 1_000;
         if (key === 'appendCsv')
-          return (path: string, range: { minTs: number; maxTs: number }) => {
+          return (path: string, told: CsvRows) => {
             const times = readFileSync(path, 'utf8')
               .trimEnd()
               .split('\n')
               .map((row) => Number(row.split(',')[1]));
-            calls.push({ rows: times.length, minTs: Math.min(...times), maxTs: Math.max(...times), range });
-            return target.appendCsv(path, range);
+            const hours = [...new Set(times.map((ts) => Math.floor(ts / 3_600_000)))].sort((a, b) => a - b);
+            calls.push({
+              rows: times.length,
+              minTs: Math.min(...times),
+              maxTs: Math.max(...times),
+              hours,
+              told,
+            });
+            return target.appendCsv(path, told);
           };
         const value: unknown = Reflect.get(target, key);
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -297,7 +303,12 @@ describe('import formats', () => {
     expect(summary).toMatchObject({ lines: 7_800, imported: 7_800, duplicates: 0 });
     expect(row).toEqual({ n: 7_800, ids: 7_800 });
     expect(calls.map((c) => c.rows)).toEqual([1_000, 1_000, 1_000, 1_000, 1_000, 500, 1_000, 1_000, 300]);
-    for (const call of calls) expect(call.range).toEqual({ minTs: call.minTs, maxTs: call.maxTs });
+    for (const call of calls) {
+      expect(call.told).toMatchObject({ minTs: call.minTs, maxTs: call.maxTs });
+      expect([...call.told.hours].sort((a, b) => a - b)).toEqual(call.hours);
+    }
+    // Several batches span more than one hour, so the hours are checked, not a single value.
+    expect(calls.some((call) => call.hours.length > 1)).toBe(true);
   });
 
   it('stores the same rows from worker threads when short lines make a CSV outgrow its shared memory, over several files', async () => {

@@ -70,7 +70,7 @@ describe('DuckDB store on a real file', () => {
     expect(count?.n).toBe(3);
   });
 
-  it('reads row CSV back as the same rows as append stores, quotes, commas, line breaks and empty texts included', async () => {
+  it('reads row CSV back as the same rows as append stores, quotes, commas, line breaks and empty texts included, and rolls them up in the same hours', async () => {
     const tricky = [
       row(10),
       {
@@ -88,7 +88,8 @@ describe('DuckDB store on a real file', () => {
         isBot: true,
       },
       {
-        ...row(13),
+        // Two hours later: the rollup is checked over more than one hour.
+        ...row(13, Date.UTC(2026, 10, 22, 14, 59, 59)),
         region: null,
         asn: null,
         visitorHash: null,
@@ -104,20 +105,27 @@ describe('DuckDB store on a real file', () => {
     await viaAppend.append(tricky);
     const file = join(temp.dir, 'rows.csv');
     writeFileSync(file, tricky.map(rowCsvLine).join(''));
-    const range = {
+    const rows = {
       minTs: Math.min(...tricky.map((r) => r.ts)),
       maxTs: Math.max(...tricky.map((r) => r.ts)),
+      hours: [...new Set(tricky.map((r) => Math.floor(r.ts / 3_600_000)))],
     };
-    expect(await viaCsv.appendCsv(file, range)).toEqual({ inserted: 4 });
-    expect(await viaCsv.appendCsv(file, range)).toEqual({ inserted: 0 });
+    expect(await viaCsv.appendCsv(file, rows)).toEqual({ inserted: 4 });
+    expect(await viaCsv.appendCsv(file, rows)).toEqual({ inserted: 0 });
     const read = (store: DuckDBStore) => store.query('SELECT * FROM events ORDER BY id');
     const expected = await read(viaAppend);
     expect(expected.find((r) => r.title === '')).toBeDefined();
     expect(await read(viaCsv)).toEqual(expected);
-    // The rollup sees the rows inserted from CSV.
-    await viaCsv.refreshRollups();
-    const [hourly] = await viaCsv.query<{ n: number }>('SELECT sum(n)::INTEGER AS n FROM events_hourly');
-    expect(hourly!.n).toBe(4);
+    // The rollup sees the rows inserted from CSV, in the same hours as rows appended one by one.
+    const hourly = async (store: DuckDBStore) => {
+      await store.refreshRollups();
+      return store.query('SELECT ts, site, type, n FROM events_hourly ORDER BY ALL');
+    };
+    const expectedHours = await hourly(viaAppend);
+    expect(new Set(expectedHours.map((r) => String(r.ts))).size).toBe(rows.hours.length);
+    expect(await hourly(viaCsv)).toEqual(expectedHours);
+    const [total] = await viaCsv.query<{ n: number }>('SELECT sum(n)::INTEGER AS n FROM events_hourly');
+    expect(total!.n).toBe(4);
     for (const store of [viaAppend, viaCsv]) await store.close();
   });
 

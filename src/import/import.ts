@@ -240,16 +240,33 @@ async function inThread(setup: ProcessSetup): Promise<Runner> {
   };
 }
 
-/** The smallest and largest of `times[from..to)`. */
-function timeRange(times: Float64Array, from: number, to: number): { minTs: number; maxTs: number } {
-  let minTs = Infinity;
-  let maxTs = -Infinity;
+/** A store batch being written: its CSV file, its rows' time range and the hours they fall in. */
+interface Batch {
+  path: string;
+  fd: number;
+  rows: number;
+  minTs: number;
+  maxTs: number;
+  hours: Set<number>;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Adds the rows at `times[from..to)` to the batch's count, time range and hours. */
+function addRows(batch: Batch, times: Float64Array, from: number, to: number): void {
+  let { minTs, maxTs } = batch;
+  let lastHour = NaN;
   for (let i = from; i < to; i++) {
     const ts = times[i]!;
     if (ts < minTs) minTs = ts;
     if (ts > maxTs) maxTs = ts;
+    // A log's rows come nearly in time order: most share the hour of the row before.
+    const hour = Math.floor(ts / HOUR_MS);
+    if (hour !== lastHour) batch.hours.add((lastHour = hour));
   }
-  return { minTs, maxTs };
+  batch.rows += to - from;
+  batch.minTs = minTs;
+  batch.maxTs = maxTs;
 }
 
 /**
@@ -324,7 +341,7 @@ export async function importFiles(
   // Store batches: chunk answers appended to a CSV file until it holds batchRows rows, then
   // handed to the store while the next file fills (one batch in flight).
   const spool = mkdtempSync(join(tmpdir(), 'balise-import-'));
-  let batch: { path: string; fd: number; rows: number; minTs: number; maxTs: number } | undefined;
+  let batch: Batch | undefined;
   let batches = 0;
   let inflight: Promise<void> = Promise.resolve();
   let failure: Error | undefined;
@@ -339,7 +356,8 @@ export async function importFiles(
     closeSync(full.fd);
     await settle();
     inflight = (async () => {
-      const { inserted } = await store.appendCsv(full.path, { minTs: full.minTs, maxTs: full.maxTs });
+      const { minTs, maxTs, hours } = full;
+      const { inserted } = await store.appendCsv(full.path, { minTs, maxTs, hours: [...hours] });
       await rm(full.path, { force: true });
       summary.imported += inserted;
       summary.duplicates += full.rows - inserted;
@@ -365,17 +383,15 @@ export async function importFiles(
     for (let from = 0; from < result.rows;) {
       if (!batch) {
         const path = join(spool, `batch-${batches++}.csv`);
-        batch = { path, fd: openSync(path, 'w'), rows: 0, minTs: Infinity, maxTs: -Infinity };
+        const fd = openSync(path, 'w');
+        batch = { path, fd, rows: 0, minTs: Infinity, maxTs: -Infinity, hours: new Set() };
       }
       const count = Math.min(batchRows - batch.rows, result.rows - from);
       const to = from + count;
       const start = result.rowStarts[from]!;
       const end = to < result.rows ? result.rowStarts[to]! : result.csv.byteLength;
       writeSync(batch.fd, result.csv, start, end - start);
-      const range = timeRange(result.rowTimes, from, to);
-      batch.rows += count;
-      batch.minTs = Math.min(batch.minTs, range.minTs);
-      batch.maxTs = Math.max(batch.maxTs, range.maxTs);
+      addRows(batch, result.rowTimes, from, to);
       from = to;
       if (batch.rows >= batchRows) await flush();
     }

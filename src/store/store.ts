@@ -8,6 +8,16 @@ export type SqlParam = string | number | boolean | null | bigint;
 /** SQL dialects a Store speaks; dialect-specific SQL lives beside each store. */
 export type Dialect = 'duckdb' | 'clickhouse';
 
+/** What the writer of a row CSV file (`Store.appendCsv`) knows of its rows. */
+export interface CsvRows {
+  /** The smallest `ts` of the rows (epoch ms). */
+  minTs: number;
+  /** The largest `ts` of the rows (epoch ms). */
+  maxTs: number;
+  /** Every hour holding a row, each once, as whole hours since the epoch (`Math.floor(ts / 3_600_000)`). */
+  hours: readonly number[];
+}
+
 /**
  * The storage contract shared by DuckDB (embedded) and ClickHouse (scale-out).
  * - `append` takes a batch and resolves only when it is durable; it is idempotent on `EventRow.id`,
@@ -32,10 +42,10 @@ export interface Store {
   /**
    * Inserts the rows of a row CSV file (`store/csv.ts`: an import batch written by this process,
    * complete, each id in it once), with the same idempotency as `append`. The bulk path of
-   * imports. `range` holds the smallest and largest `ts` of the file's rows (the id check looks
-   * only within it).
+   * imports. `rows` says what the file's writer knows of its rows: their time range (the id check
+   * looks only within it) and the hours they fall in.
    */
-  appendCsv(path: string, range: { minTs: number; maxTs: number }): Promise<{ inserted: number }>;
+  appendCsv(path: string, rows: CsvRows): Promise<{ inserted: number }>;
   /**
    * Runs a read query with positional parameters ($1, $2 … in DuckDB) and returns plain objects.
    * With `timeoutMs`, a query still running then is interrupted and rejects with QueryTimeout.
