@@ -268,6 +268,7 @@ describe('import formats', () => {
     ];
     const real = await freshStore('exact');
     const calls: { rows: number; minTs: number; maxTs: number; hours: number[]; told: CsvRows }[] = [];
+    const threads: Promise<{ t: number }[]>[] = [];
     // The real store, reporting a bulk size of 1,000 rows and recording each batch it is handed.
     const store = new Proxy(real, {
       get(target, key) {
@@ -286,6 +287,7 @@ describe('import formats', () => {
               hours,
               told,
             });
+            threads.push(target.query<{ t: number }>("SELECT current_setting('threads')::INTEGER AS t"));
             return target.appendCsv(path, told);
           };
         const value: unknown = Reflect.get(target, key);
@@ -299,7 +301,12 @@ describe('import formats', () => {
       chunkBytes: 16 * 1024,
     });
     const row = await rowsAndIds(real);
+    // The import ran as the store's bulk load (DuckDB: one thread), which ended with it.
+    const during = new Set((await Promise.all(threads)).map((rows) => rows[0]!.t));
+    const [after] = await real.query<{ t: number }>("SELECT current_setting('threads')::INTEGER AS t");
     await real.close();
+    expect(during).toEqual(new Set([1]));
+    expect(after!.t).toBeGreaterThan(1);
     expect(summary).toMatchObject({ lines: 7_800, imported: 7_800, duplicates: 0 });
     expect(row).toEqual({ n: 7_800, ids: 7_800 });
     expect(calls.map((c) => c.rows)).toEqual([1_000, 1_000, 1_000, 1_000, 1_000, 500, 1_000, 1_000, 300]);

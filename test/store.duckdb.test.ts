@@ -129,6 +129,26 @@ describe('DuckDB store on a real file', () => {
     for (const store of [viaAppend, viaCsv]) await store.close();
   });
 
+  it('runs bulk loads on one DuckDB thread, set once until the last of them ends', async () => {
+    const store = await DuckDBStore.open(join(temp.dir, 'bulk.duckdb'));
+    const threads = async () =>
+      Number((await store.query<{ t: bigint }>("SELECT current_setting('threads') AS t"))[0]!.t);
+    const usual = await threads();
+    // The machine's core count; on one core the check below could not tell the difference.
+    expect(usual).toBeGreaterThan(1);
+    let inner = 0;
+    const outer = await store.bulkLoad(async () => {
+      inner = await store.bulkLoad(threads);
+      return threads();
+    });
+    expect({ inner, outer, after: await threads() }).toEqual({ inner: 1, outer: 1, after: usual });
+    await expect(store.bulkLoad(() => Promise.reject(new Error('import failed')))).rejects.toThrow(
+      'import failed',
+    );
+    expect(await threads()).toBe(usual);
+    await store.close();
+  });
+
   it('runs migrations once, however often migrate is called', async () => {
     const store = await DuckDBStore.open(join(temp.dir, 'migrate.duckdb'));
     await store.migrate();

@@ -277,7 +277,17 @@ function addRows(batch: Batch, times: Float64Array, from: number, to: number): v
  * counted and never stop the import; the same lines imported again are recognised by their ids
  * and not counted twice.
  */
-export async function importFiles(
+export function importFiles(
+  store: Store,
+  config: Config,
+  files: readonly string[],
+  options: ImportOptions,
+): Promise<ImportSummary> {
+  const run = () => importInto(store, config, files, options);
+  return store.bulkLoad ? store.bulkLoad(run) : run();
+}
+
+async function importInto(
   store: Store,
   config: Config,
   files: readonly string[],

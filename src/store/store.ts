@@ -31,6 +31,11 @@ export interface Store {
    * straight to its file), if any; the importer cuts its batches to that size.
    */
   readonly bulkRows?: number;
+  /**
+   * Runs `work` (an import: many `appendCsv` calls) with the store set for bulk inserts meanwhile,
+   * if it has such a setting (DuckDB: one thread); other queries share that setting until it ends.
+   */
+  bulkLoad?<T>(work: () => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
   append(rows: readonly EventRow[]): Promise<{ inserted: number }>;
   /**

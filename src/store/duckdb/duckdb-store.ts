@@ -161,6 +161,8 @@ export class DuckDBStore implements Store {
   private closed = false;
   /** False once the rollup is known current; this process is the file's only writer. */
   private rollupMayBeStale = true;
+  // Imports running (bulkLoad), which set DuckDB to one thread until the last ends.
+  private bulkLoads = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -226,18 +228,27 @@ export class DuckDBStore implements Store {
     const max = Math.trunc(rows.maxTs);
     const hours = listValue(rows.hours.map((hour) => BigInt(hour)));
     return this.lock.run(async () => {
-      // One DuckDB thread: the importer's worker threads keep the other cores busy, and a
-      // parallel insert costs more CPU per row for the same work (BENCHMARKS.md).
-      await this.connection.run('SET threads = 1');
-      try {
-        const stored = await this.connection.runAndReadAll(ROWS_IN_RANGE, [min, max]);
-        const insert: [string, DuckDBValue[]] =
-          stored.currentRowCount > 0 ? [INSERT_CSV, [path, min, max]] : [INSERT_CSV_FRESH, [path]];
-        return { inserted: await this.insertAndMark(insert, [MARK_DIRTY_HOURS, [hours], [LIST(BIGINT)]]) };
-      } finally {
-        await this.connection.run('RESET threads');
-      }
+      const stored = await this.connection.runAndReadAll(ROWS_IN_RANGE, [min, max]);
+      const insert: [string, DuckDBValue[]] =
+        stored.currentRowCount > 0 ? [INSERT_CSV, [path, min, max]] : [INSERT_CSV_FRESH, [path]];
+      return { inserted: await this.insertAndMark(insert, [MARK_DIRTY_HOURS, [hours], [LIST(BIGINT)]]) };
     });
+  }
+
+  /**
+   * One DuckDB thread while an import runs: its worker threads keep the other cores busy, and a
+   * parallel insert costs more CPU per row for the same work. Set once for the whole import, not
+   * per batch: each change of the thread count made DuckDB hand its memory back to the system and
+   * fault it in again (≈ 1 µs per row, BENCHMARKS.md).
+   */
+  async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
+    this.bulkLoads++;
+    try {
+      if (this.bulkLoads === 1) await this.lock.run(() => this.connection.run('SET threads = 1'));
+      return await work();
+    } finally {
+      if (--this.bulkLoads === 0) await this.lock.run(() => this.connection.run('RESET threads'));
+    }
   }
 
   /** Moves staged rows absent from `events` (by id, within the batch's time range) into it. */
