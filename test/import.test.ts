@@ -9,11 +9,13 @@ import type { ConfigInput } from '../src/config/schema.js';
 import { getSeries } from '../src/insights/getSeries.js';
 import { importFiles, type ImportSummary } from '../src/import/import.js';
 import { MAX_LINE_BYTES } from '../src/import/chunks.js';
+import { WORKER_NICENESS } from '../src/import/priority.js';
 import { summaryLines } from '../src/import/progress.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import type { CsvRows, Store } from '../src/store/store.js';
 import { HAS_SHARED_DATA, sharedData } from './shared-data.js';
 import { tempDir } from './helpers.js';
+import { niceness, threadId, threadsAtNiceness } from './thread-niceness.js';
 
 const temp = tempDir('balise-import-');
 afterAll(() => temp.cleanup());
@@ -269,6 +271,8 @@ describe('import formats', () => {
     const real = await freshStore('exact');
     const calls: { rows: number; minTs: number; maxTs: number; hours: number[]; told: CsvRows }[] = [];
     const threads: Promise<{ t: number }[]>[] = [];
+    // Threads of this process at the import workers' niceness, at each batch.
+    const niced: number[] = [];
     // The real store, reporting a bulk size of 1,000 rows and recording each batch it is handed.
     const store = new Proxy(real, {
       get(target, key) {
@@ -288,6 +292,7 @@ describe('import formats', () => {
               told,
             });
             threads.push(target.query<{ t: number }>("SELECT current_setting('threads')::INTEGER AS t"));
+            niced.push(threadsAtNiceness(WORKER_NICENESS));
             return target.appendCsv(path, told);
           };
         const value: unknown = Reflect.get(target, key);
@@ -306,6 +311,8 @@ describe('import formats', () => {
     const [after] = await real.query<{ t: number }>("SELECT current_setting('threads')::INTEGER AS t");
     await real.close();
     expect(during).toEqual(new Set([1]));
+    // Both worker threads yield (when this process itself is not already that nice).
+    if (niceness(threadId()) < WORKER_NICENESS) expect(new Set(niced)).toEqual(new Set([2]));
     expect(after!.t).toBeGreaterThan(1);
     expect(summary).toMatchObject({ lines: 7_800, imported: 7_800, duplicates: 0 });
     expect(row).toEqual({ n: 7_800, ids: 7_800 });

@@ -3,6 +3,7 @@
 // shared once at start (slots named by number), so that nothing is transferred per chunk.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Chunk } from './chunks.js';
+import { lowerThreadPriority, WORKER_NICENESS } from './priority.js';
 import { ChunkProcessor, type ChunkResult, type ProcessSetup } from './process.js';
 
 /**
@@ -41,6 +42,7 @@ export interface ChunkAnswer {
 }
 
 const port = parentPort!;
+lowerThreadPriority(WORKER_NICENESS);
 try {
   const start = workerData as WorkerStart;
   const processor = await ChunkProcessor.create(start.setup);

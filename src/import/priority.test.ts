@@ -1,0 +1,36 @@
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { niceness, threadId } from '../../test/thread-niceness.js';
+import { WORKER_NICENESS } from './priority.js';
+
+describe('import worker priority', () => {
+  it.runIf(process.platform === 'linux')('lowers the calling thread only', async () => {
+    const main = niceness(threadId());
+    const entry = new URL('./priority.ts', import.meta.url).href;
+    // A thread that lowers itself, reports its id and whether it could, then waits to be ended.
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })
+        .then(({ lowerThreadPriority, WORKER_NICENESS }) => {
+          const lowered = lowerThreadPriority(WORKER_NICENESS);
+          const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+          parentPort.postMessage({ tid, lowered });
+          setInterval(() => {}, 1000);
+        });`;
+    const worker = new Worker(code, { eval: true });
+    try {
+      const { tid, lowered } = await new Promise<{ tid: number; lowered: boolean }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(lowered).toBe(true);
+      expect(tid).not.toBe(threadId());
+      expect({ worker: niceness(tid), main: niceness(threadId()) }).toEqual({
+        worker: WORKER_NICENESS,
+        main,
+      });
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
