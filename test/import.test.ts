@@ -622,6 +622,32 @@ describe('import formats', () => {
     ).join('\n');
     expect(printed).not.toContain('\u001b');
   });
+
+  it('stores a line at the length limit, its path cut to the stored maximum, and the rows around it', async () => {
+    const line = (path: string) =>
+      `203.0.113.7 - - [05/Jul/2026:20:00:01 +0200] "GET ${path} HTTP/1.1" 200 1 "-" "curl/8.0"`;
+    // 'é' is 2 bytes in the log and 6 stored (%C3%A9); a stored path keeps its first 1,024 characters.
+    const count = Math.floor((MAX_LINE_BYTES - Buffer.byteLength(line('/'))) / 2);
+    const long = line(`/${'\u00e9'.repeat(count)}`);
+    expect(Buffer.byteLength(long)).toBeLessThanOrEqual(MAX_LINE_BYTES);
+    const path = join(temp.dir, 'longest.log');
+    writeFileSync(path, `${line('/a')}\n${long}\n${line('/b')}\n`);
+    const store = await freshStore('longest');
+    const summary = await importFiles(store, configFor(), [path], {
+      format: 'combined',
+      site: 'semicomplete.com',
+    });
+    const paths = await store.query<{ n: number; head: string }>(
+      'SELECT length(path)::INTEGER AS n, left(path, 7) AS head FROM events ORDER BY n',
+    );
+    await store.close();
+    expect(summary).toMatchObject({ lines: 3, imported: 3, badLines: 0 });
+    expect(paths).toEqual([
+      { n: 2, head: '/a' },
+      { n: 2, head: '/b' },
+      { n: 1_024, head: '/%C3%A9' },
+    ]);
+  });
 });
 
 describe('balise import (CLI)', () => {

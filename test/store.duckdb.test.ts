@@ -129,6 +129,31 @@ describe('DuckDB store on a real file', () => {
     for (const store of [viaAppend, viaCsv]) await store.close();
   });
 
+  it('reads a row CSV file many read buffers long whole, rows with quotes and line breaks across their edges', async () => {
+    // ≈ 8 MB of rows of every length up to a 1,024-character path and a 4,096-character props.
+    const rows = Array.from({ length: 12_000 }, (_, i) => ({
+      ...row(i, Date.UTC(2026, 10, 22, 12, 0, 0, i)),
+      path: `/${'a"b,\n'.repeat(i % 256)}${i}`,
+      props: i % 10 === 0 ? JSON.stringify({ q: '"'.repeat(2_000 + (i % 7)) }) : null,
+    }));
+    const file = join(temp.dir, 'big.csv');
+    writeFileSync(file, rows.map(rowCsvLine).join(''));
+    const store = await DuckDBStore.open(join(temp.dir, 'big.duckdb'));
+    await store.migrate();
+    const times = rows.map((r) => r.ts);
+    const told = {
+      minTs: Math.min(...times),
+      maxTs: Math.max(...times),
+      hours: [Math.floor(times[0]! / 3_600_000)],
+    };
+    expect(await store.appendCsv(file, told)).toEqual({ inserted: rows.length });
+    const stored = await store.query<{ path: string; props: string | null }>(
+      'SELECT path, props FROM events ORDER BY ts',
+    );
+    await store.close();
+    expect(stored).toEqual(rows.map((r) => ({ path: r.path, props: r.props })));
+  });
+
   it('runs bulk loads on one DuckDB thread, set once until the last of them ends', async () => {
     const store = await DuckDBStore.open(join(temp.dir, 'bulk.duckdb'));
     const threads = async () =>

@@ -63,8 +63,11 @@ const CSV_COLUMNS = `{id: 'UUID', ts: 'BIGINT', site: 'VARCHAR', type: 'VARCHAR'
   visitor_hash: 'UBIGINT', session_hash: 'UBIGINT', node: 'VARCHAR', status: 'USMALLINT', bytes: 'UBIGINT',
   source: 'VARCHAR', props: 'VARCHAR'}`;
 
+// Read in 1 MiB buffers instead of DuckDB's 32 MiB: fresh memory for each large buffer was faulted
+// in page by page (≈ 0.5 µs per row, BENCHMARKS.md). A buffer must hold a whole line; a row line is
+// a few kB at most (every stored text has a cap: path 1,024, title 300, props 4,096 characters).
 const READ_CSV = `read_csv($1, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
-  allow_quoted_nulls = false, columns = ${CSV_COLUMNS})`;
+  allow_quoted_nulls = false, buffer_size = 1048576, columns = ${CSV_COLUMNS})`;
 
 const INSERT_CSV = `
   INSERT INTO events
