@@ -12,7 +12,7 @@ import { MAX_LINE_BYTES } from '../src/import/chunks.js';
 import { WORKER_NICENESS } from '../src/import/priority.js';
 import { summaryLines } from '../src/import/progress.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
-import type { CsvRows, Store } from '../src/store/store.js';
+import type { FileRows, Store } from '../src/store/store.js';
 import { HAS_SHARED_DATA, sharedData } from './shared-data.js';
 import { tempDir } from './helpers.js';
 import { niceness, threadId, threadsAtNiceness } from './thread-niceness.js';
@@ -269,7 +269,7 @@ describe('import formats', () => {
       ),
     ];
     const real = await freshStore('exact');
-    const calls: { rows: number; minTs: number; maxTs: number; hours: number[]; told: CsvRows }[] = [];
+    const calls: { rows: number; minTs: number; maxTs: number; hours: number[]; told: FileRows }[] = [];
     const threads: Promise<{ t: number }[]>[] = [];
     // Threads of this process at the import workers' niceness, at each batch.
     const niced: number[] = [];
@@ -278,7 +278,7 @@ describe('import formats', () => {
       get(target, key) {
         if (key === 'bulkRows') return 1_000;
         if (key === 'appendCsv')
-          return (path: string, told: CsvRows) => {
+          return (path: string, told: FileRows) => {
             const times = readFileSync(path, 'utf8')
               .trimEnd()
               .split('\n')

@@ -154,6 +154,42 @@ describe('DuckDB store on a real file', () => {
     expect(stored).toEqual(rows.map((r) => ({ path: r.path, props: r.props })));
   });
 
+  it('stores a spool segment told its rows as it stores one it must read twice, torn last line skipped', async () => {
+    const rows = [
+      row(20),
+      { ...row(21), title: 'say "hi",\nthen leave', props: '{"q":"a,\\"b"}', visitorHash: null },
+      { ...row(22, Date.UTC(2026, 10, 22, 15, 0, 1)), region: null, asn: null, status: null, bytes: null },
+    ];
+    const file = join(temp.dir, 'segment.jsonl');
+    writeFileSync(
+      file,
+      rows.map((r) => JSON.stringify(r) + '\n').join('') + JSON.stringify(row(23)).slice(0, 40),
+    );
+    const told = {
+      minTs: Math.min(...rows.map((r) => r.ts)),
+      maxTs: Math.max(...rows.map((r) => r.ts)),
+      hours: [...new Set(rows.map((r) => Math.floor(r.ts / 3_600_000)))],
+    };
+    const readTwice = await DuckDBStore.open(join(temp.dir, 'twice.duckdb'));
+    const toldOnce = await DuckDBStore.open(join(temp.dir, 'told.duckdb'));
+    for (const store of [readTwice, toldOnce]) await store.migrate();
+    expect(await readTwice.appendJsonLines(file)).toEqual({ inserted: 3 });
+    expect(await toldOnce.appendJsonLines(file, told)).toEqual({ inserted: 3 });
+    expect(await toldOnce.appendJsonLines(file, told)).toEqual({ inserted: 0 });
+    const read = async (store: DuckDBStore) => {
+      await store.refreshRollups();
+      return {
+        events: await store.query('SELECT * FROM events ORDER BY id'),
+        hourly: await store.query('SELECT * FROM events_hourly ORDER BY ALL'),
+      };
+    };
+    const expected = await read(readTwice);
+    expect(expected.events).toHaveLength(3);
+    expect(expected.hourly.length).toBeGreaterThan(1);
+    expect(await read(toldOnce)).toEqual(expected);
+    for (const store of [readTwice, toldOnce]) await store.close();
+  });
+
   it('runs bulk loads on one DuckDB thread, set once until the last of them ends', async () => {
     const store = await DuckDBStore.open(join(temp.dir, 'bulk.duckdb'));
     const threads = async () =>

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
-import type { Store } from '../src/store/store.js';
+import type { FileRows, Store } from '../src/store/store.js';
 import { DurableWriter } from '../src/store/writer.js';
 import { tempDir } from './helpers.js';
 
@@ -50,6 +50,45 @@ describe('DurableWriter', () => {
     await writer.close();
     expect(await count(store)).toBe(3);
     await store.close();
+    cleanup();
+  });
+
+  it('tells the store the time range and hours, so the rollup sees every hour', async () => {
+    const { dir, cleanup } = tempDir();
+    const real = await DuckDBStore.open(join(dir, 'db.duckdb'));
+    await real.migrate();
+    const told: (FileRows | undefined)[] = [];
+    const store: Store = Object.assign(Object.create(real) as DuckDBStore, {
+      appendJsonLines: (path: string, rows?: FileRows) => {
+        told.push(rows);
+        return real.appendJsonLines(path, rows);
+      },
+    });
+    const { writer } = await DurableWriter.start(store, {
+      spoolDir: join(dir, 'spool'),
+      batchRows: 100,
+      flushMs: 10_000,
+      maxPendingRows: 10_000,
+    });
+    const hour = 3_600_000;
+    const rows = [row(5), { ...row(6), ts: row(6).ts + 2 * hour }, { ...row(7), ts: row(7).ts - hour }];
+    await writer.write(rows.slice(0, 2));
+    await writer.write(rows.slice(2));
+    await writer.flush();
+    const h = (ts: number) => Math.floor(ts / hour);
+    expect(told).toHaveLength(1);
+    expect({ ...told[0]!, hours: [...told[0]!.hours].sort() }).toEqual({
+      minTs: rows[2]!.ts,
+      maxTs: rows[1]!.ts,
+      hours: [h(rows[2]!.ts), h(rows[0]!.ts), h(rows[1]!.ts)].sort(),
+    });
+    await real.refreshRollups();
+    const [hourly] = await real.query<{ hours: number; n: number }>(
+      'SELECT count(*)::INTEGER AS hours, sum(n)::INTEGER AS n FROM events_hourly',
+    );
+    expect(hourly).toEqual({ hours: 3, n: 3 });
+    await writer.close();
+    await real.close();
     cleanup();
   });
 

@@ -4,11 +4,19 @@ import { join } from 'node:path';
 import { Mutex } from './mutex.js';
 import type { EventRow } from './row.js';
 
-/** One spool file (EventRow JSON lines) and how many rows were made durable in it. */
+/**
+ * One spool file (EventRow JSON lines): how many rows were made durable in it, and the time range
+ * and hours of every row written to it (a superset when a write failed after reaching the file).
+ */
 export interface Segment {
   readonly path: string;
   rows: number;
+  minTs: number;
+  maxTs: number;
+  hours: Set<number>;
 }
+
+const HOUR_MS = 3_600_000;
 
 interface Waiting {
   rows: readonly EventRow[];
@@ -66,7 +74,15 @@ export class Spool {
         await this.lock.run(async () => {
           try {
             const current = await this.ensureOpen();
-            const text = batch.map((w) => w.rows.map((r) => JSON.stringify(r) + '\n').join('')).join('');
+            const { segment } = current;
+            let text = '';
+            for (const w of batch)
+              for (const row of w.rows) {
+                text += JSON.stringify(row) + '\n';
+                if (row.ts < segment.minTs) segment.minTs = row.ts;
+                if (row.ts > segment.maxTs) segment.maxTs = row.ts;
+                segment.hours.add(Math.floor(row.ts / HOUR_MS));
+              }
             await current.handle.write(text);
             await current.handle.sync();
             for (const w of batch) current.segment.rows += w.rows.length;
@@ -85,7 +101,10 @@ export class Spool {
     if (this.current) return this.current;
     const path = join(this.dir, `segment-${String(this.sequence++).padStart(12, '0')}.jsonl`);
     const handle = await open(path, 'a');
-    this.current = { handle, segment: { path, rows: 0 } };
+    this.current = {
+      handle,
+      segment: { path, rows: 0, minTs: Infinity, maxTs: -Infinity, hours: new Set() },
+    };
     return this.current;
   }
 

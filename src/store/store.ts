@@ -8,8 +8,8 @@ export type SqlParam = string | number | boolean | null | bigint;
 /** SQL dialects a Store speaks; dialect-specific SQL lives beside each store. */
 export type Dialect = 'duckdb' | 'clickhouse';
 
-/** What the writer of a row CSV file (`Store.appendCsv`) knows of its rows. */
-export interface CsvRows {
+/** What the writer of a file of rows (`Store.appendCsv`, `Store.appendJsonLines`) knows of them. */
+export interface FileRows {
   /** The smallest `ts` of the rows (epoch ms). */
   minTs: number;
   /** The largest `ts` of the rows (epoch ms). */
@@ -41,16 +41,17 @@ export interface Store {
   /**
    * Inserts the rows of a JSON-lines file of EventRow objects (a spool segment), with the same
    * idempotency as `append`. A torn last line (a crash mid-write) is skipped. The store parses the
-   * file itself, so no per-row work runs on the event loop.
+   * file itself, so no per-row work runs on the event loop. With `rows` (the spool that wrote the
+   * file tells its rows' time range and hours), the store reads the file once instead of twice.
    */
-  appendJsonLines(path: string): Promise<{ inserted: number }>;
+  appendJsonLines(path: string, rows?: FileRows): Promise<{ inserted: number }>;
   /**
    * Inserts the rows of a row CSV file (`store/csv.ts`: an import batch written by this process,
    * complete, each id in it once), with the same idempotency as `append`. The bulk path of
    * imports. `rows` says what the file's writer knows of its rows: their time range (the id check
    * looks only within it) and the hours they fall in.
    */
-  appendCsv(path: string, rows: CsvRows): Promise<{ inserted: number }>;
+  appendCsv(path: string, rows: FileRows): Promise<{ inserted: number }>;
   /**
    * Runs a read query with positional parameters ($1, $2 … in DuckDB) and returns plain objects.
    * With `timeoutMs`, a query still running then is interrupted and rejects with QueryTimeout.

@@ -110,7 +110,11 @@ export class DurableWriter {
     while (this.sealed.length > 0) {
       const next = this.sealed[0]!;
       try {
-        await this.store.appendJsonLines(next.path);
+        const { minTs, maxTs, hours } = next;
+        await this.store.appendJsonLines(
+          next.path,
+          hours.size > 0 ? { minTs, maxTs, hours: [...hours] } : undefined,
+        );
         this.failures = 0;
       } catch (error) {
         this.failures += 1;

@@ -17,7 +17,7 @@ import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../../tools/outbox.js';
-import { QueryTimeout, type CsvRows, type SqlParam, type Store } from '../store.js';
+import { QueryTimeout, type FileRows, type SqlParam, type Store } from '../store.js';
 import { DUCKDB_MIGRATIONS } from './migrations.js';
 
 // Plain-typed landing table (TEMP: never written to disk or WAL); rows move to `events` with an
@@ -33,6 +33,13 @@ const JSON_COLUMNS = `{id: 'VARCHAR', ts: 'BIGINT', site: 'VARCHAR', type: 'VARC
   title: 'VARCHAR', referrerHost: 'VARCHAR', referrerClass: 'VARCHAR', country: 'VARCHAR', region: 'VARCHAR',
   asn: 'BIGINT', deviceType: 'VARCHAR', browser: 'VARCHAR', os: 'VARCHAR', isBot: 'BOOLEAN', visitorHash: 'VARCHAR',
   sessionHash: 'VARCHAR', node: 'VARCHAR', status: 'INTEGER', bytes: 'BIGINT', source: 'VARCHAR', props: 'VARCHAR'}`;
+
+// EventRow JSON keys with their stored types, for a file inserted straight into `events`.
+const JSON_STORED_COLUMNS = `{id: 'UUID', ts: 'BIGINT', site: 'VARCHAR', type: 'VARCHAR', name: 'VARCHAR',
+  path: 'VARCHAR', title: 'VARCHAR', referrerHost: 'VARCHAR', referrerClass: 'VARCHAR', country: 'VARCHAR',
+  region: 'VARCHAR', asn: 'UINTEGER', deviceType: 'VARCHAR', browser: 'VARCHAR', os: 'VARCHAR', isBot: 'BOOLEAN',
+  visitorHash: 'UBIGINT', sessionHash: 'UBIGINT', node: 'VARCHAR', status: 'USMALLINT', bytes: 'UBIGINT',
+  source: 'VARCHAR', props: 'VARCHAR'}`;
 
 const LOAD_JSON_LINES = `INSERT INTO events_staging
   SELECT * FROM read_json($1, format = 'newline_delimited', ignore_errors = true, columns = ${JSON_COLUMNS})
@@ -54,6 +61,15 @@ const MOVE_STAGED = `
          s.visitor_hash::UBIGINT, s.session_hash::UBIGINT, s.node, s.status, s.bytes, s.source, s.props
   FROM events_staging s
   WHERE ${notStored('s.id::UUID', '$1', '$2')}`;
+
+// A spool segment whose rows' time range the spool tells ($2, $3): inserted in one statement,
+// minus the ids already stored in that range. A torn last line (a crash mid-write) is skipped.
+const INSERT_JSON_LINES = `
+  INSERT INTO events
+  SELECT id, epoch_ms(ts), site, type, name, path, title, referrerHost, referrerClass, country, region, asn,
+         deviceType, browser, os, isBot, visitorHash, sessionHash, node, status, bytes, source, props
+  FROM read_json($1, format = 'newline_delimited', ignore_errors = true, columns = ${JSON_STORED_COLUMNS}) s
+  WHERE id IS NOT NULL AND ts IS NOT NULL AND ${notStored('s.id', '$2', '$3')}`;
 
 // A row CSV file (store/csv.ts) read with its final types and inserted in one statement, minus
 // the ids already stored within the file's time range.
@@ -218,7 +234,18 @@ export class DuckDBStore implements Store {
     });
   }
 
-  appendJsonLines(path: string): Promise<{ inserted: number }> {
+  appendJsonLines(path: string, rows?: FileRows): Promise<{ inserted: number }> {
+    if (rows) {
+      // Straight into `events`: read once, typed as stored (half the CPU of going through staging).
+      const hours = listValue(rows.hours.map((hour) => BigInt(hour)));
+      const insert: [string, DuckDBValue[]] = [
+        INSERT_JSON_LINES,
+        [path, Math.trunc(rows.minTs), Math.trunc(rows.maxTs)],
+      ];
+      return this.lock.run(async () => ({
+        inserted: await this.insertAndMark(insert, [MARK_DIRTY_HOURS, [hours], [LIST(BIGINT)]]),
+      }));
+    }
     return this.lock.run(async () => {
       await this.connection.run('DELETE FROM events_staging');
       await this.connection.run(LOAD_JSON_LINES, [path]);
@@ -226,7 +253,7 @@ export class DuckDBStore implements Store {
     });
   }
 
-  appendCsv(path: string, rows: CsvRows): Promise<{ inserted: number }> {
+  appendCsv(path: string, rows: FileRows): Promise<{ inserted: number }> {
     const min = Math.trunc(rows.minTs);
     const max = Math.trunc(rows.maxTs);
     const hours = listValue(rows.hours.map((hour) => BigInt(hour)));
