@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import type { DropReason } from '../pipeline/result.js';
+import { RowSpan } from '../store/row-span.js';
 import type { Store } from '../store/store.js';
 import { chunkCapacity, readChunks, type Chunk } from './chunks.js';
 import { resolveFormat } from './formats.js';
@@ -240,33 +241,12 @@ async function inThread(setup: ProcessSetup): Promise<Runner> {
   };
 }
 
-/** A store batch being written: its CSV file, its rows' time range and the hours they fall in. */
+/** A store batch being written: its CSV file, its row count, and its rows' range and hours. */
 interface Batch {
   path: string;
   fd: number;
   rows: number;
-  minTs: number;
-  maxTs: number;
-  hours: Set<number>;
-}
-
-const HOUR_MS = 3_600_000;
-
-/** Adds the rows at `times[from..to)` to the batch's count, time range and hours. */
-function addRows(batch: Batch, times: Float64Array, from: number, to: number): void {
-  let { minTs, maxTs } = batch;
-  let lastHour = NaN;
-  for (let i = from; i < to; i++) {
-    const ts = times[i]!;
-    if (ts < minTs) minTs = ts;
-    if (ts > maxTs) maxTs = ts;
-    // A log's rows come nearly in time order: most share the hour of the row before.
-    const hour = Math.floor(ts / HOUR_MS);
-    if (hour !== lastHour) batch.hours.add((lastHour = hour));
-  }
-  batch.rows += to - from;
-  batch.minTs = minTs;
-  batch.maxTs = maxTs;
+  span: RowSpan;
 }
 
 /**
@@ -366,8 +346,7 @@ async function importInto(
     closeSync(full.fd);
     await settle();
     inflight = (async () => {
-      const { minTs, maxTs, hours } = full;
-      const { inserted } = await store.appendCsv(full.path, { minTs, maxTs, hours: [...hours] });
+      const { inserted } = await store.appendCsv(full.path, full.span.rows()!);
       await rm(full.path, { force: true });
       summary.imported += inserted;
       summary.duplicates += full.rows - inserted;
@@ -394,14 +373,15 @@ async function importInto(
       if (!batch) {
         const path = join(spool, `batch-${batches++}.csv`);
         const fd = openSync(path, 'w');
-        batch = { path, fd, rows: 0, minTs: Infinity, maxTs: -Infinity, hours: new Set() };
+        batch = { path, fd, rows: 0, span: new RowSpan() };
       }
       const count = Math.min(batchRows - batch.rows, result.rows - from);
       const to = from + count;
       const start = result.rowStarts[from]!;
       const end = to < result.rows ? result.rowStarts[to]! : result.csv.byteLength;
       writeSync(batch.fd, result.csv, start, end - start);
-      addRows(batch, result.rowTimes, from, to);
+      for (let i = from; i < to; i++) batch.span.add(result.rowTimes[i]!);
+      batch.rows += count;
       from = to;
       if (batch.rows >= batchRows) await flush();
     }

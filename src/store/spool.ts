@@ -3,6 +3,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Mutex } from './mutex.js';
 import type { EventRow } from './row.js';
+import { RowSpan } from './row-span.js';
 
 /**
  * One spool file (EventRow JSON lines): how many rows were made durable in it, and the time range
@@ -11,12 +12,8 @@ import type { EventRow } from './row.js';
 export interface Segment {
   readonly path: string;
   rows: number;
-  minTs: number;
-  maxTs: number;
-  hours: Set<number>;
+  readonly span: RowSpan;
 }
-
-const HOUR_MS = 3_600_000;
 
 interface Waiting {
   rows: readonly EventRow[];
@@ -74,14 +71,11 @@ export class Spool {
         await this.lock.run(async () => {
           try {
             const current = await this.ensureOpen();
-            const { segment } = current;
             let text = '';
             for (const w of batch)
               for (const row of w.rows) {
                 text += JSON.stringify(row) + '\n';
-                if (row.ts < segment.minTs) segment.minTs = row.ts;
-                if (row.ts > segment.maxTs) segment.maxTs = row.ts;
-                segment.hours.add(Math.floor(row.ts / HOUR_MS));
+                current.segment.span.add(row.ts);
               }
             await current.handle.write(text);
             await current.handle.sync();
@@ -103,7 +97,7 @@ export class Spool {
     const handle = await open(path, 'a');
     this.current = {
       handle,
-      segment: { path, rows: 0, minTs: Infinity, maxTs: -Infinity, hours: new Set() },
+      segment: { path, rows: 0, span: new RowSpan() },
     };
     return this.current;
   }

@@ -110,11 +110,7 @@ export class DurableWriter {
     while (this.sealed.length > 0) {
       const next = this.sealed[0]!;
       try {
-        const { minTs, maxTs, hours } = next;
-        await this.store.appendJsonLines(
-          next.path,
-          hours.size > 0 ? { minTs, maxTs, hours: [...hours] } : undefined,
-        );
+        await this.store.appendJsonLines(next.path, next.span.rows());
         this.failures = 0;
       } catch (error) {
         this.failures += 1;

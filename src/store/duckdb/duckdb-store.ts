@@ -100,10 +100,15 @@ const INSERT_CSV_FRESH = `
 
 const ROWS_IN_RANGE = `SELECT 1 FROM events WHERE ts BETWEEN epoch_ms($1::BIGINT) AND epoch_ms($2::BIGINT) LIMIT 1`;
 
-// After a CSV insert: the hours its rows fall in (their starts, in hours since the epoch; the
-// importer knows them from its rows' times, which is cheaper than reading them back).
+// After inserting a file whose writer told its rows (FileRows): the hours they fall in, as whole
+// hours since the epoch — cheaper than reading the rows back to find them.
 const MARK_DIRTY_HOURS = `INSERT OR IGNORE INTO rollup_dirty
   SELECT DISTINCT make_timestamp(h * 3600000000) FROM unnest($1::BIGINT[]) t(h)`;
+
+/** The statement that marks `rows.hours` dirty, with its parameter and type. */
+function markHours(rows: FileRows): [string, DuckDBValue[], DuckDBType[]] {
+  return [MARK_DIRTY_HOURS, [listValue(rows.hours.map((hour) => BigInt(hour)))], [LIST(BIGINT)]];
+}
 
 // Hours touched by a batch; their rollup rows are recomputed before the next rollup read.
 const MARK_DIRTY = `INSERT OR IGNORE INTO rollup_dirty
@@ -236,15 +241,12 @@ export class DuckDBStore implements Store {
 
   appendJsonLines(path: string, rows?: FileRows): Promise<{ inserted: number }> {
     if (rows) {
-      // Straight into `events`: read once, typed as stored (half the CPU of going through staging).
-      const hours = listValue(rows.hours.map((hour) => BigInt(hour)));
+      // Straight into `events`: read once, typed as stored (a third less CPU than through staging).
       const insert: [string, DuckDBValue[]] = [
         INSERT_JSON_LINES,
         [path, Math.trunc(rows.minTs), Math.trunc(rows.maxTs)],
       ];
-      return this.lock.run(async () => ({
-        inserted: await this.insertAndMark(insert, [MARK_DIRTY_HOURS, [hours], [LIST(BIGINT)]]),
-      }));
+      return this.lock.run(async () => ({ inserted: await this.insertAndMark(insert, markHours(rows)) }));
     }
     return this.lock.run(async () => {
       await this.connection.run('DELETE FROM events_staging');
@@ -256,12 +258,11 @@ export class DuckDBStore implements Store {
   appendCsv(path: string, rows: FileRows): Promise<{ inserted: number }> {
     const min = Math.trunc(rows.minTs);
     const max = Math.trunc(rows.maxTs);
-    const hours = listValue(rows.hours.map((hour) => BigInt(hour)));
     return this.lock.run(async () => {
       const stored = await this.connection.runAndReadAll(ROWS_IN_RANGE, [min, max]);
       const insert: [string, DuckDBValue[]] =
         stored.currentRowCount > 0 ? [INSERT_CSV, [path, min, max]] : [INSERT_CSV_FRESH, [path]];
-      return { inserted: await this.insertAndMark(insert, [MARK_DIRTY_HOURS, [hours], [LIST(BIGINT)]]) };
+      return { inserted: await this.insertAndMark(insert, markHours(rows)) };
     });
   }
 
