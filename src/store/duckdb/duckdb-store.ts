@@ -15,7 +15,7 @@ import {
 } from '@duckdb/node-api';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
-import type { EventRow } from '../row.js';
+import { ROW_COLUMNS, type EventRow } from '../row.js';
 import type { EgressRecord } from '../../tools/outbox.js';
 import { QueryTimeout, type FileRows, type SqlParam, type Store } from '../store.js';
 import { DUCKDB_MIGRATIONS } from './migrations.js';
@@ -34,12 +34,34 @@ const JSON_COLUMNS = `{id: 'VARCHAR', ts: 'BIGINT', site: 'VARCHAR', type: 'VARC
   asn: 'BIGINT', deviceType: 'VARCHAR', browser: 'VARCHAR', os: 'VARCHAR', isBot: 'BOOLEAN', visitorHash: 'VARCHAR',
   sessionHash: 'VARCHAR', node: 'VARCHAR', status: 'INTEGER', bytes: 'BIGINT', source: 'VARCHAR', props: 'VARCHAR'}`;
 
-// EventRow JSON keys with their stored types, for a file inserted straight into `events`.
-const JSON_STORED_COLUMNS = `{id: 'UUID', ts: 'BIGINT', site: 'VARCHAR', type: 'VARCHAR', name: 'VARCHAR',
-  path: 'VARCHAR', title: 'VARCHAR', referrerHost: 'VARCHAR', referrerClass: 'VARCHAR', country: 'VARCHAR',
-  region: 'VARCHAR', asn: 'UINTEGER', deviceType: 'VARCHAR', browser: 'VARCHAR', os: 'VARCHAR', isBot: 'BOOLEAN',
-  visitorHash: 'UBIGINT', sessionHash: 'UBIGINT', node: 'VARCHAR', status: 'USMALLINT', bytes: 'UBIGINT',
-  source: 'VARCHAR', props: 'VARCHAR'}`;
+// The type `events` stores each EventRow field as, for files read straight into it (row CSV,
+// spool segments): the files' columns are ROW_COLUMNS, in that order — the table's order.
+const STORED_TYPES: Record<(typeof ROW_COLUMNS)[number], string> = {
+  id: 'UUID',
+  ts: 'BIGINT',
+  site: 'VARCHAR',
+  type: 'VARCHAR',
+  name: 'VARCHAR',
+  path: 'VARCHAR',
+  title: 'VARCHAR',
+  referrerHost: 'VARCHAR',
+  referrerClass: 'VARCHAR',
+  country: 'VARCHAR',
+  region: 'VARCHAR',
+  asn: 'UINTEGER',
+  deviceType: 'VARCHAR',
+  browser: 'VARCHAR',
+  os: 'VARCHAR',
+  isBot: 'BOOLEAN',
+  visitorHash: 'UBIGINT',
+  sessionHash: 'UBIGINT',
+  node: 'VARCHAR',
+  status: 'USMALLINT',
+  bytes: 'UBIGINT',
+  source: 'VARCHAR',
+  props: 'VARCHAR',
+};
+const STORED_COLUMNS = `{${ROW_COLUMNS.map((column) => `${column}: '${STORED_TYPES[column]}'`).join(', ')}}`;
 
 const LOAD_JSON_LINES = `INSERT INTO events_staging
   SELECT * FROM read_json($1, format = 'newline_delimited', ignore_errors = true, columns = ${JSON_COLUMNS})
@@ -62,43 +84,27 @@ const MOVE_STAGED = `
   FROM events_staging s
   WHERE ${notStored('s.id::UUID', '$1', '$2')}`;
 
-// A spool segment whose rows' time range the spool tells ($2, $3): inserted in one statement,
-// minus the ids already stored in that range. A torn last line (a crash mid-write) is skipped.
-const INSERT_JSON_LINES = `
-  INSERT INTO events
-  SELECT id, epoch_ms(ts), site, type, name, path, title, referrerHost, referrerClass, country, region, asn,
-         deviceType, browser, os, isBot, visitorHash, sessionHash, node, status, bytes, source, props
-  FROM read_json($1, format = 'newline_delimited', ignore_errors = true, columns = ${JSON_STORED_COLUMNS}) s
-  WHERE id IS NOT NULL AND ts IS NOT NULL AND ${notStored('s.id', '$2', '$3')}`;
-
-// A row CSV file (store/csv.ts) read with its final types and inserted in one statement, minus
-// the ids already stored within the file's time range.
-const CSV_COLUMNS = `{id: 'UUID', ts: 'BIGINT', site: 'VARCHAR', type: 'VARCHAR', name: 'VARCHAR', path: 'VARCHAR',
-  title: 'VARCHAR', referrer_host: 'VARCHAR', referrer_class: 'VARCHAR', country: 'VARCHAR', region: 'VARCHAR',
-  asn: 'UINTEGER', device_type: 'VARCHAR', browser: 'VARCHAR', os: 'VARCHAR', is_bot: 'BOOLEAN',
-  visitor_hash: 'UBIGINT', session_hash: 'UBIGINT', node: 'VARCHAR', status: 'USMALLINT', bytes: 'UBIGINT',
-  source: 'VARCHAR', props: 'VARCHAR'}`;
-
-// Read in 1 MiB buffers instead of DuckDB's 32 MiB: fresh memory for each large buffer was faulted
-// in page by page (≈ 0.5 µs per row, BENCHMARKS.md). A buffer must hold a whole line; a row line is
-// a few kB at most (every stored text has a cap: path 1,024, title 300, props 4,096 characters).
-const READ_CSV = `read_csv($1, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
-  allow_quoted_nulls = false, buffer_size = 1048576, columns = ${CSV_COLUMNS})`;
-
-const INSERT_CSV = `
+// The rows of a file read with their stored types (`source`, aliased `s`), inserted in one
+// statement minus the ids already stored within the rows' time range ($2, $3, told by the file's
+// writer). The files' columns are the table's, in its order.
+const insertFrom = (source: string, where = 'true') => `
   INSERT INTO events
   SELECT s.id, epoch_ms(s.ts), s.* EXCLUDE (id, ts)
-  FROM ${READ_CSV} s
-  WHERE ${notStored('s.id', '$2', '$3')}`;
+  FROM ${source} s
+  WHERE ${where} AND ${notStored('s.id', '$2', '$3')}`;
 
-// The same when no row is stored within the file's time range: no id of it can be (an id's
-// time part is its row's ts), so the check is skipped — most batches of a first import.
-const INSERT_CSV_FRESH = `
-  INSERT INTO events
-  SELECT s.id, epoch_ms(s.ts), s.* EXCLUDE (id, ts)
-  FROM ${READ_CSV} s`;
+// A spool segment; a torn last line (a crash mid-write) is skipped.
+const INSERT_JSON_LINES = insertFrom(
+  `read_json($1, format = 'newline_delimited', ignore_errors = true, columns = ${STORED_COLUMNS})`,
+  's.id IS NOT NULL AND s.ts IS NOT NULL',
+);
 
-const ROWS_IN_RANGE = `SELECT 1 FROM events WHERE ts BETWEEN epoch_ms($1::BIGINT) AND epoch_ms($2::BIGINT) LIMIT 1`;
+// A row CSV file (store/csv.ts), read in 1 MiB buffers instead of DuckDB's 32 MiB: fresh memory
+// for each large buffer was faulted in page by page (≈ 0.5 µs per row, BENCHMARKS.md). A buffer
+// must hold a whole line; a row line is a few kB at most (every stored text has a cap: path
+// 1,024, title 300, props 4,096 characters).
+const INSERT_CSV = insertFrom(`read_csv($1, header = false, auto_detect = false, delim = ',', quote = '"',
+  escape = '"', allow_quoted_nulls = false, buffer_size = 1048576, columns = ${STORED_COLUMNS})`);
 
 // After inserting a file whose writer told its rows (FileRows): the hours they fall in, as whole
 // hours since the epoch — cheaper than reading the rows back to find them.
@@ -240,14 +246,9 @@ export class DuckDBStore implements Store {
   }
 
   appendJsonLines(path: string, rows?: FileRows): Promise<{ inserted: number }> {
-    if (rows) {
-      // Straight into `events`: read once, typed as stored (a third less CPU than through staging).
-      const insert: [string, DuckDBValue[]] = [
-        INSERT_JSON_LINES,
-        [path, Math.trunc(rows.minTs), Math.trunc(rows.maxTs)],
-      ];
-      return this.lock.run(async () => ({ inserted: await this.insertAndMark(insert, markHours(rows)) }));
-    }
+    // Straight into `events`, read once with its stored types (a third less CPU than through
+    // staging); a segment left by a crash has no FileRows and goes through staging for its range.
+    if (rows) return this.insertFile(INSERT_JSON_LINES, path, rows);
     return this.lock.run(async () => {
       await this.connection.run('DELETE FROM events_staging');
       await this.connection.run(LOAD_JSON_LINES, [path]);
@@ -256,14 +257,15 @@ export class DuckDBStore implements Store {
   }
 
   appendCsv(path: string, rows: FileRows): Promise<{ inserted: number }> {
-    const min = Math.trunc(rows.minTs);
-    const max = Math.trunc(rows.maxTs);
-    return this.lock.run(async () => {
-      const stored = await this.connection.runAndReadAll(ROWS_IN_RANGE, [min, max]);
-      const insert: [string, DuckDBValue[]] =
-        stored.currentRowCount > 0 ? [INSERT_CSV, [path, min, max]] : [INSERT_CSV_FRESH, [path]];
-      return { inserted: await this.insertAndMark(insert, markHours(rows)) };
-    });
+    return this.insertFile(INSERT_CSV, path, rows);
+  }
+
+  /** Inserts a file told its rows (`insertFrom`) and marks their hours, under the store's lock. */
+  private insertFile(insert: string, path: string, rows: FileRows): Promise<{ inserted: number }> {
+    const params = [path, Math.trunc(rows.minTs), Math.trunc(rows.maxTs)];
+    return this.lock.run(async () => ({
+      inserted: await this.insertAndMark([insert, params], markHours(rows)),
+    }));
   }
 
   /**
