@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -12,7 +12,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function readAll(path: string, chunkBytes: number) {
   const lines: string[] = [];
   const tooLong: number[] = [];
-  for await (const chunk of readChunks(path, chunkBytes)) {
+  let bytes = 0;
+  for await (const chunk of readChunks(path, chunkBytes, (read) => (bytes = read))) {
     expect(chunk.firstLine).toBe(lines.length + 1);
     const text = chunk.bytes.toString('latin1');
     expect(text.endsWith('\n')).toBe(true);
@@ -21,6 +22,8 @@ async function readAll(path: string, chunkBytes: number) {
     for (const index of chunk.tooLong) tooLong.push(chunk.firstLine + index);
     lines.push(...parts);
   }
+  // Every byte of the file (compressed, for gzip) was counted for progress.
+  expect(bytes).toBe(statSync(path).size);
   return { lines, tooLong };
 }
 

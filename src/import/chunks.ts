@@ -40,13 +40,14 @@ const READ_BYTES = 1 << 20;
  * is asked for. (A read stream takes new memory for every block, which the system must then map
  * page by page: about 60,000 page faults per 237 MB file.)
  */
-async function* plainBlocks(path: string): AsyncGenerator<Buffer> {
+async function* plainBlocks(path: string, onRead: (bytes: number) => void): AsyncGenerator<Buffer> {
   const handle = await open(path, 'r');
   try {
     const block = Buffer.allocUnsafeSlow(READ_BYTES);
     for (;;) {
       const { bytesRead } = await handle.read(block, 0, READ_BYTES, null);
       if (bytesRead === 0) return;
+      onRead(bytesRead);
       yield block.subarray(0, bytesRead);
     }
   } finally {
@@ -68,18 +69,18 @@ export async function* readChunks(
   spare: (ArrayBuffer | SharedArrayBuffer)[] = [],
 ): AsyncGenerator<Chunk> {
   const gzip = await isGzip(path);
+  // The file's bytes (compressed bytes for gzip) are counted as they are read.
   let read = 0;
+  const count = (bytes: number) => {
+    read += bytes;
+    onBytes?.(read);
+  };
   let source: AsyncIterable<Buffer>;
   if (gzip) {
-    // Piped into gunzip, the file's blocks are counted as they flow; a plain file's as they are
-    // iterated.
     const file = createReadStream(path, { highWaterMark: READ_BYTES });
-    file.on('data', (data) => {
-      read += data.length;
-      onBytes?.(read);
-    });
+    file.on('data', (data) => count(data.length));
     source = file.pipe(createGunzip());
-  } else source = plainBlocks(path);
+  } else source = plainBlocks(path, count);
   const capacity = chunkCapacity(chunkBytes);
   // A chunk's memory comes back in `spare` once its lines are processed, and is refilled.
   const buffer = (): Buffer => {
@@ -124,10 +125,6 @@ export async function* readChunks(
   // `data` is only valid in its turn of the loop (plain blocks reuse one buffer): what is kept of
   // it is copied.
   for await (const data of source) {
-    if (!gzip) {
-      read += data.length;
-      onBytes?.(read);
-    }
     let start = 0;
     // Lines wholly inside `data` are copied in runs, not one by one: a run ends at a line that
     // is too long, a line continued from the previous data, or a full chunk.

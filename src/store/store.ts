@@ -42,7 +42,8 @@ export interface Store {
    * Inserts the rows of a JSON-lines file of EventRow objects (a spool segment), with the same
    * idempotency as `append`. A torn last line (a crash mid-write) is skipped. The store parses the
    * file itself, so no per-row work runs on the event loop. With `rows` (the spool that wrote the
-   * file tells its rows' time range and hours), the store reads the file once instead of twice.
+   * file tells its rows' time range and hours), the store reads it straight into its table instead
+   * of through a staging table to find them.
    */
   appendJsonLines(path: string, rows?: FileRows): Promise<{ inserted: number }>;
   /**
