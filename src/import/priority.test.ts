@@ -6,15 +6,18 @@ import { WORKER_NICENESS } from './priority.js';
 describe('import worker priority', () => {
   it.runIf(process.platform === 'linux')('lowers the calling thread only', async () => {
     const main = niceness(threadId());
-    const entry = new URL('./priority.ts', import.meta.url).href;
+    const modules = [
+      new URL('./priority.ts', import.meta.url),
+      new URL('../../test/thread-niceness.ts', import.meta.url),
+    ];
     // A thread that lowers itself, reports its id and whether it could, then waits to be ended.
     const code = `
       const { parentPort } = require('node:worker_threads');
-      import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })
-        .then(({ lowerThreadPriority, WORKER_NICENESS }) => {
+      import('tsx/esm/api')
+        .then((tsx) => { tsx.register(); return Promise.all(${JSON.stringify(modules.map(String))}.map((m) => import(m))); })
+        .then(([{ lowerThreadPriority, WORKER_NICENESS }, { threadId }]) => {
           const lowered = lowerThreadPriority(WORKER_NICENESS);
-          const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-          parentPort.postMessage({ tid, lowered });
+          parentPort.postMessage({ tid: threadId(), lowered });
           setInterval(() => {}, 1000);
         });`;
     const worker = new Worker(code, { eval: true });
