@@ -90,7 +90,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError | BaliseError, request, reply) => {
     const mapped = toBaliseError(error);
     deps.counters.rejected[mapped.code] = (deps.counters.rejected[mapped.code] ?? 0) + 1;
-    if (mapped.status >= 500) {
+    // Expected refusals (503 overloaded or storage_unavailable, 429) are counted, not logged per
+    // request: their cause is logged once where it arises (the writer, rate-limited).
+    if (mapped.code === 'internal') {
       const reason = error instanceof Error ? error.message.split('\n')[0] : 'unknown';
       deps.logError?.(
         `${mapped.code} on ${request.method} ${request.routeOptions.url ?? '(no route)'}: ${reason}`,
@@ -104,17 +106,37 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.code(404).send(new BaliseError('not_found', 404, 'no such route').toJSON()),
   );
 
-  app.get(`${prefix}/healthz`, () => ({
-    status: deps.writer.overloaded ? 'overloaded' : 'ok',
-    version: deps.version,
-    store: config.store.kind,
-    pendingRows: deps.writer.pendingRows,
-    accepted: deps.counters.accepted,
-    dlpFindings: Object.values(deps.counters.findings).reduce(
-      (n, kinds) => n + Object.values(kinds).reduce((a, b) => a + b, 0),
-      0,
-    ),
-  }));
+  app.get(`${prefix}/healthz`, (_request, reply) => {
+    const writer = deps.writer.health;
+    // failing: collect refuses events (the spool cannot write) — 503, so a load balancer moves on;
+    // overloaded: collect refuses until the backlog shrinks; degraded: accepted events are safe in
+    // the spool but the store refuses them for now.
+    const status = writer.spoolFailing
+      ? 'failing'
+      : deps.writer.overloaded
+        ? 'overloaded'
+        : writer.storeFailing
+          ? 'degraded'
+          : 'ok';
+    void reply.header('cache-control', 'no-store');
+    if (status === 'failing') void reply.code(503);
+    return {
+      status,
+      // Kinds only: healthz is public, the errors themselves are in the gateway's log.
+      problems: [
+        ...(writer.spoolFailing ? ['spool_cannot_write'] : []),
+        ...(writer.storeFailing ? ['store_refuses_batches'] : []),
+      ],
+      version: deps.version,
+      store: config.store.kind,
+      pendingRows: deps.writer.pendingRows,
+      accepted: deps.counters.accepted,
+      dlpFindings: Object.values(deps.counters.findings).reduce(
+        (n, kinds) => n + Object.values(kinds).reduce((a, b) => a + b, 0),
+        0,
+      ),
+    };
+  });
 
   const sessions = new Sessions();
   registerDashboardRoutes(app, deps.live, sessions);

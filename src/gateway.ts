@@ -15,6 +15,7 @@ import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { DurableWriter } from './store/writer.js';
 import { VERSION } from './version.js';
+import { limitLog } from './log-limit.js';
 import { EgressLog } from './tools/egress-log.js';
 import { Outbox } from './tools/outbox.js';
 import { ToolRuntime, type ComponentModule } from './tools/runtime.js';
@@ -51,6 +52,7 @@ export async function createGateway(
     source?: ConfigSource;
   } = {},
 ): Promise<Gateway> {
+  if (options.logError) options = { ...options, logError: limitLog(options.logError) };
   const store = await openStore(config);
   try {
     await store.migrate();
@@ -63,6 +65,15 @@ export async function createGateway(
       onStoreError: (error) =>
         options.logError?.(
           `store_unavailable: ${error instanceof Error ? error.message.split('\n')[0] : 'unknown'}; batches kept in the spool and retried`,
+        ),
+      onSpoolError: (error) =>
+        options.logError?.(
+          `storage_unavailable: the spool cannot write (${error instanceof Error ? error.message.split('\n')[0] : 'unknown'}); collect answers 503 until it can`,
+        ),
+      onRepair: (path, kept, rejected) =>
+        options.logError?.(
+          `spool_repaired: ${path} could not be read by the store; rewritten with ${kept} rows` +
+            (rejected > 0 ? `, ${rejected} unreadable lines moved to ${path}.rejected` : ''),
         ),
     });
     const geo = await GeoLookup.open(config.geo);

@@ -30,6 +30,7 @@ beforeAll(async () => {
             id: 'hook',
             component: 'webhook',
             purpose: 'marketing',
+            allowHosts: ['127.0.0.1'],
             settings: { url: `${hook.url}/hook`, secret: 'consent-secret' },
           },
         ],

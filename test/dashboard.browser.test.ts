@@ -36,6 +36,9 @@ beforeAll(async () => {
     `admin:
   tokens: ['${hashToken(TOKEN)}']
   passwordHash: '${hashPassword(PASSWORD)}'
+# The test's webhook receiver listens on 127.0.0.1 over http: an internal receiver, allowed in the file.
+outbox:
+  allowHosts: [127.0.0.1]
 sites:
   - host: www.quotidien.example
     group: news

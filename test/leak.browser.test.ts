@@ -112,6 +112,7 @@ beforeAll(async () => {
           {
             id: 'matomo',
             component: 'matomo',
+            ...local,
             settings: { url: `${vendors.matomo!.url}/matomo.php`, siteId: 3 },
           },
           {
@@ -124,6 +125,7 @@ beforeAll(async () => {
           {
             id: 'webhook',
             component: 'webhook',
+            ...local,
             settings: { url: `${vendors.webhook!.url}/hook`, secret: 'leak-secret' },
           },
         ],

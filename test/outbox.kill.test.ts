@@ -23,7 +23,7 @@ describe('the outbox across kill -9 and a vendor outage', () => {
         '  - host: www.example.fr',
         '    aliases: [127.0.0.1]',
         '    tools:',
-        `      - { id: hook, component: webhook, settings: { url: "${receiver.url}/hook", secret: kill-secret } }`,
+        `      - { id: hook, component: webhook, allowHosts: [127.0.0.1], settings: { url: "${receiver.url}/hook", secret: kill-secret } }`,
       ].join('\n'),
     );
     const first = await startChild(configPath);

@@ -23,6 +23,7 @@ sites:
     tools:
       - id: hook
         component: webhook
+        allowHosts: [127.0.0.1]
         settings:
           url: \${HOOK_URL}
           secret: \${HOOK_SECRET}
@@ -88,6 +89,7 @@ describe('settings', () => {
           {
             id: 'hook',
             component: 'webhook',
+            allowHosts: ['127.0.0.1'],
             settings: { url: '${HOOK_URL}', secret: '${HOOK_SECRET}' },
           },
         ],
@@ -248,10 +250,31 @@ describe('settings', () => {
 
   it('adds a webhook tool whose receiver gets the next event; a masked secret is kept, never shown', async () => {
     let { revision } = await read();
+    // The receiver is on a private address (127.0.0.1, plain http): that takes allowHosts, which
+    // only the configuration file may add (SSRF) — refused through the API, added in the file.
     const site = {
       host: 'www.other.fr',
-      tools: [{ id: 'w2', component: 'webhook', settings: { url: `${hook.url}/w2`, secret: 'hook-secret' } }],
+      tools: [
+        {
+          id: 'w2',
+          component: 'webhook',
+          allowHosts: ['127.0.0.1'],
+          settings: { url: `${hook.url}/w2`, secret: 'hook-secret' },
+        },
+      ],
     };
+    const refused = await put('www.other.fr', site, revision);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json<{ error: { code: string } }>().error.code).toBe('host_not_allowed');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        '  - host: www.other.fr\n',
+        '  - host: www.other.fr\n    tools: [{ id: w2, component: webhook, allowHosts: [127.0.0.1], settings: { url: "https://hooks.example.fr/", secret: x } }]\n',
+      ),
+    );
+    await gateway.settings.reload();
+    ({ revision } = await read());
     expect((await put('www.other.fr', site, revision)).statusCode).toBe(200);
     expect((await collect('www.other.fr', { title: 'to the hook' })).statusCode).toBe(204);
     for (let i = 0; i < 50 && !hook.received.some((r) => r.url === '/w2'); i++)

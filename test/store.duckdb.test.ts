@@ -154,15 +154,17 @@ describe('DuckDB store on a real file', () => {
     expect(stored).toEqual(rows.map((r) => ({ path: r.path, props: r.props })));
   });
 
-  it('stores a spool segment told its rows as it stores one it must read twice, torn last line skipped', async () => {
+  it('stores a spool segment told its rows as it stores one it must read twice; a torn line fails loudly, whole', async () => {
     const rows = [
       row(20),
       { ...row(21), title: 'say "hi",\nthen leave', props: '{"q":"a,\\"b"}', visitorHash: null },
       { ...row(22, Date.UTC(2026, 10, 22, 15, 0, 1)), region: null, asn: null, status: null, bytes: null },
     ];
     const file = join(temp.dir, 'segment.jsonl');
+    const torn = join(temp.dir, 'torn.jsonl');
+    writeFileSync(file, rows.map((r) => JSON.stringify(r) + '\n').join(''));
     writeFileSync(
-      file,
+      torn,
       rows.map((r) => JSON.stringify(r) + '\n').join('') + JSON.stringify(row(23)).slice(0, 40),
     );
     const told = {
@@ -173,6 +175,11 @@ describe('DuckDB store on a real file', () => {
     const readTwice = await DuckDBStore.open(join(temp.dir, 'twice.duckdb'));
     const toldOnce = await DuckDBStore.open(join(temp.dir, 'told.duckdb'));
     for (const store of [readTwice, toldOnce]) await store.migrate();
+    // A line the store cannot read is never skipped: nothing of the file is inserted (the spool
+    // cuts a torn tail before a segment reaches the store).
+    await expect(readTwice.appendJsonLines(torn)).rejects.toThrow(/Malformed JSON/);
+    await expect(toldOnce.appendJsonLines(torn, told)).rejects.toThrow(/Malformed JSON/);
+    expect(await readTwice.query('SELECT * FROM events')).toHaveLength(0);
     expect(await readTwice.appendJsonLines(file)).toEqual({ inserted: 3 });
     expect(await toldOnce.appendJsonLines(file, told)).toEqual({ inserted: 3 });
     expect(await toldOnce.appendJsonLines(file, told)).toEqual({ inserted: 0 });

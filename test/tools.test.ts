@@ -76,6 +76,7 @@ function config(dir: string, extra: Partial<ConfigInput> = {}) {
             {
               id: 'hook',
               component: 'webhook',
+              allowHosts: ['127.0.0.1'],
               settings: { url: `${hook.url}/hook`, secret: HOOK_SECRET },
             },
             {
@@ -94,6 +95,7 @@ function config(dir: string, extra: Partial<ConfigInput> = {}) {
             {
               id: 'matomo',
               component: 'matomo',
+              allowHosts: ['127.0.0.1'],
               settings: { url: `${matomo.url}/matomo.php`, siteId: 3 },
             },
             { id: 'pinger', component: 'pinger' },
@@ -321,7 +323,9 @@ describe('tools: GA4 and a webhook behind the gateway', () => {
     expect(await gateway.outbox.idle()).toBe(true);
     const dead = gateway.outbox.deadLetters();
     expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatchObject({ status: 422, message: '{"error":"temporary failure"}' });
+    // A webhook's answer is not quoted (its URL may come from the settings API: quoting answers
+    // would let it read internal services); the status is kept.
+    expect(dead[0]).toMatchObject({ status: 422, message: 'HTTP 422' });
     expect(await gateway.outbox.replay({ tool: 'hook' })).toBe(1);
     expect(await gateway.outbox.idle()).toBe(true);
     expect(gateway.outbox.deadLetters()).toHaveLength(0);

@@ -117,7 +117,9 @@ const toolSchema = z.strictObject({
   allowHosts: z
     .array(hostname)
     .default([])
-    .describe('Extra hosts the tool may send to (besides its manifest); private addresses need this'),
+    .describe(
+      'Extra hosts the tool may send to (besides its manifest); only these may be private addresses or plain http. Added in the file only: the settings API refuses new ones',
+    ),
   privacy: toolPrivacySchema,
   settings: z
     .record(z.string(), z.unknown())
@@ -184,6 +186,12 @@ const outboxSchema = z
       .min(1)
       .optional()
       .describe('Outbox journal directory (default: the database path + ".outbox")'),
+    allowHosts: z
+      .array(hostname)
+      .default([])
+      .describe(
+        'Hosts every tool of every site may send to, private addresses and plain http included (an internal receiver); the settings API cannot change it',
+      ),
     maxAttempts: z.number().int().min(1).max(100).default(12).describe('Attempts before a dead letter'),
     baseDelayMs: z.number().int().min(1).max(600_000).default(1000).describe('First retry delay'),
     maxDelayMs: z.number().int().min(1).max(86_400_000).default(600_000).describe('Longest retry delay'),

@@ -107,6 +107,24 @@ function refuseNewCodeAndFiles(
       });
   });
   if (problems.length) throw new SettingsError('component_not_allowed', 400, problems[0]!.message, problems);
+  // allowHosts opens private addresses and plain http to a tool (SSRF): only the file may add one.
+  const before = sites[index];
+  const fileHosts = (toolId: unknown): Set<unknown> => {
+    const tools: unknown[] = before && Array.isArray(before.tools) ? (before.tools as unknown[]) : [];
+    const tool = tools.find((t) => isRecord(t) && t.id === toolId);
+    return new Set(isRecord(tool) && Array.isArray(tool.allowHosts) ? (tool.allowHosts as unknown[]) : []);
+  };
+  (Array.isArray(site.tools) ? site.tools : []).forEach((tool: unknown, t) => {
+    if (!isRecord(tool) || !Array.isArray(tool.allowHosts)) return;
+    const known = fileHosts(tool.id);
+    const added = (tool.allowHosts as unknown[]).find((host) => !known.has(host));
+    if (added !== undefined)
+      problems.push({
+        path: `sites.${index}.tools.${t}.allowHosts`,
+        message: `${JSON.stringify(added)} is not in this tool's allowHosts in the configuration file; hosts that may be private or plain http are added in the file only`,
+      });
+  });
+  if (problems.length) throw new SettingsError('host_not_allowed', 400, problems[0]!.message, problems);
   // The same for a rules file: the gateway reads it, so a new path comes through the file only.
   const rules = isRecord(site.privacy) ? site.privacy.trackerRules : undefined;
   const knownRules = new Set(

@@ -1,6 +1,7 @@
-import { mkdirSync, readdirSync } from 'node:fs';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AppendFile, trimTornTail } from './append-file.js';
 import { Mutex } from './mutex.js';
 import type { EventRow } from './row.js';
 import { RowSpan } from './row-span.js';
@@ -23,6 +24,24 @@ interface Waiting {
 
 const SEGMENT = /^segment-(\d{12})\.jsonl$/;
 
+// JSON.stringify writes a lone UTF-16 surrogate (a title cut in the middle of an emoji, or a
+// `\ud800` escape sent by a client) as a `\udXXX` escape, and a JSON reader refuses the line.
+// Paired surrogates are written as the characters themselves, so this finds only lone ones (and,
+// harmlessly, a literal backslash-u text, which is then serialised again unchanged).
+const SURROGATE_ESCAPE = /\\ud[89a-f]/i;
+
+const wellFormed = (_key: string, value: unknown): unknown =>
+  typeof value === 'string' ? value.toWellFormed() : value;
+
+/**
+ * One spool line for a row: its JSON, with every lone surrogate replaced by U+FFFD so that the
+ * store can always read the line back (a row the gateway acknowledged is never skipped).
+ */
+export function spoolLine(row: EventRow): string {
+  const line = JSON.stringify(row);
+  return SURROGATE_ESCAPE.test(line) ? JSON.stringify(row, wellFormed) : line;
+}
+
 /**
  * Append-only, fsynced spool of accepted rows (already privacy-clean: no IP, no raw UA).
  * Concurrent appends are group-committed: one write and one fsync for everything waiting, so a
@@ -32,7 +51,7 @@ export class Spool {
   private readonly lock = new Mutex();
   private waiting: Waiting[] = [];
   private draining = false;
-  private current: { handle: FileHandle; segment: Segment } | undefined;
+  private current: { file: AppendFile; segment: Segment } | undefined;
   private sequence: number;
 
   private constructor(
@@ -42,19 +61,27 @@ export class Spool {
     this.sequence = startSequence;
   }
 
-  /** Opens the spool directory; returns the spool and the paths of segments left by a previous process. */
+  /**
+   * Opens the spool directory; returns the spool and the paths of segments left by a previous
+   * process, each cut back to its last whole line (a crash mid-write leaves a torn line that was
+   * never acknowledged).
+   */
   static open(dir: string): { spool: Spool; leftovers: string[] } {
     mkdirSync(dir, { recursive: true });
     const names = readdirSync(dir)
       .filter((n) => SEGMENT.test(n))
       .sort();
     const leftovers = names.map((name) => join(dir, name));
+    for (const path of leftovers) trimTornTail(path);
     const last = names.at(-1);
     const spool = new Spool(dir, last ? Number(SEGMENT.exec(last)?.[1]) + 1 : 1);
     return { spool, leftovers };
   }
 
-  /** Resolves once `rows` are written and fsynced. */
+  /**
+   * Resolves once `rows` are written whole and fsynced; rejects (with nothing of them left in the
+   * file) when the write or the fsync fails — a full disk, an I/O error.
+   */
   append(rows: readonly EventRow[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ rows, resolve, reject });
@@ -70,15 +97,14 @@ export class Spool {
         this.waiting = [];
         await this.lock.run(async () => {
           try {
-            const current = await this.ensureOpen();
+            const current = this.ensureOpen();
             let text = '';
             for (const w of batch)
               for (const row of w.rows) {
-                text += JSON.stringify(row) + '\n';
+                text += spoolLine(row) + '\n';
                 current.segment.span.add(row.ts);
               }
-            await current.handle.write(text);
-            await current.handle.sync();
+            await current.file.append(Buffer.from(text), true);
             for (const w of batch) current.segment.rows += w.rows.length;
             for (const w of batch) w.resolve();
           } catch (error) {
@@ -91,12 +117,11 @@ export class Spool {
     }
   }
 
-  private async ensureOpen(): Promise<{ handle: FileHandle; segment: Segment }> {
+  private ensureOpen(): { file: AppendFile; segment: Segment } {
     if (this.current) return this.current;
     const path = join(this.dir, `segment-${String(this.sequence++).padStart(12, '0')}.jsonl`);
-    const handle = await open(path, 'a');
     this.current = {
-      handle,
+      file: new AppendFile(path),
       segment: { path, rows: 0, span: new RowSpan() },
     };
     return this.current;
@@ -107,13 +132,21 @@ export class Spool {
     return this.current?.segment.rows ?? 0;
   }
 
-  /** Closes the open segment (waiting for in-flight writes) and returns it; the next append opens a new one. */
+  /**
+   * Closes the open segment (waiting for in-flight writes) and returns it; the next append opens
+   * a new one. Throws, keeping the segment open, when a failed write's torn tail cannot be cut off.
+   */
   seal(): Promise<Segment | undefined> {
     return this.lock.run(async () => {
       const current = this.current;
-      this.current = undefined;
       if (!current) return undefined;
-      await current.handle.close();
+      await current.file.close();
+      this.current = undefined;
+      // A segment whose every write failed holds no row: nothing for the store.
+      if (current.segment.rows === 0) {
+        await this.discard(current.segment.path);
+        return undefined;
+      }
       return current.segment;
     });
   }
@@ -124,4 +157,31 @@ export class Spool {
       if (error.code !== 'ENOENT') throw error;
     });
   }
+}
+
+/**
+ * Rewrites a segment the store could not read (written by an earlier version, or damaged):
+ * each line JSON can still parse is written again as `spoolLine` writes it (lone surrogates
+ * replaced); a line that cannot be parsed at all is moved, as it is, to `<segment>.rejected`
+ * beside it — kept for the operator, never dropped. Atomic (write, fsync, rename).
+ */
+export function repairSegment(path: string): { kept: number; rejected: number } {
+  let kept = 0;
+  const good: string[] = [];
+  const bad: string[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const row = JSON.parse(line) as unknown;
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error('not a row');
+      good.push(spoolLine(row as EventRow) + '\n');
+      kept++;
+    } catch {
+      bad.push(line + '\n');
+    }
+  }
+  if (bad.length > 0) appendFileSync(`${path}.rejected`, bad.join(''), { flush: true });
+  writeFileSync(`${path}.tmp`, good.join(''), { flush: true });
+  renameSync(`${path}.tmp`, path);
+  return { kept, rejected: bad.length };
 }

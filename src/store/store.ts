@@ -40,7 +40,8 @@ export interface Store {
   append(rows: readonly EventRow[]): Promise<{ inserted: number }>;
   /**
    * Inserts the rows of a JSON-lines file of EventRow objects (a spool segment), with the same
-   * idempotency as `append`. A torn last line (a crash mid-write) is skipped. The store parses the
+   * idempotency as `append`. Every line must be a whole row: a line the store cannot read fails
+   * the call (nothing inserted) instead of being skipped (the spool cuts a torn last line first). The store parses the
    * file itself, so no per-row work runs on the event loop. With `rows` (the spool that wrote the
    * file tells its rows' time range and hours), the store reads it straight into its table instead
    * of through a staging table to find them.

@@ -1,5 +1,8 @@
+import { BaliseError } from '../errors.js';
 import type { EventRow } from './row.js';
-import { Spool, type Segment } from './spool.js';
+import { readFileSync } from 'node:fs';
+import { RowSpan } from './row-span.js';
+import { repairSegment, Spool, type Segment } from './spool.js';
 import type { Store } from './store.js';
 
 /** Settings of the durable writer (from `store` in the config). */
@@ -10,7 +13,33 @@ export interface WriterOptions {
   maxPendingRows: number;
   /** Called when the store refuses a batch (kept and retried); never with row contents. */
   onStoreError?: (error: unknown) => void;
+  /** Called when a segment the store could not read was rewritten (`repairSegment`), with its counts. */
+  onRepair?: (path: string, kept: number, rejected: number) => void;
+  /** Called when the spool cannot write (the rows are refused, never acknowledged); never with row contents. */
+  onSpoolError?: (error: unknown) => void;
+  /** How long appends are refused at once after the spool failed (a full disk is not retried per request). */
+  spoolPauseMs?: number;
 }
+
+/** A store's error for a file it cannot read (DuckDB's JSON reader), as opposed to a store that is away. */
+const UNREADABLE = /Malformed JSON|Invalid Input Error|Conversion Error/i;
+
+/** Seconds a client is told to wait (Retry-After) while the spool cannot write. */
+export const STORAGE_RETRY_SECONDS = 5;
+
+/** Where the writer stands, for healthz and metrics. */
+export interface WriterHealth {
+  /** The spool cannot write: collect answers 503 `storage_unavailable`. */
+  spoolFailing: boolean;
+  /** The last spool error's message, while it fails. */
+  spoolError: string | null;
+  /** The store refused the last batch (kept in the spool and retried). */
+  storeFailing: boolean;
+  storeError: string | null;
+}
+
+const firstLine = (error: unknown): string =>
+  error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
 
 /**
  * Accepts rows durably (spool, fsync) and moves them to the store one sealed segment at a time,
@@ -25,6 +54,9 @@ export class DurableWriter {
   private again: Promise<void> | undefined;
   private closed = false;
   private failures = 0;
+  private spoolFailedAt = 0;
+  private spoolError: string | null = null;
+  private storeError: string | null = null;
 
   private constructor(
     private readonly store: Store,
@@ -41,8 +73,19 @@ export class DurableWriter {
     const writer = new DurableWriter(store, spool, options);
     let replayed = 0;
     for (const path of leftovers) {
-      replayed += (await store.appendJsonLines(path)).inserted;
-      await spool.discard(path);
+      if (writer.sealed.length === 0) {
+        try {
+          replayed += await writer.appendSegment({ path, rows: 0, span: new RowSpan() });
+          await spool.discard(path);
+          continue;
+        } catch (error) {
+          // Kept, said, and retried with the next flush: the gateway starts all the same.
+          writer.failures = 1;
+          writer.storeError = firstLine(error);
+          options.onStoreError?.(error);
+        }
+      }
+      writer.sealed.push({ path, rows: countLines(path), span: new RowSpan() });
     }
     writer.schedule();
     return { writer, replayed };
@@ -58,11 +101,36 @@ export class DurableWriter {
     return this.pendingRows >= this.options.maxPendingRows;
   }
 
-  /** Resolves once the rows are durable on disk; they reach the store with the next batch. */
+  /** The spool's and the store's state (healthz, metrics). */
+  get health(): WriterHealth {
+    return {
+      spoolFailing: this.spoolError !== null,
+      spoolError: this.spoolError,
+      storeFailing: this.storeError !== null,
+      storeError: this.storeError,
+    };
+  }
+
+  /**
+   * Resolves once the rows are durable on disk; they reach the store with the next batch. Rejects
+   * with a 503 `storage_unavailable` BaliseError (nothing of the rows kept) when the spool cannot
+   * write them; for `spoolPauseMs` after such a failure, appends are refused at once, then tried again.
+   */
   async write(rows: readonly EventRow[]): Promise<void> {
     if (this.closed) throw new Error('writer is closed');
     if (rows.length === 0) return;
-    await this.spool.append(rows);
+    if (this.spoolError !== null && Date.now() - this.spoolFailedAt < (this.options.spoolPauseMs ?? 1000))
+      throw storageUnavailable();
+    try {
+      await this.spool.append(rows);
+    } catch (error) {
+      const first = this.spoolError === null;
+      this.spoolFailedAt = Date.now();
+      this.spoolError = firstLine(error);
+      if (first) this.options.onSpoolError?.(error);
+      throw storageUnavailable();
+    }
+    if (this.spoolError !== null) this.spoolError = null;
     if (this.spool.openRows >= this.options.batchRows)
       void this.flush().catch((e: unknown) => this.options.onStoreError?.(e));
   }
@@ -110,15 +178,33 @@ export class DurableWriter {
     while (this.sealed.length > 0) {
       const next = this.sealed[0]!;
       try {
-        await this.store.appendJsonLines(next.path, next.span.rows());
+        await this.appendSegment(next);
         this.failures = 0;
+        this.storeError = null;
       } catch (error) {
         this.failures += 1;
+        this.storeError = firstLine(error);
         this.options.onStoreError?.(error);
         return;
       }
       await this.spool.discard(next.path);
       this.sealed.shift();
+    }
+  }
+
+  /**
+   * Inserts one segment. When the store cannot read it (a line it refuses: a segment from an
+   * earlier version, or damaged), the segment is rewritten once (`repairSegment`) and tried again,
+   * so one bad line never holds back the rows behind it.
+   */
+  private async appendSegment(segment: Segment): Promise<number> {
+    try {
+      return (await this.store.appendJsonLines(segment.path, segment.span.rows())).inserted;
+    } catch (error) {
+      if (!UNREADABLE.test(firstLine(error))) throw error;
+      const { kept, rejected } = repairSegment(segment.path);
+      this.options.onRepair?.(segment.path, kept, rejected);
+      return (await this.store.appendJsonLines(segment.path, segment.span.rows())).inserted;
     }
   }
 
@@ -134,4 +220,21 @@ export class DurableWriter {
       );
     }
   }
+}
+
+function storageUnavailable(): BaliseError {
+  return new BaliseError(
+    'storage_unavailable',
+    503,
+    'the gateway cannot write to its disk; retry later',
+    undefined,
+    STORAGE_RETRY_SECONDS,
+  );
+}
+
+/** Lines in a spool segment left by a previous process (its rows, for `pendingRows`). */
+function countLines(path: string): number {
+  let lines = 0;
+  for (const byte of readFileSync(path)) if (byte === 0x0a) lines++;
+  return lines;
 }

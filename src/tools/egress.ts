@@ -15,8 +15,13 @@ export interface OutgoingRequest {
 export interface EgressRules {
   /** Hosts of the component's manifest, EU endpoints marked. */
   manifestHosts: readonly { host: string; eu: boolean }[];
-  /** Hosts the operator added in the config (may be private addresses, may use http). */
+  /** Hosts the operator added in the config file's `allowHosts` (may be private addresses, may use http). */
   operatorHosts: readonly string[];
+  /**
+   * Hosts of the tool's own settings (a webhook's `url`): allowed, meet `region: eu` (the
+   * operator chose them), but https and public addresses only — settings may come from the API.
+   */
+  settingsHosts?: readonly string[];
   region: 'eu' | 'any';
   dlp: DlpMode;
   maxBodyBytes: number;
@@ -45,8 +50,15 @@ for (const [net, bits] of [
 for (const [net, bits] of [
   ['::', 128],
   ['::1', 128],
+  ['::', 96], // IPv4-compatible (deprecated), ::a.b.c.d
+  ['64:ff9b::', 96], // NAT64: an IPv4 address behind a translator, private ones included
+  ['64:ff9b:1::', 48], // local-use NAT64
+  ['100::', 64], // discard
+  ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4: an embedded IPv4 address, private ones included
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local (deprecated)
   ['ff00::', 8],
 ] as const)
   PRIVATE.addSubnet(net, bits, 'ipv6');
@@ -134,12 +146,15 @@ function checkUrl(text: string, rules: EgressRules): UrlCheck {
   }
   const host = hostOf(url);
   const byOperator = rules.operatorHosts.includes(host);
+  const bySettings = rules.settingsHosts?.includes(host) ?? false;
   const inManifest = rules.manifestHosts.find((h) => h.host === host);
-  if (!byOperator && !inManifest)
+  if (!byOperator && !bySettings && !inManifest)
     return { ok: false, reason: `host ${host} is not on the tool's allow-list` };
   if (url.protocol !== 'https:' && !(byOperator && url.protocol === 'http:'))
-    return { ok: false, reason: 'only https is allowed (http only for hosts the operator lists)' };
-  if (rules.region === 'eu' && !byOperator && !inManifest?.eu)
+    return { ok: false, reason: 'only https is allowed (http only for hosts in allowHosts)' };
+  if (!byOperator && isIP(host) !== 0 && isPrivateAddress(host))
+    return { ok: false, reason: `${host} is a private address (allowed only through allowHosts)` };
+  if (rules.region === 'eu' && !byOperator && !bySettings && !inManifest?.eu)
     return { ok: false, reason: `region eu: ${host} is not an EU endpoint` };
   if (url.username || url.password) return { ok: false, reason: 'credentials in the URL' };
   // The URL is rebuilt only when the DLP changed something (rebuilding re-parses it, and a clean

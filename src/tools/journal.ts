@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { AppendFile, trimTornTail } from '../store/append-file.js';
 
 interface Waiting {
   text: string;
@@ -20,10 +20,13 @@ export class Journal<T> {
   private lazyTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
-  private handle: FileHandle | null = null;
+  private file: AppendFile;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
+    // A torn last line (a crash mid-write) is cut off before anything is appended after it.
+    if (existsSync(path)) trimTornTail(path);
+    this.file = new AppendFile(path);
   }
 
   /** Every whole record in the file. */
@@ -80,11 +83,15 @@ export class Journal<T> {
     this.lazy = [];
     if (batch.length === 0 && lazy.length === 0) return;
     try {
-      this.handle ??= await open(this.path, 'a');
-      await this.handle.write(lazy.join('') + batch.map((w) => w.text).join(''));
-      if (sync || batch.length > 0) await this.handle.sync();
+      // Whole or not at all (a short write on a full disk is completed or cut off): a failed
+      // append never leaves half a record for the next one to follow.
+      await this.file.append(
+        Buffer.from(lazy.join('') + batch.map((w) => w.text).join('')),
+        sync || batch.length > 0,
+      );
       for (const w of batch) w.resolve();
     } catch (error) {
+      // Lazy records are harmless to lose (see appendLazy); the durable ones are refused.
       for (const w of batch) w.reject(error);
     }
   }
@@ -96,8 +103,7 @@ export class Journal<T> {
   rewrite(records: () => readonly T[]): Promise<void> {
     const run = this.chain.then(async () => {
       await this.flush();
-      await this.handle?.close();
-      this.handle = null;
+      await this.file.close();
       const temporary = `${this.path}.tmp`;
       writeFileSync(
         temporary,
@@ -118,8 +124,7 @@ export class Journal<T> {
     this.lazyTimer = null;
     const run = this.chain.then(async () => {
       await this.flush();
-      await this.handle?.close();
-      this.handle = null;
+      await this.file.close();
     });
     this.chain = run.catch(() => undefined);
     await run;

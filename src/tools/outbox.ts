@@ -16,6 +16,13 @@ export interface Delivery {
   policy: string;
   /** Hosts the operator listed for this tool (private addresses allowed only for those). */
   operatorHosts: string[];
+  /**
+   * The destination is one of the component's own vendor hosts: a short, sanitised excerpt of
+   * an error answer may be kept in the egress log. Absent or false (a webhook's URL, an
+   * allowHosts host): only the status is — an answer from an address chosen through the
+   * settings must not become a way to read internal services.
+   */
+  quoteAnswers?: boolean;
   createdAt: number;
   attempts: number;
 }
@@ -92,6 +99,24 @@ export type OutboxSettings = Config['outbox'];
 
 const BREAKER_FAILURES = 5;
 const BREAKER_OPEN_MS = 30_000;
+
+/** Characters kept of a vendor's error answer in the egress log and dead letters. */
+export const ANSWER_EXCERPT_CHARS = 120;
+
+/**
+ * A vendor's answer as the egress log may quote it: control characters and runs of white space
+ * made one space, markup and URLs removed, at most ANSWER_EXCERPT_CHARS characters.
+ */
+export function answerExcerpt(body: string): string {
+  const text = body
+    .slice(0, 4096)
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]')
+    // eslint-disable-next-line no-control-regex -- control characters are what it removes
+    .replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ')
+    .trim();
+  return text.length > ANSWER_EXCERPT_CHARS ? `${text.slice(0, ANSWER_EXCERPT_CHARS - 1)}…` : text;
+}
 
 /** A delivery as the journal keeps it (without what only memory needs). */
 function stored(pending: Pending): Delivery {
@@ -514,7 +539,7 @@ export class Outbox {
         first.operatorHosts.includes(hostOf(url)),
       );
       status = answer.status;
-      message = answer.body.slice(0, 500);
+      message = first.quoteAnswers ? answerExcerpt(answer.body) : '';
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EPRIVATE') {
         // Refused when connecting: the name now resolves to a private address.

@@ -128,7 +128,10 @@ class ToolInstance {
   /** Tools with the same key see the same privacy view of an event (computed once per dispatch). */
   readonly viewKey: string;
   readonly rules: EgressRules;
+  /** Hosts listed in `allowHosts` (may be private addresses, may use http). */
   readonly operatorHosts: string[];
+  /** The host of a `url` setting: allowed, https and public only. */
+  readonly settingsHosts: string[];
   /** How the outbox may batch this tool's requests (from the manifest), if at all. */
   readonly batchRule: BatchRule | undefined;
 
@@ -139,6 +142,8 @@ class ToolInstance {
     readonly trackers: TrackerList,
     maxBodyBytes: number,
     seal?: ComponentModule['seal'],
+    /** `outbox.allowHosts`: hosts every tool may reach, private or http (config file only). */
+    gatewayHosts: readonly string[] = [],
   ) {
     this.policy = toolPolicy(site, tool);
     const p = this.policy;
@@ -146,8 +151,12 @@ class ToolInstance {
     const clientId = typeof p.clientId === 'object' ? 'constant' : p.clientId;
     this.policyLabel = `${tool.id} region=${tool.region} query=${query} ip=${p.ip} ua=${p.userAgent} referrer=${p.referrer} clientId=${clientId} dlp=${p.dlp}`;
     this.viewKey = JSON.stringify([p.query, p.ip, p.userAgent, p.referrer, p.clientId, p.dlp]);
+    // The host of a `url` setting (a webhook's) is a destination, but a public https one: the
+    // setting can come from the settings API, so it never opens private addresses or plain http
+    // (SSRF); only allowHosts, written in the configuration file, does.
     const settingsHost = typeof tool.settings.url === 'string' ? hostOf(tool.settings.url) : null;
-    this.operatorHosts = [...tool.allowHosts, ...(settingsHost ? [settingsHost] : [])];
+    this.operatorHosts = [...new Set([...tool.allowHosts, ...gatewayHosts])];
+    this.settingsHosts = settingsHost && !this.operatorHosts.includes(settingsHost) ? [settingsHost] : [];
     const batch = manifest.batch;
     this.batchRule = batch && {
       field: batch.field,
@@ -159,6 +168,7 @@ class ToolInstance {
     this.rules = {
       manifestHosts: manifest.hosts,
       operatorHosts: this.operatorHosts,
+      settingsHosts: this.settingsHosts,
       region: tool.region,
       dlp: this.policy.dlp,
       maxBodyBytes,
@@ -342,12 +352,14 @@ export class ToolRuntime {
           trackers,
           config.outbox.maxBodyBytes,
           module.seal,
+          config.outbox.allowHosts,
         );
         if (
           tool.region === 'eu' &&
           manifest.hosts.length > 0 &&
           !manifest.hosts.some((h) => h.eu) &&
-          instance.operatorHosts.length === 0
+          instance.operatorHosts.length === 0 &&
+          instance.settingsHosts.length === 0
         )
           throw new ToolError(
             `${where}: ${manifest.name} has no EU endpoint; region: eu cannot be met (use region: any)`,
@@ -600,6 +612,7 @@ export class ToolRuntime {
       request: decision.request,
       policy: instance.policyLabel,
       operatorHosts: instance.operatorHosts,
+      quoteAnswers: instance.rules.manifestHosts.some((h) => h.host === hostOf(decision.request.url)),
       createdAt: Date.now(),
       attempts: 0,
     };

@@ -64,7 +64,7 @@ const STORED_TYPES: Record<(typeof ROW_COLUMNS)[number], string> = {
 const STORED_COLUMNS = `{${ROW_COLUMNS.map((column) => `${column}: '${STORED_TYPES[column]}'`).join(', ')}}`;
 
 const LOAD_JSON_LINES = `INSERT INTO events_staging
-  SELECT * FROM read_json($1, format = 'newline_delimited', ignore_errors = true, columns = ${JSON_COLUMNS})
+  SELECT * FROM read_json($1, format = 'newline_delimited', ignore_errors = false, columns = ${JSON_COLUMNS})
   WHERE id IS NOT NULL AND ts IS NOT NULL`;
 
 // The idempotency of every write: rows whose id is already stored (looked for only within the
@@ -93,9 +93,11 @@ const insertFrom = (source: string, where = 'true') => `
   FROM ${source} s
   WHERE ${where} AND ${notStored('s.id', '$2', '$3')}`;
 
-// A spool segment; a torn last line (a crash mid-write) is skipped.
+// A spool segment. Read strictly: a line the reader cannot take fails the whole insert (kept in
+// the spool, said in the log) rather than being skipped — every line is a row the gateway
+// acknowledged. The spool cuts a torn last line (a crash mid-write) before a segment is read.
 const INSERT_JSON_LINES = insertFrom(
-  `read_json($1, format = 'newline_delimited', ignore_errors = true, columns = ${STORED_COLUMNS})`,
+  `read_json($1, format = 'newline_delimited', ignore_errors = false, columns = ${STORED_COLUMNS})`,
   's.id IS NOT NULL AND s.ts IS NOT NULL',
 );
 
@@ -119,6 +121,9 @@ function markHours(rows: FileRows): [string, DuckDBValue[], DuckDBType[]] {
 // Hours touched by a batch; their rollup rows are recomputed before the next rollup read.
 const MARK_DIRTY = `INSERT OR IGNORE INTO rollup_dirty
   SELECT DISTINCT date_trunc('hour', epoch_ms(ts)) FROM events_staging`;
+
+// A DuckDB error after which the database refuses every query until it is opened again.
+const FATAL = /FATAL Error|database has been invalidated|must be restarted/i;
 
 /** Dimensions kept in the hourly rollup, in its column order (after ts). */
 const ROLLUP_COLUMNS = 'site, type, is_bot, device_type, country, region, browser, os, referrer_class, node';
@@ -195,21 +200,66 @@ export class DuckDBStore implements Store {
   private bulkLoads = 0;
 
   private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    private readonly path: string,
+    private instance: DuckDBInstance,
+    private connection: DuckDBConnection,
   ) {}
 
   /** Opens (and creates) the database file; `:memory:` for a throw-away store. */
   static async open(path: string): Promise<DuckDBStore> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const { instance, connection } = await DuckDBStore.connect(path);
+    return new DuckDBStore(path, instance, connection);
+  }
+
+  private static async connect(
+    path: string,
+  ): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
     const instance = await DuckDBInstance.create(path);
-    const connection = await instance.connect();
-    await connection.run(CREATE_STAGING);
-    return new DuckDBStore(instance, connection);
+    try {
+      const connection = await instance.connect();
+      await connection.run(CREATE_STAGING);
+      return { instance, connection };
+    } catch (error) {
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `work` under the store's lock. After a fatal error (DuckDB invalidates the database when
+   * a write or checkpoint fails, e.g. on a full disk, and refuses every query until it is opened
+   * again), the database is opened again at once, so that the next call — the writer retries its
+   * batch — finds a usable store without a restart; the error itself is passed on.
+   */
+  private locked<T>(work: () => Promise<T>): Promise<T> {
+    return this.lock.run(async () => {
+      try {
+        return await work();
+      } catch (error) {
+        if (!this.closed && this.path !== ':memory:' && FATAL.test(String((error as Error)?.message)))
+          await this.reopen().catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** Replaces an invalidated instance with a fresh one on the same file (DuckDB replays its WAL). */
+  private async reopen(): Promise<void> {
+    try {
+      this.connection.closeSync();
+      this.instance.closeSync();
+    } catch {
+      // an invalidated instance may refuse to close cleanly; it is dropped all the same
+    }
+    const { instance, connection } = await DuckDBStore.connect(this.path);
+    this.instance = instance;
+    this.connection = connection;
+    this.rollupMayBeStale = true;
   }
 
   migrate(): Promise<void> {
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       await this.connection.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)`);
       for (const migration of DUCKDB_MIGRATIONS) {
@@ -231,7 +281,7 @@ export class DuckDBStore implements Store {
 
   append(rows: readonly EventRow[]): Promise<{ inserted: number }> {
     if (rows.length === 0) return Promise.resolve({ inserted: 0 });
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       await this.connection.run('DELETE FROM events_staging');
       const appender = await this.connection.createAppender('events_staging', 'main', 'temp');
       const seen = new Set<string>();
@@ -249,7 +299,7 @@ export class DuckDBStore implements Store {
     // Straight into `events`, read once with its stored types (a third less CPU than through
     // staging); a segment left by a crash has no FileRows and goes through staging for its range.
     if (rows) return this.insertFile(INSERT_JSON_LINES, path, rows);
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       await this.connection.run('DELETE FROM events_staging');
       await this.connection.run(LOAD_JSON_LINES, [path]);
       return this.moveStaged();
@@ -263,7 +313,7 @@ export class DuckDBStore implements Store {
   /** Inserts a file told its rows (`insertFrom`) and marks their hours, under the store's lock. */
   private insertFile(insert: string, path: string, rows: FileRows): Promise<{ inserted: number }> {
     const params = [path, Math.trunc(rows.minTs), Math.trunc(rows.maxTs)];
-    return this.lock.run(async () => ({
+    return this.locked(async () => ({
       inserted: await this.insertAndMark([insert, params], markHours(rows)),
     }));
   }
@@ -277,10 +327,10 @@ export class DuckDBStore implements Store {
   async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
     this.bulkLoads++;
     try {
-      if (this.bulkLoads === 1) await this.lock.run(() => this.connection.run('SET threads = 1'));
+      if (this.bulkLoads === 1) await this.locked(() => this.connection.run('SET threads = 1'));
       return await work();
     } finally {
-      if (--this.bulkLoads === 0) await this.lock.run(() => this.connection.run('RESET threads'));
+      if (--this.bulkLoads === 0) await this.locked(() => this.connection.run('RESET threads'));
     }
   }
 
@@ -319,13 +369,15 @@ export class DuckDBStore implements Store {
       await this.connection.run('COMMIT');
       return result;
     } catch (error) {
-      await this.connection.run('ROLLBACK');
+      // DuckDB may have aborted the transaction itself (a failed write): the rollback then has
+      // nothing to do and its own error would hide the one that matters.
+      await this.connection.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
   }
 
   refreshRollups(): Promise<{ hours: number }> {
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       if (!this.rollupMayBeStale) return { hours: 0 };
       const dirty = await this.connection.runAndReadAll('SELECT count(*) FROM rollup_dirty');
       const hours = Number(dirty.getRows()[0]?.[0] ?? 0);
@@ -341,7 +393,7 @@ export class DuckDBStore implements Store {
 
   appendEgress(records: readonly EgressRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       const appender = await this.connection.createAppender('egress');
       for (const r of records) {
         appender.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(r.ts)) * 1000n));
@@ -366,7 +418,7 @@ export class DuckDBStore implements Store {
   }
 
   importLineIds(): Promise<LineIdScheme> {
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       const fact = await this.connection.runAndReadAll(
         "SELECT value FROM store_facts WHERE key = 'import_line_ids'",
       );
@@ -375,7 +427,7 @@ export class DuckDBStore implements Store {
   }
 
   markAllDirty(): Promise<void> {
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       await this.connection.run(
         `INSERT OR IGNORE INTO rollup_dirty
          SELECT DISTINCT date_trunc('hour', ts) FROM events
@@ -390,7 +442,7 @@ export class DuckDBStore implements Store {
     params: readonly SqlParam[] = [],
     options: { timeoutMs?: number } = {},
   ): Promise<T[]> {
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       let timedOut = false;
       const timer =
         options.timeoutMs === undefined
@@ -417,7 +469,7 @@ export class DuckDBStore implements Store {
   }
 
   ensureSalt(day: string, keepFrom: string): Promise<Buffer> {
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       await this.connection.run('INSERT OR IGNORE INTO salts (day, salt) VALUES ($1::DATE, $2)', [
         day,
         new DuckDBBlobValue(randomBytes(32)),
@@ -433,12 +485,16 @@ export class DuckDBStore implements Store {
   }
 
   close(): Promise<void> {
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       if (this.closed) return;
       this.closed = true;
-      await this.connection.run('CHECKPOINT');
-      this.connection.closeSync();
-      this.instance.closeSync();
+      try {
+        await this.connection.run('CHECKPOINT');
+      } finally {
+        // Closed even when the checkpoint fails (a full disk): the WAL keeps what it could not write.
+        this.connection.closeSync();
+        this.instance.closeSync();
+      }
     });
   }
 }

@@ -1,0 +1,97 @@
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * An append-only file whose appends are all or nothing: a write is repeated until every byte is
+ * written (a full disk may resolve a write with fewer bytes and no error), and a write or fsync
+ * that fails is cut off again (`truncate` to the last whole append) before the error is passed
+ * on — so a failed append never leaves half a record for the next append to follow. When even
+ * that truncation fails, the file refuses every append until one succeeds.
+ */
+export class AppendFile {
+  private handle: FileHandle | null = null;
+  /** Bytes of whole appends (the file's length when opened, then after each append). */
+  private whole = 0;
+  /** True when a failed append may have left bytes past `whole`. */
+  private torn = false;
+
+  constructor(readonly path: string) {}
+
+  /** Length of the file's whole appends. */
+  get bytes(): number {
+    return this.whole;
+  }
+
+  /** Appends `data` whole (and fsyncs it when `sync`), or throws with the file as it was. */
+  async append(data: Buffer, sync: boolean): Promise<void> {
+    const handle = await this.open();
+    if (this.torn) await this.repair(handle);
+    try {
+      let offset = 0;
+      while (offset < data.length) {
+        const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+        if (bytesWritten <= 0)
+          throw Object.assign(new Error(`no byte written to ${this.path}`), { code: 'ENOSPC' });
+        offset += bytesWritten;
+      }
+      if (sync) await handle.sync();
+    } catch (error) {
+      this.torn = true;
+      await this.repair(handle).catch(() => undefined);
+      throw error;
+    }
+    this.whole += data.length;
+  }
+
+  /** Closes the file; a torn tail is cut off first (throws, keeping the file open, if it cannot be). */
+  async close(): Promise<void> {
+    if (!this.handle) return;
+    if (this.torn) await this.repair(this.handle);
+    const handle = this.handle;
+    this.handle = null;
+    await handle.close();
+  }
+
+  private async open(): Promise<FileHandle> {
+    if (this.handle) return this.handle;
+    const handle = await open(this.path, 'a');
+    try {
+      this.whole = (await handle.stat()).size;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    this.handle = handle;
+    return handle;
+  }
+
+  private async repair(handle: FileHandle): Promise<void> {
+    await handle.truncate(this.whole);
+    this.torn = false;
+  }
+}
+
+/**
+ * Cuts a JSON-lines file left by a previous process back to its last whole line: what follows
+ * the last newline is a write a crash interrupted, never acknowledged (every acknowledged append
+ * ends with a newline and was fsynced). Returns the bytes cut off. Reads only the file's tail.
+ */
+export function trimTornTail(path: string, maxLineBytes = 1 << 20): number {
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return 0;
+    const length = Math.min(size, maxLineBytes);
+    const tail = Buffer.alloc(length);
+    readSync(fd, tail, 0, length, size - length);
+    const newline = tail.lastIndexOf(0x0a);
+    if (newline === length - 1) return 0;
+    // No newline in the last maxLineBytes of a longer file: not a torn line; left for the reader to refuse.
+    if (newline < 0 && size > length) return 0;
+    const keep = size - length + newline + 1;
+    ftruncateSync(fd, keep);
+    return size - keep;
+  } finally {
+    closeSync(fd);
+  }
+}
