@@ -4,6 +4,7 @@ import secureJson from 'secure-json-parse';
 import { registerApiRoutes } from './api/routes.js';
 import { registerCollectRoutes, type CollectDeps } from './collect/routes.js';
 import { BaliseError } from './errors.js';
+import { addressSet, guardConnections } from './server/connections.js';
 import { registerToolRoutes } from './tools/routes.js';
 import { registerDashboardRoutes } from './ui/routes.js';
 import { Sessions } from './ui/sessions.js';
@@ -24,6 +25,31 @@ export interface AppDeps extends CollectDeps {
   settings?: SettingsEditor;
   /** Where server-side failures are reported: a code and a route, never request data. */
   logError?: (line: string) => void;
+}
+
+/** Deepest nesting of arrays and objects a request body may have (a deeper one is refused, 400 too_deep). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The deepest nesting of `[` and `{` in a JSON text, outside strings: one pass over at most
+ * BODY_LIMIT characters, before anything recursive (parsing, validation) sees the value.
+ */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /** Maps Fastify's own errors to Balise's stable codes. */
@@ -53,8 +79,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const prefix = config.server.prefix;
   const proxies = config.server.trustedProxies;
+  const limits = config.server.limits;
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
+    // Slow clients are cut off (THREATS.md: starvation): the whole request within
+    // requestTimeoutMs (Node answers 408), its headers within headersTimeoutMs, checked every
+    // second (Node's default checks every 30 s); idle keep-alive and silent connections closed.
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     trustProxy: proxies.length > 0 ? [...proxies] : false,
     // No per-request logger: failures are reported through deps.logError with a code and a
     // route only — never IPs, queries, bodies or tokens (THREATS.md, logs).
@@ -62,11 +100,46 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  app.server.maxConnections = limits.maxConnections;
+  const connections = guardConnections(app.server, limits.maxConnectionsPerAddress, addressSet(proxies));
+
+  // Every answer: never sniffed as another type. Everything but the client script (cached on
+  // purpose) is not stored by browsers or shared caches (API answers carry site data).
+  app.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    done(null, payload);
+  });
+
+  // A body the gateway would have to decode is refused rather than read as it is (THREATS.md).
+  app.addHook('onRequest', (request, _reply, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      done(
+        new BaliseError(
+          'unsupported_content_encoding',
+          415,
+          'send the body without Content-Encoding (identity)',
+        ),
+      );
+      return;
+    }
+    done();
+  });
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     ['application/json', 'text/plain'],
     { parseAs: 'buffer' },
-    (_request, body, done) => {
+    (request, body, done) => {
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+      if (charset !== undefined && !/^(utf-?8|us-ascii)$/i.test(charset)) {
+        done(
+          new BaliseError('unsupported_charset', 415, `send UTF-8 (charset=${charset} is not read)`),
+          undefined,
+        );
+        return;
+      }
       if (!isUtf8(body as Buffer)) {
         done(new BaliseError('invalid_encoding', 400, 'body is not valid UTF-8'), undefined);
         return;
@@ -74,6 +147,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const text = (body as Buffer).toString('utf8');
       if (text.trim().length === 0) {
         done(new BaliseError('invalid_json', 400, 'empty body'), undefined);
+        return;
+      }
+      if (nestingDepth(text) > MAX_JSON_DEPTH) {
+        done(new BaliseError('too_deep', 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
         return;
       }
       try {
@@ -129,6 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ],
       version: deps.version,
       store: config.store.kind,
+      connections: { open: connections.open, refusedPerAddress: connections.refusedPerAddress },
       pendingRows: deps.writer.pendingRows,
       accepted: deps.counters.accepted,
       dlpFindings: Object.values(deps.counters.findings).reduce(

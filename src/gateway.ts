@@ -16,6 +16,7 @@ import type { Store } from './store/store.js';
 import { DurableWriter } from './store/writer.js';
 import { VERSION } from './version.js';
 import { limitLog } from './log-limit.js';
+import { isWeakHash } from './ui/password.js';
 import { EgressLog } from './tools/egress-log.js';
 import { Outbox } from './tools/outbox.js';
 import { ToolRuntime, type ComponentModule } from './tools/runtime.js';
@@ -105,6 +106,10 @@ export async function createGateway(
       await egressLog.close();
       throw error;
     }
+    if (config.admin.passwordHash && isWeakHash(config.admin.passwordHash))
+      options.logError?.(
+        'weak_password_hash: admin.passwordHash was made with a lower scrypt cost than this version uses; make a new one with: balise password hash',
+      );
     const hasher = new VisitorHasher(store);
     const counters: CollectCounters = { accepted: 0, findings: {}, dropped: {}, rejected: {} };
     const pipeline: PipelineContext = {

@@ -8,11 +8,21 @@ afterAll(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts `balise serve` as a child process and resolves with its base URL once it listens. */
-export function startChild(configPath: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--config', configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Starts `balise serve` as a child process and resolves with its base URL once it listens.
+ * `openFiles` lowers the child's file-descriptor limit (ulimit -n), as on a small server.
+ */
+export function startChild(
+  configPath: string,
+  options: { openFiles?: number } = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const args = ['dist/cli/main.js', 'serve', '--config', configPath];
+  const child =
+    options.openFiles === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   running.add(child);
   child.once('exit', () => running.delete(child));
   return new Promise((resolve, reject) => {

@@ -120,9 +120,9 @@ describe('balise password hash', () => {
     });
     expect(ok.status).toBe(0);
     const hash = ok.stdout.trim();
-    expect(hash).toMatch(/^scrypt\$16384\$8\$1\$/);
-    expect(verifyPassword('a long dashboard password', hash)).toBe(true);
-    expect(verifyPassword('a long dashboard passworD', hash)).toBe(false);
+    expect(hash).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect(await verifyPassword('a long dashboard password', hash)).toBe(true);
+    expect(await verifyPassword('a long dashboard passworD', hash)).toBe(false);
     const short = spawnSync(process.execPath, ['dist/cli/main.js', 'password', 'hash'], {
       input: 'short',
       encoding: 'utf8',

@@ -138,20 +138,25 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     const receivedAt = Date.now();
     const userAgent = request.headers['user-agent'] ?? '';
     const rows: EventRow[] = [];
-    const routed: Promise<BrowserActions>[] = [];
-    const cookieConsent = tools?.hasTools(site.host) ? consentFromCookie(request.headers.cookie) : null;
+    const routes: { raw: RawEvent; row: EventRow; consent: WireEvent['consent'] }[] = [];
+    const withTools = tools?.hasTools(site.host) ?? false;
     for (const event of events) {
       const raw = toRaw(event, request.ip, userAgent, receivedAt);
       const pending = runPipeline(COLLECT_STEPS, raw, site, pipeline);
       const result = pending instanceof Promise ? await pending : pending;
       if (result.kind === 'ok') {
         rows.push(result.value);
-        if (tools?.hasTools(site.host))
-          routed.push(tools.dispatch(site, raw, result.value, event.consent ?? cookieConsent));
+        if (withTools) routes.push({ raw, row: result.value, consent: event.consent });
       } else counters.dropped[result.reason] = (counters.dropped[result.reason] ?? 0) + 1;
     }
+    // Refused (503) before any tool is given the events: the backlog bound is checked and the
+    // rows counted in it in this same turn, so concurrent requests cannot overshoot it.
+    writer.admit(rows.length);
+    const writing = writer.write(rows);
+    const cookieConsent = withTools ? consentFromCookie(request.headers.cookie) : null;
+    const routed = routes.map((r) => tools!.dispatch(site, r.raw, r.row, r.consent ?? cookieConsent));
     // Both durable before the answer: the rows (spool) and every tool delivery (outbox).
-    const [, actions] = await Promise.all([writer.write(rows), Promise.all(routed)]);
+    const [, actions] = await Promise.all([writing, Promise.all(routed)]);
     counters.accepted += rows.length;
     const answer: BrowserActions = { fetch: [], execute: [], return: {} };
     for (const a of actions) {

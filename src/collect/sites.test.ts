@@ -25,6 +25,14 @@ describe('SiteIndex', () => {
     expect(hostOf('[::1]:8080')).toBe('::1');
     expect(hostOf('example.fr.')).toBe('example.fr');
   });
+  it('refuses a Host with anything after the name but a port', () => {
+    expect(hostOf('www.example.fr:evil.com')).toBeNull();
+    expect(hostOf('www.example.fr:443:80')).toBeNull();
+    expect(hostOf('user@www.example.fr')).toBeNull();
+    expect(hostOf('www.example.fr/x')).toBeNull();
+    expect(hostOf('[::1]evil')).toBeNull();
+    expect(code(() => index.resolve('www.example.fr:evil.com', undefined))).toBe('unknown_site');
+  });
   it('resolves by Host, by alias, and by Origin for a shared collector', () => {
     expect(index.resolve('www.example.fr', undefined).host).toBe('www.example.fr');
     expect(index.resolve('example.fr:443', 'https://www.example.fr').host).toBe('www.example.fr');

@@ -11,7 +11,11 @@ export function hostOf(value: string): string | null {
       return null;
     }
   } else {
-    host = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '');
+    // host, host:port, [v6] or [v6]:port — anything else after the name (`www.example.fr:evil.com`,
+    // a path, credentials) makes the header invalid rather than being cut off.
+    const match = /^(\[[0-9a-f:.]+\]|[^:[\]/@\s]+)(?::(\d{1,5}))?$/.exec(host);
+    if (!match) return null;
+    host = match[1]!;
   }
   host = host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   return host.length > 0 ? host : null;

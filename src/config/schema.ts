@@ -238,6 +238,58 @@ const serverSchema = z
         perSitePerMinute: z.number().int().min(1).default(120_000),
       })
       .prefault({}),
+    limits: z
+      .strictObject({
+        requestTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(600_000)
+          .default(10_000)
+          .describe(
+            'Longest time to receive a whole request, headers and body (slow clients are cut off: 408)',
+          ),
+        headersTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(600_000)
+          .default(10_000)
+          .describe('Longest time to receive the request headers (no more than requestTimeoutMs)'),
+        keepAliveTimeoutMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(600_000)
+          .default(5_000)
+          .describe('How long an idle keep-alive connection is kept open'),
+        idleTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(600_000)
+          .default(30_000)
+          .describe('A connection with no activity at all is closed after this'),
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(10_000)
+          .describe('Open connections at most (keep it under the process file limit, ulimit -n)'),
+        maxConnectionsPerAddress: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(256)
+          .describe('Open connections at most from one client address (trustedProxies are exempt)'),
+      })
+      .prefault({})
+      .refine((limits) => limits.headersTimeoutMs <= limits.requestTimeoutMs, {
+        message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+        path: ['headersTimeoutMs'],
+      }),
   })
   .prefault({});
 

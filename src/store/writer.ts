@@ -57,6 +57,8 @@ export class DurableWriter {
   private spoolFailedAt = 0;
   private spoolError: string | null = null;
   private storeError: string | null = null;
+  /** Rows admitted and being written to the spool (not yet in `pendingRows`). */
+  private appending = 0;
 
   private constructor(
     private readonly store: Store,
@@ -98,7 +100,20 @@ export class DurableWriter {
 
   /** True when collect should answer 503 instead of accepting more. */
   get overloaded(): boolean {
-    return this.pendingRows >= this.options.maxPendingRows;
+    return this.pendingRows + this.appending >= this.options.maxPendingRows;
+  }
+
+  /**
+   * Throws the 503 collect answers when `rows` more cannot be taken now: the backlog (rows not
+   * yet in the store, and rows being written) would pass `maxPendingRows` (`overloaded`), or the
+   * spool failed less than `spoolPauseMs` ago (`storage_unavailable`). Synchronous, so that a
+   * caller that admits then writes in the same turn never overshoots the bound.
+   */
+  admit(rows: number): void {
+    if (this.spoolError !== null && Date.now() - this.spoolFailedAt < (this.options.spoolPauseMs ?? 1000))
+      throw storageUnavailable();
+    if (this.pendingRows + this.appending + rows > this.options.maxPendingRows)
+      throw new BaliseError('overloaded', 503, 'the gateway is catching up; retry later', undefined, 1);
   }
 
   /** The spool's and the store's state (healthz, metrics). */
@@ -113,14 +128,15 @@ export class DurableWriter {
 
   /**
    * Resolves once the rows are durable on disk; they reach the store with the next batch. Rejects
-   * with a 503 `storage_unavailable` BaliseError (nothing of the rows kept) when the spool cannot
-   * write them; for `spoolPauseMs` after such a failure, appends are refused at once, then tried again.
+   * with the 503 of `admit`, or a 503 `storage_unavailable` BaliseError (nothing of the rows
+   * kept) when the spool cannot write them; for `spoolPauseMs` after such a failure, appends are
+   * refused at once, then tried again.
    */
   async write(rows: readonly EventRow[]): Promise<void> {
     if (this.closed) throw new Error('writer is closed');
     if (rows.length === 0) return;
-    if (this.spoolError !== null && Date.now() - this.spoolFailedAt < (this.options.spoolPauseMs ?? 1000))
-      throw storageUnavailable();
+    this.admit(rows.length);
+    this.appending += rows.length;
     try {
       await this.spool.append(rows);
     } catch (error) {
@@ -129,6 +145,8 @@ export class DurableWriter {
       this.spoolError = firstLine(error);
       if (first) this.options.onSpoolError?.(error);
       throw storageUnavailable();
+    } finally {
+      this.appending -= rows.length;
     }
     if (this.spoolError !== null) this.spoolError = null;
     if (this.spool.openRows >= this.options.batchRows)

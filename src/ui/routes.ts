@@ -2,14 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimiter } from '../collect/rate-limit.js';
 import type { LiveConfig } from '../config/live.js';
 import { BaliseError } from '../errors.js';
+import { LoginGuard } from './login-guard.js';
 import { verifyPassword } from './password.js';
 import { sessionCookie, type Sessions } from './sessions.js';
-
-/** Login attempts per client IP per minute (THREATS.md: password guessing). */
-export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
 /** The dashboard's Content-Security-Policy: its own files only, no inline code, no framing. */
 export const DASHBOARD_CSP =
@@ -76,7 +73,7 @@ export function registerDashboardRoutes(app: FastifyInstance, live: LiveConfig, 
   const prefix = live.current.server.prefix;
   const base = `${prefix}/ui`;
   const assets = loadAssets();
-  const attempts = new RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE);
+  const guard = new LoginGuard();
   const secure = (reply: FastifyReply) =>
     reply
       .header('content-security-policy', DASHBOARD_CSP)
@@ -88,15 +85,14 @@ export function registerDashboardRoutes(app: FastifyInstance, live: LiveConfig, 
   app.get(base, (_request, reply) => reply.redirect(`${base}/`));
   app.get(`${base}/`, (_request, reply) => secure(reply).type('text/html; charset=utf-8').send(SHELL));
   app.get(`${base}/:asset`, (request, reply) => {
-    const asset = assets[(request.params as { asset: string }).asset];
+    const name = (request.params as { asset: string }).asset;
+    // Own names only: `constructor`, `__proto__` or `toString` are not files.
+    const asset = Object.hasOwn(assets, name) ? assets[name] : undefined;
     if (!asset) throw new BaliseError('not_found', 404, 'no such dashboard file');
     return secure(reply).type(asset.type).send(asset.body);
   });
 
-  app.post(`${base}/login`, (request, reply) => {
-    const wait = attempts.hit(request.ip);
-    if (wait > 0)
-      throw new BaliseError('rate_limited', 429, 'too many login attempts; retry later', undefined, wait);
+  app.post(`${base}/login`, async (request, reply) => {
     const hash = live.current.admin.passwordHash;
     if (!hash)
       throw new BaliseError(
@@ -107,7 +103,8 @@ export function registerDashboardRoutes(app: FastifyInstance, live: LiveConfig, 
     const password = (request.body as { password?: unknown } | null)?.password;
     if (typeof password !== 'string' || password.length === 0 || password.length > 1024)
       throw new BaliseError('invalid_login', 400, 'send {"password": "…"}', 'password');
-    if (!verifyPassword(password, hash)) throw new BaliseError('unauthorized', 401, 'wrong password');
+    if (!(await guard.attempt(request.ip, () => verifyPassword(password, hash))))
+      throw new BaliseError('unauthorized', 401, 'wrong password');
     const { id, csrf } = sessions.create();
     return secure(reply)
       .header('set-cookie', sessionCookie(id, `${prefix}/`, isHttps(request)))
