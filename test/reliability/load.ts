@@ -1,5 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 
+// Event numbers are unique across every loop of a test file.
+let nextNumber = 0;
+
 /** Clients posting numbered track events to a gateway until stopped; what each answer was. */
 export interface PostLoop {
   /** Event numbers answered 2xx. */
@@ -16,10 +19,16 @@ export interface PostLoop {
 
 /**
  * Starts `workers` clients, each posting one track event `{n}` at a time to `{url}/balise/e`.
- * `extra` is merged into every event (e.g. a long title).
+ * `extra` is merged into every event (e.g. a long title); `wrap` makes the body of the event
+ * (e.g. a batch that carries it); each client waits `pauseMs` between requests (a steady trickle).
  */
-export function postLoop(url: string, workers: number, extra: Record<string, unknown> = {}): PostLoop {
-  let next = 0;
+export function postLoop(
+  url: string,
+  workers: number,
+  extra: Record<string, unknown> = {},
+  wrap: (event: Record<string, unknown>) => unknown = (event) => event,
+  pauseMs = 0,
+): PostLoop {
   let stopped = false;
   const loop: PostLoop = {
     acked: new Set(),
@@ -42,19 +51,21 @@ export function postLoop(url: string, workers: number, extra: Record<string, unk
   };
   const worker = async () => {
     while (!stopped) {
-      const n = next++;
+      const n = nextNumber++;
       let status = 0;
       try {
         const response = await fetch(`${url}/balise/e`, {
           method: 'POST',
           headers: { 'content-type': 'text/plain' },
-          body: JSON.stringify({
-            eventType: 'track',
-            name: 'load',
-            location: 'https://www.example.fr/',
-            ...extra,
-            payload: { n },
-          }),
+          body: JSON.stringify(
+            wrap({
+              eventType: 'track',
+              name: 'load',
+              location: 'https://www.example.fr/',
+              ...extra,
+              payload: { n },
+            }),
+          ),
         });
         await response.arrayBuffer();
         status = response.status;
@@ -62,6 +73,7 @@ export function postLoop(url: string, workers: number, extra: Record<string, unk
         if ((status === 429 || status === 503) && !response.headers.get('retry-after'))
           loop.retryAfterMissing++;
         if (status === 503 || status === 429) await new Promise((resolve) => setTimeout(resolve, 5));
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       } catch {
         // no answer (a killed process): not acknowledged
       }
@@ -76,7 +88,8 @@ export function postLoop(url: string, workers: number, extra: Record<string, unk
 export function countStored(rows: readonly Record<string, unknown>[]): Map<number, number> {
   const counts = new Map<number, number>();
   for (const row of rows) {
-    const n = (JSON.parse(String(row.props)) as { n?: number }).n;
+    if (typeof row.props !== 'string') continue;
+    const n = (JSON.parse(row.props) as { n?: number } | null)?.n;
     if (typeof n === 'number') counts.set(n, (counts.get(n) ?? 0) + 1);
   }
   return counts;
