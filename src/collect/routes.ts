@@ -6,7 +6,7 @@ import { runPipeline } from '../pipeline/runner.js';
 import type { BrowserActions, ToolRuntime } from '../tools/runtime.js';
 import { COLLECT_STEPS } from '../pipeline/steps.js';
 import type { EventRow } from '../store/row.js';
-import type { DurableWriter } from '../store/writer.js';
+import { STORAGE_RETRY_SECONDS, type DurableWriter } from '../store/writer.js';
 import { MAX_EVENTS_PER_REQUEST, parseWireBody, type WireEvent } from './event-schema.js';
 import { allowSiteOrigin, registerPreflight } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
@@ -156,7 +156,21 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     const cookieConsent = withTools ? consentFromCookie(request.headers.cookie) : null;
     const routed = routes.map((r) => tools!.dispatch(site, r.raw, r.row, r.consent ?? cookieConsent));
     // Both durable before the answer: the rows (spool) and every tool delivery (outbox).
-    const [, actions] = await Promise.all([writing, Promise.all(routed)]);
+    let actions: BrowserActions[];
+    try {
+      [, actions] = await Promise.all([writing, Promise.all(routed)]);
+    } catch (error) {
+      // The outbox's journal could not be written (a full disk): refused, like the spool's own failure.
+      if (!(error instanceof BaliseError) && typeof (error as NodeJS.ErrnoException)?.code === 'string')
+        throw new BaliseError(
+          'storage_unavailable',
+          503,
+          'the gateway cannot write to its disk; retry later',
+          undefined,
+          STORAGE_RETRY_SECONDS,
+        );
+      throw error;
+    }
     counters.accepted += rows.length;
     const answer: BrowserActions = { fetch: [], execute: [], return: {} };
     for (const a of actions) {

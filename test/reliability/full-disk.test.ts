@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startChild } from '../child.js';
+import { acceptedEvents, startWebhookReceiver } from '../fake-vendors.js';
 import { readEvents, tempDir } from '../helpers.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { EventRow } from '../../src/store/row.js';
@@ -69,13 +70,20 @@ function freeBytes(path: string): number {
 describe.skipIf(!IS_ROOT)('a full disk (needs root to mount a tmpfs)', () => {
   it('never acknowledges an event it did not keep, answers 503 with Retry-After, and recovers without a restart', async () => {
     mountTmpfs(mountPoint, '32m');
+    // A tool too: its outbox journal lives on the same disk.
+    const hook = await startWebhookReceiver('disk-secret');
     const configPath = join(mountPoint, 'balise.yaml');
     writeFileSync(
       configPath,
       [
         'server: { host: 127.0.0.1, port: 0, node: disk, rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
         'store: { kind: duckdb, path: ./balise.duckdb, flushMs: 50, batchRows: 200 }',
-        'sites: [{ host: www.example.fr, aliases: [127.0.0.1] }]',
+        'outbox: { baseDelayMs: 200, maxDelayMs: 1000, maxAttempts: 100 }',
+        'sites:',
+        '  - host: www.example.fr',
+        '    aliases: [127.0.0.1]',
+        '    tools:',
+        `      - { id: hook, component: webhook, allowHosts: [127.0.0.1], settings: { url: "${hook.url}/hook", secret: disk-secret } }`,
       ].join('\n'),
     );
     const gateway = await startChild(configPath);
@@ -104,18 +112,32 @@ describe.skipIf(!IS_ROOT)('a full disk (needs root to mount a tmpfs)', () => {
     await load.stop();
     const healthAfter = (await (await fetch(`${gateway.url}/balise/healthz`)).json()) as { status: string };
     expect(['ok', 'degraded']).toContain(healthAfter.status);
+    // Every acknowledged event reaches the tool too (by its number), whatever was refused.
+    const delivered = () =>
+      new Set((acceptedEvents(hook) as { properties: { n: number } }[]).map((event) => event.properties.n));
+    await load
+      .until(() => {
+        const got = delivered();
+        return [...load.acked].every((n) => got.has(n));
+      }, 30_000)
+      .catch(() => undefined);
+    const got = delivered();
+    const undelivered = [...load.acked].filter((n) => !got.has(n));
     expect(await stopChild(gateway.child)).toBe(0);
+    await hook.close();
 
     const counts = countStored(await readEvents(mountPoint));
     const missing = [...load.acked].filter((n) => !counts.has(n));
     const duplicated = [...counts].filter(([, c]) => c > 1);
     console.log(
       `full disk: ${load.acked.size} acknowledged (${ackedAtFull} before the disk filled), ` +
-        `${load.statuses.get(503) ?? 0} answered 503, ${missing.length} lost, ${duplicated.length} duplicated; ` +
+        `${load.statuses.get(503) ?? 0} answered 503, ${missing.length} lost, ${duplicated.length} duplicated, ` +
+        `${undelivered.length} not delivered to the webhook; ` +
         `${log.split('\n').length} log lines:\n${log}`,
     );
     expect(missing).toEqual([]);
     expect(duplicated).toEqual([]);
+    expect(undelivered.length).toBe(0);
     // Logs are rate-limited: a line per kind per 10 s, not one per request.
     expect(log.split('\n').length).toBeLessThan(100);
   });

@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/api/auth.js';
@@ -138,8 +140,6 @@ describe('SSRF attempts', () => {
   it('never returns what an internal service answered, even to a host the operator allowed', async () => {
     // An operator-allowed internal receiver that answers an error with a body: only its status is kept.
     const rev = await revision();
-    const { writeFileSync, readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
     const file = join(temp.dir, 'balise.yaml');
     const text = readFileSync(file, 'utf8');
     writeFileSync(
