@@ -13,6 +13,7 @@ import type { PipelineContext } from './pipeline/event.js';
 import { VisitorHasher } from './privacy/visitor-hash.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
+import { enforceRetention } from './store/retention.js';
 import { DurableWriter } from './store/writer.js';
 import { VERSION } from './version.js';
 import { limitLog } from './log-limit.js';
@@ -77,6 +78,8 @@ export async function createGateway(
             (rejected > 0 ? `, ${rejected} unreadable lines moved to ${path}.rejected` : ''),
         ),
     });
+    const retention = enforceRetention(store, config.store.retention, (line) => options.logError?.(line));
+    await retention.done;
     const geo = await GeoLookup.open(config.geo);
     // Tracker rules files are read at start, so a bad file is reported now rather than later.
     for (const site of config.sites)
@@ -153,6 +156,7 @@ export async function createGateway(
     });
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
+      retention.stop();
       await app.close();
       try {
         await outbox.close();

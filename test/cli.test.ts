@@ -35,6 +35,24 @@ describe('balise config check', () => {
     expect(out).toContain('sites[0].timezone: must be an IANA time zone');
   });
 
+  it('runs the checks serve runs at start: Meta under region eu is refused, as serve refuses it', () => {
+    const file = join(temp.dir, 'meta.yaml');
+    writeFileSync(
+      file,
+      'sites:\n  - host: www.example.fr\n    tools:\n      - { id: meta, component: meta, settings: { pixelId: "42", accessToken: t } }\n',
+    );
+    const { code, out } = balise('config', 'check', '--config', file);
+    expect(code).toBe(2);
+    expect(out).toMatch(
+      /sites\[www\.example\.fr\]\.tools\[meta\]: .* has no EU endpoint; region: eu cannot be met/,
+    );
+    writeFileSync(
+      file,
+      'sites:\n  - host: www.example.fr\n    tools:\n      - { id: meta, component: meta, region: any, settings: { pixelId: "42", accessToken: t } }\n',
+    );
+    expect(balise('config', 'check', file).code).toBe(0);
+  });
+
   it('explains usage errors with exit 2', () => {
     expect(balise('config').code).toBe(2);
     const { code, out } = balise('frobnicate');

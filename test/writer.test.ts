@@ -106,6 +106,7 @@ describe('DurableWriter', () => {
       ensureSalt: (d, k) => real.ensureSalt(d, k),
       refreshRollups: () => real.refreshRollups(),
       markAllDirty: () => real.markAllDirty(),
+      purgeBefore: (ts) => real.purgeBefore(ts),
       importLineIds: () => real.importLineIds(),
       appendEgress: (records) => real.appendEgress(records),
       close: () => real.close(),

@@ -1,8 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ConfigError, formatProblems, loadConfigFile } from '../config/load.js';
+import { GeoLookup } from '../enrich/geo.js';
+import { loadClearUrlsRules } from '../privacy/clearurls.js';
+import { Outbox } from '../tools/outbox.js';
 import { UsageError } from './args.js';
 import type { Config } from '../config/schema.js';
 import { manifestSchema } from '../tools/manifest.js';
-import { BUILTIN_COMPONENTS, missingSettings } from '../tools/runtime.js';
+import { BUILTIN_COMPONENTS, missingSettings, ToolRuntime } from '../tools/runtime.js';
 
 /** Valid but worth a look (PRIVACY.md, consent): tools that receive events without consent. */
 export function configWarnings(config: Config): string[] {
@@ -34,13 +40,60 @@ export function toolProblems(config: Config): string[] {
   return problems;
 }
 
-/** `balise config check FILE`: lists every problem with its path and what to do; exit 2 when any. */
-export function configCheck(argv: string[], out: (line: string) => void): number {
-  const [sub, file, ...rest] = argv;
-  if (sub !== 'check' || !file || rest.length > 0) throw new UsageError('usage: balise config check FILE');
+/**
+ * The checks `serve` makes at start beyond the schema, run without opening the store (a running
+ * gateway may hold it): tracker rules files read, the geolocation databases opened, and every
+ * tool's component loaded and started as the gateway would — manifest, required settings, region
+ * (a tool with no EU endpoint under `region: eu`), its setup — against a throw-away outbox. Each
+ * problem as `serve` would report it.
+ */
+export async function startProblems(config: Config, baseDir: string): Promise<string[]> {
+  const problems: string[] = [];
+  for (const site of config.sites)
+    if (site.privacy.trackerRules)
+      try {
+        loadClearUrlsRules(site.privacy.trackerRules);
+      } catch (error) {
+        problems.push(`sites[${site.host}].privacy.trackerRules: ${firstLine(error)}`);
+      }
+  try {
+    await GeoLookup.open(config.geo);
+  } catch (error) {
+    problems.push(`geo: ${firstLine(error)}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'balise-config-check-'));
+  try {
+    const outbox = await Outbox.open(dir, config.outbox, { log: () => undefined });
+    try {
+      await ToolRuntime.start(config, outbox, {}, baseDir);
+    } catch (error) {
+      problems.push(firstLine(error));
+    } finally {
+      await outbox.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return problems;
+}
+
+const firstLine = (error: unknown): string =>
+  error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
+
+/**
+ * `balise config check FILE` (or `--config FILE`): lists every problem with its path and what to
+ * do — the schema's, then every check `serve` makes at start (`startProblems`); exit 2 when any.
+ */
+export async function configCheck(argv: string[], out: (line: string) => void): Promise<number> {
+  const [sub, ...args] = argv;
+  const file = args[0] === '--config' || args[0] === '-c' ? args[1] : args[0];
+  const extra = args[0] === '--config' || args[0] === '-c' ? args.slice(2) : args.slice(1);
+  if (sub !== 'check' || !file || extra.length > 0)
+    throw new UsageError('usage: balise config check FILE (or --config FILE)');
   try {
     const config = loadConfigFile(file);
     const problems = toolProblems(config);
+    if (problems.length === 0) problems.push(...(await startProblems(config, dirname(file))));
     if (problems.length > 0) {
       out(`${file}: ${problems.length} problem(s)`);
       for (const problem of problems) out(`  ${problem}`);

@@ -155,6 +155,9 @@ const siteSchema = z.strictObject({
     .describe('Tools (Managed Components) that receive this site’s events'),
 });
 
+/** The longest retention the CNIL's exemption conditions allow (months). */
+export const CNIL_EXEMPT_MAX_MONTHS = 25;
+
 const duckdbStoreSchema = z.strictObject({
   kind: z.literal('duckdb'),
   path: z.string().min(1).default('./data/balise.duckdb').describe('DuckDB database file'),
@@ -177,6 +180,15 @@ const duckdbStoreSchema = z.strictObject({
     .min(1000)
     .default(500_000)
     .describe('Rows accepted but not yet in the store above which collect answers 503'),
+  retention: z
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .default(25)
+    .describe(
+      'Months events, hourly rollups and the egress log are kept; older ones are deleted daily (cnil-exempt sites: 25 at most)',
+    ),
 });
 
 const outboxSchema = z
@@ -413,6 +425,12 @@ export const configSchema = z
         for (const [key, message] of toolPolicyProblems(site.privacy, tool.privacy))
           ctx.addIssue({ code: 'custom', path: [...path, 'privacy', key], message });
       });
+      if (site.privacy.profile === 'cnil-exempt' && config.store.retention > CNIL_EXEMPT_MAX_MONTHS)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['store', 'retention'],
+          message: `site ${site.host} uses cnil-exempt, whose conditions keep data ${CNIL_EXEMPT_MAX_MONTHS} months at most; set retention to ${CNIL_EXEMPT_MAX_MONTHS} or less`,
+        });
       if (site.privacy.profile === 'off' && config.server.mode !== 'development') {
         ctx.addIssue({
           code: 'custom',

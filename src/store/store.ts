@@ -78,6 +78,11 @@ export interface Store {
   appendEgress(records: readonly EgressRecord[]): Promise<void>;
   /** How this store's imported lines get their ids (see `LineIdScheme`). */
   importLineIds(): Promise<LineIdScheme>;
+  /**
+   * Deletes what is older than `beforeTs` (epoch ms): events, hourly rollup rows and egress-log
+   * records (retention); returns how many of each.
+   */
+  purgeBefore(beforeTs: number): Promise<{ events: number; hourly: number; egress: number }>;
   /** Marks every hour dirty (in events or in the rollup), after writes or deletes made outside `append`. */
   markAllDirty(): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import type { SiteConfig } from '../config/schema.js';
 import type { RawEvent } from '../pipeline/event.js';
 import { applyClientIdRule } from '../privacy/client-id.js';
 import { scanText } from '../privacy/dlp/scan.js';
+import { scanUrlParts } from '../privacy/dlp/url-parts.js';
 import { applyIpRule } from '../privacy/ip.js';
 import type { ToolPolicy } from '../privacy/policy.js';
 import { cleanUrl } from '../privacy/query.js';
@@ -60,8 +61,10 @@ export function privacyView(
       // The query rule applies to the named URL properties and, stricter than PRIVACY.md asks,
       // to any value that is an absolute http(s) URL.
       const isUrl = (key !== null && URL_PROPERTIES.has(key)) || /^https?:\/\//i.test(value);
-      const cleaned = isUrl ? (cleanUrl(value, policy.query, trackers) ?? value) : value;
-      return scan(cleaned);
+      if (!isUrl) return scan(value);
+      const cleaned = cleanUrl(value, policy.query, trackers) ?? value;
+      // A URL: each of its parts scanned on its own (a finding masks that part only).
+      return scanReferrer(cleaned, scan);
     }
     if (depth > 4) return null;
     if (Array.isArray(value)) return value.map((v) => walk(v, null, depth + 1));
@@ -77,12 +80,15 @@ export function privacyView(
   const payload = (raw.props ? walk(raw.props, null, 0) : {}) as Record<string, unknown>;
   const title = row.title === null ? undefined : scan(row.title);
   const url = new URL(pageUrl);
-  url.pathname = scan(decodeURIComponentSafe(url.pathname));
+  // Every path segment, kept query value and the fragment, each decoded (as often as it was
+  // encoded) before the scan: `?email=jean%2540example.fr` is masked like `?email=jean@example.fr`.
+  scanUrlParts(url, scan);
+  const referer = applyReferrerRule(raw.referrer, site, policy.referrer, policy.query, trackers) ?? '';
   return {
     url,
     ip: applyIpRule(raw.ip, policy.ip) ?? '',
     userAgent: applyUserAgentRule(raw.userAgent, policy.userAgent) ?? '',
-    referer: applyReferrerRule(raw.referrer, site, policy.referrer, policy.query, trackers) ?? '',
+    referer: scanReferrer(referer, scan),
     language: raw.language ?? '',
     title,
     timestamp: row.ts,
@@ -92,10 +98,15 @@ export function privacyView(
   };
 }
 
-function decodeURIComponentSafe(text: string): string {
+/** A URL (a referrer, a URL property) as the tool gets it, each of its parts scanned (`scanUrlParts`). */
+function scanReferrer(referer: string, scan: (text: string) => string): string {
+  if (referer === '') return referer;
   try {
-    return decodeURIComponent(text);
+    const url = new URL(referer);
+    const before = url.href;
+    scanUrlParts(url, scan);
+    return url.href === before ? referer : url.href;
   } catch {
-    return text;
+    return scan(referer);
   }
 }

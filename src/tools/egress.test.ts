@@ -71,7 +71,7 @@ describe('egress guard', () => {
         'x-other': 'jane.doe@example.fr',
       },
     );
-    const decision = checkRequest(request, rules({ sealedHeaders: ['x-signature'] }), id);
+    const decision = checkRequest(request, rules({ sealedHeaders: ['x-signature'] }), new Set([id]));
     expect(decision).toMatchObject({ ok: true, findings: ['email', 'email'] });
     if (!decision.ok) return;
     expect(JSON.parse(decision.request.body!)).toEqual({ event_id: id, note: '[redacted:email]' });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { scanText, type DlpMode } from '../privacy/dlp/scan.js';
+import { scanUrlParts } from '../privacy/dlp/url-parts.js';
 
 /** A request a tool wants to send, as the outbox stores it (text body only). */
 export interface OutgoingRequest {
@@ -108,15 +109,23 @@ function scanJson(value: unknown, scan: (text: string) => string): unknown {
 class DlpPass {
   readonly findings: string[] = [];
   changed = false;
+  /** A value the gateway made itself was met (and left alone). */
+  exempted = false;
 
   constructor(
     private readonly mode: DlpMode,
-    /** A value the gateway made itself (the event's id): left as it is. */
-    private readonly opaque?: string,
+    /**
+     * Values the gateway made itself for this event — its id, the IP as the tool's policy left it
+     * (trimmed), the reduced User-Agent, the client id: left as they are wherever they appear whole.
+     */
+    private readonly produced?: ReadonlySet<string>,
   ) {}
 
   scan = (text: string): string => {
-    if (text === this.opaque) return text;
+    if (this.produced?.has(text)) {
+      this.exempted = true;
+      return text;
+    }
     const result = scanText(text, this.mode);
     this.findings.push(...result.found);
     if (result.text !== text) this.changed = true;
@@ -134,7 +143,7 @@ type UrlCheck = { ok: true; href: string; findings: readonly string[] } | { ok: 
 const checkedUrls = new WeakMap<EgressRules, Map<string, UrlCheck>>();
 
 /** The URL part of `checkRequest`: allow-list, protocol, region, credentials, DLP of path and query. */
-function checkUrl(text: string, rules: EgressRules): UrlCheck {
+function checkUrl(text: string, rules: EgressRules, produced?: ReadonlySet<string>): UrlCheck {
   let known = checkedUrls.get(rules);
   const hit = known?.get(text);
   if (hit) return hit;
@@ -159,23 +168,11 @@ function checkUrl(text: string, rules: EgressRules): UrlCheck {
   if (url.username || url.password) return { ok: false, reason: 'credentials in the URL' };
   // The URL is rebuilt only when the DLP changed something (rebuilding re-parses it, and a clean
   // URL — nearly all of them — is sent as the component wrote it).
-  const dlp = new DlpPass(rules.dlp);
-  const scan = dlp.scan;
-  let path = url.pathname;
-  try {
-    path = decodeURIComponent(path);
-  } catch {
-    // malformed escapes: scan the path as it is
-  }
-  const scannedPath = scan(path);
-  const params = new URLSearchParams();
-  for (const [key, value] of url.searchParams) params.append(key, scan(value));
-  if (dlp.changed) {
-    url.pathname = scannedPath;
-    url.search = params.toString();
-  }
-  const checked: UrlCheck = { ok: true, href: url.href, findings: dlp.findings };
-  if (dlp.findings.length === 0) {
+  const dlp = new DlpPass(rules.dlp, produced);
+  // Each path segment, query key and value and the fragment, decoded, on its own.
+  scanUrlParts(url, dlp.scan);
+  const checked: UrlCheck = { ok: true, href: dlp.changed ? url.href : text, findings: dlp.findings };
+  if (dlp.findings.length === 0 && !dlp.exempted) {
     if (!known) checkedUrls.set(rules, (known = new Map<string, UrlCheck>()));
     if (known.size >= 1000) known.clear();
     known.set(text, checked);
@@ -188,12 +185,17 @@ function checkUrl(text: string, rules: EgressRules): UrlCheck {
  * DLP over its URL (path and each query value), header values and body (each JSON string or
  * form value, or the whole text). `mask` rewrites the request, `drop` refuses it, `report`
  * counts. Runs before the request is queued; addresses are checked again when it is sent.
- * `opaque` is a value the gateway made itself (the event's id): left as it is wherever it appears.
+ * `produced` holds the values the gateway made itself for the event (its id, the trimmed IP, the
+ * reduced User-Agent, the client id): left as they are wherever they appear whole.
  */
-export function checkRequest(request: OutgoingRequest, rules: EgressRules, opaque?: string): EgressDecision {
-  const target = checkUrl(request.url, rules);
+export function checkRequest(
+  request: OutgoingRequest,
+  rules: EgressRules,
+  produced?: ReadonlySet<string>,
+): EgressDecision {
+  const target = checkUrl(request.url, rules, produced);
   if (!target.ok) return target;
-  const dlp = new DlpPass(rules.dlp, opaque);
+  const dlp = new DlpPass(rules.dlp, produced);
   dlp.findings.push(...target.findings);
   const scan = dlp.scan;
   const headers: Record<string, string> = {};

@@ -88,6 +88,8 @@ export interface RuntimeOptions {
 
 interface DispatchContext {
   eventId: string;
+  /** Values the gateway made for this event and tool (id, IP and User-Agent as the policy left them, client id). */
+  produced: ReadonlySet<string>;
   site: SiteConfig;
   deliveries: Delivery[];
   actions: BrowserActions;
@@ -451,7 +453,8 @@ export class ToolRuntime {
           return;
         }
         instance.stats.events++;
-        const context: DispatchContext = { eventId: row.id, site, deliveries, actions, counter: 0 };
+        const produced = new Set([row.id, view.ip, view.userAgent, view.clientId].filter((v) => v !== ''));
+        const context: DispatchContext = { eventId: row.id, produced, site, deliveries, actions, counter: 0 };
         const pageKv = new Map<string, string>();
         const event: MCEvent = {
           type,
@@ -574,7 +577,7 @@ export class ToolRuntime {
     }
     const request: OutgoingRequest = { url, method: (init?.method ?? 'GET').toUpperCase(), headers, body };
     const context = this.context.getStore();
-    const decision = checkRequest(request, instance.rules, context?.eventId);
+    const decision = checkRequest(request, instance.rules, context?.produced);
     if (!decision.ok) {
       instance.stats.blocked++;
       let host = '';

@@ -86,3 +86,38 @@ describe('scanText', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('scanText on encoded values', () => {
+  it.each([
+    ['percent-encoded twice', 'jean.dupont%2540example.com', 'email'],
+    ['percent-encoded three times', 'jean.dupont%252540example.com', 'email'],
+    ['plus for spaces', '%2B33+6+12+34+56+78', 'phone'],
+    ['an HTML entity', 'jean.dupont&#64;example.com', 'email'],
+    ['a named entity', 'jean.dupont&commat;example.com', 'email'],
+    ['a hex entity', 'jean.dupont&#x40;example.com', 'email'],
+    ['a \\u escape (a JSON string inside a string)', 'jean.dupont\\u0040example.com', 'email'],
+    ['base64', 'token=amVhbi5kdXBvbnRAZXhhbXBsZS5jb20=', 'email'],
+    ['base64url', 'dGVsICszMyA2IDEyIDM0IDU2IDc4', 'phone'],
+    ['base64 of JSON', 'eyJlbWFpbCI6ImplYW4uZHVwb250QGV4YW1wbGUuY29tIn0=', 'email'],
+    [
+      'base64 of a percent-encoded value',
+      Buffer.from('jean.dupont%40example.com').toString('base64'),
+      'email',
+    ],
+  ])('finds %s and masks the whole value', (_what, input, kind) => {
+    expect(scanText(input, 'mask')).toEqual({ text: `[redacted:${kind}]`, found: [kind] });
+    expect(scanText(input, 'report')).toEqual({ text: input, found: [kind] });
+  });
+
+  it.each([
+    ['a GA client id', '1234567890.1700000000'],
+    ['a UUID', '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'],
+    ['a hex visitor id', '9f86d081884c7d65'],
+    ['a random base64 token', 'q8Zt1vYb3kLx0PaW9sRmNe2uHc7Jd4Fg'],
+    ['an article slug', '/articles/la-rentree-des-classes-2026-en-images'],
+    ['a title with a plus', 'Canal+ : la grille de ce soir'],
+    ['a query with escapes', 'q=caf%C3%A9+cr%C3%A8me&page=2'],
+  ])('leaves %s alone', (_what, input) => {
+    expect(scanText(input, 'mask')).toEqual({ text: input, found: [] });
+  });
+});

@@ -1,5 +1,6 @@
 import { Memo } from '../../memo.js';
 import { DETECTORS, DLP_KINDS, NEEDS, type DlpKind } from './detectors.js';
+import { decodedForms } from './normalise.js';
 
 /** What the DLP does with a finding (PRIVACY.md `dlp`). */
 export type DlpMode = 'off' | 'report' | 'mask' | 'drop';
@@ -30,6 +31,22 @@ const clean = new Memo<true>(10_000);
 export function scanText(text: string, mode: DlpMode): Scan {
   if (mode === 'off' || text.length === 0) return { text, found: [] };
   if (text.length <= CLEAN_MAX_LENGTH && clean.has(text)) return { text, found: [] };
+  const plain = scanPlain(text, mode);
+  // The value as a vendor would read it once decoded (percent-encoded twice, an entity, a base64
+  // token…): a finding there masks the whole value — its span in the original cannot be told.
+  const source = text.length > DLP_MAX_LENGTH ? text.slice(0, DLP_MAX_LENGTH) : text;
+  for (const form of decodedForms(source)) {
+    const hidden = scanPlain(form, 'report').found;
+    if (hidden.length === 0) continue;
+    const kinds = [...plain.found, ...hidden];
+    return { text: mode === 'mask' ? `[redacted:${hidden[0]}]` : text, found: kinds };
+  }
+  if (plain.found.length === 0 && text.length <= CLEAN_MAX_LENGTH) clean.set(text, true);
+  return plain;
+}
+
+/** The detectors over the text as it is (no decoding). */
+function scanPlain(text: string, mode: DlpMode): Scan {
   let current = text.length > DLP_MAX_LENGTH ? text.slice(0, DLP_MAX_LENGTH) : text;
   const found: DlpKind[] = [];
   // Cheap prefilter: every detector needs a digit, an @ or a colon.
@@ -54,6 +71,5 @@ export function scanText(text: string, mode: DlpMode): Scan {
     }
     current = out + current.slice(last);
   }
-  if (found.length === 0 && text.length <= CLEAN_MAX_LENGTH) clean.set(text, true);
   return { text: mode === 'mask' ? current : text, found };
 }

@@ -426,6 +426,34 @@ export class DuckDBStore implements Store {
     });
   }
 
+  purgeBefore(beforeTs: number): Promise<{ events: number; hourly: number; egress: number }> {
+    return this.locked(() =>
+      this.transaction(async () => {
+        const cutoff = [Math.trunc(beforeTs)];
+        const events = await this.connection.run(
+          'DELETE FROM events WHERE ts < epoch_ms($1::BIGINT)',
+          cutoff,
+        );
+        const hourly = await this.connection.run(
+          'DELETE FROM events_hourly WHERE ts < epoch_ms($1::BIGINT)',
+          cutoff,
+        );
+        await this.connection.run('DELETE FROM rollup_dirty WHERE hour < epoch_ms($1::BIGINT)', cutoff);
+        const egress = await this.connection.run(
+          'DELETE FROM egress WHERE ts < epoch_ms($1::BIGINT)',
+          cutoff,
+        );
+        // The hour the cutoff falls in lost some of its rows: its rollup is made again.
+        await this.connection.run(
+          "INSERT OR IGNORE INTO rollup_dirty VALUES (date_trunc('hour', epoch_ms($1::BIGINT)))",
+          cutoff,
+        );
+        this.rollupMayBeStale = true;
+        return { events: events.rowsChanged, hourly: hourly.rowsChanged, egress: egress.rowsChanged };
+      }),
+    );
+  }
+
   markAllDirty(): Promise<void> {
     return this.locked(async () => {
       await this.connection.run(

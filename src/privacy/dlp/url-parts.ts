@@ -1,0 +1,64 @@
+/**
+ * Runs `scan` over each part of a URL a person could have written something into — every path
+ * segment, every query key and value, the fragment — each decoded first, so that a finding masks
+ * only its own part (an e-mail in `?email=` masks that value, not the page's path). A part the
+ * scan changed is written back percent-encoded; the URL is left as it was when nothing changed.
+ */
+export function scanUrlParts(url: URL, scan: (text: string) => string): void {
+  const segments = url.pathname.split('/');
+  let pathChanged = false;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment === '') continue;
+    const decoded = decode(segment);
+    const scanned = scan(decoded);
+    if (scanned !== decoded) {
+      segments[i] = encodeSegment(scanned);
+      pathChanged = true;
+    }
+  }
+  if (pathChanged) url.pathname = segments.join('/');
+  if (url.search) {
+    const params = new URLSearchParams();
+    let queryChanged = false;
+    for (const [key, value] of url.searchParams) {
+      const k = scan(key);
+      const v = scan(value);
+      if (k !== key || v !== value) queryChanged = true;
+      params.append(k, v);
+    }
+    if (queryChanged) url.search = params.toString();
+  }
+  if (url.hash) {
+    const fragment = decode(url.hash.slice(1));
+    const scanned = scan(fragment);
+    if (scanned !== fragment) url.hash = encodeURIComponent(scanned);
+  }
+}
+
+/** `scanUrlParts` for a stored path with its kept query (`/a/b?x=1`): the scanned path. */
+export function scanPathParts(path: string, scan: (text: string) => string): string {
+  let url: URL;
+  try {
+    url = new URL(path, 'http://path.invalid');
+  } catch {
+    return scan(path);
+  }
+  const before = url.pathname + url.search + url.hash;
+  scanUrlParts(url, scan);
+  const after = url.pathname + url.search + url.hash;
+  return after === before ? path : after;
+}
+
+/** A path segment percent-encoded, the DLP's `[redacted:kind]` marks kept readable. */
+function encodeSegment(text: string): string {
+  return encodeURIComponent(text).replace(/%5B/g, '[').replace(/%5D/g, ']').replace(/%3A/g, ':');
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
