@@ -132,6 +132,36 @@ export function openApiDocument(prefix: string, version: string): Record<string,
           },
         },
       },
+      '/audit': {
+        get: {
+          summary: 'The CNIL analytics-proxy audit: each condition, per site and tool, with its evidence',
+          description:
+            'Conditions: ip_not_sent, identifier_replaced, external_referrer_removed, url_parameters_removed, fingerprinting_reworked, no_cross_site_identifier, no_other_identifying_data, eu_hosting_and_transfers. Each with `ok` and its evidence: what the configuration sets and what the egress log shows over the period (requests that left, under which policy, hosts and their region). `format=html` answers a self-contained page.',
+          parameters: [
+            {
+              name: 'since',
+              in: 'query',
+              schema: { type: 'string', default: '30d', pattern: '^\\d{1,4}(h|d)$' },
+            },
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date' } },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'html'] } },
+          ],
+          responses: {
+            200: {
+              description:
+                '{generatedAt, period, ok, failed, conditions: [{id, title, ok, evidence: [{site, tool, ok, config, observed}]}], hosts}',
+              content: {
+                'application/json': { schema: { type: 'object' } },
+                'text/html': { schema: { type: 'string' } },
+              },
+            },
+            400: errors('invalid_query'),
+            401: errors('unauthorized'),
+            429: errors('rate_limited'),
+          },
+        },
+      },
       '/egress': {
         get: {
           summary: 'The egress log: every request that left for a tool, or was stopped',

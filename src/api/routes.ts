@@ -1,3 +1,5 @@
+import { auditHtml } from '../audit/render.js';
+import { auditPeriod, runAudit } from '../audit/run.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RateLimiter } from '../collect/rate-limit.js';
 import type { CollectCounters } from '../collect/routes.js';
@@ -65,6 +67,15 @@ export function registerApiRoutes(
   app.get(`${base}/dlp`, (request) => {
     authorizeQuery(request);
     return { since: startedAt, findings: deps.counters.findings };
+  });
+
+  app.get(`${base}/audit`, async (request, reply) => {
+    authorizeQuery(request);
+    const query = (request.query ?? {}) as { format?: string };
+    const period = auditPeriod(request.query ?? {});
+    const report = await runAudit(deps.store, deps.live.current, deps.tools?.manifests() ?? {}, period);
+    if (query.format === 'html') return reply.type('text/html; charset=utf-8').send(auditHtml(report));
+    return report;
   });
 
   app.get(`${base}/egress`, async (request) => {

@@ -6,6 +6,7 @@ import { configCheck } from './config-check.js';
 import { demoCommand } from './demo.js';
 import { detectCommand } from './detect.js';
 import { egressCommand, outboxCommand } from './egress.js';
+import { auditCommand } from './audit.js';
 import { importCommand } from './import.js';
 import { passwordCommand } from './password.js';
 import { queryCommand } from './query.js';
@@ -19,7 +20,7 @@ usage:
   balise serve --config balise.yaml      run the gateway
   balise demo [--port 8080] [--site-port 8081] [--data ./data/demo]
                                          gateway + demo website + seeded traffic; prints the URLs
-  balise config check balise.yaml        list every problem in a config file (exit 2 when any)
+  balise config check balise.yaml        list every problem in a config file, with the checks serve makes at start (exit 2 when any)
   balise query --config balise.yaml --site HOST|--group NAME --metric pageviews --interval 1h
                --from 2026-07-07T00:00 --to 2026-07-08T00:00 [--tz Europe/Paris] [--compare previous_week]
                [--breakdown country] [--top 10] [--filter key=value]… [--format table|json|csv]
@@ -33,6 +34,8 @@ usage:
   balise egress --config balise.yaml [--site HOST] [--tool ID] [--outcome sent|retry|dead|blocked] [--since 24h]
                [--limit 100] [--format table|json|csv]
   balise outbox dead|replay --config balise.yaml [--tool ID] [--id DELIVERY]…
+  balise audit --config balise.yaml [--since 30d | --from DATE --to DATE] [--format text|json|html] [--out FILE]
+                                         the CNIL analytics-proxy conditions, per site and tool, with evidence (exit 1 when any fails)
   printf '%s' '…' | balise password hash  the scrypt hash for admin.passwordHash (the dashboard login)
   balise token new                       a new API token and the hash for admin.tokens
 `;
@@ -79,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
       return reportCommand(rest, out);
     case 'egress':
       return egressCommand(rest, out);
+    case 'audit':
+      return auditCommand(rest, out);
     case 'outbox':
       return outboxCommand(rest, out);
     case 'password':

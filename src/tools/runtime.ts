@@ -227,7 +227,7 @@ function hostOf(url: string): string | null {
 }
 
 /** Loads a component: a built-in name, a local path (./ or /), or an installed npm package. */
-async function loadComponent(
+export async function loadComponent(
   spec: string,
   baseDir: string,
   extra: Record<string, ComponentModule>,
