@@ -138,6 +138,7 @@ const VIEWS = [
   ['realtime', '[data-metric="Pageviews (30 min)"]', 'Realtime'],
   ['detections', 'h2:text("Anomalies")', 'Detections'],
   ['settings', 'button:text("Add a site")', 'Settings'],
+  ['audit', 'h2:text("No IP address is sent to a tool")', 'Audit'],
 ] as const;
 
 async function logIn(page: Page, password = PASSWORD): Promise<void> {

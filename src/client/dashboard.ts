@@ -1,11 +1,12 @@
 /**
- * The Balise dashboard (served at {prefix}/ui/): login, then four views — Overview, Realtime,
- * Detections and Settings — chosen in the navigation (the address's #/view). Every value shown
+ * The Balise dashboard (served at {prefix}/ui/): login, then five views — Overview, Realtime,
+ * Detections, Settings and Audit — chosen in the navigation (the address's #/view). Every value shown
  * comes from the public (paths, titles, referrers, event names), so it is only ever written with
  * textContent; the page runs under a CSP without inline code.
  */
 import { base, session, setSession, type SessionInfo } from './dashboard/api.js';
 import { destroyCharts } from './dashboard/chart.js';
+import { renderAudit } from './dashboard/audit.js';
 import { renderDetections } from './dashboard/detections.js';
 import { alertLine, el } from './dashboard/dom.js';
 import { renderOverview } from './dashboard/overview.js';
@@ -19,6 +20,7 @@ const VIEWS = [
   ['realtime', 'Realtime'],
   ['detections', 'Detections'],
   ['settings', 'Settings'],
+  ['audit', 'Audit'],
 ] as const;
 type View = (typeof VIEWS)[number][0];
 
@@ -113,7 +115,7 @@ async function render(): Promise<void> {
   const content = el('div', { id: 'content' }, el('p', { class: 'muted' }, 'Loading…'));
   const title = VIEWS.find(([v]) => v === view)![1];
   const header: Node[] = [nav(view), el('h1', {}, title)];
-  if (view !== 'settings')
+  if (view !== 'settings' && view !== 'audit')
     header.push(
       pickers(
         selection,
@@ -130,6 +132,7 @@ async function render(): Promise<void> {
     if (view === 'overview') await renderOverview(selection!, target);
     else if (view === 'realtime') await renderRealtime(selection!, target);
     else if (view === 'detections') await renderDetections(selection!, target);
+    else if (view === 'audit') await renderAudit(target);
     else await renderSettings(target);
     if (mine === generation) {
       app.querySelector('#content')!.replaceWith(target);
