@@ -82,7 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = config.server.limits;
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
-    // Slow clients are cut off (THREATS.md: starvation): the whole request within
+    // Slow clients are cut off (docs/limits.md): the whole request within
     // requestTimeoutMs (Node answers 408), its headers within headersTimeoutMs, checked every
     // second (Node's default checks every 30 s); idle keep-alive and silent connections closed.
     http: {
@@ -111,7 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done(null, payload);
   });
 
-  // A body the gateway would have to decode is refused rather than read as it is (THREATS.md).
+  // A body the gateway would have to decode is refused rather than read as it is (docs/errors.md).
   app.addHook('onRequest', (request, _reply, done) => {
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
@@ -226,6 +226,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     version: deps.version,
     counters: deps.counters,
     pendingRows: () => deps.writer.pendingRows,
+    health: () => ({
+      spoolFailing: deps.writer.health.spoolFailing,
+      storeFailing: deps.writer.health.storeFailing,
+      connectionsOpen: connections.open,
+      connectionsRefusedPerAddress: connections.refusedPerAddress,
+    }),
     ...(deps.tools ? { tools: deps.tools, outboxPending: () => deps.tools!.outboxPending } : {}),
     sessions,
     ...(deps.settings ? { settings: deps.settings } : {}),

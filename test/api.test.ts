@@ -129,6 +129,9 @@ describe('insights API', () => {
     expect(response.body).toContain('balise_events_accepted_total 2');
     expect(response.body).toContain('balise_dlp_findings_total{site="www.example.fr",kind="email"} 2');
     expect(response.body).not.toContain('a@b.fr');
+    expect(response.body).toContain('balise_spool_failing 0');
+    expect(response.body).toContain('balise_store_failing 0');
+    expect(response.body).toMatch(/balise_connections_refused_total 0/);
   });
 
   it('hashes tokens with SHA-256 and refuses a malformed hash in the config', async () => {

@@ -20,12 +20,21 @@ function counter(
   return lines.join('\n');
 }
 
+/** The node's health as metrics show it: storage failing or not, connections open and refused. */
+export interface NodeHealth {
+  spoolFailing: boolean;
+  storeFailing: boolean;
+  connectionsOpen: number;
+  connectionsRefusedPerAddress: number;
+}
+
 /** The node's counters in the Prometheus text format (per node; sum across gateways). */
 export function prometheusText(
   counters: CollectCounters,
   pendingRows: number,
   tools: Record<string, ToolStats> = {},
   outboxPending = 0,
+  health?: NodeHealth,
 ): string {
   const perTool = (pick: (s: ToolStats) => number): [Record<string, string>, number][] =>
     Object.entries(tools).map(([name, stats]) => {
@@ -90,6 +99,33 @@ export function prometheusText(
       perTool((s) => s.refusedBrowserRequests),
     ),
     counter('balise_outbox_pending', 'Deliveries waiting in the outbox.', [[{}, outboxPending]], 'gauge'),
+    ...(health
+      ? [
+          counter(
+            'balise_spool_failing',
+            '1 while the spool cannot write (collect answers 503 storage_unavailable).',
+            [[{}, health.spoolFailing ? 1 : 0]],
+            'gauge',
+          ),
+          counter(
+            'balise_store_failing',
+            '1 while the store refuses batches (kept in the spool and retried).',
+            [[{}, health.storeFailing ? 1 : 0]],
+            'gauge',
+          ),
+          counter(
+            'balise_connections_open',
+            'Client connections open.',
+            [[{}, health.connectionsOpen]],
+            'gauge',
+          ),
+          counter(
+            'balise_connections_refused_total',
+            'Connections closed at once because their address held its share (server.limits.maxConnectionsPerAddress).',
+            [[{}, health.connectionsRefusedPerAddress]],
+          ),
+        ]
+      : []),
     '',
   ].join('\n');
 }

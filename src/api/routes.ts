@@ -11,7 +11,7 @@ import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
 import type { ToolRuntime } from '../tools/runtime.js';
 import type { Sessions } from '../ui/sessions.js';
-import { prometheusText } from './metrics.js';
+import { prometheusText, type NodeHealth } from './metrics.js';
 import { queryEgress } from '../tools/egress-query.js';
 import { openApiDocument } from './openapi.js';
 import type { SettingsEditor } from '../settings/editor.js';
@@ -28,6 +28,8 @@ export function registerApiRoutes(
     version: string;
     counters: CollectCounters;
     pendingRows: () => number;
+    /** The spool's and the store's state, and the connection guard's counters (metrics). */
+    health?: () => NodeHealth;
     tools?: ToolRuntime;
     outboxPending?: () => number;
     sessions?: Sessions;
@@ -61,7 +63,15 @@ export function registerApiRoutes(
     authenticate(request, deps.live.current.admin.tokens);
     return reply
       .header('content-type', 'text/plain; version=0.0.4')
-      .send(prometheusText(deps.counters, deps.pendingRows(), deps.tools?.stats(), deps.outboxPending?.()));
+      .send(
+        prometheusText(
+          deps.counters,
+          deps.pendingRows(),
+          deps.tools?.stats(),
+          deps.outboxPending?.(),
+          deps.health?.(),
+        ),
+      );
   });
 
   app.get(`${base}/dlp`, (request) => {
