@@ -1,3 +1,5 @@
+import { scanText } from './scan.js';
+
 /**
  * Runs `scan` over each part of a URL a person could have written something into — every path
  * segment, every query key and value, the fragment — each decoded first, so that a finding masks
@@ -5,6 +7,8 @@
  * scan changed is written back percent-encoded; the URL is left as it was when nothing changed.
  */
 export function scanUrlParts(url: URL, scan: (text: string) => string): void {
+  // Nearly every URL holds nothing: one look at it whole (remembered for repeated URLs) first.
+  if (scanText(url.pathname + url.search + url.hash, 'report').found.length === 0) return;
   const segments = url.pathname.split('/');
   let pathChanged = false;
   for (let i = 0; i < segments.length; i++) {
@@ -38,6 +42,7 @@ export function scanUrlParts(url: URL, scan: (text: string) => string): void {
 
 /** `scanUrlParts` for a stored path with its kept query (`/a/b?x=1`): the scanned path. */
 export function scanPathParts(path: string, scan: (text: string) => string): string {
+  if (scanText(path, 'report').found.length === 0) return path;
   let url: URL;
   try {
     url = new URL(path, 'http://path.invalid');
