@@ -12,7 +12,7 @@ import type { Store } from './store/store.js';
 import type { LiveConfig } from './config/live.js';
 import type { SettingsEditor } from './settings/editor.js';
 
-/** Largest request body accepted by collect (THREATS.md: oversized bodies). */
+/** Largest request body accepted by collect (docs/threats.md: oversized bodies). */
 export const BODY_LIMIT = 64 * 1024;
 
 /** Everything the HTTP app needs; built by the Gateway (src/gateway.ts). */
@@ -95,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     connectionTimeout: limits.idleTimeoutMs,
     trustProxy: proxies.length > 0 ? [...proxies] : false,
     // No per-request logger: failures are reported through deps.logError with a code and a
-    // route only — never IPs, queries, bodies or tokens (THREATS.md, logs).
+    // route only — never IPs, queries, bodies or tokens (docs/threats.md, logs).
     logger: false,
     return503OnClosing: true,
   });

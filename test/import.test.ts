@@ -438,7 +438,7 @@ describe('import formats', () => {
     expect(row!.n).toBe(0);
   });
 
-  it('maps Cloudflare HTTP request logs (jsonl:cloudflare) as ARCHITECTURE.md lists', async () => {
+  it('maps Cloudflare HTTP request logs (jsonl:cloudflare) as docs/import.md lists', async () => {
     const line = (fields: Record<string, unknown>) =>
       JSON.stringify({
         EdgeStartTimestamp: '2026-07-05T18:00:00Z',

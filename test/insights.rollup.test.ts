@@ -6,7 +6,7 @@ import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import type { EventRow } from '../src/store/row.js';
 import { rowsAt } from './fixtures.js';
 
-// SCALE.md: "rollups are a query-plan choice, not a different API … results must be identical".
+// docs/scale.md: "rollups are a query-plan choice, not a different API … results must be identical".
 // Every query below runs twice — as planned (the hourly rollup where allowed) and forced onto the
 // raw table — and the two answers must be equal to the last digit.
 

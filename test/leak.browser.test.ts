@@ -12,7 +12,7 @@ import {
 } from './fake-vendors.js';
 import { readEvents, startLiveSite, tempDir, type LiveSite } from './helpers.js';
 
-// PRIVACY.md "What a test of no leak looks like", in real headless Chromium against the store.
+// docs/privacy.md, in real headless Chromium against the store.
 // Every probe below is personal or tracking data the browser sends; none may be stored.
 const VISITOR_IP = '203.0.113.77';
 const FRENCH_IP = '90.0.0.1';
@@ -182,7 +182,7 @@ async function visit(page: Page, ip: string): Promise<void> {
   `);
 }
 
-describe('no leak, in real Chromium, to the store or any built-in tool (PRIVACY.md)', () => {
+describe('no leak, in real Chromium, to the store or any built-in tool (docs/privacy.md)', () => {
   it('has at least 50 distinct probes', () => {
     expect(new Set(SEARCH).size).toBeGreaterThanOrEqual(50);
   });

@@ -19,7 +19,7 @@ import {
 } from './fake-vendors.js';
 import { pageview, tempDir } from './helpers.js';
 
-// The leak test of PRIVACY.md, over the vendors: a page URL with utm_source and an e-mail, an
+// The leak test of docs/privacy.md, over the vendors: a page URL with utm_source and an e-mail, an
 // external referrer with a path, a distinctive UA, IP 203.0.113.77, an event carrying a phone
 // number and an IBAN — and every byte each fake vendor receives is checked.
 const UA =

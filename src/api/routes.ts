@@ -16,7 +16,7 @@ import { queryEgress } from '../tools/egress-query.js';
 import { openApiDocument } from './openapi.js';
 import type { SettingsEditor } from '../settings/editor.js';
 
-/** Queries per token per minute (THREATS.md: expensive queries). */
+/** Queries per token per minute (docs/threats.md: expensive queries). */
 export const API_QUERIES_PER_MINUTE = 120;
 
 /** Registers the insights API under {prefix}/api/v1 (Bearer-token auth; OpenAPI document public). */

@@ -10,7 +10,7 @@ import type { Config } from '../config/schema.js';
 import { manifestSchema } from '../tools/manifest.js';
 import { BUILTIN_COMPONENTS, missingSettings, ToolRuntime } from '../tools/runtime.js';
 
-/** Valid but worth a look (PRIVACY.md, consent): tools that receive events without consent. */
+/** Valid but worth a look (docs/privacy.md, consent): tools that receive events without consent. */
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
   for (const site of config.sites)

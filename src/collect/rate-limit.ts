@@ -1,6 +1,6 @@
 /**
  * Fixed-window request counters per key (per IP, per site). Per node by design: with N gateways
- * the effective limit is N times higher (SCALE.md: global limits go through a shared service later).
+ * the effective limit is N times higher (docs/scale.md: global limits go through a shared service later).
  * Memory is bounded: at most `maxKeys` keys per window; past that, new keys share one bucket.
  */
 export class RateLimiter {

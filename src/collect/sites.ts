@@ -21,7 +21,7 @@ export function hostOf(value: string): string | null {
   return host.length > 0 ? host : null;
 }
 
-/** Finds the site of a request from configured hosts only (THREATS.md: forged Host/Origin). */
+/** Finds the site of a request from configured hosts only (docs/threats.md: forged Host/Origin). */
 export class SiteIndex {
   private byHost = new Map<string, SiteConfig>();
 

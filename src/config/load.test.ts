@@ -86,7 +86,7 @@ describe('config', () => {
     expect(problems({ server: { mode: 'development' }, sites: [off] })).toEqual([]);
   });
 
-  it('accepts every privacy switch of PRIVACY.md and refuses loosening one under a CNIL profile', () => {
+  it('accepts every privacy switch of docs/privacy.md and refuses loosening one under a CNIL profile', () => {
     const strict = {
       host: 'a.example',
       privacy: { query: 'strip', ip: 'hide', userAgent: 'remove', referrer: 'remove', dlp: 'drop' },

@@ -1,4 +1,4 @@
-/** Referrer classes kept by the analytics (PRIVACY.md, `referrer`). */
+/** Referrer classes kept by the analytics (docs/privacy.md, `referrer`). */
 export type ReferrerClass = 'search' | 'social' | 'news' | 'email' | 'other';
 
 // Registrable-domain stems per class; a first built-in list until the maintained list lands.

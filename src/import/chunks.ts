@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 
-/** Longest line read whole; a longer one is reported as a bad line and skipped (THREATS.md). */
+/** Longest line read whole; a longer one is reported as a bad line and skipped (docs/threats.md). */
 export const MAX_LINE_BYTES = 64 * 1024;
 
 /**

@@ -2,7 +2,7 @@ import type { JsonlMapping } from '../config/schema.js';
 import { isError, jsonObject, type LineParser, type ParsedLine } from './record.js';
 import { parseFlexibleTime } from './times.js';
 
-/** The `jsonl:cloudflare` preset: Cloudflare HTTP request logs (ARCHITECTURE.md "Import presets"). */
+/** The `jsonl:cloudflare` preset: Cloudflare HTTP request logs (docs/import.md). */
 export const CLOUDFLARE: JsonlMapping = {
   time: 'EdgeStartTimestamp',
   ip: 'ClientIP',

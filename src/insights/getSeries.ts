@@ -45,7 +45,7 @@ export interface SeriesOptions {
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** Longest a single insights SQL statement may run (THREATS.md: expensive queries). */
+/** Longest a single insights SQL statement may run (docs/threats.md: expensive queries). */
 export const QUERY_TIMEOUT_MS = 10_000;
 
 /** Turns a store timeout into a 503 that says what to do. */

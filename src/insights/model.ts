@@ -29,7 +29,7 @@ const localTime = z
   .string()
   .refine((v) => parseLocal(v) !== null, 'must be a local date or date-time: YYYY-MM-DD[THH:MM]');
 
-/** Longest span a query may cover at each interval (THREATS.md: expensive queries). */
+/** Longest span a query may cover at each interval (docs/threats.md: expensive queries). */
 export const MAX_BUCKETS = 5000;
 
 /**

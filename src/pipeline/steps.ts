@@ -9,7 +9,7 @@ import { putReferrer } from './steps/putReferrer.js';
 import { putVisitorHash } from './steps/putVisitorHash.js';
 
 /**
- * The order of the collect pipeline, in one place (ARCHITECTURE.md "The path of one event"):
+ * The order of the collect pipeline, in one place (docs/architecture.md):
  * validate (at the edge, by schema) → enrich → privacy → store (at the edge, by the writer).
  */
 export const COLLECT_STEPS: readonly NamedStep[] = [

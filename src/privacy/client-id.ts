@@ -1,4 +1,4 @@
-/** The `clientId` switch, per tool (PRIVACY.md). */
+/** The `clientId` switch, per tool (docs/privacy.md). */
 export type ClientIdRule = 'keep' | 'hashed' | { constant: string };
 
 /**

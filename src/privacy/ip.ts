@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** The `ip` switch (PRIVACY.md). */
+/** The `ip` switch (docs/privacy.md). */
 export type IpRule = 'keep' | 'trim' | 'hide';
 
 function expandIPv6(ip: string): number[] | null {

@@ -2,7 +2,7 @@ import type { QueryRule } from './query.js';
 import type { DlpMode } from './dlp/scan.js';
 import type { ClientIdRule } from './client-id.js';
 
-/** Values of each switch, least strict first (PRIVACY.md). A tool may only move right. */
+/** Values of each switch, least strict first (docs/privacy.md). A tool may only move right. */
 export const STRICTNESS = {
   query: ['keep', 'known-trackers', 'allow', 'strip'],
   ip: ['keep', 'trim', 'hide'],

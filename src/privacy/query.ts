@@ -1,6 +1,6 @@
 import type { TrackerList } from './trackers.js';
 
-/** The `query` switch (PRIVACY.md). */
+/** The `query` switch (docs/privacy.md). */
 export type QueryRule = 'keep' | 'known-trackers' | 'strip' | { allow: readonly string[] };
 
 /**

@@ -3,7 +3,7 @@ import { Memo } from '../memo.js';
 import { cleanUrl, type QueryRule } from './query.js';
 import type { TrackerList } from './trackers.js';
 
-/** The `referrer` switch (PRIVACY.md). */
+/** The `referrer` switch (docs/privacy.md). */
 export type ReferrerRule = 'keep' | 'strip-external' | 'remove';
 
 // Hosts repeat (a site's own, the search engines): the Public Suffix List is asked once per host.

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, sharedData } from '../../test/shared-data.js';
 import { applyUserAgentRule, reduceUserAgent, REDUCED_UA_TEMPLATES } from './user-agent.js';
 
-describe('userAgent reduce (PRIVACY.md examples)', () => {
+describe('userAgent reduce (docs/privacy.md examples)', () => {
   it.each([
     [
       'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36',

@@ -2,7 +2,7 @@ import { isbot } from 'isbot';
 import { Memo } from '../memo.js';
 import { UAParser } from 'ua-parser-js';
 
-/** The `userAgent` switch (PRIVACY.md). */
+/** The `userAgent` switch (docs/privacy.md). */
 export type UserAgentRule = 'keep' | 'reduce' | 'remove';
 
 type Platform = 'windows' | 'mac' | 'linux' | 'cros' | 'android' | 'android-mobile' | 'iphone' | 'ipad';

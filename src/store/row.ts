@@ -5,7 +5,7 @@ export type RowType = 'pageview' | 'event' | 'ecommerce' | 'request' | 'dns';
 export type RowSource = 'browser' | 'import' | 'proxy' | 'demo';
 
 /**
- * One privacy-clean stored event (ARCHITECTURE.md "Storage"). By construction it has no field that
+ * One privacy-clean stored event (docs/architecture.md). By construction it has no field that
  * could hold an IP address, a raw User-Agent, a query string or a full external referrer URL.
  */
 export interface EventRow {

@@ -28,7 +28,7 @@ export interface PrivacyView {
   findings: string[];
 }
 
-// Properties holding URLs get the query rule too (PRIVACY.md `query`).
+// Properties holding URLs get the query rule too (docs/privacy.md `query`).
 const URL_PROPERTIES = new Set(['url', 'page_location', 'dl', 'dr']);
 
 /** The day's visitor hash (a decimal 64-bit value) as 16 hex digits. */
@@ -58,7 +58,7 @@ export function privacyView(
   };
   const walk = (value: unknown, key: string | null, depth: number): unknown => {
     if (typeof value === 'string') {
-      // The query rule applies to the named URL properties and, stricter than PRIVACY.md asks,
+      // The query rule applies to the named URL properties and, stricter than docs/privacy.md asks,
       // to any value that is an absolute http(s) URL.
       const isUrl = (key !== null && URL_PROPERTIES.has(key)) || /^https?:\/\//i.test(value);
       if (!isUrl) return scan(value);

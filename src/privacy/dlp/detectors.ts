@@ -2,7 +2,7 @@ import { isIPv6 } from 'node:net';
 import { findPhoneNumbersInText } from 'libphonenumber-js/max';
 import { ibanValid, luhnValid, nirValid } from './checksums.js';
 
-/** Kinds of personal data the DLP finds (PRIVACY.md, `dlp`). */
+/** Kinds of personal data the DLP finds (docs/privacy.md, `dlp`). */
 export const DLP_KINDS = ['email', 'iban', 'nir', 'siret', 'card', 'siren', 'phone', 'ip'] as const;
 
 /** One kind of personal data the DLP finds. */

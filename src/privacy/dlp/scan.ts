@@ -2,10 +2,10 @@ import { Memo } from '../../memo.js';
 import { DETECTORS, DLP_KINDS, NEEDS, type DlpKind } from './detectors.js';
 import { decodedForms } from './normalise.js';
 
-/** What the DLP does with a finding (PRIVACY.md `dlp`). */
+/** What the DLP does with a finding (docs/privacy.md `dlp`). */
 export type DlpMode = 'off' | 'report' | 'mask' | 'drop';
 
-/** Longest text scanned; longer values are cut first (THREATS.md: ReDoS on attacker strings). */
+/** Longest text scanned; longer values are cut first (docs/threats.md: ReDoS on attacker strings). */
 export const DLP_MAX_LENGTH = 4096;
 
 /** The result of scanning one text: the text to keep and the kinds found (never the values). */
