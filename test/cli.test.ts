@@ -53,6 +53,25 @@ describe('balise config check', () => {
     expect(balise('config', 'check', file).code).toBe(0);
   });
 
+  it('prints the usage of one command with --help, and names the flag of a bad value', () => {
+    const help = balise('import', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^usage:\n {2}balise import FILE…/);
+    expect(help.out).toContain('--show-bad');
+    expect(help.out).not.toContain('balise report');
+    const config = balise('config', '--help');
+    expect(config.out).toContain('balise config check');
+    const days = balise('demo', '--days', 'x');
+    expect(days.code).toBe(2);
+    expect(days.out).toContain('--days "x": give a number of days from 1 to 400');
+  });
+
+  it('prints its version', () => {
+    const { code, out } = balise('--version');
+    expect(code).toBe(0);
+    expect(out.trim()).toMatch(/^balise \d+\.\d+\.\d+$/);
+  });
+
   it('explains usage errors with exit 2', () => {
     expect(balise('config').code).toBe(2);
     const { code, out } = balise('frobnicate');

@@ -10,12 +10,24 @@ import { startDemoSite } from '../demo/site.js';
 import { serve } from '../server.js';
 import { parse, UsageError } from './args.js';
 
-function port(value: string | undefined, fallback: number): number {
+/** A whole number flag within [min, max], or a UsageError that names the flag. */
+function wholeNumber(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  what: string,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`invalid port "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${flag} "${value}": give ${what} from ${min} to ${max}`);
   return n;
 }
+
+const port = (flag: string, value: string | undefined, fallback: number): number =>
+  wholeNumber(flag, value, fallback, 0, 65535, 'a port');
 
 /** `balise demo`: gateway + demo website + a few weeks of seeded traffic; prints the URLs. */
 export async function demoCommand(argv: string[], out: (line: string) => void): Promise<number> {
@@ -26,14 +38,14 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
     days: { type: 'string' },
   });
   const dataDir = resolve(values.data ?? './data/demo');
-  const days = port(values.days, 28);
+  const days = wholeNumber('days', values.days, 28, 1, 400, 'a number of days');
   // A fresh API token for this run only: printed once, its hash kept in the demo config.
   const { token, hash } = newToken();
   // And a dashboard password for this run, printed once (its scrypt hash in the demo config).
   const password = randomBytes(12).toString('base64url');
   const source = demoSource({
     dataDir,
-    port: port(values.port, 8080),
+    port: port('port', values.port, 8080),
     tokenHashes: [hash],
     passwordHash: hashPassword(password),
   });
@@ -54,7 +66,7 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   });
   if (process.stdout.isTTY) process.stdout.write('\r');
   const site = await startDemoSite({
-    port: port(values['site-port'], 8081),
+    port: port('site-port', values['site-port'], 8081),
     host: '127.0.0.1',
     gatewayUrl,
     prefix: config.server.prefix,

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { ConfigError } from '../config/load.js';
 import { UsageError } from './args.js';
 import { configCheck } from './config-check.js';
+import { VERSION } from '../version.js';
 import { demoCommand } from './demo.js';
 import { detectCommand } from './detect.js';
 import { egressCommand, outboxCommand } from './egress.js';
@@ -38,6 +39,7 @@ usage:
                                          the CNIL analytics-proxy conditions, per site and tool, with evidence (exit 1 when any fails)
   printf '%s' '…' | balise password hash  the scrypt hash for admin.passwordHash (the dashboard login)
   balise token new                       a new API token and the hash for admin.tokens
+  balise --version                       the version
 `;
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -61,8 +63,30 @@ function rerunWith(flag: string, argv: string[]): Promise<number> {
   });
 }
 
+/** The lines of USAGE about one command (`balise import --help`), or null for an unknown one. */
+function commandUsage(command: string): string | null {
+  const lines = USAGE.split('\n');
+  const out: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (/^ {2}balise /.test(line))
+      inside = line.startsWith(`  balise ${command} `) || line === `  balise ${command}`;
+    else if (!/^ {3,}/.test(line)) inside = false;
+    if (inside) out.push(line);
+  }
+  return out.length > 0 ? `usage:\n${out.join('\n')}` : null;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `balise COMMAND --help`: that command's usage, whatever else is on the line.
+  if (command && (rest.includes('--help') || rest.includes('-h'))) {
+    const usage = commandUsage(command);
+    if (usage) {
+      out(usage);
+      return 0;
+    }
+  }
   switch (command) {
     case 'serve':
       return serveCommand(rest, out);
@@ -90,6 +114,11 @@ async function main(argv: string[]): Promise<number> {
       return passwordCommand(rest, out);
     case 'token':
       return tokenCommand(rest, out);
+    case '--version':
+    case '-v':
+    case 'version':
+      out(`balise ${VERSION}`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':
