@@ -101,3 +101,34 @@ describe('requests that used to get a 500, or were read wrongly', () => {
     expect(accepted).toBe(142);
   });
 });
+
+describe('a reverse proxy the configuration does not trust', () => {
+  it('is reported once, without the peer’s address', async () => {
+    const dir = tempDir();
+    const logged: string[] = [];
+    const { createGateway } = await import('../src/gateway.js');
+    const { testConfig } = await import('./helpers.js');
+    const proxied = await createGateway(testConfig(dir.dir), { logError: (line) => logged.push(line) });
+    try {
+      for (let i = 0; i < 3; i++)
+        await proxied.app.inject({
+          method: 'POST',
+          url: '/balise/e',
+          headers: {
+            host: 'www.example.fr',
+            'content-type': 'text/plain',
+            'x-forwarded-for': '198.51.100.7',
+          },
+          payload: JSON.stringify(pageview()),
+          remoteAddress: '10.1.2.3',
+        });
+      const warnings = logged.filter((line) => line.startsWith('untrusted_proxy'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).not.toContain('10.1.2.3');
+      expect(warnings[0]).not.toContain('198.51.100.7');
+    } finally {
+      await proxied.close();
+      dir.cleanup();
+    }
+  });
+});

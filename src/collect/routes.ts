@@ -33,6 +33,8 @@ export interface CollectDeps {
   counters: CollectCounters;
   /** The tools runtime; absent when no site has tools. */
   tools?: ToolRuntime;
+  /** Where a misconfiguration seen in traffic is reported (once). */
+  logError?: (line: string) => void;
 }
 
 /** Consent choices from the `balise_consent` cookie (JSON map purpose → boolean), or null. */
@@ -93,7 +95,17 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
   });
 
   registerPreflight(app, `${prefix}/e`, sites);
+  // Behind a reverse proxy that trustedProxies does not list, every visitor gets the proxy's
+  // address: visitor counts and geolocation are wrong without a word. Said once, at the first sign.
+  let proxyWarned = config.server.trustedProxies.length > 0;
   app.post(`${prefix}/e`, async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!proxyWarned && request.headers['x-forwarded-for'] !== undefined) {
+      proxyWarned = true;
+      deps.logError?.(
+        // The peer's address is not written: it may be a visitor's own.
+        "untrusted_proxy: requests carry X-Forwarded-For from a peer that server.trustedProxies does not list, so every visitor gets that peer's address (visitor counts and geolocation are then wrong); if a reverse proxy sits in front of the gateway, add its address to server.trustedProxies",
+      );
+    }
     allowSiteOrigin(sites, request, reply);
     const site = sites.resolve(request.headers.host, request.headers.origin);
     const ipWait = perIp.hit(request.ip);
