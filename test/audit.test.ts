@@ -56,6 +56,11 @@ sites:
       /www\.example\.fr \/ hook: ip: hide; observed: 1 request\(s\) left, every one under a policy that meets it/,
     );
     expect(text.out).toMatch(/127\.0\.0\.1:\d+ \(the operator’s own \(allowHosts\)\): 1 sent/);
+    // The names of the fields that left (the webhook's JSON keys), never their values.
+    expect(text.out).toMatch(
+      /www\.example\.fr \/ hook: dlp: mask; observed: .*; fields sent: .*\bevents\b.*\bvisitor\b/,
+    );
+    expect(text.out).not.toContain('Article 1');
     const json = balise('audit', '--config', config, '--format', 'json');
     const report = JSON.parse(json.out) as AuditReport;
     expect(report.ok).toBe(true);
@@ -137,5 +142,41 @@ sites:
     } finally {
       await gateway.close();
     }
+  });
+});
+
+describe('fieldNames (the egress log keeps the names of what left, never the values)', () => {
+  it('lists query parameter names and JSON or form keys, sorted, and no value', async () => {
+    const { fieldNames } = await import('../src/tools/outbox.js');
+    expect(
+      fieldNames({
+        url: 'https://region1.google-analytics.com/g/collect?v=2&tid=G-1&cid=abc&dl=https%3A%2F%2Fx.fr%2F',
+        method: 'POST',
+        headers: {},
+        body: null,
+      }),
+    ).toBe('cid,dl,tid,v');
+    expect(
+      fieldNames({
+        url: 'https://graph.facebook.com/v21.0/42/events',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          data: [
+            { event_name: 'PageView', user_data: { client_user_agent: 'x' }, note: 'say \"hi\": there' },
+          ],
+          '[redacted:email]': 1,
+        }),
+      }),
+    ).toBe('client_user_agent,data,event_name,note,user_data');
+    expect(
+      fieldNames({
+        url: 'https://matomo.example/matomo.php',
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'idsite=3&rec=1&url=https%3A%2F%2Fx.fr',
+      }),
+    ).toBe('idsite,rec,url');
+    expect(fieldNames({ url: 'https://x.example/', method: 'GET', headers: {}, body: null })).toBeNull();
   });
 });

@@ -59,6 +59,8 @@ export interface AuditReport {
     sent: number;
     blocked: number;
     failed: number;
+    /** Names of the fields the requests sent there carried (never values). */
+    fields: string[];
   }[];
 }
 
@@ -69,6 +71,8 @@ export interface EgressAggregate {
   host: string;
   policy: string;
   outcome: string;
+  /** Comma-joined field names the requests carried (null when none or not recorded). */
+  fields: string | null;
   n: number;
 }
 
@@ -222,9 +226,14 @@ export function audit(
               : `${bad.reduce((a, [, n]) => a + n, 0)} of ${total} request(s) left under ${bad.map(([l]) => `"${l}"`).join(', ')}`;
         if (condition.id === 'eu_hosting_and_transfers') {
           const region = hostRegions(site, tool, manifests[tool.component], config);
-          const contacted = new Map<string, { sent: number; blocked: number; failed: number }>();
+          const contacted = new Map<
+            string,
+            { sent: number; blocked: number; failed: number; fields: string[] }
+          >();
           for (const r of records) {
-            const c = contacted.get(r.host) ?? { sent: 0, blocked: 0, failed: 0 };
+            const c = contacted.get(r.host) ?? { sent: 0, blocked: 0, failed: 0, fields: [] };
+            if (r.outcome === 'sent' && r.fields)
+              for (const name of r.fields.split(',')) if (!c.fields.includes(name)) c.fields.push(name);
             if (r.outcome === 'sent') c.sent += r.n;
             else if (r.outcome === 'blocked') c.blocked += r.n;
             else c.failed += r.n;
@@ -233,7 +242,14 @@ export function audit(
           const outside: string[] = [];
           for (const [host, c] of contacted) {
             const where = region(host);
-            hosts.push({ site: site.host, tool: tool.id, host, region: where, ...c });
+            hosts.push({
+              site: site.host,
+              tool: tool.id,
+              host,
+              region: where,
+              ...c,
+              fields: c.fields.sort(),
+            });
             if (c.sent > 0 && where === 'outside the EU or unknown') outside.push(host);
           }
           if (outside.length > 0) ok = false;
@@ -246,6 +262,10 @@ export function audit(
                       `${host} (${region(host)}): ${c.sent} sent, ${c.blocked} blocked, ${c.failed} retried or dead`,
                   )
                   .join('; ');
+        }
+        if (condition.id === 'no_other_identifying_data') {
+          const names = [...new Set(sent.flatMap((r) => (r.fields ? r.fields.split(',') : [])))].sort();
+          if (names.length > 0) observed += `; fields sent: ${names.join(', ')}`;
         }
         condition.evidence.push({ site: site.host, tool: tool.id, ok, config: configured.config, observed });
       }

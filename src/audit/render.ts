@@ -45,7 +45,7 @@ export function auditHtml(report: AuditReport): string {
   const hosts = report.hosts
     .map(
       (h) =>
-        `<tr><td>${escapeHtml(h.site)}</td><td>${escapeHtml(h.tool)}</td><td>${escapeHtml(h.host)}</td><td>${escapeHtml(h.region)}</td><td>${h.sent}</td><td>${h.blocked}</td><td>${h.failed}</td></tr>`,
+        `<tr><td>${escapeHtml(h.site)}</td><td>${escapeHtml(h.tool)}</td><td>${escapeHtml(h.host)}</td><td>${escapeHtml(h.region)}</td><td>${h.sent}</td><td>${h.blocked}</td><td>${h.failed}</td><td>${escapeHtml(h.fields.join(', '))}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
@@ -57,7 +57,7 @@ export function auditHtml(report: AuditReport): string {
 <p>Period: ${escapeHtml(report.period.from)} to ${escapeHtml(report.period.to)} · generated ${escapeHtml(report.generatedAt)}</p>
 <p class="${report.ok ? 'ok' : 'fail'}"><strong>${report.ok ? 'Every condition is met.' : `Failed: ${report.failed.map(escapeHtml).join(', ')}`}</strong></p>
 ${rows}
-<section><h2>Hosts contacted</h2><table><thead><tr><th>site</th><th>tool</th><th>host</th><th>region</th><th>sent</th><th>blocked</th><th>retried or dead</th></tr></thead><tbody>${hosts || '<tr><td colspan="7">none in the period</td></tr>'}</tbody></table></section>
+<section><h2>Hosts contacted</h2><table><thead><tr><th>site</th><th>tool</th><th>host</th><th>region</th><th>sent</th><th>blocked</th><th>retried or dead</th><th>fields sent (names)</th></tr></thead><tbody>${hosts || '<tr><td colspan="8">none in the period</td></tr>'}</tbody></table></section>
 </body></html>
 `;
 }

@@ -45,7 +45,7 @@ export async function runAudit(
   period: { from: number; to: number },
 ): Promise<AuditReport> {
   const rows = await store.query<EgressAggregate & { n: number | bigint }>(
-    `SELECT site, tool, host, policy, outcome, count(*) AS n FROM egress
+    `SELECT site, tool, host, policy, outcome, fields, count(*) AS n FROM egress
      WHERE ts >= epoch_ms($1::BIGINT) AND ts < epoch_ms($2::BIGINT) GROUP BY ALL`,
     [Math.trunc(period.from), Math.trunc(period.to)],
   );

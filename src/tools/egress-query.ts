@@ -33,7 +33,7 @@ export async function queryEgress(store: Store, input: unknown, now = Date.now()
     if (value !== undefined) where.push(`${key} = $${params.push(value)}`);
   }
   return store.query<Record<string, unknown>>(
-    `SELECT strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS time, site, tool, host, path, bytes, sha256, policy, outcome, status, reason, delivery_id AS delivery, deliveries
+    `SELECT strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS time, site, tool, host, path, bytes, sha256, policy, outcome, status, reason, delivery_id AS delivery, deliveries, fields
      FROM egress WHERE ${where.join(' AND ')} ORDER BY ts DESC LIMIT ${q.limit}`,
     params,
   );

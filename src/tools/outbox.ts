@@ -92,6 +92,11 @@ export interface EgressRecord {
   deliveryId: string;
   /** How many deliveries the request carried (a batch carries several). */
   deliveries: number;
+  /**
+   * The names of the fields the request carried — query parameter names and the keys of its
+   * JSON or form body, sorted, at most 40 — never their values (evidence for `balise audit`).
+   */
+  fields?: string | null;
 }
 
 /** Settings of the outbox (config `outbox`). */
@@ -163,7 +168,33 @@ function egressBase(group: readonly Pending[], request: OutgoingRequest, url = n
     policy: first.policy,
     deliveryId: first.id,
     deliveries: group.length,
+    fields: fieldNames(request, url),
   };
+}
+
+// A JSON key as it appears in a body: a quoted name then a colon. Names only from a conservative
+// set of characters (a key the DLP masked, `[redacted:email]`, is not listed).
+const JSON_KEY = /"([A-Za-z0-9_$.-]{1,64})"\s*:/g;
+const FIELD_NAME = /^[A-Za-z0-9_$.[\]-]{1,64}$/;
+const MAX_FIELDS = 40;
+
+/**
+ * The names of the fields a request carries (query parameters, JSON keys at any depth, form
+ * keys), sorted and comma-joined, never a value; null when it carries none.
+ */
+export function fieldNames(request: OutgoingRequest, url = new URL(request.url)): string | null {
+  const names = new Set<string>();
+  for (const key of url.searchParams.keys()) if (FIELD_NAME.test(key)) names.add(key);
+  const body = request.body;
+  if (body) {
+    const type = request.headers['content-type'] ?? '';
+    if (type.includes('json'))
+      for (const match of body.slice(0, 65_536).matchAll(JSON_KEY)) names.add(match[1]!);
+    else if (type.includes('x-www-form-urlencoded'))
+      for (const key of new URLSearchParams(body).keys()) if (FIELD_NAME.test(key)) names.add(key);
+  }
+  if (names.size === 0) return null;
+  return [...names].sort().slice(0, MAX_FIELDS).join(',');
 }
 
 /** Time until the next attempt: exponential from `base`, capped, with ±50 % jitter. */

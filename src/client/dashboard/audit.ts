@@ -22,6 +22,7 @@ interface Report {
     sent: number;
     blocked: number;
     failed: number;
+    fields: string[];
   }[];
 }
 
@@ -88,9 +89,17 @@ export async function renderAudit(target: HTMLElement): Promise<void> {
             el(
               'tr',
               {},
-              ...['Site', 'Tool', 'Host', 'Region', 'Sent', 'Blocked', 'Retried or dead'].map((h) =>
-                el('th', { scope: 'col' }, h),
-              ),
+              ...[
+                'Site',
+                'Tool',
+                'Host',
+                'Region',
+                'Sent',
+                'Blocked',
+                'Retried or dead',
+                'Fields sent (names)',
+                'Fields sent (names)',
+              ].map((h) => el('th', { scope: 'col' }, h)),
             ),
           ),
           el(
@@ -108,6 +117,7 @@ export async function renderAudit(target: HTMLElement): Promise<void> {
                   String(h.sent),
                   String(h.blocked),
                   String(h.failed),
+                  h.fields.join(', '),
                 ].map((v) => el('td', {}, v)),
               ),
             ),

@@ -411,6 +411,8 @@ export class DuckDBStore implements Store {
         else appender.appendVarchar(r.reason);
         appender.appendVarchar(r.deliveryId);
         appender.appendInteger(r.deliveries);
+        if (r.fields === undefined || r.fields === null) appender.appendNull();
+        else appender.appendVarchar(r.fields);
         appender.endRow();
       }
       appender.closeSync();

@@ -109,4 +109,12 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
         SELECT 'import_line_ids', 'sha256' WHERE EXISTS (SELECT 1 FROM events WHERE source = 'import')`,
     ],
   },
+  {
+    version: 6,
+    name: 'egress field names',
+    statements: [
+      // The names (never the values) of the fields each request carried: the audit's evidence.
+      `ALTER TABLE egress ADD COLUMN IF NOT EXISTS fields VARCHAR`,
+    ],
+  },
 ];
