@@ -162,9 +162,7 @@ describe('fieldNames (the egress log keeps the names of what left, never the val
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          data: [
-            { event_name: 'PageView', user_data: { client_user_agent: 'x' }, note: 'say \"hi\": there' },
-          ],
+          data: [{ event_name: 'PageView', user_data: { client_user_agent: 'x' }, note: 'say "hi": there' }],
           '[redacted:email]': 1,
         }),
       }),
