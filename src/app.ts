@@ -111,27 +111,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done(null, payload);
   });
 
-  // A body the gateway would have to decode is refused rather than read as it is (docs/errors.md).
-  app.addHook('onRequest', (request, _reply, done) => {
-    const encoding = request.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      done(
-        new BaliseError(
-          'unsupported_content_encoding',
-          415,
-          'send the body without Content-Encoding (identity)',
-        ),
-      );
-      return;
-    }
-    done();
-  });
-
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     ['application/json', 'text/plain'],
     { parseAs: 'buffer' },
     (request, body, done) => {
+      // A body the gateway would have to decode is refused rather than read as it is (docs/errors.md).
+      const encoding = request.headers['content-encoding'];
+      if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+        done(
+          new BaliseError(
+            'unsupported_content_encoding',
+            415,
+            'send the body without Content-Encoding (identity)',
+          ),
+          undefined,
+        );
+        return;
+      }
       const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
       if (charset !== undefined && !/^(utf-?8|us-ascii)$/i.test(charset)) {
         done(
@@ -227,8 +224,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     counters: deps.counters,
     pendingRows: () => deps.writer.pendingRows,
     health: () => ({
-      spoolFailing: deps.writer.health.spoolFailing,
-      storeFailing: deps.writer.health.storeFailing,
+      ...deps.writer.health,
       connectionsOpen: connections.open,
       connectionsRefusedPerAddress: connections.refusedPerAddress,
     }),

@@ -16,6 +16,7 @@ import type { Store } from './store/store.js';
 import { enforceRetention } from './store/retention.js';
 import { DurableWriter } from './store/writer.js';
 import { VERSION } from './version.js';
+import { errorLine } from './errors.js';
 import { limitLog } from './log-limit.js';
 import { isWeakHash } from './ui/password.js';
 import { EgressLog } from './tools/egress-log.js';
@@ -65,12 +66,10 @@ export async function createGateway(
       flushMs: config.store.flushMs,
       maxPendingRows: config.store.maxPendingRows,
       onStoreError: (error) =>
-        options.logError?.(
-          `store_unavailable: ${error instanceof Error ? error.message.split('\n')[0] : 'unknown'}; batches kept in the spool and retried`,
-        ),
+        options.logError?.(`store_unavailable: ${errorLine(error)}; batches kept in the spool and retried`),
       onSpoolError: (error) =>
         options.logError?.(
-          `storage_unavailable: the spool cannot write (${error instanceof Error ? error.message.split('\n')[0] : 'unknown'}); collect answers 503 until it can`,
+          `storage_unavailable: the spool cannot write (${errorLine(error)}); collect answers 503 until it can`,
         ),
       onRepair: (path, kept, rejected) =>
         options.logError?.(
@@ -85,9 +84,7 @@ export async function createGateway(
     for (const site of config.sites)
       if (site.privacy.trackerRules) loadClearUrlsRules(site.privacy.trackerRules);
     const egressLog = new EgressLog(store, 500, 100_000, (error) =>
-      options.logError?.(
-        `egress_log_unavailable: ${error instanceof Error ? error.message.split('\n')[0] : 'unknown'}`,
-      ),
+      options.logError?.(`egress_log_unavailable: ${errorLine(error)}`),
     );
     const outbox = await Outbox.open(config.outbox.dir ?? `${config.store.path}.outbox`, config.outbox, {
       log: egressLog.add,

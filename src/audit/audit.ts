@@ -225,7 +225,7 @@ export function audit(
               ? `${total} request(s) left, every one under a policy that meets it`
               : `${bad.reduce((a, [, n]) => a + n, 0)} of ${total} request(s) left under ${bad.map(([l]) => `"${l}"`).join(', ')}`;
         if (condition.id === 'eu_hosting_and_transfers') {
-          const region = hostRegions(site, tool, manifests[tool.component], config);
+          const region = hostRegions(tool, manifests[tool.component], config);
           const contacted = new Map<
             string,
             { sent: number; blocked: number; failed: number; fields: string[] }
@@ -285,7 +285,6 @@ export function audit(
 
 /** Where a host a tool contacted is, as far as the gateway knows. */
 function hostRegions(
-  site: SiteConfig,
   tool: ToolConfig,
   manifest: Manifest | undefined,
   config: Config,
@@ -297,7 +296,6 @@ function hostRegions(
       return null;
     }
   })();
-  void site;
   return (hostAndPort) => {
     // The egress log keeps the URL's host with its port (`127.0.0.1:8080`, `[::1]:8080`).
     const bracketed = /^\[([^\]]+)\]/.exec(hostAndPort);

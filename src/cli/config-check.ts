@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigError, formatProblems, loadConfigFile } from '../config/load.js';
+import { errorLine } from '../errors.js';
 import { GeoLookup } from '../enrich/geo.js';
 import { loadClearUrlsRules } from '../privacy/clearurls.js';
 import { Outbox } from '../tools/outbox.js';
@@ -54,12 +55,12 @@ export async function startProblems(config: Config, baseDir: string): Promise<st
       try {
         loadClearUrlsRules(site.privacy.trackerRules);
       } catch (error) {
-        problems.push(`sites[${site.host}].privacy.trackerRules: ${firstLine(error)}`);
+        problems.push(`sites[${site.host}].privacy.trackerRules: ${errorLine(error)}`);
       }
   try {
     await GeoLookup.open(config.geo);
   } catch (error) {
-    problems.push(`geo: ${firstLine(error)}`);
+    problems.push(`geo: ${errorLine(error)}`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'balise-config-check-'));
   try {
@@ -67,7 +68,7 @@ export async function startProblems(config: Config, baseDir: string): Promise<st
     try {
       await ToolRuntime.start(config, outbox, {}, baseDir);
     } catch (error) {
-      problems.push(firstLine(error));
+      problems.push(errorLine(error));
     } finally {
       await outbox.close();
     }
@@ -76,9 +77,6 @@ export async function startProblems(config: Config, baseDir: string): Promise<st
   }
   return problems;
 }
-
-const firstLine = (error: unknown): string =>
-  error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
 
 /**
  * `balise config check FILE` (or `--config FILE`): lists every problem with its path and what to

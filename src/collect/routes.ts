@@ -6,7 +6,7 @@ import { runPipeline } from '../pipeline/runner.js';
 import type { BrowserActions, ToolRuntime } from '../tools/runtime.js';
 import { COLLECT_STEPS } from '../pipeline/steps.js';
 import type { EventRow } from '../store/row.js';
-import { STORAGE_RETRY_SECONDS, type DurableWriter } from '../store/writer.js';
+import { storageUnavailable, type DurableWriter } from '../store/writer.js';
 import { MAX_EVENTS_PER_REQUEST, parseWireBody, type WireEvent } from './event-schema.js';
 import { allowSiteOrigin, registerPreflight } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
@@ -143,8 +143,8 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
         issue ? zodPath(issue.path) : undefined,
       );
     }
-    if (writer.overloaded)
-      throw new BaliseError('overloaded', 503, 'the gateway is catching up; retry later', undefined, 1);
+    // Refused before any pipeline work while the backlog is full or the disk failing.
+    writer.admit(0);
 
     const events = parsed.data;
     const receivedAt = Date.now();
@@ -174,13 +174,7 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     } catch (error) {
       // The outbox's journal could not be written (a full disk): refused, like the spool's own failure.
       if (!(error instanceof BaliseError) && typeof (error as NodeJS.ErrnoException)?.code === 'string')
-        throw new BaliseError(
-          'storage_unavailable',
-          503,
-          'the gateway cannot write to its disk; retry later',
-          undefined,
-          STORAGE_RETRY_SECONDS,
-        );
+        throw storageUnavailable();
       throw error;
     }
     counters.accepted += rows.length;

@@ -17,11 +17,6 @@ export class AppendFile {
 
   constructor(readonly path: string) {}
 
-  /** Length of the file's whole appends. */
-  get bytes(): number {
-    return this.whole;
-  }
-
   /** Appends `data` whole (and fsyncs it when `sync`), or throws with the file as it was. */
   async append(data: Buffer, sync: boolean): Promise<void> {
     const handle = await this.open();

@@ -1,3 +1,4 @@
+import { errorLine } from '../errors.js';
 import type { Store } from './store.js';
 
 const DAY_MS = 86_400_000;
@@ -28,9 +29,7 @@ export function enforceRetention(
           `retention: deleted ${purged.events} events, ${purged.hourly} hourly rows and ${purged.egress} egress records older than ${new Date(cutoff).toISOString().slice(0, 10)} (store.retention: ${months} months)`,
         );
     } catch (error) {
-      log(
-        `retention_failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}; tried again tomorrow`,
-      );
+      log(`retention_failed: ${errorLine(error)}; tried again tomorrow`);
     }
   };
   const done = run();

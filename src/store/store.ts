@@ -1,3 +1,4 @@
+import { errorLine } from '../errors.js';
 import type { LineIdScheme } from './ids.js';
 import type { EventRow } from './row.js';
 import type { EgressRecord } from '../tools/outbox.js';
@@ -86,6 +87,20 @@ export interface Store {
   /** Marks every hour dirty (in events or in the rollup), after writes or deletes made outside `append`. */
   markAllDirty(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A file of rows the store cannot read (a line its reader refuses), as opposed to a store that
+ * is away: the spool rewrites such a segment (`repairSegment`) rather than retrying it as it is.
+ */
+export class UnreadableFile extends Error {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`${path} cannot be read: ${errorLine(cause)}`, { cause });
+    this.name = 'UnreadableFile';
+  }
 }
 
 /** A query interrupted because it ran longer than its time limit. */

@@ -2,8 +2,8 @@ import { BaliseError } from '../errors.js';
 import type { EventRow } from './row.js';
 import { readFileSync } from 'node:fs';
 import { RowSpan } from './row-span.js';
+import { UnreadableFile, type Store } from './store.js';
 import { repairSegment, Spool, type Segment } from './spool.js';
-import type { Store } from './store.js';
 
 /** Settings of the durable writer (from `store` in the config). */
 export interface WriterOptions {
@@ -21,25 +21,16 @@ export interface WriterOptions {
   spoolPauseMs?: number;
 }
 
-/** A store's error for a file it cannot read (DuckDB's JSON reader), as opposed to a store that is away. */
-const UNREADABLE = /Malformed JSON|Invalid Input Error|Conversion Error/i;
-
 /** Seconds a client is told to wait (Retry-After) while the spool cannot write. */
 export const STORAGE_RETRY_SECONDS = 5;
 
-/** Where the writer stands, for healthz and metrics. */
+/** Where the writer stands, for healthz and metrics (the errors themselves go to the log). */
 export interface WriterHealth {
   /** The spool cannot write: collect answers 503 `storage_unavailable`. */
   spoolFailing: boolean;
-  /** The last spool error's message, while it fails. */
-  spoolError: string | null;
   /** The store refused the last batch (kept in the spool and retried). */
   storeFailing: boolean;
-  storeError: string | null;
 }
-
-const firstLine = (error: unknown): string =>
-  error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
 
 /**
  * Accepts rows durably (spool, fsync) and moves them to the store one sealed segment at a time,
@@ -54,9 +45,9 @@ export class DurableWriter {
   private again: Promise<void> | undefined;
   private closed = false;
   private failures = 0;
-  private spoolFailedAt = 0;
-  private spoolError: string | null = null;
-  private storeError: string | null = null;
+  /** When the spool last failed, while it fails (null once an append succeeds). */
+  private spoolFailedAt: number | null = null;
+  private storeFailing = false;
   /** Rows admitted and being written to the spool (not yet in `pendingRows`). */
   private appending = 0;
 
@@ -83,7 +74,7 @@ export class DurableWriter {
         } catch (error) {
           // Kept, said, and retried with the next flush: the gateway starts all the same.
           writer.failures = 1;
-          writer.storeError = firstLine(error);
+          writer.storeFailing = true;
           options.onStoreError?.(error);
         }
       }
@@ -110,7 +101,7 @@ export class DurableWriter {
    * caller that admits then writes in the same turn never overshoots the bound.
    */
   admit(rows: number): void {
-    if (this.spoolError !== null && Date.now() - this.spoolFailedAt < (this.options.spoolPauseMs ?? 1000))
+    if (this.spoolFailedAt !== null && Date.now() - this.spoolFailedAt < (this.options.spoolPauseMs ?? 1000))
       throw storageUnavailable();
     if (this.pendingRows + this.appending + rows > this.options.maxPendingRows)
       throw new BaliseError('overloaded', 503, 'the gateway is catching up; retry later', undefined, 1);
@@ -118,12 +109,7 @@ export class DurableWriter {
 
   /** The spool's and the store's state (healthz, metrics). */
   get health(): WriterHealth {
-    return {
-      spoolFailing: this.spoolError !== null,
-      spoolError: this.spoolError,
-      storeFailing: this.storeError !== null,
-      storeError: this.storeError,
-    };
+    return { spoolFailing: this.spoolFailedAt !== null, storeFailing: this.storeFailing };
   }
 
   /**
@@ -140,15 +126,14 @@ export class DurableWriter {
     try {
       await this.spool.append(rows);
     } catch (error) {
-      const first = this.spoolError === null;
+      const first = this.spoolFailedAt === null;
       this.spoolFailedAt = Date.now();
-      this.spoolError = firstLine(error);
       if (first) this.options.onSpoolError?.(error);
       throw storageUnavailable();
     } finally {
       this.appending -= rows.length;
     }
-    if (this.spoolError !== null) this.spoolError = null;
+    this.spoolFailedAt = null;
     if (this.spool.openRows >= this.options.batchRows)
       void this.flush().catch((e: unknown) => this.options.onStoreError?.(e));
   }
@@ -198,10 +183,10 @@ export class DurableWriter {
       try {
         await this.appendSegment(next);
         this.failures = 0;
-        this.storeError = null;
+        this.storeFailing = false;
       } catch (error) {
         this.failures += 1;
-        this.storeError = firstLine(error);
+        this.storeFailing = true;
         this.options.onStoreError?.(error);
         return;
       }
@@ -219,7 +204,7 @@ export class DurableWriter {
     try {
       return (await this.store.appendJsonLines(segment.path, segment.span.rows())).inserted;
     } catch (error) {
-      if (!UNREADABLE.test(firstLine(error))) throw error;
+      if (!(error instanceof UnreadableFile)) throw error;
       const { kept, rejected } = repairSegment(segment.path);
       this.options.onRepair?.(segment.path, kept, rejected);
       return (await this.store.appendJsonLines(segment.path, segment.span.rows())).inserted;
@@ -240,7 +225,8 @@ export class DurableWriter {
   }
 }
 
-function storageUnavailable(): BaliseError {
+/** The 503 collect answers while the disk cannot take what it acknowledges (spool or outbox). */
+export function storageUnavailable(): BaliseError {
   return new BaliseError(
     'storage_unavailable',
     503,

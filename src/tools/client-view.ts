@@ -2,7 +2,7 @@ import type { SiteConfig } from '../config/schema.js';
 import type { RawEvent } from '../pipeline/event.js';
 import { applyClientIdRule } from '../privacy/client-id.js';
 import { scanText } from '../privacy/dlp/scan.js';
-import { scanUrlParts } from '../privacy/dlp/url-parts.js';
+import { scanUrlParts, scanUrlText } from '../privacy/dlp/url-parts.js';
 import { applyIpRule } from '../privacy/ip.js';
 import type { ToolPolicy } from '../privacy/policy.js';
 import { cleanUrl } from '../privacy/query.js';
@@ -64,7 +64,7 @@ export function privacyView(
       if (!isUrl) return scan(value);
       const cleaned = cleanUrl(value, policy.query, trackers) ?? value;
       // A URL: each of its parts scanned on its own (a finding masks that part only).
-      return scanReferrer(cleaned, scan);
+      return scanUrlText(cleaned, scan);
     }
     if (depth > 4) return null;
     if (Array.isArray(value)) return value.map((v) => walk(v, null, depth + 1));
@@ -88,7 +88,7 @@ export function privacyView(
     url,
     ip: applyIpRule(raw.ip, policy.ip) ?? '',
     userAgent: applyUserAgentRule(raw.userAgent, policy.userAgent) ?? '',
-    referer: scanReferrer(referer, scan),
+    referer: scanUrlText(referer, scan),
     language: raw.language ?? '',
     title,
     timestamp: row.ts,
@@ -96,17 +96,4 @@ export function privacyView(
     payload,
     findings,
   };
-}
-
-/** A URL (a referrer, a URL property) as the tool gets it, each of its parts scanned (`scanUrlParts`). */
-function scanReferrer(referer: string, scan: (text: string) => string): string {
-  if (referer === '') return referer;
-  try {
-    const url = new URL(referer);
-    const before = url.href;
-    scanUrlParts(url, scan);
-    return url.href === before ? referer : url.href;
-  } catch {
-    return scan(referer);
-  }
 }

@@ -1,5 +1,5 @@
 import { scanText } from '../../privacy/dlp/scan.js';
-import { scanPathParts } from '../../privacy/dlp/url-parts.js';
+import { scanUrlText } from '../../privacy/dlp/url-parts.js';
 import { sitePolicy } from '../../privacy/policy.js';
 import { drop, ok, type StepResult } from '../result.js';
 import type { PipelineContext, WorkingEvent } from '../event.js';
@@ -33,7 +33,7 @@ export function maskPersonalData(event: WorkingEvent, ctx: PipelineContext): Ste
   if (row.name !== null) row.name = scan(row.name);
   if (row.title !== null) row.title = scan(row.title);
   // Each path segment and kept query value on its own (decoded): a finding masks only its part.
-  if (row.path !== null) row.path = scanPathParts(row.path, scan);
+  if (row.path !== null) row.path = scanUrlText(row.path, scan);
   if (row.props !== null) row.props = JSON.stringify(walk(JSON.parse(row.props)));
   if (mode === 'drop' && findings > 0) return drop('dlp_blocked');
   return ok(event);

@@ -40,19 +40,24 @@ export function scanUrlParts(url: URL, scan: (text: string) => string): void {
   }
 }
 
-/** `scanUrlParts` for a stored path with its kept query (`/a/b?x=1`): the scanned path. */
-export function scanPathParts(path: string, scan: (text: string) => string): string {
-  if (scanText(path, 'report').found.length === 0) return path;
+/**
+ * `scanUrlParts` for a URL as text: an absolute URL (a referrer, a URL property) or a stored path
+ * with its kept query (`/a/b?x=1`). The text comes back unchanged when nothing was found; text
+ * that is not a URL is scanned whole.
+ */
+export function scanUrlText(text: string, scan: (text: string) => string): string {
+  if (text === '' || scanText(text, 'report').found.length === 0) return text;
   let url: URL;
   try {
-    url = new URL(path, 'http://path.invalid');
+    url = new URL(text, 'http://path.invalid');
   } catch {
-    return scan(path);
+    return scan(text);
   }
-  const before = url.pathname + url.search + url.hash;
+  const absolute = /^[a-z][a-z0-9+.-]*:/i.test(text);
+  const before = absolute ? url.href : url.pathname + url.search + url.hash;
   scanUrlParts(url, scan);
-  const after = url.pathname + url.search + url.hash;
-  return after === before ? path : after;
+  const after = absolute ? url.href : url.pathname + url.search + url.hash;
+  return after === before ? text : after;
 }
 
 /** A path segment percent-encoded, the DLP's `[redacted:kind]` marks kept readable. */

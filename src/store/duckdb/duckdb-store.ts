@@ -17,7 +17,7 @@ import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import { ROW_COLUMNS, type EventRow } from '../row.js';
 import type { EgressRecord } from '../../tools/outbox.js';
-import { QueryTimeout, type FileRows, type SqlParam, type Store } from '../store.js';
+import { QueryTimeout, UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
 import { DUCKDB_MIGRATIONS } from './migrations.js';
 
 // Plain-typed landing table (TEMP: never written to disk or WAL); rows move to `events` with an
@@ -121,6 +121,9 @@ function markHours(rows: FileRows): [string, DuckDBValue[], DuckDBType[]] {
 // Hours touched by a batch; their rollup rows are recomputed before the next rollup read.
 const MARK_DIRTY = `INSERT OR IGNORE INTO rollup_dirty
   SELECT DISTINCT date_trunc('hour', epoch_ms(ts)) FROM events_staging`;
+
+// DuckDB's JSON reader refusing a line of a file (not the store being away).
+const UNREADABLE = /Malformed JSON|Invalid Input Error|Conversion Error/i;
 
 // A DuckDB error after which the database refuses every query until it is opened again.
 const FATAL = /FATAL Error|database has been invalidated|must be restarted/i;
@@ -295,15 +298,20 @@ export class DuckDBStore implements Store {
     });
   }
 
-  appendJsonLines(path: string, rows?: FileRows): Promise<{ inserted: number }> {
-    // Straight into `events`, read once with its stored types (a third less CPU than through
-    // staging); a segment left by a crash has no FileRows and goes through staging for its range.
-    if (rows) return this.insertFile(INSERT_JSON_LINES, path, rows);
-    return this.locked(async () => {
-      await this.connection.run('DELETE FROM events_staging');
-      await this.connection.run(LOAD_JSON_LINES, [path]);
-      return this.moveStaged();
-    });
+  async appendJsonLines(path: string, rows?: FileRows): Promise<{ inserted: number }> {
+    try {
+      // Straight into `events`, read once with its stored types (a third less CPU than through
+      // staging); a segment left by a crash has no FileRows and goes through staging for its range.
+      if (rows) return await this.insertFile(INSERT_JSON_LINES, path, rows);
+      return await this.locked(async () => {
+        await this.connection.run('DELETE FROM events_staging');
+        await this.connection.run(LOAD_JSON_LINES, [path]);
+        return this.moveStaged();
+      });
+    } catch (error) {
+      if (error instanceof Error && UNREADABLE.test(error.message)) throw new UnreadableFile(path, error);
+      throw error;
+    }
   }
 
   appendCsv(path: string, rows: FileRows): Promise<{ inserted: number }> {
@@ -445,12 +453,14 @@ export class DuckDBStore implements Store {
           'DELETE FROM egress WHERE ts < epoch_ms($1::BIGINT)',
           cutoff,
         );
-        // The hour the cutoff falls in lost some of its rows: its rollup is made again.
-        await this.connection.run(
-          "INSERT OR IGNORE INTO rollup_dirty VALUES (date_trunc('hour', epoch_ms($1::BIGINT)))",
-          cutoff,
-        );
-        this.rollupMayBeStale = true;
+        // The hour the cutoff falls in may have lost some of its rows: its rollup is made again.
+        if (events.rowsChanged > 0) {
+          await this.connection.run(
+            "INSERT OR IGNORE INTO rollup_dirty VALUES (date_trunc('hour', epoch_ms($1::BIGINT)))",
+            cutoff,
+          );
+          this.rollupMayBeStale = true;
+        }
         return { events: events.rowsChanged, hourly: hourly.rowsChanged, egress: egress.rowsChanged };
       }),
     );
