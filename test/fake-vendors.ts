@@ -327,3 +327,56 @@ export function startFakeUa(): Promise<FakeVendor> {
     return problems.length ? { status: 400, answer: { problems } } : { status: 200, answer: null };
   });
 }
+
+/** One fake of every built-in tool's vendor (the webhook receiver checks `secret`). */
+export type BuiltinVendors = Record<'ga4' | 'meta' | 'matomo' | 'ua' | 'webhook', FakeVendor>;
+
+/** Starts a fake vendor for each built-in tool. */
+export async function startBuiltinVendors(secret: string): Promise<BuiltinVendors> {
+  return {
+    ga4: await startFakeGa4(),
+    meta: await startFakeMeta(),
+    matomo: await startFakeMatomo(),
+    ua: await startFakeUa(),
+    webhook: await startWebhookReceiver(secret),
+  };
+}
+
+/** Every built-in tool pointed at its fake vendor on 127.0.0.1 (allow-listed), as a site's `tools`. */
+export function builtinTools(vendors: BuiltinVendors, secret: string) {
+  const local = { allowHosts: ['127.0.0.1'] };
+  return [
+    {
+      id: 'ga4',
+      component: 'ga4',
+      ...local,
+      settings: { measurementId: 'G-LEAK1234', endpoint: `${vendors.ga4.url}/g/collect` },
+    },
+    {
+      id: 'meta',
+      component: 'meta',
+      region: 'any' as const,
+      ...local,
+      settings: { pixelId: '42', accessToken: 't', endpoint: vendors.meta.url },
+    },
+    {
+      id: 'matomo',
+      component: 'matomo',
+      ...local,
+      settings: { url: `${vendors.matomo.url}/matomo.php`, siteId: 3 },
+    },
+    {
+      id: 'ua',
+      component: 'ua',
+      region: 'any' as const,
+      ...local,
+      settings: { trackingId: 'UA-1-1', endpoint: `${vendors.ua.url}/collect` },
+    },
+    {
+      id: 'webhook',
+      component: 'webhook',
+      ...local,
+      settings: { url: `${vendors.webhook.url}/hook`, secret },
+    },
+  ];
+}

@@ -3,11 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium.js';
 import {
   acceptedEvents,
-  startFakeGa4,
-  startFakeMatomo,
-  startFakeMeta,
-  startFakeUa,
-  startWebhookReceiver,
+  builtinTools,
+  startBuiltinVendors,
+  type BuiltinVendors,
   type FakeVendor,
 } from './fake-vendors.js';
 import { readEvents, startLiveSite, tempDir, type LiveSite } from './helpers.js';
@@ -75,60 +73,17 @@ const SEARCH = [
 
 const temp = tempDir();
 let live: LiveSite;
-let vendors: Record<string, FakeVendor>;
+let vendors: BuiltinVendors;
 
 beforeAll(async () => {
-  vendors = {
-    ga4: await startFakeGa4(),
-    meta: await startFakeMeta(),
-    matomo: await startFakeMatomo(),
-    ua: await startFakeUa(),
-    webhook: await startWebhookReceiver('leak-secret'),
-  };
-  const local = { allowHosts: ['127.0.0.1'] };
+  vendors = await startBuiltinVendors('leak-secret');
   live = await startLiveSite(temp.dir, {
     server: { trustedProxies: ['127.0.0.1'] },
     sites: [
       {
         host: 'localhost',
         aliases: ['127.0.0.1'],
-        tools: [
-          {
-            id: 'ga4',
-            component: 'ga4',
-            ...local,
-            settings: {
-              measurementId: 'G-LEAK1234',
-              endpoint: `${vendors.ga4!.url}/g/collect`,
-            },
-          },
-          {
-            id: 'meta',
-            component: 'meta',
-            region: 'any',
-            ...local,
-            settings: { pixelId: '42', accessToken: 't', endpoint: vendors.meta!.url },
-          },
-          {
-            id: 'matomo',
-            component: 'matomo',
-            ...local,
-            settings: { url: `${vendors.matomo!.url}/matomo.php`, siteId: 3 },
-          },
-          {
-            id: 'ua',
-            component: 'ua',
-            region: 'any',
-            ...local,
-            settings: { trackingId: 'UA-1-1', endpoint: `${vendors.ua!.url}/collect` },
-          },
-          {
-            id: 'webhook',
-            component: 'webhook',
-            ...local,
-            settings: { url: `${vendors.webhook!.url}/hook`, secret: 'leak-secret' },
-          },
-        ],
+        tools: builtinTools(vendors, 'leak-secret'),
       },
     ],
   });

@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConfigInput } from '../src/config/schema.js';
 import type { Gateway } from '../src/gateway.js';
-import {
-  startFakeGa4,
-  startFakeMatomo,
-  startFakeMeta,
-  startFakeUa,
-  startWebhookReceiver,
-  type FakeVendor,
-} from './fake-vendors.js';
+import { builtinTools, startBuiltinVendors, type BuiltinVendors } from './fake-vendors.js';
 import { readEvents, startGateway, tempDir } from './helpers.js';
 
 // Personal data in every encoding a page, a form or a careless script may give it, through
@@ -47,58 +39,18 @@ const PROFILES: Record<string, Record<string, unknown>> = {
 
 const temp = tempDir();
 let gateway: Gateway;
-let vendors: Record<string, FakeVendor>;
+let vendors: BuiltinVendors;
 
 beforeAll(async () => {
-  vendors = {
-    ga4: await startFakeGa4(),
-    meta: await startFakeMeta(),
-    matomo: await startFakeMatomo(),
-    ua: await startFakeUa(),
-    webhook: await startWebhookReceiver('matrix-secret'),
-  };
-  const local = { allowHosts: ['127.0.0.1'] };
-  const tools = [
-    {
-      id: 'ga4',
-      component: 'ga4',
-      ...local,
-      settings: { measurementId: 'G-LEAK1234', endpoint: `${vendors.ga4!.url}/g/collect` },
-    },
-    {
-      id: 'meta',
-      component: 'meta',
-      region: 'any',
-      ...local,
-      settings: { pixelId: '42', accessToken: 't', endpoint: vendors.meta!.url },
-    },
-    {
-      id: 'matomo',
-      component: 'matomo',
-      ...local,
-      settings: { url: `${vendors.matomo!.url}/matomo.php`, siteId: 3 },
-    },
-    {
-      id: 'ua',
-      component: 'ua',
-      region: 'any',
-      ...local,
-      settings: { trackingId: 'UA-1-1', endpoint: `${vendors.ua!.url}/collect` },
-    },
-    {
-      id: 'webhook',
-      component: 'webhook',
-      ...local,
-      settings: { url: `${vendors.webhook!.url}/hook`, secret: 'matrix-secret' },
-    },
-  ];
+  vendors = await startBuiltinVendors('matrix-secret');
+  const tools = builtinTools(vendors, 'matrix-secret');
   gateway = await startGateway(temp.dir, {
     server: { trustedProxies: ['127.0.0.1'] },
     sites: Object.entries(PROFILES).map(([host, privacy]) => ({
       host,
       privacy,
       tools,
-    })) as ConfigInput['sites'],
+    })),
   });
 });
 
@@ -205,8 +157,8 @@ describe('no personal data in any encoding, through every profile and built-in t
       }
     }
     // ip: trim sends the trimmed address, as the gateway made it (not masked as personal data).
-    const trimmed = vendors
-      .webhook!.received.map(
+    const trimmed = vendors.webhook.received
+      .map(
         (r) => JSON.parse(r.body) as { events: { page: { url: string }; visitor: { ip: string | null } }[] },
       )
       .flatMap((body) => body.events)
