@@ -281,6 +281,26 @@ describe('balise config check', () => {
     ]);
   });
 
+  it('warns about a webhook whose url the egress guard will block (plain http, a private address) without allowHosts', async () => {
+    const { configWarnings } = await import('../src/cli/config-check.js');
+    const hook = (id: string, url: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      component: 'webhook',
+      settings: { url, secret: 's' },
+      ...extra,
+    });
+    const { config } = setup([
+      hook('plain', 'http://hooks.example.fr/x'),
+      hook('internal', 'https://10.0.0.5/x'),
+      hook('allowed', 'http://10.0.0.5/x', { allowHosts: ['10.0.0.5'] }),
+      hook('public', 'https://hooks.example.fr/x'),
+    ]);
+    expect(configWarnings(config).filter((w) => w.includes('settings.url'))).toEqual([
+      "sites[www.example.fr].tools[plain]: settings.url is plain http, so every delivery will be blocked; add hooks.example.fr to this tool's allowHosts if it is your own receiver",
+      "sites[www.example.fr].tools[internal]: settings.url is a private address, so every delivery will be blocked; add 10.0.0.5 to this tool's allowHosts if it is your own receiver",
+    ]);
+  });
+
   it('reports a built-in tool’s missing required settings with their path', async () => {
     const { toolProblems } = await import('../src/cli/config-check.js');
     const { config } = setup([{ id: 'ga4', component: 'ga4', settings: {} }]);

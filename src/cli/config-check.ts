@@ -5,22 +5,46 @@ import { ConfigError, formatProblems, loadConfigFile } from '../config/load.js';
 import { errorLine } from '../errors.js';
 import { GeoLookup } from '../enrich/geo.js';
 import { loadClearUrlsRules } from '../privacy/clearurls.js';
+import { isIP } from 'node:net';
+import { hostOf, isPrivateAddress } from '../tools/egress.js';
 import { Outbox } from '../tools/outbox.js';
 import { UsageError } from './args.js';
 import type { Config } from '../config/schema.js';
 import { manifestSchema } from '../tools/manifest.js';
 import { BUILTIN_COMPONENTS, missingSettings, ToolRuntime } from '../tools/runtime.js';
 
-/** Valid but worth a look (docs/privacy.md, consent): tools that receive events without consent. */
+/**
+ * Valid but worth a look: tools that receive events without consent (docs/privacy.md), and a
+ * `url` setting every delivery of which the egress guard will block — plain http, or a private
+ * or loopback address — unless its host is in allowHosts (docs/tools.md, egress guard).
+ */
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
   for (const site of config.sites)
-    for (const tool of site.tools)
+    for (const tool of site.tools) {
+      const where = `sites[${site.host}].tools[${tool.id}]`;
       if (!tool.purpose)
         warnings.push(
-          `sites[${site.host}].tools[${tool.id}]: no purpose, so it receives events without consent; give it one of consent.purposes`,
+          `${where}: no purpose, so it receives events without consent; give it one of consent.purposes`,
         );
+      const url = typeof tool.settings.url === 'string' ? safeUrl(tool.settings.url) : null;
+      if (!url) continue;
+      const host = hostOf(url);
+      if (tool.allowHosts.includes(host) || config.outbox.allowHosts.includes(host)) continue;
+      if (url.protocol === 'http:' || (isIP(host) !== 0 && isPrivateAddress(host)))
+        warnings.push(
+          `${where}: settings.url ${url.protocol === 'http:' ? 'is plain http' : 'is a private address'}, so every delivery will be blocked; add ${host} to this tool's allowHosts if it is your own receiver`,
+        );
+    }
   return warnings;
+}
+
+function safeUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
 }
 
 /**
