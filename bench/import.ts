@@ -91,7 +91,7 @@ try {
       { store: { kind: 'duckdb', path }, sites: [{ host: 'semicomplete.com' }] },
       { env: {} },
     );
-    const store = await DuckDBStore.open(config.store.path);
+    const store = await DuckDBStore.open(path);
     await store.migrate();
     memory = [];
     let nextQuarter = 0.25;

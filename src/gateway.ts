@@ -4,7 +4,7 @@ import type { CollectCounters } from './collect/routes.js';
 import { loadClientScript } from './collect/script.js';
 import { SiteIndex } from './collect/sites.js';
 import type { Config } from './config/schema.js';
-import type { ConfigSource } from './config/load.js';
+import { localPaths, type ConfigSource } from './config/load.js';
 import { LiveConfig } from './config/live.js';
 import { SettingsEditor } from './settings/editor.js';
 import { GeoLookup } from './enrich/geo.js';
@@ -59,9 +59,8 @@ export async function createGateway(
   const store = await openStore(config);
   try {
     await store.migrate();
-    if (config.store.kind !== 'duckdb') throw new Error('unsupported store');
     const { writer, replayed } = await DurableWriter.start(store, {
-      spoolDir: config.store.spoolDir ?? `${config.store.path}.spool`,
+      spoolDir: localPaths(config).spoolDir,
       batchRows: config.store.batchRows,
       flushMs: config.store.flushMs,
       maxPendingRows: config.store.maxPendingRows,
@@ -86,7 +85,7 @@ export async function createGateway(
     const egressLog = new EgressLog(store, 500, 100_000, (error) =>
       options.logError?.(`egress_log_unavailable: ${errorLine(error)}`),
     );
-    const outbox = await Outbox.open(config.outbox.dir ?? `${config.store.path}.outbox`, config.outbox, {
+    const outbox = await Outbox.open(localPaths(config).outboxDir, config.outbox, {
       log: egressLog.add,
     });
     let tools: ToolRuntime;

@@ -19,7 +19,12 @@ export function testConfig(dir: string, overrides: Partial<ConfigInput> = {}): C
   return parseConfig(
     {
       server: { node: 'test-node', ...(overrides.server ?? {}) },
-      store: { kind: 'duckdb', path: join(dir, 'balise.duckdb'), flushMs: 50, ...(overrides.store ?? {}) },
+      // A ClickHouse store keeps this gateway's spool and outbox under `dir` too.
+      store:
+        overrides.store?.kind === 'clickhouse'
+          ? { flushMs: 50, spoolDir: join(dir, 'balise.spool'), ...overrides.store }
+          : { kind: 'duckdb', path: join(dir, 'balise.duckdb'), flushMs: 50, ...(overrides.store ?? {}) },
+      ...(overrides.store?.kind === 'clickhouse' ? { outbox: { dir: join(dir, 'balise.outbox') } } : {}),
       sites: overrides.sites ?? [{ host: 'www.example.fr', aliases: ['example.fr'], group: 'news' }],
       ...(overrides.geo ? { geo: overrides.geo } : {}),
       ...(overrides.admin ? { admin: overrides.admin } : {}),

@@ -1,3 +1,4 @@
+import { describeStore } from '../store/open.js';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -80,7 +81,7 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   out(`  dashboard       ${gatewayUrl}${config.server.prefix}/ui/   (password for this run: ${password})`);
   out(`  client script   ${gatewayUrl}${config.server.prefix}/s.js`);
   out(`  health          ${gatewayUrl}${config.server.prefix}/healthz`);
-  out(`  store           ${config.store.path}  (+${inserted} seeded events)`);
+  out(`  store           ${describeStore(config)}  (+${inserted} seeded events)`);
   out(`  settings file   ${source.file}   (edited from the dashboard's Settings)`);
   out(
     `  insights API    ${gatewayUrl}${config.server.prefix}/api/v1/openapi.json   (token for this run: ${token})`,

@@ -1,6 +1,6 @@
 import { Outbox } from '../tools/outbox.js';
 import { queryEgress } from '../tools/egress-query.js';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile, localPaths } from '../config/load.js';
 import { parse, UsageError } from './args.js';
 import { formatRows } from './output.js';
 import { outputFormat, reportQueryError, withStore } from './query.js';
@@ -50,7 +50,7 @@ export async function outboxCommand(argv: string[], out: (line: string) => void)
   });
   if (!values.config) throw new UsageError(`usage: balise outbox ${action} --config balise.yaml`);
   const config = loadConfigFile(values.config);
-  const outbox = await Outbox.open(config.outbox.dir ?? `${config.store.path}.outbox`, config.outbox, {
+  const outbox = await Outbox.open(localPaths(config).outboxDir, config.outbox, {
     deliver: false,
   });
   try {

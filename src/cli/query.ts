@@ -2,7 +2,7 @@ import { loadConfigFile } from '../config/load.js';
 import { BaliseError } from '../errors.js';
 import { getSeries } from '../insights/getSeries.js';
 import type { Config } from '../config/schema.js';
-import { openStore } from '../store/open.js';
+import { describeStore, openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { parse, UsageError } from './args.js';
 import { formatRows, type OutputFormat } from './output.js';
@@ -79,7 +79,7 @@ export async function withStore<T>(
     const message = error instanceof Error ? error.message : String(error);
     if (/lock/i.test(message)) {
       throw new Error(
-        `the store ${config.store.path} is in use by a running gateway; stop it, or use the HTTP API (${config.server.prefix}/api/v1/)`,
+        `the store ${describeStore(config)} is in use by a running gateway; stop it, or use the HTTP API (${config.server.prefix}/api/v1/)`,
       );
     }
     throw error;

@@ -156,7 +156,7 @@ describe('config', () => {
       'store: { kind: duckdb, path: ./db/b.duckdb }\nsites:\n  - host: www.example.fr\n    group: news\n',
     );
     const config = loadConfigFile(file, {});
-    expect(config.store.path).toBe(join(dir, 'db/b.duckdb'));
+    expect(config.store.kind === 'duckdb' && config.store.path).toBe(join(dir, 'db/b.duckdb'));
     expect(config.sites[0]?.group).toBe('news');
     cleanup();
   });

@@ -108,11 +108,13 @@ export function parseConfig(
   if (!result.success) problems.push(...result.error.issues.flatMap(describeIssue));
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   const config = result.data;
-  if (config.store.kind === 'duckdb') {
+  // The files this gateway keeps beside the store: named after the DuckDB file, or under ./data
+  // for ClickHouse (each gateway its own spool and outbox).
+  if (config.store.kind === 'duckdb')
     config.store.path = config.store.path === ':memory:' ? ':memory:' : resolve(baseDir, config.store.path);
-    config.store.spoolDir = resolve(baseDir, config.store.spoolDir ?? `${config.store.path}.spool`);
-    config.outbox.dir = resolve(baseDir, config.outbox.dir ?? `${config.store.path}.outbox`);
-  }
+  const local = config.store.kind === 'duckdb' ? config.store.path : resolve(baseDir, 'data/balise');
+  config.store.spoolDir = resolve(baseDir, config.store.spoolDir ?? `${local}.spool`);
+  config.outbox.dir = resolve(baseDir, config.outbox.dir ?? `${local}.outbox`);
   for (const key of ['countryMmdb', 'cityMmdb', 'asnMmdb'] as const) {
     const file = config.geo[key];
     if (file !== undefined) config.geo[key] = resolve(baseDir, file);
@@ -195,4 +197,13 @@ export function loadConfigFile(file: string, env: Environment = process.env): Co
 /** Reads and validates a configuration source. Throws ConfigError with every problem. */
 export function loadConfigSource(source: ConfigSource): Config {
   return configFromDocument(parseConfigText(readConfigText(source.file), source.file), source);
+}
+
+/** Where this gateway keeps its spool and outbox (set by `parseConfig`; defaults for a config built otherwise). */
+export function localPaths(config: Config): { spoolDir: string; outboxDir: string } {
+  const local = config.store.kind === 'duckdb' ? config.store.path : resolve('data/balise');
+  return {
+    spoolDir: config.store.spoolDir ?? `${local}.spool`,
+    outboxDir: config.outbox.dir ?? `${local}.outbox`,
+  };
 }

@@ -158,14 +158,15 @@ const siteSchema = z.strictObject({
 /** The longest retention the CNIL's exemption conditions allow (months). */
 export const CNIL_EXEMPT_MAX_MONTHS = 25;
 
-const duckdbStoreSchema = z.strictObject({
-  kind: z.literal('duckdb'),
-  path: z.string().min(1).default('./data/balise.duckdb').describe('DuckDB database file'),
+// What every store kind shares: the local spool (each gateway keeps its own), batching, retention.
+const storeCommon = {
   spoolDir: z
     .string()
     .min(1)
     .optional()
-    .describe('Directory of the on-disk spool (default: the database path + ".spool")'),
+    .describe(
+      'Directory of this gateway’s on-disk spool (default: the DuckDB path + ".spool", or ./data/balise.spool for ClickHouse)',
+    ),
   batchRows: z.number().int().min(1).max(1_000_000).default(10_000).describe('Rows per store batch'),
   flushMs: z
     .number()
@@ -189,6 +190,37 @@ const duckdbStoreSchema = z.strictObject({
     .describe(
       'Months events, hourly rollups and the egress log are kept; older ones are deleted daily (cnil-exempt sites: 25 at most)',
     ),
+};
+
+const duckdbStoreSchema = z.strictObject({
+  kind: z.literal('duckdb'),
+  path: z.string().min(1).default('./data/balise.duckdb').describe('DuckDB database file'),
+  ...storeCommon,
+});
+
+const clickhouseStoreSchema = z.strictObject({
+  kind: z.literal('clickhouse'),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .describe('ClickHouse HTTP(S) interface, e.g. http://127.0.0.1:8123 (https for a remote server)'),
+  database: z
+    .string()
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+      'a database name: letters, digits and _, not starting with a digit',
+    )
+    .default('balise')
+    .describe('Database holding Balise’s tables (created when missing)'),
+  username: z.string().min(1).optional().describe('ClickHouse user (default: the server’s default user)'),
+  password: z.string().optional().describe('ClickHouse password; give it as ${CLICKHOUSE_PASSWORD}'),
+  requestTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(600_000)
+    .default(120_000)
+    .describe('Longest wait for one ClickHouse request'),
+  ...storeCommon,
 });
 
 const outboxSchema = z
@@ -385,7 +417,9 @@ export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     server: serverSchema,
-    store: z.discriminatedUnion('kind', [duckdbStoreSchema]).prefault({ kind: 'duckdb' }),
+    store: z
+      .discriminatedUnion('kind', [duckdbStoreSchema, clickhouseStoreSchema])
+      .prefault({ kind: 'duckdb' }),
     geo: geoSchema,
     admin: adminSchema,
     import: importSchema,

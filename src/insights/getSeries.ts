@@ -207,7 +207,7 @@ export async function getSeries(
   const plan = options.plan === 'raw' ? 'raw' : choosePlan(query, tz, scanFrom, end).source;
   if (plan === 'rollup') await timed(() => store.refreshRollups());
   // One scan covers the range and every comparison range before it.
-  const scan: Scan = { source: plan, query, sites, tz, start: scanFrom, end };
+  const scan: Scan = { dialect: store.dialect, source: plan, query, sites, tz, start: scanFrom, end };
   let top: string[] | null = null;
   let values: Values;
   if (query.breakdown && isCount(query.metric) && ROLLUP_DIMENSIONS.has(query.breakdown)) {

@@ -1,9 +1,11 @@
-import type { SqlParam } from '../store/store.js';
+import { SqlWriter } from '../store/dialect.js';
+import type { Dialect, SqlParam } from '../store/store.js';
 import type { Interval } from './buckets.js';
 import { DIMENSIONS, type Dimension, type Query } from './model.js';
 
-// DuckDB dialect of the insights queries. Every value from a query is a bound parameter; only
-// names from closed lists (metrics, dimensions, intervals) are written into the SQL text.
+// The insights queries, written once for both stores (`SqlWriter`). Every value from a query is a
+// bound parameter; only names from closed lists (metrics, dimensions, intervals) are written into
+// the SQL text.
 
 /**
  * Where a statement reads: `raw` is the events table (one row per event); `rollup` is
@@ -15,14 +17,13 @@ export type Source = 'raw' | 'rollup';
 const TABLE: Record<Source, string> = { raw: 'events', rollup: 'events_hourly' };
 
 /** Rows matching `where` (all rows without it); 0, never null, when none match. */
-function countOf(source: Source, where?: string): string {
-  const filter = where ? ` FILTER (WHERE ${where})` : '';
-  return source === 'raw' ? `count(*)${filter}` : `coalesce(sum(n)${filter}, 0)::BIGINT`;
+function countOf(sql: SqlWriter, source: Source, where?: string): string {
+  return source === 'raw' ? sql.count(where) : sql.sum('n', where);
 }
 
 // Raw traffic (Radar-like) counts bots; audience metrics (pageviews, visitors) do not.
-function metricSql(metric: Query['metric'], source: Source): string {
-  const count = (where?: string) => countOf(source, where);
+function metricSql(sql: SqlWriter, metric: Query['metric'], source: Source): string {
+  const count = (where?: string) => countOf(sql, source, where);
   switch (metric) {
     case 'requests':
       return count("type = 'request'");
@@ -32,11 +33,11 @@ function metricSql(metric: Query['metric'], source: Source): string {
       return count();
     case 'visitors':
       if (source !== 'raw') throw new Error('visitors are distinct hashes: only the raw table has them');
-      return 'count(DISTINCT visitor_hash) FILTER (WHERE NOT is_bot)';
+      return sql.distinct('visitor_hash', 'NOT is_bot');
     case 'mobile_share':
-      return `round(100.0 * ${count("device_type = 'mobile'")} / nullif(${count('NOT is_bot')}, 0), 2)`;
+      return sql.round2(`100.0 * ${count("device_type = 'mobile'")} / nullif(${count('NOT is_bot')}, 0)`);
     case 'bot_share':
-      return `round(100.0 * ${count('is_bot')} / nullif(${count()}, 0), 2)`;
+      return sql.round2(`100.0 * ${count('is_bot')} / nullif(${count()}, 0)`);
   }
 }
 
@@ -57,19 +58,23 @@ export function isCount(metric: Query['metric']): boolean {
   return metric !== 'mobile_share' && metric !== 'bot_share';
 }
 
-// The bucket key of each row, computed from its local time `l` exactly as buckets.ts does: the
-// bucket's UTC start in ms (a number; the caller compares it as text) or the local date.
-const KEY_SQL: Record<Interval, string> = {
-  // Every zone offset is whole minutes: a local minute starts on a UTC minute.
-  '1m': 'epoch_ms(ts) - (epoch_ms(ts) % 60000)',
-  '15m': "epoch_ms(ts) - (epoch_ms(l) - epoch_ms(time_bucket(INTERVAL '15 minutes', l)))",
-  '1h': "epoch_ms(ts) - (epoch_ms(l) - epoch_ms(date_trunc('hour', l)))",
-  '1d': "strftime(l, '%Y-%m-%d')",
-};
-
-/** The key of a rollup row: its hour is the local hour's start (the planner checked the offsets). */
-function keySql(source: Source, interval: Interval): string {
-  return source === 'rollup' && interval === '1h' ? 'epoch_ms(ts)' : KEY_SQL[interval];
+// The bucket key of each row: the bucket's UTC start in ms (a number; the caller compares it as
+// text) or the local date, exactly as buckets.ts computes them. A bucket of whole minutes starts
+// where the row's local time, floored to the bucket, starts: the row's UTC ms minus its local ms
+// modulo the bucket width (every zone offset is whole minutes, so 1m needs no zone at all).
+// DuckDB reads the local time `l` of each row (scope below); ClickHouse the zone's offset.
+function keySql(sql: SqlWriter, source: Source, interval: Interval, tz: string): string {
+  if (source === 'rollup' && interval === '1h') return sql.ms('ts');
+  const utc = sql.ms('ts');
+  if (interval === '1m') return `${utc} - (${utc} % 60000)`;
+  if (sql.dialect === 'duckdb') {
+    if (interval === '1d') return "strftime(l, '%Y-%m-%d')";
+    const width = interval === '15m' ? "INTERVAL '15 minutes'" : "INTERVAL '1 hour'";
+    return `${utc} - (epoch_ms(l) - epoch_ms(time_bucket(${width}, l)))`;
+  }
+  if (interval === '1d') return `toString(toDate(ts, ${tz}))`;
+  const local = `(${utc} + toInt64(timeZoneOffset(toTimeZone(ts, ${tz}))) * 1000)`;
+  return `${utc} - (${local} % ${interval === '15m' ? 900_000 : 3_600_000})`;
 }
 
 /** A statement and its parameters. */
@@ -80,6 +85,7 @@ export interface Statement {
 
 /** What one statement reads: the table, the query (filters, metric), sites, zone and UTC range. */
 export interface Scan {
+  dialect: Dialect;
   source: Source;
   query: Query;
   sites: readonly string[];
@@ -88,18 +94,27 @@ export interface Scan {
   end: number;
 }
 
-/** Shared FROM/WHERE: sites, the UTC range, the local time of each row, and the filters. */
-function scope({ source, query, sites, tz, start, end }: Scan): Statement {
-  const params: SqlParam[] = [tz, start, end];
-  const where: string[] = ['ts >= epoch_ms($2::BIGINT)', 'ts < epoch_ms($3::BIGINT)'];
-  where.push(`site IN (${sites.map((site) => `$${params.push(site)}`).join(', ')})`);
+/** A breakdown dimension's value as text, `(none)` for NULL. */
+function dimensionText(sql: SqlWriter, dimension: Dimension): string {
+  return `coalesce(${sql.text(DIMENSIONS[dimension])}, '(none)')`;
+}
+
+/**
+ * Shared FROM/WHERE: sites, the UTC range and the filters; returns the FROM clause and the zone's
+ * placeholder. DuckDB's rows also carry their local time `l`.
+ */
+function scope(sql: SqlWriter, { source, query, sites, tz, start, end }: Scan): { from: string; tz: string } {
+  const zone = sql.bind(tz, 'String');
+  const where: string[] = [`ts >= ${sql.instant(start)}`, `ts < ${sql.instant(end)}`];
+  where.push(`site IN (${sql.list(sites)})`);
   for (const [name, value] of Object.entries(query.filters)) {
     if (value === undefined) continue;
-    if (name === 'path_prefix') where.push(`starts_with(path, $${params.push(value)})`);
-    else where.push(`CAST(${DIMENSIONS[name as Dimension]} AS VARCHAR) = $${params.push(value)}`);
+    if (name === 'path_prefix') where.push(sql.startsWith('path', sql.bind(value, 'String')));
+    else where.push(`${sql.text(DIMENSIONS[name as Dimension])} = ${sql.bind(value, 'String')}`);
   }
-  const sql = `(SELECT *, timezone($1, to_timestamp(epoch_ms(ts) / 1000.0)) AS l FROM ${TABLE[source]} WHERE ${where.join(' AND ')})`;
-  return { sql, params };
+  const local =
+    sql.dialect === 'duckdb' ? `, timezone(${zone}, to_timestamp(epoch_ms(ts) / 1000.0)) AS l` : '';
+  return { from: `(SELECT *${local} FROM ${TABLE[source]} WHERE ${where.join(' AND ')})`, tz: zone };
 }
 
 /**
@@ -108,29 +123,31 @@ function scope({ source, query, sites, tz, start, end }: Scan): Statement {
  */
 export function seriesStatement(scan: Scan, top: readonly string[] | 'raw' | null): Statement {
   const { source, query } = scan;
-  const from = scope(scan);
-  const params = [...from.params];
+  const sql = new SqlWriter(scan.dialect);
+  const from = scope(sql, scan);
   let dimension = '';
   if (query.breakdown && top === 'raw') {
-    dimension = `, coalesce(CAST(${DIMENSIONS[query.breakdown]} AS VARCHAR), '(none)') AS d`;
+    dimension = `, ${dimensionText(sql, query.breakdown)} AS d`;
   } else if (query.breakdown && Array.isArray(top)) {
-    const column = `coalesce(CAST(${DIMENSIONS[query.breakdown]} AS VARCHAR), '(none)')`;
-    const list = (top as readonly string[]).map((value) => `$${params.push(value)}`).join(', ');
+    const column = dimensionText(sql, query.breakdown);
+    const list = sql.list(top as readonly string[]);
     dimension = `, CASE WHEN ${column} IN (${list || 'NULL'}) THEN ${column} ELSE '(other)' END AS d`;
   }
   return {
-    sql: `SELECT ${keySql(source, query.interval)} AS k${dimension}, ${metricSql(query.metric, source)} AS v FROM ${from.sql} GROUP BY ALL`,
-    params,
+    sql: `SELECT ${keySql(sql, source, query.interval, from.tz)} AS k${dimension}, ${metricSql(sql, query.metric, source)} AS v FROM ${from.from} GROUP BY ALL`,
+    params: sql.params,
   };
 }
 
 /** The `limit` breakdown values with the highest metric (count metrics) or the most rows (others). */
 export function topValuesStatement(scan: Scan, limit: number): Statement {
   const { source, query } = scan;
-  const from = scope(scan);
-  const column = `coalesce(CAST(${DIMENSIONS[query.breakdown!]} AS VARCHAR), '(none)')`;
+  const sql = new SqlWriter(scan.dialect);
+  const from = scope(sql, scan);
+  const column = dimensionText(sql, query.breakdown!);
+  const ranked = isCount(query.metric) ? metricSql(sql, query.metric, source) : countOf(sql, source);
   return {
-    sql: `SELECT ${column} AS d, ${isCount(query.metric) ? metricSql(query.metric, source) : countOf(source)} AS c FROM ${from.sql} GROUP BY 1 ORDER BY c DESC, d LIMIT ${Math.trunc(limit)}`,
-    params: from.params,
+    sql: `SELECT ${column} AS d, ${ranked} AS c FROM ${from.from} GROUP BY d ORDER BY c DESC, d LIMIT ${Math.trunc(limit)}`,
+    params: sql.params,
   };
 }
