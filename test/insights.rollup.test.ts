@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { getSeries } from '../src/insights/getSeries.js';
 import type { QueryInput } from '../src/insights/model.js';
-import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
+import { SqlWriter } from '../src/store/dialect.js';
+import type { Store } from '../src/store/store.js';
+import { openTestStore, storeKinds } from './stores.js';
 import type { EventRow } from '../src/store/row.js';
 import { rowsAt } from './fixtures.js';
 
@@ -21,153 +23,168 @@ const config = parseConfig(
   { env: {} },
 );
 const NOW = Date.UTC(2026, 10, 2);
-let store: DuckDBStore;
+describe.each(storeKinds())('on %s', (kind) => {
+  let store: Store;
 
-/** A small deterministic generator (the same rows on every run). */
-function generator(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
-function pick<T>(random: () => number, values: readonly T[]): T {
-  return values[Math.floor(random() * values.length)]!;
-}
-
-/** About 12,000 rows over 4 weeks around the end of summer time, every dimension varied, nulls too. */
-function dataset(): EventRow[] {
-  const random = generator(42);
-  const rows: EventRow[] = [];
-  const first = Date.UTC(2026, 9, 5);
-  for (let i = 0; i < 12_000; i++) {
-    const ts = first + Math.floor(random() * 28 * 86_400_000);
-    const isBot = random() < 0.15;
-    rows.push(
-      ...rowsAt(ts, 1, {
-        site: pick(random, ['a.example', 'b.example', 'c.example']),
-        type: pick(random, ['pageview', 'pageview', 'pageview', 'event', 'request']),
-        name: pick(random, [null, 'signup', 'share']),
-        path: pick(random, ['/', '/politique', '/sport', '/live/elections']),
-        referrerClass: pick(random, [null, 'search', 'social', 'direct']),
-        country: pick(random, ['FR', 'FR', 'BE', 'DE', null]),
-        region: pick(random, ['FR-IDF', 'FR-GES', 'FR-PAC', null]),
-        deviceType: isBot ? 'bot' : pick(random, ['desktop', 'mobile', 'mobile', 'tablet']),
-        browser: pick(random, ['Chrome', 'Firefox', 'Safari']),
-        os: pick(random, ['Android', 'iOS', 'Windows', null]),
-        node: pick(random, ['paris-1', 'london-1']),
-        isBot,
-        visitorHash: String(Math.floor(random() * 900)),
-      }),
-    );
-  }
-  return rows;
-}
-
-beforeAll(async () => {
-  store = await DuckDBStore.open(':memory:');
-  await store.migrate();
-  const rows = dataset();
-  // In several batches, as the writer sends them.
-  for (let i = 0; i < rows.length; i += 2_500) await store.append(rows.slice(i, i + 2_500));
-});
-
-afterAll(() => store.close());
-
-async function bothPlans(input: QueryInput) {
-  const planned = await getSeries(store, config, input, NOW);
-  const raw = await getSeries(store, config, input, NOW, { plan: 'raw' });
-  expect(raw.plan).toBe('raw');
-  return { planned, raw };
-}
-
-const metrics = ['requests', 'pageviews', 'events', 'mobile_share', 'bot_share'] as const;
-const shapes: QueryInput[] = [
-  { group: 'news', interval: '1h', from: '2026-10-22', to: '2026-10-29', compare: 'previous_week' },
-  { group: 'news', interval: '1d', from: '2026-10-19', to: '2026-11-02', compare: 'previous_period' },
-  { sites: ['a.example'], interval: '1h', last: '48h', breakdown: 'country', top: 2 },
-  { sites: ['c.example'], interval: '1h', from: '2026-10-28', to: '2026-11-02', compare: 'median_weeks:2' },
-  {
-    group: 'news',
-    interval: '1d',
-    from: '2026-10-26',
-    to: '2026-11-01',
-    compare: 'previous_week',
-    breakdown: 'device_type',
-    filters: { region: 'FR-IDF', os: 'Android' },
-  },
-  {
-    sites: ['a.example', 'b.example'],
-    interval: '1h',
-    from: '2026-10-25',
-    to: '2026-10-26',
-    breakdown: 'referrer_class',
-    filters: { node: 'paris-1' },
-  },
-];
-
-describe('the hourly rollup', () => {
-  for (const metric of metrics) {
-    shapes.forEach((shape, index) => {
-      it(`answers exactly as the raw table: ${metric}, shape ${index + 1}`, async () => {
-        const { planned, raw } = await bothPlans({ ...shape, metric });
-        expect(planned.plan).toBe('rollup');
-        expect(planned.rows.length).toBeGreaterThan(0);
-        expect(planned.rows.some((row) => row.value !== 0 && row.value !== null)).toBe(true);
-        expect(planned.rows).toEqual(raw.rows);
-      });
-    });
+  /** A small deterministic generator (the same rows on every run). */
+  function generator(seed: number) {
+    let state = seed;
+    return () => {
+      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
   }
 
-  it.each([
-    [{ metric: 'visitors' }, 'visitors'],
-    [{ interval: '15m' }, '15m'],
-    [{ breakdown: 'path' }, 'path breakdown'],
-    [{ filters: { path_prefix: '/live' } }, 'path filter'],
-    [{ tz: 'Asia/Kolkata' }, 'half-hour zone'],
-    [{ from: '2026-10-22T10:30', to: '2026-10-29' }, 'range off the hour'],
-  ] as [Partial<QueryInput>, string][])(
-    'falls back to the raw table when it cannot answer (%s)',
-    async (change) => {
-      const input = {
-        group: 'news',
-        metric: 'pageviews',
-        interval: '1h',
-        from: '2026-10-22',
-        to: '2026-10-29',
-        ...change,
-      } as QueryInput;
-      const { planned, raw } = await bothPlans(input);
-      expect(planned.plan).toBe('raw');
-      expect(planned.rows).toEqual(raw.rows);
-    },
-  );
+  function pick<T>(random: () => number, values: readonly T[]): T {
+    return values[Math.floor(random() * values.length)]!;
+  }
 
-  it('catches up with late rows written into hours it already summed', async () => {
-    const input: QueryInput = { sites: ['a.example'], interval: '1h', from: '2026-10-20', to: '2026-10-21' };
-    const before = await getSeries(store, config, input, NOW);
-    // A spool replay or an import lands rows in a past hour.
-    const late = Date.UTC(2026, 9, 20, 8, 15);
-    await store.append(rowsAt(late, 7, { site: 'a.example', deviceType: 'desktop' }));
-    const after = await getSeries(store, config, input, NOW);
-    expect(after.plan).toBe('rollup');
-    const hour = (result: typeof before) =>
-      result.rows.find((row) => row.time === '2026-10-20T10:00:00+02:00')!.value as number;
-    expect(hour(after)).toBe(hour(before) + 7);
-    expect(after.rows).toEqual((await getSeries(store, config, input, NOW, { plan: 'raw' })).rows);
+  /** About 12,000 rows over 4 weeks around the end of summer time, every dimension varied, nulls too. */
+  function dataset(): EventRow[] {
+    const random = generator(42);
+    const rows: EventRow[] = [];
+    const first = Date.UTC(2026, 9, 5);
+    for (let i = 0; i < 12_000; i++) {
+      const ts = first + Math.floor(random() * 28 * 86_400_000);
+      const isBot = random() < 0.15;
+      rows.push(
+        ...rowsAt(ts, 1, {
+          site: pick(random, ['a.example', 'b.example', 'c.example']),
+          type: pick(random, ['pageview', 'pageview', 'pageview', 'event', 'request']),
+          name: pick(random, [null, 'signup', 'share']),
+          path: pick(random, ['/', '/politique', '/sport', '/live/elections']),
+          referrerClass: pick(random, [null, 'search', 'social', 'direct']),
+          country: pick(random, ['FR', 'FR', 'BE', 'DE', null]),
+          region: pick(random, ['FR-IDF', 'FR-GES', 'FR-PAC', null]),
+          deviceType: isBot ? 'bot' : pick(random, ['desktop', 'mobile', 'mobile', 'tablet']),
+          browser: pick(random, ['Chrome', 'Firefox', 'Safari']),
+          os: pick(random, ['Android', 'iOS', 'Windows', null]),
+          node: pick(random, ['paris-1', 'london-1']),
+          isBot,
+          visitorHash: String(Math.floor(random() * 900)),
+        }),
+      );
+    }
+    return rows;
+  }
+
+  beforeAll(async () => {
+    store = await openTestStore(kind);
+    const rows = dataset();
+    // In several batches, as the writer sends them.
+    for (let i = 0; i < rows.length; i += 2_500) await store.append(rows.slice(i, i + 2_500));
   });
 
-  it('really reads the rollup: rows deleted behind its back still count there', async () => {
-    const input: QueryInput = { sites: ['b.example'], interval: '1d', from: '2026-10-06', to: '2026-10-08' };
-    const before = await getSeries(store, config, input, NOW);
-    await store.query("DELETE FROM events WHERE site = 'b.example' AND ts < TIMESTAMP '2026-10-08'");
+  afterAll(() => store.close());
+
+  async function bothPlans(input: QueryInput) {
     const planned = await getSeries(store, config, input, NOW);
     const raw = await getSeries(store, config, input, NOW, { plan: 'raw' });
-    expect(planned.rows).toEqual(before.rows);
-    expect(raw.rows.every((row) => row.value === 0)).toBe(true);
-    // markAllDirty is the way back after writes or deletes made outside append.
-    await store.markAllDirty();
-    expect((await getSeries(store, config, input, NOW)).rows).toEqual(raw.rows);
+    expect(raw.plan).toBe('raw');
+    return { planned, raw };
+  }
+
+  const metrics = ['requests', 'pageviews', 'events', 'mobile_share', 'bot_share'] as const;
+  const shapes: QueryInput[] = [
+    { group: 'news', interval: '1h', from: '2026-10-22', to: '2026-10-29', compare: 'previous_week' },
+    { group: 'news', interval: '1d', from: '2026-10-19', to: '2026-11-02', compare: 'previous_period' },
+    { sites: ['a.example'], interval: '1h', last: '48h', breakdown: 'country', top: 2 },
+    { sites: ['c.example'], interval: '1h', from: '2026-10-28', to: '2026-11-02', compare: 'median_weeks:2' },
+    {
+      group: 'news',
+      interval: '1d',
+      from: '2026-10-26',
+      to: '2026-11-01',
+      compare: 'previous_week',
+      breakdown: 'device_type',
+      filters: { region: 'FR-IDF', os: 'Android' },
+    },
+    {
+      sites: ['a.example', 'b.example'],
+      interval: '1h',
+      from: '2026-10-25',
+      to: '2026-10-26',
+      breakdown: 'referrer_class',
+      filters: { node: 'paris-1' },
+    },
+  ];
+
+  describe('the hourly rollup', () => {
+    for (const metric of metrics) {
+      shapes.forEach((shape, index) => {
+        it(`answers exactly as the raw table: ${metric}, shape ${index + 1}`, async () => {
+          const { planned, raw } = await bothPlans({ ...shape, metric });
+          expect(planned.plan).toBe('rollup');
+          expect(planned.rows.length).toBeGreaterThan(0);
+          expect(planned.rows.some((row) => row.value !== 0 && row.value !== null)).toBe(true);
+          expect(planned.rows).toEqual(raw.rows);
+        });
+      });
+    }
+
+    it.each([
+      [{ metric: 'visitors' }, 'visitors'],
+      [{ interval: '15m' }, '15m'],
+      [{ breakdown: 'path' }, 'path breakdown'],
+      [{ filters: { path_prefix: '/live' } }, 'path filter'],
+      [{ tz: 'Asia/Kolkata' }, 'half-hour zone'],
+      [{ from: '2026-10-22T10:30', to: '2026-10-29' }, 'range off the hour'],
+    ] as [Partial<QueryInput>, string][])(
+      'falls back to the raw table when it cannot answer (%s)',
+      async (change) => {
+        const input = {
+          group: 'news',
+          metric: 'pageviews',
+          interval: '1h',
+          from: '2026-10-22',
+          to: '2026-10-29',
+          ...change,
+        } as QueryInput;
+        const { planned, raw } = await bothPlans(input);
+        expect(planned.plan).toBe('raw');
+        expect(planned.rows).toEqual(raw.rows);
+      },
+    );
+
+    it('catches up with late rows written into hours it already summed', async () => {
+      const input: QueryInput = {
+        sites: ['a.example'],
+        interval: '1h',
+        from: '2026-10-20',
+        to: '2026-10-21',
+      };
+      const before = await getSeries(store, config, input, NOW);
+      // A spool replay or an import lands rows in a past hour.
+      const late = Date.UTC(2026, 9, 20, 8, 15);
+      await store.append(rowsAt(late, 7, { site: 'a.example', deviceType: 'desktop' }));
+      const after = await getSeries(store, config, input, NOW);
+      expect(after.plan).toBe('rollup');
+      const hour = (result: typeof before) =>
+        result.rows.find((row) => row.time === '2026-10-20T10:00:00+02:00')!.value as number;
+      expect(hour(after)).toBe(hour(before) + 7);
+      expect(after.rows).toEqual((await getSeries(store, config, input, NOW, { plan: 'raw' })).rows);
+    });
+
+    it('really reads the rollup: rows deleted behind its back still count there', async () => {
+      const input: QueryInput = {
+        sites: ['b.example'],
+        interval: '1d',
+        from: '2026-10-06',
+        to: '2026-10-08',
+      };
+      const before = await getSeries(store, config, input, NOW);
+      const sql = new SqlWriter(store.dialect);
+      await store.query(
+        `DELETE FROM events WHERE site = 'b.example' AND ts < ${sql.instant(Date.UTC(2026, 9, 8))}`,
+        sql.params,
+      );
+      const planned = await getSeries(store, config, input, NOW);
+      const raw = await getSeries(store, config, input, NOW, { plan: 'raw' });
+      expect(planned.rows).toEqual(before.rows);
+      expect(raw.rows.every((row) => row.value === 0)).toBe(true);
+      // markAllDirty is the way back after writes or deletes made outside append.
+      await store.markAllDirty();
+      expect((await getSeries(store, config, input, NOW)).rows).toEqual(raw.rows);
+    });
   });
 });

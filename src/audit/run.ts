@@ -1,3 +1,4 @@
+import { SqlWriter } from '../store/dialect.js';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
@@ -44,10 +45,11 @@ export async function runAudit(
   manifests: Record<string, Manifest>,
   period: { from: number; to: number },
 ): Promise<AuditReport> {
+  const sql = new SqlWriter(store.dialect);
   const rows = await store.query<EgressAggregate & { n: number | bigint }>(
-    `SELECT site, tool, host, policy, outcome, fields, count(*) AS n FROM egress
-     WHERE ts >= epoch_ms($1::BIGINT) AND ts < epoch_ms($2::BIGINT) GROUP BY ALL`,
-    [Math.trunc(period.from), Math.trunc(period.to)],
+    `SELECT site, tool, host, policy, outcome, fields, ${sql.count()} AS n FROM egress
+     WHERE ts >= ${sql.instant(period.from)} AND ts < ${sql.instant(period.to)} GROUP BY ALL`,
+    sql.params,
   );
   return audit(
     config,

@@ -1,3 +1,4 @@
+import { SqlWriter } from '../store/dialect.js';
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import { runDetector } from '../insights/detectors/run.js';
@@ -83,11 +84,12 @@ export async function buildReport(
   const interval = resolved.end - resolved.start <= 15 * DAY ? '1h' : '1d';
   let metric = request.metric;
   if (!metric) {
+    const sql = new SqlWriter(store.dialect);
     const counts = await store.query<{ requests: number; pageviews: number }>(
-      `SELECT count(*) FILTER (WHERE type = 'request') AS requests, count(*) FILTER (WHERE type = 'pageview') AS pageviews
-       FROM events WHERE ts >= epoch_ms($1::BIGINT) AND ts < epoch_ms($2::BIGINT)
-         AND site IN (${resolved.sites.map((_, i) => `$${i + 3}`).join(', ')})`,
-      [resolved.start, resolved.end, ...resolved.sites],
+      `SELECT ${sql.count("type = 'request'")} AS requests, ${sql.count("type = 'pageview'")} AS pageviews
+       FROM events WHERE ts >= ${sql.instant(resolved.start)} AND ts < ${sql.instant(resolved.end)}
+         AND site IN (${sql.list(resolved.sites)})`,
+      sql.params,
     );
     metric = (counts[0]?.requests ?? 0) > (counts[0]?.pageviews ?? 0) ? 'requests' : 'pageviews';
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BaliseError } from '../errors.js';
+import { SqlWriter } from '../store/dialect.js';
 import type { Store } from '../store/store.js';
 import { zodPath } from '../zod-path.js';
 
@@ -26,15 +27,17 @@ export async function queryEgress(store: Store, input: unknown, now = Date.now()
   }
   const q = parsed.data;
   const since = now - Number(q.since.slice(0, -1)) * UNIT[q.since.slice(-1) as keyof typeof UNIT];
-  const params: (string | number)[] = [since];
-  const where = ['ts >= epoch_ms($1::BIGINT)'];
+  const sql = new SqlWriter(store.dialect);
+  const where = [`ts >= ${sql.instant(since)}`];
   for (const key of ['site', 'tool', 'outcome'] as const) {
     const value = q[key];
-    if (value !== undefined) where.push(`${key} = $${params.push(value)}`);
+    if (value !== undefined) where.push(`${key} = ${sql.bind(value, 'String')}`);
   }
-  return store.query<Record<string, unknown>>(
-    `SELECT strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS time, site, tool, host, path, bytes, sha256, policy, outcome, status, reason, delivery_id AS delivery, deliveries, fields
+  const rows = await store.query<Record<string, unknown> & { ms: number }>(
+    `SELECT ${sql.ms('ts')} AS ms, site, tool, host, path, bytes, sha256, policy, outcome, status, reason, delivery_id AS delivery, deliveries, fields
      FROM egress WHERE ${where.join(' AND ')} ORDER BY ts DESC LIMIT ${q.limit}`,
-    params,
+    sql.params,
   );
+  // The time as ISO text, the same from both stores.
+  return rows.map(({ ms, ...row }) => ({ time: new Date(Number(ms)).toISOString(), ...row }));
 }

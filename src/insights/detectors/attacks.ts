@@ -1,3 +1,4 @@
+import { SqlWriter } from '../../store/dialect.js';
 import type { Config } from '../../config/schema.js';
 import type { Store } from '../../store/store.js';
 import { resolveQuery } from '../getSeries.js';
@@ -45,18 +46,19 @@ export async function detectAttacks(
   const minRps = options.minRps ?? 20;
   const gap = options.gapSeconds ?? 5;
   const seconds = Math.max(1, (end - start) / 1000);
-  const params = [start, end, seconds, factor, minRps, ...sites];
-  const siteList = sites.map((_, i) => `$${i + 6}`).join(', ');
+  const sql = new SqlWriter(store.dialect);
+  const range = `ts >= ${sql.instant(start)} AND ts < ${sql.instant(end)} AND site IN (${sql.list(sites)})`;
   const rows = await store.query<{ site: string; path: string; s: number; n: number; base: number }>(
     `WITH scoped AS (
-       SELECT site, coalesce(path, '') AS path, epoch_ms(date_trunc('second', ts)) AS s
-       FROM events WHERE ts >= epoch_ms($1::BIGINT) AND ts < epoch_ms($2::BIGINT) AND site IN (${siteList})),
-     base AS (SELECT site, path, count(*) / $3::DOUBLE AS base FROM scoped GROUP BY ALL),
-     per_second AS (SELECT site, path, s, count(*) AS n FROM scoped GROUP BY ALL)
-     SELECT p.site, p.path, p.s, p.n, b.base FROM per_second p JOIN base b USING (site, path)
-     WHERE p.n >= $5 AND p.n >= $4 * b.base
+       SELECT site, coalesce(path, '') AS path, ${sql.secondMs('ts')} AS s
+       FROM events WHERE ${range}),
+     base AS (SELECT site, path, ${sql.count()} / ${sql.bind(seconds, 'Float64')} AS base FROM scoped GROUP BY ALL),
+     per_second AS (SELECT site, path, s, ${sql.count()} AS n FROM scoped GROUP BY ALL)
+     SELECT p.site AS site, p.path AS path, p.s AS s, p.n AS n, b.base AS base
+     FROM per_second p JOIN base b USING (site, path)
+     WHERE p.n >= ${sql.bind(minRps, 'Float64')} AND p.n >= ${sql.bind(factor, 'Float64')} * b.base
      ORDER BY p.site, p.path, p.s`,
-    params,
+    sql.params,
   );
   const attacks: Attack[] = [];
   let current: {

@@ -277,6 +277,11 @@ export class ClickHouseStore implements Store {
     params: readonly SqlParam[] = [],
     options: { timeoutMs?: number } = {},
   ): Promise<T[]> {
+    // A statement that returns no rows (a DELETE, say) goes as a command.
+    if (!/^\s*(SELECT|WITH|SHOW|DESCRIBE|EXPLAIN)\b/i.test(sql)) {
+      await this.command(sql, params);
+      return [];
+    }
     try {
       return await this.rows<T>(
         sql,
