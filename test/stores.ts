@@ -33,7 +33,11 @@ export function freshDatabase(): string {
 }
 
 /** The `store:` settings for a gateway on `kind` (a DuckDB file under `dir`, or a fresh ClickHouse database). */
-export function storeSettings(kind: StoreKind, dir: string, database = freshDatabase()): ConfigInput['store'] {
+export function storeSettings(
+  kind: StoreKind,
+  dir: string,
+  database = freshDatabase(),
+): ConfigInput['store'] {
   return kind === 'duckdb'
     ? { kind: 'duckdb', path: join(dir, 'balise.duckdb') }
     : { kind: 'clickhouse', url: inject('clickhouseUrl'), database, spoolDir: join(dir, 'balise.spool') };

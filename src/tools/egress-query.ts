@@ -19,7 +19,11 @@ export const egressQuerySchema = z.strictObject({
 const UNIT = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** The newest egress-log records matching the filters (bound parameters only). */
-export async function queryEgress(store: Store, input: unknown, now = Date.now()) {
+export async function queryEgress(
+  store: Store,
+  input: unknown,
+  now = Date.now(),
+): Promise<Record<string, unknown>[]> {
   const parsed = egressQuerySchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

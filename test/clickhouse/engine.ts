@@ -46,7 +46,7 @@ export function ensureEngine(): void {
 }
 
 /** Loads chdb from test/clickhouse/engine/ (installing it first when needed). */
-export async function loadChdb(): Promise<{ Session: new (path: string) => ChdbSession }> {
+export function loadChdb(): { Session: new (path: string) => ChdbSession } {
   ensureEngine();
   const require = createRequire(join(ENGINE_DIR, 'package.json'));
   return require('chdb') as { Session: new (path: string) => ChdbSession };

@@ -21,7 +21,7 @@ if (!dataDir) {
   process.exit(2);
 }
 const port = Number(process.argv[3] ?? 0);
-const chdb = await loadChdb();
+const chdb = loadChdb();
 
 // URL parameters that are not settings.
 const NOT_SETTINGS = new Set([
