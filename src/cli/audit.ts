@@ -7,6 +7,7 @@ import { manifestSchema, type Manifest } from '../tools/manifest.js';
 import { BUILTIN_COMPONENTS, loadComponent } from '../tools/runtime.js';
 import { parse, UsageError } from './args.js';
 import { withStore } from './query.js';
+import { argPath, terminal } from './terminal.js';
 import { dirname } from 'node:path';
 
 /** The manifests of the components a configuration uses (built-in, or loaded as serve loads them). */
@@ -57,7 +58,12 @@ export async function auditCommand(argv: string[], out: (line: string) => void):
   }
   const configPath = values.config;
   return withStore(configPath, async (store, config) => {
-    const report = await runAudit(store, config, await manifestsOf(config, dirname(configPath)), period);
+    const report = await runAudit(
+      store,
+      config,
+      await manifestsOf(config, dirname(argPath(configPath))),
+      period,
+    );
     const text =
       format === 'json'
         ? JSON.stringify(report, null, 2)
@@ -65,11 +71,11 @@ export async function auditCommand(argv: string[], out: (line: string) => void):
           ? auditHtml(report)
           : auditText(report);
     if (values.out) {
-      writeFileSync(values.out, text);
+      writeFileSync(argPath(values.out), text);
       out(`audit written to ${values.out}`);
     } else out(text);
     if (!report.ok) {
-      process.stderr.write(`audit failed: ${report.failed.join(', ')}\n`);
+      terminal().err(`audit failed: ${report.failed.join(', ')}\n`);
       return 1;
     }
     return 0;

@@ -2,6 +2,7 @@ import { Outbox } from '../tools/outbox.js';
 import { queryEgress } from '../tools/egress-query.js';
 import { loadConfigFile, localPaths } from '../config/load.js';
 import { parse, UsageError } from './args.js';
+import { hostedGateway } from './hosted.js';
 import { formatRows } from './output.js';
 import { outputFormat, reportQueryError, withStore } from './query.js';
 
@@ -33,8 +34,8 @@ export async function egressCommand(argv: string[], out: (line: string) => void)
 
 /**
  * `balise outbox dead --config FILE [--tool T]` lists dead letters (vendor status and message);
- * `balise outbox replay --config FILE [--tool T] [--id ID]…` queues them again. Run with the
- * gateway stopped (the outbox journal belongs to one process).
+ * `balise outbox replay --config FILE [--tool T] [--id ID]…` queues them again. The outbox journal
+ * belongs to one process: while the gateway runs, it runs the command on its own outbox.
  */
 export async function outboxCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const [action, ...rest] = argv;
@@ -49,10 +50,10 @@ export async function outboxCommand(argv: string[], out: (line: string) => void)
     format: { type: 'string' },
   });
   if (!values.config) throw new UsageError(`usage: balise outbox ${action} --config balise.yaml`);
-  const config = loadConfigFile(values.config);
-  const outbox = await Outbox.open(localPaths(config).outboxDir, config.outbox, {
-    deliver: false,
-  });
+  const hosted = hostedGateway();
+  const config = hosted ? hosted.config() : loadConfigFile(values.config);
+  const outbox =
+    hosted?.outbox ?? (await Outbox.open(localPaths(config).outboxDir, config.outbox, { deliver: false }));
   try {
     if (action === 'dead') {
       const rows = outbox
@@ -73,10 +74,12 @@ export async function outboxCommand(argv: string[], out: (line: string) => void)
         ...(values.tool ? { tool: values.tool } : {}),
         ...(values.id ? { ids: values.id } : {}),
       });
-      out(`queued ${count} dead letter(s) again; the gateway sends them when it starts`);
+      out(
+        `queued ${count} dead letter(s) again; ${hosted ? 'the running gateway sends them now' : 'the gateway sends them when it starts'}`,
+      );
     }
     return 0;
   } finally {
-    await outbox.close();
+    if (!hosted) await outbox.close();
   }
 }

@@ -4,7 +4,9 @@ import { ImportError, importFiles } from '../import/import.js';
 import { progressLine, summaryLines } from '../import/progress.js';
 import { parse, UsageError } from './args.js';
 import { printable } from './output.js';
+import { hostedGateway } from './hosted.js';
 import { withStore } from './query.js';
+import { argPath, terminal } from './terminal.js';
 import { FORMAT_HELP } from '../import/formats.js';
 
 /**
@@ -33,19 +35,22 @@ export async function importCommand(argv: string[], out: (line: string) => void)
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 8))
     throw new UsageError('--workers must be a whole number from 0 (no worker thread) to 8');
-  loadConfigFile(values.config); // config errors before the store is opened
-  const tty = process.stderr.isTTY;
+  // Config errors before the store is opened (a gateway running the command uses its own).
+  if (!hostedGateway()) loadConfigFile(values.config);
+  const term = terminal();
+  const tty = term.stderrTTY;
+  const files = positionals.map(argPath);
   return withStore(values.config, async (store, config) => {
     try {
-      const summary = await importFiles(store, config, positionals, {
+      const summary = await importFiles(store, config, files, {
         format: values.format!,
         showBad,
         ...(workers === undefined ? {} : { workers }),
         ...(values.site ? { site: values.site } : {}),
         ...(values.tz ? { tz: values.tz } : {}),
-        ...(tty ? { onProgress: (p) => void process.stderr.write(`\r\u001b[2K${progressLine(p)}`) } : {}),
+        ...(tty ? { onProgress: (p) => term.err(`\r\u001b[2K${progressLine(p)}`) } : {}),
       });
-      if (tty) process.stderr.write('\r\u001b[2K');
+      if (tty) term.err('\r\u001b[2K');
       if (values.json) out(JSON.stringify(summary, null, 2));
       else for (const line of summaryLines(summary, (t) => printable(t))) out(line);
       return 0;

@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { demoCommand } from './demo.js';
 import { detectCommand } from './detect.js';
 import { egressCommand, outboxCommand } from './egress.js';
+import { HANDED_OVER, handOff } from './hand-off.js';
 import { auditCommand } from './audit.js';
 import { importCommand } from './import.js';
 import { passwordCommand } from './password.js';
@@ -86,6 +87,11 @@ async function main(argv: string[]): Promise<number> {
       out(usage);
       return 0;
     }
+  }
+  // A command on the store or outbox of a gateway that is running: the gateway runs it.
+  if (command && HANDED_OVER.has(command)) {
+    const code = await handOff(command, rest, { out, err: (text) => void process.stderr.write(text) });
+    if (code !== null) return code;
   }
   switch (command) {
     case 'serve':

@@ -1,4 +1,6 @@
 import { loadConfigFile } from '../config/load.js';
+import { hostedGateway } from './hosted.js';
+import { terminal } from './terminal.js';
 import { BaliseError } from '../errors.js';
 import { getSeries } from '../insights/getSeries.js';
 import type { Config } from '../config/schema.js';
@@ -62,7 +64,7 @@ export function queryFromOptions(values: QueryValues): Record<string, unknown> {
 
 /** The output format: given, or a table on a terminal and JSON otherwise. */
 export function outputFormat(value: string | undefined): OutputFormat {
-  const format = value ?? (process.stdout.isTTY ? 'table' : 'json');
+  const format = value ?? (terminal().stdoutTTY ? 'table' : 'json');
   if (format !== 'table' && format !== 'json' && format !== 'csv') {
     throw new UsageError(`--format must be table, json or csv, not "${format}"`);
   }
@@ -74,6 +76,9 @@ export async function withStore<T>(
   configPath: string,
   run: (store: Store, config: Config) => Promise<T>,
 ): Promise<T> {
+  // In a gateway's process (a command handed over by `balise`): its own store and configuration.
+  const hosted = hostedGateway();
+  if (hosted) return run(hosted.store, hosted.config());
   const config = loadConfigFile(configPath);
   const store = await openStore(config).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@ import { buildReport } from '../report/build.js';
 import { renderHtml, renderMarkdown } from '../report/render.js';
 import { parse, UsageError } from './args.js';
 import { reportQueryError, withStore } from './query.js';
+import { argPath } from './terminal.js';
 
 const USAGE =
   'usage: balise report --config balise.yaml --site HOST|--group NAME --from 2026-03-15 --to 2026-03-16 [--tz Europe/Paris] [--compare previous_week] [--metric requests] [--hour 20] [--format html|md|json] [--out report.html]';
@@ -53,9 +54,10 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
             ? renderMarkdown(report)
             : `${JSON.stringify(report, null, 2)}\n`;
       if (values.out) {
-        const temporary = `${values.out}.tmp-${process.pid}`;
+        const file = argPath(values.out);
+        const temporary = `${file}.tmp-${process.pid}`;
         writeFileSync(temporary, text);
-        renameSync(temporary, values.out);
+        renameSync(temporary, file);
         out(`wrote ${values.out} (${format}, ${report.series.length} ${report.interval} buckets)`);
       } else out(text.trimEnd());
       return 0;
