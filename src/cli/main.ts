@@ -14,6 +14,7 @@ import { passwordCommand } from './password.js';
 import { queryCommand } from './query.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
+import { storeCommand } from './store.js';
 import { tokenCommand } from './token.js';
 
 const USAGE = `balise — first-party gateway and traffic insights
@@ -38,6 +39,8 @@ usage:
   balise outbox dead|replay --config balise.yaml [--tool ID] [--id DELIVERY]…
   balise audit --config balise.yaml [--since 30d | --from DATE --to DATE] [--format text|json|html] [--out FILE]
                                          the CNIL analytics-proxy conditions, per site and tool, with evidence (exit 1 when any fails)
+  balise store copy --from OLD.duckdb --config balise.yaml
+                                         copy a DuckDB store's events and egress log into the configured store (e.g. ClickHouse)
   printf '%s' '…' | balise password hash  the scrypt hash for admin.passwordHash (the dashboard login)
   balise token new                       a new API token and the hash for admin.tokens
   balise --version                       the version
@@ -120,6 +123,8 @@ async function main(argv: string[]): Promise<number> {
       return passwordCommand(rest, out);
     case 'token':
       return tokenCommand(rest, out);
+    case 'store':
+      return storeCommand(rest, out);
     case '--version':
     case '-v':
     case 'version':
