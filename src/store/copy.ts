@@ -20,7 +20,7 @@ const BATCH = 50_000;
 /** Stored rows of the source between two instants, as EventRows (both stores print them alike). */
 async function eventsBetween(source: Store, from: number, to: number): Promise<EventRow[]> {
   const sql = new SqlWriter(source.dialect);
-  const rows = await source.query<Record<string, unknown>>(
+  const rows = await source.query<Record<string, string | number | boolean | null>>(
     `SELECT ${sql.text('id')} AS id, ${sql.ms('ts')} AS ts, site, type, name, path, title, referrer_host,
        referrer_class, country, region, asn, device_type, browser, os, is_bot,
        ${sql.text('visitor_hash')} AS visitor_hash, ${sql.text('session_hash')} AS session_hash, node, status,
@@ -28,8 +28,8 @@ async function eventsBetween(source: Store, from: number, to: number): Promise<E
      FROM events WHERE ts >= ${sql.instant(from)} AND ts < ${sql.instant(to)}`,
     sql.params,
   );
-  const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
-  const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  const text = (value: string | number | boolean | null | undefined) => (value === null || value === undefined ? null : String(value));
+  const number = (value: string | number | boolean | null | undefined) => (value === null || value === undefined ? null : Number(value));
   return rows.map((r) => ({
     id: String(r.id),
     ts: Number(r.ts),
@@ -97,7 +97,7 @@ export async function copyStore(
   );
   const egress = new SqlWriter(source.dialect);
   const before = Number(oldest?.n ?? 0) === 0 ? null : Number(oldest!.min);
-  const records = await source.query<Record<string, unknown>>(
+  const records = await source.query<Record<string, string | number | null>>(
     `SELECT ${egress.ms('ts')} AS ts, site, tool, host, path, bytes, sha256, policy, outcome, status, reason,
        delivery_id, deliveries, fields FROM egress ${before === null ? '' : `WHERE ts < ${egress.instant(before)}`} ORDER BY ts`,
     egress.params,
@@ -118,7 +118,7 @@ export async function copyStore(
       deliveryId: String(r.delivery_id),
       deliveries: Number(r.deliveries ?? 1),
       fields: r.fields === null ? null : String(r.fields),
-    })) as EgressRecord[];
+    }));
     await target.appendEgress(batch);
   }
   progress.egress = records.length;
