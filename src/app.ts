@@ -25,6 +25,8 @@ export interface AppDeps extends CollectDeps {
   settings?: SettingsEditor;
   /** Where server-side failures are reported: a code and a route, never request data. */
   logError?: (line: string) => void;
+  /** The dashboard sessions' signing key, shared by the gateways on the store (default: one of this process's). */
+  sessionKey?: Buffer;
 }
 
 /** Deepest nesting of arrays and objects a request body may have (a deeper one is refused, 400 too_deep). */
@@ -213,7 +215,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     };
   });
 
-  const sessions = new Sessions();
+  const sessions = new Sessions(deps.sessionKey, {
+    revoke: (nonce, expires) => deps.store.revokeSession(nonce, expires),
+    revoked: () => deps.store.revokedSessions(Date.now()),
+  });
   registerDashboardRoutes(app, deps.live, sessions);
   registerCollectRoutes(app, deps);
   if (deps.tools) registerToolRoutes(app, prefix, deps.tools);

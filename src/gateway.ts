@@ -148,6 +148,8 @@ export async function createGateway(
       tools,
       version: VERSION,
       store,
+      // Any gateway on the store recognises a dashboard login made on another.
+      sessionKey: await store.ensureSecret('dashboard_sessions'),
       ...(options.logError ? { logError: options.logError } : {}),
     });
     let closing: Promise<void> | undefined;

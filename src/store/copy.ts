@@ -28,8 +28,10 @@ async function eventsBetween(source: Store, from: number, to: number): Promise<E
      FROM events WHERE ts >= ${sql.instant(from)} AND ts < ${sql.instant(to)}`,
     sql.params,
   );
-  const text = (value: string | number | boolean | null | undefined) => (value === null || value === undefined ? null : String(value));
-  const number = (value: string | number | boolean | null | undefined) => (value === null || value === undefined ? null : Number(value));
+  const text = (value: string | number | boolean | null | undefined) =>
+    value === null || value === undefined ? null : String(value);
+  const number = (value: string | number | boolean | null | undefined) =>
+    value === null || value === undefined ? null : Number(value);
   return rows.map((r) => ({
     id: String(r.id),
     ts: Number(r.ts),

@@ -75,6 +75,15 @@ export interface Store {
    * (ClickHouse materialized views) returns `{ hours: 0 }`.
    */
   refreshRollups(): Promise<{ hours: number }>;
+  /**
+   * Returns the shared secret `name` (32 random bytes), creating it if none exists; the first
+   * writer wins when several gateways race (the dashboard's session key).
+   */
+  ensureSecret(name: string): Promise<Buffer>;
+  /** Records that the dashboard session `nonce` ended (a logout), for every gateway on the store. */
+  revokeSession(nonce: string, expires: number): Promise<void>;
+  /** Sessions ended by a logout and not yet expired: nonce → expiry (epoch ms). */
+  revokedSessions(now: number): Promise<Map<string, number>>;
   /** Appends egress-log records (what left for the tools, or was stopped). */
   appendEgress(records: readonly EgressRecord[]): Promise<void>;
   /** How this store's imported lines get their ids (see `LineIdScheme`). */

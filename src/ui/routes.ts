@@ -125,11 +125,11 @@ export function registerDashboardRoutes(app: FastifyInstance, live: LiveConfig, 
     });
   });
 
-  app.post(`${base}/logout`, (request, reply) => {
+  app.post(`${base}/logout`, async (request, reply) => {
     const session = sessions.find(request);
     if (session) {
       sessions.checkCsrf(request, session);
-      sessions.end(session.id);
+      await sessions.end(session.id);
     }
     return secure(reply)
       .header('set-cookie', sessionCookie('', `${prefix}/`, isHttps(request), 0))

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { BaliseError } from '../errors.js';
 
@@ -8,11 +8,21 @@ export const SESSION_COOKIE = 'balise_session';
 export const CSRF_HEADER = 'x-balise-csrf';
 
 const LIFETIME_MS = 8 * 3_600_000;
-const MAX_SESSIONS = 10_000;
+const MAX_REVOKED = 100_000;
 
 interface Session {
   csrf: string;
   expires: number;
+}
+
+/**
+ * Where sessions ended by a logout are told to every gateway on the same store (store_facts): a
+ * session id is valid on any gateway (signed with a key they share), so a logout must reach them all.
+ */
+export interface SessionRevocations {
+  revoke(nonce: string, expires: number): Promise<void>;
+  /** The nonces of ended sessions with their expiry (epoch ms). */
+  revoked(): Promise<Map<string, number>>;
 }
 
 /** Reads one cookie from a Cookie header. */
@@ -24,36 +34,50 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+// How often a gateway reads the logouts other gateways recorded.
+const REVOCATIONS_REFRESH_MS = 5_000;
+
 /**
- * Dashboard sessions, in this gateway's memory (per node, bounded; a restart logs everyone out):
- * a random id in an HttpOnly, SameSite=Strict cookie, and a CSRF token the page sends back in a
+ * Dashboard sessions that any gateway on the store recognises: the cookie is
+ * `expiry.nonce.HMAC(key, expiry.nonce)` under a key the gateways share (kept in the store), the
+ * CSRF token is derived from it, and nothing per session is kept — but the logouts, which every
+ * gateway learns within five seconds. HttpOnly, SameSite=Strict cookie; the CSRF token travels in a
  * header on every change.
  */
 export class Sessions {
-  private readonly sessions = new Map<string, Session>();
+  private readonly revoked = new Map<string, number>();
+  private lastRefresh = 0;
+  private refreshing = false;
+
+  constructor(
+    private readonly key: Buffer = randomBytes(32),
+    private readonly shared?: SessionRevocations,
+  ) {}
+
+  private mac(text: string): string {
+    return createHmac('sha256', this.key).update(text).digest('base64url');
+  }
 
   /** Starts a session; returns its cookie value and CSRF token. */
   create(now = Date.now()): { id: string; csrf: string } {
-    if (this.sessions.size >= MAX_SESSIONS) {
-      for (const [id, s] of this.sessions) if (s.expires <= now) this.sessions.delete(id);
-      if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
-    }
-    const id = randomBytes(32).toString('base64url');
-    const csrf = randomBytes(32).toString('base64url');
-    this.sessions.set(id, { csrf, expires: now + LIFETIME_MS });
-    return { id, csrf };
+    const body = `${(now + LIFETIME_MS).toString(36)}.${randomBytes(16).toString('base64url')}`;
+    const id = `${body}.${this.mac(body)}`;
+    return { id, csrf: this.mac(`csrf:${id}`) };
   }
 
   /** The session of a request, if its cookie names a live one. */
   find(request: FastifyRequest, now = Date.now()): (Session & { id: string }) | undefined {
+    this.refreshRevocations(now);
     const id = readCookie(request.headers.cookie, SESSION_COOKIE);
-    if (!id) return undefined;
-    const session = this.sessions.get(id);
-    if (!session || session.expires <= now) {
-      if (session) this.sessions.delete(id);
-      return undefined;
-    }
-    return { ...session, id };
+    if (!id || id.length > 200) return undefined;
+    const [expiry, nonce, mac] = id.split('.');
+    if (!expiry || !nonce || !mac) return undefined;
+    const expected = Buffer.from(this.mac(`${expiry}.${nonce}`));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const expires = parseInt(expiry, 36);
+    if (!(expires > now) || this.revoked.has(nonce)) return undefined;
+    return { id, expires, csrf: this.mac(`csrf:${id}`) };
   }
 
   /** Throws 403 unless the request carries the session's CSRF token (changes only). */
@@ -64,9 +88,37 @@ export class Sessions {
       throw new BaliseError('csrf', 403, `send the ${CSRF_HEADER} header from the dashboard session`);
   }
 
-  /** Ends a session. */
-  end(id: string): void {
-    this.sessions.delete(id);
+  /** Ends a session here at once, and on every gateway of the store within seconds. */
+  async end(id: string): Promise<void> {
+    const [expiry, nonce] = id.split('.');
+    if (!expiry || !nonce) return;
+    const expires = parseInt(expiry, 36);
+    this.remember(nonce, expires);
+    await this.shared?.revoke(nonce, expires);
+  }
+
+  private remember(nonce: string, expires: number): void {
+    if (this.revoked.size >= MAX_REVOKED) {
+      const now = Date.now();
+      for (const [n, e] of this.revoked) if (e <= now) this.revoked.delete(n);
+    }
+    this.revoked.set(nonce, expires);
+  }
+
+  /** Reads the logouts recorded by other gateways, at most every few seconds, in the background. */
+  private refreshRevocations(now: number): void {
+    if (!this.shared || this.refreshing || now - this.lastRefresh < REVOCATIONS_REFRESH_MS) return;
+    this.refreshing = true;
+    this.lastRefresh = now;
+    this.shared.revoked().then(
+      (revoked) => {
+        for (const [nonce, expires] of revoked) if (expires > now) this.remember(nonce, expires);
+        this.refreshing = false;
+      },
+      () => {
+        this.refreshing = false; // the store is away: sessions ended elsewhere are learnt later
+      },
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import { hashPassword } from '../../src/ui/password.js';
 import { startChild } from '../child.js';
 import { tempDir } from '../helpers.js';
 import { freshDatabase } from '../stores.js';
@@ -112,4 +113,64 @@ describe('two gateways on one ClickHouse', () => {
       await store.close();
     }
   }, 120_000);
+
+  it('recognise a dashboard login made on the other, and end it everywhere on logout', async () => {
+    const database = freshDatabase();
+    const url = inject('clickhouseUrl');
+    const hash = hashPassword('correct horse battery staple');
+    const configFor = (name: string) => {
+      const path = join(temp.dir, `login-${name}.yaml`);
+      writeFileSync(
+        path,
+        [
+          `server: { host: 127.0.0.1, port: 0, node: ${name} }`,
+          `store: { kind: clickhouse, url: "${url}", database: ${database}, spoolDir: ./login-${name}.spool }`,
+          `outbox: { dir: ./login-${name}.outbox }`,
+          `admin: { passwordHash: "${hash}" }`,
+          'sites: [{ host: www.example.fr }]',
+        ].join('\n'),
+      );
+      return path;
+    };
+    const [a, b] = await Promise.all([startChild(configFor('a')), startChild(configFor('b'))]);
+    try {
+      const login = await fetch(`${a.url}/balise/ui/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ password: 'correct horse battery staple' }),
+      });
+      expect(login.status).toBe(200);
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      const { csrf } = (await login.json()) as { csrf: string };
+      const session = async (gateway: string) =>
+        (await (await fetch(`${gateway}/balise/ui/session`, { headers: { cookie } })).json()) as {
+          authenticated: boolean;
+          csrf?: string;
+        };
+      expect(await session(a.url)).toMatchObject({ authenticated: true, csrf });
+      expect(await session(b.url)).toMatchObject({ authenticated: true, csrf });
+      // A forged cookie is refused on both.
+      const forged = cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+      const forgedSession = await fetch(`${b.url}/balise/ui/session`, { headers: { cookie: forged } });
+      expect(await forgedSession.json()).toEqual({ authenticated: false });
+      const logout = await fetch(`${b.url}/balise/ui/logout`, {
+        method: 'POST',
+        headers: { cookie, 'x-balise-csrf': csrf },
+      });
+      expect(logout.status).toBe(204);
+      expect(await session(b.url)).toEqual({ authenticated: false });
+      // Gateway A learns of the logout within seconds.
+      const deadline = Date.now() + 15_000;
+      let onA = await session(a.url);
+      while (onA.authenticated && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        onA = await session(a.url);
+      }
+      expect(onA).toEqual({ authenticated: false });
+    } finally {
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+      await Promise.all([exited(a.child), exited(b.child)]);
+    }
+  }, 60_000);
 });

@@ -337,6 +337,38 @@ export class ClickHouseStore implements Store {
     return Buffer.from(rows[0].salt, 'hex');
   }
 
+  async ensureSecret(name: string): Promise<Buffer> {
+    // As salts: every gateway offers its own under one deduplication token; the first is kept.
+    const key = `secret:${name}`;
+    await this.client.insert({
+      table: 'store_facts',
+      values: [{ key, value: randomBytes(32).toString('hex') }],
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: key },
+    });
+    const rows = await this.query<{ value: string }>(
+      'SELECT value FROM store_facts WHERE key = {p1:String} ORDER BY value LIMIT 1',
+      [key],
+    );
+    if (!rows[0]) throw new Error(`secret ${name} missing after insert`);
+    return Buffer.from(rows[0].value, 'hex');
+  }
+
+  async revokeSession(nonce: string, expires: number): Promise<void> {
+    await this.command('INSERT INTO store_facts (key, value) VALUES ({p1:String}, {p2:String})', [
+      `revoked:${nonce}`,
+      String(Math.trunc(expires)),
+    ]);
+  }
+
+  async revokedSessions(now: number): Promise<Map<string, number>> {
+    const rows = await this.query<{ nonce: string; expires: number }>(
+      "SELECT substring(key, 9) AS nonce, toInt64(value) AS expires FROM store_facts WHERE startsWith(key, 'revoked:') AND toInt64(value) > {p1:Int64}",
+      [Math.trunc(now)],
+    );
+    return new Map(rows.map((r) => [r.nonce, Number(r.expires)]));
+  }
+
   async close(): Promise<void> {
     await this.writes.run(() => this.client.close());
   }

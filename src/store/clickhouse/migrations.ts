@@ -98,4 +98,12 @@ export const CLICKHOUSE_MIGRATIONS: Migration[] = [
         ENGINE = ReplacingMergeTree ORDER BY key`,
     ],
   },
+  {
+    version: 2,
+    name: 'shared secrets',
+    statements: [
+      // A secret offered by several gateways at once: the first insert wins (deduplication token).
+      'ALTER TABLE store_facts MODIFY SETTING non_replicated_deduplication_window = 1000',
+    ],
+  },
 ];

@@ -524,6 +524,42 @@ export class DuckDBStore implements Store {
     });
   }
 
+  ensureSecret(name: string): Promise<Buffer> {
+    return this.locked(async () => {
+      const key = `secret:${name}`;
+      await this.connection.run('INSERT OR IGNORE INTO store_facts VALUES ($1, $2)', [
+        key,
+        randomBytes(32).toString('hex'),
+      ]);
+      const reader = await this.connection.runAndReadAll('SELECT value FROM store_facts WHERE key = $1', [
+        key,
+      ]);
+      return Buffer.from(String(reader.getRows()[0]?.[0]), 'hex');
+    });
+  }
+
+  revokeSession(nonce: string, expires: number): Promise<void> {
+    return this.locked(async () => {
+      await this.connection.run('INSERT OR IGNORE INTO store_facts VALUES ($1, $2)', [
+        `revoked:${nonce}`,
+        String(Math.trunc(expires)),
+      ]);
+    });
+  }
+
+  revokedSessions(now: number): Promise<Map<string, number>> {
+    return this.locked(async () => {
+      await this.connection.run(
+        "DELETE FROM store_facts WHERE key LIKE 'revoked:%' AND CAST(value AS BIGINT) <= $1",
+        [Math.trunc(now)],
+      );
+      const reader = await this.connection.runAndReadAll(
+        "SELECT substr(key, 9) AS nonce, CAST(value AS BIGINT) AS expires FROM store_facts WHERE key LIKE 'revoked:%'",
+      );
+      return new Map(reader.getRows().map(([nonce, expires]) => [String(nonce), Number(expires)]));
+    });
+  }
+
   close(): Promise<void> {
     return this.locked(async () => {
       if (this.closed) return;
