@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { CollectCounters } from './collect/routes.js';
@@ -7,6 +8,7 @@ import type { Config } from './config/schema.js';
 import { localPaths, type ConfigSource } from './config/load.js';
 import { LiveConfig } from './config/live.js';
 import { SettingsEditor } from './settings/editor.js';
+import { SettingsSync } from './settings/sync.js';
 import { GeoLookup } from './enrich/geo.js';
 import { loadClearUrlsRules } from './privacy/clearurls.js';
 import type { PipelineContext } from './pipeline/event.js';
@@ -122,7 +124,19 @@ export async function createGateway(
     };
     const live = new LiveConfig(config);
     const sites = new SiteIndex(config.sites);
-    const settings = new SettingsEditor(
+    // Several gateways on one ClickHouse: a dashboard change made on one reaches the others.
+    const source = options.source;
+    const sync =
+      store.dialect === 'clickhouse' && source
+        ? new SettingsSync(
+            store,
+            `${config.server.node ?? hostname()}#${process.pid}`,
+            source.file,
+            () => settings,
+            (line) => options.logError?.(line),
+          )
+        : undefined;
+    const settings: SettingsEditor = new SettingsEditor(
       options.source,
       async (next) => {
         if (next.server.prefix !== live.current.server.prefix)
@@ -135,7 +149,9 @@ export async function createGateway(
         };
       },
       () => tools.manifests(),
+      sync ? (sites) => sync.publish(sites) : undefined,
     );
+    await sync?.start();
     const app = await buildApp({
       config,
       live,
@@ -155,6 +171,7 @@ export async function createGateway(
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
       retention.stop();
+      sync?.stop();
       await app.close();
       try {
         await outbox.close();

@@ -158,6 +158,8 @@ export class SettingsEditor {
     /** Prepares a validated configuration (tools loaded) and returns the switch that applies it. */
     private readonly prepare: (config: Config) => Promise<() => void>,
     private readonly manifests: () => Record<string, Manifest>,
+    /** Told the sites as written after each change made here (other gateways adopt them). */
+    private readonly onChange?: (sites: Record<string, unknown>[]) => void,
   ) {}
 
   /** The sites as written in the file, with the components and switches the forms are built from. */
@@ -212,6 +214,18 @@ export class SettingsEditor {
   }
 
   /**
+   * Adopts the sites another gateway on the same store saved (its dashboard): this file's `sites`
+   * become those, the rest of the file (server, store, admin) stays; validated, written and
+   * applied like a change of its own. Returns the new revision.
+   */
+  adoptSites(sites: Record<string, unknown>[]): Promise<string> {
+    return this.change(undefined, (doc) => doc.set('sites', doc.createNode(sites)), {
+      write: true,
+      adopted: true,
+    });
+  }
+
+  /**
    * Applies the file as it is now (edited by hand, or by another gateway sharing it): validated
    * and its tools loaded like a change, then applied; nothing is written. Returns the revision.
    */
@@ -223,7 +237,7 @@ export class SettingsEditor {
   private change(
     revision: string | undefined,
     edit: (doc: Document, sites: Record<string, unknown>[]) => void,
-    options: { write: boolean } = { write: true },
+    options: { write: boolean; adopted?: boolean } = { write: true },
   ): Promise<string> {
     const run = async (): Promise<string> => {
       const source = this.source;
@@ -233,14 +247,14 @@ export class SettingsEditor {
           409,
           'this gateway was started without a configuration file; start it with --config FILE to edit settings',
         );
-      if (!revision && options.write)
+      if (!revision && options.write && !options.adopted)
         throw new SettingsError(
           'revision_required',
           428,
           'send the revision you read in the If-Match header',
         );
       const { text, doc } = readDocument(source);
-      if (options.write && revisionOf(text) !== revision)
+      if (options.write && !options.adopted && revisionOf(text) !== revision)
         throw new SettingsError(
           'settings_conflict',
           409,
@@ -273,6 +287,7 @@ export class SettingsEditor {
       }
       if (options.write) await writeFileAtomically(source.file, next);
       apply();
+      if (options.write && !options.adopted) this.onChange?.(this.rawSites(doc));
       return revisionOf(next);
     };
     const result = this.queue.then(run, run);

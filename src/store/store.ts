@@ -84,6 +84,13 @@ export interface Store {
   revokeSession(nonce: string, expires: number): Promise<void>;
   /** Sessions ended by a logout and not yet expired: nonce → expiry (epoch ms). */
   revokedSessions(now: number): Promise<Map<string, number>>;
+  /**
+   * Publishes the sites a dashboard saved (JSON, with the time and the gateway that saved them),
+   * for the other gateways on the store to adopt.
+   */
+  publishSettings(value: string): Promise<void>;
+  /** Every published settings value not yet replaced (the newest is the one with the latest time). */
+  publishedSettings(): Promise<string[]>;
   /** Appends egress-log records (what left for the tools, or was stopped). */
   appendEgress(records: readonly EgressRecord[]): Promise<void>;
   /** How this store's imported lines get their ids (see `LineIdScheme`). */

@@ -2,10 +2,11 @@
 // of them killed with SIGKILL mid-load and restarted), and one visitor hash for the same visitor
 // on both gateways the same day (shared salts).
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import { hashToken } from '../../src/api/auth.js';
 import { hashPassword } from '../../src/ui/password.js';
 import { startChild } from '../child.js';
 import { tempDir } from '../helpers.js';
@@ -167,6 +168,65 @@ describe('two gateways on one ClickHouse', () => {
         onA = await session(a.url);
       }
       expect(onA).toEqual({ authenticated: false });
+    } finally {
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+      await Promise.all([exited(a.child), exited(b.child)]);
+    }
+  }, 60_000);
+
+  it('share the sites a dashboard saves: a change made on one gateway is applied and written on the other', async () => {
+    const database = freshDatabase();
+    const url = inject('clickhouseUrl');
+    const token = 'bls_scale_out_settings_token_0123456789';
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const configFor = (name: string) => {
+      const path = join(temp.dir, `settings-${name}.yaml`);
+      writeFileSync(
+        path,
+        [
+          `# gateway ${name}: its own server and spool, kept when sites change`,
+          `server: { host: 127.0.0.1, port: 0, node: ${name} }`,
+          `store: { kind: clickhouse, url: "${url}", database: ${database}, spoolDir: ./settings-${name}.spool }`,
+          `outbox: { dir: ./settings-${name}.outbox }`,
+          `admin: { tokens: ["${hashToken(token)}"] }`,
+          'sites: [{ host: www.example.fr, group: news }]',
+        ].join('\n'),
+      );
+      return path;
+    };
+    const fileA = configFor('a');
+    const fileB = configFor('b');
+    const [a, b] = await Promise.all([startChild(fileA), startChild(fileB)]);
+    try {
+      const view = (await (await fetch(`${a.url}/balise/api/v1/settings`, { headers: auth })).json()) as {
+        revision: string;
+      };
+      const saved = await fetch(`${a.url}/balise/api/v1/settings/sites/www.example.fr`, {
+        method: 'PUT',
+        headers: { ...auth, 'if-match': `"${view.revision}"` },
+        body: JSON.stringify({ site: { host: 'www.example.fr', group: 'tv', privacy: { ip: 'hide' } } }),
+      });
+      expect(saved.status).toBe(200);
+      const deadline = Date.now() + 20_000;
+      const sitesOnB = async () =>
+        (
+          (await (await fetch(`${b.url}/balise/api/v1/settings`, { headers: auth })).json()) as {
+            sites: { group?: string }[];
+          }
+        ).sites;
+      let sites = await sitesOnB();
+      while (sites[0]?.group !== 'tv' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        sites = await sitesOnB();
+      }
+      expect(sites).toEqual([{ host: 'www.example.fr', group: 'tv', privacy: { ip: 'hide' } }]);
+      // Gateway B's file: its sites replaced, its own server, store and comment kept.
+      const text = readFileSync(fileB, 'utf8');
+      expect(text).toContain('# gateway b');
+      expect(text).toContain('node: b');
+      expect(text).toContain('settings-b.spool');
+      expect(text).toContain('group: tv');
     } finally {
       a.child.kill('SIGTERM');
       b.child.kill('SIGTERM');

@@ -369,6 +369,20 @@ export class ClickHouseStore implements Store {
     return new Map(rows.map((r) => [r.nonce, Number(r.expires)]));
   }
 
+  async publishSettings(value: string): Promise<void> {
+    await this.command('INSERT INTO store_facts (key, value) VALUES ({p1:String}, {p2:String})', [
+      'settings:sites',
+      value,
+    ]);
+  }
+
+  async publishedSettings(): Promise<string[]> {
+    const rows = await this.query<{ value: string }>(
+      "SELECT value FROM store_facts WHERE key = 'settings:sites'",
+    );
+    return rows.map((r) => r.value);
+  }
+
   async close(): Promise<void> {
     await this.writes.run(() => this.client.close());
   }

@@ -560,6 +560,22 @@ export class DuckDBStore implements Store {
     });
   }
 
+  publishSettings(value: string): Promise<void> {
+    return this.locked(async () => {
+      await this.connection.run('INSERT OR REPLACE INTO store_facts VALUES ($1, $2)', [
+        'settings:sites',
+        value,
+      ]);
+    });
+  }
+
+  async publishedSettings(): Promise<string[]> {
+    const rows = await this.query<{ value: string }>(
+      "SELECT value FROM store_facts WHERE key = 'settings:sites'",
+    );
+    return rows.map((r) => r.value);
+  }
+
   close(): Promise<void> {
     return this.locked(async () => {
       if (this.closed) return;
