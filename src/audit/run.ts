@@ -2,7 +2,7 @@ import { SqlWriter } from '../store/dialect.js';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { StoreReader } from '../store/store.js';
 import type { Manifest } from '../tools/manifest.js';
 import { zodPath } from '../zod-path.js';
 import { audit, type AuditReport, type EgressAggregate } from './audit.js';
@@ -40,7 +40,7 @@ export function auditPeriod(input: unknown, now = Date.now()): { from: number; t
 
 /** Reads the egress log over the period and audits the configuration against it. */
 export async function runAudit(
-  store: Store,
+  store: StoreReader,
   config: Config,
   manifests: Record<string, Manifest>,
   period: { from: number; to: number },

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import type { DropReason } from '../pipeline/result.js';
 import { RowSpan } from '../store/row-span.js';
-import type { Store } from '../store/store.js';
+import type { BulkLoad } from '../store/store.js';
 import { chunkCapacity, readChunks, type Chunk } from './chunks.js';
 import { resolveFormat } from './formats.js';
 import { ChunkProcessor, type ChunkResult, type ProcessSetup } from './process.js';
@@ -258,7 +258,7 @@ interface Batch {
  * and not counted twice.
  */
 export function importFiles(
-  store: Store,
+  store: BulkLoad,
   config: Config,
   files: readonly string[],
   options: ImportOptions,
@@ -268,7 +268,7 @@ export function importFiles(
 }
 
 async function importInto(
-  store: Store,
+  store: BulkLoad,
   config: Config,
   files: readonly string[],
   options: ImportOptions,

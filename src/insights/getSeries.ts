@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
-import { QueryTimeout, type Store } from '../store/store.js';
+import { QueryTimeout, type StoreReader } from '../store/store.js';
 import { zodPath } from '../zod-path.js';
 import { bucketStart, enumerateBuckets, intervalMs, type Bucket } from './buckets.js';
 import { labelFor } from './labels.js';
@@ -134,13 +134,13 @@ export function withHistory(config: Config, input: Record<string, unknown>, now:
 }
 
 /** Runs one insights statement under the query time limit. */
-function run<T>(store: Store, statement: Statement): Promise<T[]> {
+function run<T>(store: StoreReader, statement: Statement): Promise<T[]> {
   return timed(() => store.query<T>(statement.sql, statement.params, { timeoutMs: QUERY_TIMEOUT_MS }));
 }
 
 /** The metric per bucket (and breakdown value); keys come back as numbers (UTC ms) or dates, buckets name them as text. */
 async function aggregateRows(
-  store: Store,
+  store: StoreReader,
   scan: Scan,
   top: string[] | 'raw' | null,
 ): Promise<{ k: string; d?: string; v: number | null }[]> {
@@ -180,7 +180,7 @@ function shiftWall(wall: string, days: number): string {
  * with a breakdown), with the comparison's baseline and change in percent.
  */
 export async function getSeries(
-  store: Store,
+  store: StoreReader,
   config: Config,
   input: unknown,
   now = Date.now(),

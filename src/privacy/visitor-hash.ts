@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Store } from '../store/store.js';
+import type { SharedState } from '../store/store.js';
 import { wallClockKey } from '../time.js';
 
 const lastDay = new Map<string, { bucket: number; day: string }>();
@@ -57,7 +57,7 @@ export class VisitorHasher {
   private readonly salts = new Map<string, VisitorKey>();
   private readonly pending = new Map<string, Promise<VisitorKey>>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Pick<SharedState, 'ensureSalt'>) {}
 
   /** The hash for a visitor of `site` at instant `ts`, using the salt of that day in `timeZone`. */
   hash(site: string, timeZone: string, ip: string, userAgent: string, ts: number): string | Promise<string> {

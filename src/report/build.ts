@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import { runDetector } from '../insights/detectors/run.js';
 import { getSeries, resolveQuery, type SeriesRow } from '../insights/getSeries.js';
-import type { Store } from '../store/store.js';
+import type { StoreReader } from '../store/store.js';
 
 /** What a report covers: the query model's scope fields plus the report's own choices. */
 export interface ReportRequest {
@@ -67,7 +67,7 @@ const DAY = 86_400_000;
 
 /** Builds a report's data from the insights engine: series, detectors and the region table. */
 export async function buildReport(
-  store: Store,
+  store: StoreReader,
   config: Config,
   request: ReportRequest,
   now = Date.now(),

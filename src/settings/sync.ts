@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { errorLine } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { SharedState } from '../store/store.js';
 import type { SettingsEditor } from './editor.js';
 
 /** What a gateway publishes when its dashboard saves sites. */
@@ -23,7 +23,7 @@ export class SettingsSync {
   private polling = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<SharedState, 'publishSettings' | 'publishedSettings'>,
     private readonly node: string,
     private readonly file: string,
     private readonly editor: () => SettingsEditor,

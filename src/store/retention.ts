@@ -1,5 +1,5 @@
 import { errorLine } from '../errors.js';
-import type { Store } from './store.js';
+import type { StoreMaintenance } from './store.js';
 
 const DAY_MS = 86_400_000;
 
@@ -15,7 +15,7 @@ export function retentionCutoff(months: number, now: number = Date.now()): numbe
  * reported (and tried again the next day), never thrown.
  */
 export function enforceRetention(
-  store: Store,
+  store: Pick<StoreMaintenance, 'purgeBefore'>,
   months: number,
   log: (line: string) => void,
   now: () => number = Date.now,

@@ -20,24 +20,11 @@ export interface FileRows {
 }
 
 /**
- * The storage contract shared by DuckDB (embedded) and ClickHouse (scale-out).
- * - `append` takes a batch and resolves only when it is durable; it is idempotent on `EventRow.id`,
- *   so a spool replay or a re-import never counts twice. It never assumes it is the only writer.
- * - `migrate` is versioned and safe to run from two processes at once.
+ * Where accepted events land (the durable writer): batches, and spool segments read by the store
+ * itself. Idempotent on `EventRow.id`, so a spool replay never counts twice; never assumes it is
+ * the only writer.
  */
-export interface Store {
-  readonly dialect: Dialect;
-  /**
-   * Rows per `appendCsv` call the store inserts most cheaply (DuckDB: one row group, written
-   * straight to its file), if any; the importer cuts its batches to that size.
-   */
-  readonly bulkRows?: number;
-  /**
-   * Runs `work` (an import: many `appendCsv` calls) with the store set for bulk inserts meanwhile,
-   * if it has such a setting (DuckDB: one thread); other queries share that setting until it ends.
-   */
-  bulkLoad?<T>(work: () => Promise<T>): Promise<T>;
-  migrate(): Promise<void>;
+export interface EventSink {
   append(rows: readonly EventRow[]): Promise<{ inserted: number }>;
   /**
    * Inserts the rows of a JSON-lines file of EventRow objects (a spool segment), with the same
@@ -48,16 +35,38 @@ export interface Store {
    * of through a staging table to find them.
    */
   appendJsonLines(path: string, rows?: FileRows): Promise<{ inserted: number }>;
+}
+
+/** The bulk path of imports: row CSV files, cut to the size the store inserts most cheaply. */
+export interface BulkLoad {
+  /**
+   * Rows per `appendCsv` call the store inserts most cheaply (DuckDB: one row group, written
+   * straight to its file), if any; the importer cuts its batches to that size.
+   */
+  readonly bulkRows?: number;
+  /**
+   * Runs `work` (an import: many `appendCsv` calls) with the store set for bulk inserts meanwhile,
+   * if it has such a setting (DuckDB: one thread); other queries share that setting until it ends.
+   */
+  bulkLoad?<T>(work: () => Promise<T>): Promise<T>;
   /**
    * Inserts the rows of a row CSV file (`store/csv.ts`: an import batch written by this process,
-   * complete, each id in it once), with the same idempotency as `append`. The bulk path of
-   * imports. `rows` says what the file's writer knows of its rows: their time range (the id check
-   * looks only within it) and the hours they fall in.
+   * complete, each id in it once), with the same idempotency as `append`. `rows` says what the
+   * file's writer knows of its rows: their time range (the id check looks only within it) and
+   * the hours they fall in.
    */
   appendCsv(path: string, rows: FileRows): Promise<{ inserted: number }>;
+  /** How this store's imported lines get their ids (see `LineIdScheme`). */
+  importLineIds(): Promise<LineIdScheme>;
+}
+
+/** Reads: the insights queries, detectors, reports, the audit and the egress log's reader. */
+export interface StoreReader {
+  readonly dialect: Dialect;
   /**
-   * Runs a read query with positional parameters ($1, $2 … in DuckDB) and returns plain objects.
-   * With `timeoutMs`, a query still running then is interrupted and rejects with QueryTimeout.
+   * Runs a query (`SqlWriter` writes its placeholders: `$n` in DuckDB, `{pn:Type}` in ClickHouse,
+   * both bound to `params[n-1]`) and returns plain objects. With `timeoutMs`, a query still running
+   * then is interrupted and rejects with QueryTimeout.
    */
   query<T = Record<string, unknown>>(
     sql: string,
@@ -65,16 +74,23 @@ export interface Store {
     options?: { timeoutMs?: number },
   ): Promise<T[]>;
   /**
-   * Returns the salt for `day` (YYYY-MM-DD), creating a random one if none exists; the first
-   * writer wins when several gateways race. Salts of days before `keepFrom` are deleted.
-   */
-  ensureSalt(day: string, keepFrom: string): Promise<Buffer>;
-  /**
    * Brings the hourly rollup (`events_hourly`) up to date with every write so far: the insights
    * planner calls it before reading the rollup. A store whose rollups are maintained on insert
    * (ClickHouse materialized views) returns `{ hours: 0 }`.
    */
   refreshRollups(): Promise<{ hours: number }>;
+}
+
+/**
+ * What the gateways on one store share besides events: the day's salt of the visitor hash, the
+ * dashboard's session key and logouts, and the sites a dashboard saved.
+ */
+export interface SharedState {
+  /**
+   * Returns the salt for `day` (YYYY-MM-DD), creating a random one if none exists; the first
+   * writer wins when several gateways race. Salts of days before `keepFrom` are deleted.
+   */
+  ensureSalt(day: string, keepFrom: string): Promise<Buffer>;
   /**
    * Returns the shared secret `name` (32 random bytes), creating it if none exists; the first
    * writer wins when several gateways race (the dashboard's session key).
@@ -91,10 +107,17 @@ export interface Store {
   publishSettings(value: string): Promise<void>;
   /** Every published settings value not yet replaced (the newest is the one with the latest time). */
   publishedSettings(): Promise<string[]>;
-  /** Appends egress-log records (what left for the tools, or was stopped). */
+}
+
+/** The egress log's writer (what left for the tools, or was stopped). */
+export interface EgressSink {
   appendEgress(records: readonly EgressRecord[]): Promise<void>;
-  /** How this store's imported lines get their ids (see `LineIdScheme`). */
-  importLineIds(): Promise<LineIdScheme>;
+}
+
+/** Schema, retention and life cycle. */
+export interface StoreMaintenance {
+  /** Versioned; safe to run from two processes at once. */
+  migrate(): Promise<void>;
   /**
    * Deletes what is older than `beforeTs` (epoch ms): events, hourly rollup rows and egress-log
    * records (retention); returns how many of each.
@@ -104,6 +127,12 @@ export interface Store {
   markAllDirty(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The storage contract shared by DuckDB (embedded) and ClickHouse (scale-out), by role: each part
+ * of the gateway takes only the role it uses.
+ */
+export interface Store extends EventSink, BulkLoad, StoreReader, SharedState, EgressSink, StoreMaintenance {}
 
 /**
  * A file of rows the store cannot read (a line its reader refuses), as opposed to a store that

@@ -2,7 +2,7 @@ import { BaliseError } from '../errors.js';
 import type { EventRow } from './row.js';
 import { readFileSync } from 'node:fs';
 import { RowSpan } from './row-span.js';
-import { UnreadableFile, type Store } from './store.js';
+import { UnreadableFile, type EventSink } from './store.js';
 import { repairSegment, Spool, type Segment } from './spool.js';
 
 /** Settings of the durable writer (from `store` in the config). */
@@ -52,14 +52,14 @@ export class DurableWriter {
   private appending = 0;
 
   private constructor(
-    private readonly store: Store,
+    private readonly store: EventSink,
     private readonly spool: Spool,
     private readonly options: WriterOptions,
   ) {}
 
   /** Opens the spool, replays what a previous process left into the store, and starts the timer. */
   static async start(
-    store: Store,
+    store: EventSink,
     options: WriterOptions,
   ): Promise<{ writer: DurableWriter; replayed: number }> {
     const { spool, leftovers } = Spool.open(options.spoolDir);

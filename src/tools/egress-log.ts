@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { EgressSink } from '../store/store.js';
 import type { EgressRecord } from './outbox.js';
 
 /**
@@ -14,7 +14,7 @@ export class EgressLog {
   lost = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: EgressSink,
     private readonly flushMs = 500,
     private readonly maxBuffered = 100_000,
     private readonly onError: (error: unknown) => void = () => undefined,

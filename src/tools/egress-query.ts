@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BaliseError } from '../errors.js';
 import { SqlWriter } from '../store/dialect.js';
-import type { Store } from '../store/store.js';
+import type { StoreReader } from '../store/store.js';
 import { zodPath } from '../zod-path.js';
 
 /** Filters of the egress log (API and CLI). */
@@ -20,7 +20,7 @@ const UNIT = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** The newest egress-log records matching the filters (bound parameters only). */
 export async function queryEgress(
-  store: Store,
+  store: StoreReader,
   input: unknown,
   now = Date.now(),
 ): Promise<Record<string, unknown>[]> {

@@ -1,6 +1,6 @@
 import { SqlWriter } from '../../store/dialect.js';
 import type { Config } from '../../config/schema.js';
-import type { Store } from '../../store/store.js';
+import type { StoreReader } from '../../store/store.js';
 import { resolveQuery } from '../getSeries.js';
 import { formatLocal } from '../../time.js';
 
@@ -35,7 +35,7 @@ export interface AttackOptions {
  * (gaps up to `gapSeconds`), reported with peak, start, end, duration and total, largest first.
  */
 export async function detectAttacks(
-  store: Store,
+  store: StoreReader,
   config: Config,
   input: Record<string, unknown>,
   options: AttackOptions = {},

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import { BaliseError } from '../../errors.js';
-import type { Store } from '../../store/store.js';
+import type { StoreReader } from '../../store/store.js';
 import { getSeries, withHistory } from '../getSeries.js';
 import { detectAnomalies } from './anomalies.js';
 
@@ -19,7 +19,7 @@ const HISTORY_DAYS = 35;
  * before it (so the weekly baseline exists from the first bucket), reporting anomalies in range.
  */
 export async function detectSeriesAnomalies(
-  store: Store,
+  store: StoreReader,
   config: Config,
   input: Record<string, unknown>,
   now = Date.now(),

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import type { Store } from '../../store/store.js';
+import type { StoreReader } from '../../store/store.js';
 import { getSeries, withHistory } from '../getSeries.js';
 import type { Dimension } from '../model.js';
 
@@ -22,7 +22,7 @@ export interface Outage {
  * `weeks` weeks) while the forecast is at least `minExpected`; consecutive buckets form one outage.
  */
 export async function detectOutages(
-  store: Store,
+  store: StoreReader,
   config: Config,
   input: Record<string, unknown>,
   options: { dimension?: Dimension; ratio?: number; minExpected?: number; weeks?: number } = {},

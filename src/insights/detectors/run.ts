@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import { BaliseError } from '../../errors.js';
-import type { Store } from '../../store/store.js';
+import type { StoreReader } from '../../store/store.js';
 import { detectAttacks } from './attacks.js';
 import { detectSeriesAnomalies } from './detectSeriesAnomalies.js';
 import { detectOutages } from './outages.js';
@@ -28,7 +28,7 @@ const number = (value: unknown): number | undefined =>
  * `limit`, `floor` (spikes), `factor`, `minRps` (attacks), `threshold` (shifts), `ratio` (outages).
  */
 export async function runDetector(
-  store: Store,
+  store: StoreReader,
   config: Config,
   name: string,
   body: Record<string, unknown>,

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import type { Store } from '../../store/store.js';
+import type { StoreReader } from '../../store/store.js';
 import { getSeries } from '../getSeries.js';
 import type { Dimension } from '../model.js';
 
@@ -19,7 +19,7 @@ export interface Shift {
  * is reported with the value that gained most and the one that lost most.
  */
 export async function detectShifts(
-  store: Store,
+  store: StoreReader,
   config: Config,
   input: Record<string, unknown>,
   options: { dimension?: Dimension; threshold?: number; minEvents?: number } = {},

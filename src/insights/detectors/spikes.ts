@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import type { Store } from '../../store/store.js';
+import type { StoreReader } from '../../store/store.js';
 import { getSeries, type SeriesRow } from '../getSeries.js';
 
 /** One ranked spike or dip: a bucket whose value moved most against its comparison. */
@@ -50,7 +50,7 @@ function against(compare: string, weekday: string): string {
  * hour one week earlier). Buckets whose value and baseline are both under `floor` are ignored.
  */
 export async function detectSpikes(
-  store: Store,
+  store: StoreReader,
   config: Config,
   query: Record<string, unknown>,
   options: SpikeOptions = {},
