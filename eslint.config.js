@@ -21,7 +21,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts', 'vitest.clickhouse.config.ts'],
+    files: [
+      'src/config/**',
+      'test/**',
+      'bench/**',
+      'scripts/**',
+      'vitest.config.ts',
+      'vitest.clickhouse.config.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
 );
