@@ -58,14 +58,26 @@ export interface ClickHouseServer {
   stop(): Promise<void>;
 }
 
-/** Starts a ClickHouse server process on 127.0.0.1 and a free port; resolves once it answers. */
-export async function startClickHouse(): Promise<ClickHouseServer> {
+/**
+ * Starts a ClickHouse server process on 127.0.0.1 and a free port (or `port`); resolves once it
+ * answers. Its data lives in a fresh folder removed when it stops, or in `dataDir`, kept (a server
+ * stopped and started again on the same data).
+ */
+export async function startClickHouse(
+  options: { dataDir?: string; port?: number } = {},
+): Promise<ClickHouseServer> {
   ensureEngine();
-  const dataDir = mkdtempSync(join(tmpdir(), 'balise-clickhouse-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'server.ts'), dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: join(HERE, '..', '..'),
-  });
+  const owned = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'balise-clickhouse-'));
+  const script = join(HERE, 'server.ts');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, dataDir, String(options.port ?? 0)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: join(HERE, '..', '..'),
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(
@@ -89,15 +101,15 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
     url,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
-          rmSync(dataDir, { recursive: true, force: true });
+        const done = () => {
+          if (owned) rmSync(dataDir, { recursive: true, force: true });
           resolve();
+        };
+        if (child.exitCode !== null) {
+          done();
           return;
         }
-        child.once('exit', () => {
-          rmSync(dataDir, { recursive: true, force: true });
-          resolve();
-        });
+        child.once('exit', done);
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       }),

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { errorLine } from '../../errors.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
@@ -87,6 +88,14 @@ export class ClickHouseStore implements Store {
     const admin = ClickHouseStore.client(this.options);
     try {
       await admin.command({ query: `CREATE DATABASE IF NOT EXISTS \`${this.options.database}\`` });
+    } catch (error) {
+      const reason = errorLine(error);
+      throw new Error(
+        /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up|Timeout/i.test(reason)
+          ? `ClickHouse at ${this.options.url} cannot be reached (${reason}); start it or fix store.url`
+          : `ClickHouse at ${this.options.url} refused to create database ${this.options.database}: ${reason}`,
+        { cause: error },
+      );
     } finally {
       await admin.close();
     }
