@@ -161,3 +161,43 @@ describe('config', () => {
     cleanup();
   });
 });
+
+describe('store: kind clickhouse', () => {
+  const problems = (store: Record<string, unknown>) => {
+    try {
+      parseConfig({ store, sites: [{ host: 'a.example' }] }, { env: {} });
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+    }
+  };
+
+  it('keeps this gateway’s spool and outbox under ./data, resolved against the file’s folder', () => {
+    const config = parseConfig(
+      {
+        store: { kind: 'clickhouse', url: 'https://ch.example:8443', password: '${CH_PASSWORD}' },
+        sites: [{ host: 'a.example' }],
+      },
+      { env: { CH_PASSWORD: 's3cret' }, baseDir: '/srv/balise' },
+    );
+    expect(config.store).toMatchObject({
+      kind: 'clickhouse',
+      url: 'https://ch.example:8443',
+      database: 'balise',
+      password: 's3cret',
+      spoolDir: '/srv/balise/data/balise.spool',
+    });
+    expect(config.outbox.dir).toBe('/srv/balise/data/balise.outbox');
+  });
+
+  it('says what is wrong with a url, a database name or a cluster', () => {
+    expect(problems({ kind: 'clickhouse' })[0]).toMatch(/^store\.url: /);
+    expect(problems({ kind: 'clickhouse', url: 'ftp://ch.example' })[0]).toMatch(/^store\.url: /);
+    expect(problems({ kind: 'clickhouse', url: 'http://ch.example', database: 'a-b; DROP' })).toEqual([
+      'store.database: a database name: letters, digits and _, not starting with a digit',
+    ]);
+    expect(problems({ kind: 'clickhouse', url: 'http://ch.example', cluster: 'analytics' })[0]).toContain(
+      'clusters (ON CLUSTER, Replicated and Distributed tables) are not supported yet',
+    );
+  });
+});

@@ -220,6 +220,14 @@ const clickhouseStoreSchema = z.strictObject({
     .max(600_000)
     .default(120_000)
     .describe('Longest wait for one ClickHouse request'),
+  cluster: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined, {
+      message:
+        'ClickHouse clusters (ON CLUSTER, Replicated and Distributed tables) are not supported yet: point store.url at one server (docs/scale.md#clickhouse)',
+    })
+    .describe('Not supported yet (ON CLUSTER tables)'),
   ...storeCommon,
 });
 
