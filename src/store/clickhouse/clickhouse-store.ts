@@ -172,7 +172,7 @@ export class ClickHouseStore implements Store {
             ...session,
             ...(format === 'CSV' ? { clickhouse_settings: CSV_SETTINGS } : {}),
           })
-          .then((result) => result.stream.resume());
+          .then((result) => drained(result.stream));
         const [stats] = await this.rows<{ n: number; min: number; max: number }>(
           `SELECT count() AS n, toUnixTimestamp64Milli(min(ts)) AS min, toUnixTimestamp64Milli(max(ts)) AS max FROM incoming`,
           [],
@@ -230,7 +230,7 @@ export class ClickHouseStore implements Store {
         }),
       )
       .join('\n');
-    const result = await this.client.exec({
+    const egress = await this.client.exec({
       query: `INSERT INTO egress SELECT fromUnixTimestamp64Milli(ts, 'UTC'), site, tool, host, path, bytes, sha256,
         policy, outcome, status, reason, delivery_id, deliveries, fields
         FROM input('ts Int64, site String, tool String, host String, path String, bytes Int64, sha256 String,
@@ -238,7 +238,7 @@ export class ClickHouseStore implements Store {
           deliveries Int32, fields Nullable(String)') FORMAT JSONEachRow`,
       values: toStream(body),
     });
-    result.stream.resume();
+    await drained(egress.stream);
   }
 
   async importLineIds(): Promise<LineIdScheme> {
@@ -409,4 +409,13 @@ function bindings(params: readonly SqlParam[]): Record<string, unknown> {
 /** A request body as a stream (what the client sends `exec` values as). */
 function toStream(data: Readable | string): Readable {
   return typeof data === 'string' ? Readable.from([data]) : data;
+}
+
+/** Resolves once a response body has been read to its end (the statement is done). */
+function drained(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', reject);
+    stream.once('end', () => resolve());
+    stream.resume();
+  });
 }
