@@ -150,7 +150,7 @@ describe('balise query', () => {
 
 describe('balise password hash', () => {
   it('hashes a password read from standard input, never from the command line', async () => {
-    const { verifyPassword } = await import('../src/ui/password.js');
+    const { verifyPassword } = await import('../src/auth/password.js');
     const ok = spawnSync(process.execPath, ['dist/cli/main.js', 'password', 'hash'], {
       input: 'a long dashboard password\n',
       encoding: 'utf8',

@@ -8,7 +8,7 @@ import { hashToken } from '../src/api/auth.js';
 import type { Gateway } from '../src/gateway.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
-import { hashPassword } from '../src/ui/password.js';
+import { hashPassword } from '../src/auth/password.js';
 import { launchChromium, watchProblems } from './chromium.js';
 import { eventsIn, startWebhookReceiver, type FakeVendor } from './fake-vendors.js';
 import { startGatewayFromFile, tempDir } from './helpers.js';

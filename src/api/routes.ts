@@ -1,7 +1,7 @@
 import { auditHtml } from '../audit/render.js';
 import { auditPeriod, runAudit } from '../audit/run.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { RateLimiter } from '../collect/rate-limit.js';
+import { RateLimiter } from '../http/rate-limit.js';
 import type { CollectCounters } from '../collect/routes.js';
 import type { LiveConfig } from '../config/live.js';
 import { BaliseError } from '../errors.js';

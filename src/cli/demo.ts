@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { newToken } from '../api/auth.js';
-import { hashPassword } from '../ui/password.js';
+import { hashPassword } from '../auth/password.js';
 import { loadConfigSource } from '../config/load.js';
 import { DEMO_SEED_SITES, demoSource } from '../demo/config.js';
 import { seedDemo } from '../demo/seed.js';

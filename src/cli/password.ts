@@ -1,4 +1,4 @@
-import { hashPassword } from '../ui/password.js';
+import { hashPassword } from '../auth/password.js';
 import { UsageError } from './args.js';
 
 async function readStdin(): Promise<string> {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { SiteIndex } from './sites.js';
+import type { SiteIndex } from '../config/sites.js';
 
 /**
  * CORS for collect only, and only for the sites' own origins: an allowed Origin is echoed back

@@ -9,9 +9,9 @@ import type { EventRow } from '../store/row.js';
 import { storageUnavailable, type DurableWriter } from '../store/writer.js';
 import { MAX_EVENTS_PER_REQUEST, parseWireBody, type WireEvent } from './event-schema.js';
 import { allowSiteOrigin, registerPreflight } from './cors.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter } from '../http/rate-limit.js';
 import type { ClientScript } from './script.js';
-import type { SiteIndex } from './sites.js';
+import type { SiteIndex } from '../config/sites.js';
 import { zodPath } from '../zod-path.js';
 
 /** Counters of what collect did, per node (exposed by healthz, later by metrics). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { hashPassword } from '../ui/password.js';
+import { hashPassword } from '../auth/password.js';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';

@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { SiteIndex } from '../collect/sites.js';
+import { SiteIndex } from '../config/sites.js';
 import type { Config, SiteConfig } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
 import { Memo } from '../memo.js';

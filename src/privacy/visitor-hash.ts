@@ -1,9 +1,16 @@
 import { hash } from 'node:crypto';
-import type { SharedState } from '../store/store.js';
 import { wallClockKey } from '../time.js';
 
 const lastDay = new Map<string, { bucket: number; day: string }>();
 const QUARTER_HOUR = 15 * 60 * 1000;
+
+/**
+ * Where the day's salt comes from (the store, shared by every gateway on it): the salt for `day`,
+ * made once by whoever asks first; salts of days before `keepFrom` are deleted.
+ */
+export interface SaltSource {
+  ensureSalt(day: string, keepFrom: string): Promise<Buffer>;
+}
 
 /**
  * The calendar day (YYYY-MM-DD) of instant `ts` in time zone `timeZone`. Every UTC offset in use
@@ -57,7 +64,7 @@ export class VisitorHasher {
   private readonly salts = new Map<string, VisitorKey>();
   private readonly pending = new Map<string, Promise<VisitorKey>>();
 
-  constructor(private readonly store: Pick<SharedState, 'ensureSalt'>) {}
+  constructor(private readonly store: SaltSource) {}
 
   /** The hash for a visitor of `site` at instant `ts`, using the salt of that day in `timeZone`. */
   hash(site: string, timeZone: string, ip: string, userAgent: string, ts: number): string | Promise<string> {

@@ -1,4 +1,4 @@
-import type { EgressRecord } from '../tools/outbox.js';
+import type { EgressRecord } from './egress.js';
 import { SqlWriter } from './dialect.js';
 import type { EventRow, RowSource, RowType } from './row.js';
 import type { Store } from './store.js';

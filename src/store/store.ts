@@ -1,7 +1,7 @@
 import { errorLine } from '../errors.js';
 import type { LineIdScheme } from './ids.js';
 import type { EventRow } from './row.js';
-import type { EgressRecord } from '../tools/outbox.js';
+import type { EgressRecord } from './egress.js';
 
 /** A value bound to a query parameter. Queries never concatenate user text into SQL. */
 export type SqlParam = string | number | boolean | null | bigint;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { EgressRecord } from '../store/egress.js';
 import type { Config } from '../config/schema.js';
 import { bodyDigest, checkAddress, hostOf, recentLookups, type OutgoingRequest } from './egress.js';
 import { Journal } from './journal.js';
@@ -75,29 +76,7 @@ type Record =
   | { op: 'dead'; id: string; status: number | null; message: string; at: number }
   | { op: 'forget'; id: string };
 
-/** One line of the egress log: what left (or was stopped), never the body itself. */
-export interface EgressRecord {
-  ts: number;
-  site: string;
-  tool: string;
-  host: string;
-  path: string;
-  bytes: number;
-  sha256: string;
-  policy: string;
-  outcome: 'sent' | 'retry' | 'dead' | 'blocked';
-  status: number | null;
-  reason: string | null;
-  /** The (first) delivery the request carried. */
-  deliveryId: string;
-  /** How many deliveries the request carried (a batch carries several). */
-  deliveries: number;
-  /**
-   * The names of the fields the request carried — query parameter names and the keys of its
-   * JSON or form body, sorted, at most 40 — never their values (evidence for `balise audit`).
-   */
-  fields?: string | null;
-}
+export type { EgressRecord };
 
 /** Settings of the outbox (config `outbox`). */
 export type OutboxSettings = Config['outbox'];

@@ -1,5 +1,5 @@
 import { BaliseError } from '../errors.js';
-import { RateLimiter } from '../collect/rate-limit.js';
+import { RateLimiter } from '../http/rate-limit.js';
 
 /** Login attempts per client address per minute. */
 export const LOGIN_ATTEMPTS_PER_MINUTE = 10;

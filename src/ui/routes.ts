@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LiveConfig } from '../config/live.js';
 import { BaliseError } from '../errors.js';
 import { LoginGuard } from './login-guard.js';
-import { verifyPassword } from './password.js';
+import { verifyPassword } from '../auth/password.js';
 import { sessionCookie, type Sessions } from './sessions.js';
 
 /** The dashboard's Content-Security-Policy: its own files only, no inline code, no framing. */

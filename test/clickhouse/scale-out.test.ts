@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { hashToken } from '../../src/api/auth.js';
-import { hashPassword } from '../../src/ui/password.js';
+import { hashPassword } from '../../src/auth/password.js';
 import { startChild } from '../child.js';
 import { tempDir } from '../helpers.js';
 import { freshDatabase } from '../stores.js';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/ui/password.js';
+import { hashPassword } from '../../src/auth/password.js';
 import { startChild } from '../child.js';
 import { tempDir } from '../helpers.js';
 import { stopChild } from './load.js';

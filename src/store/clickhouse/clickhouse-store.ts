@@ -6,7 +6,7 @@ import { errorLine } from '../../errors.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
-import type { EgressRecord } from '../../tools/outbox.js';
+import type { EgressRecord } from '../egress.js';
 import { QueryTimeout, UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
 import { CLICKHOUSE_MIGRATIONS, EVENT_COLUMNS, ROLLUP_COLUMNS } from './migrations.js';
 

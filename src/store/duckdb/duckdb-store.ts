@@ -16,7 +16,7 @@ import {
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import { ROW_COLUMNS, type EventRow } from '../row.js';
-import type { EgressRecord } from '../../tools/outbox.js';
+import type { EgressRecord } from '../egress.js';
 import { QueryTimeout, UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
 import { DUCKDB_MIGRATIONS } from './migrations.js';
 

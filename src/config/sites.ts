@@ -1,4 +1,4 @@
-import type { SiteConfig } from '../config/schema.js';
+import type { SiteConfig } from './schema.js';
 import { BaliseError } from '../errors.js';
 
 /** Host name of a Host header or an Origin, lower-case, without port or brackets. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/load.js';
+import { parseConfig } from './load.js';
 import { BaliseError } from '../errors.js';
 import { hostOf, SiteIndex } from './sites.js';
 
