@@ -59,18 +59,18 @@ function toBaliseError(error: FastifyError | BaliseError): BaliseError {
   if (error instanceof BaliseError) return error;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new BaliseError('body_too_large', 413, `request body larger than ${BODY_LIMIT} bytes`);
+      return new BaliseError('body_too_large', `request body larger than ${BODY_LIMIT} bytes`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new BaliseError('unsupported_media_type', 415, 'send application/json or text/plain');
+      return new BaliseError('unsupported_media_type', 'send application/json or text/plain');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_BODY':
-      return new BaliseError('invalid_json', 400, 'empty body');
+      return new BaliseError('invalid_json', 'empty body');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new BaliseError('invalid_request', 400, 'content-length does not match the body');
+      return new BaliseError('invalid_request', 'content-length does not match the body');
   }
   const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) return new BaliseError('invalid_request', status, 'invalid request');
-  return new BaliseError('internal', 500, 'internal error');
+  if (status >= 400 && status < 500) return new BaliseError('invalid_request', 'invalid request');
+  return new BaliseError('internal', 'internal error');
 }
 
 /**
@@ -124,7 +124,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         done(
           new BaliseError(
             'unsupported_content_encoding',
-            415,
             'send the body without Content-Encoding (identity)',
           ),
           undefined,
@@ -134,29 +133,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
       if (charset !== undefined && !/^(utf-?8|us-ascii)$/i.test(charset)) {
         done(
-          new BaliseError('unsupported_charset', 415, `send UTF-8 (charset=${charset} is not read)`),
+          new BaliseError('unsupported_charset', `send UTF-8 (charset=${charset} is not read)`),
           undefined,
         );
         return;
       }
       if (!isUtf8(body as Buffer)) {
-        done(new BaliseError('invalid_encoding', 400, 'body is not valid UTF-8'), undefined);
+        done(new BaliseError('invalid_encoding', 'body is not valid UTF-8'), undefined);
         return;
       }
       const text = (body as Buffer).toString('utf8');
       if (text.trim().length === 0) {
-        done(new BaliseError('invalid_json', 400, 'empty body'), undefined);
+        done(new BaliseError('invalid_json', 'empty body'), undefined);
         return;
       }
       if (nestingDepth(text) > MAX_JSON_DEPTH) {
-        done(new BaliseError('too_deep', 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+        done(new BaliseError('too_deep', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
         return;
       }
       try {
         done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
       } catch {
         done(
-          new BaliseError('invalid_json', 400, 'body is not valid JSON (or uses __proto__/constructor keys)'),
+          new BaliseError('invalid_json', 'body is not valid JSON (or uses __proto__/constructor keys)'),
           undefined,
         );
       }
@@ -179,7 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(mapped.status).send(mapped.toJSON());
   });
   app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send(new BaliseError('not_found', 404, 'no such route').toJSON()),
+    reply.code(404).send(new BaliseError('not_found', 'no such route').toJSON()),
   );
 
   app.get(`${prefix}/healthz`, (_request, reply) => {

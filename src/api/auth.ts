@@ -21,18 +21,17 @@ export function authenticate(request: FastifyRequest, hashes: readonly string[])
   if (hashes.length === 0) {
     throw new BaliseError(
       'unauthorized',
-      401,
       'the API is disabled: no admin.tokens in the config (make one with: balise token new)',
     );
   }
   const match = /^Bearer\s+(\S{1,512})$/i.exec(request.headers.authorization ?? '');
-  if (!match) throw new BaliseError('unauthorized', 401, 'send Authorization: Bearer <token>');
+  if (!match) throw new BaliseError('unauthorized', 'send Authorization: Bearer <token>');
   const presented = Buffer.from(hashToken(match[1]!), 'hex');
   let found: string | undefined;
   for (const hash of hashes) {
     const expected = Buffer.from(hash.replace(/^sha256:/, ''), 'hex');
     if (expected.length === presented.length && timingSafeEqual(expected, presented)) found = hash;
   }
-  if (!found) throw new BaliseError('unauthorized', 401, 'unknown token');
+  if (!found) throw new BaliseError('unauthorized', 'unknown token');
   return found;
 }

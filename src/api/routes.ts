@@ -50,7 +50,6 @@ export function registerApiRoutes(
     if (wait > 0)
       throw new BaliseError(
         'rate_limited',
-        429,
         'too many queries for this token; retry later',
         undefined,
         wait,

@@ -25,13 +25,13 @@ export function auditPeriod(input: unknown, now = Date.now()): { from: number; t
   const parsed = auditPeriodSchema.safeParse(input ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new BaliseError('invalid_query', 400, issue.message, zodPath(issue.path));
+    throw new BaliseError('invalid_query', issue.message, zodPath(issue.path));
   }
   const q = parsed.data;
   if (q.from || q.to) {
     const from = q.from ? Date.parse(`${q.from}T00:00:00Z`) : 0;
     const to = q.to ? Date.parse(`${q.to}T00:00:00Z`) + UNIT.d : now;
-    if (to <= from) throw new BaliseError('invalid_query', 400, 'to must not be before from', 'to');
+    if (to <= from) throw new BaliseError('invalid_query', 'to must not be before from', 'to');
     return { from, to };
   }
   const since = q.since ?? '30d';

@@ -113,7 +113,6 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     if (ipWait > 0 || siteWait > 0) {
       throw new BaliseError(
         'rate_limited',
-        429,
         'too many requests; retry later',
         undefined,
         Math.max(ipWait, siteWait),
@@ -128,7 +127,6 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     ) {
       throw new BaliseError(
         'too_many_events',
-        400,
         `at most ${MAX_EVENTS_PER_REQUEST} events per request`,
         'events',
       );
@@ -138,7 +136,6 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
       const issue = parsed.issues[0];
       throw new BaliseError(
         'invalid_event',
-        400,
         issue?.message ?? 'invalid event',
         issue ? zodPath(issue.path) : undefined,
       );

@@ -54,10 +54,10 @@ export class SiteIndex {
     const byHost = this.find(hostHeader ? hostOf(hostHeader) : null);
     const byOrigin = originHeader && originHeader !== 'null' ? this.forOrigin(originHeader) : undefined;
     if (byHost && originHeader && originHeader !== 'null' && byOrigin !== byHost) {
-      throw new BaliseError('origin_mismatch', 403, 'Origin does not belong to the site of this host');
+      throw new BaliseError('origin_mismatch', 'Origin does not belong to the site of this host');
     }
     const site = byHost ?? byOrigin;
-    if (!site) throw new BaliseError('unknown_site', 403, 'no configured site for this Host or Origin');
+    if (!site) throw new BaliseError('unknown_site', 'no configured site for this Host or Origin');
     return site;
   }
 }

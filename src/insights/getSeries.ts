@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { BaliseError } from '../errors.js';
+import { BaliseError, type ErrorCode } from '../errors.js';
 import { QueryTimeout, type StoreReader } from '../store/store.js';
 import { zodPath } from '../zod-path.js';
 import { bucketStart, enumerateBuckets, intervalMs, type Bucket } from './buckets.js';
@@ -56,7 +56,6 @@ async function timed<T>(run: () => Promise<T>): Promise<T> {
     if (error instanceof QueryTimeout) {
       throw new BaliseError(
         'query_timeout',
-        503,
         `the query ran longer than ${error.timeoutMs / 1000} s; use a shorter range or a larger interval`,
       );
     }
@@ -64,8 +63,8 @@ async function timed<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-function invalid(code: string, message: string, path?: string): BaliseError {
-  return new BaliseError(code, 400, message, path);
+function invalid(code: ErrorCode, message: string, path?: string): BaliseError {
+  return new BaliseError(code, message, path);
 }
 
 /** Validates a query and resolves its sites, zone and UTC range; throws 400 errors that say what is allowed. */

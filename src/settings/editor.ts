@@ -9,7 +9,7 @@ import {
   type ConfigSource,
 } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { BaliseError } from '../errors.js';
+import { BaliseError, type ErrorCode } from '../errors.js';
 import type { Manifest } from '../tools/manifest.js';
 import { BUILTIN_COMPONENTS, ToolError } from '../tools/runtime.js';
 import { writeFileAtomically } from './atomic-write.js';
@@ -24,12 +24,11 @@ const REFERENCE = /^\$\{[^}]+\}$/;
 /** Thrown when a change cannot be applied; carries the problems by path when there are several. */
 export class SettingsError extends BaliseError {
   constructor(
-    code: string,
-    status: number,
+    code: ErrorCode,
     message: string,
     readonly problems: ConfigProblem[] = [],
   ) {
-    super(code, status, message);
+    super(code, message);
   }
 
   /** `{"error": {code, message, problems?: [{path, message}]}}`: every problem, each with its path. */
@@ -76,7 +75,6 @@ function readDocument(source: ConfigSource): { text: string; doc: Document } {
     if (!(error instanceof ConfigError)) throw error;
     throw new SettingsError(
       'config_unreadable',
-      500,
       `${error.message.split('\n').join(' ')}; fix the file by hand`,
       error.problems,
     );
@@ -106,7 +104,7 @@ function refuseNewCodeAndFiles(
         message: `${tool.component} is not a built-in component (${[...Object.keys(BUILTIN_COMPONENTS)].join(', ')}) nor one the configuration file already uses; add it in the file first`,
       });
   });
-  if (problems.length) throw new SettingsError('component_not_allowed', 400, problems[0]!.message, problems);
+  if (problems.length) throw new SettingsError('component_not_allowed', problems[0]!.message, problems);
   // allowHosts opens private addresses and plain http to a tool (SSRF): only the file may add one.
   const before = sites[index];
   const fileHosts = (toolId: unknown): Set<unknown> => {
@@ -124,7 +122,7 @@ function refuseNewCodeAndFiles(
         message: `${JSON.stringify(added)} is not in this tool's allowHosts in the configuration file; hosts that may be private or plain http are added in the file only`,
       });
   });
-  if (problems.length) throw new SettingsError('host_not_allowed', 400, problems[0]!.message, problems);
+  if (problems.length) throw new SettingsError('host_not_allowed', problems[0]!.message, problems);
   // The same for a rules file: the gateway reads it, so a new path comes through the file only.
   const rules = isRecord(site.privacy) ? site.privacy.trackerRules : undefined;
   const knownRules = new Set(
@@ -136,7 +134,7 @@ function refuseNewCodeAndFiles(
       message:
         'a tracker rules file the configuration file does not already use must be added in the file first',
     };
-    throw new SettingsError('path_not_allowed', 400, problem.message, [problem]);
+    throw new SettingsError('path_not_allowed', problem.message, [problem]);
   }
 }
 
@@ -190,12 +188,12 @@ export class SettingsEditor {
   saveSite(host: string | undefined, site: unknown, revision: string | undefined): Promise<string> {
     return this.change(revision, (doc, sites) => {
       if (!isRecord(site))
-        throw new SettingsError('invalid_settings', 400, 'send {"site": {…}} with the site as an object');
+        throw new SettingsError('invalid_settings', 'send {"site": {…}} with the site as an object');
       const index = host === undefined ? -1 : sites.findIndex((s) => s.host === host);
       if (host !== undefined && index < 0)
-        throw new SettingsError('unknown_site', 404, `no site ${host} in the configuration`);
+        throw new SettingsError('no_such_site', `no site ${host} in the configuration`);
       if (host === undefined && sites.some((s) => s.host === site.host))
-        throw new SettingsError('site_exists', 409, `site ${String(site.host)} exists; edit it instead`);
+        throw new SettingsError('site_exists', `site ${String(site.host)} exists; edit it instead`);
       const restored = this.restoreSecrets(site, index >= 0 ? sites[index]! : undefined, index, sites.length);
       refuseNewCodeAndFiles(restored, sites, index >= 0 ? index : sites.length);
       const node = doc.createNode(restored);
@@ -208,7 +206,7 @@ export class SettingsEditor {
   deleteSite(host: string, revision: string | undefined): Promise<string> {
     return this.change(revision, (doc, sites) => {
       const index = sites.findIndex((s) => s.host === host);
-      if (index < 0) throw new SettingsError('unknown_site', 404, `no site ${host} in the configuration`);
+      if (index < 0) throw new SettingsError('no_such_site', `no site ${host} in the configuration`);
       doc.deleteIn(['sites', index]);
     });
   }
@@ -244,20 +242,17 @@ export class SettingsEditor {
       if (!source)
         throw new SettingsError(
           'settings_read_only',
-          409,
           'this gateway was started without a configuration file; start it with --config FILE to edit settings',
         );
       if (!revision && options.write && !options.adopted)
         throw new SettingsError(
           'revision_required',
-          428,
           'send the revision you read in the If-Match header',
         );
       const { text, doc } = readDocument(source);
       if (options.write && !options.adopted && revisionOf(text) !== revision)
         throw new SettingsError(
           'settings_conflict',
-          409,
           'the configuration changed since you read it; reload the settings and make your change again',
         );
       edit(doc, this.rawSites(doc));
@@ -269,7 +264,6 @@ export class SettingsEditor {
         if (error instanceof ConfigError)
           throw new SettingsError(
             'invalid_config',
-            400,
             `the change is not valid: ${error.problems.map((p) => `${p.path || '(top)'}: ${p.message}`).join('; ')}`,
             error.problems,
           );
@@ -281,7 +275,6 @@ export class SettingsEditor {
       } catch (error) {
         throw new SettingsError(
           error instanceof ToolError ? 'invalid_tool' : 'not_applied',
-          400,
           error instanceof Error ? error.message.split('\n')[0]! : String(error),
         );
       }
@@ -298,7 +291,7 @@ export class SettingsEditor {
   private rawSites(doc: Document): Record<string, unknown>[] {
     const node = doc.get('sites', true);
     if (node !== undefined && !isSeq(node))
-      throw new SettingsError('invalid_config', 400, 'sites in the file is not a list; fix the file by hand');
+      throw new SettingsError('invalid_config', 'sites in the file is not a list; fix the file by hand');
     const tree = doc.toJS() as { sites?: unknown } | null;
     const sites = Array.isArray(tree?.sites) ? (tree.sites as unknown[]) : [];
     return sites.filter(isRecord);
@@ -358,7 +351,6 @@ export class SettingsEditor {
     if (problems.length)
       throw new SettingsError(
         'invalid_config',
-        400,
         `the change is not valid: ${problems[0]!.message}`,
         problems,
       );

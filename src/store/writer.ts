@@ -104,7 +104,7 @@ export class DurableWriter {
     if (this.spoolFailedAt !== null && Date.now() - this.spoolFailedAt < (this.options.spoolPauseMs ?? 1000))
       throw storageUnavailable();
     if (this.pendingRows + this.appending + rows > this.options.maxPendingRows)
-      throw new BaliseError('overloaded', 503, 'the gateway is catching up; retry later', undefined, 1);
+      throw new BaliseError('overloaded', 'the gateway is catching up; retry later', undefined, 1);
   }
 
   /** The spool's and the store's state (healthz, metrics). */
@@ -229,7 +229,6 @@ export class DurableWriter {
 export function storageUnavailable(): BaliseError {
   return new BaliseError(
     'storage_unavailable',
-    503,
     'the gateway cannot write to its disk; retry later',
     undefined,
     STORAGE_RETRY_SECONDS,

@@ -27,7 +27,7 @@ export async function queryEgress(
   const parsed = egressQuerySchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new BaliseError('invalid_query', 400, issue.message, zodPath(issue.path));
+    throw new BaliseError('invalid_query', issue.message, zodPath(issue.path));
   }
   const q = parsed.data;
   const since = now - Number(q.since.slice(0, -1)) * UNIT[q.since.slice(-1) as keyof typeof UNIT];

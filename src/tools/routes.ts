@@ -22,7 +22,7 @@ export function registerToolRoutes(
     const path = `/${params['*']}`;
     const handler = tools.route(params.site, params.tool, path);
     if (!handler)
-      throw new BaliseError('not_found', 404, `no route ${path} for tool ${params.tool} of ${params.site}`);
+      throw new BaliseError('not_found', `no route ${path} for tool ${params.tool} of ${params.site}`);
     const url = new URL(request.url, 'http://gateway.invalid');
     const body = request.body;
     const init: RequestInit = { method: request.method };
@@ -38,15 +38,14 @@ export function registerToolRoutes(
       const timeout = error instanceof HookTimeout;
       throw new BaliseError(
         timeout ? 'tool_timeout' : 'tool_failed',
-        timeout ? 504 : 502,
         `the ${params.tool} route failed`,
       );
     }
     if (!(answer instanceof Response))
-      throw new BaliseError('tool_failed', 502, `the ${params.tool} route did not answer a Response`);
+      throw new BaliseError('tool_failed', `the ${params.tool} route did not answer a Response`);
     const text = Buffer.from(await answer.arrayBuffer());
     if (text.length > MAX_ANSWER_BYTES)
-      throw new BaliseError('tool_failed', 502, 'the route answer is too large');
+      throw new BaliseError('tool_failed', 'the route answer is too large');
     reply.code(answer.status);
     const type = answer.headers.get('content-type');
     if (type) reply.header('content-type', type);

@@ -11,7 +11,7 @@ export const FREE_FAILURES = 5;
 export const MAX_BACKOFF_MS = 60_000;
 
 const tooMany = (message: string, seconds: number) =>
-  new BaliseError('rate_limited', 429, message, undefined, Math.max(1, Math.ceil(seconds)));
+  new BaliseError('rate_limited', message, undefined, Math.max(1, Math.ceil(seconds)));
 
 /**
  * Slows password guessing on the dashboard's one account: per address (10 a minute), for all

@@ -88,7 +88,7 @@ export function registerDashboardRoutes(app: FastifyInstance, live: LiveConfig, 
     const name = (request.params as { asset: string }).asset;
     // Own names only: `constructor`, `__proto__` or `toString` are not files.
     const asset = Object.hasOwn(assets, name) ? assets[name] : undefined;
-    if (!asset) throw new BaliseError('not_found', 404, 'no such dashboard file');
+    if (!asset) throw new BaliseError('not_found', 'no such dashboard file');
     return secure(reply).type(asset.type).send(asset.body);
   });
 
@@ -97,14 +97,13 @@ export function registerDashboardRoutes(app: FastifyInstance, live: LiveConfig, 
     if (!hash)
       throw new BaliseError(
         'dashboard_disabled',
-        403,
         'no admin.passwordHash in the config (balise password hash)',
       );
     const password = (request.body as { password?: unknown } | null)?.password;
     if (typeof password !== 'string' || password.length === 0 || password.length > 1024)
-      throw new BaliseError('invalid_login', 400, 'send {"password": "…"}', 'password');
+      throw new BaliseError('invalid_login', 'send {"password": "…"}', 'password');
     if (!(await guard.attempt(request.ip, () => verifyPassword(password, hash))))
-      throw new BaliseError('unauthorized', 401, 'wrong password');
+      throw new BaliseError('unauthorized', 'wrong password');
     const { id, csrf } = sessions.create();
     return secure(reply)
       .header('set-cookie', sessionCookie(id, `${prefix}/`, isHttps(request)))

@@ -85,7 +85,7 @@ export class Sessions {
     const sent = Buffer.from(String(request.headers[CSRF_HEADER] ?? ''));
     const expected = Buffer.from(session.csrf);
     if (sent.length !== expected.length || !timingSafeEqual(sent, expected))
-      throw new BaliseError('csrf', 403, `send the ${CSRF_HEADER} header from the dashboard session`);
+      throw new BaliseError('csrf', `send the ${CSRF_HEADER} header from the dashboard session`);
   }
 
   /** Ends a session here at once, and on every gateway of the store within seconds. */

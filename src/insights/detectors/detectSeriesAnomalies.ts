@@ -27,7 +27,6 @@ export async function detectSeriesAnomalies(
   if (input.breakdown !== undefined || input.compare !== undefined) {
     throw new BaliseError(
       'invalid_query',
-      400,
       'the anomaly detector takes no breakdown or compare',
       input.breakdown !== undefined ? 'breakdown' : 'compare',
     );

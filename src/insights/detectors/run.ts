@@ -83,7 +83,6 @@ export async function runDetector(
     default:
       throw new BaliseError(
         'invalid_query',
-        400,
         `detector must be one of ${DETECTOR_NAMES.join(', ')}`,
         'detector',
       );
