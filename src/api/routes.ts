@@ -48,12 +48,7 @@ export function registerApiRoutes(
     const token = session ? `session:${session.id}` : authenticate(request, deps.live.current.admin.tokens);
     const wait = limiter.hit(token);
     if (wait > 0)
-      throw new BaliseError(
-        'rate_limited',
-        'too many queries for this token; retry later',
-        undefined,
-        wait,
-      );
+      throw new BaliseError('rate_limited', 'too many queries for this token; retry later', undefined, wait);
   };
 
   app.get(`${base}/openapi.json`, () => document);

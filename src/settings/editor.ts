@@ -245,10 +245,7 @@ export class SettingsEditor {
           'this gateway was started without a configuration file; start it with --config FILE to edit settings',
         );
       if (!revision && options.write && !options.adopted)
-        throw new SettingsError(
-          'revision_required',
-          'send the revision you read in the If-Match header',
-        );
+        throw new SettingsError('revision_required', 'send the revision you read in the If-Match header');
       const { text, doc } = readDocument(source);
       if (options.write && !options.adopted && revisionOf(text) !== revision)
         throw new SettingsError(
@@ -349,11 +346,7 @@ export class SettingsEditor {
       return { ...tool, settings };
     });
     if (problems.length)
-      throw new SettingsError(
-        'invalid_config',
-        `the change is not valid: ${problems[0]!.message}`,
-        problems,
-      );
+      throw new SettingsError('invalid_config', `the change is not valid: ${problems[0]!.message}`, problems);
     return { ...site, tools };
   }
 

@@ -36,16 +36,12 @@ export function registerToolRoutes(
       answer = await withTimeout(() => handler(fetchRequest), timeoutMs);
     } catch (error) {
       const timeout = error instanceof HookTimeout;
-      throw new BaliseError(
-        timeout ? 'tool_timeout' : 'tool_failed',
-        `the ${params.tool} route failed`,
-      );
+      throw new BaliseError(timeout ? 'tool_timeout' : 'tool_failed', `the ${params.tool} route failed`);
     }
     if (!(answer instanceof Response))
       throw new BaliseError('tool_failed', `the ${params.tool} route did not answer a Response`);
     const text = Buffer.from(await answer.arrayBuffer());
-    if (text.length > MAX_ANSWER_BYTES)
-      throw new BaliseError('tool_failed', 'the route answer is too large');
+    if (text.length > MAX_ANSWER_BYTES) throw new BaliseError('tool_failed', 'the route answer is too large');
     reply.code(answer.status);
     const type = answer.headers.get('content-type');
     if (type) reply.header('content-type', type);
