@@ -3,9 +3,8 @@ import { createInterface } from 'node:readline';
 import { loadConfigFile, localPaths } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { ControlMessage, ControlRequest } from '../server/control.js';
+import { HANDED_OVER } from './handed-over.js';
 
-/** Commands a running gateway runs on behalf of `balise` (they read or write its store or outbox). */
-export const HANDED_OVER = new Set(['import', 'query', 'detect', 'report', 'egress', 'outbox', 'audit']);
 
 /** The control socket of the gateway that runs on `config`'s spool (see server/control.ts). */
 export function controlSocketPath(config: Config): string {

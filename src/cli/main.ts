@@ -1,22 +1,11 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { ConfigError } from '../config/load.js';
 import { UsageError } from './args.js';
-import { configCheck } from './config-check.js';
+import { HANDED_OVER } from './handed-over.js';
 import { VERSION } from '../version.js';
-import { demoCommand } from './demo.js';
-import { detectCommand } from './detect.js';
-import { egressCommand, outboxCommand } from './egress.js';
-import { HANDED_OVER, handOff } from './hand-off.js';
-import { auditCommand } from './audit.js';
-import { importCommand } from './import.js';
-import { passwordCommand } from './password.js';
-import { queryCommand } from './query.js';
-import { reportCommand } from './report.js';
-import { serveCommand } from './serve.js';
-import { storeCommand } from './store.js';
-import { tokenCommand } from './token.js';
 
+// Each command's module is loaded when that command runs, so `balise --help` or `balise
+// --version` loads none of them (the CLI answers at once).
 const USAGE = `balise — first-party gateway and traffic insights
 
 usage:
@@ -93,38 +82,39 @@ async function main(argv: string[]): Promise<number> {
   }
   // A command on the store or outbox of a gateway that is running: the gateway runs it.
   if (command && HANDED_OVER.has(command)) {
+    const { handOff } = await import('./hand-off.js');
     const code = await handOff(command, rest, { out, err: (text) => void process.stderr.write(text) });
     if (code !== null) return code;
   }
   switch (command) {
     case 'serve':
-      return serveCommand(rest, out);
+      return (await import('./serve.js')).serveCommand(rest, out);
     case 'demo':
-      return demoCommand(rest, out);
+      return (await import('./demo.js')).demoCommand(rest, out);
     case 'config':
-      return configCheck(rest, out);
+      return (await import('./config-check.js')).configCheck(rest, out);
     case 'query':
-      return queryCommand(rest, out);
+      return (await import('./query.js')).queryCommand(rest, out);
     case 'detect':
-      return detectCommand(rest, out);
+      return (await import('./detect.js')).detectCommand(rest, out);
     case 'import':
       return process.execArgv.includes(IMPORT_GC_FLAG)
-        ? importCommand(rest, out)
+        ? (await import('./import.js')).importCommand(rest, out)
         : rerunWith(IMPORT_GC_FLAG, argv);
     case 'report':
-      return reportCommand(rest, out);
+      return (await import('./report.js')).reportCommand(rest, out);
     case 'egress':
-      return egressCommand(rest, out);
+      return (await import('./egress.js')).egressCommand(rest, out);
     case 'audit':
-      return auditCommand(rest, out);
+      return (await import('./audit.js')).auditCommand(rest, out);
     case 'outbox':
-      return outboxCommand(rest, out);
+      return (await import('./egress.js')).outboxCommand(rest, out);
     case 'password':
-      return passwordCommand(rest, out);
+      return (await import('./password.js')).passwordCommand(rest, out);
     case 'token':
-      return tokenCommand(rest, out);
+      return (await import('./token.js')).tokenCommand(rest, out);
     case 'store':
-      return storeCommand(rest, out);
+      return (await import('./store.js')).storeCommand(rest, out);
     case '--version':
     case '-v':
     case 'version':
@@ -149,7 +139,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       err(`error: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError) {
+    } else if (error instanceof Error && error.name === 'ConfigError') {
       err(error.message);
       process.exitCode = 2;
     } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -21,6 +21,7 @@ export class ConfigError extends Error {
     readonly problems: ConfigProblem[],
   ) {
     super(`${source}: ${problems.length} problem(s)\n${formatProblems(problems)}`);
+    this.name = 'ConfigError';
   }
 }
 
