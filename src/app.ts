@@ -201,6 +201,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       problems: [
         ...(writer.spoolFailing ? ['spool_cannot_write'] : []),
         ...(writer.storeFailing ? ['store_refuses_batches'] : []),
+        // Not a failure: visitor counts and geolocation are wrong (docs/deploy.md).
+        ...((deps.counters.untrustedForwarded ?? 0) > 0 ? ['untrusted_proxy'] : []),
       ],
       version: deps.version,
       store: config.store.kind,

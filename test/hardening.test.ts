@@ -126,6 +126,43 @@ describe('a reverse proxy the configuration does not trust', () => {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).not.toContain('10.1.2.3');
       expect(warnings[0]).not.toContain('198.51.100.7');
+      const health = (await proxied.app.inject({ method: 'GET', url: '/balise/healthz' })).json<{
+        status: string;
+        problems: string[];
+      }>();
+      expect(health).toMatchObject({ status: 'ok', problems: ['untrusted_proxy'] });
+    } finally {
+      await proxied.close();
+      dir.cleanup();
+    }
+  });
+
+  it('is counted when a second, unlisted proxy sits in front of a listed one, and not for the listed one', async () => {
+    const dir = tempDir();
+    const { createGateway } = await import('../src/gateway.js');
+    const { testConfig } = await import('./helpers.js');
+    const proxied = await createGateway(
+      testConfig(dir.dir, { server: { node: 'test-node', trustedProxies: ['10.0.0.0/8'] } }),
+    );
+    const send = (remoteAddress: string) =>
+      proxied.app.inject({
+        method: 'POST',
+        url: '/balise/e',
+        headers: { host: 'www.example.fr', 'content-type': 'text/plain', 'x-forwarded-for': '198.51.100.7' },
+        payload: JSON.stringify(pageview()),
+        remoteAddress,
+      });
+    try {
+      expect((await send('10.1.2.3')).statusCode).toBe(204);
+      expect(
+        proxied.writer && (await proxied.app.inject({ method: 'GET', url: '/balise/healthz' })).json(),
+      ).toMatchObject({
+        problems: [],
+      });
+      expect((await send('172.16.0.9')).statusCode).toBe(204);
+      expect((await proxied.app.inject({ method: 'GET', url: '/balise/healthz' })).json()).toMatchObject({
+        problems: ['untrusted_proxy'],
+      });
     } finally {
       await proxied.close();
       dir.cleanup();

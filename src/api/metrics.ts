@@ -62,6 +62,11 @@ export function prometheusText(
         Object.entries(kinds).map(([kind, n]): [Record<string, string>, number] => [{ site, kind }, n]),
       ),
     ),
+    counter(
+      'balise_untrusted_forwarded_total',
+      'Collect requests whose X-Forwarded-For came from a peer server.trustedProxies does not list (not believed).',
+      [[{}, counters.untrustedForwarded ?? 0]],
+    ),
     counter('balise_pending_rows', 'Rows accepted but not yet in the store.', [[{}, pendingRows]], 'gauge'),
     counter(
       'balise_tool_events_total',

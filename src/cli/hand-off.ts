@@ -5,7 +5,6 @@ import type { Config } from '../config/schema.js';
 import type { ControlMessage, ControlRequest } from '../server/control.js';
 import { HANDED_OVER } from './handed-over.js';
 
-
 /** The control socket of the gateway that runs on `config`'s spool (see server/control.ts). */
 export function controlSocketPath(config: Config): string {
   return `${localPaths(config).spoolDir}.sock`;

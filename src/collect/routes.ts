@@ -21,6 +21,11 @@ export interface CollectCounters {
   findings: Record<string, Record<string, number>>;
   dropped: Record<string, number>;
   rejected: Record<string, number>;
+  /**
+   * Requests that carried X-Forwarded-For from a peer `server.trustedProxies` does not list: the
+   * address was not believed (behind an unlisted proxy, every visitor gets the proxy's address).
+   */
+  untrustedForwarded?: number;
 }
 
 /** What the collect routes need from the gateway. */
@@ -96,10 +101,15 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
 
   registerPreflight(app, `${prefix}/e`, sites);
   // Behind a reverse proxy that trustedProxies does not list, every visitor gets the proxy's
-  // address: visitor counts and geolocation are wrong without a word. Said once, at the first sign.
-  let proxyWarned = config.server.trustedProxies.length > 0;
+  // address: visitor counts and geolocation are wrong without a word. Counted (healthz,
+  // /metrics), and said in the log once, at the first sign.
+  let proxyWarned = false;
   app.post(`${prefix}/e`, async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!proxyWarned && request.headers['x-forwarded-for'] !== undefined) {
+    // The header was not believed when the client address is still the socket's peer.
+    if (request.headers['x-forwarded-for'] !== undefined && request.ip === request.socket.remoteAddress) {
+      deps.counters.untrustedForwarded = (deps.counters.untrustedForwarded ?? 0) + 1;
+    }
+    if (!proxyWarned && (deps.counters.untrustedForwarded ?? 0) > 0) {
       proxyWarned = true;
       deps.logError?.(
         // The peer's address is not written: it may be a visitor's own.
