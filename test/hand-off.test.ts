@@ -144,6 +144,11 @@ describe.skipIf(!HAS_SHARED_DATA)(
       const audit = await balise(['audit', '--config', 'balise.yaml', '--format', 'json']);
       expect(JSON.parse(audit.stdout)).toHaveProperty('ok');
 
+      // A backup while the gateway serves (run by the gateway, into a new DuckDB file).
+      const backup = await balise(['store', 'backup', '--config', 'balise.yaml', '--out', 'backup.duckdb']);
+      expect(backup.code).toBe(0);
+      expect(backup.stdout).toContain('copied ');
+
       // A second gateway on the same spool is refused at start.
       const second = await balise(['serve', '--config', 'balise.yaml']);
       expect(second.code).not.toBe(0);
@@ -156,6 +161,16 @@ describe.skipIf(!HAS_SHARED_DATA)(
       const stored = await readEvents(join(temp.dir, 'data'));
       expect(stored.filter((r) => r.type === 'request')).toHaveLength(3000);
       expect(stored.filter((r) => r.name === 'live')).toHaveLength(acked);
+
+      // The backup restored into another store holds every imported line.
+      writeFileSync(
+        join(temp.dir, 'restored.yaml'),
+        'store: { kind: duckdb, path: ./restored/balise.duckdb }\nsites: [{ host: semicomplete.com }]\n',
+      );
+      const restore = await balise(['store', 'copy', '--from', 'backup.duckdb', '--config', 'restored.yaml']);
+      expect(restore.code).toBe(0);
+      const restored = await readEvents(join(temp.dir, 'restored'));
+      expect(restored.filter((r) => r.type === 'request')).toHaveLength(3000);
 
       // With the gateway stopped, the same command runs in its own process.
       const offline = await balise([

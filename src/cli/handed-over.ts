@@ -7,4 +7,5 @@ export const HANDED_OVER: ReadonlySet<string> = new Set([
   'egress',
   'outbox',
   'audit',
+  'store',
 ]);

@@ -7,6 +7,7 @@ import { egressCommand, outboxCommand } from './egress.js';
 import { importCommand } from './import.js';
 import { queryCommand } from './query.js';
 import { reportCommand } from './report.js';
+import { storeCommand } from './store.js';
 import { withTerminal, type Terminal } from './terminal.js';
 
 const COMMANDS: Record<string, (argv: string[], out: (line: string) => void) => Promise<number>> = {
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, (argv: string[], out: (line: string) => void) => 
   egress: egressCommand,
   outbox: outboxCommand,
   audit: auditCommand,
+  store: storeCommand,
 };
 
 /**

@@ -28,8 +28,10 @@ usage:
   balise outbox dead|replay --config balise.yaml [--tool ID] [--id DELIVERY]…
   balise audit --config balise.yaml [--since 30d | --from DATE --to DATE] [--format text|json|html] [--out FILE]
                                          the CNIL analytics-proxy conditions, per site and tool, with evidence (exit 1 when any fails)
-  balise store copy --from OLD.duckdb --config balise.yaml
-                                         copy a DuckDB store's events and egress log into the configured store (e.g. ClickHouse)
+  balise store copy --from FILE.duckdb --config balise.yaml
+                                         copy a DuckDB store's events and egress log into the configured store (ClickHouse; a restore)
+  balise store backup --config balise.yaml --out FILE.duckdb
+                                         the configured store's events and egress log into a new DuckDB file, while the gateway runs
   printf '%s' '…' | balise password hash  the scrypt hash for admin.passwordHash (the dashboard login)
   balise token new                       a new API token and the hash for admin.tokens
   balise --version                       the version
