@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -9,6 +9,20 @@ import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../egress.js';
 import { QueryTimeout, UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
 import { CLICKHOUSE_MIGRATIONS, EVENT_COLUMNS, ROLLUP_COLUMNS } from './migrations.js';
+import { ClickHouseSharedState } from './shared-state.js';
+import {
+  AS_STORED,
+  bindings,
+  CSV_SETTINGS,
+  CSV_STRUCTURE,
+  drained,
+  egressLine,
+  INSERT_EGRESS,
+  JSON_STRUCTURE,
+  TIMEOUT,
+  toStream,
+  UNREADABLE,
+} from './sql.js';
 
 /** How to reach the ClickHouse store (`store:` with `kind: clickhouse`). */
 export interface ClickHouseOptions {
@@ -18,32 +32,6 @@ export interface ClickHouseOptions {
   password?: string;
   requestTimeoutMs?: number;
 }
-
-// The rows of a spool segment or an append: EventRow JSON lines, keys as EventRow names them.
-const JSON_STRUCTURE =
-  'id String, ts Int64, site String, type String, name Nullable(String), path Nullable(String), ' +
-  'title Nullable(String), referrerHost Nullable(String), referrerClass Nullable(String), ' +
-  'country Nullable(String), region Nullable(String), asn Nullable(UInt32), deviceType Nullable(String), ' +
-  'browser Nullable(String), os Nullable(String), isBot Bool, visitorHash Nullable(String), ' +
-  'sessionHash Nullable(String), node Nullable(String), status Nullable(UInt16), bytes Nullable(UInt64), ' +
-  'source String, props Nullable(String)';
-
-// The same columns by position (row CSV, store/csv.ts).
-const CSV_STRUCTURE = JSON_STRUCTURE;
-
-// Either file's columns as `events` stores them, in its order.
-const AS_STORED = `toUUID(id), fromUnixTimestamp64Milli(ts, 'UTC'), site, type, name, path, title, referrerHost,
-  referrerClass, country, region, asn, deviceType, browser, os, isBot, CAST(visitorHash AS Nullable(UInt64)),
-  CAST(sessionHash AS Nullable(UInt64)), node, status, bytes, source, props`;
-
-// CSV as store/csv.ts writes it: an empty field is NULL, `""` the empty string.
-const CSV_SETTINGS = { format_csv_null_representation: '', input_format_csv_empty_as_default: 0 } as const;
-
-// ClickHouse refusing a line of a file (not the server being away).
-const UNREADABLE =
-  /CANNOT_PARSE|INCORRECT_DATA|CANNOT_READ_ALL_DATA|TYPE_MISMATCH|CANNOT_CONVERT_TYPE|Cannot parse/;
-
-const TIMEOUT = /TIMEOUT_EXCEEDED|Timeout exceeded/;
 
 /**
  * The scale-out store: ClickHouse over HTTP(S), shared by any number of gateways. Each write is
@@ -59,6 +47,11 @@ export class ClickHouseStore implements Store {
   // Writes share one server session (its temporary table): one at a time.
   private readonly writes = new Mutex();
   private readonly sessionId = `balise-${randomUUID()}`;
+  private readonly shared = new ClickHouseSharedState({
+    insert: (params) => this.client.insert(params),
+    query: (sql, params) => this.query(sql, params),
+    command: (sql, params) => this.command(sql, params),
+  });
 
   private constructor(
     private readonly client: ClickHouseClient,
@@ -210,32 +203,9 @@ export class ClickHouseStore implements Store {
 
   async appendEgress(records: readonly EgressRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const body = records
-      .map((r) =>
-        JSON.stringify({
-          ts: Math.trunc(r.ts),
-          site: r.site,
-          tool: r.tool,
-          host: r.host,
-          path: r.path,
-          bytes: r.bytes,
-          sha256: r.sha256,
-          policy: r.policy,
-          outcome: r.outcome,
-          status: r.status,
-          reason: r.reason,
-          delivery_id: r.deliveryId,
-          deliveries: r.deliveries,
-          fields: r.fields ?? null,
-        }),
-      )
-      .join('\n');
+    const body = records.map(egressLine).join('\n');
     const egress = await this.client.exec({
-      query: `INSERT INTO egress SELECT fromUnixTimestamp64Milli(ts, 'UTC'), site, tool, host, path, bytes, sha256,
-        policy, outcome, status, reason, delivery_id, deliveries, fields
-        FROM input('ts Int64, site String, tool String, host String, path String, bytes Int64, sha256 String,
-          policy String, outcome String, status Nullable(Int32), reason Nullable(String), delivery_id String,
-          deliveries Int32, fields Nullable(String)') FORMAT JSONEachRow`,
+      query: INSERT_EGRESS,
       values: toStream(body),
     });
     await drained(egress.stream);
@@ -325,97 +295,31 @@ export class ClickHouseStore implements Store {
     await this.client.command({ query: sql, query_params: bindings(params) });
   }
 
-  async ensureSalt(day: string, keepFrom: string): Promise<Buffer> {
-    // Every gateway inserts its own random salt under the same deduplication token: the server
-    // keeps the first and drops the others, so all read back the same one.
-    await this.client.insert({
-      table: 'salts',
-      values: [{ day, salt: randomBytes(32).toString('hex') }],
-      format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: `salt:${day}` },
-    });
-    const old = await this.query<{ n: number }>('SELECT count() AS n FROM salts WHERE day < {p1:Date}', [
-      keepFrom,
-    ]);
-    if (Number(old[0]?.n ?? 0) > 0) await this.command('DELETE FROM salts WHERE day < {p1:Date}', [keepFrom]);
-    const rows = await this.query<{ salt: string }>(
-      'SELECT salt FROM salts WHERE day = {p1:Date} ORDER BY created_at, salt LIMIT 1',
-      [day],
-    );
-    if (!rows[0]) throw new Error(`salt for ${day} missing after insert`);
-    return Buffer.from(rows[0].salt, 'hex');
+  ensureSalt(day: string, keepFrom: string): Promise<Buffer> {
+    return this.shared.ensureSalt(day, keepFrom);
   }
 
-  async ensureSecret(name: string): Promise<Buffer> {
-    // As salts: every gateway offers its own under one deduplication token; the first is kept.
-    const key = `secret:${name}`;
-    await this.client.insert({
-      table: 'store_facts',
-      values: [{ key, value: randomBytes(32).toString('hex') }],
-      format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: key },
-    });
-    const rows = await this.query<{ value: string }>(
-      'SELECT value FROM store_facts WHERE key = {p1:String} ORDER BY value LIMIT 1',
-      [key],
-    );
-    if (!rows[0]) throw new Error(`secret ${name} missing after insert`);
-    return Buffer.from(rows[0].value, 'hex');
+  ensureSecret(name: string): Promise<Buffer> {
+    return this.shared.ensureSecret(name);
   }
 
-  async revokeSession(nonce: string, expires: number): Promise<void> {
-    await this.command('INSERT INTO store_facts (key, value) VALUES ({p1:String}, {p2:String})', [
-      `revoked:${nonce}`,
-      String(Math.trunc(expires)),
-    ]);
+  revokeSession(nonce: string, expires: number): Promise<void> {
+    return this.shared.revokeSession(nonce, expires);
   }
 
-  async revokedSessions(now: number): Promise<Map<string, number>> {
-    const rows = await this.query<{ nonce: string; expires: number }>(
-      "SELECT substring(key, 9) AS nonce, toInt64(value) AS expires FROM store_facts WHERE startsWith(key, 'revoked:') AND toInt64(value) > {p1:Int64}",
-      [Math.trunc(now)],
-    );
-    return new Map(rows.map((r) => [r.nonce, Number(r.expires)]));
+  revokedSessions(now: number): Promise<Map<string, number>> {
+    return this.shared.revokedSessions(now);
   }
 
-  async publishSettings(value: string): Promise<void> {
-    await this.command('INSERT INTO store_facts (key, value) VALUES ({p1:String}, {p2:String})', [
-      'settings:sites',
-      value,
-    ]);
+  publishSettings(value: string): Promise<void> {
+    return this.shared.publishSettings(value);
   }
 
-  async publishedSettings(): Promise<string[]> {
-    const rows = await this.query<{ value: string }>(
-      "SELECT value FROM store_facts WHERE key = 'settings:sites'",
-    );
-    return rows.map((r) => r.value);
+  publishedSettings(): Promise<string[]> {
+    return this.shared.publishedSettings();
   }
 
   async close(): Promise<void> {
     await this.writes.run(() => this.client.close());
   }
-}
-
-/** `params[N-1]` as the binding of `{pN:…}`. */
-function bindings(params: readonly SqlParam[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  params.forEach((value, index) => {
-    out[`p${index + 1}`] = typeof value === 'bigint' ? value.toString() : value;
-  });
-  return out;
-}
-
-/** A request body as a stream (what the client sends `exec` values as). */
-function toStream(data: Readable | string): Readable {
-  return typeof data === 'string' ? Readable.from([data]) : data;
-}
-
-/** Resolves once a response body has been read to its end (the statement is done). */
-function drained(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('error', reject);
-    stream.once('end', () => resolve());
-    stream.resume();
-  });
 }

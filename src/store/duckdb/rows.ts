@@ -1,0 +1,78 @@
+// Rows into and out of DuckDB: the appender's order for events and egress records, and the
+// plain JavaScript values read back.
+import { DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import type { EgressRecord } from '../egress.js';
+import type { EventRow } from '../row.js';
+
+/** Appends one event row, in the staging table's column order. */
+export function appendRow(appender: DuckDBAppender, row: EventRow): void {
+  const text = (v: string | null): void => (v === null ? appender.appendNull() : appender.appendVarchar(v));
+  const int = (v: number | null): void =>
+    v === null ? appender.appendNull() : appender.appendBigInt(BigInt(v));
+  appender.appendVarchar(row.id);
+  appender.appendBigInt(BigInt(Math.trunc(row.ts)));
+  appender.appendVarchar(row.site);
+  appender.appendVarchar(row.type);
+  text(row.name);
+  text(row.path);
+  text(row.title);
+  text(row.referrerHost);
+  text(row.referrerClass);
+  text(row.country);
+  text(row.region);
+  int(row.asn);
+  text(row.deviceType);
+  text(row.browser);
+  text(row.os);
+  appender.appendBoolean(row.isBot);
+  text(row.visitorHash);
+  text(row.sessionHash);
+  text(row.node);
+  if (row.status === null) appender.appendNull();
+  else appender.appendInteger(row.status);
+  int(row.bytes);
+  appender.appendVarchar(row.source);
+  text(row.props);
+  appender.endRow();
+}
+
+/** A value read back as plain JavaScript: 64-bit integers as numbers when exact, else as text. */
+export function toJs(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  return value;
+}
+
+/** The embedded store: one DuckDB file, one connection, operations serialized. */
+
+/** Appends egress-log records to the `egress` table. */
+export async function appendEgressRows(
+  connection: DuckDBConnection,
+  records: readonly EgressRecord[],
+): Promise<void> {
+  const appender = await connection.createAppender('egress');
+  for (const r of records) {
+    appender.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(r.ts)) * 1000n));
+    appender.appendVarchar(r.site);
+    appender.appendVarchar(r.tool);
+    appender.appendVarchar(r.host);
+    appender.appendVarchar(r.path);
+    appender.appendBigInt(BigInt(r.bytes));
+    appender.appendVarchar(r.sha256);
+    appender.appendVarchar(r.policy);
+    appender.appendVarchar(r.outcome);
+    if (r.status === null) appender.appendNull();
+    else appender.appendInteger(r.status);
+    if (r.reason === null) appender.appendNull();
+    else appender.appendVarchar(r.reason);
+    appender.appendVarchar(r.deliveryId);
+    appender.appendInteger(r.deliveries);
+    if (r.fields === undefined || r.fields === null) appender.appendNull();
+    else appender.appendVarchar(r.fields);
+    appender.endRow();
+  }
+  appender.closeSync();
+}
