@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { ConfigError, formatProblems, loadConfigFile } from '../config/load.js';
 import { errorLine } from '../errors.js';
 import { GeoLookup } from '../enrich/geo.js';
+import { ClickHouseStore } from '../store/clickhouse/clickhouse-store.js';
 import { loadClearUrlsRules } from '../privacy/clearurls.js';
 import { isIP } from 'node:net';
 import { hostOf, isPrivateAddress } from '../tools/egress.js';
@@ -85,6 +86,19 @@ export async function startProblems(config: Config, baseDir: string): Promise<st
     await GeoLookup.open(config.geo);
   } catch (error) {
     problems.push(`geo: ${errorLine(error)}`);
+  }
+  if (config.store.kind === 'clickhouse') {
+    // serve migrates the store first thing: a server that does not answer stops it.
+    const store = ClickHouseStore.open({ ...config.store, requestTimeoutMs: 5000 });
+    try {
+      await store.query('SELECT 1 AS one');
+    } catch (error) {
+      problems.push(
+        `store.url: ClickHouse at ${config.store.url} does not answer (${errorLine(error)}); start it or fix store.url`,
+      );
+    } finally {
+      await store.close();
+    }
   }
   const dir = mkdtempSync(join(tmpdir(), 'balise-config-check-'));
   try {

@@ -1,9 +1,10 @@
 // A ClickHouse that does not answer: the gateway refuses to start and says what to fix; commands
 // and the writer see the store as away (never a crash, nothing acknowledged lost).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { hashToken } from '../../src/api/auth.js';
+import { configCheck } from '../../src/cli/config-check.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { createGateway } from '../../src/gateway.js';
 import { tempDir, testConfig } from '../helpers.js';
@@ -16,6 +17,22 @@ describe('a ClickHouse that does not answer', () => {
       /ClickHouse at http:\/\/127\.0\.0\.1:1 cannot be reached \(.*ECONNREFUSED.*\); start it or fix store\.url/,
     );
     await store.close();
+    // balise config check says the same before anything starts; with the server up, all is well.
+    const checked = tempDir();
+    const lines: string[] = [];
+    const file = join(checked.dir, 'balise.yaml');
+    writeFileSync(
+      file,
+      'store: { kind: clickhouse, url: "http://127.0.0.1:1" }\nsites: [{ host: a.example }]\n',
+    );
+    expect(await configCheck(['check', file], (line) => lines.push(line))).toBe(2);
+    expect(lines.join('\n')).toContain('store.url: ClickHouse at http://127.0.0.1:1 does not answer');
+    writeFileSync(
+      file,
+      `store: { kind: clickhouse, url: "${inject('clickhouseUrl')}" }\nsites: [{ host: a.example }]\n`,
+    );
+    expect(await configCheck(['check', file], () => undefined)).toBe(0);
+    checked.cleanup();
     const temp = tempDir();
     try {
       await expect(
