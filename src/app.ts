@@ -8,6 +8,7 @@ import { addressSet, guardConnections } from './server/connections.js';
 import { registerToolRoutes } from './tools/routes.js';
 import { registerDashboardRoutes } from './ui/routes.js';
 import { Sessions } from './ui/sessions.js';
+import { ProcessMetrics } from './api/process-metrics.js';
 import type { Store } from './store/store.js';
 import type { LiveConfig } from './config/live.js';
 import type { SettingsEditor } from './settings/editor.js';
@@ -216,6 +217,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     };
   });
 
+  const processMetrics = new ProcessMetrics();
+  processMetrics.observe(app, prefix);
   const sessions = new Sessions(deps.sessionKey, {
     revoke: (nonce, expires) => deps.store.revokeSession(nonce, expires),
     revoked: () => deps.store.revokedSessions(Date.now()),
@@ -236,6 +239,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }),
     ...(deps.tools ? { tools: deps.tools, outboxPending: () => deps.tools!.outboxPending } : {}),
     sessions,
+    processMetrics,
     ...(deps.settings ? { settings: deps.settings } : {}),
   });
   return app;

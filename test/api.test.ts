@@ -132,6 +132,19 @@ describe('insights API', () => {
     expect(response.body).toContain('balise_spool_failing 0');
     expect(response.body).toContain('balise_store_failing 0');
     expect(response.body).toMatch(/balise_connections_refused_total 0/);
+    // Node.js and process metrics (prom-client), and request latency per route group.
+    expect(response.body).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(response.body).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(response.body).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+    expect(response.body).toMatch(
+      /^balise_http_request_duration_seconds_count\{route="collect",method="POST"\} [1-9]/m,
+    );
+    expect(response.body).toMatch(
+      /^balise_http_request_duration_seconds_bucket\{le="10",route="collect",method="POST"\} [1-9]/m,
+    );
+    // Every metric name once (one HELP line each): the two sources do not collide.
+    const helps = response.body.split('\n').filter((line) => line.startsWith('# HELP '));
+    expect(new Set(helps.map((line) => line.split(' ')[2])).size).toBe(helps.length);
   });
 
   it('hashes tokens with SHA-256 and refuses a malformed hash in the config', async () => {

@@ -12,6 +12,7 @@ import { authenticate } from './auth.js';
 import type { ToolRuntime } from '../tools/runtime.js';
 import type { Sessions } from '../ui/sessions.js';
 import { prometheusText, type NodeHealth } from './metrics.js';
+import type { ProcessMetrics } from './process-metrics.js';
 import { queryEgress } from '../tools/egress-query.js';
 import { openApiDocument } from './openapi.js';
 import type { SettingsEditor } from '../settings/editor.js';
@@ -32,6 +33,8 @@ export function registerApiRoutes(
     health?: () => NodeHealth;
     tools?: ToolRuntime;
     outboxPending?: () => number;
+    /** Node.js and process metrics and request latencies (prom-client). */
+    processMetrics?: ProcessMetrics;
     sessions?: Sessions;
     settings?: SettingsEditor;
   },
@@ -53,19 +56,17 @@ export function registerApiRoutes(
 
   app.get(`${base}/openapi.json`, () => document);
 
-  app.get(`${deps.live.current.server.prefix}/metrics`, (request, reply) => {
+  app.get(`${deps.live.current.server.prefix}/metrics`, async (request, reply) => {
     authenticate(request, deps.live.current.admin.tokens);
-    return reply
-      .header('content-type', 'text/plain; version=0.0.4')
-      .send(
-        prometheusText(
-          deps.counters,
-          deps.pendingRows(),
-          deps.tools?.stats(),
-          deps.outboxPending?.(),
-          deps.health?.(),
-        ),
-      );
+    const own = prometheusText(
+      deps.counters,
+      deps.pendingRows(),
+      deps.tools?.stats(),
+      deps.outboxPending?.(),
+      deps.health?.(),
+    );
+    const process = deps.processMetrics ? await deps.processMetrics.text() : '';
+    return reply.header('content-type', 'text/plain; version=0.0.4').send(`${own}${process}`);
   });
 
   app.get(`${base}/dlp`, (request) => {

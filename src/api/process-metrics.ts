@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** Which part of the gateway a request went to (a small, closed set of label values). */
+export type RouteGroup = 'collect' | 'script' | 'api' | 'dashboard' | 'tools' | 'health' | 'other';
+
+// Node.js and process figures are the process's, whatever the number of gateways in it: collected
+// once, into one registry, the first time a gateway asks.
+let processRegistry: Registry | undefined;
+function processWide(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 20 });
+  }
+  return processRegistry;
+}
+
+/**
+ * This gateway's metrics on `prom-client`: Node.js and process figures (CPU, memory, event-loop
+ * delay, garbage collection, handles) and the latency of its requests per route group, as
+ * histograms (one registry per gateway: several gateways in one process stay apart). The counters
+ * of what collect did are written beside them (`prometheusText`).
+ */
+export class ProcessMetrics {
+  private readonly registry = new Registry();
+  private readonly latency: Histogram<'route' | 'method'>;
+
+  constructor() {
+    processWide();
+    this.latency = new Histogram({
+      name: 'balise_http_request_duration_seconds',
+      help: 'Time from request to response, per route group (collect, script, api, dashboard, tools, health, other) and method.',
+      labelNames: ['route', 'method'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+  }
+
+  /** Observes every response's latency (Fastify's own timing), grouped by the route it matched. */
+  observe(app: FastifyInstance, prefix: string): void {
+    const group = (url: string | undefined): RouteGroup => {
+      if (!url || !url.startsWith(prefix)) return 'other';
+      const rest = url.slice(prefix.length);
+      if (rest === '/e') return 'collect';
+      if (rest === '/s.js') return 'script';
+      if (rest.startsWith('/api/')) return 'api';
+      if (rest.startsWith('/ui')) return 'dashboard';
+      if (rest.startsWith('/mc/')) return 'tools';
+      if (rest === '/healthz' || rest === '/metrics') return 'health';
+      return 'other';
+    };
+    app.addHook('onResponse', (request, reply, done) => {
+      this.latency.observe(
+        { route: group(request.routeOptions.url), method: request.method },
+        reply.elapsedTime / 1000,
+      );
+      done();
+    });
+  }
+
+  /** The metrics in the Prometheus text format. */
+  text(): Promise<string> {
+    return Registry.merge([processWide(), this.registry]).metrics();
+  }
+}
