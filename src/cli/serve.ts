@@ -1,6 +1,8 @@
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { fileSource, loadConfigSource } from '../config/load.js';
 import type { Gateway } from '../gateway.js';
+import { jsonLog } from '../log-format.js';
 import { serve } from '../server.js';
 import { openControlSocket } from '../server/control.js';
 import { parse, UsageError } from './args.js';
@@ -17,6 +19,8 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
   if (!values.config) throw new UsageError('usage: balise serve --config balise.yaml');
   const source = fileSource(values.config);
   const config = loadConfigSource(source);
+  if (config.server.logFormat === 'json')
+    out = jsonLog(config.server.node ?? hostname(), (text) => void process.stdout.write(text));
   let started: (gateway: Gateway) => void = () => undefined;
   const ready = new Promise<Gateway>((resolve) => (started = resolve));
   // Opened first: it refuses to start a second gateway on the same spool.

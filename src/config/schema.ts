@@ -284,6 +284,12 @@ const serverSchema = z
       .regex(/^[A-Za-z0-9._-]{1,64}$/)
       .optional()
       .describe('Name of this gateway in stored rows (serving node); default: the host name'),
+    logFormat: z
+      .enum(['text', 'json'])
+      .default('text')
+      .describe(
+        'The log: one plain line per problem (text), or one JSON object per line with time, level, code and node (json)',
+      ),
     rateLimit: z
       .strictObject({
         perIpPerMinute: z.number().int().min(1).default(600),
