@@ -109,6 +109,17 @@ describe('consent in the browser', () => {
       await tab.evaluate('balise.track("after refusal")');
       await waitFor(() => gateway.tools.stats()['localhost/hook']!.consentDenied > accepted, 'the refusal');
       expect(acceptedEvents(hook)).toHaveLength(3);
+
+      // Zaraz's object form, as a site moving from Zaraz calls it.
+      await tab.evaluate('zaraz.consent.set({ marketing: true, analytics: 0 })');
+      expect(await tab.evaluate('JSON.stringify(zaraz.consent.getAll())')).toBe(
+        JSON.stringify({ marketing: true, analytics: false }),
+      );
+      await tab.evaluate('zaraz.track("after the object form")');
+      await waitFor(() => acceptedEvents(hook).length >= 4, 'the delivery after the object form');
+      expect((acceptedEvents(hook) as { name: string | null }[]).map((e) => e.name)).toContain(
+        'after the object form',
+      );
       expect(errors).toEqual([]);
       await context.close();
     } finally {

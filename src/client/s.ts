@@ -12,7 +12,8 @@ type Scope = 'page' | 'session' | 'persist';
 type Choices = Record<string, boolean>;
 interface Consent {
   get: (purpose: string) => boolean | undefined;
-  set: (purpose: string, granted: boolean) => void;
+  /** `set(purpose, granted)`, or Zaraz's object form `set({ purpose: granted, … })`. */
+  set: (purpose: string | Choices, granted?: boolean) => void;
   getAll: () => Choices;
   setAll: (granted: boolean) => void;
 }
@@ -126,7 +127,13 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
     consent: {
       get: (purpose) => (choices ? choices[purpose] : undefined),
       getAll: () => ({ ...(choices || {}) }),
-      set: (purpose, granted) => choose({ [purpose]: !!granted }),
+      set: (purpose, granted) => {
+        if (purpose && typeof purpose === 'object') {
+          const update: Choices = {};
+          for (const key of Object.keys(purpose)) update[key] = !!purpose[key];
+          choose(update);
+        } else choose({ [String(purpose)]: !!granted });
+      },
       setAll: (granted) => {
         const all: Choices = {};
         for (const p of purposes.length ? purposes : Object.keys(choices || {})) all[p] = !!granted;
