@@ -108,9 +108,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Every answer: never sniffed as another type. Everything but the client script (cached on
   // purpose) is not stored by browsers or shared caches (API answers carry site data).
+  // The same hook times each answer (request latency per route group, /metrics): one hook, not two.
+  const processMetrics = new ProcessMetrics(prefix);
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    processMetrics.observe(request, reply);
     done(null, payload);
   });
 
@@ -217,8 +220,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     };
   });
 
-  const processMetrics = new ProcessMetrics();
-  processMetrics.observe(app, prefix);
   const sessions = new Sessions(deps.sessionKey, {
     revoke: (nonce, expires) => deps.store.revokeSession(nonce, expires),
     revoked: () => deps.store.revokedSessions(Date.now()),

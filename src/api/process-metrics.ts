@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /** Which part of the gateway a request went to (a small, closed set of label values). */
@@ -25,7 +25,7 @@ export class ProcessMetrics {
   private readonly registry = new Registry();
   private readonly latency: Histogram<'route' | 'method'>;
 
-  constructor() {
+  constructor(private readonly prefix: string) {
     processWide();
     this.latency = new Histogram({
       name: 'balise_http_request_duration_seconds',
@@ -36,26 +36,25 @@ export class ProcessMetrics {
     });
   }
 
-  /** Observes every response's latency (Fastify's own timing), grouped by the route it matched. */
-  observe(app: FastifyInstance, prefix: string): void {
-    const group = (url: string | undefined): RouteGroup => {
-      if (!url || !url.startsWith(prefix)) return 'other';
-      const rest = url.slice(prefix.length);
-      if (rest === '/e') return 'collect';
-      if (rest === '/s.js') return 'script';
-      if (rest.startsWith('/api/')) return 'api';
-      if (rest.startsWith('/ui')) return 'dashboard';
-      if (rest.startsWith('/mc/')) return 'tools';
-      if (rest === '/healthz' || rest === '/metrics') return 'health';
-      return 'other';
-    };
-    app.addHook('onResponse', (request, reply, done) => {
-      this.latency.observe(
-        { route: group(request.routeOptions.url), method: request.method },
-        reply.elapsedTime / 1000,
-      );
-      done();
-    });
+  /** The route group of a matched route pattern. */
+  private group(url: string | undefined): RouteGroup {
+    if (!url || !url.startsWith(this.prefix)) return 'other';
+    const rest = url.slice(this.prefix.length);
+    if (rest === '/e') return 'collect';
+    if (rest === '/s.js') return 'script';
+    if (rest.startsWith('/api/')) return 'api';
+    if (rest.startsWith('/ui')) return 'dashboard';
+    if (rest.startsWith('/mc/')) return 'tools';
+    if (rest === '/healthz' || rest === '/metrics') return 'health';
+    return 'other';
+  }
+
+  /** Records an answer's latency (Fastify's own timing, as it is sent), by the route it matched. */
+  observe(request: FastifyRequest, reply: FastifyReply): void {
+    this.latency.observe(
+      { route: this.group(request.routeOptions.url), method: request.method },
+      reply.elapsedTime / 1000,
+    );
   }
 
   /** The metrics in the Prometheus text format. */
