@@ -271,6 +271,18 @@ describe('the Managed Components runtime', () => {
 });
 
 describe('balise config check', () => {
+  it('warns when the gateway listens on loopback only and believes no proxy', async () => {
+    const { configWarnings } = await import('../src/cli/config-check.js');
+    const { parseConfig } = await import('../src/config/load.js');
+    const behind = (server: Record<string, unknown>) =>
+      configWarnings(parseConfig({ server, sites: [{ host: 'www.example.fr' }] }, { env: {} }));
+    expect(behind({ host: '127.0.0.1' })).toEqual([
+      "server.host is 127.0.0.1 and server.trustedProxies is empty: behind a reverse proxy on this machine every visitor would get the proxy's address; add 127.0.0.1 to server.trustedProxies (docs/deploy.md)",
+    ]);
+    expect(behind({ host: '127.0.0.1', trustedProxies: ['127.0.0.1'] })).toEqual([]);
+    expect(behind({ host: '0.0.0.0' })).toEqual([]);
+  });
+
   it('warns about a tool without a consent purpose', async () => {
     const { configWarnings } = await import('../src/cli/config-check.js');
     const { config } = setup([

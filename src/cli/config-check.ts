@@ -21,6 +21,12 @@ import { BUILTIN_COMPONENTS, missingSettings, ToolRuntime } from '../tools/runti
  */
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
+  // A gateway that listens on loopback only is reached through something on this machine: a
+  // reverse proxy, whose X-Forwarded-For is not believed until it is listed.
+  if (config.server.trustedProxies.length === 0 && /^(127\.|::1$|localhost$)/.test(config.server.host))
+    warnings.push(
+      `server.host is ${config.server.host} and server.trustedProxies is empty: behind a reverse proxy on this machine every visitor would get the proxy's address; add 127.0.0.1 to server.trustedProxies (docs/deploy.md)`,
+    );
   for (const site of config.sites)
     for (const tool of site.tools) {
       const where = `sites[${site.host}].tools[${tool.id}]`;
