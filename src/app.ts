@@ -173,8 +173,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // request: their cause is logged once where it arises (the writer, rate-limited).
     if (mapped.code === 'internal') {
       const reason = error instanceof Error ? error.message.split('\n')[0] : 'unknown';
+      // The request id is also in the answer's X-Request-Id: a report of the error names the line.
+      void reply.header('x-request-id', request.id);
       deps.logError?.(
-        `${mapped.code} on ${request.method} ${request.routeOptions.url ?? '(no route)'}: ${reason}`,
+        `${mapped.code} on ${request.method} ${request.routeOptions.url ?? '(no route)'} (request ${request.id}): ${reason}`,
       );
     }
     if (mapped.retryAfterSeconds !== undefined)

@@ -155,3 +155,38 @@ describe('insights API', () => {
     ).toThrow(/balise token new/);
   });
 });
+
+describe('an internal error', () => {
+  it('answers 500 internal with an X-Request-Id that the log line names, and nothing of the cause', async () => {
+    const dir = tempDir();
+    const logged: string[] = [];
+    const { createGateway } = await import('../src/gateway.js');
+    const { testConfig } = await import('./helpers.js');
+    const broken = await createGateway(testConfig(dir.dir, { admin: { tokens: [hash] } }), {
+      logError: (line) => logged.push(line),
+    });
+    try {
+      // The store fails under the API (a bug's stand-in): a query throws an error of no known kind.
+      broken.store.query = () => Promise.reject(new Error('disk on fire at /var/lib/secret'));
+      const response = await broken.app.inject({
+        method: 'POST',
+        url: '/balise/api/v1/series',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        payload: JSON.stringify({
+          sites: ['www.example.fr'],
+          metric: 'pageviews',
+          interval: '1h',
+          last: '24h',
+        }),
+      });
+      expect(response.statusCode).toBe(500);
+      expect(response.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
+      const id = response.headers['x-request-id'];
+      expect(typeof id).toBe('string');
+      expect(logged.find((line) => line.startsWith('internal'))).toContain(`(request ${String(id)})`);
+    } finally {
+      await broken.close();
+      dir.cleanup();
+    }
+  });
+});
