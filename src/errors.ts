@@ -172,7 +172,8 @@ export const ERRORS = {
   },
   internal: {
     status: 500,
-    meaning: "a bug; reported in the gateway's log with its code, route and request id (the answer's `X-Request-Id`)",
+    meaning:
+      "a bug; reported in the gateway's log with its code, route and request id (the answer's `X-Request-Id`)",
     whatToDo: 'report it',
   },
   config_unreadable: {
