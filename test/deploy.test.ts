@@ -58,8 +58,21 @@ const temp = tempDir();
 const namespace = `blsv${process.pid % 100_000}`;
 const veth = `bv${process.pid % 100_000}`;
 const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
+/** Stops a process the way it stops cleanly (nginx's master takes its workers with it), then for sure. */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+afterAll(async () => {
+  await Promise.all(children.map(stop));
   if (READY) execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
   temp.cleanup();
 });
