@@ -14,11 +14,10 @@ import {
   AS_STORED,
   bindings,
   CSV_SETTINGS,
-  CSV_STRUCTURE,
   drained,
   egressLine,
   INSERT_EGRESS,
-  JSON_STRUCTURE,
+  ROW_STRUCTURE,
   TIMEOUT,
   toStream,
   UNREADABLE,
@@ -157,10 +156,9 @@ export class ClickHouseStore implements Store {
       });
       await this.client.command({ query: 'TRUNCATE TABLE incoming', ...session });
       try {
-        const structure = format === 'CSV' ? CSV_STRUCTURE : JSON_STRUCTURE;
         await this.client
           .exec({
-            query: `INSERT INTO incoming SELECT ${AS_STORED} FROM input('${structure}') FORMAT ${format}`,
+            query: `INSERT INTO incoming SELECT ${AS_STORED} FROM input('${ROW_STRUCTURE}') FORMAT ${format}`,
             values: toStream(data()),
             ...session,
             ...(format === 'CSV' ? { clickhouse_settings: CSV_SETTINGS } : {}),
