@@ -42,16 +42,12 @@ export function startChild(
   });
 }
 
-/**
- * Posts track events `{n}` (with `g: tag` when given) from `workers` loops until `stopped()`, as
- * one browser; returns the acknowledged numbers.
- */
+/** Posts track events `{n}` from `workers` loops until `stopped()`; returns the acknowledged numbers. */
 export async function loadUntil(
   url: string,
   workers: number,
   stopped: () => boolean,
   acked = new Set<number>(),
-  tag?: string,
 ): Promise<Set<number>> {
   let next = 0;
   const worker = async () => {
@@ -60,15 +56,12 @@ export async function loadUntil(
       try {
         const response = await fetch(`${url}/balise/e`, {
           method: 'POST',
-          headers: {
-            'content-type': 'text/plain',
-            'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0',
-          },
+          headers: { 'content-type': 'text/plain' },
           body: JSON.stringify({
             eventType: 'track',
             name: 'load',
             location: 'https://www.example.fr/',
-            payload: tag === undefined ? { n } : { g: tag, n },
+            payload: { n },
           }),
         });
         if (response.status === 204) acked.add(n);

@@ -12,11 +12,6 @@ import { HAS_SHARED_DATA, sharedData } from './shared-data.js';
 const temp = tempDir();
 afterAll(() => temp.cleanup());
 const CLI = resolve('dist/cli/main.js');
-// The same question asked of the gateway and, once it stopped, of the file itself.
-const QUERY =
-  'query --config balise.yaml --site semicomplete.com --metric requests --interval 1d --from 2015-05-17 --to 2015-05-22 --tz UTC --format json'.split(
-    ' ',
-  );
 
 function balise(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
@@ -82,7 +77,25 @@ describe.skipIf(!HAS_SHARED_DATA)(
       expect(JSON.parse(imported.stdout)).toMatchObject({ lines: 3000, imported: 3000, badLines: 0 });
       expect(acked).toBeGreaterThan(10);
 
-      const query = await balise(QUERY);
+      const query = await balise([
+        'query',
+        '--config',
+        'balise.yaml',
+        '--site',
+        'semicomplete.com',
+        '--metric',
+        'requests',
+        '--interval',
+        '1d',
+        '--from',
+        '2015-05-17',
+        '--to',
+        '2015-05-22',
+        '--tz',
+        'UTC',
+        '--format',
+        'json',
+      ]);
       expect(query.code).toBe(0);
       const { rows } = JSON.parse(query.stdout) as { rows: { value: number }[] };
       expect(rows.reduce((sum, r) => sum + r.value, 0)).toBe(3000);
@@ -160,7 +173,25 @@ describe.skipIf(!HAS_SHARED_DATA)(
       expect(restored.filter((r) => r.type === 'request')).toHaveLength(3000);
 
       // With the gateway stopped, the same command runs in its own process.
-      const offline = await balise(QUERY);
+      const offline = await balise([
+        'query',
+        '--config',
+        'balise.yaml',
+        '--site',
+        'semicomplete.com',
+        '--metric',
+        'requests',
+        '--interval',
+        '1d',
+        '--from',
+        '2015-05-17',
+        '--to',
+        '2015-05-22',
+        '--tz',
+        'UTC',
+        '--format',
+        'json',
+      ]);
       expect(offline.stdout).toBe(query.stdout);
     }, 120_000);
   },

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { hashToken } from '../../src/api/auth.js';
 import { hashPassword } from '../../src/auth/password.js';
-import { loadUntil, startChild } from '../child.js';
+import { startChild } from '../child.js';
 import { tempDir } from '../helpers.js';
 import { freshDatabase } from '../stores.js';
 
@@ -19,9 +19,33 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-/** Posts tagged track events until `stopped()`; adds `tag:n` of each acknowledged one to `acked`. */
-async function load(url: string, tag: string, stopped: () => boolean, acked: Set<string>): Promise<void> {
-  for (const n of await loadUntil(url, 8, stopped, new Set(), tag)) acked.add(`${tag}:${n}`);
+/** Posts track events tagged `{g, n}` from `workers` loops until `stopped()`; returns the acknowledged numbers. */
+async function load(url: string, g: string, stopped: () => boolean, acked: Set<string>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (!stopped()) {
+      const n = next++;
+      try {
+        const response = await fetch(`${url}/balise/e`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'text/plain',
+            'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0',
+          },
+          body: JSON.stringify({
+            eventType: 'track',
+            name: 'load',
+            location: 'https://www.example.fr/',
+            payload: { g, n },
+          }),
+        });
+        if (response.status === 204) acked.add(`${g}:${n}`);
+      } catch {
+        // in flight when the process died: not acknowledged
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 describe('two gateways on one ClickHouse', () => {

@@ -14,10 +14,11 @@ import {
   AS_STORED,
   bindings,
   CSV_SETTINGS,
+  CSV_STRUCTURE,
   drained,
   egressLine,
   INSERT_EGRESS,
-  ROW_STRUCTURE,
+  JSON_STRUCTURE,
   TIMEOUT,
   toStream,
   UNREADABLE,
@@ -156,9 +157,10 @@ export class ClickHouseStore implements Store {
       });
       await this.client.command({ query: 'TRUNCATE TABLE incoming', ...session });
       try {
+        const structure = format === 'CSV' ? CSV_STRUCTURE : JSON_STRUCTURE;
         await this.client
           .exec({
-            query: `INSERT INTO incoming SELECT ${AS_STORED} FROM input('${ROW_STRUCTURE}') FORMAT ${format}`,
+            query: `INSERT INTO incoming SELECT ${AS_STORED} FROM input('${structure}') FORMAT ${format}`,
             values: toStream(data()),
             ...session,
             ...(format === 'CSV' ? { clickhouse_settings: CSV_SETTINGS } : {}),

@@ -4,15 +4,17 @@ import { Readable } from 'node:stream';
 import type { EgressRecord } from '../egress.js';
 import type { SqlParam } from '../store.js';
 
-// The rows as input() reads them: EventRow JSON lines (keys as EventRow names them: spool
-// segments, appends), or the same columns by position (row CSV, store/csv.ts).
-export const ROW_STRUCTURE =
+// The rows of a spool segment or an append: EventRow JSON lines, keys as EventRow names them.
+export const JSON_STRUCTURE =
   'id String, ts Int64, site String, type String, name Nullable(String), path Nullable(String), ' +
   'title Nullable(String), referrerHost Nullable(String), referrerClass Nullable(String), ' +
   'country Nullable(String), region Nullable(String), asn Nullable(UInt32), deviceType Nullable(String), ' +
   'browser Nullable(String), os Nullable(String), isBot Bool, visitorHash Nullable(String), ' +
   'sessionHash Nullable(String), node Nullable(String), status Nullable(UInt16), bytes Nullable(UInt64), ' +
   'source String, props Nullable(String)';
+
+// The same columns by position (row CSV, store/csv.ts).
+export const CSV_STRUCTURE = JSON_STRUCTURE;
 
 // Either file's columns as `events` stores them, in its order.
 export const AS_STORED = `toUUID(id), fromUnixTimestamp64Milli(ts, 'UTC'), site, type, name, path, title, referrerHost,
