@@ -38,13 +38,22 @@ export function hexClientId(visitorHash: string | null): string {
 }
 
 /**
+ * What a tool's privacy view is made from, of the raw event: the page URL, referrer, IP,
+ * User-Agent, language, the tool's own client id and the properties; never the rest.
+ */
+export type ToolInput = Pick<
+  RawEvent,
+  'url' | 'referrer' | 'ip' | 'userAgent' | 'language' | 'vendorId' | 'props'
+>;
+
+/**
  * Builds the privacy view of an event for one tool: URL and referrer through the `query` and
  * `referrer` rules, IP through `ip` (empty when hidden), User-Agent through `userAgent` (empty
  * when removed), client id through `clientId`, and DLP (the tool's mode) over the title and every
  * property. The raw request is never handed to a component.
  */
 export function privacyView(
-  raw: RawEvent,
+  raw: ToolInput,
   row: EventRow,
   site: SiteConfig,
   policy: ToolPolicy,

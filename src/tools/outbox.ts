@@ -1,186 +1,29 @@
 import { join } from 'node:path';
 import type { EgressRecord } from '../store/egress.js';
 import type { Config } from '../config/schema.js';
-import { bodyDigest, checkAddress, hostOf, recentLookups, type OutgoingRequest } from './egress.js';
+import { attempt } from './attempt.js';
+import { gather, partOf } from './batch.js';
+import { Breakers } from './breakers.js';
+import {
+  backoff,
+  stored,
+  verdictOf,
+  type BatchRule,
+  type DeadLetter,
+  type Delivery,
+  type Pending,
+} from './delivery.js';
+import { recentLookups } from './egress.js';
 import { Journal } from './journal.js';
+import { Ledger, type OutboxRecord } from './ledger.js';
 import { httpTransport, type Transport } from './transport.js';
 
-/** One request to a vendor, durable from the moment `enqueue` resolves. */
-export interface Delivery {
-  /** Event id + tool id (+ an index when a tool sends several requests for one event). */
-  id: string;
-  site: string;
-  tool: string;
-  eventId: string;
-  request: OutgoingRequest;
-  /** Which policy allowed it, for the egress log (e.g. `ga4 region=eu ip=hide ua=reduce dlp=mask`). */
-  policy: string;
-  /** Hosts the operator listed for this tool (private addresses allowed only for those). */
-  operatorHosts: string[];
-  /**
-   * The destination is one of the component's own vendor hosts: a short, sanitised excerpt of
-   * an error answer may be kept in the egress log. Absent or false (a webhook's URL, an
-   * allowHosts host): only the status is — an answer from an address chosen through the
-   * settings must not become a way to read internal services.
-   */
-  quoteAnswers?: boolean;
-  createdAt: number;
-  attempts: number;
-}
-
-/**
- * How one tool's requests may travel together (its manifest's `batch`): requests with the same
- * site, method, URL, headers (but those named in `vary`) and JSON body apart from the array
- * `field` are sent as one request whose `field` holds every item, up to `max` items and `maxBytes`
- * of bodies. `seal` re-makes the `vary` headers (e.g. a signature) of the request being sent.
- */
-export interface BatchRule {
-  field: string;
-  max: number;
-  maxBytes: number;
-  vary: readonly string[];
-  seal?: (request: OutgoingRequest) => OutgoingRequest;
-}
-
-/** A JSON body split into what is shared by a batch and its items (computed once per delivery). */
-interface BatchPart {
-  key: string;
-  body: { [key: string]: unknown };
-  items: unknown[];
-  bytes: number;
-}
-
-/** A delivery in memory: when it may be sent, since when it waits, and how it may be batched. */
-type Pending = Delivery & {
-  nextAt: number;
-  readyAt?: number;
-  /** Sent alone from now on (its batch was refused). */
-  solo?: boolean;
-  /** Its batch key and items under `partRule` (null: it cannot travel in a batch). */
-  part?: BatchPart | null;
-  partRule?: BatchRule;
-};
-
-/** A delivery that will not be retried: a 4xx from the vendor (with its message) or too many attempts. */
-export interface DeadLetter {
-  delivery: Delivery;
-  status: number | null;
-  message: string;
-  at: number;
-}
-
-type Record =
-  | { op: 'add'; delivery: Delivery }
-  | { op: 'done'; id: string }
-  | { op: 'attempt'; id: string; attempts: number }
-  | { op: 'dead'; id: string; status: number | null; message: string; at: number }
-  | { op: 'forget'; id: string };
-
 export type { EgressRecord };
+export type { BatchRule, DeadLetter, Delivery } from './delivery.js';
+export { ANSWER_EXCERPT_CHARS, answerExcerpt, fieldNames } from './egress-entry.js';
 
 /** Settings of the outbox (config `outbox`). */
 export type OutboxSettings = Config['outbox'];
-
-const BREAKER_FAILURES = 5;
-const BREAKER_OPEN_MS = 30_000;
-
-/** Characters kept of a vendor's error answer in the egress log and dead letters. */
-export const ANSWER_EXCERPT_CHARS = 120;
-
-/**
- * A vendor's answer as the egress log may quote it: control characters and runs of white space
- * made one space, markup and URLs removed, at most ANSWER_EXCERPT_CHARS characters.
- */
-export function answerExcerpt(body: string): string {
-  const text = body
-    .slice(0, 4096)
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]')
-    // eslint-disable-next-line no-control-regex -- control characters are what it removes
-    .replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ')
-    .trim();
-  return text.length > ANSWER_EXCERPT_CHARS ? `${text.slice(0, ANSWER_EXCERPT_CHARS - 1)}…` : text;
-}
-
-/** A delivery as the journal keeps it (without what only memory needs). */
-function stored(pending: Pending): Delivery {
-  const { nextAt: _n, readyAt: _r, solo: _s, part: _p, partRule: _pr, ...delivery } = pending;
-  return delivery;
-}
-
-/** The batch key and items of a delivery's JSON body, or null when it has no array `field`. */
-function batchPart(delivery: Delivery, rule: BatchRule): BatchPart | null {
-  const { request } = delivery;
-  if (request.body === null || !/json/i.test(request.headers['content-type'] ?? '')) return null;
-  let body: unknown;
-  try {
-    body = JSON.parse(request.body);
-  } catch {
-    return null;
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
-  const items = (body as { [key: string]: unknown })[rule.field];
-  if (!Array.isArray(items) || items.length === 0) return null;
-  const shared = { ...(body as { [key: string]: unknown }) };
-  delete shared[rule.field];
-  const headers = Object.entries(request.headers)
-    .filter(([name]) => !rule.vary.includes(name))
-    .sort(([a], [b]) => (a < b ? -1 : 1));
-  return {
-    key: JSON.stringify([delivery.site, request.method, request.url, headers, shared]),
-    body: body as { [key: string]: unknown },
-    items,
-    bytes: Buffer.byteLength(request.body),
-  };
-}
-
-/** What the egress log says of a request carrying `group`, whatever its outcome. */
-function egressBase(group: readonly Pending[], request: OutgoingRequest, url = new URL(request.url)) {
-  const first = group[0]!;
-  return {
-    site: first.site,
-    tool: first.tool,
-    host: url.host,
-    path: url.pathname,
-    bytes: Buffer.byteLength(request.body ?? '') + Buffer.byteLength(request.url),
-    sha256: bodyDigest(request.body),
-    policy: first.policy,
-    deliveryId: first.id,
-    deliveries: group.length,
-    fields: fieldNames(request, url),
-  };
-}
-
-// A JSON key as it appears in a body: a quoted name then a colon. Names only from a conservative
-// set of characters (a key the DLP masked, `[redacted:email]`, is not listed).
-const JSON_KEY = /"([A-Za-z0-9_$.-]{1,64})"\s*:/g;
-const FIELD_NAME = /^[A-Za-z0-9_$.[\]-]{1,64}$/;
-const MAX_FIELDS = 40;
-
-/**
- * The names of the fields a request carries (query parameters, JSON keys at any depth, form
- * keys), sorted and comma-joined, never a value; null when it carries none.
- */
-export function fieldNames(request: OutgoingRequest, url = new URL(request.url)): string | null {
-  const names = new Set<string>();
-  for (const key of url.searchParams.keys()) if (FIELD_NAME.test(key)) names.add(key);
-  const body = request.body;
-  if (body) {
-    const type = request.headers['content-type'] ?? '';
-    if (type.includes('json'))
-      for (const match of body.slice(0, 65_536).matchAll(JSON_KEY)) names.add(match[1]!);
-    else if (type.includes('x-www-form-urlencoded'))
-      for (const key of new URLSearchParams(body).keys()) if (FIELD_NAME.test(key)) names.add(key);
-  }
-  if (names.size === 0) return null;
-  return [...names].sort().slice(0, MAX_FIELDS).join(',');
-}
-
-/** Time until the next attempt: exponential from `base`, capped, with ±50 % jitter. */
-export function backoff(attempts: number, base: number, max: number, random = Math.random): number {
-  const delay = Math.min(max, base * 2 ** Math.max(0, attempts - 1));
-  return Math.round(delay * (0.5 + random()));
-}
 
 /**
  * The durable outbox: deliveries are journalled (fsynced) before the browser gets its answer,
@@ -191,15 +34,16 @@ export function backoff(attempts: number, base: number, max: number, random = Ma
  * sent again (vendors deduplicate by event id).
  */
 export class Outbox {
-  private readonly journal: Journal<Record>;
-  private readonly pending = new Map<string, Pending>();
-  private readonly dead = new Map<string, DeadLetter>();
+  private readonly journal: Journal<OutboxRecord>;
+  private readonly ledger = new Ledger();
+  private readonly pending = this.ledger.pending;
+  private readonly dead = this.ledger.dead;
   private readonly inFlight = new Map<string, number>();
   /** Ids ready to send, per tool, oldest first (a retry rejoins when its delay is over). */
   private readonly queues = new Map<string, string[]>();
   private readonly sending = new Set<string>();
   private pumpQueued = false;
-  private readonly breakers = new Map<string, { failures: number; openUntil: number }>();
+  private readonly breakers = new Breakers();
   private running = new Set<Promise<void>>();
   private closed = false;
   private finished = 0;
@@ -219,7 +63,7 @@ export class Outbox {
       resolve?: (host: string) => Promise<string[]>;
     },
   ) {
-    this.journal = new Journal<Record>(join(dir, 'journal.jsonl'));
+    this.journal = new Journal<OutboxRecord>(join(dir, 'journal.jsonl'));
   }
 
   /** Opens the outbox in `dir`, replaying its journal; `deliver: false` only reads (CLI). */
@@ -234,65 +78,13 @@ export class Outbox {
       now: deps.now ?? Date.now,
       resolve: deps.resolve ?? recentLookups(),
     });
-    for (const record of outbox.journal.read()) outbox.apply(record);
+    for (const record of outbox.journal.read())
+      outbox.ledger.apply(record, (delivery) => outbox.ready(delivery));
     // Compact at start: only what is still pending or dead.
-    await outbox.journal.rewrite(() => outbox.liveRecords());
+    await outbox.journal.rewrite(() => outbox.ledger.liveRecords());
     outbox.delivering = deps.deliver !== false;
     outbox.schedule();
     return outbox;
-  }
-
-  private apply(record: Record): void {
-    switch (record.op) {
-      case 'add':
-        if (!this.dead.has(record.delivery.id)) {
-          const known = this.pending.has(record.delivery.id);
-          const delivery: Pending = { ...record.delivery, nextAt: 0 };
-          this.pending.set(record.delivery.id, delivery);
-          if (!known) this.ready(delivery);
-        }
-        break;
-      case 'done':
-        this.pending.delete(record.id);
-        break;
-      case 'attempt': {
-        const delivery = this.pending.get(record.id);
-        if (delivery) delivery.attempts = record.attempts;
-        break;
-      }
-      case 'dead': {
-        const delivery = this.pending.get(record.id);
-        if (delivery) {
-          this.pending.delete(record.id);
-          this.dead.set(record.id, {
-            delivery: stored(delivery),
-            status: record.status,
-            message: record.message,
-            at: record.at,
-          });
-        }
-        break;
-      }
-      case 'forget':
-        this.dead.delete(record.id);
-        break;
-    }
-  }
-
-  private liveRecords(): Record[] {
-    const records: Record[] = [];
-    for (const pending of this.pending.values()) records.push({ op: 'add', delivery: stored(pending) });
-    for (const letter of this.dead.values()) {
-      records.push({ op: 'add', delivery: letter.delivery });
-      records.push({
-        op: 'dead',
-        id: letter.delivery.id,
-        status: letter.status,
-        message: letter.message,
-        at: letter.at,
-      });
-    }
-    return records;
   }
 
   /**
@@ -322,7 +114,7 @@ export class Outbox {
     if (this.closed) throw new Error('outbox closed');
     // Memory first, so a compaction running meanwhile keeps them; undone if the write fails.
     const added: Pending[] = [];
-    const records: Record[] = [];
+    const records: OutboxRecord[] = [];
     for (const delivery of deliveries) {
       if (this.pending.has(delivery.id)) continue;
       this.pending.set(delivery.id, delivery as Pending);
@@ -349,7 +141,7 @@ export class Outbox {
         (!filter.tool || l.delivery.tool === filter.tool) &&
         (!filter.ids || filter.ids.includes(l.delivery.id)),
     );
-    const records: Record[] = [];
+    const records: OutboxRecord[] = [];
     for (const letter of chosen) {
       records.push(
         { op: 'forget', id: letter.delivery.id },
@@ -357,7 +149,7 @@ export class Outbox {
       );
     }
     if (records.length === 0) return 0;
-    for (const record of records) this.apply(record);
+    for (const record of records) this.ledger.apply(record, (delivery) => this.ready(delivery));
     await this.journal.append(...records);
     this.schedule();
     return chosen.length;
@@ -405,9 +197,9 @@ export class Outbox {
     if (this.closed) return;
     const now = this.deps.now();
     for (const [tool, queue] of this.queues) {
-      const breaker = this.breakers.get(tool);
-      if (breaker && breaker.openUntil > now) {
-        this.wake(breaker.openUntil);
+      const openUntil = this.breakers.openUntil(tool, now);
+      if (openUntil > 0) {
+        this.wake(openUntil);
         continue;
       }
       while (queue.length > 0 && (this.inFlight.get(tool) ?? 0) < this.settings.concurrency) {
@@ -418,7 +210,7 @@ export class Outbox {
         }
         const rule = head.solo ? undefined : this.batching(head.site, head.tool);
         // Only a head that can travel in a batch waits for one (e.g. not GA4's /g/collect hits).
-        if (rule && queue.length < rule.max && this.part(head, rule)) {
+        if (rule && queue.length < rule.max && partOf(head, rule)) {
           const due = (head.readyAt ?? 0) + this.settings.batchWindowMs;
           if (due > now) {
             this.wake(due);
@@ -427,7 +219,7 @@ export class Outbox {
         }
         queue.shift();
         this.sending.add(head.id);
-        const group = rule ? this.gather(queue, head, rule) : [head];
+        const group = rule ? gather(queue, head, rule, this.pending, this.sending) : [head];
         this.inFlight.set(tool, (this.inFlight.get(tool) ?? 0) + 1);
         const run = this.send(group, rule).finally(() => {
           this.inFlight.set(tool, (this.inFlight.get(tool) ?? 1) - 1);
@@ -453,117 +245,17 @@ export class Outbox {
     }
   }
 
-  /**
-   * The deliveries that travel with `head`: those of its tool's queue (a bounded look-ahead) with
-   * the same batch key, up to the rule's count and bytes; taken out of the queue and marked as
-   * being sent.
-   */
-  private gather(queue: string[], head: Pending, rule: BatchRule): Pending[] {
-    const first = this.part(head, rule);
-    if (!first) return [head];
-    const group = [head];
-    let bytes = first.bytes;
-    const lookAhead = Math.min(queue.length, rule.max * 8);
-    let kept = 0;
-    for (let i = 0; i < queue.length; i++) {
-      const id = queue[i]!;
-      if (i < lookAhead && group.length < rule.max) {
-        const candidate = this.pending.get(id);
-        if (candidate && !candidate.solo && !this.sending.has(id)) {
-          const part = this.part(candidate, rule);
-          if (part && part.key === first.key && bytes + part.bytes <= rule.maxBytes) {
-            this.sending.add(id);
-            group.push(candidate);
-            bytes += part.bytes;
-            continue;
-          }
-        }
-      }
-      queue[kept++] = id;
-    }
-    queue.length = kept;
-    return group;
-  }
-
-  /** A delivery's batch key and items, or null when its body cannot be batched. */
-  private part(delivery: Pending, rule: BatchRule): BatchPart | null {
-    // Computed once per rule (a configuration change brings new rules).
-    if (delivery.partRule !== rule) {
-      delivery.part = batchPart(delivery, rule);
-      delivery.partRule = rule;
-    }
-    return delivery.part ?? null;
-  }
-
-  /** The request a group travels as: one delivery's own, or the batch; sealed by the rule. */
-  private requestOf(group: readonly Pending[], rule: BatchRule | undefined): OutgoingRequest {
-    const first = group[0]!;
-    let request = first.request;
-    if (group.length > 1 && rule) {
-      const body = { ...first.part!.body };
-      body[rule.field] = group.flatMap((member) => member.part!.items);
-      request = { ...request, body: JSON.stringify(body) };
-    }
-    if (!rule?.seal) return request;
-    const sealed = rule.seal(request);
-    const headers = { ...request.headers };
-    for (const name of rule.vary) {
-      const value = sealed.headers[name];
-      if (value === undefined) delete headers[name];
-      else headers[name] = value;
-    }
-    return { ...request, headers };
-  }
-
   private async send(group: Pending[], rule: BatchRule | undefined): Promise<void> {
     const first = group[0]!;
-    let request: OutgoingRequest;
-    try {
-      request = this.requestOf(group, rule);
-    } catch (error) {
-      // A seal that throws: the members go alone, as their components wrote them.
-      for (const member of group) member.solo = true;
-      this.deps.log({
-        ...egressBase(group, first.request),
-        ts: this.deps.now(),
-        outcome: 'retry',
-        status: null,
-        reason: `batch not sealed (${error instanceof Error ? error.message : String(error)}): sent one by one`,
-      });
-      return;
-    }
-    const url = new URL(request.url);
-    const base = egressBase(group, request, url);
-    const blocked = await checkAddress(request.url, first.operatorHosts, this.deps.resolve);
-    if (blocked) {
-      this.deps.log({ ...base, ts: this.deps.now(), outcome: 'blocked', status: null, reason: blocked });
-      await this.bury(group, null, blocked);
-      return;
-    }
-    let status: number | null = null;
-    let message = '';
-    try {
-      const answer = await this.deps.transport(
-        request,
-        this.settings.timeoutMs,
-        first.operatorHosts.includes(hostOf(url)),
-      );
-      status = answer.status;
-      message = first.quoteAnswers ? answerExcerpt(answer.body) : '';
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EPRIVATE') {
-        // Refused when connecting: the name now resolves to a private address.
-        const reason = (error as Error).message;
-        this.deps.log({ ...base, ts: this.deps.now(), outcome: 'blocked', status: null, reason });
-        await this.bury(group, null, reason);
-        return;
-      }
-      message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    }
+    const tried = await attempt(group, rule, { ...this.deps, timeoutMs: this.settings.timeoutMs });
+    if (tried.kind === 'unsealed') return;
+    if (tried.kind === 'blocked') return this.bury(group, null, tried.reason);
+    const { base, status, message } = tried;
     const ts = this.deps.now();
-    if (status !== null && status >= 200 && status < 300) {
+    const verdict = verdictOf(group, status, message, this.settings.maxAttempts);
+    if (verdict.outcome === 'sent') {
       this.deps.log({ ...base, ts, outcome: 'sent', status, reason: null });
-      this.breakers.delete(first.tool);
+      this.breakers.succeeded(first.tool);
       for (const member of group) {
         this.pending.delete(member.id);
         this.journal.appendLazy({ op: 'done', id: member.id });
@@ -571,43 +263,25 @@ export class Outbox {
       await this.maybeCompact(group.length);
       return;
     }
-    const retryable = status === null || status === 408 || status === 429 || status >= 500;
-    if (!retryable) {
-      const reason =
-        status !== null && status >= 300 && status < 400
-          ? `redirect ${status} not followed`
-          : message || `HTTP ${status}`;
-      if (group.length > 1) {
-        // One bad event must not bury the others: each is sent alone, and only a refused one dies.
-        this.deps.log({
-          ...base,
-          ts,
-          outcome: 'retry',
-          status,
-          reason: `batch refused (${reason}); its ${group.length} deliveries are sent one by one`,
-        });
-        for (const member of group) {
-          member.solo = true;
-          member.nextAt = 0;
-        }
-        return;
+    if (verdict.outcome === 'retry' || (verdict.outcome === 'dead' && verdict.retryable))
+      this.breakers.failed(first.tool, ts);
+    const { reason } = verdict;
+    this.deps.log({
+      ...base,
+      ts,
+      outcome: verdict.outcome === 'split' ? 'retry' : verdict.outcome,
+      status,
+      reason,
+    });
+    if (verdict.outcome === 'dead') return this.bury(group, status, reason);
+    if (verdict.outcome === 'split') {
+      for (const member of group) {
+        member.solo = true;
+        member.nextAt = 0;
       }
-      this.deps.log({ ...base, ts, outcome: 'dead', status, reason });
-      await this.bury(group, status, reason);
       return;
     }
-    const breaker = this.breakers.get(first.tool) ?? { failures: 0, openUntil: 0 };
-    breaker.failures++;
-    if (breaker.failures >= BREAKER_FAILURES) breaker.openUntil = ts + BREAKER_OPEN_MS;
-    this.breakers.set(first.tool, breaker);
-    const attempts = Math.max(...group.map((member) => member.attempts)) + 1;
-    if (attempts >= this.settings.maxAttempts) {
-      const reason = `gave up after ${attempts} attempts: ${message || `HTTP ${status}`}`;
-      this.deps.log({ ...base, ts, outcome: 'dead', status, reason });
-      await this.bury(group, status, reason);
-      return;
-    }
-    this.deps.log({ ...base, ts, outcome: 'retry', status, reason: message || `HTTP ${status}` });
+    const { attempts } = verdict;
     const nextAt = ts + backoff(attempts, this.settings.baseDelayMs, this.settings.maxDelayMs);
     for (const member of group) {
       member.attempts = attempts;
@@ -626,7 +300,7 @@ export class Outbox {
       this.dead.set(member.id, { delivery: stored(member), status, message, at });
     }
     await this.journal.append(
-      ...group.map((member): Record => ({ op: 'dead', id: member.id, status, message, at })),
+      ...group.map((member): OutboxRecord => ({ op: 'dead', id: member.id, status, message, at })),
     );
   }
 
@@ -634,7 +308,7 @@ export class Outbox {
     this.finished += done;
     if (this.finished < 10_000) return;
     this.finished = 0;
-    await this.journal.rewrite(() => this.liveRecords());
+    await this.journal.rewrite(() => this.ledger.liveRecords());
   }
 
   /** Resolves when nothing is pending or in flight (tests, shutdown), or after `timeoutMs`. */

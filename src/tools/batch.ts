@@ -1,0 +1,96 @@
+import type { OutgoingRequest } from './egress.js';
+import type { BatchPart, BatchRule, Delivery, Pending } from './delivery.js';
+
+/** The batch key and items of a delivery's JSON body, or null when it has no array `field`. */
+function batchPart(delivery: Delivery, rule: BatchRule): BatchPart | null {
+  const { request } = delivery;
+  if (request.body === null || !/json/i.test(request.headers['content-type'] ?? '')) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(request.body);
+  } catch {
+    return null;
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const items = (body as { [key: string]: unknown })[rule.field];
+  if (!Array.isArray(items) || items.length === 0) return null;
+  const shared = { ...(body as { [key: string]: unknown }) };
+  delete shared[rule.field];
+  const headers = Object.entries(request.headers)
+    .filter(([name]) => !rule.vary.includes(name))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return {
+    key: JSON.stringify([delivery.site, request.method, request.url, headers, shared]),
+    body: body as { [key: string]: unknown },
+    items,
+    bytes: Buffer.byteLength(request.body),
+  };
+}
+
+/** A delivery's batch key and items, or null when its body cannot be batched. */
+export function partOf(delivery: Pending, rule: BatchRule): BatchPart | null {
+  // Computed once per rule (a configuration change brings new rules).
+  if (delivery.partRule !== rule) {
+    delivery.part = batchPart(delivery, rule);
+    delivery.partRule = rule;
+  }
+  return delivery.part ?? null;
+}
+
+/**
+ * The deliveries that travel with `head`: those of its tool's queue (a bounded look-ahead) with
+ * the same batch key, up to the rule's count and bytes; taken out of the queue and marked as
+ * being sent.
+ */
+export function gather(
+  queue: string[],
+  head: Pending,
+  rule: BatchRule,
+  pending: ReadonlyMap<string, Pending>,
+  sending: Set<string>,
+): Pending[] {
+  const first = partOf(head, rule);
+  if (!first) return [head];
+  const group = [head];
+  let bytes = first.bytes;
+  const lookAhead = Math.min(queue.length, rule.max * 8);
+  let kept = 0;
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i]!;
+    if (i < lookAhead && group.length < rule.max) {
+      const candidate = pending.get(id);
+      if (candidate && !candidate.solo && !sending.has(id)) {
+        const part = partOf(candidate, rule);
+        if (part && part.key === first.key && bytes + part.bytes <= rule.maxBytes) {
+          sending.add(id);
+          group.push(candidate);
+          bytes += part.bytes;
+          continue;
+        }
+      }
+    }
+    queue[kept++] = id;
+  }
+  queue.length = kept;
+  return group;
+}
+
+/** The request a group travels as: one delivery's own, or the batch; sealed by the rule. */
+export function batchRequest(group: readonly Pending[], rule: BatchRule | undefined): OutgoingRequest {
+  const first = group[0]!;
+  let request = first.request;
+  if (group.length > 1 && rule) {
+    const body = { ...first.part!.body };
+    body[rule.field] = group.flatMap((member) => member.part!.items);
+    request = { ...request, body: JSON.stringify(body) };
+  }
+  if (!rule?.seal) return request;
+  const sealed = rule.seal(request);
+  const headers = { ...request.headers };
+  for (const name of rule.vary) {
+    const value = sealed.headers[name];
+    if (value === undefined) delete headers[name];
+    else headers[name] = value;
+  }
+  return { ...request, headers };
+}

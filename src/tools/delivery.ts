@@ -1,0 +1,114 @@
+import type { OutgoingRequest } from './egress.js';
+
+/** One request to a vendor, durable from the moment `enqueue` resolves. */
+export interface Delivery {
+  /** Event id + tool id (+ an index when a tool sends several requests for one event). */
+  id: string;
+  site: string;
+  tool: string;
+  eventId: string;
+  request: OutgoingRequest;
+  /** Which policy allowed it, for the egress log (e.g. `ga4 region=eu ip=hide ua=reduce dlp=mask`). */
+  policy: string;
+  /** Hosts the operator listed for this tool (private addresses allowed only for those). */
+  operatorHosts: string[];
+  /**
+   * The destination is one of the component's own vendor hosts: a short, sanitised excerpt of
+   * an error answer may be kept in the egress log. Absent or false (a webhook's URL, an
+   * allowHosts host): only the status is — an answer from an address chosen through the
+   * settings must not become a way to read internal services.
+   */
+  quoteAnswers?: boolean;
+  createdAt: number;
+  attempts: number;
+}
+
+/** A delivery that will not be retried: a 4xx from the vendor (with its message) or too many attempts. */
+export interface DeadLetter {
+  delivery: Delivery;
+  status: number | null;
+  message: string;
+  at: number;
+}
+
+/**
+ * How one tool's requests may travel together (its manifest's `batch`): requests with the same
+ * site, method, URL, headers (but those named in `vary`) and JSON body apart from the array
+ * `field` are sent as one request whose `field` holds every item, up to `max` items and `maxBytes`
+ * of bodies. `seal` re-makes the `vary` headers (e.g. a signature) of the request being sent.
+ */
+export interface BatchRule {
+  field: string;
+  max: number;
+  maxBytes: number;
+  vary: readonly string[];
+  seal?: (request: OutgoingRequest) => OutgoingRequest;
+}
+
+/** A JSON body split into what is shared by a batch and its items (computed once per delivery). */
+export interface BatchPart {
+  key: string;
+  body: { [key: string]: unknown };
+  items: unknown[];
+  bytes: number;
+}
+
+/** A delivery in memory: when it may be sent, since when it waits, and how it may be batched. */
+export type Pending = Delivery & {
+  nextAt: number;
+  readyAt?: number;
+  /** Sent alone from now on (its batch was refused). */
+  solo?: boolean;
+  /** Its batch key and items under `partRule` (null: it cannot travel in a batch). */
+  part?: BatchPart | null;
+  partRule?: BatchRule;
+};
+
+/** A delivery as the journal keeps it (without what only memory needs). */
+export function stored(pending: Pending): Delivery {
+  const { nextAt: _n, readyAt: _r, solo: _s, part: _p, partRule: _pr, ...delivery } = pending;
+  return delivery;
+}
+
+/** Time until the next attempt: exponential from `base`, capped, with ±50 % jitter. */
+export function backoff(attempts: number, base: number, max: number, random = Math.random): number {
+  const delay = Math.min(max, base * 2 ** Math.max(0, attempts - 1));
+  return Math.round(delay * (0.5 + random()));
+}
+
+/**
+ * What a vendor's answer means for the deliveries that travelled in one request: sent (2xx);
+ * refused (another 4xx, or a redirect, never followed) — dead when alone, each sent alone when
+ * batched (one bad event must not bury the others); otherwise (no answer, 408, 429, 5xx) retried
+ * until the members' `attempts` reach `maxAttempts`.
+ */
+export type Verdict =
+  | { outcome: 'sent' }
+  | { outcome: 'split'; reason: string }
+  /** `retryable`: the answer was a failure worth retrying (counts against the circuit breaker). */
+  | { outcome: 'dead'; reason: string; retryable: boolean }
+  | { outcome: 'retry'; reason: string; attempts: number };
+
+/** The verdict on `group` after an answer `status` (null: none) with `message`. */
+export function verdictOf(
+  group: readonly Delivery[],
+  status: number | null,
+  message: string,
+  maxAttempts: number,
+): Verdict {
+  if (status !== null && status >= 200 && status < 300) return { outcome: 'sent' };
+  const said = message || `HTTP ${status}`;
+  if (status !== null && status !== 408 && status !== 429 && status < 500) {
+    const reason = status >= 300 && status < 400 ? `redirect ${status} not followed` : said;
+    return group.length > 1
+      ? {
+          outcome: 'split',
+          reason: `batch refused (${reason}); its ${group.length} deliveries are sent one by one`,
+        }
+      : { outcome: 'dead', reason, retryable: false };
+  }
+  const attempts = Math.max(...group.map((member) => member.attempts)) + 1;
+  return attempts >= maxAttempts
+    ? { outcome: 'dead', reason: `gave up after ${attempts} attempts: ${said}`, retryable: true }
+    : { outcome: 'retry', reason: said, attempts };
+}
