@@ -25,6 +25,17 @@ export class Memo<V> {
     return value as V;
   }
 
+  /** The remembered answer for `key`, or undefined (for memos whose answers are never undefined). */
+  peek(key: string): V | undefined {
+    if (key === this.lastKey) return this.lastValue;
+    const value = this.values.get(key);
+    if (value !== undefined) {
+      this.lastKey = key;
+      this.lastValue = value;
+    }
+    return value;
+  }
+
   /** True when an answer for `key` is remembered. */
   has(key: string): boolean {
     return this.values.has(key);

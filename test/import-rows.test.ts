@@ -3,13 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { GeoLookup } from '../src/enrich/geo.js';
 import { ImportHasher } from '../src/import/hasher.js';
-import { HttpRowBuilder } from '../src/import/http-rows.js';
-import { COMBINED, compileLogFormat } from '../src/import/nginx-format.js';
+import { COMBINED, compileLogFormat } from '../src/import/formats/nginx-format.js';
 import { lineIds, sha256LineId } from '../src/import/line-id.js';
-import { ChunkProcessor, pipelineLine } from '../src/import/process.js';
+import { ChunkProcessor, importPipeline, rawOfRecord } from '../src/import/process.js';
 import type { LineIdScheme } from '../src/store/ids.js';
-import type { HttpRecord } from '../src/import/record.js';
 import type { PipelineContext } from '../src/pipeline/event.js';
+import { Pipeline, type PipelineResult } from '../src/pipeline/runner.js';
+import { set, type Step } from '../src/pipeline/step.js';
+import { PIPELINE_STEPS } from '../src/pipeline/steps.js';
+import { rowCsvLine } from '../src/store/csv.js';
 import { HAS_SHARED_DATA, sharedData } from './shared-data.js';
 
 // Lines that make every branch of the page, referrer and DLP steps work: personal data in the
@@ -57,14 +59,8 @@ async function contexts(): Promise<[PipelineContext, PipelineContext, Record<str
 }
 
 describe('imported HTTP rows', () => {
-  it('split the collect steps the way the per-value builder expects', () => {
-    // If this fails, COLLECT_STEPS changed: check HttpRowBuilder still reproduces it, then update
-    // SEPARABLE_STEPS. Until then imports fall back to the whole pipeline per line.
-    expect(HttpRowBuilder.applies).toBe(true);
-  });
-
   it.skipIf(!HAS_SHARED_DATA)(
-    'are the same CSV line as the whole collect pipeline gives, line by line, on the real log (../shared/data) and under four policies',
+    'are the same CSV line whether the pipeline is memoised or not, line by line, on the real log (../shared/data) and under four policies',
     async () => {
       const real = readFileSync(sharedData('logs', 'apache_combined.log'), 'utf8')
         .split('\n')
@@ -110,31 +106,82 @@ describe('imported HTTP rows', () => {
     },
   );
 
-  it('are the same CSV line as the whole collect pipeline gives on crafted lines', async () => {
+  it('are the same CSV line whether the pipeline is memoised or not on crafted lines', async () => {
     await expectSameRows(CRAFTED);
   });
 });
 
+/** The row CSV line of a result, or its drop. */
+function outcomeText(result: PipelineResult): string {
+  return result.kind === 'drop' ? `drop:${result.reason}` : rowCsvLine(result.value);
+}
+
 async function expectSameRows(lines: string[]): Promise<void> {
   const parse = compileLogFormat(COMBINED);
-  const [builderCtx, pipelineCtx, counts] = await contexts();
-  const builder = new HttpRowBuilder(builderCtx);
+  const [memoCtx, plainCtx, counts] = await contexts();
+  // The importer's memo, and one so small that it is cleared again and again.
+  const memoised = [importPipeline(), new Pipeline(PIPELINE_STEPS, { memo: 16 })];
+  const plain = new Pipeline(PIPELINE_STEPS);
   const outcomes: Record<string, number> = {};
   for (const site of config.sites) {
     for (const [index, text] of lines.entries()) {
       const record = parse(text);
       if ('error' in record) continue;
       const id = sha256LineId(record.ts, site.host, index + 1, text);
-      const fast = await builder.line(record as HttpRecord, site, id);
-      const slow = await pipelineLine(record, site, pipelineCtx, id);
-      expect(fast, `${site.host} line ${index + 1}`).toEqual(slow);
-      const outcome = 'drop' in slow ? `drop:${slow.drop}` : 'row';
+      const slow = outcomeText(await plain.run(rawOfRecord(record, site), site, plainCtx, id));
+      for (const pipeline of memoised) {
+        const fast = outcomeText(await pipeline.run(rawOfRecord(record, site), site, memoCtx, id));
+        expect(fast, `${site.host} line ${index + 1}`).toBe(slow);
+      }
+      const outcome = slow.startsWith('drop:') ? slow : 'row';
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     }
   }
-  expect(counts[0]).toEqual(counts[1]);
+  // Findings are counted for every line, memoised or not (twice for the two memoised pipelines).
+  expect(Object.fromEntries(Object.entries(counts[0]!).map(([k, n]) => [k, n / 2]))).toEqual(counts[1]);
   // Both kinds of outcome and some findings happened: the comparison covered them.
   expect(outcomes.row).toBeGreaterThan(0);
   expect(Object.keys(outcomes).length).toBeGreaterThan(1);
   expect(Object.keys(counts[0]!).length).toBeGreaterThan(0);
 }
+
+describe('a new pipeline step', () => {
+  it.skipIf(!HAS_SHARED_DATA)(
+    'costs an import one run per distinct value of what it reads, on the real log (../shared/data)',
+    async () => {
+      const lines = readFileSync(sharedData('logs', 'apache_combined.log'), 'utf8')
+        .split('\n')
+        .filter(Boolean);
+      let runs = 0;
+      // A step the importer was never told about: it reads the User-Agent and sets the OS.
+      const added: Step = {
+        name: 'putOsShout',
+        reads: ['userAgent'],
+        run: ({ raw }) => {
+          runs++;
+          return set({ os: raw.userAgent.length > 0 ? 'SHOUT' : null });
+        },
+      };
+      const pipeline = importPipeline([...PIPELINE_STEPS, added]);
+      const [ctx] = await contexts();
+      const site = config.sites[0]!;
+      const parse = compileLogFormat(COMBINED);
+      const agents = new Set<string>();
+      let rows = 0;
+      for (const [index, text] of lines.entries()) {
+        const record = parse(text);
+        if ('error' in record || record.kind !== 'http') continue;
+        const result = await pipeline.run(rawOfRecord(record, site), site, ctx, String(index));
+        if (result.kind === 'ok') {
+          rows++;
+          agents.add(record.userAgent);
+          expect(result.value.os).toBe(record.userAgent.length > 0 ? 'SHOUT' : null);
+        }
+      }
+      expect(rows).toBeGreaterThan(9_000);
+      // About 560 distinct User-Agents for ~10,000 lines: once each, not once per line.
+      expect(runs).toBe(agents.size);
+      expect(runs).toBeLessThan(rows / 5);
+    },
+  );
+});

@@ -1,5 +1,5 @@
 import { loadConfigFile } from '../config/load.js';
-import { FormatError } from '../import/formats.js';
+import { FormatError } from '../import/formats/formats.js';
 import { ImportError, importFiles } from '../import/import.js';
 import { progressLine, summaryLines } from '../import/progress.js';
 import { parse, UsageError } from './args.js';
@@ -7,7 +7,7 @@ import { printable } from './output.js';
 import { hostedGateway } from './hosted.js';
 import { withStore } from './query.js';
 import { argPath, terminal } from './terminal.js';
-import { FORMAT_HELP } from '../import/formats.js';
+import { FORMAT_HELP } from '../import/formats/formats.js';
 
 /**
  * `balise import FILE… --config FILE --format F [--site HOST] [--tz ZONE] [--show-bad N] [--workers N] [--json]`:

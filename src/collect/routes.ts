@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import type { PipelineContext, RawEvent } from '../pipeline/event.js';
-import { runPipeline } from '../pipeline/runner.js';
+import { Pipeline } from '../pipeline/runner.js';
 import type { BrowserActions, ToolRuntime } from '../tools/runtime.js';
-import { COLLECT_STEPS } from '../pipeline/steps.js';
+import { PIPELINE_STEPS } from '../pipeline/steps.js';
 import type { EventRow } from '../store/row.js';
 import { storageUnavailable, type DurableWriter } from '../store/writer.js';
 import { MAX_EVENTS_PER_REQUEST, parseWireBody, type WireEvent } from './event-schema.js';
@@ -85,6 +85,8 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
   const prefix = config.server.prefix;
   const perIp = new RateLimiter(config.server.rateLimit.perIpPerMinute);
   const perSite = new RateLimiter(config.server.rateLimit.perSitePerMinute);
+  // Live events are unlike one another (times, ids): no memo beyond the steps' own lookups.
+  const steps = new Pipeline(PIPELINE_STEPS);
 
   app.get(`${prefix}/s.js`, (request: FastifyRequest, reply: FastifyReply) => {
     void reply
@@ -161,7 +163,7 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     const withTools = tools?.hasTools(site.host) ?? false;
     for (const event of events) {
       const raw = toRaw(event, request.ip, userAgent, receivedAt);
-      const pending = runPipeline(COLLECT_STEPS, raw, site, pipeline);
+      const pending = steps.run(raw, site, pipeline);
       const result = pending instanceof Promise ? await pending : pending;
       if (result.kind === 'ok') {
         rows.push(result.value);

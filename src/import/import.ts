@@ -9,7 +9,7 @@ import type { DropReason } from '../pipeline/result.js';
 import { RowSpan } from '../store/row-span.js';
 import type { BulkLoad } from '../store/store.js';
 import { chunkCapacity, readChunks, type Chunk } from './chunks.js';
-import { resolveFormat } from './formats.js';
+import { resolveFormat } from './formats/formats.js';
 import { ChunkProcessor, type ChunkResult, type ProcessSetup } from './process.js';
 import type { ChunkAnswer, ChunkMessage, WorkerStart } from './worker.js';
 

@@ -5,32 +5,29 @@ import { GeoLookup } from '../enrich/geo.js';
 import { Memo } from '../memo.js';
 import type { PipelineContext, RawEvent } from '../pipeline/event.js';
 import type { DropReason } from '../pipeline/result.js';
-import { runPipeline, type NamedStep } from '../pipeline/runner.js';
-import { COLLECT_STEPS } from '../pipeline/steps.js';
-import { clampTimestamp } from '../pipeline/steps/clampTimestamp.js';
-import { maskPersonalData } from '../pipeline/steps/maskPersonalData.js';
-import { putGeolocation } from '../pipeline/steps/putGeolocation.js';
-import { putProps } from '../pipeline/steps/putProps.js';
-import { putVisitorHash } from '../pipeline/steps/putVisitorHash.js';
+import { Pipeline, type PipelineResult } from '../pipeline/runner.js';
+import type { Step } from '../pipeline/step.js';
+import { PIPELINE_STEPS } from '../pipeline/steps.js';
 import { registrableDomain } from '../privacy/referrer.js';
 import { rowCsvLine } from '../store/csv.js';
 import type { LineIdScheme } from '../store/ids.js';
 import { MAX_LINE_BYTES, type Chunk } from './chunks.js';
 import { CsvBatch } from './csv-batch.js';
-import { resolveFormat } from './formats.js';
+import { resolveFormat } from './formats/formats.js';
+import type { DnsRecord, HttpRecord, LineParser } from './formats/record.js';
 import { ImportHasher } from './hasher.js';
-import { HttpRowBuilder, importUrl, type RowLine } from './http-rows.js';
 import { lineIds, type LineIdOf } from './line-id.js';
-import type { DnsRecord, HttpRecord, LineParser } from './record.js';
 
-/** Steps for DNS queries: no page, referrer or User-Agent; the query type becomes the row's name. */
-const IMPORT_DNS_STEPS: readonly NamedStep[] = [
-  { name: 'clampTimestamp', run: clampTimestamp },
-  { name: 'putGeolocation', run: putGeolocation },
-  { name: 'putVisitorHash', run: putVisitorHash },
-  { name: 'putProps', run: putProps },
-  { name: 'maskPersonalData', run: maskPersonalData },
-];
+/**
+ * Answers kept per step and site: a log repeats its paths, referrers, User-Agents and IPs, so
+ * each step runs about once per distinct value (docs/pipeline.md).
+ */
+const MEMO_SIZE = 50_000;
+
+/** The pipeline of an import: the live pipeline's steps (or `steps`), memoised for a log's repeats. */
+export function importPipeline(steps: readonly Step[] = PIPELINE_STEPS): Pipeline {
+  return new Pipeline(steps, { memo: MEMO_SIZE });
+}
 
 /** What every chunk of one import is processed with (structured-cloneable: it goes to workers). */
 export interface ProcessSetup {
@@ -97,74 +94,38 @@ class SiteResolver {
   }
 }
 
-function httpRaw(record: HttpRecord, site: SiteConfig): RawEvent {
+/** The page URL of a log target: absolute targets as they are, paths on the site's host. */
+export function importUrl(target: string, site: SiteConfig): string {
+  return /^https?:\/\//i.test(target)
+    ? target
+    : `https://${site.host}${target.startsWith('/') ? '' : '/'}${target}`;
+}
+
+/** The raw event of a log line: what the pipeline reads, the log's own values (CDN exports) included. */
+export function rawOfRecord(record: HttpRecord | DnsRecord, site: SiteConfig): RawEvent {
+  // One object literal of one shape for both kinds (a spread would make a slow, shapeless one).
+  const http = record.kind === 'http';
   return {
-    type: 'request',
-    name: null,
-    url: importUrl(record.target, site),
+    // A DNS query: no page, referrer or User-Agent; its query type becomes the row's name.
+    type: http ? 'request' : 'dns',
+    name: http ? null : record.qtype,
+    url: http ? importUrl(record.target, site) : '',
     title: null,
-    referrer: record.referrer,
+    referrer: http ? record.referrer : null,
     clientTimestamp: record.ts,
     props: null,
     ip: record.ip,
-    userAgent: record.userAgent,
+    userAgent: http ? record.userAgent : '',
     receivedAt: record.ts,
     source: 'import',
-    status: record.status,
-    bytes: record.bytes,
+    status: http ? record.status : null,
+    bytes: http ? record.bytes : null,
+    node: http ? (record.node ?? null) : null,
+    country: http ? (record.country ?? null) : null,
+    region: http ? (record.region ?? null) : null,
+    asn: http ? (record.asn ?? null) : null,
+    deviceType: http ? (record.deviceType ?? null) : null,
   };
-}
-
-function dnsRaw(record: DnsRecord): RawEvent {
-  return {
-    type: 'dns',
-    name: record.qtype,
-    url: '',
-    title: null,
-    referrer: null,
-    clientTimestamp: record.ts,
-    props: null,
-    ip: record.ip,
-    userAgent: '',
-    receivedAt: record.ts,
-    source: 'import',
-  };
-}
-
-/**
- * The CSV line of a record through the whole pipeline, line by line: DNS queries, and HTTP
- * requests whenever the per-value builder does not apply. The log's own values (CDN exports)
- * win over the lookups.
- */
-export async function pipelineLine(
-  record: HttpRecord | DnsRecord,
-  site: SiteConfig,
-  ctx: PipelineContext,
-  id: string,
-): Promise<RowLine> {
-  const pending = runPipeline(
-    // HTTP requests run the collect pipeline's own steps (no tools: imports never leave).
-    record.kind === 'http' ? COLLECT_STEPS : IMPORT_DNS_STEPS,
-    record.kind === 'http' ? httpRaw(record, site) : dnsRaw(record),
-    site,
-    ctx,
-    id,
-  );
-  const result = pending instanceof Promise ? await pending : pending;
-  if (result.kind === 'drop') return { drop: result.reason };
-  const row = result.value;
-  if (record.kind === 'http') {
-    row.status = record.status;
-    row.bytes = record.bytes;
-    row.node = record.node ?? null;
-    if (record.country !== undefined && record.country !== null) row.country = record.country;
-    if (record.region !== undefined && record.region !== null) row.region = record.region;
-    if (record.asn !== undefined && record.asn !== null) row.asn = record.asn;
-    if (record.deviceType && !row.isBot) row.deviceType = record.deviceType;
-  } else {
-    row.node = null;
-  }
-  return { line: rowCsvLine(row) };
 }
 
 /**
@@ -177,7 +138,7 @@ export class ChunkProcessor {
     private readonly parse: LineParser,
     private readonly sites: SiteResolver,
     private readonly ctx: PipelineContext,
-    private readonly builder: HttpRowBuilder | undefined,
+    private readonly pipeline: Pipeline,
     private readonly findings: Record<string, number>,
     private readonly idOf: LineIdOf,
   ) {}
@@ -192,16 +153,17 @@ export class ChunkProcessor {
     const hasher = new ImportHasher(setup.secret);
     const findings: Record<string, number> = {};
     const ctx: PipelineContext = {
-      node: '',
+      // Imported rows carry the node their log names, or none.
+      node: null,
       geo: (ip) => geoCache.get(ip, (key) => geo.lookup(key)),
       visitorHash: (site, ip, ua, ts) => hasher.hash(site.host, site.timezone, ip, ua, ts),
       countFinding: (_site, kind) => {
         findings[kind] = (findings[kind] ?? 0) + 1;
       },
     };
-    const builder = HttpRowBuilder.applies ? new HttpRowBuilder(ctx) : undefined;
+    const pipeline = importPipeline();
     const idOf = await lineIds(setup.lineIds);
-    return new ChunkProcessor(setup, parse, new SiteResolver(config, forced), ctx, builder, findings, idOf);
+    return new ChunkProcessor(setup, parse, new SiteResolver(config, forced), ctx, pipeline, findings, idOf);
   }
 
   /** Processes every line of `chunk`; the CSV goes into `spare` (an earlier result's memory) if given. */
@@ -312,12 +274,9 @@ export class ChunkProcessor {
       return;
     }
     const id = this.idOf(record.ts, site.host, number, line, state.bytes, start, end);
-    const made =
-      this.builder && record.kind === 'http'
-        ? this.builder.line(record, site, id)
-        : pipelineLine(record, site, this.ctx, id);
-    if (made instanceof Promise) return made.then((row) => keep(state, row, record.ts));
-    keep(state, made, record.ts);
+    const made = this.pipeline.run(rawOfRecord(record, site), site, this.ctx, id);
+    if (made instanceof Promise) return made.then((result) => keep(state, result));
+    keep(state, made);
     return;
   }
 
@@ -344,10 +303,10 @@ interface ChunkState {
   start: number;
 }
 
-/** Adds a line's row at time `ts` to the chunk, or counts its drop. */
-function keep(state: ChunkState, row: RowLine, ts: number): void {
-  if ('drop' in row) {
+/** Adds a line's row to the chunk, or counts its drop. */
+function keep(state: ChunkState, result: PipelineResult): void {
+  if (result.kind === 'drop') {
     const { dropped } = state.result;
-    dropped[row.drop] = (dropped[row.drop] ?? 0) + 1;
-  } else state.out.add(row.line, ts);
+    dropped[result.reason] = (dropped[result.reason] ?? 0) + 1;
+  } else state.out.add(rowCsvLine(result.value), result.value.ts);
 }

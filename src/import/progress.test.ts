@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, progressLine } from './progress.js';
-import { parseFlexibleTime, parseTimeLocal } from './times.js';
+import { parseFlexibleTime, parseTimeLocal } from './formats/times.js';
 
 describe('import progress', () => {
   it('draws a bar with bytes, lines, rate and ETA', () => {

@@ -1,5 +1,5 @@
 import type { SiteConfig } from '../config/schema.js';
-import type { EventRow, RowSource, RowType } from '../store/row.js';
+import type { RowSource, RowType } from '../store/row.js';
 
 /**
  * What arrives before any step: the raw values, held in memory only. Steps read from it and fill
@@ -23,20 +23,21 @@ export interface RawEvent {
   bytes?: number | null;
   /** First language of Accept-Language, for tools (e.g. `fr-FR`). */
   language?: string;
+  /** The serving node a log line names (imports); live events get the context's node. */
+  node?: string | null;
+  /** Values a log gives itself (CDN exports): they win over the lookups of the IP and User-Agent. */
+  country?: string | null;
+  region?: string | null;
+  asn?: number | null;
+  deviceType?: string | null;
   /** The tool's own client id, if the browser sent one (used only by `clientId: keep`). */
   vendorId?: string | null;
 }
 
-/** The value that flows through the steps. */
-export interface WorkingEvent {
-  readonly raw: RawEvent;
-  readonly site: SiteConfig;
-  readonly row: EventRow;
-}
-
 /** Services and settings the steps may use (no process-level state). */
 export interface PipelineContext {
-  node: string;
+  /** The node rows are stamped with (null for imports: the log names its own). */
+  node: string | null;
   /** Returns the visitor hash for (ip, ua, site) at time `ts` in the site's time zone. */
   visitorHash(site: SiteConfig, ip: string, userAgent: string, ts: number): Promise<string> | string;
   geo(ip: string): { country: string | null; region: string | null; asn: number | null };

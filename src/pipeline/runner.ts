@@ -1,22 +1,27 @@
-import { newEventId } from '../store/ids.js';
 import type { SiteConfig } from '../config/schema.js';
+import { Memo } from '../memo.js';
+import { newEventId } from '../store/ids.js';
 import { blankRow, type EventRow } from '../store/row.js';
-import type { PipelineContext, RawEvent, WorkingEvent } from './event.js';
-import type { StepResult } from './result.js';
+import type { PipelineContext, RawEvent } from './event.js';
+import type { DropReason } from './result.js';
+import type { Step, StepInput, StepOutcome } from './step.js';
 
-/** A pipeline step: one typed value to the next, or a typed drop. Side effects live at the edges. */
-export type Step = (
-  event: WorkingEvent,
-  ctx: PipelineContext,
-) => StepResult<WorkingEvent> | Promise<StepResult<WorkingEvent>>;
+/** The outcome of a pipeline run: the stored row, or the drop with the step that decided it. */
+export type PipelineResult =
+  { kind: 'ok'; value: EventRow } | { kind: 'drop'; reason: DropReason; detail?: string; step: string };
 
-/** A named step, so drops and timings can say where they happened. */
-export interface NamedStep {
-  name: string;
-  run: Step;
+/** How a pipeline runs. */
+export interface PipelineOptions {
+  /**
+   * Answers kept per memoised step and site (0: none). A step's answer is reused for the next
+   * event with the same values of what it declares it reads: a log repeats its paths,
+   * referrers, User-Agents and IPs, so an import runs each step about once per distinct value.
+   * In memory only, cleared when full.
+   */
+  memo?: number;
 }
 
-function emptyRow(raw: RawEvent, site: SiteConfig, node: string, id: string | undefined): EventRow {
+function emptyRow(raw: RawEvent, site: SiteConfig, ctx: PipelineContext, id: string | undefined): EventRow {
   return blankRow({
     // A given id (imports: derived from the line) is kept; otherwise a new UUIDv7.
     id: id ?? newEventId(),
@@ -24,45 +29,161 @@ function emptyRow(raw: RawEvent, site: SiteConfig, node: string, id: string | un
     site: site.host,
     type: raw.type,
     source: raw.source,
-    node,
+    node: raw.node !== undefined ? raw.node : ctx.node,
+    status: raw.status ?? null,
+    bytes: raw.bytes ?? null,
   });
 }
 
-/** The outcome of a pipeline run: the stored row, or the drop with the step that decided it. */
-export type PipelineResult = StepResult<EventRow> & { step?: string };
-
-function finish(
-  steps: readonly NamedStep[],
-  from: number,
-  event: WorkingEvent,
-  ctx: PipelineContext,
-): PipelineResult | Promise<PipelineResult> {
-  for (let i = from; i < steps.length; i++) {
-    const step = steps[i]!;
-    const result = step.run(event, ctx);
-    if (result instanceof Promise) {
-      return result.then((settled) =>
-        settled.kind === 'drop' ? { ...settled, step: step.name } : finish(steps, i + 1, settled.value, ctx),
-      );
-    }
-    if (result.kind === 'drop') return { ...result, step: step.name };
-    event = result.value;
-  }
-  return { kind: 'ok', value: event.row };
+/** A value's part of a memo key: length-prefixed, so no two lists of values share a key. */
+function keyPart(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return `${text.length}:${text}`;
 }
 
 /**
- * Runs `steps` in order over one event. The event id is made here, once, at acceptance.
- * Stays synchronous while every step is (the hot path); becomes a promise only when a step
- * has to wait (e.g. the first salt of a new day).
+ * The answers of one memoised step for one site. Most events give a step one input that is not
+ * empty (an import's path, referrer, User-Agent or IP): then that string is the key, as it is,
+ * in the memo of its input; a key made of several values is a cons string that each lookup
+ * must flatten and hash again.
  */
-export function runPipeline(
-  steps: readonly NamedStep[],
-  raw: RawEvent,
+class StepMemo {
+  private readonly single: Memo<StepOutcome>[];
+  private readonly full: Memo<StepOutcome>;
+
+  constructor(
+    private readonly step: Step,
+    size: number,
+  ) {
+    const inputs = step.reads.length + (step.readsRow?.length ?? 0);
+    this.single = Array.from({ length: inputs }, () => new Memo<StepOutcome>(size));
+    this.full = new Memo<StepOutcome>(size);
+  }
+
+  /** The step's answer for `input`, run once per distinct value of what it reads. */
+  outcome(input: StepInput, ctx: PipelineContext): StepOutcome | Promise<StepOutcome> {
+    const { step } = this;
+    const { raw, row } = input;
+    const reads = step.reads;
+    const readsRow = step.readsRow ?? NONE;
+    let only = -1;
+    let count = 0;
+    let value: unknown;
+    for (let i = 0; i < reads.length; i++) {
+      const v = raw[reads[i]!];
+      if (v === null || v === undefined) continue;
+      count++;
+      only = i;
+      value = v;
+    }
+    for (let i = 0; i < readsRow.length; i++) {
+      const v = row[readsRow[i]!];
+      if (v === null || v === undefined) continue;
+      count++;
+      only = reads.length + i;
+      value = v;
+    }
+    let memo: Memo<StepOutcome>;
+    let key: string;
+    if (count === 1 && typeof value === 'string') {
+      memo = this.single[only]!;
+      key = value;
+    } else {
+      memo = this.full;
+      key = '';
+      for (const field of reads) key += keyPart(raw[field]);
+      for (const column of readsRow) key += keyPart(row[column]);
+    }
+    const known = memo.peek(key);
+    if (known !== undefined) return known;
+    const outcome = step.run(input, ctx);
+    // Only answers at hand are kept: a step that waits is one whose inputs do not repeat.
+    if (!(outcome instanceof Promise)) memo.set(key, outcome);
+    return outcome;
+  }
+}
+
+const NONE: readonly never[] = [];
+
+/**
+ * The one pipeline of live events and imports: runs its steps in order over an event and
+ * builds the row from the columns each step sets. Stays synchronous while every step is (the
+ * hot path); becomes a promise only when a step has to wait (e.g. the first salt of a new day).
+ */
+export class Pipeline {
+  /** Per step: its answers per site, when the step is memoised. */
+  private readonly memos: (Map<SiteConfig, StepMemo> | undefined)[];
+
+  constructor(
+    readonly steps: readonly Step[],
+    private readonly options: PipelineOptions = {},
+  ) {
+    const size = options.memo ?? 0;
+    this.memos = steps.map((step) => (size > 0 && step.memo !== false ? new Map() : undefined));
+  }
+
+  /** Runs every step over `raw` for `site`; `id` is kept as the row's id (imports), else one is made. */
+  run(
+    raw: RawEvent,
+    site: SiteConfig,
+    ctx: PipelineContext,
+    id?: string,
+  ): PipelineResult | Promise<PipelineResult> {
+    const row = emptyRow(raw, site, ctx, id);
+    return this.from(0, { raw, site, row }, row, ctx);
+  }
+
+  private from(
+    first: number,
+    input: StepInput,
+    row: EventRow,
+    ctx: PipelineContext,
+  ): PipelineResult | Promise<PipelineResult> {
+    for (let i = first; i < this.steps.length; i++) {
+      const step = this.steps[i]!;
+      if (step.skip?.includes(input.raw.type)) continue;
+      const outcome = this.outcome(i, step, input, ctx);
+      if (outcome instanceof Promise) {
+        return outcome.then((settled) => {
+          const stop = apply(settled, step, row, input.site, ctx);
+          return stop ?? this.from(i + 1, input, row, ctx);
+        });
+      }
+      const stop = apply(outcome, step, row, input.site, ctx);
+      if (stop) return stop;
+    }
+    return { kind: 'ok', value: row };
+  }
+
+  private outcome(
+    index: number,
+    step: Step,
+    input: StepInput,
+    ctx: PipelineContext,
+  ): StepOutcome | Promise<StepOutcome> {
+    const perSite = this.memos[index];
+    if (!perSite) return step.run(input, ctx);
+    let memo = perSite.get(input.site);
+    if (!memo) perSite.set(input.site, (memo = new StepMemo(step, this.options.memo!)));
+    return memo.outcome(input, ctx);
+  }
+}
+
+/** Counts the outcome's findings and sets its columns; returns the result when it is a drop. */
+function apply(
+  outcome: StepOutcome,
+  step: Step,
+  row: EventRow,
   site: SiteConfig,
   ctx: PipelineContext,
-  id?: string,
-): PipelineResult | Promise<PipelineResult> {
-  const row = emptyRow(raw, site, ctx.node, id);
-  return finish(steps, 0, { raw, site, row }, ctx);
+): PipelineResult | undefined {
+  if (outcome.findings) for (const kind of outcome.findings) ctx.countFinding(site.host, kind);
+  if (outcome.kind === 'drop') {
+    return outcome.detail === undefined
+      ? { kind: 'drop', reason: outcome.reason, step: step.name }
+      : { kind: 'drop', reason: outcome.reason, detail: outcome.detail, step: step.name };
+  }
+  Object.assign(row, outcome.set);
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import type { NamedStep } from './runner.js';
+import type { Step } from './step.js';
 import { clampTimestamp } from './steps/clampTimestamp.js';
 import { maskPersonalData } from './steps/maskPersonalData.js';
 import { putDevice } from './steps/putDevice.js';
@@ -9,16 +9,17 @@ import { putReferrer } from './steps/putReferrer.js';
 import { putVisitorHash } from './steps/putVisitorHash.js';
 
 /**
- * The order of the collect pipeline, in one place (docs/architecture.md):
- * validate (at the edge, by schema) → enrich → privacy → store (at the edge, by the writer).
+ * The steps of the one pipeline, in order, for live events and imports alike
+ * (docs/pipeline.md): validate (at the edge, by schema) → enrich → privacy → store (at the
+ * edge, by the writer or the importer).
  */
-export const COLLECT_STEPS: readonly NamedStep[] = [
-  { name: 'clampTimestamp', run: clampTimestamp },
-  { name: 'putPage', run: putPage },
-  { name: 'putReferrer', run: putReferrer },
-  { name: 'putDevice', run: putDevice },
-  { name: 'putGeolocation', run: putGeolocation },
-  { name: 'putVisitorHash', run: putVisitorHash },
-  { name: 'putProps', run: putProps },
-  { name: 'maskPersonalData', run: maskPersonalData },
+export const PIPELINE_STEPS: readonly Step[] = [
+  clampTimestamp,
+  putPage,
+  putReferrer,
+  putDevice,
+  putGeolocation,
+  putVisitorHash,
+  putProps,
+  maskPersonalData,
 ];

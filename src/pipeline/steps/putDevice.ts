@@ -1,13 +1,21 @@
 import { parseDevice } from '../../enrich/user-agent.js';
-import { ok, type StepResult } from '../result.js';
-import type { WorkingEvent } from '../event.js';
+import { set, type Step } from '../step.js';
 
-/** Replaces the User-Agent with families: browser, OS, device type and a bot flag. */
-export function putDevice(event: WorkingEvent): StepResult<WorkingEvent> {
-  const device = parseDevice(event.raw.userAgent);
-  event.row.browser = device.browser;
-  event.row.os = device.os;
-  event.row.deviceType = device.deviceType;
-  event.row.isBot = device.isBot;
-  return ok(event);
-}
+/**
+ * Replaces the User-Agent with families: browser, OS, device type and a bot flag. A device type
+ * the log gives itself (CDN exports) wins, except for bots.
+ */
+export const putDevice: Step = {
+  name: 'putDevice',
+  reads: ['userAgent', 'deviceType'],
+  skip: ['dns'],
+  run({ raw }) {
+    const device = parseDevice(raw.userAgent);
+    return set({
+      browser: device.browser,
+      os: device.os,
+      deviceType: raw.deviceType && !device.isBot ? raw.deviceType : device.deviceType,
+      isBot: device.isBot,
+    });
+  },
+};

@@ -1,8 +1,7 @@
 import { Memo } from '../../memo.js';
 import { sitePolicy, type Policy } from '../../privacy/policy.js';
 import { storedQuery } from '../../privacy/query.js';
-import { drop, ok, type StepResult } from '../result.js';
-import type { WorkingEvent } from '../event.js';
+import { drop, set, type Step } from '../step.js';
 
 const MAX_PATH = 1024;
 const MAX_TITLE = 300;
@@ -29,11 +28,14 @@ function storedPath(location: string, policy: Policy): string | null {
  * Keeps the URL path — plus only the query parameters the site's `query: {allow}` names, never
  * any other query string or the fragment (invariant 1) — and a trimmed title.
  */
-export function putPage(event: WorkingEvent): StepResult<WorkingEvent> {
-  const path = storedPath(event.raw.url, sitePolicy(event.site));
-  if (path === null) return drop('invalid', 'location is not an absolute http(s) URL');
-  event.row.path = path;
-  const title = event.raw.title?.replace(/\s+/g, ' ').trim();
-  event.row.title = title ? title.slice(0, MAX_TITLE) : null;
-  return ok(event);
-}
+export const putPage: Step = {
+  name: 'putPage',
+  reads: ['url', 'title'],
+  skip: ['dns'],
+  run({ raw, site }) {
+    const path = storedPath(raw.url, sitePolicy(site));
+    if (path === null) return drop('invalid', 'location is not an absolute http(s) URL');
+    const title = raw.title?.replace(/\s+/g, ' ').trim();
+    return set({ path, title: title ? title.slice(0, MAX_TITLE) : null });
+  },
+};

@@ -1,7 +1,6 @@
 import { cleanUrl } from '../../privacy/query.js';
 import { BUILTIN_TRACKERS } from '../../privacy/trackers.js';
-import { ok, type StepResult } from '../result.js';
-import type { WorkingEvent } from '../event.js';
+import { set, type Step } from '../step.js';
 
 const MAX_PROPS_JSON = 4096;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -29,12 +28,17 @@ function clean(value: unknown, depth: number): unknown {
 }
 
 /** Keeps the event name and a small cleaned copy of its properties (URLs without query strings). */
-export function putProps(event: WorkingEvent): StepResult<WorkingEvent> {
-  event.row.name = event.raw.name;
-  const props = event.raw.props;
-  if (props && Object.keys(props).length > 0) {
+export const putProps: Step = {
+  name: 'putProps',
+  reads: ['name', 'props'],
+  memo: false,
+  run({ raw }) {
+    const props = raw.props;
+    if (!props || Object.keys(props).length === 0) return set({ name: raw.name });
     const json = JSON.stringify(clean(props, 0));
-    event.row.props = json.length <= MAX_PROPS_JSON ? json : JSON.stringify({ _truncated: true });
-  }
-  return ok(event);
-}
+    return set({
+      name: raw.name,
+      props: json.length <= MAX_PROPS_JSON ? json : JSON.stringify({ _truncated: true }),
+    });
+  },
+};

@@ -1,18 +1,15 @@
-import { ok, type StepResult } from '../result.js';
-import type { PipelineContext, WorkingEvent } from '../event.js';
+import { set, type Step } from '../step.js';
 
-/** Sets the day's visitor hash: keyed hash of (IP, UA, site) under the current salt. */
-export function putVisitorHash(
-  event: WorkingEvent,
-  ctx: PipelineContext,
-): StepResult<WorkingEvent> | Promise<StepResult<WorkingEvent>> {
-  const hash = ctx.visitorHash(event.site, event.raw.ip, event.raw.userAgent, event.row.ts);
-  if (typeof hash === 'string') {
-    event.row.visitorHash = hash;
-    return ok(event);
-  }
-  return hash.then((value) => {
-    event.row.visitorHash = value;
-    return ok(event);
-  });
-}
+/** Sets the day's visitor hash: keyed hash of (IP, UA, site) under the salt of the row's day. */
+export const putVisitorHash: Step = {
+  name: 'putVisitorHash',
+  reads: ['ip', 'userAgent'],
+  readsRow: ['ts'],
+  memo: false,
+  run({ raw, site, row }, ctx) {
+    const hash = ctx.visitorHash(site, raw.ip, raw.userAgent, row.ts);
+    return typeof hash === 'string'
+      ? set({ visitorHash: hash })
+      : hash.then((value) => set({ visitorHash: value }));
+  },
+};

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import { blankRow } from '../../store/row.js';
-import type { PipelineContext, RawEvent, WorkingEvent } from '../event.js';
-import { runPipeline } from '../runner.js';
-import { COLLECT_STEPS } from '../steps.js';
+import type { PipelineContext, RawEvent } from '../event.js';
+import { Pipeline } from '../runner.js';
+import type { Step, StepInput } from '../step.js';
+import { PIPELINE_STEPS } from '../steps.js';
 import { clampTimestamp, CLOCK_WINDOW } from './clampTimestamp.js';
 import { maskPersonalData } from './maskPersonalData.js';
 import { putDevice } from './putDevice.js';
@@ -43,7 +44,7 @@ function raw(overrides: Partial<RawEvent> = {}): RawEvent {
   };
 }
 
-function working(overrides: Partial<RawEvent> = {}, onSite = site): WorkingEvent {
+function working(overrides: Partial<RawEvent> = {}, onSite = site): StepInput {
   const r = raw(overrides);
   return {
     raw: r,
@@ -63,6 +64,22 @@ const ctx: PipelineContext = {
   visitorHash: () => '42',
 };
 
+/**
+ * Runs one step over `event` as the runner does (its findings counted, its columns set on the
+ * row) and answers like the runner: the event, or the drop.
+ */
+function step(
+  run: Step,
+  event: StepInput,
+): { kind: 'ok'; value: StepInput } | { kind: 'drop'; reason: string } {
+  const outcome = run.run(event, ctx);
+  if (outcome instanceof Promise) throw new Error(`${run.name} waited`);
+  for (const kind of outcome.findings ?? []) ctx.countFinding(event.site.host, kind);
+  if (outcome.kind === 'drop') return { kind: 'drop', reason: outcome.reason };
+  Object.assign(event.row, outcome.set);
+  return { kind: 'ok', value: event };
+}
+
 function value<T>(result: { kind: string; value?: T }): T {
   if (result.kind !== 'ok' || result.value === undefined)
     throw new Error(`expected ok, got ${JSON.stringify(result)}`);
@@ -71,28 +88,30 @@ function value<T>(result: { kind: string; value?: T }): T {
 
 describe('clampTimestamp', () => {
   it('keeps a client time inside the window', () => {
-    expect(value(clampTimestamp(working({ clientTimestamp: now - 5000 }))).row.ts).toBe(now - 5000);
+    expect(value(step(clampTimestamp, working({ clientTimestamp: now - 5000 }))).row.ts).toBe(now - 5000);
   });
   it('clamps dates in 1970 and 2100 to the window around server time', () => {
-    expect(value(clampTimestamp(working({ clientTimestamp: 0 }))).row.ts).toBe(now - CLOCK_WINDOW.pastMs);
-    expect(value(clampTimestamp(working({ clientTimestamp: Date.UTC(2100, 0, 1) }))).row.ts).toBe(
+    expect(value(step(clampTimestamp, working({ clientTimestamp: 0 }))).row.ts).toBe(
+      now - CLOCK_WINDOW.pastMs,
+    );
+    expect(value(step(clampTimestamp, working({ clientTimestamp: Date.UTC(2100, 0, 1) }))).row.ts).toBe(
       now + CLOCK_WINDOW.futureMs,
     );
   });
   it('uses the server time when the client sent none', () => {
-    expect(value(clampTimestamp(working({ clientTimestamp: null }))).row.ts).toBe(now);
+    expect(value(step(clampTimestamp, working({ clientTimestamp: null }))).row.ts).toBe(now);
   });
 });
 
 describe('putPage', () => {
   it('keeps the path only, never the query string or fragment, and a trimmed title', () => {
-    const row = value(putPage(working())).row;
+    const row = value(step(putPage, working())).row;
     expect(row.path).toBe('/a/b');
     expect(row.title).toBe('Hello world');
   });
   it('drops an event whose location is not an http(s) URL, with reason invalid', () => {
-    expect(putPage(working({ url: 'not a url' }))).toMatchObject({ kind: 'drop', reason: 'invalid' });
-    expect(putPage(working({ url: 'ftp://www.example.fr/x' }))).toMatchObject({
+    expect(step(putPage, working({ url: 'not a url' }))).toMatchObject({ kind: 'drop', reason: 'invalid' });
+    expect(step(putPage, working({ url: 'ftp://www.example.fr/x' }))).toMatchObject({
       kind: 'drop',
       reason: 'invalid',
     });
@@ -102,7 +121,10 @@ describe('putPage', () => {
 describe('putPage with query: {allow}', () => {
   it('stores only the allow-listed parameters with the path', () => {
     const row = value(
-      putPage(working({ url: 'https://search.example/find?q=velo&utm_source=x&email=a@b.c' }, sites[1])),
+      step(
+        putPage,
+        working({ url: 'https://search.example/find?q=velo&utm_source=x&email=a@b.c' }, sites[1]),
+      ),
     ).row;
     expect(row.path).toBe('/find?q=velo');
   });
@@ -110,15 +132,17 @@ describe('putPage with query: {allow}', () => {
 
 describe('putReferrer', () => {
   it('treats another host of the same registrable domain as internal (Public Suffix List)', () => {
-    const row = value(putReferrer(working({ referrer: 'https://blog.example.fr/post?id=1' }))).row;
+    const row = value(step(putReferrer, working({ referrer: 'https://blog.example.fr/post?id=1' }))).row;
     expect([row.referrerHost, row.referrerClass]).toEqual([null, null]);
   });
   it('keeps nothing of any referrer under referrer: remove', () => {
-    const row = value(putReferrer(working({ referrer: 'https://www.google.com/' }, sites[2]))).row;
+    const row = value(step(putReferrer, working({ referrer: 'https://www.google.com/' }, sites[2]))).row;
     expect([row.referrerHost, row.referrerClass]).toEqual([null, null]);
   });
   it('keeps an external referrer’s host and class, never its path or query', () => {
-    const row = value(putReferrer(working({ referrer: 'https://www.google.com/search?q=jane+doe' }))).row;
+    const row = value(
+      step(putReferrer, working({ referrer: 'https://www.google.com/search?q=jane+doe' })),
+    ).row;
     expect([row.referrerHost, row.referrerClass]).toEqual(['www.google.com', 'search']);
   });
   it.each([
@@ -128,7 +152,7 @@ describe('putReferrer', () => {
     ['https://mail.google.com/mail/u/0', 'email'],
     ['https://blog.example.net/post', 'other'],
   ])('classifies %s as %s', (referrer, cls) => {
-    expect(value(putReferrer(working({ referrer }))).row.referrerClass).toBe(cls);
+    expect(value(step(putReferrer, working({ referrer }))).row.referrerClass).toBe(cls);
   });
   it('leaves internal navigation (host or alias) and unparsable referrers empty', () => {
     for (const referrer of [
@@ -137,7 +161,7 @@ describe('putReferrer', () => {
       'garbage',
       'android-app://com.x',
     ]) {
-      const row = value(putReferrer(working({ referrer }))).row;
+      const row = value(step(putReferrer, working({ referrer }))).row;
       expect([row.referrerHost, row.referrerClass]).toEqual([null, null]);
     }
   });
@@ -145,25 +169,26 @@ describe('putReferrer', () => {
 
 describe('putDevice', () => {
   it('replaces the User-Agent with families and a device type', () => {
-    const row = value(putDevice(working())).row;
+    const row = value(step(putDevice, working())).row;
     expect(row).toMatchObject({ browser: 'Mobile Safari', os: 'iOS', deviceType: 'mobile', isBot: false });
   });
   it('flags crawlers as bots', () => {
     const row = value(
-      putDevice(
+      step(
+        putDevice,
         working({ userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' }),
       ),
     ).row;
     expect(row).toMatchObject({ deviceType: 'bot', isBot: true });
   });
   it('treats an empty User-Agent as a bot', () => {
-    expect(value(putDevice(working({ userAgent: '' }))).row.isBot).toBe(true);
+    expect(value(step(putDevice, working({ userAgent: '' }))).row.isBot).toBe(true);
   });
 });
 
 describe('putGeolocation', () => {
   it('sets country, region and ASN from the IP', () => {
-    const row = value(putGeolocation(working({ ip: '90.0.0.1' }), ctx)).row;
+    const row = value(step(putGeolocation, working({ ip: '90.0.0.1' }))).row;
     expect([row.country, row.region, row.asn]).toEqual(['FR', 'FR-IDF', 3215]);
   });
 });
@@ -171,7 +196,8 @@ describe('putGeolocation', () => {
 describe('putProps', () => {
   it('keeps the name and props, with query strings removed from URL values', () => {
     const row = value(
-      putProps(
+      step(
+        putProps,
         working({
           name: 'share',
           props: {
@@ -190,7 +216,7 @@ describe('putProps', () => {
     });
   });
   it('stores no props when there are none', () => {
-    expect(value(putProps(working({ props: {} }))).row.props).toBeNull();
+    expect(value(step(putProps, working({ props: {} }))).row.props).toBeNull();
   });
 });
 
@@ -198,7 +224,7 @@ describe('maskPersonalData', () => {
   function masked(name: string | null, title: string | null, path: string, props: unknown, onSite = site) {
     const event = working({}, onSite);
     Object.assign(event.row, { name, title, path, props: props === null ? null : JSON.stringify(props) });
-    return maskPersonalData(event, ctx);
+    return step(maskPersonalData, event);
   }
 
   it('masks personal data in the name, title, path and property keys and values, and counts findings by kind', () => {
@@ -241,8 +267,7 @@ describe('maskPersonalData', () => {
 
 describe('runPipeline', () => {
   it('runs every collect step and returns a row without raw IP, UA or query', async () => {
-    const result = await runPipeline(
-      COLLECT_STEPS,
+    const result = await new Pipeline(PIPELINE_STEPS).run(
       raw({ ip: '90.0.0.1', referrer: 'https://news.example.org/a?id=7' }),
       site,
       ctx,
@@ -262,7 +287,93 @@ describe('runPipeline', () => {
       expect(text).not.toContain(leak);
   });
   it('reports the step and reason of a drop', async () => {
-    const result = await runPipeline(COLLECT_STEPS, raw({ url: 'mailto:x' }), site, ctx);
+    const result = await new Pipeline(PIPELINE_STEPS).run(raw({ url: 'mailto:x' }), site, ctx);
     expect(result).toMatchObject({ kind: 'drop', reason: 'invalid', step: 'putPage' });
+  });
+});
+
+describe('every pipeline step', () => {
+  // The runner memoises a step on what it declares it reads: a step that read anything else
+  // would be given another event's answer.
+  it.each(PIPELINE_STEPS.map((s) => [s.name, s] as const))(
+    '%s reads only the raw fields and row columns it declares',
+    async (_name, step) => {
+      const read = new Set<string>();
+      const watch = <T extends object>(target: T, prefix: string): T =>
+        new Proxy(target, {
+          get(object, key, receiver) {
+            if (typeof key === 'string') read.add(`${prefix}.${key}`);
+            return Reflect.get(object, key, receiver) as unknown;
+          },
+        });
+      const variants: Partial<RawEvent>[] = [
+        {},
+        {
+          referrer: 'https://news.example.org/a?id=7',
+          name: 'share',
+          props: { url: 'https://x.example/?a=1' },
+        },
+        {
+          type: 'dns',
+          url: '',
+          source: 'import',
+          clientTimestamp: null,
+          country: 'DE',
+          deviceType: 'tablet',
+        },
+        { title: 'mail a@b.fr', url: 'https://www.example.fr/u/a@b.fr' },
+      ];
+      for (const variant of variants) {
+        const event = working(variant);
+        Object.assign(event.row, { name: 'n', title: 't', path: '/p', props: '{"a":"b"}' });
+        const outcome = step.run(
+          { raw: watch(event.raw, 'raw'), site: event.site, row: watch(event.row, 'row') },
+          ctx,
+        );
+        if (outcome instanceof Promise) await outcome;
+      }
+      const declared = new Set([
+        ...step.reads.map((field) => `raw.${field}`),
+        ...(step.readsRow ?? []).map((column) => `row.${column}`),
+      ]);
+      expect([...read].filter((key) => !declared.has(key))).toEqual([]);
+      // And each declared input is one the step reads at least once.
+      expect([...declared].filter((key) => !read.has(key))).toEqual([]);
+    },
+  );
+});
+
+describe('Pipeline', () => {
+  it('runs a memoised step once per distinct input and site, and counts its findings for every event', async () => {
+    let runs = 0;
+    const counting: Step = {
+      name: 'counting',
+      reads: ['title'],
+      run: ({ raw }) => {
+        runs++;
+        return raw.title?.includes('@')
+          ? { kind: 'ok', set: { title: 'masked' }, findings: ['email'] }
+          : { kind: 'ok', set: { title: raw.title } };
+      },
+    };
+    const pipeline = new Pipeline([counting], { memo: 100 });
+    findings.length = 0;
+    const titles = ['a', 'b', 'a', 'x@y.fr', 'a', 'x@y.fr', null, null];
+    const rows = [];
+    for (const title of titles) {
+      const result = await pipeline.run(raw({ title }), site, ctx);
+      rows.push(value(result).title);
+    }
+    await pipeline.run(raw({ title: 'a' }), sites[1]!, ctx);
+    expect(runs).toBe(4 + 1);
+    expect(rows).toEqual(['a', 'b', 'a', 'masked', 'a', 'masked', null, null]);
+    expect(findings).toEqual(['www.example.fr:email', 'www.example.fr:email']);
+  });
+
+  it('skips a step for the row types it declares none of its business', async () => {
+    const row = value(
+      await new Pipeline(PIPELINE_STEPS).run(raw({ type: 'dns', url: '', userAgent: '' }), site, ctx),
+    );
+    expect([row.path, row.isBot, row.deviceType]).toEqual([null, false, null]);
   });
 });
