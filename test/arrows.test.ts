@@ -70,3 +70,17 @@ describe('imports point one way', () => {
     });
   }
 });
+
+describe('source files stay small', () => {
+  // CONTRIBUTING.md: small files by domain. Tests and generated files aside.
+  const MAX_LINES = 350;
+  it(`no source file under src/ is longer than ${MAX_LINES} lines`, () => {
+    const files = sources(SRC);
+    expect(files.length).toBeGreaterThan(100);
+    const long = files
+      .map((file) => [relative(SRC, file), readFileSync(file, 'utf8').split('\n').length - 1] as const)
+      .filter(([, lines]) => lines > MAX_LINES)
+      .map(([file, lines]) => `${file}: ${lines} lines`);
+    expect(long).toEqual([]);
+  });
+});

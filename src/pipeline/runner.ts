@@ -1,7 +1,7 @@
 import type { SiteConfig } from '../config/schema.js';
 import { Memo } from '../memo.js';
 import { newEventId } from '../store/ids.js';
-import { blankRow, type EventRow } from '../store/row.js';
+import type { EventRow, RowType } from '../store/row.js';
 import type { PipelineContext, RawEvent } from './event.js';
 import type { DropReason } from './result.js';
 import type { Step, StepInput, StepOutcome } from './step.js';
@@ -22,17 +22,34 @@ export interface PipelineOptions {
 }
 
 function emptyRow(raw: RawEvent, site: SiteConfig, ctx: PipelineContext, id: string | undefined): EventRow {
-  return blankRow({
+  // Every field written out, in ROW_COLUMNS order: one object shape for every row (a spread of
+  // defaults would make each row a copy the engine builds field by field).
+  return {
     // A given id (imports: derived from the line) is kept; otherwise a new UUIDv7.
     id: id ?? newEventId(),
     ts: raw.receivedAt,
     site: site.host,
     type: raw.type,
-    source: raw.source,
+    name: null,
+    path: null,
+    title: null,
+    referrerHost: null,
+    referrerClass: null,
+    country: null,
+    region: null,
+    asn: null,
+    deviceType: null,
+    browser: null,
+    os: null,
+    isBot: false,
+    visitorHash: null,
+    sessionHash: null,
     node: raw.node !== undefined ? raw.node : ctx.node,
     status: raw.status ?? null,
     bytes: raw.bytes ?? null,
-  });
+    source: raw.source,
+    props: null,
+  };
 }
 
 /** A value's part of a memo key: length-prefixed, so no two lists of values share a key. */
@@ -112,6 +129,8 @@ const NONE: readonly never[] = [];
  * hot path); becomes a promise only when a step has to wait (e.g. the first salt of a new day).
  */
 export class Pipeline {
+  /** The indices of the steps that apply to each row type (computed at the first row of it). */
+  private readonly byType = new Map<RowType, number[]>();
   /** Per step: its answers per site, when the step is memoised. */
   private readonly memos: (Map<SiteConfig, StepMemo> | undefined)[];
 
@@ -140,20 +159,31 @@ export class Pipeline {
     row: EventRow,
     ctx: PipelineContext,
   ): PipelineResult | Promise<PipelineResult> {
-    for (let i = first; i < this.steps.length; i++) {
+    const order = this.order(input.raw.type);
+    for (let n = first; n < order.length; n++) {
+      const i = order[n]!;
       const step = this.steps[i]!;
-      if (step.skip?.includes(input.raw.type)) continue;
       const outcome = this.outcome(i, step, input, ctx);
       if (outcome instanceof Promise) {
         return outcome.then((settled) => {
           const stop = apply(settled, step, row, input.site, ctx);
-          return stop ?? this.from(i + 1, input, row, ctx);
+          return stop ?? this.from(n + 1, input, row, ctx);
         });
       }
       const stop = apply(outcome, step, row, input.site, ctx);
       if (stop) return stop;
     }
     return { kind: 'ok', value: row };
+  }
+
+  private order(type: RowType): number[] {
+    let order = this.byType.get(type);
+    if (!order) {
+      order = [];
+      for (let i = 0; i < this.steps.length; i++) if (!this.steps[i]!.skip?.includes(type)) order.push(i);
+      this.byType.set(type, order);
+    }
+    return order;
   }
 
   private outcome(

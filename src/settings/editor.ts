@@ -13,7 +13,8 @@ import { BaliseError, type ErrorCode } from '../errors.js';
 import type { Manifest } from '../tools/manifest.js';
 import { BUILTIN_COMPONENTS, ToolError } from '../tools/runtime.js';
 import { writeFileAtomically } from './atomic-write.js';
-import { PRIVACY_SWITCHES, type SwitchInfo } from './switches.js';
+import { PRIVACY_SWITCHES } from './switches.js';
+import type { ComponentInfo, SettingsView } from './view.js';
 
 /** What the dashboard shows in place of a secret setting written in the file. */
 export const SECRET_MASK = '••••••••';
@@ -40,26 +41,7 @@ export class SettingsError extends BaliseError {
   }
 }
 
-/** A component as the settings form needs it: what it is and the settings its manifest declares. */
-export interface ComponentInfo {
-  description: string | null;
-  sunset: string | null;
-  hosts: string[];
-  settings: Manifest['settings'];
-}
-
-/** The editable part of the configuration, as the dashboard reads it. */
-export interface SettingsView {
-  /** False when the gateway runs without a configuration file (nothing to write to). */
-  editable: boolean;
-  file: string | null;
-  /** Changes must send it back (If-Match); a change made meanwhile is refused, never overwritten. */
-  revision: string | null;
-  /** The sites as written in the file (defaults not filled in; secrets masked, references kept). */
-  sites: Record<string, unknown>[];
-  components: Record<string, ComponentInfo>;
-  switches: readonly SwitchInfo[];
-}
+export type { ComponentInfo, SettingsView } from './view.js';
 
 /** Revision of a configuration text: the first 16 hex digits of its SHA-256. */
 export function revisionOf(text: string): string {

@@ -1,12 +1,7 @@
 import { STRICTNESS } from '../privacy/policy.js';
+import type { SwitchInfo } from './view.js';
 
-/** One privacy switch as the dashboard shows it: its values, the default and a one-line explanation. */
-export interface SwitchInfo {
-  key: 'profile' | 'query' | 'ip' | 'userAgent' | 'referrer' | 'dlp' | 'browserRequests';
-  values: readonly string[];
-  default: string;
-  explanation: string;
-}
+export type { SwitchInfo } from './view.js';
 
 /** The site privacy switches of docs/privacy.md, least to most strict, each with its one line. */
 export const PRIVACY_SWITCHES: readonly SwitchInfo[] = [

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { errorLine } from '../../errors.js';
+import { DelegatedSharedState } from '../delegated-shared-state.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
@@ -41,13 +42,13 @@ export interface ClickHouseOptions {
  * imported twice never counts twice, and the tables need no FINAL. The hourly rollup is a
  * materialized view, kept on every insert.
  */
-export class ClickHouseStore implements Store {
+export class ClickHouseStore extends DelegatedSharedState implements Store {
   readonly dialect = 'clickhouse' as const;
   readonly bulkRows = 100_000;
   // Writes share one server session (its temporary table): one at a time.
   private readonly writes = new Mutex();
   private readonly sessionId = `balise-${randomUUID()}`;
-  private readonly shared = new ClickHouseSharedState({
+  protected readonly shared = new ClickHouseSharedState({
     insert: (params) => this.client.insert(params),
     query: (sql, params) => this.query(sql, params),
     command: (sql, params) => this.command(sql, params),
@@ -56,7 +57,9 @@ export class ClickHouseStore implements Store {
   private constructor(
     private readonly client: ClickHouseClient,
     private readonly options: ClickHouseOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Connects to the server (nothing is sent until the first call). */
   static open(options: ClickHouseOptions): ClickHouseStore {
@@ -293,30 +296,6 @@ export class ClickHouseStore implements Store {
 
   private async command(sql: string, params: readonly SqlParam[] = []): Promise<void> {
     await this.client.command({ query: sql, query_params: bindings(params) });
-  }
-
-  ensureSalt(day: string, keepFrom: string): Promise<Buffer> {
-    return this.shared.ensureSalt(day, keepFrom);
-  }
-
-  ensureSecret(name: string): Promise<Buffer> {
-    return this.shared.ensureSecret(name);
-  }
-
-  revokeSession(nonce: string, expires: number): Promise<void> {
-    return this.shared.revokeSession(nonce, expires);
-  }
-
-  revokedSessions(now: number): Promise<Map<string, number>> {
-    return this.shared.revokedSessions(now);
-  }
-
-  publishSettings(value: string): Promise<void> {
-    return this.shared.publishSettings(value);
-  }
-
-  publishedSettings(): Promise<string[]> {
-    return this.shared.publishedSettings();
   }
 
   async close(): Promise<void> {

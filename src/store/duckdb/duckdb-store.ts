@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DelegatedSharedState } from '../delegated-shared-state.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
@@ -23,7 +24,7 @@ import {
 } from './sql.js';
 
 /** The embedded store: one DuckDB file, one connection, operations serialized. */
-export class DuckDBStore implements Store {
+export class DuckDBStore extends DelegatedSharedState implements Store {
   readonly dialect = 'duckdb' as const;
   /**
    * DuckDB's row group (122,880 rows): a transaction that appends whole row groups has them
@@ -32,7 +33,7 @@ export class DuckDBStore implements Store {
    */
   readonly bulkRows = 122_880;
   private readonly lock = new Mutex();
-  private readonly shared = new DuckDBSharedState((work) => this.locked(() => work(this.connection)));
+  protected readonly shared = new DuckDBSharedState((work) => this.locked(() => work(this.connection)));
   private closed = false;
   /** False once the rollup is known current; this process is the file's only writer. */
   private rollupMayBeStale = true;
@@ -43,7 +44,9 @@ export class DuckDBStore implements Store {
     private readonly path: string,
     private instance: DuckDBInstance,
     private connection: DuckDBConnection,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Opens (and creates) the database file; `:memory:` for a throw-away store. */
   static async open(path: string): Promise<DuckDBStore> {
@@ -322,29 +325,6 @@ export class DuckDBStore implements Store {
     });
   }
 
-  ensureSalt(day: string, keepFrom: string): Promise<Buffer> {
-    return this.shared.ensureSalt(day, keepFrom);
-  }
-
-  ensureSecret(name: string): Promise<Buffer> {
-    return this.shared.ensureSecret(name);
-  }
-
-  revokeSession(nonce: string, expires: number): Promise<void> {
-    return this.shared.revokeSession(nonce, expires);
-  }
-
-  revokedSessions(now: number): Promise<Map<string, number>> {
-    return this.shared.revokedSessions(now);
-  }
-
-  publishSettings(value: string): Promise<void> {
-    return this.shared.publishSettings(value);
-  }
-
-  publishedSettings(): Promise<string[]> {
-    return this.shared.publishedSettings();
-  }
   close(): Promise<void> {
     return this.locked(async () => {
       if (this.closed) return;

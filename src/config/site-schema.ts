@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { policyProblems, PROFILES, STRICTNESS } from '../privacy/policy.js';
+import { hostname, isTimeZone } from './checks.js';
+
+export const privacySchema = z
+  .strictObject({
+    profile: z
+      .enum(PROFILES)
+      .default('cnil-proxy')
+      .describe('Privacy profile (docs/privacy.md). `off` is refused unless server.mode is development.'),
+    query: z
+      .union([
+        z.enum(['keep', 'known-trackers', 'strip']),
+        z.strictObject({ allow: z.array(z.string().min(1).max(100)).min(1) }),
+      ])
+      .optional()
+      .describe('URL query parameters: keep, known-trackers, strip (default) or {allow: [names]}'),
+    ip: z.enum(STRICTNESS.ip).optional().describe('Visitor IP for tools: keep, trim or hide (default)'),
+    userAgent: z
+      .enum(STRICTNESS.userAgent)
+      .optional()
+      .describe('User-Agent for tools: keep, reduce (default) or remove'),
+    referrer: z
+      .enum(STRICTNESS.referrer)
+      .optional()
+      .describe('Referrer: keep, strip-external (default) or remove'),
+    dlp: z
+      .enum(STRICTNESS.dlp)
+      .optional()
+      .describe('Personal data in events: off, report, mask (default) or drop'),
+    trackerRules: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A ClearURLs-format rules file extending the built-in tracker list (query: known-trackers)'),
+    browserRequests: z
+      .enum(STRICTNESS.browserRequests)
+      .optional()
+      .describe(
+        'Browser-side tool requests (client.fetch/execute): refuse (default) or allow (custom profile)',
+      ),
+  })
+  .superRefine((privacy, ctx) => {
+    for (const [key, message] of policyProblems(privacy))
+      ctx.addIssue({ code: 'custom', path: [key], message });
+  })
+  .prefault({});
+
+export const toolPrivacySchema = z
+  .strictObject({
+    query: z
+      .union([
+        z.enum(['keep', 'known-trackers', 'strip']),
+        z.strictObject({ allow: z.array(z.string().min(1).max(100)).min(1) }),
+      ])
+      .optional(),
+    ip: z.enum(STRICTNESS.ip).optional(),
+    userAgent: z.enum(STRICTNESS.userAgent).optional(),
+    referrer: z.enum(STRICTNESS.referrer).optional(),
+    dlp: z.enum(STRICTNESS.dlp).optional(),
+    clientId: z
+      .union([z.enum(['keep', 'hashed']), z.strictObject({ constant: z.string().min(1).max(64) })])
+      .optional()
+      .describe('Client id the tool receives: hashed (default), constant or keep'),
+  })
+  .default({})
+  .describe('Per-tool switches; each may only be stricter than the site’s');
+
+export const toolSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a short lower-case name such as ga4 or hook')
+    .describe('Name of this tool on this site (egress log, outbox, dashboard)'),
+  component: z
+    .string()
+    .min(1)
+    .describe(
+      'Built-in component (ga4, meta, matomo, ua, webhook), a local path, or an installed npm package',
+    ),
+  purpose: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}$/)
+    .optional()
+    .describe('Consent purpose; without one the tool receives events without consent'),
+  region: z
+    .enum(['eu', 'any'])
+    .default('eu')
+    .describe('eu: the tool may only send to the EU endpoints of its allow-list'),
+  allowHosts: z
+    .array(hostname)
+    .default([])
+    .describe(
+      'Extra hosts the tool may send to (besides its manifest); only these may be private addresses or plain http. Added in the file only: the settings API refuses new ones',
+    ),
+  privacy: toolPrivacySchema,
+  settings: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe('Settings of the component (its manifest)'),
+});
+
+export const siteSchema = z.strictObject({
+  host: hostname.describe('Main host name of the site, e.g. www.example.fr'),
+  aliases: z.array(hostname).default([]).describe('Other host names that belong to this site'),
+  timezone: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
+    .default('Europe/Paris')
+    .describe('Time zone for daily salt rotation and local-time insights'),
+  group: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a short lower-case name such as news or tv')
+    .optional()
+    .describe('Group of sites for group-level insights (news, tv, official…)'),
+  privacy: privacySchema,
+  consent: z
+    .strictObject({
+      purposes: z
+        .array(z.string().regex(/^[a-z0-9_-]{1,32}$/))
+        .default([])
+        .describe('Consent purposes of this site, e.g. analytics, marketing'),
+    })
+    .prefault({}),
+  tools: z
+    .array(toolSchema)
+    .default([])
+    .describe('Tools (Managed Components) that receive this site’s events'),
+});
