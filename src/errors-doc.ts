@@ -20,6 +20,22 @@ Expected refusals (429, 503 \`overloaded\` and \`storage_unavailable\`) are coun
 line per kind every 10 seconds (\`… (N more like it held back)\`). A request the gateway did not read
 whole within \`server.limits.requestTimeoutMs\` is answered \`408\` by Node.js and its connection
 closed ([limits](limits.md)).
+
+## Errors inside the gateway
+
+\`BaliseError\` (above) is the only error a client is ever answered with. The code has a few other
+error types, each for a failure that never reaches a client as such, because it is reported
+somewhere else or turned into one of the codes above where it crosses to a client:
+
+| error           | raised by                                            | becomes                                                                                   |
+| --------------- | ---------------------------------------------------- | ----------------------------------------------------------------------------------------- |
+| \`ConfigError\`   | reading the configuration (\`src/config/load.ts\`)    | a \`path: what to do\` list and exit 2; \`invalid_config\` when a settings change causes it |
+| \`UsageError\`    | command-line parsing (\`src/cli/args.ts\`)            | \`error: …\` naming the flag, exit 2                                                        |
+| \`ImportError\`, \`FormatError\`, \`LogFormatError\` | \`balise import\` options and log formats | \`error: …\` saying what to fix, exit 2, before any line is read                 |
+| \`ToolError\`     | loading or starting a tool                           | the gateway does not start (or a settings change is refused), naming the tool              |
+| \`PermissionError\`, \`HookTimeout\` | a component's call its manifest does not permit; a listener past its time | counted per tool (\`/metrics\`), the other tools go on; \`tool_timeout\` for a route |
+| \`UnreadableFile\`, \`QueryTimeout\` | the store: a spool file it cannot read; a query past its time | the segment set aside (never dropped); \`query_timeout\`                          |
+| \`ApiError\`      | the dashboard's own fetch wrapper (browser)          | the code and message above, shown to the user                                             |
 `;
 
 /** docs/errors.md: the table of every code (src/errors.ts ERRORS), by status, with its meaning and what to do. */
