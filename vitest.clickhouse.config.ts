@@ -12,6 +12,7 @@ export default defineConfig({
       'test/insights.rollup.test.ts',
       'test/insights.detect.test.ts',
       'test/insights.election.test.ts',
+      'test/insights.visits.test.ts',
       'test/import.test.ts',
       'test/clickhouse/**/*.test.ts',
     ],

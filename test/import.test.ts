@@ -693,6 +693,9 @@ describe('balise import (CLI)', () => {
     );
     const summary = JSON.parse(output) as ImportSummary;
     expect(summary).toMatchObject({ lines: 2, imported: 0, badLines: 2 });
+    // The process's own peak memory, in MB: at least what Node and DuckDB take to start.
+    expect(summary.peakRssMb).toBeGreaterThan(40);
+    expect(Number.isInteger(summary.peakRssMb)).toBe(true);
     // common has no referrer/UA fields: the combined line is a bad line there.
     const combined = execFileSync(
       process.execPath,

@@ -30,7 +30,7 @@ export interface ImportOptions {
    * the work in this thread.
    */
   workers?: number;
-  /** Bytes of log lines per chunk handed to a worker (default 4 MiB). */
+  /** Bytes of log lines per chunk handed to a worker (default 1 MiB). */
   chunkBytes?: number;
   /** Called about every `progressMs` (default 200) and once at the end of each file. */
   onProgress?: (progress: ImportProgress) => void;
@@ -79,6 +79,8 @@ export interface ImportSummary {
   findings: Record<string, number>;
   elapsedMs: number;
   linesPerSecond: number;
+  /** Peak resident memory of the process that ran the import, worker threads included (MB). */
+  peakRssMb: number;
 }
 
 const MAX_UNKNOWN_HOSTS = 1000;
@@ -140,7 +142,7 @@ async function importInto(
   const showBad = options.showBad ?? 10;
   const batchRows = options.batchRows ?? store.bulkRows ?? 100_000;
   const progressMs = options.progressMs ?? 200;
-  const chunkBytes = options.chunkBytes ?? 4 * 2 ** 20;
+  const chunkBytes = options.chunkBytes ?? 2 ** 20;
   const workerCount = Math.min(MAX_WORKERS, Math.max(0, options.workers ?? availableParallelism()));
   const setup: ProcessSetup = {
     config,
@@ -165,6 +167,7 @@ async function importInto(
     findings: {},
     elapsedMs: 0,
     linesPerSecond: 0,
+    peakRssMb: 0,
   };
   const unknown = new Map<string, number>();
   const started = performance.now();
@@ -288,5 +291,7 @@ async function importInto(
     .map(([host, lines]) => ({ host, lines }));
   summary.elapsedMs = performance.now() - started;
   summary.linesPerSecond = summary.lines / Math.max(summary.elapsedMs / 1000, 1e-9);
+  // maxRSS is in kilobytes.
+  summary.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   return summary;
 }

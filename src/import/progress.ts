@@ -34,7 +34,7 @@ export function progressLine(p: ImportProgress, width = 24): string {
 export function summaryLines(s: ImportSummary, printable: (text: string) => string): string[] {
   const n = (value: number) => value.toLocaleString('en-US');
   const lines = [
-    `imported ${n(s.imported)} rows from ${n(s.lines)} lines (${s.files} file${s.files === 1 ? '' : 's'}, ${formatBytes(s.bytes)}) in ${(s.elapsedMs / 1000).toFixed(1)} s — ${n(Math.round(s.linesPerSecond))} lines/s`,
+    `imported ${n(s.imported)} rows from ${n(s.lines)} lines (${s.files} file${s.files === 1 ? '' : 's'}, ${formatBytes(s.bytes)}) in ${(s.elapsedMs / 1000).toFixed(1)} s — ${n(Math.round(s.linesPerSecond))} lines/s, peak memory ${n(s.peakRssMb)} MB`,
   ];
   if (s.duplicates > 0) lines.push(`already stored (same lines imported before): ${n(s.duplicates)}`);
   const dropped = Object.entries(s.dropped);

@@ -4,7 +4,30 @@ import { INTERVALS } from './buckets.js';
 import { parseLocal } from '../time.js';
 
 /** Metrics a query can ask for. */
-export const METRICS = ['requests', 'pageviews', 'visitors', 'events', 'mobile_share', 'bot_share'] as const;
+export const METRICS = [
+  'requests',
+  'pageviews',
+  'visitors',
+  'events',
+  'mobile_share',
+  'bot_share',
+  'visits',
+  'bounce_rate',
+  'visit_duration',
+  'views_per_visit',
+] as const;
+
+/**
+ * Metrics of visits (docs/insights.md#visits): a visit is a run of one visitor hash's events
+ * with no gap longer than 30 minutes; it counts in the bucket where it starts, and its
+ * dimensions are those of its first event (its entry page, `exit_page` its last).
+ */
+export const VISIT_METRICS: ReadonlySet<string> = new Set([
+  'visits',
+  'bounce_rate',
+  'visit_duration',
+  'views_per_visit',
+]);
 
 /** Dimensions for filters and breakdowns, each a column of the events table. */
 export const DIMENSIONS = {
@@ -20,6 +43,8 @@ export const DIMENSIONS = {
   asn: 'asn',
   type: 'type',
   name: 'name',
+  entry_page: 'entry_page',
+  exit_page: 'exit_page',
 } as const;
 
 /** A dimension name. */
@@ -74,6 +99,22 @@ export const querySchema = z
       ctx.addIssue({ code: 'custom', path: ['last'], message: 'give last, or from and to' });
     if (!q.last && !(q.from && q.to))
       ctx.addIssue({ code: 'custom', path: ['from'], message: 'give from and to (or last)' });
+    if (!VISIT_METRICS.has(q.metric)) {
+      for (const name of ['entry_page', 'exit_page'] as const) {
+        if (q.breakdown === name)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['breakdown'],
+            message: `${name} needs a visit metric (visits, bounce_rate, visit_duration, views_per_visit)`,
+          });
+        if (q.filters[name] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['filters', name],
+            message: `${name} needs a visit metric (visits, bounce_rate, visit_duration, views_per_visit)`,
+          });
+      }
+    }
   });
 
 /** A query as written by a client. */

@@ -1,5 +1,5 @@
 import { offsetMinutes } from '../time.js';
-import type { Query } from './model.js';
+import { VISIT_METRICS, type Query } from './model.js';
 import { ROLLUP_DIMENSIONS, type Source } from './sql.js';
 
 const HOUR = 3_600_000;
@@ -20,6 +20,7 @@ export interface Plan {
 export function choosePlan(query: Query, tz: string, scanFrom: number, end: number): Plan {
   const raw = (reason: string): Plan => ({ source: 'raw', reason });
   if (query.metric === 'visitors') return raw('visitors are distinct hashes');
+  if (VISIT_METRICS.has(query.metric)) return raw('visits are runs of one visitor’s events');
   if (query.interval === '15m' || query.interval === '1m')
     return raw(`${query.interval} buckets are finer than the rollup`);
   const filter = Object.keys(query.filters).find((name) => !ROLLUP_DIMENSIONS.has(name));

@@ -1,7 +1,8 @@
 import { SqlWriter } from '../store/dialect.js';
 import type { Dialect, SqlParam } from '../store/store.js';
 import type { Interval } from './buckets.js';
-import { DIMENSIONS, type Dimension, type Query } from './model.js';
+import { DIMENSIONS, VISIT_METRICS, type Dimension, type Query } from './model.js';
+import { VISIT_MARGIN_MS, visitsFrom } from './visits.js';
 
 // The insights queries, written once for both stores (`SqlWriter`). Every value from a query is a
 // bound parameter; only names from closed lists (metrics, dimensions, intervals) are written into
@@ -38,6 +39,15 @@ function metricSql(sql: SqlWriter, metric: Query['metric'], source: Source): str
       return sql.round2(`100.0 * ${count("device_type = 'mobile'")} / nullif(${count('NOT is_bot')}, 0)`);
     case 'bot_share':
       return sql.round2(`100.0 * ${count('is_bot')} / nullif(${count()}, 0)`);
+    // Over visits (one row each, visits.ts): events, pages and duration per visit.
+    case 'visits':
+      return sql.count();
+    case 'bounce_rate':
+      return sql.round2(`100.0 * ${sql.count('events = 1')} / nullif(${sql.count()}, 0)`);
+    case 'visit_duration':
+      return sql.round2(`${sql.sum('duration_ms')} / 1000.0 / nullif(${sql.count()}, 0)`);
+    case 'views_per_visit':
+      return sql.round2(`1.0 * ${sql.sum('pages')} / nullif(${sql.count()}, 0)`);
   }
 }
 
@@ -53,9 +63,9 @@ export const ROLLUP_DIMENSIONS: ReadonlySet<string> = new Set([
   'type',
 ]);
 
-/** True for metrics that are counts (an empty bucket is 0); shares are null when empty. */
+/** True for metrics that are counts (an empty bucket is 0); shares and averages are null when empty. */
 export function isCount(metric: Query['metric']): boolean {
-  return metric !== 'mobile_share' && metric !== 'bot_share';
+  return !['mobile_share', 'bot_share', 'bounce_rate', 'visit_duration', 'views_per_visit'].includes(metric);
 }
 
 // The bucket key of each row: the bucket's UTC start in ms (a number; the caller compares it as
@@ -103,17 +113,29 @@ function dimensionText(sql: SqlWriter, dimension: Dimension): string {
  * Shared FROM/WHERE: sites, the UTC range and the filters; returns the FROM clause and the zone's
  * placeholder. DuckDB's rows also carry their local time `l`.
  */
-function scope(sql: SqlWriter, { source, query, sites, tz, start, end }: Scan): { from: string; tz: string } {
+function scope(sql: SqlWriter, scan: Scan): { from: string; tz: string } {
+  const { source, query, sites, tz, start, end } = scan;
   const zone = sql.bind(tz, 'String');
-  const where: string[] = [`ts >= ${sql.instant(start)}`, `ts < ${sql.instant(end)}`];
-  where.push(`site IN (${sql.list(sites)})`);
+  const range = [`ts >= ${sql.instant(start)}`, `ts < ${sql.instant(end)}`, `site IN (${sql.list(sites)})`];
+  const local =
+    sql.dialect === 'duckdb' ? `, timezone(${zone}, to_timestamp(epoch_ms(ts) / 1000.0)) AS l` : '';
+  if (VISIT_METRICS.has(query.metric)) {
+    // Visits that start in the range, whole: their events are read with a margin around it.
+    const events = [
+      `ts >= ${sql.instant(start - VISIT_MARGIN_MS)}`,
+      `ts < ${sql.instant(end + VISIT_MARGIN_MS)}`,
+      range[2],
+    ].join(' AND ');
+    const visits = visitsFrom(sql, events, query.filters);
+    const where = [range[0], range[1], ...(visits.where ? [visits.where] : [])].join(' AND ');
+    return { from: `(SELECT *${local} FROM ${visits.from} WHERE ${where})`, tz: zone };
+  }
+  const where = [...range];
   for (const [name, value] of Object.entries(query.filters)) {
     if (value === undefined) continue;
     if (name === 'path_prefix') where.push(sql.startsWith('path', sql.bind(value, 'String')));
     else where.push(`${sql.text(DIMENSIONS[name as Dimension])} = ${sql.bind(value, 'String')}`);
   }
-  const local =
-    sql.dialect === 'duckdb' ? `, timezone(${zone}, to_timestamp(epoch_ms(ts) / 1000.0)) AS l` : '';
   return { from: `(SELECT *${local} FROM ${TABLE[source]} WHERE ${where.join(' AND ')})`, tz: zone };
 }
 

@@ -76,6 +76,16 @@ export class SqlWriter {
     return this.dialect === 'duckdb' ? `round(${expression}, 2)` : `floor((${expression}) * 100 + 0.5) / 100`;
   }
 
+  /** The value of `column` at the row where `by` is least (NULL values of `column` skipped). */
+  argMin(column: string, by: string): string {
+    return this.dialect === 'duckdb' ? `arg_min(${column}, ${by})` : `argMin(${column}, ${by})`;
+  }
+
+  /** The value of `column` at the row where `by` is greatest (NULL values of `column` skipped). */
+  argMax(column: string, by: string): string {
+    return this.dialect === 'duckdb' ? `arg_max(${column}, ${by})` : `argMax(${column}, ${by})`;
+  }
+
   /** The start of the second holding `column`, as epoch milliseconds. */
   secondMs(column: string): string {
     return this.dialect === 'duckdb'

@@ -1,0 +1,96 @@
+import type { SqlWriter } from '../store/dialect.js';
+import { DIMENSIONS, type Dimension, type Query } from './model.js';
+
+/** The longest gap between two events of one visit (Plausible's and Matomo's 30 minutes). */
+export const VISIT_GAP_MS = 30 * 60_000;
+
+/**
+ * How far before and after a range visits' events are read, so that a visit is counted whole in
+ * the bucket where it starts and one that began before the range is not counted again: a
+ * visitor hash lasts one salt day (at most 25 hours, on a change of time), so no visit is longer.
+ */
+export const VISIT_MARGIN_MS = 26 * 3_600_000;
+
+/** Dimensions a visit takes from its first event. */
+const ENTRY_DIMENSIONS = [
+  'country',
+  'region',
+  'device_type',
+  'browser',
+  'os',
+  'referrer_class',
+  'referrer_host',
+  'node',
+  'asn',
+  'type',
+  'name',
+] as const satisfies readonly Dimension[];
+
+/**
+ * Filters a visit matches when any of its events does ("visits that saw /pricing"); the
+ * others compare the visit's own values (its entry's, or `exit_page`).
+ */
+const ANY_EVENT = new Set(['path', 'path_prefix', 'name', 'type']);
+
+/**
+ * Visits, one row each, from the events matching `range` (a WHERE condition on the events
+ * table): a visit is a run of one visitor hash's events (bots aside) with no gap longer than 30
+ * minutes. The visitor hash is made under a daily salt, so a visit never crosses the salt's day.
+ * Columns: `site`, `ts` (its first event's time), `duration_ms` (first to last event: 0 for a
+ * visit of one event), `events`, `pages` (page views, and requests for imported logs),
+ * `entry_page`, `exit_page`, `path` (the entry page) and the first event's other dimensions.
+ * `where` holds the filters, on the visit's columns.
+ */
+export function visitsFrom(
+  sql: SqlWriter,
+  range: string,
+  filters: Query['filters'],
+): { from: string; where: string } {
+  const ms = sql.ms('ts');
+  const partition = 'PARTITION BY site, visitor_hash ORDER BY ms, id';
+  // The previous event's time (NULL in DuckDB, 0 in ClickHouse, for a visitor's first event).
+  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, ${ENTRY_DIMENSIONS.filter(
+    (d) => d !== 'type' && d !== 'name',
+  )
+    .map((d) => DIMENSIONS[d])
+    .join(
+      ', ',
+    )}, max(${ms}) OVER (${partition.replace('ms, id', `${ms}, id`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
+  const numbered = `(SELECT *, sum(CASE WHEN prev IS NULL OR ms - prev > ${VISIT_GAP_MS} THEN 1 ELSE 0 END) OVER (${partition} ROWS UNBOUNDED PRECEDING) AS visit FROM ${events})`;
+  const matches: string[] = [];
+  const where: string[] = [];
+  for (const [name, value] of Object.entries(filters)) {
+    if (value === undefined) continue;
+    const bound = sql.bind(value, 'String');
+    if (ANY_EVENT.has(name)) {
+      const condition =
+        name === 'path_prefix'
+          ? sql.startsWith('e.path', bound)
+          : `${sql.text(`e.${DIMENSIONS[name as Dimension]}`)} = ${bound}`;
+      const column = `m${matches.length}`;
+      matches.push(`max(CASE WHEN ${condition} THEN 1 ELSE 0 END) AS ${column}`);
+      where.push(`${column} = 1`);
+    } else where.push(`${sql.text(DIMENSIONS[name as Dimension])} = ${bound}`);
+  }
+  // Source columns are qualified (`e.`): ClickHouse would otherwise read a name as the alias of
+  // the same SELECT (`argMin(e.type, …) AS type` beside `countIf(type …)`).
+  const entry = ENTRY_DIMENSIONS.map(
+    (d) => `${sql.argMin(`e.${DIMENSIONS[d]}`, 'e.ms')} AS ${DIMENSIONS[d]}`,
+  );
+  const columns = [
+    'e.site AS site',
+    'min(e.ts) AS ts',
+    'max(e.ms) - min(e.ms) AS duration_ms',
+    `${sql.count()} AS events`,
+    `${sql.count("e.type IN ('pageview', 'request')")} AS pages`,
+    `${sql.argMin('e.path', 'e.ms')} AS path`,
+    `${sql.argMin('e.path', 'e.ms')} AS entry_page`,
+    `${sql.argMax('e.path', 'e.ms')} AS exit_page`,
+    ...entry,
+    ...matches,
+  ];
+  return {
+    from: `(SELECT ${columns.join(', ')} FROM ${numbered} AS e GROUP BY e.site, e.visitor_hash, e.visit)`,
+    where: where.join(' AND '),
+  };
+}
