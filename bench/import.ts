@@ -4,10 +4,13 @@
 // out.json`, when installed: apt-get install goaccess), in BENCH_ROUNDS alternating rounds
 // (default 5: this VM's speed swings by ±20 % from minute to minute). Prints lines/s for both in
 // each round, the medians and the median ratio, and the importer's resident memory at each
-// quarter of the file (flat memory = no growth with it). BENCH_BATCH_ROWS sets the store batch
-// size (default: the importer's).
+// quarter of the file (flat memory = no growth with it). Each round also runs the CLI as a user
+// does (`node dist/cli/main.js import … --json`, timed from start to exit, with the peak memory
+// it reports), against the same GoAccess run. BENCH_BATCH_ROWS sets the store batch size
+// (default: the importer's); BENCH_LINES the file's length (the CLI goals: ≥ 1× GoAccess on
+// 200,000 lines, ≥ 2× on 1,000,000).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 // The built JavaScript (npm run build), as `balise import` runs it: worker threads load
@@ -69,6 +72,8 @@ try {
   const goaccessRates: number[] = [];
   const ourRates: number[] = [];
   const ratios: number[] = [];
+  const cliRatios: number[] = [];
+  const cliPeaks: number[] = [];
   let peak = 0;
   let memory: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -125,6 +130,43 @@ try {
         `; ${summary.imported.toLocaleString('en-US')} rows, ${summary.badLines} bad lines\n` +
         `round ${round}: memory ${memory.join(', ')} (DuckDB memory_limit ${settings?.limit})\n`,
     );
+    // The CLI as a user runs it: a new process, from start to exit (config parsing, the
+    // re-exec with its own garbage-collector flags, workers, the store's checkpoint).
+    const cliPath = join(dir, `cli-${round}.duckdb`);
+    const cliConfig = join(dir, 'cli.yaml');
+    writeFileSync(
+      cliConfig,
+      `store: { kind: duckdb, path: ${cliPath} }\nsites:\n  - host: semicomplete.com\n`,
+    );
+    const cliStarted = performance.now();
+    const cliRun = spawnSync(
+      process.execPath,
+      [
+        resolve('dist/cli/main.js'),
+        'import',
+        file,
+        '--config',
+        cliConfig,
+        '--format',
+        'combined',
+        '--site',
+        'semicomplete.com',
+        '--json',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+    );
+    const cliSeconds = (performance.now() - cliStarted) / 1000;
+    rmSync(cliPath, { force: true });
+    if (cliRun.status !== 0) throw new Error(`balise import exited ${cliRun.status}: ${cliRun.stderr}`);
+    const cliSummary = JSON.parse(cliRun.stdout) as { peakRssMb: number };
+    cliPeaks.push(cliSummary.peakRssMb);
+    const cliRate = LINES / cliSeconds;
+    if (goaccessRate) cliRatios.push(cliRate / goaccessRate);
+    process.stdout.write(
+      `round ${round}: balise import CLI, start to exit — ${cliSeconds.toFixed(1)} s, ${Math.round(cliRate).toLocaleString('en-US')} lines/s` +
+        (goaccessRate ? ` (${(cliRate / goaccessRate).toFixed(2)}× GoAccess)` : '') +
+        `, peak RSS ${cliSummary.peakRssMb} MB\n`,
+    );
   }
   const lines = (rate: number) => `${Math.round(rate).toLocaleString('en-US')} lines/s`;
   process.stdout.write(
@@ -132,7 +174,12 @@ try {
       (ratios.length > 0
         ? `, GoAccess ${lines(median(goaccessRates))}; ratio ${median(ratios).toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}; goal ≥ 2×)`
         : '') +
-      `; peak RSS ${Math.round(peak / 2 ** 20)} MB\n`,
+      `; peak RSS ${Math.round(peak / 2 ** 20)} MB\n` +
+      `summary: CLI start to exit` +
+      (cliRatios.length > 0
+        ? ` ${median(cliRatios).toFixed(2)}× GoAccess (rounds: ${cliRatios.map((r) => r.toFixed(2)).join(', ')})`
+        : '') +
+      `; CLI peak RSS ${Math.max(...cliPeaks)} MB (goal ≤ 256 MB)\n`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
