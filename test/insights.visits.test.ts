@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { BaliseError } from '../src/errors.js';
-import { getSeries } from '../src/insights/getSeries.js';
+import { getSeries, type SeriesRow } from '../src/insights/getSeries.js';
 import type { QueryInput } from '../src/insights/model.js';
 import type { EventRow } from '../src/store/row.js';
 import type { Store } from '../src/store/store.js';
@@ -28,7 +28,13 @@ const EVENTS: EventRow[] = [
   event('11', '2026-07-07T10:10', { path: '/a' }),
   event('11', '2026-07-07T10:20', { path: '/b' }),
   event('11', '2026-07-07T11:00', { path: '/c' }),
-  event('12', '2026-07-07T10:05', { path: '/a', country: 'FR', deviceType: 'mobile' }),
+  event('12', '2026-07-07T10:05', {
+    path: '/a',
+    country: 'FR',
+    deviceType: 'mobile',
+    utmSource: 'newsletter',
+    utmCampaign: 'juillet',
+  }),
   event('12', '2026-07-07T10:06', { path: '/a', type: 'event', name: 'signup', country: 'DE' }),
   event('15', '2026-07-07T10:30', { path: '/x', type: 'request', source: 'import' }),
   event('15', '2026-07-07T10:32', { path: '/y', type: 'request', source: 'import' }),
@@ -48,11 +54,19 @@ describe.each(storeKinds())('visits on %s', (kind) => {
   });
   afterAll(() => store.close());
 
+  /** The rows of a breakdown as {value of the dimension: metric}, without `(other)` and zeros. */
+  const byValue = (rows: SeriesRow[], dimension: string): Record<string, unknown> =>
+    Object.fromEntries(
+      rows
+        .filter((row) => row[dimension] !== '(other)' && row.value !== 0)
+        .map((row) => [String(row[dimension]), row.value]),
+    );
+
   const day = (input: Partial<QueryInput>) =>
     getSeries(
       store,
       config,
-      { sites: ['a.example'], interval: '1d', from: '2026-07-07', to: '2026-07-08', ...input } as QueryInput,
+      { sites: ['a.example'], interval: '1d', from: '2026-07-07', to: '2026-07-08', ...input },
       Date.UTC(2026, 7, 1),
     );
   const value = async (input: Partial<QueryInput>) => (await day(input)).rows[0]?.value;
@@ -75,15 +89,9 @@ describe.each(storeKinds())('visits on %s', (kind) => {
 
   it('breaks visits down by entry and exit page', async () => {
     const entry = await day({ metric: 'visits', breakdown: 'entry_page' });
-    const byEntry = Object.fromEntries(
-      entry.rows.filter((row) => row.entry_page !== '(other)').map((row) => [row.entry_page, row.value]),
-    );
-    expect(byEntry).toEqual({ '/': 2, '/a': 1, '/c': 1, '/x': 1 });
+    expect(byValue(entry.rows, 'entry_page')).toEqual({ '/': 2, '/a': 1, '/c': 1, '/x': 1 });
     const exit = await day({ metric: 'visits', breakdown: 'exit_page' });
-    const byExit = Object.fromEntries(
-      exit.rows.filter((row) => row.exit_page !== '(other)').map((row) => [row.exit_page, row.value]),
-    );
-    expect(byExit).toEqual({ '/b': 1, '/c': 1, '/a': 1, '/z': 1, '/d': 1 });
+    expect(byValue(exit.rows, 'exit_page')).toEqual({ '/b': 1, '/c': 1, '/a': 1, '/z': 1, '/d': 1 });
   });
 
   it('filters visits by what any of their events saw (path), and by their entry values (country, device)', async () => {
@@ -95,6 +103,18 @@ describe.each(storeKinds())('visits on %s', (kind) => {
     expect(await value({ metric: 'visits', filters: { country: 'DE' } })).toBe(0);
     expect(await value({ metric: 'visits', filters: { device_type: 'mobile' } })).toBe(1);
     expect(await value({ metric: 'bounce_rate', filters: { exit_page: '/c' } })).toBe(100);
+  });
+
+  it('gives each visit the campaign of its first event', async () => {
+    const bySource = await day({ metric: 'visits', breakdown: 'utm_source' });
+    expect(
+      Object.fromEntries(bySource.rows.filter((r) => r.value).map((r) => [r.utm_source, r.value])),
+    ).toEqual({
+      newsletter: 1,
+      '(none)': 4,
+    });
+    expect(await value({ metric: 'visits', filters: { utm_campaign: 'juillet' } })).toBe(1);
+    expect(await value({ metric: 'pageviews', filters: { utm_source: 'newsletter' } })).toBe(1);
   });
 
   it('keeps each site’s visitors apart', async () => {

@@ -53,6 +53,15 @@ const TRICKY: EventRow[] = [
   },
   { ...row(12), title: 'Élysée — 東京 🎉', referrerHost: 'news.example', referrerClass: 'news', isBot: true },
   {
+    ...row(14),
+    utmSource: 'newsletter',
+    utmMedium: 'e,mail',
+    utmCampaign: 'l"été',
+    utmTerm: '',
+    utmContent: 'bas de page',
+    paid: true,
+  },
+  {
     ...row(13, Date.UTC(2026, 10, 22, 14, 59, 59)),
     region: null,
     asn: null,
@@ -79,7 +88,7 @@ async function stored(store: Store): Promise<Record<string, unknown>[]> {
     `SELECT ${sql.text('id')} AS id, ${sql.ms('ts')} AS ts, site, type, name, path, title, referrer_host,
        referrer_class, country, region, asn, device_type, browser, os, is_bot,
        ${sql.text('visitor_hash')} AS visitor_hash, ${sql.text('session_hash')} AS session_hash, node, status,
-       bytes, source, props
+       bytes, source, props, utm_source, utm_medium, utm_campaign, utm_term, utm_content, paid
      FROM events ORDER BY id`,
   );
 }
@@ -116,15 +125,20 @@ describe.each(storeKinds())('the store contract on %s', (kind) => {
     const csv = join(temp.dir, `${kind}-rows.csv`);
     writeFileSync(csv, TRICKY.map(rowCsvLine).join(''));
     // A segment replayed after a crash (no FileRows) and one written by this process (with them).
-    expect(await viaSpool.appendJsonLines(segment)).toEqual({ inserted: 4 });
+    expect(await viaSpool.appendJsonLines(segment)).toEqual({ inserted: TRICKY.length });
     expect(await viaSpool.appendJsonLines(segment, fileRows(TRICKY))).toEqual({ inserted: 0 });
-    expect(await viaCsv.appendCsv(csv, fileRows(TRICKY))).toEqual({ inserted: 4 });
+    expect(await viaCsv.appendCsv(csv, fileRows(TRICKY))).toEqual({ inserted: TRICKY.length });
     expect(await viaCsv.appendCsv(csv, fileRows(TRICKY))).toEqual({ inserted: 0 });
     const expected = await stored(viaAppend);
-    expect(expected).toHaveLength(4);
+    expect(expected).toHaveLength(TRICKY.length);
     expect(expected.find((r) => r.title === '')).toBeDefined();
     expect(expected.find((r) => r.visitor_hash === '18446744073709551615')).toBeDefined();
     expect(expected.find((r) => r.path === '/a,b"c\nd\re')).toBeDefined();
+    expect(expected.find((r) => r.utm_campaign === 'l"été')).toMatchObject({
+      utm_medium: 'e,mail',
+      utm_term: '',
+      paid: true,
+    });
     expect(await stored(viaSpool)).toEqual(expected);
     expect(await stored(viaCsv)).toEqual(expected);
     // The hourly rollup holds the same counts, in the same hours, whichever way the rows came.
@@ -140,7 +154,7 @@ describe.each(storeKinds())('the store contract on %s', (kind) => {
     for (const store of [viaAppend, viaSpool, viaCsv]) {
       const series = await getSeries(store, config, hours, now);
       expect(series.plan).toBe('rollup');
-      expect(series.rows.map((r) => r.value)).toEqual([3, 0, 1, 0]);
+      expect(series.rows.map((r) => r.value)).toEqual([4, 0, 1, 0]);
     }
     for (const store of [viaAppend, viaSpool, viaCsv]) await store.close();
   });

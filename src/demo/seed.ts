@@ -157,6 +157,13 @@ export function seedHour(site: SeedSite, hourStart: number, timeZone: string, no
       bytes: null,
       source: 'demo',
       props: null,
+      // Newsletter readers arrive with the newsletter's campaign; a few social visits are paid.
+      utmSource: referrerClass === 'email' ? 'newsletter' : null,
+      utmMedium: referrerClass === 'email' ? 'email' : null,
+      utmCampaign: referrerClass === 'email' ? 'la-matinale' : null,
+      utmTerm: null,
+      utmContent: null,
+      paid: referrerClass === 'social' && n % 5 === 0,
     });
   }
   return rows;

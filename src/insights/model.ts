@@ -43,6 +43,11 @@ export const DIMENSIONS = {
   asn: 'asn',
   type: 'type',
   name: 'name',
+  utm_source: 'utm_source',
+  utm_medium: 'utm_medium',
+  utm_campaign: 'utm_campaign',
+  utm_term: 'utm_term',
+  utm_content: 'utm_content',
   entry_page: 'entry_page',
   exit_page: 'exit_page',
 } as const;

@@ -24,6 +24,11 @@ const ENTRY_DIMENSIONS = [
   'asn',
   'type',
   'name',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
 ] as const satisfies readonly Dimension[];
 
 /**

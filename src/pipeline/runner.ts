@@ -49,6 +49,12 @@ function emptyRow(raw: RawEvent, site: SiteConfig, ctx: PipelineContext, id: str
     bytes: raw.bytes ?? null,
     source: raw.source,
     props: null,
+    utmSource: null,
+    utmMedium: null,
+    utmCampaign: null,
+    utmTerm: null,
+    utmContent: null,
+    paid: false,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Step } from './step.js';
 import { clampTimestamp } from './steps/clampTimestamp.js';
 import { maskPersonalData } from './steps/maskPersonalData.js';
+import { putCampaign } from './steps/putCampaign.js';
 import { putDevice } from './steps/putDevice.js';
 import { putGeolocation } from './steps/putGeolocation.js';
 import { putPage } from './steps/putPage.js';
@@ -16,6 +17,7 @@ import { putVisitorHash } from './steps/putVisitorHash.js';
 export const PIPELINE_STEPS: readonly Step[] = [
   clampTimestamp,
   putPage,
+  putCampaign,
   putReferrer,
   putDevice,
   putGeolocation,

@@ -24,7 +24,7 @@ async function eventsBetween(source: Store, from: number, to: number): Promise<E
     `SELECT ${sql.text('id')} AS id, ${sql.ms('ts')} AS ts, site, type, name, path, title, referrer_host,
        referrer_class, country, region, asn, device_type, browser, os, is_bot,
        ${sql.text('visitor_hash')} AS visitor_hash, ${sql.text('session_hash')} AS session_hash, node, status,
-       bytes, source, props
+       bytes, source, props, utm_source, utm_medium, utm_campaign, utm_term, utm_content, paid
      FROM events WHERE ts >= ${sql.instant(from)} AND ts < ${sql.instant(to)}`,
     sql.params,
   );
@@ -56,6 +56,12 @@ async function eventsBetween(source: Store, from: number, to: number): Promise<E
     bytes: number(r.bytes),
     source: String(r.source) as RowSource,
     props: text(r.props),
+    utmSource: text(r.utm_source),
+    utmMedium: text(r.utm_medium),
+    utmCampaign: text(r.utm_campaign),
+    utmTerm: text(r.utm_term),
+    utmContent: text(r.utm_content),
+    paid: r.paid === true || r.paid === 1,
   }));
 }
 

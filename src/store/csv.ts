@@ -39,6 +39,8 @@ export function rowCsvLine(row: EventRow): string {
     `${csvText(row.path)},${csvText(row.title)},${csvText(row.referrerHost)},${csvText(row.referrerClass)},` +
     `${csvText(row.country)},${csvText(row.region)},${csvNumber(row.asn)},${csvText(row.deviceType)},` +
     `${csvText(row.browser)},${csvText(row.os)},${row.isBot},${row.visitorHash ?? ''},${row.sessionHash ?? ''},` +
-    `${csvText(row.node)},${csvNumber(row.status)},${csvNumber(row.bytes)},${row.source},${csvText(row.props)}\n`
+    `${csvText(row.node)},${csvNumber(row.status)},${csvNumber(row.bytes)},${row.source},${csvText(row.props)},` +
+    `${csvText(row.utmSource)},${csvText(row.utmMedium)},${csvText(row.utmCampaign)},${csvText(row.utmTerm)},` +
+    `${csvText(row.utmContent)},${row.paid}\n`
   );
 }

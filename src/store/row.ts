@@ -38,6 +38,17 @@ export interface EventRow {
   source: RowSource;
   /** Small JSON object of event properties, already cleaned. */
   props: string | null;
+  /**
+   * The campaign of the page URL (`utm_*`, `ref` or `source`), read before the query is dropped:
+   * lower-cased, at most 100 characters, DLP-scanned.
+   */
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  utmTerm: string | null;
+  utmContent: string | null;
+  /** The URL carried an ad click id (`gclid`, `fbclid`, `msclkid`…); never its value. */
+  paid: boolean;
 }
 
 /** Column order shared by every store and the spool. */
@@ -65,6 +76,12 @@ export const ROW_COLUMNS = [
   'bytes',
   'source',
   'props',
+  'utmSource',
+  'utmMedium',
+  'utmCampaign',
+  'utmTerm',
+  'utmContent',
+  'paid',
 ] as const satisfies readonly (keyof EventRow)[];
 
 /** A row with the identifying fields set and every other field empty (null / false). */
@@ -90,6 +107,12 @@ export function blankRow(
     status: null,
     bytes: null,
     props: null,
+    utmSource: null,
+    utmMedium: null,
+    utmCampaign: null,
+    utmTerm: null,
+    utmContent: null,
+    paid: false,
     ...fields,
   };
 }

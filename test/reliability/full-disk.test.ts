@@ -59,6 +59,12 @@ function row(i: number): EventRow {
     bytes: null,
     source: 'browser',
     props: null,
+    utmSource: null,
+    utmMedium: null,
+    utmCampaign: null,
+    utmTerm: null,
+    utmContent: null,
+    paid: false,
   };
 }
 

@@ -4,15 +4,28 @@ import { sitePolicy } from '../../privacy/policy.js';
 import type { EventRow } from '../../store/row.js';
 import { drop, NOTHING, set, type Step } from '../step.js';
 
+const CAMPAIGN = ['utmSource', 'utmMedium', 'utmCampaign', 'utmTerm', 'utmContent'] as const;
+
 /**
- * Data-loss prevention on what is stored: event name, title, path and every property key and
- * string value. `mask` replaces each finding with `[redacted:<kind>]`, `drop` drops the event
- * (reason dlp_blocked), `report` only counts. Findings are counted per site and kind, never kept.
+ * Data-loss prevention on what is stored: event name, title, path, every property key and
+ * string value, and the campaign's values. `mask` replaces each finding with `[redacted:<kind>]`,
+ * `drop` drops the event (reason dlp_blocked), `report` only counts. Findings are counted per site
+ * and kind, never kept.
  */
 export const maskPersonalData: Step = {
   name: 'maskPersonalData',
   reads: [],
-  readsRow: ['name', 'title', 'path', 'props'],
+  readsRow: [
+    'name',
+    'title',
+    'path',
+    'props',
+    'utmSource',
+    'utmMedium',
+    'utmCampaign',
+    'utmTerm',
+    'utmContent',
+  ],
   run({ site, row }) {
     const mode = sitePolicy(site).dlp;
     if (mode === 'off') return NOTHING;
@@ -38,6 +51,10 @@ export const maskPersonalData: Step = {
     // Each path segment and kept query value on its own (decoded): a finding masks only its part.
     if (row.path !== null) columns.path = scanUrlText(row.path, scan);
     if (row.props !== null) columns.props = JSON.stringify(walk(JSON.parse(row.props)));
+    for (const field of CAMPAIGN) {
+      const value = row[field];
+      if (value !== null) columns[field] = scan(value);
+    }
     if (mode === 'drop' && findings.length > 0) return drop('dlp_blocked', undefined, findings);
     return set(columns, findings);
   },

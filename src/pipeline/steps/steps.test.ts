@@ -7,6 +7,7 @@ import type { Step, StepInput } from '../step.js';
 import { PIPELINE_STEPS } from '../steps.js';
 import { clampTimestamp, CLOCK_WINDOW } from './clampTimestamp.js';
 import { maskPersonalData } from './maskPersonalData.js';
+import { putCampaign } from './putCampaign.js';
 import { putDevice } from './putDevice.js';
 import { putGeolocation } from './putGeolocation.js';
 import { putPage } from './putPage.js';
@@ -127,6 +128,51 @@ describe('putPage with query: {allow}', () => {
       ),
     ).row;
     expect(row.path).toBe('/find?q=velo');
+  });
+});
+
+describe('putCampaign', () => {
+  it('keeps the campaign of the page URL, lower-cased and bounded, and a paid flag without the click id', () => {
+    const row = value(
+      step(
+        putCampaign,
+        working({
+          url: `https://www.example.fr/?utm_source=Newsletter&utm_medium=%20Email%20&utm_campaign=${'x'.repeat(150)}&utm_term=velo&utm_content=bas&gclid=ABC123secret`,
+        }),
+      ),
+    ).row;
+    expect(row).toMatchObject({
+      utmSource: 'newsletter',
+      utmMedium: 'email',
+      utmCampaign: 'x'.repeat(100),
+      utmTerm: 'velo',
+      utmContent: 'bas',
+      paid: true,
+    });
+    expect(JSON.stringify(row)).not.toContain('ABC123');
+  });
+
+  it('reads ref or source when utm_source is absent, and nothing from a URL without a campaign', () => {
+    expect(
+      value(step(putCampaign, working({ url: 'https://www.example.fr/?ref=ProductHunt' }))).row.utmSource,
+    ).toBe('producthunt');
+    expect(
+      value(step(putCampaign, working({ url: 'https://www.example.fr/?source=rss&utm_source=' }))).row
+        .utmSource,
+    ).toBe('rss');
+    const plain = value(step(putCampaign, working({ url: 'https://www.example.fr/a?q=1' }))).row;
+    expect([plain.utmSource, plain.utmMedium, plain.paid]).toEqual([null, null, false]);
+  });
+
+  it('is masked by DLP like any stored text', async () => {
+    findings.length = 0;
+    const result = await new Pipeline(PIPELINE_STEPS).run(
+      raw({ url: 'https://www.example.fr/?utm_source=mail&utm_content=jean.dupont%40example.fr' }),
+      site,
+      ctx,
+    );
+    expect(value(result)).toMatchObject({ utmSource: 'mail', utmContent: '[redacted:email]', path: '/' });
+    expect(findings).toContain('www.example.fr:email');
   });
 });
 

@@ -9,7 +9,7 @@ import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../egress.js';
 import { QueryTimeout, UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
-import { CLICKHOUSE_MIGRATIONS, EVENT_COLUMNS, ROLLUP_COLUMNS } from './migrations.js';
+import { CLICKHOUSE_MIGRATIONS, ROLLUP_COLUMNS, STORED_EVENT_COLUMNS } from './migrations.js';
 import { ClickHouseSharedState } from './shared-state.js';
 import {
   AS_STORED,
@@ -155,7 +155,7 @@ export class ClickHouseStore extends DelegatedSharedState implements Store {
     return this.writes.run(async () => {
       const session = { session_id: this.sessionId };
       await this.client.command({
-        query: `CREATE TEMPORARY TABLE IF NOT EXISTS incoming (${EVENT_COLUMNS}) ENGINE = Memory`,
+        query: `CREATE TEMPORARY TABLE IF NOT EXISTS incoming (${STORED_EVENT_COLUMNS}) ENGINE = Memory`,
         ...session,
       });
       await this.client.command({ query: 'TRUNCATE TABLE incoming', ...session });

@@ -26,6 +26,20 @@ export const EVENT_COLUMNS = `
   source LowCardinality(String),
   props Nullable(String)`;
 
+/** Columns migration 3 added to `events` (the campaign, docs/insights.md#campaigns). */
+const CAMPAIGN_COLUMNS = [
+  'utm_source Nullable(String)',
+  'utm_medium LowCardinality(Nullable(String))',
+  'utm_campaign Nullable(String)',
+  'utm_term Nullable(String)',
+  'utm_content Nullable(String)',
+  'paid Bool DEFAULT false',
+];
+
+/** Every column of `events` now, in its order: the session's landing table has the same. */
+export const STORED_EVENT_COLUMNS = `${EVENT_COLUMNS},
+  ${CAMPAIGN_COLUMNS.join(',\n  ')}`;
+
 /** Dimensions kept in the hourly rollup, in its column order (after ts). */
 export const ROLLUP_COLUMNS =
   'site, type, is_bot, device_type, country, region, browser, os, referrer_class, node';
@@ -104,6 +118,14 @@ export const CLICKHOUSE_MIGRATIONS: Migration[] = [
     statements: [
       // A secret offered by several gateways at once: the first insert wins (deduplication token).
       'ALTER TABLE store_facts MODIFY SETTING non_replicated_deduplication_window = 1000',
+    ],
+  },
+  {
+    version: 3,
+    name: 'campaigns',
+    statements: [
+      // The page URL's campaign, read before its query is dropped (docs/insights.md#campaigns).
+      `ALTER TABLE events ${CAMPAIGN_COLUMNS.map((column) => `ADD COLUMN IF NOT EXISTS ${column}`).join(', ')}`,
     ],
   },
 ];

@@ -117,4 +117,17 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
       `ALTER TABLE egress ADD COLUMN IF NOT EXISTS fields VARCHAR`,
     ],
   },
+  {
+    version: 7,
+    name: 'campaigns',
+    statements: [
+      // The page URL's campaign, read before its query is dropped (docs/insights.md#campaigns).
+      `ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_source VARCHAR`,
+      `ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_medium VARCHAR`,
+      `ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_campaign VARCHAR`,
+      `ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_term VARCHAR`,
+      `ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_content VARCHAR`,
+      `ALTER TABLE events ADD COLUMN IF NOT EXISTS paid BOOLEAN DEFAULT false`,
+    ],
+  },
 ];

@@ -33,6 +33,12 @@ export function appendRow(appender: DuckDBAppender, row: EventRow): void {
   int(row.bytes);
   appender.appendVarchar(row.source);
   text(row.props);
+  text(row.utmSource);
+  text(row.utmMedium);
+  text(row.utmCampaign);
+  text(row.utmTerm);
+  text(row.utmContent);
+  appender.appendBoolean(row.paid);
   appender.endRow();
 }
 

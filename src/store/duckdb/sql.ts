@@ -10,13 +10,17 @@ export const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS events_staging (
   id VARCHAR, ts BIGINT, site VARCHAR, type VARCHAR, name VARCHAR, path VARCHAR, title VARCHAR,
   referrer_host VARCHAR, referrer_class VARCHAR, country VARCHAR, region VARCHAR, asn BIGINT,
   device_type VARCHAR, browser VARCHAR, os VARCHAR, is_bot BOOLEAN, visitor_hash VARCHAR,
-  session_hash VARCHAR, node VARCHAR, status INTEGER, bytes BIGINT, source VARCHAR, props VARCHAR)`;
+  session_hash VARCHAR, node VARCHAR, status INTEGER, bytes BIGINT, source VARCHAR, props VARCHAR,
+  utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, utm_term VARCHAR, utm_content VARCHAR,
+  paid BOOLEAN)`;
 
 // EventRow JSON keys and their landing types, in the staging table's column order.
 const JSON_COLUMNS = `{id: 'VARCHAR', ts: 'BIGINT', site: 'VARCHAR', type: 'VARCHAR', name: 'VARCHAR', path: 'VARCHAR',
   title: 'VARCHAR', referrerHost: 'VARCHAR', referrerClass: 'VARCHAR', country: 'VARCHAR', region: 'VARCHAR',
   asn: 'BIGINT', deviceType: 'VARCHAR', browser: 'VARCHAR', os: 'VARCHAR', isBot: 'BOOLEAN', visitorHash: 'VARCHAR',
-  sessionHash: 'VARCHAR', node: 'VARCHAR', status: 'INTEGER', bytes: 'BIGINT', source: 'VARCHAR', props: 'VARCHAR'}`;
+  sessionHash: 'VARCHAR', node: 'VARCHAR', status: 'INTEGER', bytes: 'BIGINT', source: 'VARCHAR', props: 'VARCHAR',
+  utmSource: 'VARCHAR', utmMedium: 'VARCHAR', utmCampaign: 'VARCHAR', utmTerm: 'VARCHAR', utmContent: 'VARCHAR',
+  paid: 'BOOLEAN'}`;
 
 // The type `events` stores each EventRow field as, for files read straight into it (row CSV,
 // spool segments): the files' columns are ROW_COLUMNS, in that order — the table's order.
@@ -44,6 +48,12 @@ const STORED_TYPES: Record<(typeof ROW_COLUMNS)[number], string> = {
   bytes: 'UBIGINT',
   source: 'VARCHAR',
   props: 'VARCHAR',
+  utmSource: 'VARCHAR',
+  utmMedium: 'VARCHAR',
+  utmCampaign: 'VARCHAR',
+  utmTerm: 'VARCHAR',
+  utmContent: 'VARCHAR',
+  paid: 'BOOLEAN',
 };
 const STORED_COLUMNS = `{${ROW_COLUMNS.map((column) => `${column}: '${STORED_TYPES[column]}'`).join(', ')}}`;
 
@@ -64,7 +74,8 @@ export const MOVE_STAGED = `
   INSERT INTO events
   SELECT s.id::UUID, epoch_ms(s.ts), s.site, s.type, s.name, s.path, s.title, s.referrer_host,
          s.referrer_class, s.country, s.region, s.asn, s.device_type, s.browser, s.os, s.is_bot,
-         s.visitor_hash::UBIGINT, s.session_hash::UBIGINT, s.node, s.status, s.bytes, s.source, s.props
+         s.visitor_hash::UBIGINT, s.session_hash::UBIGINT, s.node, s.status, s.bytes, s.source, s.props,
+         s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term, s.utm_content, coalesce(s.paid, false)
   FROM events_staging s
   WHERE ${notStored('s.id::UUID', '$1', '$2')}`;
 
