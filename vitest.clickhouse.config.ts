@@ -13,6 +13,7 @@ export default defineConfig({
       'test/insights.detect.test.ts',
       'test/insights.election.test.ts',
       'test/insights.visits.test.ts',
+      'test/plausible.test.ts',
       'test/import.test.ts',
       'test/clickhouse/**/*.test.ts',
     ],

@@ -48,6 +48,30 @@ describe('insights API', () => {
     expect(body.rows.reduce((n, r) => n + r.value, 0)).toBe(2);
   });
 
+  it('answers Plausible’s Stats API v2 at /api/v2/query, with the same tokens', async () => {
+    const query = (auth: string | null) =>
+      gateway.app.inject({
+        method: 'POST',
+        url: '/balise/api/v2/query',
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+        payload: JSON.stringify({
+          site_id: 'www.example.fr',
+          metrics: ['pageviews', 'visitors'],
+          date_range: '24h',
+        }),
+      });
+    expect((await query(null)).statusCode).toBe(401);
+    const response = await query(`Bearer ${token}`);
+    expect(response.statusCode).toBe(200);
+    const body = response.json<{
+      results: { metrics: number[]; dimensions: string[] }[];
+      query: { site_id: string };
+    }>();
+    // Two pageviews from one browser: one visitor.
+    expect(body.results).toEqual([{ metrics: [2, 1], dimensions: [] }]);
+    expect(body.query.site_id).toBe('www.example.fr');
+  });
+
   it('refuses without a token, with a wrong token, and never echoes the token', async () => {
     for (const auth of [null, 'Bearer nope', 'Basic abc', `Bearer ${token}x`]) {
       const response = await series({ sites: ['www.example.fr'], last: '2h' }, auth);

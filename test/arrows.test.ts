@@ -9,7 +9,7 @@ const SRC = resolve('src');
 const RULES: { from: string; never: string[]; why: string }[] = [
   {
     from: 'store',
-    never: ['tools', 'collect', 'api', 'ui', 'import', 'insights', 'privacy', 'pipeline'],
+    never: ['tools', 'collect', 'api', 'ui', 'import', 'insights', 'privacy', 'pipeline', 'plausible'],
     why: 'the store defines what it keeps; the parts above it use it',
   },
   {
@@ -24,7 +24,7 @@ const RULES: { from: string; never: string[]; why: string }[] = [
   },
   {
     from: 'config',
-    never: ['ui', 'collect', 'api', 'store', 'tools', 'import', 'insights'],
+    never: ['ui', 'collect', 'api', 'store', 'tools', 'import', 'insights', 'plausible'],
     why: 'configuration is read by everything and reads nothing above it',
   },
   { from: 'ui', never: ['collect', 'import'], why: 'the dashboard shares helpers through http/ and auth/' },
@@ -32,6 +32,11 @@ const RULES: { from: string; never: string[]; why: string }[] = [
     from: 'insights',
     never: ['collect', 'api', 'ui', 'tools', 'import'],
     why: 'insights read the store only',
+  },
+  {
+    from: 'plausible',
+    never: ['collect', 'api', 'ui', 'tools', 'import'],
+    why: 'the Plausible-compatible queries read the store and the visits, like insights',
   },
   { from: 'http', never: ['collect', 'api', 'ui', 'store', 'tools'], why: 'neutral helpers' },
   { from: 'auth', never: ['collect', 'api', 'ui', 'store', 'tools', 'config'], why: 'neutral helpers' },

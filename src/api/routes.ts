@@ -7,6 +7,7 @@ import type { LiveConfig } from '../config/live.js';
 import { BaliseError } from '../errors.js';
 import { runDetector } from '../insights/detectors/run.js';
 import { getSeries } from '../insights/getSeries.js';
+import { plausibleQuery } from '../plausible/run.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
 import type { ToolRuntime } from '../tools/runtime.js';
@@ -100,6 +101,12 @@ export function registerApiRoutes(
   });
 
   if (deps.settings) registerSettingsRoutes(app, base, deps.settings, authorizeQuery);
+
+  // Plausible's Stats API v2, for the clients and dashboards that speak it (docs/plausible.md).
+  app.post(`${deps.live.current.server.prefix}/api/v2/query`, async (request) => {
+    authorizeQuery(request);
+    return plausibleQuery(deps.store, deps.live.current, request.body ?? {});
+  });
 
   app.post(`${base}/series`, async (request) => {
     authorizeQuery(request);

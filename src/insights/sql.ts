@@ -2,7 +2,7 @@ import { SqlWriter } from '../store/dialect.js';
 import type { Dialect, SqlParam } from '../store/store.js';
 import type { Interval } from './buckets.js';
 import { DIMENSIONS, VISIT_METRICS, type Dimension, type Query } from './model.js';
-import { VISIT_MARGIN_MS, visitsFrom } from './visits.js';
+import { VISIT_MARGIN_MS, visitConditions, visitsFrom } from './visits.js';
 
 // The insights queries, written once for both stores (`SqlWriter`). Every value from a query is a
 // bound parameter; only names from closed lists (metrics, dimensions, intervals) are written into
@@ -126,7 +126,7 @@ function scope(sql: SqlWriter, scan: Scan): { from: string; tz: string } {
       `ts < ${sql.instant(end + VISIT_MARGIN_MS)}`,
       range[2],
     ].join(' AND ');
-    const visits = visitsFrom(sql, events, query.filters);
+    const visits = visitsFrom(sql, events, visitConditions(sql, query.filters));
     const where = [range[0], range[1], ...(visits.where ? [visits.where] : [])].join(' AND ');
     return { from: `(SELECT *${local} FROM ${visits.from} WHERE ${where})`, tz: zone };
   }

@@ -38,44 +38,61 @@ const ENTRY_DIMENSIONS = [
 const ANY_EVENT = new Set(['path', 'path_prefix', 'name', 'type']);
 
 /**
+ * A condition on visits: on any of their events (`anyEvent`: the condition reads the event's
+ * columns, qualified `e.`) or on the visit's own columns.
+ */
+export interface VisitCondition {
+  anyEvent: boolean;
+  /** The condition, given how to name a column (`e.path` or `path`). */
+  sql: (column: (name: string) => string) => string;
+}
+
+/** The insights filters (exact values) as visit conditions (docs/insights.md#visits). */
+export function visitConditions(sql: SqlWriter, filters: Query['filters']): VisitCondition[] {
+  const conditions: VisitCondition[] = [];
+  for (const [name, value] of Object.entries(filters)) {
+    if (value === undefined) continue;
+    const bound = sql.bind(value, 'String');
+    conditions.push({
+      anyEvent: ANY_EVENT.has(name),
+      sql: (column) =>
+        name === 'path_prefix'
+          ? sql.startsWith(column('path'), bound)
+          : `${sql.text(column(DIMENSIONS[name as Dimension]))} = ${bound}`,
+    });
+  }
+  return conditions;
+}
+
+/**
  * Visits, one row each, from the events matching `range` (a WHERE condition on the events
  * table): a visit is a run of one visitor hash's events (bots aside) with no gap longer than 30
  * minutes. The visitor hash is made under a daily salt, so a visit never crosses the salt's day.
- * Columns: `site`, `ts` (its first event's time), `duration_ms` (first to last event: 0 for a
- * visit of one event), `events`, `pages` (page views, and requests for imported logs),
- * `entry_page`, `exit_page`, `path` (the entry page) and the first event's other dimensions.
- * `where` holds the filters, on the visit's columns.
+ * Columns: `site`, `visitor_hash`, `ts` (its first event's time), `duration_ms` (first to last
+ * event: 0 for a visit of one event), `events`, `pages` (page views, and requests for imported
+ * logs), `entry_page`, `exit_page`, `path` (the entry page) and the first event's other
+ * dimensions. `where` holds the conditions, on the visit's columns.
  */
 export function visitsFrom(
   sql: SqlWriter,
   range: string,
-  filters: Query['filters'],
+  conditions: readonly VisitCondition[],
 ): { from: string; where: string } {
   const ms = sql.ms('ts');
   const partition = 'PARTITION BY site, visitor_hash ORDER BY ms, id';
+  const carried = ENTRY_DIMENSIONS.filter((d) => d !== 'type' && d !== 'name').map((d) => DIMENSIONS[d]);
   // The previous event's time (NULL in DuckDB, 0 in ClickHouse, for a visitor's first event).
-  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, ${ENTRY_DIMENSIONS.filter(
-    (d) => d !== 'type' && d !== 'name',
-  )
-    .map((d) => DIMENSIONS[d])
-    .join(
-      ', ',
-    )}, max(${ms}) OVER (${partition.replace('ms, id', `${ms}, id`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
+  const previous = `max(${ms}) OVER (${partition.replace('ms, id', `${ms}, id`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev`;
+  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, ${carried.join(', ')}, ${previous} FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
   const numbered = `(SELECT *, sum(CASE WHEN prev IS NULL OR ms - prev > ${VISIT_GAP_MS} THEN 1 ELSE 0 END) OVER (${partition} ROWS UNBOUNDED PRECEDING) AS visit FROM ${events})`;
   const matches: string[] = [];
   const where: string[] = [];
-  for (const [name, value] of Object.entries(filters)) {
-    if (value === undefined) continue;
-    const bound = sql.bind(value, 'String');
-    if (ANY_EVENT.has(name)) {
-      const condition =
-        name === 'path_prefix'
-          ? sql.startsWith('e.path', bound)
-          : `${sql.text(`e.${DIMENSIONS[name as Dimension]}`)} = ${bound}`;
-      const column = `m${matches.length}`;
-      matches.push(`max(CASE WHEN ${condition} THEN 1 ELSE 0 END) AS ${column}`);
+  for (const condition of conditions) {
+    if (condition.anyEvent) {
+      const column = `matched_${matches.length}`;
+      matches.push(`max(CASE WHEN ${condition.sql((name) => `e.${name}`)} THEN 1 ELSE 0 END) AS ${column}`);
       where.push(`${column} = 1`);
-    } else where.push(`${sql.text(DIMENSIONS[name as Dimension])} = ${bound}`);
+    } else where.push(condition.sql((name) => name));
   }
   // Source columns are qualified (`e.`): ClickHouse would otherwise read a name as the alias of
   // the same SELECT (`argMin(e.type, …) AS type` beside `countIf(type …)`).
@@ -84,6 +101,7 @@ export function visitsFrom(
   );
   const columns = [
     'e.site AS site',
+    'e.visitor_hash AS visitor_hash',
     'min(e.ts) AS ts',
     'max(e.ms) - min(e.ms) AS duration_ms',
     `${sql.count()} AS events`,

@@ -1,0 +1,149 @@
+import type { Config } from '../config/schema.js';
+import { BaliseError } from '../errors.js';
+import { SqlWriter } from '../store/dialect.js';
+import { QueryTimeout, type StoreReader } from '../store/store.js';
+import { formatLocal } from '../time.js';
+import { zodPath } from '../zod-path.js';
+import { plausibleQuerySchema, VISIT_METRICS, type PlausibleQuery } from './query.js';
+import { resolveRange } from './range.js';
+import { plausibleStatement, readsVisits, type TimeBucket } from './sql.js';
+
+/** One row of an answer, as Plausible writes it. */
+export interface PlausibleRow {
+  metrics: number[];
+  dimensions: string[];
+}
+
+/** The answer of `POST /api/v2/query`, in Plausible's shape. */
+export interface PlausibleAnswer {
+  results: PlausibleRow[];
+  meta: { total_rows?: number; imports_included?: boolean };
+  query: Omit<PlausibleQuery, 'date_range'> & { date_range: [string, string] };
+}
+
+const DAY = 86_400_000;
+
+const invalid = (message: string, path?: string) => new BaliseError('invalid_query', message, path);
+
+/** Plausible's device names. */
+const DEVICES: Record<string, string> = {
+  desktop: 'Desktop',
+  mobile: 'Mobile',
+  tablet: 'Tablet',
+  bot: 'Bot',
+};
+
+/**
+ * Answers a Plausible Stats API v2 query (the part docs/plausible.md lists) from the store:
+ * metrics over the site's events, or over its visits when a metric, dimension or filter is about
+ * visits; grouped by the dimensions, ordered, paginated, rounded as Plausible rounds.
+ */
+export async function plausibleQuery(
+  store: StoreReader,
+  config: Config,
+  input: unknown,
+  now = Date.now(),
+): Promise<PlausibleAnswer> {
+  const parsed = plausibleQuerySchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw invalid(issue.message, zodPath(issue.path));
+  }
+  const query = parsed.data;
+  const site = config.sites.find((s) => s.host === query.site_id);
+  if (!site)
+    throw invalid(
+      `unknown site_id ${query.site_id} (sites: ${config.sites.map((s) => s.host).join(', ')})`,
+      'site_id',
+    );
+  if (query.include.time_labels) throw invalid('include.time_labels is not answered', 'include.time_labels');
+  const visitMetric = query.metrics.some((m) => VISIT_METRICS.has(m));
+  const overVisits = readsVisits(query, visitMetric);
+  const eventDimension = query.dimensions.find((d) => d === 'event:page' || d === 'event:name');
+  if (overVisits && eventDimension)
+    throw invalid(
+      `${eventDimension} is answered with visitors, pageviews and events and filters on where, on what device, only; use visit:entry_page or visit:exit_page for pages of visits`,
+      'dimensions',
+    );
+  for (const [i, [key]] of (query.order_by ?? []).entries())
+    if (!query.metrics.includes(key) && !query.dimensions.includes(key))
+      throw invalid(`order_by ${key} is neither a metric nor a dimension of the query`, `order_by.${i}`);
+
+  const firstEvent = query.date_range === 'all' ? await firstEventOf(store, site.host) : null;
+  const { start, end } = resolveRange(query.date_range, site.timezone, now, firstEvent);
+  if (end <= start) throw invalid('the date range ends before it starts', 'date_range');
+  const span = end - start;
+  const time: TimeBucket = span <= 2 * DAY ? 'hour' : span <= 40 * DAY ? 'day' : 'month';
+  const sql = new SqlWriter(store.dialect);
+  const statement = plausibleStatement(
+    sql,
+    { query, site: site.host, tz: site.timezone, start, end, time },
+    overVisits,
+  );
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await store.query<Record<string, unknown>>(statement, sql.params);
+  } catch (error) {
+    if (error instanceof QueryTimeout)
+      throw new BaliseError(
+        'query_timeout',
+        'the query ran too long; use a shorter date range or fewer dimensions',
+      );
+    throw error;
+  }
+  let results: PlausibleRow[] = rows.map((row) => ({
+    dimensions: query.dimensions.map((d, i) => {
+      const value = String(row[`d${i}`]);
+      return d === 'visit:device' ? (DEVICES[value] ?? value) : value;
+    }),
+    // Over no visit, a rate, duration or mean is 0, as Plausible answers.
+    metrics: query.metrics.map((_, i) => Number(row[`m${i}`] ?? 0)),
+  }));
+  results.sort(comparator(query));
+  const total = results.length;
+  results = results.slice(query.pagination.offset, query.pagination.offset + query.pagination.limit);
+  return {
+    results,
+    meta: { imports_included: false, ...(query.include.total_rows ? { total_rows: total } : {}) },
+    query: {
+      ...query,
+      date_range: [formatLocal(start, site.timezone), formatLocal(end - 1000, site.timezone)],
+    },
+  };
+}
+
+/** Plausible's order: as asked, else by time when a time dimension is asked, else by the first metric, descending. */
+function comparator(query: PlausibleQuery): (a: PlausibleRow, b: PlausibleRow) => number {
+  const timeIndex = query.dimensions.findIndex((d) => d.startsWith('time'));
+  const order: [string, 'asc' | 'desc'][] =
+    query.order_by ??
+    (timeIndex >= 0 ? [[query.dimensions[timeIndex]!, 'asc']] : [[query.metrics[0]!, 'desc']]);
+  const keys = order.map(([key]) => {
+    const metric = query.metrics.indexOf(key);
+    const dimension = query.dimensions.indexOf(key);
+    return (row: PlausibleRow) =>
+      metric >= 0 ? (row.metrics[metric] ?? -Infinity) : row.dimensions[dimension]!;
+  });
+  return (a, b) => {
+    for (const [i, key] of keys.entries()) {
+      const [x, y] = [key(a), key(b)];
+      const sign = order[i]![1] === 'asc' ? 1 : -1;
+      if (x < y) return -sign;
+      if (x > y) return sign;
+    }
+    // Ties in a stable, readable order: by the dimensions.
+    return a.dimensions.join('\u0000') < b.dimensions.join('\u0000') ? -1 : 1;
+  };
+}
+
+/** The time of a site's first stored event (for `date_range: all`), or null. */
+async function firstEventOf(store: StoreReader, site: string): Promise<number | null> {
+  const sql = new SqlWriter(store.dialect);
+  const [row] = await store.query<{ first: number | null }>(
+    `SELECT min(${sql.ms('ts')}) AS first FROM events WHERE site = ${sql.bind(site, 'String')}`,
+    sql.params,
+  );
+  // ClickHouse's min over no row is 0, DuckDB's NULL: neither is a first event.
+  const first = Number(row?.first ?? 0);
+  return first > 0 ? first : null;
+}

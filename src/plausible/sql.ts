@@ -1,0 +1,137 @@
+import type { SqlWriter } from '../store/dialect.js';
+import { VISIT_MARGIN_MS, visitsFrom, type VisitCondition } from '../insights/visits.js';
+import {
+  PLAUSIBLE_DIMENSIONS,
+  type PlausibleDimension,
+  type PlausibleFilter,
+  type PlausibleQuery,
+} from './query.js';
+
+/** Time buckets of `time:*` dimensions. */
+export type TimeBucket = 'hour' | 'day' | 'week' | 'month';
+
+/** What one statement reads: the site, its zone, the UTC range, and the bucket of `time`. */
+export interface PlausibleScan {
+  query: PlausibleQuery;
+  site: string;
+  tz: string;
+  start: number;
+  end: number;
+  /** The bucket `time` stands for (chosen from the range's length). */
+  time: TimeBucket;
+}
+
+/** Dimensions only a visit has: with them, every metric is read over visits. */
+const VISIT_ONLY = new Set(['visit:entry_page', 'visit:exit_page', 'visit:source']);
+
+/** A visit's source: its campaign's, else its referrer's host, else Plausible's `Direct / None`. */
+const SOURCE = "coalesce(utm_source, referrer_host, 'Direct / None')";
+
+/** The SQL of a time bucket of `ts`, local to the zone placeholder `zone`, as text. */
+function timeSql(sql: SqlWriter, bucket: TimeBucket, zone: string): string {
+  if (sql.dialect === 'duckdb') {
+    const local = `timezone(${zone}, to_timestamp(epoch_ms(ts) / 1000.0))`;
+    if (bucket === 'hour') return `strftime(${local}, '%Y-%m-%d %H:00:00')`;
+    if (bucket === 'day') return `strftime(${local}, '%Y-%m-%d')`;
+    return `strftime(date_trunc('${bucket}', ${local}), '%Y-%m-%d')`;
+  }
+  if (bucket === 'hour') return `formatDateTime(toStartOfHour(toTimeZone(ts, ${zone})), '%Y-%m-%d %H:00:00')`;
+  if (bucket === 'day') return `toString(toDate(ts, ${zone}))`;
+  if (bucket === 'week') return `toString(toMonday(toDate(ts, ${zone})))`;
+  return `toString(toStartOfMonth(toDate(ts, ${zone})))`;
+}
+
+/** The SQL of a dimension over events or visits, as text (`(none)` when empty). */
+function dimensionSql(sql: SqlWriter, name: string, scan: PlausibleScan, zone: string): string {
+  if (name.startsWith('time'))
+    return timeSql(sql, name === 'time' ? scan.time : (name.slice(5) as TimeBucket), zone);
+  if (name === 'visit:source') return SOURCE;
+  return `coalesce(${sql.text(PLAUSIBLE_DIMENSIONS[name as PlausibleDimension])}, '(none)')`;
+}
+
+/** A filter's condition, given how to name a column. */
+function filterSql(
+  sql: SqlWriter,
+  [operator, name, values]: PlausibleFilter,
+  column: (c: string) => string,
+): string {
+  const target =
+    name === 'visit:source'
+      ? `coalesce(${column('utm_source')}, ${column('referrer_host')}, 'Direct / None')`
+      : `coalesce(${sql.text(column(PLAUSIBLE_DIMENSIONS[name as PlausibleDimension]))}, '')`;
+  const texts = values.map(String);
+  const test =
+    operator === 'is' || operator === 'is_not'
+      ? `${target} IN (${sql.list(texts)})`
+      : `(${texts.map((v) => `position(${sql.bind(v, 'String')} IN ${target}) > 0`).join(' OR ')})`;
+  return operator === 'is_not' || operator === 'contains_not' ? `NOT ${test}` : test;
+}
+
+/** True when the query is answered over visits (a visit metric, or a visit's own dimension or filter). */
+export function readsVisits(query: PlausibleQuery, visitMetric: boolean): boolean {
+  return (
+    visitMetric ||
+    query.dimensions.some((d) => VISIT_ONLY.has(d) || (d.startsWith('visit:') && !EVENT_SAFE.has(d))) ||
+    query.filters.some(
+      ([, name]) => VISIT_ONLY.has(name) || (name.startsWith('visit:') && !EVENT_SAFE.has(name)),
+    )
+  );
+}
+
+/** Visit dimensions an event has the same value for as its visit (where it was, on what device). */
+const EVENT_SAFE = new Set(['visit:device', 'visit:browser', 'visit:os', 'visit:country', 'visit:region']);
+
+/** The metrics' SQL over events (no visit metric, no visit-only dimension). */
+const EVENT_METRICS: Record<string, (sql: SqlWriter) => string> = {
+  visitors: (sql) => sql.distinct('visitor_hash', 'visitor_hash IS NOT NULL'),
+  pageviews: (sql) => sql.count("type IN ('pageview', 'request')"),
+  events: (sql) => sql.count(),
+};
+
+/** The metrics' SQL over visits (one row each, insights/visits.ts). */
+const VISIT_METRICS_SQL: Record<string, (sql: SqlWriter) => string> = {
+  visitors: (sql) => sql.distinct('visitor_hash', 'visitor_hash IS NOT NULL'),
+  visits: (sql) => sql.count(),
+  pageviews: (sql) => sql.sum('pages'),
+  events: (sql) => sql.sum('events'),
+  bounce_rate: (sql) => `floor(100.0 * ${sql.count('events = 1')} / nullif(${sql.count()}, 0) + 0.5)`,
+  visit_duration: (sql) => `floor(${sql.sum('duration_ms')} / 1000.0 / nullif(${sql.count()}, 0) + 0.5)`,
+  views_per_visit: (sql) => sql.round2(`1.0 * ${sql.sum('pages')} / nullif(${sql.count()}, 0)`),
+};
+
+/** The statement: one row per group of the dimensions (`d0`…), one column per metric (`m0`…). */
+export function plausibleStatement(sql: SqlWriter, scan: PlausibleScan, overVisits: boolean): string {
+  const { query } = scan;
+  // Bound only when read: DuckDB refuses a parameter the statement does not use.
+  const zone = query.dimensions.some((d) => d.startsWith('time')) ? sql.bind(scan.tz, 'String') : '';
+  const site = sql.bind(scan.site, 'String');
+  const dimensions = query.dimensions.map((d, i) => `${dimensionSql(sql, d, scan, zone)} AS d${i}`);
+  const group =
+    query.dimensions.length > 0 ? ` GROUP BY ${query.dimensions.map((_, i) => `d${i}`).join(', ')}` : '';
+  if (!overVisits) {
+    const where = [
+      `site = ${site}`,
+      `ts >= ${sql.instant(scan.start)}`,
+      `ts < ${sql.instant(scan.end)}`,
+      'NOT is_bot',
+      ...query.filters.map((f) => filterSql(sql, f, (c) => c)),
+    ];
+    const metrics = query.metrics.map((m, i) => `${EVENT_METRICS[m]!(sql)} AS m${i}`);
+    return `SELECT ${[...dimensions, ...metrics].join(', ')} FROM events WHERE ${where.join(' AND ')}${group}`;
+  }
+  const range = `site = ${site} AND ts >= ${sql.instant(scan.start - VISIT_MARGIN_MS)} AND ts < ${sql.instant(scan.end + VISIT_MARGIN_MS)}`;
+  // Filters on what a page or event is keep the visits with any matching event; the others, the
+  // visit's own values (its first event's, or its exit page).
+  const conditions: VisitCondition[] = query.filters.map((filter) => ({
+    anyEvent: filter[1].startsWith('event:'),
+    sql: (column) => filterSql(sql, filter, column),
+  }));
+  const visits = visitsFrom(sql, range, conditions);
+  const where = [
+    `ts >= ${sql.instant(scan.start)}`,
+    `ts < ${sql.instant(scan.end)}`,
+    ...(visits.where ? [visits.where] : []),
+  ];
+  const metrics = query.metrics.map((m, i) => `${VISIT_METRICS_SQL[m]!(sql)} AS m${i}`);
+  return `SELECT ${[...dimensions, ...metrics].join(', ')} FROM ${visits.from} WHERE ${where.join(' AND ')}${group}`;
+}
