@@ -14,6 +14,7 @@ export default defineConfig({
       'test/insights.election.test.ts',
       'test/insights.visits.test.ts',
       'test/plausible.test.ts',
+      'test/insights.requests.test.ts',
       'test/import.test.ts',
       'test/clickhouse/**/*.test.ts',
     ],

@@ -20,6 +20,7 @@ export interface Plan {
 export function choosePlan(query: Query, tz: string, scanFrom: number, end: number): Plan {
   const raw = (reason: string): Plan => ({ source: 'raw', reason });
   if (query.metric === 'visitors') return raw('visitors are distinct hashes');
+  if (query.metric === 'bandwidth') return raw('bandwidth sums the bytes of requests');
   if (VISIT_METRICS.has(query.metric)) return raw('visits are runs of one visitor’s events');
   if (query.interval === '15m' || query.interval === '1m')
     return raw(`${query.interval} buckets are finer than the rollup`);

@@ -39,6 +39,9 @@ function metricSql(sql: SqlWriter, metric: Query['metric'], source: Source): str
       return sql.round2(`100.0 * ${count("device_type = 'mobile'")} / nullif(${count('NOT is_bot')}, 0)`);
     case 'bot_share':
       return sql.round2(`100.0 * ${count('is_bot')} / nullif(${count()}, 0)`);
+    case 'bandwidth':
+      if (source !== 'raw') throw new Error('bandwidth sums bytes: only the raw table has them');
+      return sql.sum('bytes');
     // Over visits (one row each, visits.ts): events, pages and duration per visit.
     case 'visits':
       return sql.count();

@@ -32,10 +32,11 @@ const ENTRY_DIMENSIONS = [
 ] as const satisfies readonly Dimension[];
 
 /**
- * Filters a visit matches when any of its events does ("visits that saw /pricing"); the
+ * Filters a visit matches when any of its events does ("visits that saw /pricing", "that met a
+ * 404"); the
  * others compare the visit's own values (its entry's, or `exit_page`).
  */
-const ANY_EVENT = new Set(['path', 'path_prefix', 'name', 'type']);
+const ANY_EVENT = new Set(['path', 'path_prefix', 'name', 'type', 'status']);
 
 /**
  * A condition on visits: on any of their events (`anyEvent`: the condition reads the event's
@@ -83,7 +84,7 @@ export function visitsFrom(
   const carried = ENTRY_DIMENSIONS.filter((d) => d !== 'type' && d !== 'name').map((d) => DIMENSIONS[d]);
   // The previous event's time (NULL in DuckDB, 0 in ClickHouse, for a visitor's first event).
   const previous = `max(${ms}) OVER (${partition.replace('ms, id', `${ms}, id`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev`;
-  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, ${carried.join(', ')}, ${previous} FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
+  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, status, ${carried.join(', ')}, ${previous} FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
   const numbered = `(SELECT *, sum(CASE WHEN prev IS NULL OR ms - prev > ${VISIT_GAP_MS} THEN 1 ELSE 0 END) OVER (${partition} ROWS UNBOUNDED PRECEDING) AS visit FROM ${events})`;
   const matches: string[] = [];
   const where: string[] = [];
