@@ -189,6 +189,13 @@ describe('the dashboard', () => {
     expect(total).toBeGreaterThan(100);
     expect(await card.textContent()).toBe(total.toLocaleString('en-US'));
 
+    // Visits are the API's too (the demo's visitors come back within the hour: fewer visits than pageviews).
+    const visits = await apiTotal({ group: 'news', metric: 'visits', interval: '1d', last: '7d' });
+    expect(visits).toBeGreaterThan(0);
+    expect(visits).toBeLessThanOrEqual(total);
+    expect(await page.locator('[data-metric="Visits"]').textContent()).toBe(visits.toLocaleString('en-US'));
+    expect(await page.locator('[data-metric="Bounce rate"]').textContent()).toMatch(/^\d{1,3}%$/);
+
     // The top-pages table adds up to the total (other pages folded into "(other)").
     const counts = await page.locator('section:has(h2:text("Top pages")) td.n').allTextContents();
     expect(counts.reduce((sum, c) => sum + Number(c.replace(/,/g, '')), 0)).toBe(total);

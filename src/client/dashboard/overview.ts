@@ -29,16 +29,22 @@ export async function ranked(
 }
 
 /**
- * The overview of a site or group: pageviews, visitors and mobile share with the change against
- * the previous week, the series against the previous week, mobile share over time, top pages,
- * referrer hosts and classes, countries and regions, ranked spikes and dips.
+ * The overview of a site or group: pageviews, visitors, visits, bounce rate, visit duration and
+ * mobile share (pageviews with the change against the previous week), the series against the
+ * previous week, mobile share over time, top pages, entry pages, campaigns, browsers, operating
+ * systems, referrer hosts and classes, countries and regions, ranked spikes and dips.
  */
 export async function renderOverview(selection: Selection, target: HTMLElement): Promise<void> {
   const interval = intervalOf(selection);
   const query = { ...rangeQuery(selection), interval };
   const compared = { ...query, compare: 'previous_week' };
   const days = spanDays(selection);
-  const [pageviews, visitors, mobile] = await Promise.all([
+  const daily = {
+    ...rangeQuery(selection),
+    ...(selection.range === '24h' ? { last: '1d' } : {}),
+    interval: '1d',
+  };
+  const [pageviews, visitors, mobile, visits, bounces, durations] = await Promise.all([
     api<{ rows: Row[]; tz: string }>('/api/v1/series', { ...compared, metric: 'pageviews' }),
     api<{ rows: Row[] }>('/api/v1/series', {
       ...rangeQuery(selection),
@@ -47,7 +53,18 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
       interval: '1d',
     }),
     api<{ rows: Row[] }>('/api/v1/series', { ...compared, metric: 'mobile_share' }),
+    api<{ rows: Row[] }>('/api/v1/series', { ...daily, metric: 'visits' }),
+    api<{ rows: Row[] }>('/api/v1/series', { ...daily, metric: 'bounce_rate' }),
+    api<{ rows: Row[] }>('/api/v1/series', { ...daily, metric: 'visit_duration' }),
   ]);
+  // Rates and means of the days, weighted by each day's visits.
+  const visitCount = sum(visits.rows, 'value');
+  const weighted = (rows: Row[]) =>
+    visitCount
+      ? rows.reduce((total, r, i) => total + (r.value ?? 0) * (visits.rows[i]?.value ?? 0), 0) / visitCount
+      : null;
+  const bounceRate = weighted(bounces.rows);
+  const duration = weighted(durations.rows);
   const total = sum(pageviews.rows, 'value');
   const mobileValues = mobile.rows.map((r) => r.value).filter((v): v is number => typeof v === 'number');
   const cards = el(
@@ -55,6 +72,14 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
     { class: 'cards' },
     card('Pageviews', number(total), changeOf(total, sum(pageviews.rows, 'baseline'))),
     card(days > 1 ? 'Visitors (sum of days)' : 'Visitors (today)', number(sum(visitors.rows, 'value'))),
+    card('Visits', number(visitCount)),
+    card('Bounce rate', bounceRate === null ? '—' : `${Math.round(bounceRate)}%`),
+    card(
+      'Visit duration',
+      duration === null
+        ? '—'
+        : `${Math.floor(duration / 60)} min ${String(Math.round(duration % 60)).padStart(2, '0')} s`,
+    ),
     card(
       'Mobile share (mean)',
       mobileValues.length
@@ -62,8 +87,26 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
         : '—',
     ),
   );
-  const [pages, referrers, classes, countries, regions, spikes, dips] = await Promise.all([
+  const [
+    pages,
+    entries,
+    sources,
+    campaigns,
+    browsers,
+    systems,
+    referrers,
+    classes,
+    countries,
+    regions,
+    spikes,
+    dips,
+  ] = await Promise.all([
     ranked(query, 'pageviews', 'path'),
+    ranked(query, 'visits', 'entry_page'),
+    ranked(query, 'visits', 'utm_source'),
+    ranked(query, 'visits', 'utm_campaign'),
+    ranked(query, 'pageviews', 'browser'),
+    ranked(query, 'pageviews', 'os'),
     ranked(query, 'pageviews', 'referrer_host'),
     ranked(query, 'pageviews', 'referrer_class'),
     ranked(query, 'pageviews', 'country'),
@@ -96,6 +139,11 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
       'div',
       { class: 'grid' },
       table('Top pages', 'Path', pages),
+      table('Entry pages (visits)', 'Path', entries),
+      table('Campaign sources (visits)', 'utm_source', sources),
+      table('Campaigns (visits)', 'utm_campaign', campaigns),
+      table('Browsers', 'Browser', browsers),
+      table('Operating systems', 'OS', systems),
       table('Referrers', 'Host', referrers),
       table('Referrer classes', 'Class', classes),
       table('Countries', 'Country', countries),
