@@ -15,6 +15,7 @@ export default defineConfig({
       'test/insights.visits.test.ts',
       'test/plausible.test.ts',
       'test/insights.requests.test.ts',
+      'test/insights.goals.test.ts',
       'test/import.test.ts',
       'test/clickhouse/**/*.test.ts',
     ],

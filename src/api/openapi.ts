@@ -115,6 +115,20 @@ export function openApiDocument(prefix: string, version: string): Record<string,
           },
         },
       },
+      '/goals': {
+        post: {
+          summary: 'Goals, funnels and revenue of one site (docs/insights.md#goals)',
+          description:
+            '{site, from, to} (local dates or date-times, to excluded) or {site, last} (default 7d). Per goal: visitors, events, conversionRate; per funnel: visits reaching each step in order within a visit, dropOff, conversionRate; per currency: orders and total of Order Completed events.',
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: {
+            200: { description: '{site, tz, from, to, visitors, goals, funnels, revenue}' },
+            400: errors('invalid_query, range_too_large'),
+            401: errors('unauthorized'),
+            429: errors('rate_limited'),
+          },
+        },
+      },
       '/detect/{detector}': {
         post: {
           summary: 'Run a detector over a query (docs/insights.md, Detectors)',

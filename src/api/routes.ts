@@ -7,6 +7,7 @@ import type { LiveConfig } from '../config/live.js';
 import { BaliseError } from '../errors.js';
 import { runDetector } from '../insights/detectors/run.js';
 import { getSeries } from '../insights/getSeries.js';
+import { goalsReport } from '../insights/goals.js';
 import { plausibleQuery } from '../plausible/run.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
@@ -106,6 +107,16 @@ export function registerApiRoutes(
   app.post(`${deps.live.current.server.prefix}/api/v2/query`, async (request) => {
     authorizeQuery(request);
     return plausibleQuery(deps.store, deps.live.current, request.body ?? {});
+  });
+
+  app.post(`${base}/goals`, async (request) => {
+    authorizeQuery(request);
+    const body = request.body;
+    const input =
+      body !== null && typeof body === 'object' && !Array.isArray(body)
+        ? (body as Record<string, unknown>)
+        : {};
+    return goalsReport(deps.store, deps.live.current, input);
   });
 
   app.post(`${base}/series`, async (request) => {

@@ -39,6 +39,8 @@ describe('config', () => {
       privacy: { profile: 'cnil-proxy' },
       consent: { purposes: [] },
       tools: [],
+      goals: [],
+      funnels: [],
     });
     expect(Object.isFrozen(config.sites[0])).toBe(true);
     expect(() => {

@@ -63,6 +63,26 @@ export const configSchema = z
         for (const [key, message] of toolPolicyProblems(site.privacy, tool.privacy))
           ctx.addIssue({ code: 'custom', path: [...path, 'privacy', key], message });
       });
+      const goals = new Set<string>();
+      site.goals.forEach((goal, goalIndex) => {
+        if (goals.has(goal.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sites', index, 'goals', goalIndex, 'name'],
+            message: `goal ${goal.name} is named twice`,
+          });
+        goals.add(goal.name);
+      });
+      site.funnels.forEach((funnel, funnelIndex) =>
+        funnel.steps.forEach((step, stepIndex) => {
+          if (!goals.has(step))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['sites', index, 'funnels', funnelIndex, 'steps', stepIndex],
+              message: `step ${step} is not a goal of this site (goals: ${[...goals].join(', ') || 'none'})`,
+            });
+        }),
+      );
       if (site.privacy.profile === 'cnil-exempt' && config.store.retention > CNIL_EXEMPT_MAX_MONTHS)
         ctx.addIssue({
           code: 'custom',

@@ -99,6 +99,28 @@ export const toolSchema = z.strictObject({
     .describe('Settings of the component (its manifest)'),
 });
 
+/** A goal: an event name, or pages whose path matches a pattern (`*` any run of characters). */
+export const goalSchema = z
+  .strictObject({
+    name: z.string().min(1).max(100).describe('Name shown in reports and the API'),
+    event: z.string().min(1).max(200).optional().describe('An event name (zaraz.track name), e.g. signup'),
+    path: z
+      .string()
+      .regex(/^\//, 'must start with /, e.g. /checkout/*')
+      .max(1024)
+      .optional()
+      .describe('A page path pattern; * matches any run of characters, e.g. /checkout/*'),
+  })
+  .refine((goal) => (goal.event === undefined) !== (goal.path === undefined), {
+    message: 'give event or path (one of them)',
+  });
+
+/** A funnel: goals reached in this order within one visit. */
+export const funnelSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  steps: z.array(z.string().min(1)).min(2).max(8).describe('Names of goals of this site, in order'),
+});
+
 export const siteSchema = z.strictObject({
   host: hostname.describe('Main host name of the site, e.g. www.example.fr'),
   aliases: z.array(hostname).default([]).describe('Other host names that belong to this site'),
@@ -125,4 +147,6 @@ export const siteSchema = z.strictObject({
     .array(toolSchema)
     .default([])
     .describe('Tools (Managed Components) that receive this site’s events'),
+  goals: z.array(goalSchema).max(50).default([]).describe('Conversions to count (docs/insights.md#goals)'),
+  funnels: z.array(funnelSchema).max(20).default([]).describe('Ordered goals within a visit'),
 });

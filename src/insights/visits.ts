@@ -66,6 +66,21 @@ export function visitConditions(sql: SqlWriter, filters: Query['filters']): Visi
 }
 
 /**
+ * The events matching `range` (bots and hash-less events aside) with the number of their visit
+ * among their visitor hash's (`visit`) and their time in ms (`ms`): a new visit starts where the
+ * gap to the visitor's previous event is longer than 30 minutes.
+ */
+export function numberedEvents(sql: SqlWriter, range: string): string {
+  const ms = sql.ms('ts');
+  const partition = 'PARTITION BY site, visitor_hash ORDER BY ms, id';
+  const carried = ENTRY_DIMENSIONS.filter((d) => d !== 'type' && d !== 'name').map((d) => DIMENSIONS[d]);
+  // The previous event's time (NULL in DuckDB, 0 in ClickHouse, for a visitor's first event).
+  const previous = `max(${ms}) OVER (${partition.replace('ms, id', `${ms}, id`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev`;
+  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, status, props, ${carried.join(', ')}, ${previous} FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
+  return `(SELECT *, sum(CASE WHEN prev IS NULL OR ms - prev > ${VISIT_GAP_MS} THEN 1 ELSE 0 END) OVER (${partition} ROWS UNBOUNDED PRECEDING) AS visit FROM ${events})`;
+}
+
+/**
  * Visits, one row each, from the events matching `range` (a WHERE condition on the events
  * table): a visit is a run of one visitor hash's events (bots aside) with no gap longer than 30
  * minutes. The visitor hash is made under a daily salt, so a visit never crosses the salt's day.
@@ -79,13 +94,7 @@ export function visitsFrom(
   range: string,
   conditions: readonly VisitCondition[],
 ): { from: string; where: string } {
-  const ms = sql.ms('ts');
-  const partition = 'PARTITION BY site, visitor_hash ORDER BY ms, id';
-  const carried = ENTRY_DIMENSIONS.filter((d) => d !== 'type' && d !== 'name').map((d) => DIMENSIONS[d]);
-  // The previous event's time (NULL in DuckDB, 0 in ClickHouse, for a visitor's first event).
-  const previous = `max(${ms}) OVER (${partition.replace('ms, id', `${ms}, id`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev`;
-  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, status, ${carried.join(', ')}, ${previous} FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
-  const numbered = `(SELECT *, sum(CASE WHEN prev IS NULL OR ms - prev > ${VISIT_GAP_MS} THEN 1 ELSE 0 END) OVER (${partition} ROWS UNBOUNDED PRECEDING) AS visit FROM ${events})`;
+  const numbered = numberedEvents(sql, range);
   const matches: string[] = [];
   const where: string[] = [];
   for (const condition of conditions) {

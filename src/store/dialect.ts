@@ -86,6 +86,34 @@ export class SqlWriter {
     return this.dialect === 'duckdb' ? `arg_max(${column}, ${by})` : `argMax(${column}, ${by})`;
   }
 
+  /** True when the text column matches the (placeholder) RE2 regular expression. */
+  matches(column: string, pattern: string): string {
+    return this.dialect === 'duckdb'
+      ? `regexp_matches(${column}, ${pattern})`
+      : `match(${column}, ${pattern})`;
+  }
+
+  /** A number at the top-level key (placeholder) of a JSON text column; NULL when absent or not a number. */
+  jsonNumber(column: string, key: string): string {
+    return this.dialect === 'duckdb'
+      ? `TRY_CAST(json_extract_string(${column}, '$.' || ${key}) AS DOUBLE)`
+      : `toFloat64OrNull(JSONExtractRaw(${column}, ${key}))`;
+  }
+
+  /** A text at the top-level key (placeholder) of a JSON text column; NULL when absent. */
+  jsonText(column: string, key: string): string {
+    return this.dialect === 'duckdb'
+      ? `json_extract_string(${column}, '$.' || ${key})`
+      : `nullIf(JSONExtractString(${column}, ${key}), '')`;
+  }
+
+  /** The values of `column` over a group's rows, in the order of `by`, as comma-separated text. */
+  orderedText(column: string, by: string): string {
+    return this.dialect === 'duckdb'
+      ? `string_agg(CAST(${column} AS VARCHAR), ',' ORDER BY ${by})`
+      : `arrayStringConcat(arrayMap(x -> toString(x.2), arraySort(x -> x.1, groupArray((${by}, ${column})))), ',')`;
+  }
+
   /** The start of the second holding `column`, as epoch milliseconds. */
   secondMs(column: string): string {
     return this.dialect === 'duckdb'
