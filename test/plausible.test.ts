@@ -8,7 +8,21 @@ import type { Store } from '../src/store/store.js';
 import { rowsAtLocal } from './fixtures.js';
 import { openTestStore, storeKinds } from './stores.js';
 
-const config = parseConfig({ sites: [{ host: 'a.example' }, { host: 'b.example' }] }, { env: {} });
+const config = parseConfig(
+  {
+    sites: [
+      {
+        host: 'a.example',
+        goals: [
+          { name: 'Signup', event: 'signup' },
+          { name: 'Saw B', path: '/b' },
+        ],
+      },
+      { host: 'b.example' },
+    ],
+  },
+  { env: {} },
+);
 
 function event(visitor: string | null, local: string, overrides: Partial<EventRow> = {}): EventRow {
   return rowsAtLocal(local, 1, { visitorHash: visitor, path: '/', deviceType: 'desktop', ...overrides })[0]!;
@@ -152,7 +166,32 @@ describe.each(storeKinds())('Plausible Stats API v2 on %s', (kind) => {
     expect(page.meta.total_rows).toBe(7);
   });
 
+  it('breaks conversions down by goal, with the conversion rate of the day’s visitors', async () => {
+    // Visitors of the day: 11, 12, 15, 16 (the hash-less pageview and the bot are not visitors).
+    expect(
+      (await query({ metrics: ['visitors', 'events', 'conversion_rate'], dimensions: ['event:goal'] }))
+        .results,
+    ).toEqual([
+      { dimensions: ['Saw B'], metrics: [1, 1, 25] },
+      { dimensions: ['Signup'], metrics: [1, 1, 25] },
+    ]);
+    expect(
+      (await query({ metrics: ['visitors', 'conversion_rate'], filters: [['is', 'event:goal', ['Signup']]] }))
+        .results,
+    ).toEqual([{ dimensions: [], metrics: [1, 25] }]);
+    // Over visits: the visits that completed the goal.
+    expect(
+      (await query({ metrics: ['visits'], filters: [['is', 'event:goal', ['Saw B']]] })).results,
+    ).toEqual([{ dimensions: [], metrics: [1] }]);
+  });
+
   it('refuses what it does not answer, naming it', async () => {
+    await expect(query({ metrics: ['conversion_rate'] })).rejects.toThrow(
+      /conversion_rate needs an event:goal/,
+    );
+    await expect(query({ metrics: ['visitors'], filters: [['is', 'event:goal', ['Nope']]] })).rejects.toThrow(
+      /goal Nope is not configured/,
+    );
     const refused = async (body: Record<string, unknown>, message: RegExp) => {
       const error = await query(body).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BaliseError);

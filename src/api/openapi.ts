@@ -102,7 +102,7 @@ export function openApiDocument(prefix: string, version: string): Record<string,
         post: {
           summary: "Plausible's Stats API v2 query (docs/plausible.md: what is answered and how)",
           description:
-            'site_id, metrics (visitors, visits, pageviews, views_per_visit, bounce_rate, visit_duration, events), date_range (day, 24h, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year, all, or two ISO dates), dimensions (event:page, event:name, event:hostname, visit:entry_page, visit:exit_page, visit:source, visit:referrer, visit:utm_*, visit:device, visit:browser, visit:os, visit:country, visit:region, time, time:hour|day|week|month), filters ([is|is_not|contains|contains_not, dimension, [values]]), order_by, pagination, include.total_rows. Anything else answers 400 naming it.',
+            'site_id, metrics (visitors, visits, pageviews, views_per_visit, bounce_rate, visit_duration, events, conversion_rate), date_range (day, 24h, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year, all, or two ISO dates), dimensions (event:page, event:goal, event:name, event:hostname, visit:entry_page, visit:exit_page, visit:source, visit:referrer, visit:utm_*, visit:device, visit:browser, visit:os, visit:country, visit:region, time, time:hour|day|week|month), filters ([is|is_not|contains|contains_not, dimension, [values]]), order_by, pagination, include.total_rows. Anything else answers 400 naming it.',
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
           responses: {
             200: {

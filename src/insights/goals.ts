@@ -52,11 +52,16 @@ export function pathPattern(pattern: string): string {
     .join('.*')}$`;
 }
 
-/** The condition an event completes `goal` under. */
-function goalSql(sql: SqlWriter, goal: Goal): string {
+/** The condition an event completes `goal` under (its columns named by `column`). */
+export function goalSql(
+  sql: SqlWriter,
+  goal: Goal,
+  column: (name: string) => string = (name) => name,
+): string {
+  const [type, name, path] = [column('type'), column('name'), column('path')];
   if (goal.event !== undefined)
-    return `(type IN ('event', 'ecommerce') AND name = ${sql.bind(goal.event, 'String')})`;
-  return `(type IN ('pageview', 'request') AND ${sql.matches('path', sql.bind(pathPattern(goal.path!), 'String'))})`;
+    return `(${type} IN ('event', 'ecommerce') AND ${name} = ${sql.bind(goal.event, 'String')})`;
+  return `(${type} IN ('pageview', 'request') AND ${sql.matches(path, sql.bind(pathPattern(goal.path!), 'String'))})`;
 }
 
 const round1 = (value: number) => Math.round(value * 10) / 10;

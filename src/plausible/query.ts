@@ -12,6 +12,7 @@ export const PLAUSIBLE_METRICS = [
   'bounce_rate',
   'visit_duration',
   'events',
+  'conversion_rate',
 ] as const;
 
 /** Metrics of visits (computed over visits, not events). */
@@ -20,6 +21,7 @@ export const VISIT_METRICS = new Set(['visits', 'views_per_visit', 'bounce_rate'
 /** Plausible dimensions Balise answers, and the column of an event or a visit each reads. */
 export const PLAUSIBLE_DIMENSIONS = {
   'event:page': 'path',
+  'event:goal': 'goal',
   'event:name': 'name',
   'event:hostname': 'site',
   'visit:entry_page': 'entry_page',

@@ -59,7 +59,13 @@ export async function plausibleQuery(
   if (query.include.time_labels) throw invalid('include.time_labels is not answered', 'include.time_labels');
   const visitMetric = query.metrics.some((m) => VISIT_METRICS.has(m));
   const overVisits = readsVisits(query, visitMetric);
-  const eventDimension = query.dimensions.find((d) => d === 'event:page' || d === 'event:name');
+  checkGoals(
+    query,
+    site.goals.map((goal) => goal.name),
+  );
+  const eventDimension = query.dimensions.find(
+    (d) => d === 'event:page' || d === 'event:name' || d === 'event:goal',
+  );
   if (overVisits && eventDimension)
     throw invalid(
       `${eventDimension} is answered with visitors, pageviews and events and filters on where, on what device, only; use visit:entry_page or visit:exit_page for pages of visits`,
@@ -74,22 +80,23 @@ export async function plausibleQuery(
   if (end <= start) throw invalid('the date range ends before it starts', 'date_range');
   const span = end - start;
   const time: TimeBucket = span <= 2 * DAY ? 'hour' : span <= 40 * DAY ? 'day' : 'month';
-  const sql = new SqlWriter(store.dialect);
-  const statement = plausibleStatement(
-    sql,
-    { query, site: site.host, tz: site.timezone, start, end, time },
-    overVisits,
-  );
-  let rows: Record<string, unknown>[];
-  try {
-    rows = await store.query<Record<string, unknown>>(statement, sql.params);
-  } catch (error) {
-    if (error instanceof QueryTimeout)
-      throw new BaliseError(
-        'query_timeout',
-        'the query ran too long; use a shorter date range or fewer dimensions',
-      );
-    throw error;
+  // conversion_rate is the row's visitors over the visitors of the same query without its goal.
+  const internal = {
+    ...query,
+    metrics: query.metrics.map((m) => (m === 'conversion_rate' ? 'visitors' : m)),
+  };
+  const scan = { query: internal, site: site.host, tz: site.timezone, start, end, time, goals: site.goals };
+  const rows = await run(store, (sql) => plausibleStatement(sql, scan, overVisits));
+  let base = 0;
+  if (query.metrics.includes('conversion_rate')) {
+    const all = {
+      ...internal,
+      metrics: ['visitors'],
+      dimensions: [],
+      filters: query.filters.filter(([, name]) => name !== 'event:goal'),
+    };
+    const [total] = await run(store, (sql) => plausibleStatement(sql, { ...scan, query: all }, overVisits));
+    base = Number(total?.m0 ?? 0);
   }
   let results: PlausibleRow[] = rows.map((row) => ({
     dimensions: query.dimensions.map((d, i) => {
@@ -97,7 +104,10 @@ export async function plausibleQuery(
       return d === 'visit:device' ? (DEVICES[value] ?? value) : value;
     }),
     // Over no visit, a rate, duration or mean is 0, as Plausible answers.
-    metrics: query.metrics.map((_, i) => Number(row[`m${i}`] ?? 0)),
+    metrics: query.metrics.map((metric, i) => {
+      const value = Number(row[`m${i}`] ?? 0);
+      return metric === 'conversion_rate' ? (base ? Math.round((10_000 * value) / base) / 100 : 0) : value;
+    }),
   }));
   results.sort(comparator(query));
   const total = results.length;
@@ -110,6 +120,46 @@ export async function plausibleQuery(
       date_range: [formatLocal(start, site.timezone), formatLocal(end - 1000, site.timezone)],
     },
   };
+}
+
+/** Runs a statement, a timeout turned into the API's answer. */
+async function run(
+  store: StoreReader,
+  build: (sql: SqlWriter) => string,
+): Promise<Record<string, unknown>[]> {
+  const sql = new SqlWriter(store.dialect);
+  const statement = build(sql);
+  try {
+    return await store.query<Record<string, unknown>>(statement, sql.params);
+  } catch (error) {
+    if (error instanceof QueryTimeout)
+      throw new BaliseError(
+        'query_timeout',
+        'the query ran too long; use a shorter date range or fewer dimensions',
+      );
+    throw error;
+  }
+}
+
+/** Goals in a query: the site's own, `is`/`is_not` only; `conversion_rate` needs one. */
+function checkGoals(query: PlausibleQuery, goals: string[]): void {
+  const byGoal = query.dimensions.includes('event:goal');
+  for (const [i, [operator, name, values]] of query.filters.entries()) {
+    if (name !== 'event:goal') continue;
+    if (operator !== 'is' && operator !== 'is_not')
+      throw invalid(`event:goal filters take is or is_not`, `filters.${i}.0`);
+    const unknown = values.map(String).find((value) => !goals.includes(value));
+    if (unknown !== undefined)
+      throw invalid(
+        `goal ${unknown} is not configured for this site (goals: ${goals.join(', ') || 'none'})`,
+        `filters.${i}.2`,
+      );
+  }
+  if (byGoal && goals.length === 0)
+    throw invalid('this site has no goals configured (sites[].goals)', 'dimensions');
+  const goalFilter = query.filters.some(([, name]) => name === 'event:goal');
+  if (query.metrics.includes('conversion_rate') && !byGoal && !goalFilter)
+    throw invalid('conversion_rate needs an event:goal dimension or filter', 'metrics');
 }
 
 /** Plausible's order: as asked, else by time when a time dimension is asked, else by the first metric, descending. */

@@ -1,4 +1,5 @@
 import type { SqlWriter } from '../store/dialect.js';
+import { goalSql, type Goal } from '../insights/goals.js';
 import { VISIT_MARGIN_MS, visitsFrom, type VisitCondition } from '../insights/visits.js';
 import {
   PLAUSIBLE_DIMENSIONS,
@@ -19,6 +20,8 @@ export interface PlausibleScan {
   end: number;
   /** The bucket `time` stands for (chosen from the range's length). */
   time: TimeBucket;
+  /** The site's goals (`event:goal`). */
+  goals: readonly Goal[];
 }
 
 /** Dimensions only a visit has: with them, every metric is read over visits. */
@@ -46,7 +49,14 @@ function dimensionSql(sql: SqlWriter, name: string, scan: PlausibleScan, zone: s
   if (name.startsWith('time'))
     return timeSql(sql, name === 'time' ? scan.time : (name.slice(5) as TimeBucket), zone);
   if (name === 'visit:source') return SOURCE;
+  if (name === 'event:goal') return goalName(sql, scan.goals);
   return `coalesce(${sql.text(PLAUSIBLE_DIMENSIONS[name as PlausibleDimension])}, '(none)')`;
+}
+
+/** The name of the first goal an event completes, or NULL. */
+function goalName(sql: SqlWriter, goals: readonly Goal[]): string {
+  if (goals.length === 0) return 'NULL';
+  return `CASE ${goals.map((goal) => `WHEN ${goalSql(sql, goal)} THEN ${sql.bind(goal.name, 'String')}`).join(' ')} END`;
 }
 
 /** A filter's condition, given how to name a column. */
@@ -54,7 +64,15 @@ function filterSql(
   sql: SqlWriter,
   [operator, name, values]: PlausibleFilter,
   column: (c: string) => string,
+  goals: readonly Goal[],
 ): string {
+  if (name === 'event:goal') {
+    const chosen = goals.filter((goal) => values.map(String).includes(goal.name));
+    const any = chosen.length
+      ? `(${chosen.map((goal) => goalSql(sql, goal, column)).join(' OR ')})`
+      : '1 = 0';
+    return operator === 'is_not' ? `NOT ${any}` : any;
+  }
   const target =
     name === 'visit:source'
       ? `coalesce(${column('utm_source')}, ${column('referrer_host')}, 'Direct / None')`
@@ -114,7 +132,9 @@ export function plausibleStatement(sql: SqlWriter, scan: PlausibleScan, overVisi
       `ts >= ${sql.instant(scan.start)}`,
       `ts < ${sql.instant(scan.end)}`,
       'NOT is_bot',
-      ...query.filters.map((f) => filterSql(sql, f, (c) => c)),
+      ...query.filters.map((f) => filterSql(sql, f, (c) => c, scan.goals)),
+      // Grouped by goal: only the events that complete one.
+      ...(query.dimensions.includes('event:goal') ? [`${goalName(sql, scan.goals)} IS NOT NULL`] : []),
     ];
     const metrics = query.metrics.map((m, i) => `${EVENT_METRICS[m]!(sql)} AS m${i}`);
     return `SELECT ${[...dimensions, ...metrics].join(', ')} FROM events WHERE ${where.join(' AND ')}${group}`;
@@ -124,7 +144,7 @@ export function plausibleStatement(sql: SqlWriter, scan: PlausibleScan, overVisi
   // visit's own values (its first event's, or its exit page).
   const conditions: VisitCondition[] = query.filters.map((filter) => ({
     anyEvent: filter[1].startsWith('event:'),
-    sql: (column) => filterSql(sql, filter, column),
+    sql: (column) => filterSql(sql, filter, column, scan.goals),
   }));
   const visits = visitsFrom(sql, range, conditions);
   const where = [
