@@ -42,6 +42,8 @@ outbox:
 sites:
   - host: www.quotidien.example
     group: news
+    goals:
+      - { name: Any page, path: /* }
   - host: www.hebdo.example
     group: news
 `,
@@ -205,6 +207,24 @@ describe('the dashboard', () => {
     expect(await page.locator('main img, main script, main svg[onload]').count()).toBe(0);
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
 
+    // A site with goals: its goals table gives the goals API's visitors.
+    await page.selectOption('#scope', 'site:www.quotidien.example');
+    const goals = page.locator('section:has(h2:text("Goals (visitors, conversion rate)")) td.n');
+    await goals.first().waitFor();
+    const report = (await (
+      await fetch(`${url}/balise/api/v1/goals`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ site: 'www.quotidien.example', last: '7d' }),
+      })
+    ).json()) as { goals: { visitors: number }[] };
+    expect(report.goals[0]!.visitors).toBeGreaterThan(0);
+    expect(await goals.allTextContents()).toEqual([report.goals[0]!.visitors.toLocaleString('en-US')]);
+    await page.selectOption('#scope', 'group:news');
+    await page
+      .locator('section:has(h2:text("Goals (visitors, conversion rate)"))')
+      .waitFor({ state: 'detached' });
+
     const cookie = (await context.cookies()).find((c) => c.name === 'balise_session')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/balise/' });
     expect(problems).toEqual([]);
@@ -350,9 +370,11 @@ describe('the dashboard', () => {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     const view = (await settings.json()) as { sites: { host: string; privacy?: unknown }[] };
+    // The form keeps what it does not edit (the site's goals).
     expect(view.sites[0]).toEqual({
       host: 'www.quotidien.example',
       group: 'news',
+      goals: [{ name: 'Any page', path: '/*' }],
       privacy: { referrer: 'remove' },
     });
     await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-settings-saved.png'), fullPage: true });

@@ -22,6 +22,13 @@ import type { SettingsEditor } from '../settings/editor.js';
 /** Queries per token per minute (docs/threats.md: expensive queries). */
 export const API_QUERIES_PER_MINUTE = 120;
 
+/**
+ * Queries per dashboard session per minute: one view of the overview asks about 25 (cards,
+ * series, tables, detectors), so a reader changing the range or the site a few times a minute
+ * stays under it.
+ */
+export const SESSION_QUERIES_PER_MINUTE = 600;
+
 /** Registers the insights API under {prefix}/api/v1 (Bearer-token auth; OpenAPI document public). */
 export function registerApiRoutes(
   app: FastifyInstance,
@@ -43,6 +50,7 @@ export function registerApiRoutes(
 ): void {
   const base = `${deps.live.current.server.prefix}/api/v1`;
   const limiter = new RateLimiter(API_QUERIES_PER_MINUTE);
+  const sessionLimiter = new RateLimiter(SESSION_QUERIES_PER_MINUTE);
   const startedAt = new Date().toISOString();
   const document = openApiDocument(deps.live.current.server.prefix, deps.version);
 
@@ -51,7 +59,7 @@ export function registerApiRoutes(
     const session = request.headers.authorization ? undefined : deps.sessions?.find(request);
     if (session && request.method !== 'GET') deps.sessions!.checkCsrf(request, session);
     const token = session ? `session:${session.id}` : authenticate(request, deps.live.current.admin.tokens);
-    const wait = limiter.hit(token);
+    const wait = (session ? sessionLimiter : limiter).hit(token);
     if (wait > 0)
       throw new BaliseError('rate_limited', 'too many queries for this token; retry later', undefined, wait);
   };

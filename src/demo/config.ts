@@ -20,6 +20,11 @@ sites:
     group: news
   - host: www.quotidien-demo.fr
     group: news
+    goals:
+      - { name: Home page, path: / }
+      - { name: Read an article, path: /*/article-* }
+    funnels:
+      - { name: Home to article, steps: [Home page, Read an article] }
   - host: www.tele-demo.fr
     group: tv
 `;

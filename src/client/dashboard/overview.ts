@@ -28,6 +28,52 @@ export async function ranked(
     .sort((a, b) => rank(a.key) - rank(b.key) || b.value - a.value);
 }
 
+/** The goals report's answer (insights/goals.ts), as the dashboard reads it. */
+interface GoalsAnswer {
+  goals: { name: string; visitors: number; conversionRate: number }[];
+  funnels: { name: string; steps: { goal: string; visits: number; conversionRate: number }[] }[];
+  revenue: { currency: string; orders: number; total: number }[];
+}
+
+/**
+ * A site's goals (visitors who completed each, and the conversion rate), its funnels (visits
+ * reaching each step in order) and its revenue per currency; nothing for a group or a site
+ * without goals.
+ */
+async function goalSections(selection: Selection): Promise<HTMLElement[]> {
+  if (!selection.scope.startsWith('site:')) return [];
+  const { sites: _sites, ...range } = rangeQuery(selection);
+  const report = await api<GoalsAnswer>('/api/v1/goals', { ...range, site: selection.scope.slice(5) });
+  if (report.goals.length === 0 && report.revenue.length === 0) return [];
+  const percent = (rate: number) => `${rate.toFixed(1)}%`;
+  return [
+    el(
+      'div',
+      { class: 'grid' },
+      table(
+        'Goals (visitors, conversion rate)',
+        'Goal',
+        report.goals.map((g) => ({ key: `${g.name} — ${percent(g.conversionRate)}`, value: g.visitors })),
+      ),
+      ...report.funnels.map((funnel) =>
+        table(
+          `Funnel: ${funnel.name} (visits reaching each step in order)`,
+          'Step',
+          funnel.steps.map((step, i) => ({
+            key: `${i + 1}. ${step.goal} — ${percent(step.conversionRate)}`,
+            value: step.visits,
+          })),
+        ),
+      ),
+      table(
+        'Revenue (orders completed)',
+        'Currency',
+        report.revenue.map((r) => ({ key: `${r.currency} ${r.total.toFixed(2)}`, value: r.orders })),
+      ),
+    ),
+  ];
+}
+
 /**
  * The overview of a site or group: pageviews, visitors, visits, bounce rate, visit duration and
  * mobile share (pageviews with the change against the previous week), the series against the
@@ -149,6 +195,7 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
       table('Countries', 'Country', countries),
       table('Regions', 'Region', regions),
     ),
+    ...(await goalSections(selection)),
     findings('Spikes', spikes.findings, 'No spike.'),
     findings('Dips', dips.findings, 'No dip.'),
   );
