@@ -72,10 +72,12 @@ export function visitConditions(sql: SqlWriter, filters: Query['filters']): Visi
  */
 export function numberedEvents(sql: SqlWriter, range: string): string {
   const ms = sql.ms('ts');
-  const partition = 'PARTITION BY site, visitor_hash ORDER BY ms, id';
+  // Events at the same millisecond are 0 ms apart whatever their order: ordering by time alone
+  // numbers visits the same, and sorts less than a tie-break on the id would.
+  const partition = 'PARTITION BY site, visitor_hash ORDER BY ms';
   const carried = ENTRY_DIMENSIONS.filter((d) => d !== 'type' && d !== 'name').map((d) => DIMENSIONS[d]);
   // The previous event's time (NULL in DuckDB, 0 in ClickHouse, for a visitor's first event).
-  const previous = `max(${ms}) OVER (${partition.replace('ms, id', `${ms}, id`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev`;
+  const previous = `max(${ms}) OVER (${partition.replace('ORDER BY ms', `ORDER BY ${ms}`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev`;
   const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, status, props, ${carried.join(', ')}, ${previous} FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
   return `(SELECT *, sum(CASE WHEN prev IS NULL OR ms - prev > ${VISIT_GAP_MS} THEN 1 ELSE 0 END) OVER (${partition} ROWS UNBOUNDED PRECEDING) AS visit FROM ${events})`;
 }
