@@ -1,7 +1,7 @@
 import type { SiteConfig } from '../config/schema.js';
 import { Memo } from '../memo.js';
 import { newEventId } from '../store/ids.js';
-import type { EventRow, RowType } from '../store/row.js';
+import { emptyRow, type EventRow, type RowType } from '../store/row.js';
 import type { PipelineContext, RawEvent } from './event.js';
 import type { DropReason } from './result.js';
 import type { Step, StepInput, StepOutcome } from './step.js';
@@ -21,41 +21,19 @@ export interface PipelineOptions {
   memo?: number;
 }
 
-function emptyRow(raw: RawEvent, site: SiteConfig, ctx: PipelineContext, id: string | undefined): EventRow {
-  // Every field written out, in ROW_COLUMNS order: one object shape for every row (a spread of
-  // defaults would make each row a copy the engine builds field by field).
-  return {
+/** The row an event starts as: its identity, every other field empty. */
+function rowOf(raw: RawEvent, site: SiteConfig, ctx: PipelineContext, id: string | undefined): EventRow {
+  return emptyRow({
     // A given id (imports: derived from the line) is kept; otherwise a new UUIDv7.
     id: id ?? newEventId(),
     ts: raw.receivedAt,
     site: site.host,
     type: raw.type,
-    name: null,
-    path: null,
-    title: null,
-    referrerHost: null,
-    referrerClass: null,
-    country: null,
-    region: null,
-    asn: null,
-    deviceType: null,
-    browser: null,
-    os: null,
-    isBot: false,
-    visitorHash: null,
-    sessionHash: null,
     node: raw.node !== undefined ? raw.node : ctx.node,
     status: raw.status ?? null,
     bytes: raw.bytes ?? null,
     source: raw.source,
-    props: null,
-    utmSource: null,
-    utmMedium: null,
-    utmCampaign: null,
-    utmTerm: null,
-    utmContent: null,
-    paid: false,
-  };
+  });
 }
 
 /** A value's part of a memo key: length-prefixed, so no two lists of values share a key. */
@@ -155,7 +133,7 @@ export class Pipeline {
     ctx: PipelineContext,
     id?: string,
   ): PipelineResult | Promise<PipelineResult> {
-    const row = emptyRow(raw, site, ctx, id);
+    const row = rowOf(raw, site, ctx, id);
     return this.from(0, { raw, site, row }, row, ctx);
   }
 

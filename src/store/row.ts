@@ -84,11 +84,22 @@ export const ROW_COLUMNS = [
   'paid',
 ] as const satisfies readonly (keyof EventRow)[];
 
-/** A row with the identifying fields set and every other field empty (null / false). */
-export function blankRow(
-  fields: Pick<EventRow, 'id' | 'ts' | 'site' | 'type' | 'source'> & Partial<EventRow>,
+/** The campaign's columns (the page URL's `utm_*` values, docs/insights.md#campaigns). */
+export const CAMPAIGN_COLUMNS = ['utmSource', 'utmMedium', 'utmCampaign', 'utmTerm', 'utmContent'] as const;
+
+/**
+ * A row with its identity set and every other field empty (null / false), every field written
+ * out in ROW_COLUMNS order: one object shape for every row (the pipeline makes one per event; a
+ * spread of defaults would make each a copy built field by field).
+ */
+export function emptyRow(
+  identity: Pick<EventRow, 'id' | 'ts' | 'site' | 'type' | 'node' | 'status' | 'bytes' | 'source'>,
 ): EventRow {
   return {
+    id: identity.id,
+    ts: identity.ts,
+    site: identity.site,
+    type: identity.type,
     name: null,
     path: null,
     title: null,
@@ -103,9 +114,10 @@ export function blankRow(
     isBot: false,
     visitorHash: null,
     sessionHash: null,
-    node: null,
-    status: null,
-    bytes: null,
+    node: identity.node,
+    status: identity.status,
+    bytes: identity.bytes,
+    source: identity.source,
     props: null,
     utmSource: null,
     utmMedium: null,
@@ -113,6 +125,12 @@ export function blankRow(
     utmTerm: null,
     utmContent: null,
     paid: false,
-    ...fields,
   };
+}
+
+/** A row with the identifying fields set and every other field empty (null / false). */
+export function blankRow(
+  fields: Pick<EventRow, 'id' | 'ts' | 'site' | 'type' | 'source'> & Partial<EventRow>,
+): EventRow {
+  return { ...emptyRow({ node: null, status: null, bytes: null, ...fields }), ...fields };
 }

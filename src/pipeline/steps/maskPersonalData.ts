@@ -1,10 +1,8 @@
 import { scanText } from '../../privacy/dlp/scan.js';
 import { scanUrlText } from '../../privacy/dlp/url-parts.js';
 import { sitePolicy } from '../../privacy/policy.js';
-import type { EventRow } from '../../store/row.js';
+import { CAMPAIGN_COLUMNS, type EventRow } from '../../store/row.js';
 import { drop, NOTHING, set, type Step } from '../step.js';
-
-const CAMPAIGN = ['utmSource', 'utmMedium', 'utmCampaign', 'utmTerm', 'utmContent'] as const;
 
 /**
  * Data-loss prevention on what is stored: event name, title, path, every property key and
@@ -15,17 +13,7 @@ const CAMPAIGN = ['utmSource', 'utmMedium', 'utmCampaign', 'utmTerm', 'utmConten
 export const maskPersonalData: Step = {
   name: 'maskPersonalData',
   reads: [],
-  readsRow: [
-    'name',
-    'title',
-    'path',
-    'props',
-    'utmSource',
-    'utmMedium',
-    'utmCampaign',
-    'utmTerm',
-    'utmContent',
-  ],
+  readsRow: ['name', 'title', 'path', 'props', ...CAMPAIGN_COLUMNS],
   run({ site, row }) {
     const mode = sitePolicy(site).dlp;
     if (mode === 'off') return NOTHING;
@@ -51,7 +39,7 @@ export const maskPersonalData: Step = {
     // Each path segment and kept query value on its own (decoded): a finding masks only its part.
     if (row.path !== null) columns.path = scanUrlText(row.path, scan);
     if (row.props !== null) columns.props = JSON.stringify(walk(JSON.parse(row.props)));
-    for (const field of CAMPAIGN) {
+    for (const field of CAMPAIGN_COLUMNS) {
       const value = row[field];
       if (value !== null) columns[field] = scan(value);
     }
