@@ -40,25 +40,36 @@ try {
   const store = await DuckDBStore.open(join(dir, 'bench.duckdb'));
   await store.migrate();
   const generated = performance.now();
-  // Deterministic synthetic traffic: two news sites, 8 countries, a daily shape from the hash.
+  // Deterministic synthetic traffic: two news sites, 8 countries, a daily shape from the hash;
+  // 200,000 visitors whose hash changes at local midnight, as the daily salt makes it.
   await store.query(
     `INSERT INTO events
-     SELECT uuid(), epoch_ms(${FIRST}::BIGINT + (hash(i) % ${DAYS * 86_400_000}::UBIGINT)::BIGINT),
+     SELECT uuid(), t,
             ['lequotidien.example', 'lhebdo.example'][(i % 2) + 1], 'pageview', NULL, '/article-' || (i % 500), NULL,
             NULL, NULL, ['FR', 'FR', 'FR', 'BE', 'CH', 'DE', 'US', 'CA'][((hash(i * 3) % 8) + 1)::BIGINT], NULL, NULL,
             ['desktop', 'mobile', 'mobile', 'tablet'][((hash(i * 5) % 4) + 1)::BIGINT], 'Chrome', 'Android', false,
-            hash(i % 200000) % 1000000, NULL, 'bench', NULL, NULL, 'import', NULL,
-            NULL, NULL, NULL, NULL, NULL, false
-     FROM range(${EVENTS}) t(i)`,
+            hash(i % 200000, CAST(timezone('Europe/Paris', to_timestamp(epoch_ms(t) / 1000.0)) AS DATE)) % 1000000,
+            NULL, 'bench', NULL, NULL, 'import', NULL, NULL, NULL, NULL, NULL, NULL, false
+     FROM (SELECT i, epoch_ms(${FIRST}::BIGINT + (hash(i) % ${DAYS * 86_400_000}::UBIGINT)::BIGINT) AS t
+           FROM range(${EVENTS}) r(i))`,
   );
   const rolled = performance.now();
   await store.markAllDirty();
   const { hours } = await store.refreshRollups();
   const [rollupRows] = await store.query<{ n: number }>('SELECT count(*) AS n FROM events_hourly');
   const rollupSeconds = (performance.now() - rolled) / 1000;
+  const built = performance.now();
+  const zones = new Map([
+    ['lequotidien.example', 'Europe/Paris'],
+    ['lhebdo.example', 'Europe/Paris'],
+  ]);
+  const { days } = await store.refreshVisits(zones);
+  const [visitRows] = await store.query<{ n: number }>('SELECT count(*) AS n FROM visits');
+  const visitsSeconds = (performance.now() - built) / 1000;
   process.stdout.write(
     `bench:insights — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${EVENTS} events over ${DAYS} days generated in ${((performance.now() - generated) / 1000).toFixed(1)} s; ${RUNS} runs each after a warm-up\n` +
-      `hourly rollup: ${hours} hours → ${rollupRows?.n} rows built in ${rollupSeconds.toFixed(1)} s\n`,
+      `hourly rollup: ${hours} hours → ${rollupRows?.n} rows built in ${rollupSeconds.toFixed(1)} s\n` +
+      `visits table: ${days} local days → ${visitRows?.n} visits built in ${visitsSeconds.toFixed(1)} s\n`,
   );
   const config = parseConfig(
     {
@@ -139,8 +150,8 @@ try {
     for (const [metric, breakdown] of [
       ['pageviews', 'path'],
       ['visits', 'entry_page'],
-      ['pageviews', 'utm_source'],
-      ['pageviews', 'utm_campaign'],
+      ['visits', 'utm_source'],
+      ['visits', 'utm_campaign'],
       ['pageviews', 'browser'],
       ['pageviews', 'os'],
       ['pageviews', 'referrer_host'],

@@ -20,7 +20,9 @@ function event(visitor: string | null, local: string, overrides: Partial<EventRo
 //   v1: /c 11:00 (40 min after its last event)  → a second visit: a bounce, 0 s
 //   v2: /a 10:05 (FR, mobile), signup 10:06     → one visit, 60 s, 1 page, 2 events: not a bounce
 //   v5: three imported requests 10:30–10:34    → one visit, 4 min, 3 pages, entry /x, exit /z
-//   v6: / 23:50 and /d at 00:05 the next day    → one visit (15 min apart), counted on the 7th
+//   v6: / 23:30 and /d 23:45                    → one visit, 15 min, 2 pages
+//   v7: v6's visitor at 00:05 the next day     → another visit, on the 8th: the salt, hence the
+//       hash, changes at the site's local midnight, so a visit never crosses it
 //   bot and hash-less events                    → no visit
 // Site b: v1's hash there is another visitor's (hashes are per site): one visit.
 const EVENTS: EventRow[] = [
@@ -39,8 +41,9 @@ const EVENTS: EventRow[] = [
   event('15', '2026-07-07T10:30', { path: '/x', type: 'request', source: 'import' }),
   event('15', '2026-07-07T10:32', { path: '/y', type: 'request', source: 'import' }),
   event('15', '2026-07-07T10:34', { path: '/z', type: 'request', source: 'import' }),
-  event('16', '2026-07-07T23:50', { path: '/' }),
-  event('16', '2026-07-08T00:05', { path: '/d' }),
+  event('16', '2026-07-07T23:30', { path: '/' }),
+  event('16', '2026-07-07T23:45', { path: '/d' }),
+  event('17', '2026-07-08T00:05', { path: '/e' }),
   event('99', '2026-07-07T10:00', { isBot: true, deviceType: 'bot' }),
   event(null, '2026-07-07T10:00'),
   event('11', '2026-07-07T12:00', { site: 'b.example', path: '/' }),
@@ -82,9 +85,12 @@ describe.each(storeKinds())('visits on %s', (kind) => {
     expect(await value({ metric: 'views_per_visit' })).toBe(2);
   });
 
-  it('counts a visit in the local day it starts, across midnight', async () => {
+  it('counts a visit in the local day it starts, in the site’s zone and in another', async () => {
     const result = await day({ metric: 'visits', to: '2026-07-09' });
-    expect(result.rows.map((row) => row.value)).toEqual([5, 0]);
+    expect(result.rows.map((row) => row.value)).toEqual([5, 1]);
+    // In UTC (Paris is UTC+2 in July) v7 starts on the 7th at 22:05: six visits that day.
+    const utc = await day({ metric: 'visits', tz: 'UTC', to: '2026-07-09' });
+    expect(utc.rows.map((row) => row.value)).toEqual([6, 0]);
   });
 
   it('breaks visits down by entry and exit page', async () => {

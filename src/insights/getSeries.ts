@@ -33,7 +33,7 @@ export interface SeriesResult {
   tz: string;
   from: string;
   to: string;
-  /** Where the numbers were read: the hourly rollup or the raw events (identical results). */
+  /** Where the numbers were read: the hourly rollup, the visits table or the raw events (identical results). */
   plan: Source;
   rows: SeriesRow[];
 }
@@ -203,8 +203,11 @@ export async function getSeries(
         ? localToUtc(addLocalDays(localParts(start, tz), -7 * weeks), tz)
         : start;
   const scanFrom = Math.min(start, scanStart);
-  const plan = options.plan === 'raw' ? 'raw' : choosePlan(query, tz, scanFrom, end).source;
+  const zones = new Map(config.sites.map((site) => [site.host, site.timezone]));
+  const visits = store.refreshVisits ? { zones, sites } : null;
+  const plan = options.plan === 'raw' ? 'raw' : choosePlan(query, tz, scanFrom, end, visits).source;
   if (plan === 'rollup') await timed(() => store.refreshRollups());
+  if (plan === 'visits') await timed(() => store.refreshVisits!(zones));
   // One scan covers the range and every comparison range before it.
   const scan: Scan = { dialect: store.dialect, source: plan, query, sites, tz, start: scanFrom, end };
   let top: string[] | null = null;

@@ -11,15 +11,16 @@ import { VISIT_MARGIN_MS, visitConditions, visitsFrom } from './visits.js';
 /**
  * Where a statement reads: `raw` is the events table (one row per event); `rollup` is
  * `events_hourly` (counts per UTC hour and low-cardinality dimension, column `n`), whose time
- * column is also named `ts` so the bucket keys below serve both.
+ * column is also named `ts` so the bucket keys below serve both; `visits` is the visits table
+ * (one row per visit, its `ts` the first event's: store/visits.ts), kept by the embedded store.
  */
-export type Source = 'raw' | 'rollup';
+export type Source = 'raw' | 'rollup' | 'visits';
 
-const TABLE: Record<Source, string> = { raw: 'events', rollup: 'events_hourly' };
+const TABLE: Record<Source, string> = { raw: 'events', rollup: 'events_hourly', visits: 'visits' };
 
 /** Rows matching `where` (all rows without it); 0, never null, when none match. */
 function countOf(sql: SqlWriter, source: Source, where?: string): string {
-  return source === 'raw' ? sql.count(where) : sql.sum('n', where);
+  return source === 'rollup' ? sql.sum('n', where) : sql.count(where);
 }
 
 // Raw traffic (Radar-like) counts bots; audience metrics (pageviews, visitors) do not.
@@ -33,7 +34,9 @@ function metricSql(sql: SqlWriter, metric: Query['metric'], source: Source): str
     case 'events':
       return count();
     case 'visitors':
-      if (source !== 'raw') throw new Error('visitors are distinct hashes: only the raw table has them');
+      // Visits are of non-bot events already.
+      if (source === 'visits') return sql.distinct('visitor_hash', 'true');
+      if (source !== 'raw') throw new Error('visitors are distinct hashes: the rollup has none');
       return sql.distinct('visitor_hash', 'NOT is_bot');
     case 'mobile_share':
       return sql.round2(`100.0 * ${count("device_type = 'mobile'")} / nullif(${count('NOT is_bot')}, 0)`);
@@ -122,6 +125,12 @@ function scope(sql: SqlWriter, scan: Scan): { from: string; tz: string } {
   const range = [`ts >= ${sql.instant(start)}`, `ts < ${sql.instant(end)}`, `site IN (${sql.list(sites)})`];
   const local =
     sql.dialect === 'duckdb' ? `, timezone(${zone}, to_timestamp(epoch_ms(ts) / 1000.0)) AS l` : '';
+  if (source === 'visits') {
+    // The visits table: its filters are on the visits' own columns (the planner's choice).
+    const where = [...range];
+    for (const condition of visitConditions(sql, query.filters)) where.push(condition.sql((name) => name));
+    return { from: `(SELECT *${local} FROM visits WHERE ${where.join(' AND ')})`, tz: zone };
+  }
   if (VISIT_METRICS.has(query.metric)) {
     // Visits that start in the range, whole: their events are read with a margin around it.
     const events = [

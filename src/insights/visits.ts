@@ -1,8 +1,9 @@
 import type { SqlWriter } from '../store/dialect.js';
+import { visitRows } from '../store/visits.js';
 import { DIMENSIONS, type Dimension, type Query } from './model.js';
 
-/** The longest gap between two events of one visit (Plausible's and Matomo's 30 minutes). */
-export const VISIT_GAP_MS = 30 * 60_000;
+/** The longest gap between two events of one visit, and the numbering of visits (store/visits.ts). */
+export { numberedEvents, VISIT_GAP_MS } from '../store/visits.js';
 
 /**
  * How far before and after a range visits' events are read, so that a visit is counted whole in
@@ -11,32 +12,18 @@ export const VISIT_GAP_MS = 30 * 60_000;
  */
 export const VISIT_MARGIN_MS = 26 * 3_600_000;
 
-/** Dimensions a visit takes from its first event. */
-const ENTRY_DIMENSIONS = [
-  'country',
-  'region',
-  'device_type',
-  'browser',
-  'os',
-  'referrer_class',
-  'referrer_host',
-  'node',
-  'asn',
-  'type',
-  'name',
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-  'utm_term',
-  'utm_content',
-] as const satisfies readonly Dimension[];
-
 /**
  * Filters a visit matches when any of its events does ("visits that saw /pricing", "that met a
- * 404"); the
- * others compare the visit's own values (its entry's, or `exit_page`).
+ * 404"); the others compare the visit's own values (its entry's, or `exit_page`).
  */
 const ANY_EVENT = new Set(['path', 'path_prefix', 'name', 'type', 'status']);
+
+/** The first filter that a visit matches by any of its events (the visits table cannot answer it). */
+export function anyEventFilter(filters: Query['filters']): string | undefined {
+  return Object.keys(filters).find(
+    (name) => filters[name as keyof typeof filters] !== undefined && ANY_EVENT.has(name),
+  );
+}
 
 /**
  * A condition on visits: on any of their events (`anyEvent`: the condition reads the event's
@@ -66,23 +53,6 @@ export function visitConditions(sql: SqlWriter, filters: Query['filters']): Visi
 }
 
 /**
- * The events matching `range` (bots and hash-less events aside) with the number of their visit
- * among their visitor hash's (`visit`) and their time in ms (`ms`): a new visit starts where the
- * gap to the visitor's previous event is longer than 30 minutes.
- */
-export function numberedEvents(sql: SqlWriter, range: string): string {
-  const ms = sql.ms('ts');
-  // Events at the same millisecond are 0 ms apart whatever their order: ordering by time alone
-  // numbers visits the same, and sorts less than a tie-break on the id would.
-  const partition = 'PARTITION BY site, visitor_hash ORDER BY ms';
-  const carried = ENTRY_DIMENSIONS.filter((d) => d !== 'type' && d !== 'name').map((d) => DIMENSIONS[d]);
-  // The previous event's time (NULL in DuckDB, 0 in ClickHouse, for a visitor's first event).
-  const previous = `max(${ms}) OVER (${partition.replace('ORDER BY ms', `ORDER BY ${ms}`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev`;
-  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, status, props, ${carried.join(', ')}, ${previous} FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
-  return `(SELECT *, sum(CASE WHEN prev IS NULL OR ms - prev > ${VISIT_GAP_MS} THEN 1 ELSE 0 END) OVER (${partition} ROWS UNBOUNDED PRECEDING) AS visit FROM ${events})`;
-}
-
-/**
  * Visits, one row each, from the events matching `range` (a WHERE condition on the events
  * table): a visit is a run of one visitor hash's events (bots aside) with no gap longer than 30
  * minutes. The visitor hash is made under a daily salt, so a visit never crosses the salt's day.
@@ -96,7 +66,6 @@ export function visitsFrom(
   range: string,
   conditions: readonly VisitCondition[],
 ): { from: string; where: string } {
-  const numbered = numberedEvents(sql, range);
   const matches: string[] = [];
   const where: string[] = [];
   for (const condition of conditions) {
@@ -106,26 +75,8 @@ export function visitsFrom(
       where.push(`${column} = 1`);
     } else where.push(condition.sql((name) => name));
   }
-  // Source columns are qualified (`e.`): ClickHouse would otherwise read a name as the alias of
-  // the same SELECT (`argMin(e.type, …) AS type` beside `countIf(type …)`).
-  const entry = ENTRY_DIMENSIONS.map(
-    (d) => `${sql.argMin(`e.${DIMENSIONS[d]}`, 'e.ms')} AS ${DIMENSIONS[d]}`,
-  );
-  const columns = [
-    'e.site AS site',
-    'e.visitor_hash AS visitor_hash',
-    'min(e.ts) AS ts',
-    'max(e.ms) - min(e.ms) AS duration_ms',
-    `${sql.count()} AS events`,
-    `${sql.count("e.type IN ('pageview', 'request')")} AS pages`,
-    `${sql.argMin('e.path', 'e.ms')} AS path`,
-    `${sql.argMin('e.path', 'e.ms')} AS entry_page`,
-    `${sql.argMax('e.path', 'e.ms')} AS exit_page`,
-    ...entry,
-    ...matches,
-  ];
   return {
-    from: `(SELECT ${columns.join(', ')} FROM ${numbered} AS e GROUP BY e.site, e.visitor_hash, e.visit)`,
+    from: visitRows(sql, range, matches),
     where: where.join(' AND '),
   };
 }

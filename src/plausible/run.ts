@@ -85,7 +85,19 @@ export async function plausibleQuery(
     ...query,
     metrics: query.metrics.map((m) => (m === 'conversion_rate' ? 'visitors' : m)),
   };
-  const scan = { query: internal, site: site.host, tz: site.timezone, start, end, time, goals: site.goals };
+  // Visits from the store's visits table when it keeps one (brought up to date first).
+  const visitsTable = overVisits && store.refreshVisits !== undefined;
+  if (visitsTable) await store.refreshVisits!(new Map(config.sites.map((s) => [s.host, s.timezone])));
+  const scan = {
+    query: internal,
+    site: site.host,
+    tz: site.timezone,
+    start,
+    end,
+    time,
+    goals: site.goals,
+    visitsTable,
+  };
   const rows = await run(store, (sql) => plausibleStatement(sql, scan, overVisits));
   let base = 0;
   if (query.metrics.includes('conversion_rate')) {

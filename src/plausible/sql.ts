@@ -22,6 +22,8 @@ export interface PlausibleScan {
   time: TimeBucket;
   /** The site's goals (`event:goal`). */
   goals: readonly Goal[];
+  /** The store keeps a visits table, up to date (store/visits.ts). */
+  visitsTable?: boolean;
 }
 
 /** Dimensions only a visit has: with them, every metric is read over visits. */
@@ -139,14 +141,25 @@ export function plausibleStatement(sql: SqlWriter, scan: PlausibleScan, overVisi
     const metrics = query.metrics.map((m, i) => `${EVENT_METRICS[m]!(sql)} AS m${i}`);
     return `SELECT ${[...dimensions, ...metrics].join(', ')} FROM events WHERE ${where.join(' AND ')}${group}`;
   }
-  const range = `site = ${site} AND ts >= ${sql.instant(scan.start - VISIT_MARGIN_MS)} AND ts < ${sql.instant(scan.end + VISIT_MARGIN_MS)}`;
   // Filters on what a page or event is keep the visits with any matching event; the others, the
   // visit's own values (its first event's, or its exit page).
   const conditions: VisitCondition[] = query.filters.map((filter) => ({
     anyEvent: filter[1].startsWith('event:'),
     sql: (column) => filterSql(sql, filter, column, scan.goals),
   }));
-  const visits = visitsFrom(sql, range, conditions);
+  // Numbered from the events around the range, or read from the store's visits table (the same
+  // visits) unless a condition is on any event of a visit. Bound only when read, as above.
+  const visits =
+    scan.visitsTable && !conditions.some((c) => c.anyEvent)
+      ? {
+          from: `(SELECT * FROM visits WHERE site = ${site})`,
+          where: conditions.map((c) => c.sql((column) => column)).join(' AND '),
+        }
+      : visitsFrom(
+          sql,
+          `site = ${site} AND ts >= ${sql.instant(scan.start - VISIT_MARGIN_MS)} AND ts < ${sql.instant(scan.end + VISIT_MARGIN_MS)}`,
+          conditions,
+        );
   const where = [
     `ts >= ${sql.instant(scan.start)}`,
     `ts < ${sql.instant(scan.end)}`,

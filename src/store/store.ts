@@ -79,6 +79,13 @@ export interface StoreReader {
    * (ClickHouse materialized views) returns `{ hours: 0 }`.
    */
   refreshRollups(): Promise<{ hours: number }>;
+  /**
+   * Brings the visits table (`visits`, one row per visit: store/visits.ts) up to date with every
+   * write so far, for the sites of `zones` (site → the zone of its salt days): the insights
+   * planner calls it before reading the table. Absent on a store without a visits table
+   * (ClickHouse: visits are computed from the events at each query).
+   */
+  refreshVisits?(zones: ReadonlyMap<string, string>): Promise<{ days: number }>;
 }
 
 /**

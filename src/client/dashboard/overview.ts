@@ -149,10 +149,9 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
   ] = await Promise.all([
     ranked(query, 'pageviews', 'path'),
     ranked(query, 'visits', 'entry_page'),
-    // Campaigns by landing pageviews (a campaign's parameters are on the landing page only):
-    // the same ranking as by visits, without computing visits (docs/dashboard.md).
-    ranked(query, 'pageviews', 'utm_source'),
-    ranked(query, 'pageviews', 'utm_campaign'),
+    // Campaigns by visits, as Plausible ranks them (a visit takes its first event's campaign).
+    ranked(query, 'visits', 'utm_source'),
+    ranked(query, 'visits', 'utm_campaign'),
     ranked(query, 'pageviews', 'browser'),
     ranked(query, 'pageviews', 'os'),
     ranked(query, 'pageviews', 'referrer_host'),
@@ -188,8 +187,8 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
       { class: 'grid' },
       table('Top pages', 'Path', pages),
       table('Entry pages (visits)', 'Path', entries),
-      table('Campaign sources (landing pageviews)', 'utm_source', sources),
-      table('Campaigns (landing pageviews)', 'utm_campaign', campaigns),
+      table('Campaign sources (visits)', 'utm_source', sources),
+      table('Campaigns (visits)', 'utm_campaign', campaigns),
       table('Browsers', 'Browser', browsers),
       table('Operating systems', 'OS', systems),
       table('Referrers', 'Host', referrers),

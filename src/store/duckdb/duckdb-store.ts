@@ -7,9 +7,10 @@ import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../egress.js';
 import { QueryTimeout, UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
-import { DUCKDB_MIGRATIONS } from './migrations.js';
+import { applyMigrations } from './migrations.js';
 import { appendEgressRows, appendRow, toJs } from './rows.js';
 import { DuckDBSharedState } from './shared-state.js';
+import { rebuildVisits, type VisitsRefresh } from './visits.js';
 import {
   CREATE_STAGING,
   FATAL,
@@ -37,6 +38,8 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   private closed = false;
   /** False once the rollup is known current; this process is the file's only writer. */
   private rollupMayBeStale = true;
+  /** The zones of the last visits refresh while no hour has been written since (else null). */
+  private visitsCurrentFor: string | null = null;
   // Imports running (bulkLoad), which set DuckDB to one thread until the last ends.
   private bulkLoads = 0;
 
@@ -99,27 +102,11 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     this.instance = instance;
     this.connection = connection;
     this.rollupMayBeStale = true;
+    this.visitsCurrentFor = null;
   }
 
   migrate(): Promise<void> {
-    return this.locked(async () => {
-      await this.connection.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
-        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)`);
-      for (const migration of DUCKDB_MIGRATIONS) {
-        const done = await this.connection.runAndReadAll(
-          'SELECT 1 FROM schema_migrations WHERE version = $1',
-          [migration.version],
-        );
-        if (done.currentRowCount > 0) continue;
-        await this.transaction(async () => {
-          for (const statement of migration.statements) await this.connection.run(statement);
-          await this.connection.run(
-            'INSERT OR IGNORE INTO schema_migrations (version, name) VALUES ($1, $2)',
-            [migration.version, migration.name],
-          );
-        });
-      }
-    });
+    return this.locked(() => applyMigrations(this.connection, (work) => this.transaction(work)));
   }
 
   append(rows: readonly EventRow[]): Promise<{ inserted: number }> {
@@ -225,17 +212,36 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   }
 
   refreshRollups(): Promise<{ hours: number }> {
+    return this.locked(() => this.refreshRollup());
+  }
+
+  private async refreshRollup(): Promise<{ hours: number }> {
+    if (!this.rollupMayBeStale) return { hours: 0 };
+    const dirty = await this.connection.runAndReadAll('SELECT count(*) FROM rollup_dirty');
+    const hours = Number(dirty.getRows()[0]?.[0] ?? 0);
+    if (hours > 0) {
+      // The hours also go to visits_dirty, for the next visits refresh.
+      await this.transaction(async () => {
+        for (const statement of REFRESH_ROLLUP) await this.connection.run(statement);
+      });
+      this.visitsCurrentFor = null;
+    }
+    this.rollupMayBeStale = false;
+    return { hours };
+  }
+
+  /**
+   * Brings the visits table up to date with every write so far (the rollup first: its refresh
+   * hands the hours written over), for the sites of `zones` (site → time zone).
+   */
+  refreshVisits(zones: ReadonlyMap<string, string>): Promise<VisitsRefresh> {
+    const key = JSON.stringify([...zones].sort());
     return this.locked(async () => {
-      if (!this.rollupMayBeStale) return { hours: 0 };
-      const dirty = await this.connection.runAndReadAll('SELECT count(*) FROM rollup_dirty');
-      const hours = Number(dirty.getRows()[0]?.[0] ?? 0);
-      if (hours > 0) {
-        await this.transaction(async () => {
-          for (const statement of REFRESH_ROLLUP) await this.connection.run(statement);
-        });
-      }
-      this.rollupMayBeStale = false;
-      return { hours };
+      await this.refreshRollup();
+      if (this.visitsCurrentFor === key) return { days: 0 };
+      const refreshed = await this.transaction(() => rebuildVisits(this.connection, zones));
+      this.visitsCurrentFor = key;
+      return refreshed;
     });
   }
 
@@ -257,19 +263,15 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     return this.locked(() =>
       this.transaction(async () => {
         const cutoff = [Math.trunc(beforeTs)];
-        const events = await this.connection.run(
-          'DELETE FROM events WHERE ts < epoch_ms($1::BIGINT)',
-          cutoff,
-        );
-        const hourly = await this.connection.run(
-          'DELETE FROM events_hourly WHERE ts < epoch_ms($1::BIGINT)',
-          cutoff,
-        );
-        await this.connection.run('DELETE FROM rollup_dirty WHERE hour < epoch_ms($1::BIGINT)', cutoff);
-        const egress = await this.connection.run(
-          'DELETE FROM egress WHERE ts < epoch_ms($1::BIGINT)',
-          cutoff,
-        );
+        const purge = (table: string, column = 'ts') =>
+          this.connection.run(`DELETE FROM ${table} WHERE ${column} < epoch_ms($1::BIGINT)`, cutoff);
+        const events = await purge('events');
+        const hourly = await purge('events_hourly');
+        await purge('rollup_dirty', 'hour');
+        const egress = await purge('egress');
+        // Visits go by their first event's time; the cutoff's day is rebuilt from its hour below.
+        await purge('visits');
+        await purge('visits_dirty', 'hour');
         // The hour the cutoff falls in may have lost some of its rows: its rollup is made again.
         if (events.rowsChanged > 0) {
           await this.connection.run(
@@ -288,7 +290,8 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
       await this.connection.run(
         `INSERT OR IGNORE INTO rollup_dirty
          SELECT DISTINCT date_trunc('hour', ts) FROM events
-         UNION SELECT DISTINCT ts FROM events_hourly`,
+         UNION SELECT DISTINCT ts FROM events_hourly
+         UNION SELECT DISTINCT date_trunc('hour', ts) FROM visits`,
       );
       this.rollupMayBeStale = true;
     });

@@ -1,3 +1,5 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+
 /** One versioned schema change. Statements must be idempotent (IF NOT EXISTS) so two processes may race. */
 export interface Migration {
   version: number;
@@ -130,4 +132,68 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
       `ALTER TABLE events ADD COLUMN IF NOT EXISTS paid BOOLEAN DEFAULT false`,
     ],
   },
+  {
+    version: 8,
+    name: 'visits',
+    statements: [
+      // One row per visit (store/visits.ts), rebuilt by local day from the events: what the
+      // visit metrics read instead of numbering every event at each query.
+      `CREATE TABLE IF NOT EXISTS visits (
+        site VARCHAR NOT NULL,
+        visitor_hash UBIGINT NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        events BIGINT NOT NULL,
+        pages BIGINT NOT NULL,
+        path VARCHAR,
+        entry_page VARCHAR,
+        exit_page VARCHAR,
+        country VARCHAR,
+        region VARCHAR,
+        device_type VARCHAR,
+        browser VARCHAR,
+        os VARCHAR,
+        referrer_class VARCHAR,
+        referrer_host VARCHAR,
+        node VARCHAR,
+        asn UINTEGER,
+        type VARCHAR,
+        name VARCHAR,
+        utm_source VARCHAR,
+        utm_medium VARCHAR,
+        utm_campaign VARCHAR,
+        utm_term VARCHAR,
+        utm_content VARCHAR
+      )`,
+      // Hours written since the visits of their days were last built (from the rollup's refresh).
+      `CREATE TABLE IF NOT EXISTS visits_dirty (hour TIMESTAMP PRIMARY KEY)`,
+      // The zone each site's visits were built in (its days' bounds): a change rebuilds them all.
+      `CREATE TABLE IF NOT EXISTS visit_zones (site VARCHAR PRIMARY KEY, tz VARCHAR NOT NULL)`,
+    ],
+  },
 ];
+
+/**
+ * Applies the migrations not yet recorded in `schema_migrations`, each in a transaction
+ * (`transaction` runs its work in one).
+ */
+export async function applyMigrations(
+  connection: DuckDBConnection,
+  transaction: (work: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  await connection.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)`);
+  for (const migration of DUCKDB_MIGRATIONS) {
+    const done = await connection.runAndReadAll('SELECT 1 FROM schema_migrations WHERE version = $1', [
+      migration.version,
+    ]);
+    if (done.currentRowCount > 0) continue;
+    await transaction(async () => {
+      for (const statement of migration.statements) await connection.run(statement);
+      await connection.run('INSERT OR IGNORE INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+    });
+  }
+}

@@ -130,6 +130,8 @@ const ROLLUP_COLUMNS = 'site, type, is_bot, device_type, country, region, browse
 // Recomputes the dirty hours from the raw table: delete, re-aggregate, clear the marks.
 export const REFRESH_ROLLUP = [
   `CREATE OR REPLACE TEMP TABLE refresh_hours AS SELECT hour FROM rollup_dirty`,
+  // The same hours' visits are rebuilt at the next visits refresh (visits.ts).
+  `INSERT OR IGNORE INTO visits_dirty SELECT hour FROM refresh_hours`,
   `DELETE FROM events_hourly WHERE ts IN (SELECT hour FROM refresh_hours)`,
   `INSERT INTO events_hourly
    SELECT date_trunc('hour', ts) AS h, ${ROLLUP_COLUMNS}, count(*)
