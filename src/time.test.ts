@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { enumerateBuckets } from './insights/buckets.js';
-import { formatLocal, localParts, localToUtc, offsetMinutes, parseLocal } from './time.js';
+import { formatLocal, localParts, localToUtc, offsetMinutes, offsetSpans, parseLocal } from './time.js';
 
 const PARIS = 'Europe/Paris';
 const local = (text: string) => parseLocal(text)!;
@@ -140,5 +140,33 @@ describe('cached local parts', () => {
       }
     }
     expect(checked).toBeGreaterThan(100_000);
+  });
+});
+
+describe('offsetSpans', () => {
+  it('gives the offset at the start and each change of the range, at its instant', () => {
+    const year = offsetSpans(Date.UTC(2026, 0, 1), Date.UTC(2027, 0, 1), 'Europe/Paris');
+    expect(year).toEqual([
+      { from: Date.UTC(2026, 0, 1), offset: 3_600_000 },
+      { from: Date.parse('2026-03-29T01:00:00Z'), offset: 7_200_000 },
+      { from: Date.parse('2026-10-25T01:00:00Z'), offset: 3_600_000 },
+    ]);
+    expect(offsetSpans(Date.UTC(2026, 0, 1), Date.UTC(2027, 0, 1), 'Asia/Kolkata')).toEqual([
+      { from: Date.UTC(2026, 0, 1), offset: 19_800_000 },
+    ]);
+  });
+
+  it('agrees with the offset of every minute of a year, in zones changing on odd hours and by 30 minutes', () => {
+    for (const zone of ['America/St_Johns', 'Australia/Lord_Howe', 'America/Santiago', 'Europe/London']) {
+      const from = Date.UTC(2026, 0, 1, 0, 7);
+      const spans = offsetSpans(from, Date.UTC(2027, 0, 1), zone);
+      expect(spans.length, zone).toBeGreaterThanOrEqual(3);
+      let i = 0;
+      for (let t = from; t < Date.UTC(2027, 0, 1); t += 60_000) {
+        while (i + 1 < spans.length && spans[i + 1]!.from <= t) i++;
+        if (offsetMinutes(t, zone) * 60_000 !== spans[i]!.offset)
+          expect.fail(`${zone} ${new Date(t).toISOString()}: ${spans[i]!.offset}`);
+      }
+    }
   });
 });

@@ -95,6 +95,23 @@ export function offsetMs(ms: number, timeZone: string): number {
   return Number.isNaN(offset) ? intlOffsetMs(ms, timeZone) : offset;
 }
 
+/**
+ * The zone's offsets over [from, to): the offset at `from`, then one entry at each change (its
+ * instant and the new offset). Changes fall on quarter hours (as `slotOffsetMs` assumes): a day
+ * with none is one step, a day with one is walked by quarter hours.
+ */
+export function offsetSpans(from: number, to: number, timeZone: string): { from: number; offset: number }[] {
+  const spans = [{ from, offset: offsetMs(from, timeZone) }];
+  let t = from;
+  while (t < to) {
+    const offset = offsetMs(t, timeZone);
+    if (offset !== spans.at(-1)!.offset) spans.push({ from: t, offset });
+    const step = Number.isNaN(steadyOffsetMs(t, timeZone, DAY)) ? SLOT : DAY;
+    t = (Math.floor(t / step) + 1) * step;
+  }
+  return spans;
+}
+
 /** The local wall-clock parts of instant `ms`. */
 export function localParts(ms: number, timeZone: string): LocalParts {
   const offset = slotOffsetMs(ms, timeZone);
