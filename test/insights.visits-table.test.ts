@@ -199,6 +199,20 @@ describe('the visits table (DuckDB)', () => {
     expect(await same({ ...query, metric: 'visit_duration' })).toBe('visits');
   });
 
+  it('forgets the visits of events deleted behind the store’s back once told (markAllDirty)', async () => {
+    const query: Partial<QueryInput> = { sites: ['k.example'], metric: 'visits', interval: '1d' };
+    const before = await ask(query);
+    const [one] = await store.query<{ h: string }>(
+      "SELECT CAST(visitor_hash AS VARCHAR) AS h FROM visits WHERE site = 'k.example' ORDER BY ts LIMIT 1",
+    );
+    await store.query(`DELETE FROM events WHERE site = 'k.example' AND visitor_hash = ${BigInt(one!.h)}`);
+    await store.markAllDirty();
+    const after = await ask(query);
+    const total = (result: SeriesResult) => result.rows.reduce((sum, row) => sum + Number(row.value), 0);
+    expect(total(after)).toBeLessThan(total(before));
+    await same(query);
+  });
+
   it('forgets visits with the events retention deletes, and rebuilds the day the cutoff falls in', async () => {
     const cutoff = localToUtc(
       { year: 2026, month: 10, day: 24, hour: 15, minute: 0, second: 0 },

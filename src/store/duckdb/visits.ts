@@ -4,7 +4,8 @@ import { localDayRanges, visitRows } from '../visits.js';
 
 // The visits table (one row per visit, docs/insights.md#visits) kept from the events: the hours
 // written since the last refresh (`visits_dirty`, filled from the rollup's dirty hours) name the
-// local days whose visits are rebuilt, whole, from the events of those days.
+// local days whose visits are rebuilt, and in them the visitors whose visits are made again from
+// all their events of the day.
 
 /** How many local days of visits a refresh rebuilt (a day of two sites in one zone counts once). */
 export interface VisitsRefresh {
@@ -50,10 +51,27 @@ export async function rebuildVisits(
       days += Math.round((end - start) / 86_400_000);
       const sql = new SqlWriter('duckdb');
       const range = `site IN (${sql.list(sites)}) AND ts >= ${sql.instant(start)} AND ts < ${sql.instant(end)}`;
-      await connection.run(`DELETE FROM visits WHERE ${range}`, sql.params);
-      await connection.run(`INSERT INTO visits BY NAME SELECT * FROM ${visitRows(sql, range)}`, sql.params);
+      // Only the visitors of those days with an event, or a visit starting, in a written hour:
+      // their visits of the day are made again from all their events of the day (a visitor hash
+      // lives one day), the others' stay as they are.
+      const written = "date_trunc('hour', ts) IN (SELECT hour FROM visits_dirty)";
+      await connection.run(
+        `CREATE OR REPLACE TEMP TABLE visits_touched AS
+         SELECT DISTINCT site, visitor_hash FROM events
+         WHERE ${range} AND ${written} AND NOT is_bot AND visitor_hash IS NOT NULL
+         UNION SELECT site, visitor_hash FROM visits WHERE ${range} AND ${written}`,
+        sql.params,
+      );
+      const touched = (table: string) =>
+        `EXISTS (SELECT 1 FROM visits_touched t WHERE t.site = ${table}.site AND t.visitor_hash = ${table}.visitor_hash)`;
+      await connection.run(`DELETE FROM visits WHERE ${range} AND ${touched('visits')}`, sql.params);
+      await connection.run(
+        `INSERT INTO visits BY NAME SELECT * FROM ${visitRows(sql, `${range} AND ${touched('events')}`)}`,
+        sql.params,
+      );
     }
   }
+  await connection.run('DROP TABLE IF EXISTS visits_touched');
   await connection.run('DELETE FROM visits_dirty');
   return { days };
 }
