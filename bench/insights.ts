@@ -43,7 +43,8 @@ try {
   await store.migrate();
   const generated = performance.now();
   // Deterministic synthetic traffic: two news sites, 8 countries, a daily shape from the hash;
-  // 200,000 visitors whose hash changes at local midnight, as the daily salt makes it.
+  // 200,000 visitors whose hash changes at local midnight, as the daily salt makes it; stored in
+  // time order, as a gateway writes them.
   await store.query(
     `INSERT INTO events
      SELECT uuid(), t,
@@ -53,7 +54,8 @@ try {
             hash(i % 200000, CAST(timezone('Europe/Paris', to_timestamp(epoch_ms(t) / 1000.0)) AS DATE)) % 1000000,
             NULL, 'bench', NULL, NULL, 'import', NULL, NULL, NULL, NULL, NULL, NULL, false
      FROM (SELECT i, epoch_ms(${FIRST}::BIGINT + (hash(i) % ${DAYS * 86_400_000}::UBIGINT)::BIGINT) AS t
-           FROM range(${EVENTS}) r(i))`,
+           FROM range(${EVENTS}) r(i))
+     ORDER BY t`,
   );
   const rolled = performance.now();
   await store.markAllDirty();
