@@ -16,6 +16,7 @@ export default defineConfig({
       'test/plausible.test.ts',
       'test/insights.requests.test.ts',
       'test/insights.goals.test.ts',
+      'test/insights.properties.test.ts',
       'test/import.test.ts',
       'test/clickhouse/**/*.test.ts',
     ],

@@ -76,6 +76,12 @@ sites:
   // One live event whose title carries an e-mail: the DLP masks it and counts one finding.
   const live = await collect('www.quotidien.example', { title: 'Écrire à jane.doe@example.fr' });
   expect(live.statusCode).toBe(204);
+  // Two custom events with a property (the overview's custom-property tables).
+  for (const plan of ['pro', 'pro', 'free'])
+    expect(
+      (await collect('www.quotidien.example', { eventType: 'track', name: 'signup', payload: { plan } }))
+        .statusCode,
+    ).toBe(204);
   url = (await gateway.app.listen({ host: '127.0.0.1', port: 0 })).replace('127.0.0.1', 'localhost');
   ({ browser, close: closeBrowser } = await launchChromium());
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -206,6 +212,13 @@ describe('the dashboard', () => {
     expect(text).toContain(HOSTILE_REFERRER);
     expect(await page.locator('main img, main script, main svg[onload]').count()).toBe(0);
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
+
+    // Custom properties: a table of the values of `plan`, as the series API breaks them down.
+    const plans = page.locator('section:has(h2:text("Custom property: plan (events)")) tr');
+    await plans.first().waitFor();
+    expect((await plans.allInnerTexts()).map((row) => row.replace(/\s+/g, ' ').trim())).toEqual(
+      expect.arrayContaining(['pro 2', 'free 1']),
+    );
 
     // A site with goals: its goals table gives the goals API's visitors.
     await page.selectOption('#scope', 'site:www.quotidien.example');

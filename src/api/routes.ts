@@ -8,6 +8,7 @@ import { BaliseError } from '../errors.js';
 import { runDetector } from '../insights/detectors/run.js';
 import { getSeries } from '../insights/getSeries.js';
 import { goalsReport } from '../insights/goals.js';
+import { topProperties } from '../insights/properties.js';
 import { plausibleQuery } from '../plausible/run.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
@@ -125,6 +126,16 @@ export function registerApiRoutes(
         ? (body as Record<string, unknown>)
         : {};
     return goalsReport(deps.store, deps.live.current, input);
+  });
+
+  app.post(`${base}/properties`, async (request) => {
+    authorizeQuery(request);
+    const body = request.body;
+    const input =
+      body !== null && typeof body === 'object' && !Array.isArray(body)
+        ? (body as Record<string, unknown>)
+        : {};
+    return topProperties(deps.store, deps.live.current, input);
   });
 
   app.post(`${base}/series`, async (request) => {

@@ -15,7 +15,7 @@ usage:
   balise config check balise.yaml        list every problem in a config file, with the checks serve makes at start (exit 2 when any)
   balise query --config balise.yaml --site HOST|--group NAME --metric pageviews --interval 1h
                --from 2026-07-07T00:00 --to 2026-07-08T00:00 [--tz Europe/Paris] [--compare previous_week]
-               [--breakdown country] [--top 10] [--filter key=value]… [--format table|json|csv]
+               [--breakdown country|property --property plan] [--top 10] [--filter key=value]… [--format table|json|csv]
   balise detect spikes|dips|anomalies|attacks|shifts|outages --config balise.yaml --site HOST|--group NAME --from … --to …
                [--compare previous_week] [--breakdown region] [--limit 10] [--floor 10] [--format …]
   balise import FILE… --config balise.yaml --format combined|common|nginx:NAME|jsonl:cloudflare|jsonl:NAME|dns-bind|dns-jsonl

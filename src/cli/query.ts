@@ -11,7 +11,8 @@ import { formatRows, type OutputFormat } from './output.js';
 
 /**
  * `balise query --config FILE --site S|--group G --metric M --interval 1h --from … --to … [--tz Z]
- * [--compare previous_week] [--breakdown D] [--top N] [--filter key=value]… [--format table|json|csv]`
+ * [--compare previous_week] [--breakdown D] [--property NAME] [--top N] [--filter key=value]…
+ * [--format table|json|csv]`
  */
 /** Options shared by `balise query` and `balise detect`. */
 export const QUERY_OPTIONS = {
@@ -26,6 +27,7 @@ export const QUERY_OPTIONS = {
   tz: { type: 'string' },
   compare: { type: 'string' },
   breakdown: { type: 'string' },
+  property: { type: 'string' },
   top: { type: 'string' },
   filter: { type: 'string', multiple: true },
   format: { type: 'string' },
@@ -55,6 +57,7 @@ export function queryFromOptions(values: QueryValues): Record<string, unknown> {
     tz: values.tz,
     compare: values.compare,
     breakdown: values.breakdown,
+    property: values.property,
     top: values.top === undefined ? undefined : Number(values.top),
     filters,
   };
@@ -108,7 +111,8 @@ export function reportQueryError(error: unknown, out: (line: string) => void): n
 
 /**
  * `balise query --config FILE --site S|--group G --metric M --interval 1h --from … --to … [--tz Z]
- * [--compare previous_week] [--breakdown D] [--top N] [--filter key=value]… [--format table|json|csv]`
+ * [--compare previous_week] [--breakdown D] [--property NAME] [--top N] [--filter key=value]…
+ * [--format table|json|csv]`
  */
 export async function queryCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parse(argv, QUERY_OPTIONS);

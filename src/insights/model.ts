@@ -52,6 +52,8 @@ export const DIMENSIONS = {
   utm_content: 'utm_content',
   entry_page: 'entry_page',
   exit_page: 'exit_page',
+  // A custom event property, named by the query's `property` (its value in the event's props).
+  property: 'props',
 } as const;
 
 /** A dimension name. */
@@ -89,6 +91,13 @@ export const querySchema = z
       .default({}),
     breakdown: z.enum(Object.keys(DIMENSIONS) as [Dimension, ...Dimension[]]).optional(),
     top: z.number().int().min(1).max(50).default(10),
+    property: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/,
+        'must be a property name: letters, digits, _ . : - (64 at most)',
+      )
+      .optional(),
     compare: z
       .string()
       .regex(
@@ -106,6 +115,19 @@ export const querySchema = z
       ctx.addIssue({ code: 'custom', path: ['last'], message: 'give last, or from and to' });
     if (!q.last && !(q.from && q.to))
       ctx.addIssue({ code: 'custom', path: ['from'], message: 'give from and to (or last)' });
+    const usesProperty = q.breakdown === 'property' || q.filters.property !== undefined;
+    if (usesProperty && !q.property)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['property'],
+        message: 'name the custom property (property: plan) to break down or filter by it',
+      });
+    if (usesProperty && VISIT_METRICS.has(q.metric))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metric'],
+        message: 'a custom property is an event’s: use events, pageviews, requests or visitors',
+      });
     if (!VISIT_METRICS.has(q.metric)) {
       for (const name of ['entry_page', 'exit_page'] as const) {
         if (q.breakdown === name)

@@ -129,9 +129,15 @@ export interface Scan {
   end: number;
 }
 
+/** A dimension's column as text; a custom property is read from the event's props. */
+function dimensionColumn(sql: SqlWriter, dimension: Dimension, query: Query): string {
+  if (dimension === 'property') return sql.jsonText('props', sql.bind(query.property ?? '', 'String'));
+  return sql.text(DIMENSIONS[dimension]);
+}
+
 /** A breakdown dimension's value as text, `(none)` for NULL. */
-function dimensionText(sql: SqlWriter, dimension: Dimension): string {
-  return `coalesce(${sql.text(DIMENSIONS[dimension])}, '(none)')`;
+function dimensionText(sql: SqlWriter, dimension: Dimension, query: Query): string {
+  return `coalesce(${dimensionColumn(sql, dimension, query)}, '(none)')`;
 }
 
 /**
@@ -164,7 +170,7 @@ function scope(sql: SqlWriter, scan: Scan): { from: string; tz: string } {
   for (const [name, value] of Object.entries(query.filters)) {
     if (value === undefined) continue;
     if (name === 'path_prefix') where.push(sql.startsWith('path', sql.bind(value, 'String')));
-    else where.push(`${sql.text(DIMENSIONS[name as Dimension])} = ${sql.bind(value, 'String')}`);
+    else where.push(`${dimensionColumn(sql, name as Dimension, query)} = ${sql.bind(value, 'String')}`);
   }
   return { from: `(SELECT * FROM ${TABLE[source]} WHERE ${where.join(' AND ')})`, tz: zone };
 }
@@ -179,9 +185,9 @@ export function seriesStatement(scan: Scan, top: readonly string[] | 'raw' | nul
   const from = scope(sql, scan);
   let dimension = '';
   if (query.breakdown && top === 'raw') {
-    dimension = `, ${dimensionText(sql, query.breakdown)} AS d`;
+    dimension = `, ${dimensionText(sql, query.breakdown, query)} AS d`;
   } else if (query.breakdown && Array.isArray(top)) {
-    const column = dimensionText(sql, query.breakdown);
+    const column = dimensionText(sql, query.breakdown, query);
     const list = sql.list(top as readonly string[]);
     dimension = `, CASE WHEN ${column} IN (${list || 'NULL'}) THEN ${column} ELSE '(other)' END AS d`;
   }
@@ -197,7 +203,7 @@ export function topValuesStatement(scan: Scan, limit: number): Statement {
   const { source, query } = scan;
   const sql = new SqlWriter(scan.dialect);
   const from = scope(sql, scan);
-  const column = dimensionText(sql, query.breakdown!);
+  const column = dimensionText(sql, query.breakdown!, query);
   const ranked = isCount(query.metric) ? metricSql(sql, query.metric, source) : countOf(sql, source);
   return {
     sql: `SELECT ${column} AS d, ${ranked} AS c FROM ${from.from} GROUP BY d ORDER BY c DESC, d LIMIT ${Math.trunc(limit)}`,

@@ -107,6 +107,13 @@ export class SqlWriter {
       : `nullIf(JSONExtractString(${column}, ${key}), '')`;
   }
 
+  /** Each top-level key of a JSON object text column, one row per key (in a SELECT list). */
+  jsonKeys(column: string): string {
+    return this.dialect === 'duckdb'
+      ? `unnest(json_keys(${column}))`
+      : `arrayJoin(JSONExtractKeys(assumeNotNull(${column})))`;
+  }
+
   /** The values of `column` over a group's rows, in the order of `by`, as comma-separated text. */
   orderedText(column: string, by: string): string {
     return this.dialect === 'duckdb'

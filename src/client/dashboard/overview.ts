@@ -13,8 +13,15 @@ export async function ranked(
   query: Record<string, unknown>,
   metric: string,
   breakdown: string,
+  extra: Record<string, unknown> = {},
 ): Promise<{ key: string; value: number }[]> {
-  const result = await api<{ rows: Row[] }>('/api/v1/series', { ...query, metric, breakdown, top: 10 });
+  const result = await api<{ rows: Row[] }>('/api/v1/series', {
+    ...query,
+    ...extra,
+    metric,
+    breakdown,
+    top: 10,
+  });
   const totals = new Map<string, number>();
   for (const row of result.rows) {
     const key = String(row.label ? `${row.label} (${String(row[breakdown])})` : row[breakdown]);
@@ -26,6 +33,27 @@ export async function ranked(
     .map(([key, value]) => ({ key, value }))
     .filter((r) => r.value > 0)
     .sort((a, b) => rank(a.key) - rank(b.key) || b.value - a.value);
+}
+
+/**
+ * The values of the three custom properties the range's events carry most (events with each
+ * value; docs/insights.md#custom-properties); nothing when no event has one.
+ */
+async function propertySections(query: Record<string, unknown>): Promise<HTMLElement[]> {
+  const { interval: _interval, ...range } = query;
+  const { properties } = await api<{ properties: { name: string }[] }>('/api/v1/properties', range);
+  if (properties.length === 0) return [];
+  const shown = properties.slice(0, 3);
+  const values = await Promise.all(
+    shown.map((p) => ranked(query, 'events', 'property', { property: p.name })),
+  );
+  return [
+    el(
+      'div',
+      { class: 'grid' },
+      ...shown.map((p, i) => table(`Custom property: ${p.name} (events)`, p.name, values[i])),
+    ),
+  ];
 }
 
 /** The goals report's answer (insights/goals.ts), as the dashboard reads it. */
@@ -197,6 +225,7 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
       table('Regions', 'Region', regions),
     ),
     ...(await goalSections(selection)),
+    ...(await propertySections(query)),
     findings('Spikes', spikes.findings, 'No spike.'),
     findings('Dips', dips.findings, 'No dip.'),
   );
