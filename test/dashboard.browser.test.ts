@@ -220,6 +220,38 @@ describe('the dashboard', () => {
       expect.arrayContaining(['pro 2', 'free 1']),
     );
 
+    // The comparison picker: the card's change is the API's against the previous period; with
+    // no comparison, no change and no dashed baseline.
+    await page.selectOption('#compare', 'previous_period');
+    await page.locator('main[aria-busy="false"]').waitFor();
+    await page.waitForSelector('h2:text("Pageviews against the previous period (dashed)")');
+    const response = await fetch(`${url}/balise/api/v1/series`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        group: 'news',
+        metric: 'pageviews',
+        interval: '1h',
+        last: '7d',
+        compare: 'previous_period',
+      }),
+    });
+    const { rows: periodRows } = (await response.json()) as {
+      rows: { value: number; baseline: number | null }[];
+    };
+    const current = periodRows.reduce((sum, r) => sum + r.value, 0);
+    const previous = periodRows.reduce((sum, r) => sum + (r.baseline ?? 0), 0);
+    expect(previous).toBeGreaterThan(0);
+    const periodChange = Math.abs(Math.round(((current - previous) / previous) * 1000) / 10);
+    const delta = page.locator('div.card:has([data-metric="Pageviews"]) span');
+    expect(await delta.textContent()).toBe(`${periodChange}% vs the previous period`);
+    await page.selectOption('#compare', 'none');
+    await page.locator('main[aria-busy="false"]').waitFor();
+    await page.waitForSelector('h2:text-is("Pageviews")');
+    expect(await delta.textContent()).toBe('');
+    await page.selectOption('#compare', 'previous_week');
+    await page.locator('main[aria-busy="false"]').waitFor();
+
     // A site with goals: its goals table gives the goals API's visitors.
     await page.selectOption('#scope', 'site:www.quotidien.example');
     const goals = page.locator('section:has(h2:text("Goals (visitors, conversion rate)")) td.n');

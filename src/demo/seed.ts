@@ -107,6 +107,12 @@ function localHour(ts: number, timeZone: string): { hour: number; weekday: numbe
 }
 
 /** Generates the rows of one UTC hour for one site; deterministic for (site, hour). */
+/** The local day of `ts` in `timeZone`, as days since 1970-01-01. */
+function localDayNumber(ts: number, timeZone: string): number {
+  const p = localParts(ts, timeZone);
+  return Date.UTC(p.year, p.month - 1, p.day) / 86_400_000;
+}
+
 export function seedHour(site: SeedSite, hourStart: number, timeZone: string, node: string): EventRow[] {
   const rand = random(hourStart / 3_600_000 + site.host.length * 7919 + site.host.charCodeAt(0));
   const { hour, weekday } = localHour(hourStart, timeZone);
@@ -150,7 +156,8 @@ export function seedHour(site: SeedSite, hourStart: number, timeZone: string, no
       browser,
       os,
       isBot: bot,
-      visitorHash: String(Math.floor(rand() * visitors) + ((hourStart / 86_400_000) | 0) * 1_000_003),
+      // A new hash each local day, as the daily salt makes it (a visit never crosses midnight).
+      visitorHash: String(Math.floor(rand() * visitors) + localDayNumber(hourStart, timeZone) * 1_000_003),
       sessionHash: null,
       node,
       status: null,

@@ -15,14 +15,14 @@ export function destroyCharts(): void {
 
 /**
  * Draws a series against its baseline with uPlot: the current values as a solid line, the
- * previous week dashed, so the two read apart without colour. Times are the rows' instants, shown
- * in `tz` when given.
+ * baseline dashed (named by `baseline`, default "Previous week"; `false`: none), so the two read
+ * apart without colour. Times are the rows' instants, shown in `tz` when given.
  */
 export function lineChart(
   box: HTMLElement,
   rows: Row[],
   label: string,
-  options: { baseline?: boolean; unit?: string; tz?: string } = {},
+  options: { baseline?: boolean | string; unit?: string; tz?: string } = {},
 ): void {
   const series: unknown[] = [{}, { label, stroke: '#1f4e9c', width: 2 }];
   const data: (number | null)[][] = [
@@ -30,7 +30,8 @@ export function lineChart(
     rows.map((r) => (typeof r.value === 'number' ? r.value : null)),
   ];
   if (options.baseline !== false) {
-    series.push({ label: 'Previous week', stroke: '#767676', width: 2, dash: [6, 4] });
+    const name = typeof options.baseline === 'string' ? options.baseline : 'Previous week';
+    series.push({ label: name, stroke: '#767676', width: 2, dash: [6, 4] });
     data.push(rows.map((r) => (typeof r.baseline === 'number' ? r.baseline : null)));
   }
   const unit = options.unit ?? '';

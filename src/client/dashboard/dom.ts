@@ -17,12 +17,20 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 export const number = (v: number | null | undefined): string =>
   v === null || v === undefined ? '—' : v.toLocaleString('en-US');
 
-/** A summary card: label, value and the change against the previous week. */
-export function card(label: string, value: string, change?: number | null): HTMLElement {
+/**
+ * A summary card: label, value and the change against `against` (default "the previous week";
+ * `null` when that has no value, absent when nothing is compared).
+ */
+export function card(
+  label: string,
+  value: string,
+  change?: number | null,
+  against = 'the previous week',
+): HTMLElement {
   const delta =
     change === undefined || change === null
-      ? el('span', { class: 'muted' }, change === null ? 'no previous week' : '')
-      : el('span', { class: change < 0 ? 'down' : 'up' }, `${Math.abs(change)}% vs previous week`);
+      ? el('span', { class: 'muted' }, change === null ? `nothing to compare in ${against}` : '')
+      : el('span', { class: change < 0 ? 'down' : 'up' }, `${Math.abs(change)}% vs ${against}`);
   return el(
     'div',
     { class: 'card' },

@@ -1,7 +1,7 @@
 import { api, type Row } from './api.js';
 import { lineChart } from './chart.js';
 import { card, el, findings, number, table } from './dom.js';
-import { intervalOf, rangeQuery, spanDays, type Selection } from './selection.js';
+import { comparisonLabel, intervalOf, rangeQuery, spanDays, type Selection } from './selection.js';
 
 const sum = (rows: Row[], key: 'value' | 'baseline') =>
   rows.reduce((total, r) => total + (typeof r[key] === 'number' ? r[key] : 0), 0);
@@ -104,14 +104,18 @@ async function goalSections(selection: Selection): Promise<HTMLElement[]> {
 
 /**
  * The overview of a site or group: pageviews, visitors, visits, bounce rate, visit duration and
- * mobile share (pageviews with the change against the previous week), the series against the
- * previous week, mobile share over time, top pages, entry pages, campaigns, browsers, operating
+ * mobile share (pageviews with the change against the chosen comparison), the series against
+ * it, mobile share over time, top pages, entry pages, campaigns, browsers, operating
  * systems, referrer hosts and classes, countries and regions, ranked spikes and dips.
  */
 export async function renderOverview(selection: Selection, target: HTMLElement): Promise<void> {
   const interval = intervalOf(selection);
   const query = { ...rangeQuery(selection), interval };
-  const compared = { ...query, compare: 'previous_week' };
+  // The chosen comparison; spikes and dips need one (the previous week when none is chosen).
+  const against = comparisonLabel(selection);
+  const comparing = selection.compare !== 'none';
+  const compared = comparing ? { ...query, compare: selection.compare } : query;
+  const detected = { ...query, compare: comparing ? selection.compare : 'previous_week' };
   const days = spanDays(selection);
   const daily = {
     ...rangeQuery(selection),
@@ -144,7 +148,12 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
   const cards = el(
     'div',
     { class: 'cards' },
-    card('Pageviews', number(total), changeOf(total, sum(pageviews.rows, 'baseline'))),
+    card(
+      'Pageviews',
+      number(total),
+      comparing ? changeOf(total, sum(pageviews.rows, 'baseline')) : undefined,
+      against,
+    ),
     card(days > 1 ? 'Visitors (sum of days)' : 'Visitors (today)', number(sum(visitors.rows, 'value'))),
     card('Visits', number(visitCount)),
     card('Bounce rate', bounceRate === null ? '—' : `${Math.round(bounceRate)}%`),
@@ -187,12 +196,12 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
     ranked(query, 'pageviews', 'country'),
     ranked(query, 'pageviews', 'region'),
     api<{ findings: { text: string }[] }>('/api/v1/detect/spikes', {
-      ...compared,
+      ...detected,
       metric: 'pageviews',
       limit: 5,
     }),
     api<{ findings: { text: string }[] }>('/api/v1/detect/dips', {
-      ...compared,
+      ...detected,
       metric: 'pageviews',
       limit: 5,
     }),
@@ -200,15 +209,19 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
   const seriesBox = el('div', {
     class: 'chart',
     role: 'img',
-    'aria-label': 'Pageviews against the previous week',
+    'aria-label': comparing ? `Pageviews against ${against}` : 'Pageviews',
   });
-  const mobileBox = el('div', { class: 'chart', role: 'img', 'aria-label': 'Mobile share over time' });
+  const mobileBox = el('div', {
+    class: 'chart',
+    role: 'img',
+    'aria-label': comparing ? `Mobile share against ${against}` : 'Mobile share over time',
+  });
   target.replaceChildren(
     el('p', { class: 'muted' }, `Times in ${pageviews.tz}.`),
     cards,
-    el('h2', {}, 'Pageviews against the previous week (dashed)'),
+    el('h2', {}, comparing ? `Pageviews against ${against} (dashed)` : 'Pageviews'),
     seriesBox,
-    el('h2', {}, 'Mobile share (%) against the previous week (dashed)'),
+    el('h2', {}, comparing ? `Mobile share (%) against ${against} (dashed)` : 'Mobile share (%)'),
     mobileBox,
     el(
       'div',
@@ -229,6 +242,8 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
     findings('Spikes', spikes.findings, 'No spike.'),
     findings('Dips', dips.findings, 'No dip.'),
   );
-  lineChart(seriesBox, pageviews.rows, 'Pageviews', { tz: pageviews.tz });
-  lineChart(mobileBox, mobile.rows, 'Mobile share', { unit: '%', tz: pageviews.tz });
+  // The baseline's legend: "Previous week", "Previous period"…; none without a comparison.
+  const baseline = comparing ? against.charAt(4).toUpperCase() + against.slice(5) : false;
+  lineChart(seriesBox, pageviews.rows, 'Pageviews', { tz: pageviews.tz, baseline });
+  lineChart(mobileBox, mobile.rows, 'Mobile share', { unit: '%', tz: pageviews.tz, baseline });
 }

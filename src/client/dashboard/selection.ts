@@ -11,6 +11,21 @@ export interface Selection {
   to: string;
   /** An IANA zone, or '' for the zone of the (first) site. */
   tz: string;
+  /** What the overview compares with (the query model's `compare`), or `none`. */
+  compare: 'previous_week' | 'previous_period' | 'median_weeks:4' | 'none';
+}
+
+/** The comparisons offered, with the words that follow "vs" or "against". */
+export const COMPARISONS: [Selection['compare'], string][] = [
+  ['previous_week', 'the previous week'],
+  ['previous_period', 'the previous period'],
+  ['median_weeks:4', 'the median of the last 4 weeks'],
+  ['none', 'nothing'],
+];
+
+/** The words for the selection's comparison ("the previous week"). */
+export function comparisonLabel(selection: Selection): string {
+  return COMPARISONS.find(([value]) => value === selection.compare)?.[1] ?? 'the previous week';
 }
 
 const RANGES: [Selection['range'], string][] = [
@@ -32,6 +47,7 @@ export function defaultSelection(): Selection {
     from: isoDate(now - 6 * 86_400_000),
     to: isoDate(now),
     tz: '',
+    compare: 'previous_week',
   };
 }
 
@@ -103,6 +119,9 @@ export function pickers(
   tz.append(el('option', { value: '' }, 'Site’s time zone'));
   for (const zone of zones()) tz.append(el('option', { value: zone }, zone));
   tz.value = selection.tz;
+  const compare = el('select', { id: 'compare' });
+  for (const [value, text] of COMPARISONS) compare.append(el('option', { value }, text));
+  compare.value = selection.compare;
   const apply = () => {
     const next: Selection = {
       scope: scope.value,
@@ -110,16 +129,23 @@ export function pickers(
       from: from.value || selection.from,
       to: to.value || selection.to,
       tz: tz.value,
+      compare: compare.value as Selection['compare'],
     };
     if (next.range === 'custom' && next.to < next.from) return;
     change(next);
   };
-  for (const control of [scope, range, from, to, tz]) control.addEventListener('change', apply);
+  for (const control of [scope, range, from, to, tz, compare]) control.addEventListener('change', apply);
   return el(
     'div',
     { class: 'bar' },
     el('label', { for: 'scope' }, 'Site or group', scope),
-    ...(withRange ? [el('label', { for: 'range' }, 'Range', range), custom] : []),
+    ...(withRange
+      ? [
+          el('label', { for: 'range' }, 'Range', range),
+          custom,
+          el('label', { for: 'compare' }, 'Compare with', compare),
+        ]
+      : []),
     el('label', { for: 'tz' }, 'Time zone', tz),
   );
 }
