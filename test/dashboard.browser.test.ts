@@ -72,6 +72,25 @@ sites:
       }),
     );
   }
+  // Imported requests (a server log): 30 answered 200, 6 answered 404, 4 of a crawler.
+  for (let i = 0; i < 40; i++) {
+    const ts = now - (i + 1) * 3_600_000;
+    rows.push(
+      blankRow({
+        id: deterministicId(ts, `request${i}`),
+        ts,
+        site: 'www.quotidien.example',
+        type: 'request',
+        source: 'import',
+        path: i < 30 ? `/article-${i % 5}` : i < 36 ? '/missing' : '/robots.txt',
+        status: i < 30 || i >= 36 ? 200 : 404,
+        bytes: 2_000,
+        isBot: i >= 36,
+        deviceType: i >= 36 ? 'bot' : 'desktop',
+        browser: i >= 36 ? 'Googlebot' : 'Firefox',
+      }),
+    );
+  }
   await gateway.store.append(rows);
   // One live event whose title carries an e-mail: the DLP masks it and counts one finding.
   const live = await collect('www.quotidien.example', { title: 'Écrire à jane.doe@example.fr' });
@@ -219,6 +238,22 @@ describe('the dashboard', () => {
     expect((await plans.allInnerTexts()).map((row) => row.replace(/\s+/g, ' ').trim())).toEqual(
       expect.arrayContaining(['pro 2', 'free 1']),
     );
+
+    // Requests: GoAccess's panels, with the API's numbers.
+    const requests = page.locator('[data-metric="Requests"]');
+    await requests.waitFor();
+    const requestTotal = await apiTotal({ group: 'news', metric: 'requests', interval: '1h', last: '7d' });
+    expect(requestTotal).toBe(40);
+    expect(await requests.textContent()).toBe('40');
+    expect(await page.locator('[data-metric="Bandwidth"]').textContent()).toBe('80.0 kB');
+    expect(await page.locator('[data-metric="Bot requests"]').textContent()).toBe('4 (10%)');
+    const rowsOf = async (title: string) =>
+      (await page.locator(`section:has(h2:text("${title}")) tbody tr`).allInnerTexts()).map((r) =>
+        r.replace(/\s+/g, ' ').trim(),
+      );
+    expect(await rowsOf('Status codes (requests)')).toEqual(['200 34', '404 6']);
+    expect(await rowsOf('Not found: paths answered 404')).toEqual(['/missing 6']);
+    expect(await rowsOf('Bots (requests)')).toEqual(['Googlebot 4']);
 
     // The comparison picker: the card's change is the API's against the previous period; with
     // no comparison, no change and no dashed baseline.

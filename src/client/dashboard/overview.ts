@@ -56,6 +56,54 @@ async function propertySections(query: Record<string, unknown>): Promise<HTMLEle
   ];
 }
 
+/** Bytes as B, kB, MB, GB or TB (powers of 1000), one decimal. */
+function bytes(value: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * GoAccess's panels for the range's requests (imported or proxied logs): requests, bandwidth and
+ * bots' requests, then status codes, the paths answered 404 and the bots by name; nothing when
+ * the range has no request.
+ */
+async function requestSections(query: Record<string, unknown>): Promise<HTMLElement[]> {
+  const total = async (metric: string, extra: Record<string, unknown> = {}) =>
+    sum((await api<{ rows: Row[] }>('/api/v1/series', { ...query, ...extra, metric })).rows, 'value');
+  const requests = await total('requests');
+  if (requests === 0) return [];
+  const bots = { filters: { device_type: 'bot' } };
+  const [volume, botRequests, statuses, notFound, botNames] = await Promise.all([
+    total('bandwidth'),
+    total('requests', bots),
+    ranked(query, 'requests', 'status'),
+    ranked(query, 'requests', 'path', { filters: { status: '404' } }),
+    ranked(query, 'requests', 'browser', bots),
+  ]);
+  return [
+    el('h2', {}, 'Requests (logs and proxied traffic)'),
+    el(
+      'div',
+      { class: 'cards' },
+      card('Requests', number(requests)),
+      card('Bandwidth', bytes(volume)),
+      card('Bot requests', `${number(botRequests)} (${Math.round((botRequests / requests) * 1000) / 10}%)`),
+    ),
+    el(
+      'div',
+      { class: 'grid' },
+      table('Status codes (requests)', 'Status', statuses),
+      table('Not found: paths answered 404', 'Path', notFound),
+      table('Bots (requests)', 'Bot', botNames),
+    ),
+  ];
+}
+
 /** The goals report's answer (insights/goals.ts), as the dashboard reads it. */
 interface GoalsAnswer {
   goals: { name: string; visitors: number; conversionRate: number }[];
@@ -239,6 +287,7 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
     ),
     ...(await goalSections(selection)),
     ...(await propertySections(query)),
+    ...(await requestSections(query)),
     findings('Spikes', spikes.findings, 'No spike.'),
     findings('Dips', dips.findings, 'No dip.'),
   );
