@@ -1,8 +1,8 @@
 // Every command beside a running gateway: `balise import|query|report|egress|outbox|audit` on the
 // configuration of a gateway that serves hand their work to it (its control socket), while it keeps
 // accepting events; no "stop the gateway".
-import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startChild } from './child.js';
@@ -149,6 +149,60 @@ describe.skipIf(!HAS_SHARED_DATA)(
       expect(backup.code).toBe(0);
       expect(backup.stdout).toContain('copied ');
 
+      // import --follow beside the gateway: the gateway follows the log; interrupting the
+      // command stops it there, after writing what it read.
+      const followed = join(temp.dir, 'followed.log');
+      const lines = readFileSync(sharedData('logs', 'apache_combined.log'), 'utf8').split('\n');
+      writeFileSync(followed, `${lines.slice(3000, 3100).join('\n')}\n`);
+      const follower = spawn(
+        process.execPath,
+        [
+          CLI,
+          'import',
+          'followed.log',
+          '--follow',
+          '--config',
+          'balise.yaml',
+          '--format',
+          'combined',
+          '--site',
+          'semicomplete.com',
+        ],
+        { cwd: temp.dir, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let followErr = '';
+      follower.stderr.on('data', (data: Buffer) => (followErr += data.toString()));
+      const deadline = Date.now() + 20_000;
+      while (!followErr.includes('(Ctrl-C to stop)') && Date.now() < deadline)
+        await new Promise((done) => setTimeout(done, 50));
+      expect(followErr).toContain('(Ctrl-C to stop)');
+      appendFileSync(followed, `${lines.slice(3100, 3150).join('\n')}\n`);
+      await new Promise((done) => setTimeout(done, 2000));
+      const followerExit = exited(follower);
+      follower.kill('SIGTERM');
+      await followerExit;
+      const afterFollow = await balise([
+        'query',
+        '--config',
+        'balise.yaml',
+        '--site',
+        'semicomplete.com',
+        '--metric',
+        'requests',
+        '--interval',
+        '1d',
+        '--from',
+        '2015-05-17',
+        '--to',
+        '2015-05-22',
+        '--tz',
+        'UTC',
+        '--format',
+        'json',
+      ]);
+      const followedRows = (JSON.parse(afterFollow.stdout) as { rows: { value: number }[] }).rows;
+      expect(followedRows.reduce((sum, r) => sum + r.value, 0)).toBe(3150);
+
       // A second gateway on the same spool is refused at start.
       const second = await balise(['serve', '--config', 'balise.yaml']);
       expect(second.code).not.toBe(0);
@@ -159,7 +213,7 @@ describe.skipIf(!HAS_SHARED_DATA)(
       expect(await stopped).toBe(0);
       expect(existsSync(join(temp.dir, 'data/balise.duckdb.spool.sock'))).toBe(false);
       const stored = await readEvents(join(temp.dir, 'data'));
-      expect(stored.filter((r) => r.type === 'request')).toHaveLength(3000);
+      expect(stored.filter((r) => r.type === 'request')).toHaveLength(3150);
       expect(stored.filter((r) => r.name === 'live')).toHaveLength(acked);
 
       // The backup restored into another store holds every imported line.
@@ -192,7 +246,7 @@ describe.skipIf(!HAS_SHARED_DATA)(
         '--format',
         'json',
       ]);
-      expect(offline.stdout).toBe(query.stdout);
+      expect(offline.stdout).toBe(afterFollow.stdout);
     }, 120_000);
   },
 );

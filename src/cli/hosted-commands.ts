@@ -28,8 +28,10 @@ const COMMANDS: Record<string, (argv: string[], out: (line: string) => void) => 
 export function runHandedOver(
   request: ControlRequest,
   send: (message: ControlMessage) => void,
+  closed: AbortSignal = new AbortController().signal,
 ): Promise<number> {
   const term: Terminal = {
+    stop: closed,
     err: (text) => send({ err: text }),
     stdoutTTY: request.stdoutTTY === true,
     stderrTTY: request.stderrTTY === true,

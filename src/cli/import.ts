@@ -1,5 +1,6 @@
 import { loadConfigFile } from '../config/load.js';
 import { FormatError } from '../import/formats/formats.js';
+import { followFile } from '../import/follow.js';
 import { ImportError, importFiles } from '../import/import.js';
 import { progressLine, summaryLines } from '../import/progress.js';
 import { parse, UsageError } from './args.js';
@@ -12,6 +13,7 @@ import { FORMAT_HELP } from '../import/formats/formats.js';
 /**
  * `balise import FILE… --config FILE --format F [--site HOST] [--tz ZONE] [--show-bad N] [--workers N] [--json]`:
  * a progress bar on a terminal (stderr), then a summary (or the summary as JSON with --json).
+ * With `--follow` (one plain file), the file is followed as it grows until Ctrl-C or SIGTERM.
  */
 export async function importCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = parse(
@@ -24,6 +26,7 @@ export async function importCommand(argv: string[], out: (line: string) => void)
       'show-bad': { type: 'string' },
       workers: { type: 'string' },
       json: { type: 'boolean' },
+      follow: { type: 'boolean' },
     },
     true,
   );
@@ -40,16 +43,33 @@ export async function importCommand(argv: string[], out: (line: string) => void)
   const term = terminal();
   const tty = term.stderrTTY;
   const files = positionals.map(argPath);
+  if (values.follow && files.length !== 1)
+    throw new UsageError('--follow takes one file (the log being written)');
   return withStore(values.config, async (store, config) => {
     try {
-      const summary = await importFiles(store, config, files, {
-        format: values.format!,
-        showBad,
-        ...(workers === undefined ? {} : { workers }),
-        ...(values.site ? { site: values.site } : {}),
-        ...(values.tz ? { tz: values.tz } : {}),
-        ...(tty ? { onProgress: (p) => term.err(`\r\u001b[2K${progressLine(p)}`) } : {}),
-      });
+      // Ctrl-C and SIGTERM stop following (handlers installed here), then the summary is printed.
+      const signal = values.follow ? term.stop : undefined;
+      if (signal) term.err(`following ${files[0]} (Ctrl-C to stop)\n`);
+      const summary = signal
+        ? await followFile(store, config, files[0]!, {
+            format: values.format!,
+            showBad,
+            signal,
+            ...(values.site ? { site: values.site } : {}),
+            ...(values.tz ? { tz: values.tz } : {}),
+            onWrite: (s) => {
+              const line = `following ${files[0]}: ${s.lines} lines read, ${s.imported} imported, ${s.badLines} bad`;
+              if (tty) term.err(`\r\u001b[2K${line}`);
+            },
+          })
+        : await importFiles(store, config, files, {
+            format: values.format!,
+            showBad,
+            ...(workers === undefined ? {} : { workers }),
+            ...(values.site ? { site: values.site } : {}),
+            ...(values.tz ? { tz: values.tz } : {}),
+            ...(tty ? { onProgress: (p) => term.err(`\r\u001b[2K${progressLine(p)}`) } : {}),
+          });
       if (tty) term.err('\r\u001b[2K');
       if (values.json) out(JSON.stringify(summary, null, 2));
       else for (const line of summaryLines(summary, (t) => printable(t))) out(line);

@@ -19,7 +19,7 @@ usage:
   balise detect spikes|dips|anomalies|attacks|shifts|outages --config balise.yaml --site HOST|--group NAME --from … --to …
                [--compare previous_week] [--breakdown region] [--limit 10] [--floor 10] [--format …]
   balise import FILE… --config balise.yaml --format combined|common|nginx:NAME|jsonl:cloudflare|jsonl:NAME|dns-bind|dns-jsonl
-               [--site HOST] [--tz Europe/Paris] [--show-bad 10] [--workers N] [--json]
+               [--site HOST] [--tz Europe/Paris] [--show-bad 10] [--workers N] [--json] [--follow]
   balise report --config balise.yaml --site HOST|--group NAME --from 2026-03-15 --to 2026-03-16
                [--tz Europe/Paris] [--compare previous_week] [--metric requests] [--hour 20]
                [--format html|md|json] [--out report.html]
@@ -47,11 +47,18 @@ const err = (line: string): void => void process.stderr.write(`${line}\n`);
  */
 const IMPORT_GC_FLAG = '--single-threaded-gc';
 
-/** Runs this command again in a Node started with `flag`; its exit code is ours. */
+/**
+ * Runs this command again in a Node started with `flag`; its exit code is ours. SIGINT and
+ * SIGTERM sent to this process go to the command (`import --follow` stops on them and prints
+ * its summary), and this process waits for it to end.
+ */
 function rerunWith(flag: string, argv: string[]): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, flag, process.argv[1]!, ...argv], {
     stdio: 'inherit',
   });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => resolve(code ?? 1));

@@ -32,10 +32,10 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
           `warning: ${socketPath} is too long a path for a Unix socket; commands beside this gateway cannot reach it (set a shorter store.spoolDir)`,
         ),
         { close: () => Promise.resolve() })
-      : await openControlSocket(socketPath, async (request, send) => {
+      : await openControlSocket(socketPath, async (request, send, closed) => {
           await ready;
           const { runHandedOver } = await import('./hosted-commands.js');
-          return runHandedOver(request, send);
+          return runHandedOver(request, send, closed);
         });
   let gateway: Gateway;
   let url: string;

@@ -13,6 +13,26 @@ export interface Terminal {
   stderrTTY: boolean;
   /** The folder relative paths on the command line are read against. */
   cwd: string;
+  /**
+   * Aborted when a command that runs until stopped (`import --follow`) should stop: Ctrl-C or
+   * SIGTERM in this process; the caller's connection closing for a handed-over command.
+   */
+  readonly stop: AbortSignal;
+}
+
+let processStop: AbortController | undefined;
+
+/** This process's stop signal, its SIGINT and SIGTERM handlers installed the first time it is asked. */
+function stopOnSignals(): AbortSignal {
+  if (!processStop) {
+    const controller = (processStop = new AbortController());
+    // Kept (not once): a Ctrl-C reaches both this process and the `balise` that started it,
+    // which passes it on; a second one must not kill the command before it has written.
+    const stop = () => controller.abort();
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  }
+  return processStop.signal;
 }
 
 const PROCESS: Terminal = {
@@ -25,6 +45,9 @@ const PROCESS: Terminal = {
   },
   get cwd() {
     return process.cwd();
+  },
+  get stop() {
+    return stopOnSignals();
   },
 };
 

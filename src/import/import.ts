@@ -12,6 +12,7 @@ import { resolveFormat } from './formats/formats.js';
 import { ImportError } from './import-error.js';
 import type { ChunkResult, ProcessSetup } from './process.js';
 import { inThread, startWorkers } from './runners.js';
+import { ImportTally } from './tally.js';
 
 /** What `importFiles` is asked to do. */
 export interface ImportOptions {
@@ -83,7 +84,6 @@ export interface ImportSummary {
   peakRssMb: number;
 }
 
-const MAX_UNKNOWN_HOSTS = 1000;
 const MAX_WORKERS = 8;
 /** Result memory kept for reuse (CSV of a few chunks). */
 const MAX_SPARE = 16;
@@ -153,23 +153,8 @@ async function importInto(
     secret: randomBytes(32),
     lineIds: await store.importLineIds(),
   };
-  const summary: ImportSummary = {
-    files: files.length,
-    bytes: allBytesTotal,
-    lines: 0,
-    imported: 0,
-    duplicates: 0,
-    badLines: 0,
-    bad: [],
-    dropped: {},
-    unknownSite: 0,
-    unknownHosts: [],
-    findings: {},
-    elapsedMs: 0,
-    linesPerSecond: 0,
-    peakRssMb: 0,
-  };
-  const unknown = new Map<string, number>();
+  const tally = new ImportTally(files.length, allBytesTotal, showBad);
+  const summary = tally.counts;
   const started = performance.now();
   // Chunks out at once (answers are taken in file order).
   const maxOut = Math.max(2, workerCount * 2);
@@ -198,25 +183,13 @@ async function importInto(
     inflight = (async () => {
       const { inserted } = await store.appendCsv(full.path, full.span.rows()!);
       await rm(full.path, { force: true });
-      summary.imported += inserted;
-      summary.duplicates += full.rows - inserted;
+      tally.written(full.rows, inserted);
     })().catch((error: unknown) => {
       failure = error instanceof Error ? error : new Error(String(error));
     });
   };
   const take = async (result: ChunkResult, file: string) => {
-    summary.lines += result.lines;
-    summary.badLines += result.badLines;
-    for (const { line, reason } of result.bad)
-      if (summary.bad.length < showBad) summary.bad.push({ file, line, reason });
-    for (const [reason, count] of Object.entries(result.dropped) as [DropReason, number][])
-      summary.dropped[reason] = (summary.dropped[reason] ?? 0) + count;
-    for (const [kind, count] of Object.entries(result.findings))
-      summary.findings[kind] = (summary.findings[kind] ?? 0) + count;
-    summary.unknownSite += result.unknownSite;
-    for (const [host, count] of result.unknownHosts)
-      if (unknown.has(host) || unknown.size < MAX_UNKNOWN_HOSTS)
-        unknown.set(host, (unknown.get(host) ?? 0) + count);
+    tally.add(result, file);
     // Batches of exactly batchRows rows (but the last of a file): a chunk is cut at the row
     // that fills one, and the rest begins the next.
     for (let from = 0; from < result.rows;) {
@@ -285,13 +258,5 @@ async function importInto(
     await runner.close();
     rmSync(spool, { recursive: true, force: true });
   }
-  summary.unknownHosts = [...unknown]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 10)
-    .map(([host, lines]) => ({ host, lines }));
-  summary.elapsedMs = performance.now() - started;
-  summary.linesPerSecond = summary.lines / Math.max(summary.elapsedMs / 1000, 1e-9);
-  // maxRSS is in kilobytes.
-  summary.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  return summary;
+  return tally.summary();
 }

@@ -19,6 +19,8 @@ export type ControlMessage = { out: string } | { err: string } | { exit: number 
 export type ControlHandler = (
   request: ControlRequest,
   send: (message: ControlMessage) => void,
+  /** Aborted when the caller's connection closes (Ctrl-C on its side). */
+  closed: AbortSignal,
 ) => Promise<number>;
 
 /**
@@ -57,6 +59,8 @@ export async function openControlSocket(
   mkdirSync(dirname(path), { recursive: true });
   const server: Server = createServer((socket: Socket) => {
     const lines = createInterface({ input: socket });
+    const closed = new AbortController();
+    socket.once('close', () => closed.abort());
     let started = false;
     lines.on('line', (line) => {
       if (started) return;
@@ -75,7 +79,7 @@ export async function openControlSocket(
         socket.end();
         return;
       }
-      handle(request, send).then(
+      handle(request, send, closed.signal).then(
         (code) => {
           send({ exit: code });
           socket.end();
