@@ -112,6 +112,47 @@ describe('balise report', () => {
     expect(report.shifts.map((s) => s.text).join('\n')).toContain('PAR');
   });
 
+  it('adds GoAccess’s panels to a report on requests: bandwidth, status codes, paths answered 404', async () => {
+    const logs = await DuckDBStore.open(':memory:');
+    await logs.migrate();
+    const request = (local: string, i: number, status: number, bytes: number, path = '/') => {
+      const ts = localToUtc(parseLocal(local)!, 'Europe/Paris') + i * 1000;
+      return blankRow({
+        id: deterministicId(ts, `${local}${i}`),
+        ts,
+        site: 'lequotidien.example',
+        type: 'request',
+        source: 'import',
+        path,
+        status,
+        bytes,
+      });
+    };
+    await logs.append([
+      ...Array.from({ length: 10 }, (_, i) => request('2026-03-15T19:00', i, 200, 2_000)),
+      ...Array.from({ length: 3 }, (_, i) => request('2026-03-15T19:10', i, 404, 2_000, '/gone')),
+      ...Array.from({ length: 5 }, (_, i) => request('2026-03-08T19:00', i, 200, 1_000)),
+    ]);
+    const onRequests = await buildReport(
+      logs,
+      config,
+      { sites: ['lequotidien.example'], from: '2026-03-15T18:00', to: '2026-03-15T23:00' },
+      Date.UTC(2026, 2, 16),
+    );
+    await logs.close();
+    expect(onRequests.metric).toBe('requests');
+    expect(onRequests.requests!.bandwidth).toEqual({ value: 26_000, baseline: 5_000, change: 420 });
+    expect(onRequests.requests!.statuses.map((r) => [r.key, r.value])).toEqual([
+      ['200', 10],
+      ['404', 3],
+    ]);
+    expect(onRequests.requests!.notFound.map((r) => [r.key, r.value])).toEqual([['/gone', 3]]);
+    expect(renderHtml(onRequests)).toContain('<strong>26.0 kB</strong> answered (+420%');
+    expect(renderMarkdown(onRequests)).toContain('| 404 | 3 | 0 | — |');
+    // A report on pageviews has none of them.
+    expect(report.requests).toBeUndefined();
+  });
+
   it('writes Markdown with every public value escaped', () => {
     const markdown = renderMarkdown(report);
     writeFileSync(join(ARTIFACTS, 'report.md'), markdown);

@@ -52,6 +52,15 @@ export interface ReportData {
   paths: Ranked[];
   attacks: ReportFinding[];
   shifts: ReportFinding[];
+  /**
+   * GoAccess's panels, when the report counts requests (imported logs, proxied traffic): the
+   * bytes answered, status codes, and the paths answered 404, with the comparison's totals.
+   */
+  requests?: {
+    bandwidth: { value: number; baseline: number | null; change: number | null };
+    statuses: Ranked[];
+    notFound: Ranked[];
+  };
 }
 
 /** A breakdown value summed over the range. */
@@ -148,8 +157,16 @@ export async function buildReport(
         .sort((a, b) => (a.change ?? 0) - (b.change ?? 0)),
     };
   }
-  const ranked = async (breakdown: 'country' | 'path'): Promise<Ranked[]> => {
-    const result = await getSeries(store, config, { ...base, interval: '1d', breakdown, top: 10 }, now);
+  const ranked = async (
+    breakdown: 'country' | 'path' | 'status',
+    filters: Record<string, string> = {},
+  ): Promise<Ranked[]> => {
+    const result = await getSeries(
+      store,
+      config,
+      { ...base, interval: '1d', breakdown, top: 10, filters },
+      now,
+    );
     const sums = new Map<string, Ranked>();
     for (const r of result.rows) {
       const key = String(r[breakdown]);
@@ -174,6 +191,23 @@ export async function buildReport(
   };
   const countries = await ranked('country');
   const paths = await ranked('path');
+  let requests: ReportData['requests'];
+  if (metric === 'requests') {
+    const bytes = await getSeries(store, config, { ...base, metric: 'bandwidth' }, now);
+    const sent = bytes.rows.reduce((sum, r) => sum + (r.value ?? 0), 0);
+    const before = bytes.rows.some((r) => typeof r.baseline === 'number')
+      ? bytes.rows.reduce((sum, r) => sum + (r.baseline ?? 0), 0)
+      : null;
+    requests = {
+      bandwidth: {
+        value: sent,
+        baseline: before,
+        change: before ? Math.round(((sent - before) / before) * 1000) / 10 : null,
+      },
+      statuses: await ranked('status'),
+      notFound: await ranked('path', { status: '404' }),
+    };
+  }
   const attacks = await detector('attacks', { interval: '1h', limit: 5 });
   const shifts = await detector('shifts', { metric, interval, breakdown: 'node', limit: 5 }).catch(
     (error: unknown) => {
@@ -205,6 +239,7 @@ export async function buildReport(
     dips,
     mobilePeaks,
     regions,
+    ...(requests ? { requests } : {}),
     countries,
     paths,
     attacks,

@@ -40,6 +40,24 @@ function rankedTable(title: string, metric: string, rows: Ranked[]): string {
   return `<table><thead><tr><th>${escapeHtml(title)}</th><th class="n">${escapeHtml(metric)}</th><th class="n">Baseline</th><th class="n">Change</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
+/** Bytes as B, kB, MB, GB or TB (powers of 1000), one decimal. */
+function bytes(value: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let unit = 0;
+  for (; value >= 1000 && unit < units.length - 1; unit++) value /= 1000;
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** GoAccess's panels of a report on requests: bandwidth, status codes, paths answered 404. */
+function requestsHtml(report: ReportData): string {
+  if (!report.requests) return '';
+  const { bandwidth, statuses, notFound } = report.requests;
+  return `<h2>Bandwidth</h2><p><strong>${escapeHtml(bytes(bandwidth.value))}</strong> answered (${escapeHtml(percent(bandwidth.change))} against the ${escapeHtml(report.scope.compare.replace('_', ' '))}).</p>
+<h2>Status codes</h2>${rankedTable('Status', report.metric, statuses)}
+<h2>Paths answered 404</h2>${rankedTable('Path', report.metric, notFound)}
+`;
+}
+
 const changeCell = (change: number | null) =>
   `<td class="n ${change !== null && change < 0 ? 'down' : change !== null && change > 0 ? 'up' : ''}">${escapeHtml(percent(change))}</td>`;
 
@@ -101,7 +119,7 @@ ${
 }
 <h2>Countries</h2>${rankedTable('Country', report.metric, report.countries)}
 <h2>Top paths</h2>${rankedTable('Path', report.metric, report.paths)}
-<h2>Mobile share peaks</h2>
+${requestsHtml(report)}<h2>Mobile share peaks</h2>
 ${mobileRows ? `<table><thead><tr><th>Hour</th><th class="n">Mobile share</th><th class="n">Baseline</th></tr></thead><tbody>${mobileRows}</tbody></table>` : '<p class="muted">No data.</p>'}
 <h2>Request-rate attacks</h2>${findingsList(report.attacks, 'No attack found.')}
 <h2>Traffic shifts between serving nodes</h2>${findingsList(report.shifts, 'No shift found.')}
@@ -154,6 +172,31 @@ export function renderMarkdown(report: ReportData): string {
       lines.push(
         `| ${escapeMarkdown(r.label ? `${r.label} (${r.key})` : r.key)} | ${number(r.value)} | ${number(r.baseline)} | ${percent(r.change)} |`,
       );
+  }
+  if (report.requests) {
+    const { bandwidth, statuses, notFound } = report.requests;
+    lines.push(
+      '',
+      '## Bandwidth',
+      '',
+      `**${bytes(bandwidth.value)}** answered (${percent(bandwidth.change)}).`,
+    );
+    for (const [title, column, rows] of [
+      ['Status codes', 'Status', statuses],
+      ['Paths answered 404', 'Path', notFound],
+    ] as const) {
+      lines.push(
+        '',
+        `## ${title}`,
+        '',
+        `| ${column} | requests | Baseline | Change |`,
+        '| --- | ---: | ---: | ---: |',
+      );
+      for (const r of rows)
+        lines.push(
+          `| ${escapeMarkdown(r.key)} | ${number(r.value)} | ${number(r.baseline)} | ${percent(r.change)} |`,
+        );
+    }
   }
   const share = (v: number | null) => (v === null ? '—' : `${v}%`);
   lines.push('', '## Mobile share peaks', '', '| Hour | Mobile share | Baseline |', '| --- | ---: | ---: |');
