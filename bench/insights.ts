@@ -52,7 +52,7 @@ try {
             NULL, NULL, ['FR', 'FR', 'FR', 'BE', 'CH', 'DE', 'US', 'CA'][((hash(i * 3) % 8) + 1)::BIGINT], NULL, NULL,
             ['desktop', 'mobile', 'mobile', 'tablet'][((hash(i * 5) % 4) + 1)::BIGINT], 'Chrome', 'Android', false,
             hash(i % 200000, CAST(timezone('Europe/Paris', to_timestamp(epoch_ms(t) / 1000.0)) AS DATE)) % 1000000,
-            NULL, 'bench', NULL, NULL, 'import', NULL, NULL, NULL, NULL, NULL, NULL, false
+            NULL, 'bench', NULL, NULL, 'import', NULL, NULL, NULL, NULL, NULL, NULL, false, NULL
      FROM (SELECT i, epoch_ms(${FIRST}::BIGINT + (hash(i) % ${DAYS * 86_400_000}::UBIGINT)::BIGINT) AS t
            FROM range(${EVENTS}) r(i))
      ORDER BY t`,

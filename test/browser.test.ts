@@ -18,7 +18,8 @@ describe('the client script in real headless Chromium', () => {
   it('stores pageviews (load, SPA, back), queued calls, zaraz.track, dataLayer.push and ecommerce', async () => {
     const { browser, close } = await launchChromium();
     try {
-      const context = await browser.newContext();
+      // A window 1200 CSS pixels wide: a laptop's screen class, its width never stored.
+      const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
@@ -63,6 +64,8 @@ describe('the client script in real headless Chromium', () => {
         'ecommerce Order Completed',
       ].sort(),
     );
+    expect(new Set(rows.map((r) => r.screen_class))).toEqual(new Set(['laptop']));
+    expect(Object.keys(rows[0]!).filter((column) => /width|viewport|screen_w/.test(column))).toEqual([]);
     const spa = rows.find((r) => r.path === '/politique')!;
     expect(spa.title).toBe('Politique — Le Quotidien Démo');
     // balise.set with the default page scope adds the variable to later events of the same page

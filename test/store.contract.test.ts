@@ -60,6 +60,7 @@ const TRICKY: EventRow[] = [
     utmTerm: '',
     utmContent: 'bas de page',
     paid: true,
+    screenClass: 'laptop',
   },
   {
     ...row(13, Date.UTC(2026, 10, 22, 14, 59, 59)),

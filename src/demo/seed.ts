@@ -171,6 +171,7 @@ export function seedHour(site: SeedSite, hourStart: number, timeZone: string, no
       utmTerm: null,
       utmContent: null,
       paid: referrerClass === 'social' && n % 5 === 0,
+      screenClass: bot ? null : mobile ? 'mobile' : rand() < 0.5 ? 'laptop' : 'desktop',
     });
   }
   return rows;

@@ -50,6 +50,7 @@ export const DIMENSIONS = {
   utm_campaign: 'utm_campaign',
   utm_term: 'utm_term',
   utm_content: 'utm_content',
+  screen_class: 'screen_class',
   entry_page: 'entry_page',
   exit_page: 'exit_page',
   // A custom event property, named by the query's `property` (its value in the event's props).

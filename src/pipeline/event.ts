@@ -30,6 +30,8 @@ export interface RawEvent {
   region?: string | null;
   asn?: number | null;
   deviceType?: string | null;
+  /** The browser window's width in CSS pixels, if the script sent it (its screen class is kept). */
+  viewportWidth?: number | null;
   /** The tool's own client id, if the browser sent one (used only by `clientId: keep`). */
   vendorId?: string | null;
 }

@@ -7,6 +7,7 @@ import { putGeolocation } from './steps/putGeolocation.js';
 import { putPage } from './steps/putPage.js';
 import { putProps } from './steps/putProps.js';
 import { putReferrer } from './steps/putReferrer.js';
+import { putScreen } from './steps/putScreen.js';
 import { putVisitorHash } from './steps/putVisitorHash.js';
 
 /**
@@ -20,6 +21,7 @@ export const PIPELINE_STEPS: readonly Step[] = [
   putCampaign,
   putReferrer,
   putDevice,
+  putScreen,
   putGeolocation,
   putVisitorHash,
   putProps,

@@ -24,7 +24,7 @@ async function eventsBetween(source: Store, from: number, to: number): Promise<E
     `SELECT ${sql.text('id')} AS id, ${sql.ms('ts')} AS ts, site, type, name, path, title, referrer_host,
        referrer_class, country, region, asn, device_type, browser, os, is_bot,
        ${sql.text('visitor_hash')} AS visitor_hash, ${sql.text('session_hash')} AS session_hash, node, status,
-       bytes, source, props, utm_source, utm_medium, utm_campaign, utm_term, utm_content, paid
+       bytes, source, props, utm_source, utm_medium, utm_campaign, utm_term, utm_content, paid, screen_class
      FROM events WHERE ts >= ${sql.instant(from)} AND ts < ${sql.instant(to)}`,
     sql.params,
   );
@@ -62,6 +62,7 @@ async function eventsBetween(source: Store, from: number, to: number): Promise<E
     utmTerm: text(r.utm_term),
     utmContent: text(r.utm_content),
     paid: r.paid === true || r.paid === 1,
+    screenClass: text(r.screen_class) as EventRow['screenClass'],
   }));
 }
 

@@ -41,6 +41,6 @@ export function rowCsvLine(row: EventRow): string {
     `${csvText(row.browser)},${csvText(row.os)},${row.isBot},${row.visitorHash ?? ''},${row.sessionHash ?? ''},` +
     `${csvText(row.node)},${csvNumber(row.status)},${csvNumber(row.bytes)},${row.source},${csvText(row.props)},` +
     `${csvText(row.utmSource)},${csvText(row.utmMedium)},${csvText(row.utmCampaign)},${csvText(row.utmTerm)},` +
-    `${csvText(row.utmContent)},${row.paid}\n`
+    `${csvText(row.utmContent)},${row.paid},${csvText(row.screenClass)}\n`
   );
 }

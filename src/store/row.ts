@@ -49,6 +49,8 @@ export interface EventRow {
   utmContent: string | null;
   /** The URL carried an ad click id (`gclid`, `fbclid`, `msclkid`…); never its value. */
   paid: boolean;
+  /** The browser window's class by width (`mobile`, `tablet`, `laptop`, `desktop`); never the width. */
+  screenClass: 'mobile' | 'tablet' | 'laptop' | 'desktop' | null;
 }
 
 /** Column order shared by every store and the spool. */
@@ -82,6 +84,7 @@ export const ROW_COLUMNS = [
   'utmTerm',
   'utmContent',
   'paid',
+  'screenClass',
 ] as const satisfies readonly (keyof EventRow)[];
 
 /** The campaign's columns (the page URL's `utm_*` values, docs/insights.md#campaigns). */
@@ -125,6 +128,7 @@ export function emptyRow(
     utmTerm: null,
     utmContent: null,
     paid: false,
+    screenClass: null,
   };
 }
 

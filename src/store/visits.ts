@@ -25,6 +25,7 @@ export const VISIT_ENTRY_COLUMNS = [
   'utm_campaign',
   'utm_term',
   'utm_content',
+  'screen_class',
 ] as const;
 
 /**

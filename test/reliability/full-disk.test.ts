@@ -65,6 +65,7 @@ function row(i: number): EventRow {
     utmTerm: null,
     utmContent: null,
     paid: false,
+    screenClass: null,
   };
 }
 

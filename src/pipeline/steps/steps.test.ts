@@ -423,3 +423,22 @@ describe('Pipeline', () => {
     expect([row.path, row.isBot, row.deviceType]).toEqual([null, false, null]);
   });
 });
+
+describe('putScreen', () => {
+  it('keeps the class of the window width, never the width; nothing without one', async () => {
+    const { putScreen, screenClass } = await import('./putScreen.js');
+    expect([375, 575, 576, 991, 992, 1439, 1440, 2560].map(screenClass)).toEqual([
+      'mobile',
+      'mobile',
+      'tablet',
+      'tablet',
+      'laptop',
+      'laptop',
+      'desktop',
+      'desktop',
+    ]);
+    expect(value(step(putScreen, working({ viewportWidth: 1200 }))).row.screenClass).toBe('laptop');
+    expect(value(step(putScreen, working({}))).row.screenClass).toBeNull();
+    expect(value(step(putScreen, working({ viewportWidth: 0 }))).row.screenClass).toBeNull();
+  });
+});

@@ -36,9 +36,13 @@ const CAMPAIGN_COLUMNS = [
   'paid Bool DEFAULT false',
 ];
 
+/** The column migration 4 added to `events` (the window's class by width, pipeline step putScreen). */
+const SCREEN_COLUMN = 'screen_class LowCardinality(Nullable(String))';
+
 /** Every column of `events` now, in its order: the session's landing table has the same. */
 export const STORED_EVENT_COLUMNS = `${EVENT_COLUMNS},
-  ${CAMPAIGN_COLUMNS.join(',\n  ')}`;
+  ${CAMPAIGN_COLUMNS.join(',\n  ')},
+  ${SCREEN_COLUMN}`;
 
 /** Dimensions kept in the hourly rollup, in its column order (after ts). */
 export const ROLLUP_COLUMNS =
@@ -127,5 +131,10 @@ export const CLICKHOUSE_MIGRATIONS: Migration[] = [
       // The page URL's campaign, read before its query is dropped (docs/insights.md#campaigns).
       `ALTER TABLE events ${CAMPAIGN_COLUMNS.map((column) => `ADD COLUMN IF NOT EXISTS ${column}`).join(', ')}`,
     ],
+  },
+  {
+    version: 4,
+    name: 'screen class',
+    statements: [`ALTER TABLE events ADD COLUMN IF NOT EXISTS ${SCREEN_COLUMN}`],
   },
 ];

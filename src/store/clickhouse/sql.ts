@@ -12,7 +12,8 @@ export const JSON_STRUCTURE =
   'browser Nullable(String), os Nullable(String), isBot Bool, visitorHash Nullable(String), ' +
   'sessionHash Nullable(String), node Nullable(String), status Nullable(UInt16), bytes Nullable(UInt64), ' +
   'source String, props Nullable(String), utmSource Nullable(String), utmMedium Nullable(String), ' +
-  'utmCampaign Nullable(String), utmTerm Nullable(String), utmContent Nullable(String), paid Bool';
+  'utmCampaign Nullable(String), utmTerm Nullable(String), utmContent Nullable(String), paid Bool, ' +
+  'screenClass Nullable(String)';
 
 // The same columns by position (row CSV, store/csv.ts).
 export const CSV_STRUCTURE = JSON_STRUCTURE;
@@ -21,7 +22,7 @@ export const CSV_STRUCTURE = JSON_STRUCTURE;
 export const AS_STORED = `toUUID(id), fromUnixTimestamp64Milli(ts, 'UTC'), site, type, name, path, title, referrerHost,
   referrerClass, country, region, asn, deviceType, browser, os, isBot, CAST(visitorHash AS Nullable(UInt64)),
   CAST(sessionHash AS Nullable(UInt64)), node, status, bytes, source, props, utmSource, utmMedium, utmCampaign,
-  utmTerm, utmContent, paid`;
+  utmTerm, utmContent, paid, screenClass`;
 
 // CSV as store/csv.ts writes it: an empty field is NULL, `""` the empty string.
 export const CSV_SETTINGS = {

@@ -171,6 +171,15 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS visit_zones (site VARCHAR PRIMARY KEY, tz VARCHAR NOT NULL)`,
     ],
   },
+  {
+    version: 9,
+    name: 'screen class',
+    statements: [
+      // The browser window's class by width (pipeline step putScreen), and a visit's (its entry's).
+      `ALTER TABLE events ADD COLUMN IF NOT EXISTS screen_class VARCHAR`,
+      `ALTER TABLE visits ADD COLUMN IF NOT EXISTS screen_class VARCHAR`,
+    ],
+  },
 ];
 
 /**

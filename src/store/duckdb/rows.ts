@@ -39,6 +39,7 @@ export function appendRow(appender: DuckDBAppender, row: EventRow): void {
   text(row.utmTerm);
   text(row.utmContent);
   appender.appendBoolean(row.paid);
+  text(row.screenClass);
   appender.endRow();
 }
 

@@ -12,7 +12,7 @@ export const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS events_staging (
   device_type VARCHAR, browser VARCHAR, os VARCHAR, is_bot BOOLEAN, visitor_hash VARCHAR,
   session_hash VARCHAR, node VARCHAR, status INTEGER, bytes BIGINT, source VARCHAR, props VARCHAR,
   utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, utm_term VARCHAR, utm_content VARCHAR,
-  paid BOOLEAN)`;
+  paid BOOLEAN, screen_class VARCHAR)`;
 
 // EventRow JSON keys and their landing types, in the staging table's column order.
 const JSON_COLUMNS = `{id: 'VARCHAR', ts: 'BIGINT', site: 'VARCHAR', type: 'VARCHAR', name: 'VARCHAR', path: 'VARCHAR',
@@ -20,7 +20,7 @@ const JSON_COLUMNS = `{id: 'VARCHAR', ts: 'BIGINT', site: 'VARCHAR', type: 'VARC
   asn: 'BIGINT', deviceType: 'VARCHAR', browser: 'VARCHAR', os: 'VARCHAR', isBot: 'BOOLEAN', visitorHash: 'VARCHAR',
   sessionHash: 'VARCHAR', node: 'VARCHAR', status: 'INTEGER', bytes: 'BIGINT', source: 'VARCHAR', props: 'VARCHAR',
   utmSource: 'VARCHAR', utmMedium: 'VARCHAR', utmCampaign: 'VARCHAR', utmTerm: 'VARCHAR', utmContent: 'VARCHAR',
-  paid: 'BOOLEAN'}`;
+  paid: 'BOOLEAN', screenClass: 'VARCHAR'}`;
 
 // The type `events` stores each EventRow field as, for files read straight into it (row CSV,
 // spool segments): the files' columns are ROW_COLUMNS, in that order — the table's order.
@@ -54,6 +54,7 @@ const STORED_TYPES: Record<(typeof ROW_COLUMNS)[number], string> = {
   utmTerm: 'VARCHAR',
   utmContent: 'VARCHAR',
   paid: 'BOOLEAN',
+  screenClass: 'VARCHAR',
 };
 const STORED_COLUMNS = `{${ROW_COLUMNS.map((column) => `${column}: '${STORED_TYPES[column]}'`).join(', ')}}`;
 
@@ -75,7 +76,8 @@ export const MOVE_STAGED = `
   SELECT s.id::UUID, epoch_ms(s.ts), s.site, s.type, s.name, s.path, s.title, s.referrer_host,
          s.referrer_class, s.country, s.region, s.asn, s.device_type, s.browser, s.os, s.is_bot,
          s.visitor_hash::UBIGINT, s.session_hash::UBIGINT, s.node, s.status, s.bytes, s.source, s.props,
-         s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term, s.utm_content, coalesce(s.paid, false)
+         s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term, s.utm_content, coalesce(s.paid, false),
+         s.screen_class
   FROM events_staging s
   WHERE ${notStored('s.id::UUID', '$1', '$2')}`;
 
