@@ -226,6 +226,14 @@ describe('the dashboard', () => {
     // The top-pages table adds up to the total (other pages folded into "(other)").
     const counts = await page.locator('section:has(h2:text("Top pages")) td.n').allTextContents();
     expect(counts.reduce((sum, c) => sum + Number(c.replace(/,/g, '')), 0)).toBe(total);
+    // Each row carries a bar of its count against the largest (the table reads as a bar chart).
+    const bars = await page
+      .locator('section:has(h2:text("Top pages")) meter')
+      .evaluateAll((meters) =>
+        meters.map((m) => [Number(m.getAttribute('value')), Number(m.getAttribute('max'))]),
+      );
+    expect(bars.map(([value]) => value)).toEqual(counts.map((c) => Number(c.replace(/,/g, ''))));
+    expect(Math.max(...bars.map(([value]) => value!))).toBe(bars[0]![1]);
     const text = await page.locator('main').innerText();
     expect(text).toContain(HOSTILE_PATH);
     expect(text).toContain(HOSTILE_REFERRER);

@@ -248,6 +248,41 @@ describe('the visits table (DuckDB)', () => {
   });
 });
 
+describe('the visits table while events arrive', () => {
+  it('builds a day at a time, events written in between, and then holds them too', async () => {
+    const fresh = await DuckDBStore.open(':memory:');
+    await fresh.migrate();
+    await fresh.append(dataset());
+    const zones = new Map(config.sites.map((s) => [s.host, s.timezone]));
+    const order: string[] = [];
+    const building = fresh.refreshVisits(zones).then((result) => {
+      order.push('built');
+      return result;
+    });
+    const late = rowsAt(Date.UTC(2026, 9, 25, 12), 1, {
+      site: 'a.example',
+      visitorHash: hashOf('a.example', 9_999, Date.UTC(2026, 9, 25, 12)),
+    });
+    const writing = fresh.append(late).then(() => order.push('written'));
+    const [{ days }] = await Promise.all([building, writing]);
+    expect(days).toBeGreaterThan(9);
+    expect(order).toEqual(['written', 'built']);
+    // The event written during the build is in the next answer.
+    const ask = (plan: 'auto' | 'raw') =>
+      getSeries(
+        fresh,
+        config,
+        { sites: ['a.example'], metric: 'visits', interval: '1d', from: '2026-10-22', to: '2026-10-31' },
+        NOW,
+        { plan },
+      );
+    const planned = await ask('auto');
+    expect(planned.plan).toBe('visits');
+    expect(planned.rows).toEqual((await ask('raw')).rows);
+    await fresh.close();
+  });
+});
+
 describe('localDayRanges', () => {
   const hour = (iso: string) => Date.parse(iso) / 3_600_000;
   it('names the local days holding the hours, adjacent days merged, across a change of time', () => {

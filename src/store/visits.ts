@@ -75,11 +75,12 @@ export function visitRows(sql: SqlWriter, range: string, extra: readonly string[
 
 /**
  * The UTC ranges [start, end) of the local days in `timeZone` that hold any of `hours` (whole
- * hours since the epoch), adjacent days merged into one range, oldest first. A visit never
+ * hours since the epoch), adjacent days merged into one range unless `merge` is false, oldest
+ * first. A visit never
  * crosses its site's local midnight (its visitor hash changes with the day's salt), so visits
  * rebuilt over whole days are exactly those computed over any wider range.
  */
-export function localDayRanges(hours: Iterable<number>, timeZone: string): [number, number][] {
+export function localDayRanges(hours: Iterable<number>, timeZone: string, merge = true): [number, number][] {
   const starts = new Set<number>();
   const dayStart = (ms: number) => {
     const p = localParts(ms, timeZone);
@@ -95,7 +96,7 @@ export function localDayRanges(hours: Iterable<number>, timeZone: string): [numb
     const p = localParts(start, timeZone);
     const end = localToUtc(addLocalDays({ ...p, hour: 0, minute: 0, second: 0 }, 1), timeZone);
     const last = ranges.at(-1);
-    if (last && last[1] === start) last[1] = end;
+    if (merge && last && last[1] === start) last[1] = end;
     else ranges.push([start, end]);
   }
   return ranges;

@@ -40,11 +40,32 @@ export function card(
   );
 }
 
-/** A section with a two-column ranked table (key, count). */
+/**
+ * A section with a ranked table (key, count) whose rows each carry a bar of their count against
+ * the largest (a `meter`, named for screen readers), so the table reads as a bar chart too.
+ */
 export function table(title: string, column: string, rows: { key: string; value: number }[]): HTMLElement {
   const body = el('tbody');
+  const largest = Math.max(1, ...rows.map((row) => row.value));
   for (const row of rows)
-    body.append(el('tr', {}, el('td', {}, row.key), el('td', { class: 'n' }, number(row.value))));
+    body.append(
+      el(
+        'tr',
+        {},
+        el('td', {}, row.key),
+        el('td', { class: 'n' }, number(row.value)),
+        el(
+          'td',
+          { class: 'share' },
+          el('meter', {
+            min: '0',
+            max: String(largest),
+            value: String(row.value),
+            'aria-label': `${row.key}: ${number(row.value)}`,
+          }),
+        ),
+      ),
+    );
   return el(
     'section',
     {},
@@ -56,7 +77,13 @@ export function table(title: string, column: string, rows: { key: string; value:
           el(
             'thead',
             {},
-            el('tr', {}, el('th', { scope: 'col' }, column), el('th', { scope: 'col', class: 'n' }, 'Count')),
+            el(
+              'tr',
+              {},
+              el('th', { scope: 'col' }, column),
+              el('th', { scope: 'col', class: 'n' }, 'Count'),
+              el('th', { scope: 'col' }, 'Share'),
+            ),
           ),
           body,
         )

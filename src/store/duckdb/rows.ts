@@ -1,8 +1,14 @@
 // Rows into and out of DuckDB: the appender's order for events and egress records, and the
-// plain JavaScript values read back.
-import { DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+// plain JavaScript values read back (with a query's time limit).
+import {
+  DuckDBTimestampValue,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import type { EgressRecord } from '../egress.js';
 import type { EventRow } from '../row.js';
+import { QueryTimeout, type SqlParam } from '../store.js';
 
 /** Appends one event row, in the staging table's column order. */
 export function appendRow(appender: DuckDBAppender, row: EventRow): void {
@@ -82,4 +88,38 @@ export async function appendEgressRows(
     appender.endRow();
   }
   appender.closeSync();
+}
+
+/**
+ * Runs a query and returns its rows as plain objects; with `timeoutMs`, a query still running
+ * then is interrupted and rejects with QueryTimeout. The caller holds the store's lock.
+ */
+export async function readRows<T>(
+  connection: DuckDBConnection,
+  sql: string,
+  params: readonly SqlParam[],
+  timeoutMs?: number,
+): Promise<T[]> {
+  let timedOut = false;
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          connection.interrupt();
+        }, timeoutMs);
+  let reader;
+  try {
+    reader = await connection.runAndReadAll(sql, params as DuckDBValue[]);
+  } catch (error) {
+    if (timedOut) throw new QueryTimeout(timeoutMs!);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return reader.getRowObjectsJS().map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(row)) out[key] = toJs(value);
+    return out as T;
+  });
 }

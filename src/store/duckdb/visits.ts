@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { SqlWriter } from '../dialect.js';
 import { localDayRanges, visitRows } from '../visits.js';
 
@@ -16,16 +16,29 @@ async function rows(connection: DuckDBConnection, sql: string, params: DuckDBVal
   return (await connection.runAndReadAll(sql, params)).getRows();
 }
 
+/** One local day of visits to make again: the sites of one zone, and the day's UTC bounds. */
+export interface VisitDay {
+  sites: string[];
+  start: number;
+  end: number;
+}
+
+/** What a refresh does: the days to make again, and the written hours they stand for. */
+export interface VisitsPlan {
+  days: VisitDay[];
+  hours: number[];
+}
+
 /**
- * Rebuilds the visits of every local day holding a dirty hour, for the sites of `zones` (site →
- * the time zone its visitor hashes' salt days follow), sites of one zone in one statement per
- * run of days. A site whose zone is new or changed has all its days rebuilt. Runs in the
- * caller's transaction, under the store's lock.
+ * Plans a refresh for the sites of `zones` (site → the time zone its visitor hashes' salt days
+ * follow): every local day holding an hour written since (`visits_dirty`), per zone. A site whose
+ * zone is new or changed has its visits deleted and all its days planned. Runs in the caller's
+ * transaction, under the store's lock.
  */
-export async function rebuildVisits(
+export async function planVisits(
   connection: DuckDBConnection,
   zones: ReadonlyMap<string, string>,
-): Promise<VisitsRefresh> {
+): Promise<VisitsPlan> {
   const known = new Map(
     (await rows(connection, 'SELECT site, tz FROM visit_zones')).map(([site, tz]) => [
       String(site),
@@ -42,36 +55,45 @@ export async function rebuildVisits(
     await connection.run('INSERT OR REPLACE INTO visit_zones VALUES ($1, $2)', [site, tz]);
   }
   const hours = (await rows(connection, 'SELECT epoch_ms(hour) // 3600000 FROM visits_dirty')).map(Number);
-  if (hours.length === 0) return { days: 0 };
   const sitesByZone = new Map<string, string[]>();
   for (const [site, tz] of zones) sitesByZone.set(tz, [...(sitesByZone.get(tz) ?? []), site]);
-  let days = 0;
-  for (const [tz, sites] of sitesByZone) {
-    for (const [start, end] of localDayRanges(hours, tz)) {
-      days += Math.round((end - start) / 86_400_000);
-      const sql = new SqlWriter('duckdb');
-      const range = `site IN (${sql.list(sites)}) AND ts >= ${sql.instant(start)} AND ts < ${sql.instant(end)}`;
-      // Only the visitors of those days with an event, or a visit starting, in a written hour:
-      // their visits of the day are made again from all their events of the day (a visitor hash
-      // lives one day), the others' stay as they are.
-      const written = "date_trunc('hour', ts) IN (SELECT hour FROM visits_dirty)";
-      await connection.run(
-        `CREATE OR REPLACE TEMP TABLE visits_touched AS
-         SELECT DISTINCT site, visitor_hash FROM events
-         WHERE ${range} AND ${written} AND NOT is_bot AND visitor_hash IS NOT NULL
-         UNION SELECT site, visitor_hash FROM visits WHERE ${range} AND ${written}`,
-        sql.params,
-      );
-      const touched = (table: string) =>
-        `EXISTS (SELECT 1 FROM visits_touched t WHERE t.site = ${table}.site AND t.visitor_hash = ${table}.visitor_hash)`;
-      await connection.run(`DELETE FROM visits WHERE ${range} AND ${touched('visits')}`, sql.params);
-      await connection.run(
-        `INSERT INTO visits BY NAME SELECT * FROM ${visitRows(sql, `${range} AND ${touched('events')}`)}`,
-        sql.params,
-      );
-    }
-  }
-  await connection.run('DROP TABLE IF EXISTS visits_touched');
-  await connection.run('DELETE FROM visits_dirty');
-  return { days };
+  const days: VisitDay[] = [];
+  for (const [tz, sites] of sitesByZone)
+    for (const [start, end] of localDayRanges(hours, tz, false)) days.push({ sites, start, end });
+  return { days, hours };
+}
+
+/**
+ * Makes again the visits of one day: those of the visitors with an event, or a visit starting, in
+ * a written hour, from all their events of the day (a visitor hash lives one day); the others'
+ * stay as they are. Runs in the caller's transaction, under the store's lock.
+ */
+export async function rebuildVisitDay(connection: DuckDBConnection, day: VisitDay): Promise<void> {
+  const sql = new SqlWriter('duckdb');
+  const range = `site IN (${sql.list(day.sites)}) AND ts >= ${sql.instant(day.start)} AND ts < ${sql.instant(day.end)}`;
+  const written = "date_trunc('hour', ts) IN (SELECT hour FROM visits_dirty)";
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE visits_touched AS
+     SELECT DISTINCT site, visitor_hash FROM events
+     WHERE ${range} AND ${written} AND NOT is_bot AND visitor_hash IS NOT NULL
+     UNION SELECT site, visitor_hash FROM visits WHERE ${range} AND ${written}`,
+    sql.params,
+  );
+  const touched = (table: string) =>
+    `EXISTS (SELECT 1 FROM visits_touched t WHERE t.site = ${table}.site AND t.visitor_hash = ${table}.visitor_hash)`;
+  await connection.run(`DELETE FROM visits WHERE ${range} AND ${touched('visits')}`, sql.params);
+  await connection.run(
+    `INSERT INTO visits BY NAME SELECT * FROM ${visitRows(sql, `${range} AND ${touched('events')}`)}`,
+    sql.params,
+  );
+  await connection.run('DROP TABLE visits_touched');
+}
+
+/** Clears the written hours a plan stood for (hours written since stay for the next refresh). */
+export async function finishVisits(connection: DuckDBConnection, plan: VisitsPlan): Promise<void> {
+  if (plan.hours.length === 0) return;
+  await connection.run(
+    'DELETE FROM visits_dirty WHERE epoch_ms(hour) // 3600000 IN (SELECT unnest($1::BIGINT[]))',
+    [listValue(plan.hours.map((hour) => BigInt(hour)))],
+  );
 }
