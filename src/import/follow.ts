@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +5,8 @@ import type { Config } from '../config/schema.js';
 import { RowSpan } from '../store/row-span.js';
 import type { BulkLoad } from '../store/store.js';
 import { MAX_LINE_BYTES, type Chunk } from './chunks.js';
-import { resolveFormat } from './formats/formats.js';
 import { ImportError } from './import-error.js';
-import type { ImportOptions, ImportSummary } from './import.js';
+import { processSetup, type ImportOptions, type ImportSummary } from './import.js';
 import { ImportTally } from './tally.js';
 import { ChunkProcessor, type ChunkResult } from './process.js';
 
@@ -57,13 +55,7 @@ export async function followFile(
   file: string,
   options: FollowOptions,
 ): Promise<ImportSummary> {
-  const forced = options.site === undefined ? undefined : config.sites.find((s) => s.host === options.site);
-  if (options.site !== undefined && !forced)
-    throw new ImportError(`--site ${options.site} is not a configured site`);
-  if (!forced && (options.format === 'combined' || options.format === 'common'))
-    throw new ImportError(`--site is required: the ${options.format} format has no host field`);
-  const tz = options.tz ?? 'UTC';
-  resolveFormat(options.format, config, tz);
+  const setup = await processSetup(store, config, options);
   let current: Followed;
   try {
     current = openFollowed(file);
@@ -75,16 +67,8 @@ export async function followFile(
     closeSync(current.fd);
     throw new ImportError(`--follow reads a plain growing log, and ${file} is gzip`);
   }
-  const showBad = options.showBad ?? 10;
-  const processor = await ChunkProcessor.create({
-    config,
-    format: options.format,
-    site: options.site,
-    tz,
-    showBad,
-    secret: randomBytes(32),
-    lineIds: await store.importLineIds(),
-  });
+  const processor = await ChunkProcessor.create(setup);
+  const showBad = setup.showBad;
   const tally = new ImportTally(1, 0, showBad);
   const summary = tally.counts;
   const spool = mkdtempSync(join(tmpdir(), 'balise-follow-'));

@@ -116,12 +116,16 @@ export function importFiles(
   return store.bulkLoad ? store.bulkLoad(run) : run();
 }
 
-async function importInto(
+/**
+ * What every chunk of an import is processed with, after checking what the command was given:
+ * a configured `--site`, required by formats without a host field, and a format that compiles
+ * (ImportError or FormatError otherwise). The visitor-hash secret is made here, once per import.
+ */
+export async function processSetup(
   store: BulkLoad,
   config: Config,
-  files: readonly string[],
-  options: ImportOptions,
-): Promise<ImportSummary> {
+  options: Pick<ImportOptions, 'format' | 'site' | 'tz' | 'showBad'>,
+): Promise<ProcessSetup> {
   const forced = options.site === undefined ? undefined : config.sites.find((s) => s.host === options.site);
   if (options.site !== undefined && !forced)
     throw new ImportError(
@@ -130,7 +134,26 @@ async function importInto(
   if (!forced && (options.format === 'combined' || options.format === 'common'))
     throw new ImportError(`--site is required: the ${options.format} format has no host field`);
   const tz = options.tz ?? 'UTC';
-  resolveFormat(options.format, config, tz); // a bad format stops here, in this thread
+  resolveFormat(options.format, config, tz);
+  return {
+    config,
+    format: options.format,
+    site: options.site,
+    tz,
+    showBad: options.showBad ?? 10,
+    secret: randomBytes(32),
+    lineIds: await store.importLineIds(),
+  };
+}
+
+async function importInto(
+  store: BulkLoad,
+  config: Config,
+  files: readonly string[],
+  options: ImportOptions,
+): Promise<ImportSummary> {
+  // A bad site or format stops here, in this thread, before any file is read.
+  const setup = await processSetup(store, config, options);
   const sizes = files.map((file) => {
     try {
       return statSync(file).size;
@@ -139,20 +162,11 @@ async function importInto(
     }
   });
   const allBytesTotal = sizes.reduce((a, b) => a + b, 0);
-  const showBad = options.showBad ?? 10;
+  const showBad = setup.showBad;
   const batchRows = options.batchRows ?? store.bulkRows ?? 100_000;
   const progressMs = options.progressMs ?? 200;
   const chunkBytes = options.chunkBytes ?? 2 ** 20;
   const workerCount = Math.min(MAX_WORKERS, Math.max(0, options.workers ?? availableParallelism()));
-  const setup: ProcessSetup = {
-    config,
-    format: options.format,
-    site: options.site,
-    tz,
-    showBad,
-    secret: randomBytes(32),
-    lineIds: await store.importLineIds(),
-  };
   const tally = new ImportTally(files.length, allBytesTotal, showBad);
   const summary = tally.counts;
   const started = performance.now();
