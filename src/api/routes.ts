@@ -102,11 +102,7 @@ export function registerApiRoutes(
   app.post(`${base}/detect/:detector`, async (request) => {
     authorizeQuery(request);
     const { detector } = request.params as { detector: string };
-    const body = request.body;
-    const input =
-      body !== null && typeof body === 'object' && !Array.isArray(body)
-        ? (body as Record<string, unknown>)
-        : {};
+    const input = objectBody(request);
     return runDetector(deps.store, deps.live.current, detector, input);
   });
 
@@ -120,21 +116,13 @@ export function registerApiRoutes(
 
   app.post(`${base}/goals`, async (request) => {
     authorizeQuery(request);
-    const body = request.body;
-    const input =
-      body !== null && typeof body === 'object' && !Array.isArray(body)
-        ? (body as Record<string, unknown>)
-        : {};
+    const input = objectBody(request);
     return goalsReport(deps.store, deps.live.current, input);
   });
 
   app.post(`${base}/properties`, async (request) => {
     authorizeQuery(request);
-    const body = request.body;
-    const input =
-      body !== null && typeof body === 'object' && !Array.isArray(body)
-        ? (body as Record<string, unknown>)
-        : {};
+    const input = objectBody(request);
     return topProperties(deps.store, deps.live.current, input);
   });
 
@@ -149,6 +137,14 @@ export function registerApiRoutes(
       rows: result.rows,
     };
   });
+}
+
+/** A request's JSON body when it is an object, else `{}` (the schema then says what is missing). */
+function objectBody(request: FastifyRequest): Record<string, unknown> {
+  const body = request.body;
+  return body !== null && typeof body === 'object' && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : {};
 }
 
 /** The revision a change was made against: the If-Match header, quoted or not. */
