@@ -38,10 +38,10 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   private closed = false;
   /** False once the rollup is known current; this process is the file's only writer. */
   private rollupMayBeStale = true;
-  /** The zones of the last visits refresh while no hour has been written since (else null). */
-  private visitsCurrentFor: string | null = null;
-  /** Writes so far (inserts, deletes): a visits refresh is current only if none came during it. */
+  /** Writes so far (inserts, deletes, a reopened file): what a visits refresh is current for. */
   private writes = 0;
+  /** The zones and the write count the visits table was last brought up to date for. */
+  private visitsCurrent: { zones: string; writes: number } | null = null;
   private visitsRefresh: Promise<unknown> = Promise.resolve();
   // Imports running (bulkLoad), which set DuckDB to one thread until the last ends.
   private bulkLoads = 0;
@@ -105,7 +105,7 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     this.instance = instance;
     this.connection = connection;
     this.rollupMayBeStale = true;
-    this.visitsCurrentFor = null;
+    this.writes++;
   }
 
   migrate(): Promise<void> {
@@ -228,7 +228,6 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
       await this.transaction(async () => {
         for (const statement of REFRESH_ROLLUP) await this.connection.run(statement);
       });
-      this.visitsCurrentFor = null;
     }
     this.rollupMayBeStale = false;
     return { hours };
@@ -247,10 +246,12 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
 
   private async refreshVisitsNow(zones: ReadonlyMap<string, string>): Promise<VisitsRefresh> {
     const key = JSON.stringify([...zones].sort());
-    const writes = this.writes;
+    // Writes are counted under the lock: the plan covers every write counted here.
+    let writes = 0;
     const plan = await this.locked(async () => {
+      writes = this.writes;
       await this.refreshRollup();
-      if (this.visitsCurrentFor === key) return null;
+      if (this.visitsCurrent?.zones === key && this.visitsCurrent.writes === writes) return null;
       return this.transaction(() => planVisits(this.connection, zones));
     });
     if (!plan) return { days: 0 };
@@ -259,7 +260,8 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     for (const day of plan.days)
       await this.locked(() => this.transaction(() => rebuildVisitDay(this.connection, day)));
     await this.locked(() => finishVisits(this.connection, plan));
-    this.visitsCurrentFor = this.writes === writes ? key : null;
+    // Current as of the writes before the refresh: one made during it makes the next refresh plan.
+    this.visitsCurrent = { zones: key, writes };
     return { days: plan.days.length };
   }
 
