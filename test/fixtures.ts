@@ -23,3 +23,17 @@ export function rowsAt(ts: number, count: number, overrides: Partial<EventRow> =
 export function rowsAtLocal(local: string, count: number, overrides: Partial<EventRow> = {}): EventRow[] {
   return rowsAt(localToUtc(parseLocal(local)!, 'Europe/Paris'), count, overrides);
 }
+
+/** A small deterministic random generator (the same numbers on every run), in [0, 1). */
+export function generator(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+/** One of `values`, chosen by `random`. */
+export function pick<T>(random: () => number, values: readonly T[]): T {
+  return values[Math.floor(random() * values.length)]!;
+}

@@ -6,7 +6,7 @@ import { SqlWriter } from '../src/store/dialect.js';
 import type { Store } from '../src/store/store.js';
 import { openTestStore, storeKinds } from './stores.js';
 import type { EventRow } from '../src/store/row.js';
-import { rowsAt } from './fixtures.js';
+import { generator, pick, rowsAt } from './fixtures.js';
 
 // docs/scale.md: "rollups are a query-plan choice, not a different API … results must be identical".
 // Every query below runs twice — as planned (the hourly rollup where allowed) and forced onto the
@@ -25,19 +25,6 @@ const config = parseConfig(
 const NOW = Date.UTC(2026, 10, 2);
 describe.each(storeKinds())('on %s', (kind) => {
   let store: Store;
-
-  /** A small deterministic generator (the same rows on every run). */
-  function generator(seed: number) {
-    let state = seed;
-    return () => {
-      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-      return state / 2 ** 31;
-    };
-  }
-
-  function pick<T>(random: () => number, values: readonly T[]): T {
-    return values[Math.floor(random() * values.length)]!;
-  }
 
   /** About 12,000 rows over 4 weeks around the end of summer time, every dimension varied, nulls too. */
   function dataset(): EventRow[] {

@@ -6,7 +6,7 @@ import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import type { EventRow } from '../src/store/row.js';
 import { localDayRanges } from '../src/store/visits.js';
 import { localParts, localToUtc } from '../src/time.js';
-import { rowsAt } from './fixtures.js';
+import { generator, pick, rowsAt } from './fixtures.js';
 
 // The embedded store keeps a visits table (one row per visit, rebuilt by local day from the
 // events): every visit query below runs twice — as planned (the table) and forced onto the raw
@@ -21,18 +21,6 @@ const SITES = [
 const config = parseConfig({ sites: SITES }, { env: {} });
 const zoneOf = (host: string) => config.sites.find((s) => s.host === host)!.timezone;
 const NOW = Date.UTC(2026, 10, 2);
-
-function generator(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
-function pick<T>(random: () => number, values: readonly T[]): T {
-  return values[Math.floor(random() * values.length)]!;
-}
 
 /** The visitor hash of `visitor` on `site` at `ts`: a new one each local day of the site. */
 function hashOf(site: string, visitor: number, ts: number): string {
