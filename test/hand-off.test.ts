@@ -21,6 +21,29 @@ function balise(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
+/** `balise query` of the log's requests by day (May 2015), as JSON. */
+function requestsByDay(): Promise<{ code: number; stdout: string; stderr: string }> {
+  return balise([
+    'query',
+    '--config',
+    'balise.yaml',
+    '--site',
+    'semicomplete.com',
+    '--metric',
+    'requests',
+    '--interval',
+    '1d',
+    '--from',
+    '2015-05-17',
+    '--to',
+    '2015-05-22',
+    '--tz',
+    'UTC',
+    '--format',
+    'json',
+  ]);
+}
+
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
@@ -77,25 +100,7 @@ describe.skipIf(!HAS_SHARED_DATA)(
       expect(JSON.parse(imported.stdout)).toMatchObject({ lines: 3000, imported: 3000, badLines: 0 });
       expect(acked).toBeGreaterThan(10);
 
-      const query = await balise([
-        'query',
-        '--config',
-        'balise.yaml',
-        '--site',
-        'semicomplete.com',
-        '--metric',
-        'requests',
-        '--interval',
-        '1d',
-        '--from',
-        '2015-05-17',
-        '--to',
-        '2015-05-22',
-        '--tz',
-        'UTC',
-        '--format',
-        'json',
-      ]);
+      const query = await requestsByDay();
       expect(query.code).toBe(0);
       const { rows } = JSON.parse(query.stdout) as { rows: { value: number }[] };
       expect(rows.reduce((sum, r) => sum + r.value, 0)).toBe(3000);
@@ -181,25 +186,7 @@ describe.skipIf(!HAS_SHARED_DATA)(
       const followerExit = exited(follower);
       follower.kill('SIGTERM');
       await followerExit;
-      const afterFollow = await balise([
-        'query',
-        '--config',
-        'balise.yaml',
-        '--site',
-        'semicomplete.com',
-        '--metric',
-        'requests',
-        '--interval',
-        '1d',
-        '--from',
-        '2015-05-17',
-        '--to',
-        '2015-05-22',
-        '--tz',
-        'UTC',
-        '--format',
-        'json',
-      ]);
+      const afterFollow = await requestsByDay();
       const followedRows = (JSON.parse(afterFollow.stdout) as { rows: { value: number }[] }).rows;
       expect(followedRows.reduce((sum, r) => sum + r.value, 0)).toBe(3150);
 
@@ -227,25 +214,7 @@ describe.skipIf(!HAS_SHARED_DATA)(
       expect(restored.filter((r) => r.type === 'request')).toHaveLength(3000);
 
       // With the gateway stopped, the same command runs in its own process.
-      const offline = await balise([
-        'query',
-        '--config',
-        'balise.yaml',
-        '--site',
-        'semicomplete.com',
-        '--metric',
-        'requests',
-        '--interval',
-        '1d',
-        '--from',
-        '2015-05-17',
-        '--to',
-        '2015-05-22',
-        '--tz',
-        'UTC',
-        '--format',
-        'json',
-      ]);
+      const offline = await requestsByDay();
       expect(offline.stdout).toBe(afterFollow.stdout);
     }, 120_000);
   },

@@ -6,6 +6,7 @@ import { bucketStart, enumerateBuckets, intervalMs, type Bucket } from './bucket
 import { labelFor } from './labels.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
 import { choosePlan } from './plan.js';
+import { siteZones } from './visits.js';
 import {
   isCount,
   ROLLUP_DIMENSIONS,
@@ -203,7 +204,7 @@ export async function getSeries(
         ? localToUtc(addLocalDays(localParts(start, tz), -7 * weeks), tz)
         : start;
   const scanFrom = Math.min(start, scanStart);
-  const zones = new Map(config.sites.map((site) => [site.host, site.timezone]));
+  const zones = siteZones(config);
   const visits = store.refreshVisits ? { zones, sites } : null;
   const plan = options.plan === 'raw' ? 'raw' : choosePlan(query, tz, scanFrom, end, visits).source;
   if (plan === 'rollup') await timed(() => store.refreshRollups());

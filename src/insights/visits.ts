@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema.js';
 import type { SqlWriter } from '../store/dialect.js';
 import { visitRows } from '../store/visits.js';
 import { DIMENSIONS, type Dimension, type Query } from './model.js';
@@ -79,4 +80,9 @@ export function visitsFrom(
     from: visitRows(sql, range, matches),
     where: where.join(' AND '),
   };
+}
+
+/** Each configured site's time zone (its salt days'), as `StoreReader.refreshVisits` takes them. */
+export function siteZones(config: Config): Map<string, string> {
+  return new Map(config.sites.map((site) => [site.host, site.timezone]));
 }

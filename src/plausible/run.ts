@@ -6,7 +6,8 @@ import { formatLocal } from '../time.js';
 import { zodPath } from '../zod-path.js';
 import { plausibleQuerySchema, VISIT_METRICS, type PlausibleQuery } from './query.js';
 import { resolveRange } from './range.js';
-import { plausibleStatement, readsVisits, type TimeBucket } from './sql.js';
+import { siteZones } from '../insights/visits.js';
+import { isEventFilter, plausibleStatement, readsVisits, type TimeBucket } from './sql.js';
 
 /** One row of an answer, as Plausible writes it. */
 export interface PlausibleRow {
@@ -85,9 +86,10 @@ export async function plausibleQuery(
     ...query,
     metrics: query.metrics.map((m) => (m === 'conversion_rate' ? 'visitors' : m)),
   };
-  // Visits from the store's visits table when it keeps one (brought up to date first).
-  const visitsTable = overVisits && store.refreshVisits !== undefined;
-  if (visitsTable) await store.refreshVisits!(new Map(config.sites.map((s) => [s.host, s.timezone])));
+  // Visits from the store's visits table when it keeps one and no filter is on any event of a
+  // visit (plausibleStatement reads it then; brought up to date first).
+  const visitsTable = overVisits && store.refreshVisits !== undefined && !query.filters.some(isEventFilter);
+  if (visitsTable) await store.refreshVisits!(siteZones(config));
   const scan = {
     query: internal,
     site: site.host,

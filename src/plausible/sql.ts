@@ -119,6 +119,11 @@ const VISIT_METRICS_SQL: Record<string, (sql: SqlWriter) => string> = {
   views_per_visit: (sql) => sql.round2(`1.0 * ${sql.sum('pages')} / nullif(${sql.count()}, 0)`),
 };
 
+/** A filter on what a page or event is (`event:…`): visits match it by any of their events. */
+export function isEventFilter(filter: PlausibleQuery['filters'][number]): boolean {
+  return filter[1].startsWith('event:');
+}
+
 /** The statement: one row per group of the dimensions (`d0`…), one column per metric (`m0`…). */
 export function plausibleStatement(sql: SqlWriter, scan: PlausibleScan, overVisits: boolean): string {
   const { query } = scan;
@@ -144,13 +149,13 @@ export function plausibleStatement(sql: SqlWriter, scan: PlausibleScan, overVisi
   // Filters on what a page or event is keep the visits with any matching event; the others, the
   // visit's own values (its first event's, or its exit page).
   const conditions: VisitCondition[] = query.filters.map((filter) => ({
-    anyEvent: filter[1].startsWith('event:'),
+    anyEvent: isEventFilter(filter),
     sql: (column) => filterSql(sql, filter, column, scan.goals),
   }));
   // Numbered from the events around the range, or read from the store's visits table (the same
   // visits) unless a condition is on any event of a visit. Bound only when read, as above.
   const visits =
-    scan.visitsTable && !conditions.some((c) => c.anyEvent)
+    scan.visitsTable && !query.filters.some(isEventFilter)
       ? {
           from: `(SELECT * FROM visits WHERE site = ${site})`,
           where: conditions.map((c) => c.sql((column) => column)).join(' AND '),
