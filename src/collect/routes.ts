@@ -76,7 +76,7 @@ function toRaw(event: WireEvent, ip: string, userAgent: string, receivedAt: numb
     receivedAt,
     source: 'browser',
     ...(event.language ? { language: event.language } : {}),
-    ...(event.viewportWidth !== undefined ? { viewportWidth: event.viewportWidth } : {}),
+    viewportWidth: event.viewportWidth ?? null,
   };
 }
 

@@ -295,7 +295,8 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
     findings('Dips', dips.findings, 'No dip.'),
   );
   // The baseline's legend: "Previous week", "Previous period"…; none without a comparison.
-  const baseline = comparing ? against.charAt(4).toUpperCase() + against.slice(5) : false;
+  const legend = against.replace(/^the /, '');
+  const baseline = comparing ? legend.charAt(0).toUpperCase() + legend.slice(1) : false;
   lineChart(seriesBox, pageviews.rows, 'Pageviews', { tz: pageviews.tz, baseline });
   lineChart(mobileBox, mobile.rows, 'Mobile share', { unit: '%', tz: pageviews.tz, baseline });
 }
