@@ -174,6 +174,7 @@ export async function createGateway(
       sync?.stop();
       await app.close();
       try {
+        await tools.close();
         await outbox.close();
         await writer.close();
         await egressLog.close();

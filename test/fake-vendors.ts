@@ -54,7 +54,7 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
-async function fakeVendor(
+export async function fakeVendor(
   validate: (request: IncomingMessage, body: string) => { status: number; answer: unknown },
 ): Promise<FakeVendor> {
   const received: Received[] = [];

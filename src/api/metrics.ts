@@ -103,6 +103,28 @@ export function prometheusText(
       'client.fetch/execute calls refused by the policy.',
       perTool((s) => s.refusedBrowserRequests),
     ),
+    counter(
+      'balise_tool_permission_denied_total',
+      'Component calls its granted permissions do not allow.',
+      perTool((s) => s.permissionDenied),
+    ),
+    counter(
+      'balise_tool_overrides_dropped_total',
+      'Event properties named like a setting (accessToken, __setting_…), removed before the tool saw them.',
+      perTool((s) => s.overridesDropped),
+    ),
+    counter(
+      'balise_tool_disabled',
+      'Tools stopped for good (their sandbox ran out of memory or time), with the reason; 0 while a tool runs.',
+      Object.entries(tools).map(([name, stats]): [Record<string, string>, number] => {
+        const [site, tool] = name.split('/') as [string, string];
+        return [
+          stats.disabled ? { site, tool, reason: stats.disabled } : { site, tool },
+          stats.disabled ? 1 : 0,
+        ];
+      }),
+      'gauge',
+    ),
     counter('balise_outbox_pending', 'Deliveries waiting in the outbox.', [[{}, outboxPending]], 'gauge'),
     ...(health
       ? [

@@ -4,7 +4,8 @@ import { auditPeriod, runAudit } from '../audit/run.js';
 import type { Config } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import { manifestSchema, type Manifest } from '../tools/manifest.js';
-import { BUILTIN_COMPONENTS, loadComponent } from '../tools/runtime.js';
+import { componentManifest } from '../tools/loader.js';
+import { BUILTIN_COMPONENTS } from '../tools/runtime.js';
 import { parse, UsageError } from './args.js';
 import { withStore } from './query.js';
 import { argPath, terminal } from './terminal.js';
@@ -18,8 +19,8 @@ async function manifestsOf(config: Config, baseDir: string): Promise<Record<stri
   for (const site of config.sites)
     for (const tool of site.tools) {
       if (out[tool.component]) continue;
-      const parsed = manifestSchema.safeParse((await loadComponent(tool.component, baseDir, {})).manifest);
-      if (parsed.success) out[tool.component] = parsed.data;
+      const manifest = await componentManifest(tool.component, baseDir);
+      if (manifest) out[tool.component] = manifest;
     }
   return out;
 }

@@ -110,7 +110,7 @@ export async function startProblems(config: Config, baseDir: string): Promise<st
   try {
     const outbox = await Outbox.open(dir, config.outbox, { log: () => undefined });
     try {
-      await ToolRuntime.start(config, outbox, {}, baseDir);
+      await (await ToolRuntime.start(config, outbox, {}, baseDir)).close();
     } catch (error) {
       problems.push(errorLine(error));
     } finally {

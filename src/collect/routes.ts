@@ -77,6 +77,8 @@ function toRaw(event: WireEvent, ip: string, userAgent: string, receivedAt: numb
     source: 'browser',
     ...(event.language ? { language: event.language } : {}),
     viewportWidth: event.viewportWidth ?? null,
+    viewportHeight: event.viewportHeight ?? null,
+    timezoneOffset: event.offset ?? null,
   };
 }
 

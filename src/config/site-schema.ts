@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PERMISSIONS } from './permissions.js';
 import { policyProblems, PROFILES, STRICTNESS } from '../privacy/policy.js';
 import { hostname, isTimeZone } from './checks.js';
 
@@ -92,6 +93,26 @@ export const toolSchema = z.strictObject({
     .describe(
       'Extra hosts the tool may send to (besides its manifest); only these may be private addresses or plain http. Added in the file only: the settings API refuses new ones',
     ),
+  hosts: z
+    .array(z.union([hostname, z.strictObject({ host: hostname, eu: z.boolean().default(false) })]))
+    .max(50)
+    .default([])
+    .describe(
+      'Public https hosts the tool may send to besides its manifest’s (a Cloudflare component’s manifest lists none); { host, eu: true } marks an EU endpoint',
+    ),
+  permissions: z
+    .array(z.enum(PERMISSIONS))
+    .optional()
+    .describe(
+      'What the tool may do, as Zaraz asks when a tool is added; default: what its manifest declares. Must hold what the manifest marks required; may grant what a component uses without declaring it',
+    ),
+  memoryMb: z
+    .number()
+    .int()
+    .min(16)
+    .max(2048)
+    .default(64)
+    .describe('Memory of the thread a component that is not built in runs in (MB); past it the tool stops'),
   privacy: toolPrivacySchema,
   settings: z
     .record(z.string(), z.unknown())

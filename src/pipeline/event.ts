@@ -32,6 +32,9 @@ export interface RawEvent {
   deviceType?: string | null;
   /** The browser window's width in CSS pixels, if the script sent it (its screen class is kept). */
   viewportWidth?: number | null;
+  /** The window's height and the visitor's time-zone offset (minutes), for tools that read them. */
+  viewportHeight?: number | null;
+  timezoneOffset?: number | null;
   /** The tool's own client id, if the browser sent one (used only by `clientId: keep`). */
   vendorId?: string | null;
 }

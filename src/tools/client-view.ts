@@ -43,7 +43,16 @@ export function hexClientId(visitorHash: string | null): string {
  */
 export type ToolInput = Pick<
   RawEvent,
-  'url' | 'referrer' | 'ip' | 'userAgent' | 'language' | 'vendorId' | 'props'
+  | 'url'
+  | 'referrer'
+  | 'ip'
+  | 'userAgent'
+  | 'language'
+  | 'vendorId'
+  | 'props'
+  | 'viewportWidth'
+  | 'viewportHeight'
+  | 'timezoneOffset'
 >;
 
 /**

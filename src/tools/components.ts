@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ComponentSettings, Manager } from '@managed-components/types';
 import * as ga4 from './builtins/ga4.js';
 import * as matomo from './builtins/matomo.js';
@@ -38,26 +36,3 @@ export function missingSettings(manifest: Manifest, settings: Record<string, unk
 
 /** A component or tool that cannot start, with what to fix. */
 export class ToolError extends Error {}
-
-/** Loads a component: a built-in name, a local path (./ or /), or an installed npm package. */
-export async function loadComponent(
-  spec: string,
-  baseDir: string,
-  extra: Record<string, ComponentModule>,
-): Promise<ComponentModule> {
-  const known = extra[spec] ?? BUILTIN_COMPONENTS[spec];
-  if (known) return known;
-  const target =
-    spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL(resolve(baseDir, spec)).href : spec;
-  let module: Partial<ComponentModule>;
-  try {
-    module = (await import(target)) as Partial<ComponentModule>;
-  } catch (error) {
-    throw new ToolError(
-      `component ${spec} cannot be loaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); use a built-in (${Object.keys(BUILTIN_COMPONENTS).join(', ')}), a path, or an installed package`,
-    );
-  }
-  if (typeof module.default !== 'function')
-    throw new ToolError(`component ${spec} has no default export function`);
-  return module as ComponentModule;
-}

@@ -4,8 +4,10 @@ import { toolPolicy, type ToolPolicy } from '../privacy/policy.js';
 import type { TrackerList } from '../privacy/trackers.js';
 import type { ComponentModule } from './components.js';
 import type { EgressRules, OutgoingRequest } from './egress.js';
+import type { DispatchContext } from './manager.js';
 import type { Manifest, Permission } from './manifest.js';
 import type { BatchRule } from './outbox.js';
+import type { Sandbox } from './sandbox/host.js';
 
 /** Counters per site and tool, for /metrics and the dashboard. */
 export interface ToolStats {
@@ -18,11 +20,30 @@ export interface ToolStats {
   dlpBlocked: number;
   refusedBrowserRequests: number;
   permissionDenied: number;
+  /** Event properties named like a setting, removed before the tool saw them. */
+  overridesDropped: number;
   dlpFindings: Record<string, number>;
+  /** Why the tool stopped for good (its sandbox ran out of memory or time), or null. */
+  disabled: string | null;
 }
 
 /** A call the component's manifest does not permit. */
 export class PermissionError extends Error {}
+
+/** Names published components read from an event as if they were settings. */
+const SETTING_NAMES = [
+  'accessToken',
+  'apiKey',
+  'apiSecret',
+  'conversionId',
+  'endpoint',
+  'htmlCode',
+  'measurementId',
+  'pixelCode',
+  'pixelId',
+  'tid',
+  'token',
+];
 
 /** Most values a tool may keep in its own storage, cache or client values (bounded memory). */
 export const MAX_KV = 100_000;
@@ -49,9 +70,17 @@ export class ToolInstance {
     dlpBlocked: 0,
     refusedBrowserRequests: 0,
     permissionDenied: 0,
+    overridesDropped: 0,
     dlpFindings: {},
+    disabled: null,
   };
   warnedBrowser = false;
+  /** The component's worker thread, when it is not the gateway's own code (built-in or embedded). */
+  sandbox: Sandbox | null = null;
+  /** The events a sandboxed component is running for, by dispatch number (its fetches name them). */
+  readonly sandboxContexts = new Map<number, DispatchContext>();
+  /** What the operator granted (`tools[].permissions`), else what the manifest declares. */
+  readonly granted: ReadonlySet<Permission>;
   readonly policy: ToolPolicy;
   /** Which policy allowed a request, for the egress log (e.g. `ga4 region=eu … dlp=mask`). */
   readonly policyLabel: string;
@@ -62,6 +91,12 @@ export class ToolInstance {
   readonly operatorHosts: string[];
   /** The host of a `url` setting: allowed, https and public only. */
   readonly settingsHosts: string[];
+  /**
+   * Event properties a component could take for one of its settings (`accessToken`, `pixelCode`,
+   * `__setting_endpoint`…): removed from what the tool sees, so that a visitor cannot choose where
+   * or to which account the tool sends.
+   */
+  readonly settingNames: ReadonlySet<string>;
   /** How the outbox may batch this tool's requests (from the manifest), if at all. */
   readonly batchRule: BatchRule | undefined;
 
@@ -74,7 +109,14 @@ export class ToolInstance {
     seal?: ComponentModule['seal'],
     /** `outbox.allowHosts`: hosts every tool may reach, private or http (config file only). */
     gatewayHosts: readonly string[] = [],
+    granted: readonly Permission[] = manifest.permissions,
   ) {
+    this.granted = new Set(granted);
+    this.settingNames = new Set([
+      ...SETTING_NAMES,
+      ...Object.keys(tool.settings),
+      ...Object.keys(manifest.settings),
+    ]);
     this.policy = toolPolicy(site, tool);
     const p = this.policy;
     const query = typeof p.query === 'object' ? `allow(${p.query.allow.join(',')})` : p.query;
@@ -112,7 +154,7 @@ export class ToolInstance {
   }
 
   can(permission: Permission): boolean {
-    return this.manifest.permissions.includes(permission);
+    return this.granted.has(permission);
   }
 }
 

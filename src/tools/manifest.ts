@@ -1,15 +1,8 @@
 import { z } from 'zod';
 
-/** The Managed Components permissions (the closed enum of `@managed-components/types`). */
-export const PERMISSIONS = [
-  'access_client_kv',
-  'access_extended_client_kv',
-  'execute_unsafe_scripts',
-  'client_network_requests',
-  'serve_static_files',
-  'provide_server_functionality',
-  'server_network_requests',
-] as const;
+import { PERMISSIONS } from '../config/permissions.js';
+
+export { PERMISSIONS } from '../config/permissions.js';
 
 /** One Managed Components permission. */
 export type Permission = (typeof PERMISSIONS)[number];
@@ -50,3 +43,72 @@ export const manifestSchema = z.strictObject({
 
 /** A validated manifest. */
 export type Manifest = z.output<typeof manifestSchema>;
+
+/** The permissions Cloudflare's manifests declare that grant nothing (Zaraz's `provide_*` labels). */
+const PROVIDES = /^provide_(?!server_functionality$)[a-z_]+$/;
+
+/** A manifest as a manifest.json gives it, made Balise's: what is required, what was set aside. */
+export interface ReadManifest {
+  manifest: Manifest;
+  /** Permissions the manifest marks `required` (a tool without them cannot start). */
+  required: Permission[];
+  /** Declarations that grant nothing in Balise (Zaraz's `provide_*`), named for `config check`. */
+  ignored: string[];
+}
+
+const cloudflareManifest = z.looseObject({
+  name: z.string().min(1),
+  namespace: z.string().optional(),
+  description: z.string().optional(),
+  permissions: z
+    .record(
+      z.string(),
+      z.looseObject({ required: z.boolean().optional(), description: z.string().optional() }),
+    )
+    .default({}),
+});
+
+/**
+ * Reads a manifest: Balise's shape (`permissions` as a list, `hosts`, `settings`, `batch`), or the
+ * shape of Cloudflare's published components (`permissions` as an object of `{required,
+ * description}`, a `namespace`, no hosts). A Cloudflare permission outside the Managed Components
+ * list is refused, except Zaraz's `provide_*` labels, which grant nothing and are set aside.
+ * Throws an Error naming the first problem.
+ */
+export function readManifest(json: unknown): ReadManifest {
+  const permissions = (json as { permissions?: unknown } | null)?.permissions;
+  if (permissions === undefined || Array.isArray(permissions)) {
+    const parsed = manifestSchema.safeParse(json);
+    if (!parsed.success) throw new Error(problemOf(parsed.error));
+    return { manifest: parsed.data, required: [], ignored: [] };
+  }
+  const parsed = cloudflareManifest.safeParse(json);
+  if (!parsed.success) throw new Error(problemOf(parsed.error));
+  const declared: Permission[] = [];
+  const required: Permission[] = [];
+  const ignored: string[] = [];
+  for (const [name, spec] of Object.entries(parsed.data.permissions)) {
+    if ((PERMISSIONS as readonly string[]).includes(name)) {
+      declared.push(name as Permission);
+      if (spec.required) required.push(name as Permission);
+    } else if (PROVIDES.test(name)) ignored.push(name);
+    else
+      throw new Error(`permissions.${name}: not a Managed Components permission (${PERMISSIONS.join(', ')})`);
+  }
+  return {
+    manifest: {
+      name: parsed.data.name.slice(0, 64),
+      ...(parsed.data.description ? { description: parsed.data.description.slice(0, 500) } : {}),
+      permissions: declared,
+      hosts: [],
+      settings: {},
+    },
+    required,
+    ignored,
+  };
+}
+
+function problemOf(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+}

@@ -6,26 +6,17 @@ import { BUILTIN_TRACKERS } from '../privacy/trackers.js';
 import type { EventRow } from '../store/row.js';
 import { toolClient, type BrowserActions, type ClientValues } from './client.js';
 import { privacyView, type PrivacyView, type ToolInput } from './client-view.js';
-import {
-  BUILTIN_COMPONENTS,
-  loadComponent,
-  missingSettings,
-  ToolError,
-  type ComponentModule,
-} from './components.js';
-import { PermissionError, ToolInstance, type ToolStats } from './instance.js';
+import { BUILTIN_COMPONENTS, type ComponentModule } from './components.js';
+import { PermissionError, type ToolInstance, type ToolStats } from './instance.js';
+import { loadTool, type LoadDeps } from './loader.js';
 import { toolManager, type DispatchContext } from './manager.js';
 import { manifestSchema, type Manifest } from './manifest.js';
+import type { SandboxHandlers } from './sandbox/host.js';
+import { countFault, dispatchSandboxed } from './sandboxed.js';
 import type { Delivery, EgressRecord, Outbox } from './outbox.js';
 import { HookTimeout, withTimeout } from './timeout.js';
 
-export {
-  BUILTIN_COMPONENTS,
-  loadComponent,
-  missingSettings,
-  ToolError,
-  type ComponentModule,
-} from './components.js';
+export { BUILTIN_COMPONENTS, missingSettings, ToolError, type ComponentModule } from './components.js';
 export type { BrowserActions } from './client.js';
 export type { ToolStats } from './instance.js';
 
@@ -39,6 +30,24 @@ export interface RuntimeOptions {
   egressLog?: (record: EgressRecord) => void;
   /** Extra modules by name (tests, embedding). */
   components?: Record<string, ComponentModule>;
+}
+
+/** Stops the sandboxes of a set of tools. */
+async function closeAll(tools: Map<string, ToolInstance[]>): Promise<void> {
+  const sandboxes = [...tools.values()]
+    .flat()
+    .flatMap((instance) => (instance.sandbox ? [instance.sandbox] : []));
+  await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
+}
+
+/** The payload without properties named like a setting (`instance.settingNames`, `__setting_*`). */
+function withoutSettings(payload: Record<string, unknown>, instance: ToolInstance): Record<string, unknown> {
+  for (const key of Object.keys(payload))
+    if (instance.settingNames.has(key) || key.startsWith('__')) {
+      delete payload[key];
+      instance.stats.overridesDropped++;
+    }
+  return payload;
 }
 
 function isEmpty(object: object): boolean {
@@ -106,9 +115,11 @@ export class ToolRuntime {
       for (const instances of next.values())
         for (const instance of instances) {
           const kept = previous[instance.name];
-          if (kept) Object.assign(instance.stats, kept);
+          if (kept) Object.assign(instance.stats, kept, { disabled: null });
         }
+      const replaced = this.tools;
       this.tools = next;
+      void closeAll(replaced);
     };
   }
 
@@ -123,63 +134,74 @@ export class ToolRuntime {
   }
 
   private async load(config: Config): Promise<Map<string, ToolInstance[]>> {
-    const options = this.options;
-    const baseDir = this.baseDir;
+    const deps: LoadDeps = {
+      baseDir: this.baseDir,
+      components: this.options.components ?? {},
+      hookTimeoutMs: this.hookTimeoutMs,
+      maxBodyBytes: config.outbox.maxBodyBytes,
+      gatewayHosts: config.outbox.allowHosts,
+      warn: this.warn,
+      manager: (instance) => this.manager(instance),
+      handlers: (instance) => this.sandboxHandlers(instance),
+    };
     const loaded = new Map<string, ToolInstance[]>();
-    for (const site of config.sites) {
-      const trackers = site.privacy.trackerRules
-        ? loadClearUrlsRules(site.privacy.trackerRules)
-        : BUILTIN_TRACKERS;
-      const instances: ToolInstance[] = [];
-      for (const tool of site.tools) {
-        const where = `sites[${site.host}].tools[${tool.id}]`;
-        const module = await loadComponent(tool.component, baseDir, options.components ?? {});
-        const parsed = manifestSchema.safeParse(module.manifest);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0]!;
-          throw new ToolError(
-            `${where}: the manifest of ${tool.component} is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}; the component was not run`,
-          );
-        }
-        const manifest = parsed.data;
-        const missing = missingSettings(manifest, tool.settings)[0];
-        if (missing) throw new ToolError(`${where}: settings.${missing} is required by ${manifest.name}`);
-        const instance = new ToolInstance(
-          site,
-          tool,
-          manifest,
-          trackers,
-          config.outbox.maxBodyBytes,
-          module.seal,
-          config.outbox.allowHosts,
-        );
-        if (
-          tool.region === 'eu' &&
-          manifest.hosts.length > 0 &&
-          !manifest.hosts.some((h) => h.eu) &&
-          instance.operatorHosts.length === 0 &&
-          instance.settingsHosts.length === 0
-        )
-          throw new ToolError(
-            `${where}: ${manifest.name} has no EU endpoint; region: eu cannot be met (use region: any)`,
-          );
-        if (manifest.sunset) options.warn?.(`${where}: ${manifest.name} is legacy — ${manifest.sunset}`);
-        try {
-          await withTimeout(
-            () => module.default(this.manager(instance), { ...tool.settings }),
-            this.hookTimeoutMs,
-          );
-        } catch (error) {
-          instance.stats.errors++;
-          throw new ToolError(
-            `${where}: ${manifest.name} failed to start: ${error instanceof Error ? error.message : String(error)}`,
-          );
-        }
-        instances.push(instance);
+    try {
+      for (const site of config.sites) {
+        const trackers = site.privacy.trackerRules
+          ? loadClearUrlsRules(site.privacy.trackerRules)
+          : BUILTIN_TRACKERS;
+        const instances: ToolInstance[] = [];
+        loaded.set(site.host, instances);
+        for (const tool of site.tools) instances.push(await loadTool(site, tool, trackers, deps));
       }
-      loaded.set(site.host, instances);
+    } catch (error) {
+      await closeAll(loaded);
+      throw error;
     }
     return loaded;
+  }
+
+  /** What a sandboxed component's thread asks of the gateway. */
+  private sandboxHandlers(instance: () => ToolInstance): SandboxHandlers {
+    return {
+      onFetch: async (dispatch, request) => {
+        const tool = instance();
+        const context = dispatch === null ? undefined : tool.sandboxContexts.get(dispatch);
+        const send = () =>
+          this.manager(tool).fetch(request.url, {
+            method: request.method,
+            headers: request.headers,
+            ...(request.body !== null ? { body: request.body } : {}),
+          }) as Promise<Response>;
+        try {
+          const response = await (context ? this.context.run(context, send) : send());
+          return {
+            status: response.status,
+            body: response.status === 202 ? '{"queued":true}' : await response.text(),
+          };
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          return { status: 403, body: JSON.stringify({ error: message }) };
+        }
+      },
+      onFault: (fault) => countFault(instance(), fault, this.warn),
+      onListen: (type) => {
+        const tool = instance();
+        if (!tool.listeners.has(type)) tool.listeners.set(type, [() => undefined]);
+      },
+      onDisabled: (reason) => {
+        const tool = instance();
+        tool.stats.disabled = reason;
+        this.warn(
+          `tool ${tool.name} disabled: it ${reason}; the other tools go on (restart or reload to start it again)`,
+        );
+      },
+    };
+  }
+
+  /** Stops every sandboxed component's thread. */
+  async close(): Promise<void> {
+    await closeAll(this.tools);
   }
 
   /** Counters of every tool, by `site/tool`. */
@@ -231,7 +253,7 @@ export class ToolRuntime {
           return;
         }
         const listeners = instance.listeners.get(type) ?? [];
-        if (listeners.length === 0) return;
+        if (listeners.length === 0 || instance.stats.disabled !== null) return;
         let shared = views.get(instance.viewKey);
         if (!shared) {
           shared = privacyView(raw, row, site, instance.policy, instance.trackers);
@@ -241,7 +263,7 @@ export class ToolRuntime {
           ...shared,
           url: new URL(shared.url),
           // Each tool its own copy (a pageview has no properties: nothing to copy).
-          payload: isEmpty(shared.payload) ? {} : structuredClone(shared.payload),
+          payload: isEmpty(shared.payload) ? {} : withoutSettings(structuredClone(shared.payload), instance),
         };
         for (const kind of view.findings)
           instance.stats.dlpFindings[kind] = (instance.stats.dlpFindings[kind] ?? 0) + 1;
@@ -252,6 +274,10 @@ export class ToolRuntime {
         instance.stats.events++;
         const produced = new Set([row.id, view.ip, view.userAgent, view.clientId].filter((v) => v !== ''));
         const context: DispatchContext = { eventId: row.id, produced, site, deliveries, actions, counter: 0 };
+        if (instance.sandbox) {
+          await dispatchSandboxed(instance, type, raw, row, view, context, actions, this.warn);
+          return;
+        }
         const pageKv = new Map<string, string>();
         const event: MCEvent = {
           type,
