@@ -38,6 +38,7 @@ describe('config', () => {
       timezone: 'Europe/Paris',
       privacy: { profile: 'cnil-proxy' },
       consent: { purposes: [] },
+      triggers: [],
       tools: [],
       goals: [],
       funnels: [],

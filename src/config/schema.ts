@@ -12,6 +12,7 @@ import {
   serverSchema,
 } from './service-schema.js';
 import { siteSchema, type toolSchema } from './site-schema.js';
+import { triggerProblems } from './trigger-schema.js';
 
 export { isCidr, isTimeZone } from './checks.js';
 export { CNIL_EXEMPT_MAX_MONTHS } from './service-schema.js';
@@ -63,6 +64,8 @@ export const configSchema = z
         for (const [key, message] of toolPolicyProblems(site.privacy, tool.privacy))
           ctx.addIssue({ code: 'custom', path: [...path, 'privacy', key], message });
       });
+      for (const problem of triggerProblems(site))
+        ctx.addIssue({ code: 'custom', path: ['sites', index, ...problem.path], message: problem.message });
       const goals = new Set<string>();
       site.goals.forEach((goal, goalIndex) => {
         if (goals.has(goal.name))

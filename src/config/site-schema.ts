@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PERMISSIONS } from './permissions.js';
+import { actionSchema, triggerSchema } from './trigger-schema.js';
 import { policyProblems, PROFILES, STRICTNESS } from '../privacy/policy.js';
 import { hostname, isTimeZone } from './checks.js';
 
@@ -113,6 +114,18 @@ export const toolSchema = z.strictObject({
     .max(2048)
     .default(64)
     .describe('Memory of the thread a component that is not built in runs in (MB); past it the tool stops'),
+  actions: z
+    .array(actionSchema)
+    .max(50)
+    .optional()
+    .describe(
+      'Which triggers send which events to this tool (Zaraz’s actions); without actions, every consented event',
+    ),
+  blockingTriggers: z
+    .array(z.string())
+    .max(20)
+    .default([])
+    .describe('Triggers whose events this tool never receives'),
   privacy: toolPrivacySchema,
   settings: z
     .record(z.string(), z.unknown())
@@ -164,6 +177,13 @@ export const siteSchema = z.strictObject({
         .describe('Consent purposes of this site, e.g. analytics, marketing'),
     })
     .prefault({}),
+  triggers: z
+    .array(triggerSchema)
+    .max(100)
+    .default([])
+    .describe(
+      'Named match rules on events, for tools[].actions and blockingTriggers (docs/tools.md#triggers-and-actions)',
+    ),
   tools: z
     .array(toolSchema)
     .default([])

@@ -8,6 +8,7 @@ import type { DispatchContext } from './manager.js';
 import type { Manifest, Permission } from './manifest.js';
 import type { BatchRule } from './outbox.js';
 import type { Sandbox } from './sandbox/host.js';
+import type { Matcher } from './triggers.js';
 
 /** Counters per site and tool, for /metrics and the dashboard. */
 export interface ToolStats {
@@ -77,6 +78,8 @@ export class ToolInstance {
   warnedBrowser = false;
   /** The component's worker thread, when it is not the gateway's own code (built-in or embedded). */
   sandbox: Sandbox | null = null;
+  /** The site's triggers, compiled (for the tool's actions and blocking triggers). */
+  triggers: ReadonlyMap<string, Matcher> = new Map();
   /** The events a sandboxed component is running for, by dispatch number (its fetches name them). */
   readonly sandboxContexts = new Map<number, DispatchContext>();
   /** What the operator granted (`tools[].permissions`), else what the manifest declares. */

@@ -13,6 +13,7 @@ import { toolManager, type DispatchContext } from './manager.js';
 import { manifestSchema, type Manifest } from './manifest.js';
 import type { SandboxHandlers } from './sandbox/host.js';
 import { countFault, dispatchSandboxed } from './sandboxed.js';
+import { actionPayload, compileTriggers, firingsOf } from './triggers.js';
 import type { Delivery, EgressRecord, Outbox } from './outbox.js';
 import { HookTimeout, withTimeout } from './timeout.js';
 
@@ -152,7 +153,12 @@ export class ToolRuntime {
           : BUILTIN_TRACKERS;
         const instances: ToolInstance[] = [];
         loaded.set(site.host, instances);
-        for (const tool of site.tools) instances.push(await loadTool(site, tool, trackers, deps));
+        const triggers = compileTriggers(site);
+        for (const tool of site.tools) {
+          const instance = await loadTool(site, tool, trackers, deps);
+          instance.triggers = triggers;
+          instances.push(instance);
+        }
       }
     } catch (error) {
       await closeAll(loaded);
@@ -246,14 +252,20 @@ export class ToolRuntime {
     const type = row.type === 'request' ? 'pageview' : row.type;
     // Tools with the same policy share one privacy view (each gets its own copies of the mutables).
     const views = new Map<string, PrivacyView>();
+    // Each trigger's answer for this event, shared by the site's tools.
+    const fired = new Map<string, boolean>();
     await Promise.all(
       instances.map(async (instance) => {
         if (instance.tool.purpose && consent?.[instance.tool.purpose] !== true) {
           instance.stats.consentDenied++;
           return;
         }
-        const listeners = instance.listeners.get(type) ?? [];
-        if (listeners.length === 0 || instance.stats.disabled !== null) return;
+        const firings =
+          instance.tool.actions === undefined && instance.tool.blockingTriggers.length === 0
+            ? [{ type, action: null }]
+            : firingsOf(instance.tool, instance.triggers, row, raw.props, type, fired);
+        const listened = firings.filter((firing) => (instance.listeners.get(firing.type)?.length ?? 0) > 0);
+        if (listened.length === 0 || instance.stats.disabled !== null) return;
         let shared = views.get(instance.viewKey);
         if (!shared) {
           shared = privacyView(raw, row, site, instance.policy, instance.trackers);
@@ -274,35 +286,49 @@ export class ToolRuntime {
         instance.stats.events++;
         const produced = new Set([row.id, view.ip, view.userAgent, view.clientId].filter((v) => v !== ''));
         const context: DispatchContext = { eventId: row.id, produced, site, deliveries, actions, counter: 0 };
-        if (instance.sandbox) {
-          await dispatchSandboxed(instance, type, raw, row, view, context, actions, this.warn);
-          return;
+        for (const firing of listened) {
+          const seen = firing.action
+            ? { ...view, payload: actionPayload(view.payload, shared, row, firing.action) }
+            : view;
+          if (instance.sandbox)
+            await dispatchSandboxed(instance, firing.type, raw, row, seen, context, actions, this.warn);
+          else await this.runListeners(instance, firing.type, row, seen, context, actions);
         }
-        const pageKv = new Map<string, string>();
-        const event: MCEvent = {
-          type,
-          ...(row.name !== null ? { name: row.name } : {}),
-          payload: { ...view.payload, __eventId: row.id },
-          client: toolClient(instance, view, row, pageKv, actions, this.clientKv, this.warn),
-        };
-        await Promise.all(
-          listeners.map((listener) =>
-            this.context
-              .run(context, () => withTimeout(() => listener(event), this.hookTimeoutMs))
-              .catch((error: unknown) => {
-                if (error instanceof HookTimeout) instance.stats.timeouts++;
-                else if (error instanceof PermissionError) instance.stats.permissionDenied++;
-                else instance.stats.errors++;
-                this.warn(
-                  `tool ${instance.name}: ${error instanceof Error ? error.message : String(error)} (event ${row.id}; other tools unaffected)`,
-                );
-              }),
-          ),
-        );
       }),
     );
     await this.outbox.enqueue(deliveries);
     return actions;
+  }
+
+  /** Runs a component's listeners of one type, in the gateway's thread, each with a timeout. */
+  private async runListeners(
+    instance: ToolInstance,
+    type: string,
+    row: EventRow,
+    view: PrivacyView,
+    context: DispatchContext,
+    actions: BrowserActions,
+  ): Promise<void> {
+    const event: MCEvent = {
+      type,
+      ...(row.name !== null ? { name: row.name } : {}),
+      payload: { ...view.payload, __eventId: row.id },
+      client: toolClient(instance, view, row, new Map(), actions, this.clientKv, this.warn),
+    };
+    await Promise.all(
+      (instance.listeners.get(type) ?? []).map((listener) =>
+        this.context
+          .run(context, () => withTimeout(() => listener(event), this.hookTimeoutMs))
+          .catch((error: unknown) => {
+            if (error instanceof HookTimeout) instance.stats.timeouts++;
+            else if (error instanceof PermissionError) instance.stats.permissionDenied++;
+            else instance.stats.errors++;
+            this.warn(
+              `tool ${instance.name}: ${error instanceof Error ? error.message : String(error)} (event ${row.id}; other tools unaffected)`,
+            );
+          }),
+      ),
+    );
   }
 
   /** The Manager handed to one component. */
