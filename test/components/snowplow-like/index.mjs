@@ -34,7 +34,9 @@ export default async function (manager, settings) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4',
-        data: [{ e: 'se', p: 'web', tv: 'js-3.0.0', se_ca: event.payload.category ?? 'site', se_ac: event.name }],
+        data: [
+          { e: 'se', p: 'web', tv: 'js-3.0.0', se_ca: event.payload.category ?? 'site', se_ac: event.name },
+        ],
       }),
     });
   });
