@@ -87,6 +87,11 @@ export const ERRORS = {
     meaning: "a settings change adds a host to a tool's `allowHosts` (private addresses, plain http)",
     whatToDo: 'add it to the configuration file first',
   },
+  permission_not_allowed: {
+    status: 400,
+    meaning: 'a settings change grants a tool a permission (`permissions`) the configuration file does not',
+    whatToDo: 'grant it in the configuration file first',
+  },
   invalid_settings: {
     status: 400,
     meaning: 'the settings body is not `{"site": {…}}`',

@@ -528,6 +528,32 @@ describe('the dashboard', () => {
     expect(await page.locator('[data-setting="secret"]').inputValue()).toBe('••••••••');
     expect(await page.content()).not.toContain('hook-secret-0123');
     await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-settings-tool.png'), fullPage: true });
+
+    // Triggers and actions: JSON that does not parse is named before anything is sent; then the
+    // hook gets only signups.
+    await page.fill('[data-site-triggers]', '[{"id": "signups", "match": {"type": "track", "name": "sign*"}');
+    await page.click('button:text("Save and apply")');
+    await page.waitForSelector('text=Triggers (JSON): not valid JSON');
+    await page.fill(
+      '[data-site-triggers]',
+      '[{"id": "signups", "match": {"type": "track", "name": "sign*"}}]',
+    );
+    await page.fill('[data-tool-actions]', '[{"trigger": "signups", "fields": {"origin": "dashboard"}}]');
+    await page.click('button:text("Save and apply")');
+    await page.waitForSelector('text=Saved and applied: www.hebdo.example.');
+    const delivered = hook.received.length;
+    expect((await collect('www.hebdo.example', { title: 'not a signup' })).statusCode).toBe(204);
+    expect(
+      (await collect('www.hebdo.example', { eventType: 'track', name: 'signup', payload: { plan: 'pro' } }))
+        .statusCode,
+    ).toBe(204);
+    for (let i = 0; i < 50 && hook.received.length === delivered; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const fired = hook.received.slice(delivered).flatMap(eventsIn) as { name: string; properties: unknown }[];
+    expect(fired.map((e) => [e.name, e.properties])).toEqual([
+      ['signup', { plan: 'pro', origin: 'dashboard' }],
+    ]);
     expect(problems).toEqual([]);
     await page.close();
   });

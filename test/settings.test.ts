@@ -203,6 +203,26 @@ describe('settings', () => {
       expect(codeError.code).toBe('component_not_allowed');
       expect(codeError.problems[0]!.path).toBe('sites.1.tools.0.component');
     }
+    // Nor can a permission be granted from there.
+    const granted = await put(
+      'www.other.fr',
+      {
+        host: 'www.other.fr',
+        tools: [
+          {
+            id: 'w',
+            component: 'webhook',
+            permissions: ['server_network_requests', 'execute_unsafe_scripts'],
+            settings: { url: 'https://x.example/', secret: 's3cret-value' },
+          },
+        ],
+      },
+      revision,
+    );
+    expect(granted.statusCode).toBe(400);
+    const grantError = granted.json<{ error: { code: string; problems: { path: string }[] } }>().error;
+    expect(grantError.code).toBe('permission_not_allowed');
+    expect(grantError.problems[0]!.path).toBe('sites.1.tools.0.permissions');
     const rules = await put(
       'www.other.fr',
       {

@@ -87,24 +87,31 @@ function refuseNewCodeAndFiles(
       });
   });
   if (problems.length) throw new SettingsError('component_not_allowed', problems[0]!.message, problems);
-  // allowHosts opens private addresses and plain http to a tool (SSRF): only the file may add one.
+  // allowHosts opens private addresses and plain http to a tool (SSRF), permissions open what a
+  // component may do: only the file may add either.
   const before = sites[index];
-  const fileHosts = (toolId: unknown): Set<unknown> => {
+  const inFile = (toolId: unknown, key: string): Set<unknown> => {
     const tools: unknown[] = before && Array.isArray(before.tools) ? (before.tools as unknown[]) : [];
     const tool = tools.find((t) => isRecord(t) && t.id === toolId);
-    return new Set(isRecord(tool) && Array.isArray(tool.allowHosts) ? (tool.allowHosts as unknown[]) : []);
+    return new Set(isRecord(tool) && Array.isArray(tool[key]) ? (tool[key] as unknown[]) : []);
   };
-  (Array.isArray(site.tools) ? site.tools : []).forEach((tool: unknown, t) => {
-    if (!isRecord(tool) || !Array.isArray(tool.allowHosts)) return;
-    const known = fileHosts(tool.id);
-    const added = (tool.allowHosts as unknown[]).find((host) => !known.has(host));
-    if (added !== undefined)
-      problems.push({
-        path: `sites.${index}.tools.${t}.allowHosts`,
-        message: `${JSON.stringify(added)} is not in this tool's allowHosts in the configuration file; hosts that may be private or plain http are added in the file only`,
-      });
-  });
-  if (problems.length) throw new SettingsError('host_not_allowed', problems[0]!.message, problems);
+  const GUARDED = [
+    ['allowHosts', 'host_not_allowed', 'hosts that may be private or plain http are added in the file only'],
+    ['permissions', 'permission_not_allowed', 'what a component may do is granted in the file only'],
+  ] as const;
+  for (const [key, code, why] of GUARDED) {
+    (Array.isArray(site.tools) ? site.tools : []).forEach((tool: unknown, t) => {
+      if (!isRecord(tool) || !Array.isArray(tool[key])) return;
+      const known = inFile(tool.id, key);
+      const added = (tool[key] as unknown[]).find((value) => !known.has(value));
+      if (added !== undefined)
+        problems.push({
+          path: `sites.${index}.tools.${t}.${key}`,
+          message: `${JSON.stringify(added)} is not in this tool's ${key} in the configuration file; ${why}`,
+        });
+    });
+    if (problems.length) throw new SettingsError(code, problems[0]!.message, problems);
+  }
   // The same for a rules file: the gateway reads it, so a new path comes through the file only.
   const rules = isRecord(site.privacy) ? site.privacy.trackerRules : undefined;
   const knownRules = new Set(

@@ -64,3 +64,32 @@ export function choice(
   const { row } = labelled(label, select, help);
   return { row, select };
 }
+
+/** A value the form cannot send as written (e.g. JSON that does not parse), with what to fix. */
+export class FormError extends Error {}
+
+/**
+ * A labelled text area holding JSON (e.g. a site's triggers, a tool's actions): `read()` gives
+ * the parsed value, undefined when empty, or throws a FormError naming the field.
+ */
+export function jsonField(
+  label: string,
+  value: unknown,
+  attributes: Record<string, string> = {},
+  help?: string,
+): { row: HTMLElement; read: () => unknown } {
+  const area = el('textarea', { rows: '4', spellcheck: 'false', ...attributes });
+  area.value = value === undefined ? '' : JSON.stringify(value, null, 2);
+  const { row } = labelled(label, area, help);
+  return {
+    row,
+    read: () => {
+      if (area.value.trim() === '') return undefined;
+      try {
+        return JSON.parse(area.value) as unknown;
+      } catch (error) {
+        throw new FormError(`${label}: not valid JSON (${error instanceof Error ? error.message : ''})`);
+      }
+    },
+  };
+}

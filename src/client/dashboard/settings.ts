@@ -1,7 +1,7 @@
 import { api, ApiError, type Problem } from './api.js';
 import { alertLine, el, grid, number, table } from './dom.js';
 import type { SettingsView } from '../../settings/view.js';
-import { asList, choice, field, isRecord, list, text, type Raw } from './form.js';
+import { asList, choice, field, FormError, isRecord, jsonField, list, text, type Raw } from './form.js';
 import { toolForm } from './tool-form.js';
 
 /** The form of a site: names, zone, group, privacy switches, consent purposes and tools. */
@@ -45,6 +45,12 @@ function siteForm(
     asList(consent.purposes),
     {},
     'e.g. analytics, marketing; a tool with a purpose gets events only with that consent.',
+  );
+  const triggers = jsonField(
+    'Triggers (JSON)',
+    site.triggers,
+    { 'data-site-triggers': '' },
+    'e.g. [{"id": "signups", "match": {"type": "track", "name": "signup"}}]; rules: type, name, path (* patterns), props.',
   );
   const tools: { node: HTMLElement; value: () => Raw }[] = [];
   const toolBox = el('div', { class: 'tools' });
@@ -99,6 +105,9 @@ function siteForm(
     const nextPurposes = list(purposes.input.value);
     if (nextPurposes.length) next.consent = { ...consent, purposes: nextPurposes };
     else delete next.consent;
+    const nextTriggers = triggers.read();
+    if (nextTriggers === undefined) delete next.triggers;
+    else next.triggers = nextTriggers;
     if (tools.length) next.tools = tools.map((t) => t.value());
     else delete next.tools;
     return next;
@@ -114,6 +123,7 @@ function siteForm(
       'fieldset',
       {},
       el('legend', {}, 'Tools'),
+      triggers.row,
       toolBox,
       el('div', { class: 'bar' }, newComponent.row, addButton),
     ),
@@ -122,8 +132,15 @@ function siteForm(
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    let body: { site: Raw };
+    try {
+      body = { site: value() };
+    } catch (error) {
+      if (!(error instanceof FormError)) throw error;
+      errors.replaceChildren(el('div', { class: 'problems', role: 'alert' }, error.message));
+      return;
+    }
     save.disabled = true;
-    const body = { site: value() };
     const call = isNew
       ? api<{ revision: string }>('/api/v1/settings/sites', body, { ifMatch: view.revision! })
       : api<{ revision: string }>(`/api/v1/settings/sites/${encodeURIComponent(text(site.host))}`, body, {

@@ -1,6 +1,6 @@
 import type { SettingsView } from '../../settings/view.js';
 import { el } from './dom.js';
-import { asList, choice, field, isRecord, list, text, type Raw } from './form.js';
+import { asList, choice, field, isRecord, jsonField, list, text, type Raw } from './form.js';
 
 /** The form of one tool: id, component, purpose, region, extra hosts and its manifest's settings. */
 export function toolForm(
@@ -30,6 +30,18 @@ export function toolForm(
     asList(tool.allowHosts),
     {},
     'Hosts this tool may send to besides its manifest (needed for private addresses).',
+  );
+  const actions = jsonField(
+    'Actions (JSON)',
+    tool.actions,
+    { 'data-tool-actions': '' },
+    'e.g. [{"trigger": "signups", "event": "Lead", "map": {"value": "total"}, "fields": {"currency": "EUR"}}]; empty: every consented event.',
+  );
+  const blocking = field(
+    'Blocking triggers (comma-separated)',
+    asList(tool.blockingTriggers),
+    { 'data-tool-blocking': '' },
+    'Triggers whose events this tool never receives.',
   );
   const privacy = isRecord(tool.privacy) ? tool.privacy : {};
   const KEPT = '(as written)';
@@ -100,6 +112,8 @@ export function toolForm(
     region.row,
     hosts.row,
     ...settingRows,
+    actions.row,
+    blocking.row,
     el(
       'details',
       {},
@@ -125,6 +139,12 @@ export function toolForm(
         else values[key] = input.value;
       }
       next.settings = values;
+      const nextActions = actions.read();
+      if (nextActions === undefined) delete next.actions;
+      else next.actions = nextActions;
+      const nextBlocking = list(blocking.input.value);
+      if (nextBlocking.length) next.blockingTriggers = nextBlocking;
+      else delete next.blockingTriggers;
       const nextPrivacy: Raw = { ...privacy };
       for (const sw of toolSwitches) {
         if (sw.select.value === KEPT) continue;
