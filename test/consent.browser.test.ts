@@ -44,8 +44,12 @@ beforeAll(async () => {
   gatewayUrl = (await gateway.app.listen({ host: '127.0.0.1', port: 0 })).replace('127.0.0.1', 'localhost');
   page = createServer((request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    // A page like a Zaraz site's: it waits for the consent API's event before using it.
+    const ready = request.url?.startsWith('/ready')
+      ? `<script>document.addEventListener('zarazConsentAPIReady', () => { window.readyFired = zaraz.consent.APIReady; });</script>`
+      : '';
     response.end(
-      `<!doctype html><title>Consent ${request.url}</title><p>page</p><script async src="${gatewayUrl}/balise/s.js" data-consent="analytics,marketing"></script>`,
+      `<!doctype html><title>Consent ${request.url}</title><p>page</p>${ready}<script async src="${gatewayUrl}/balise/s.js" data-consent="analytics,marketing"></script>`,
     );
   });
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
@@ -121,6 +125,28 @@ describe('consent in the browser', () => {
         'after the object form',
       );
       expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await close();
+    }
+  });
+
+  it('fires zarazConsentAPIReady, offers sendQueuedEvents, and honours Global Privacy Control (Sec-GPC: 1)', async () => {
+    const { browser, close } = await launchChromium();
+    try {
+      const context = await browser.newContext({ extraHTTPHeaders: { 'Sec-GPC': '1' } });
+      const tab = await context.newPage();
+      await tab.goto(`${pageUrl}/ready`);
+      await tab.waitForFunction('window.readyFired === true');
+      expect(await tab.evaluate('typeof zaraz.consent.sendQueuedEvents')).toBe('function');
+      const denied = gateway.tools.stats()['localhost/hook']!.consentDenied;
+      const delivered = acceptedEvents(hook).length;
+      // The visitor says yes to marketing, but the browser sends Sec-GPC: 1: the marketing tool
+      // gets nothing; the events are still stored.
+      await tab.evaluate('zaraz.consent.set({ marketing: true }); zaraz.consent.sendQueuedEvents()');
+      await waitFor(() => gateway.tools.stats()['localhost/hook']!.consentDenied > denied, 'the GPC refusal');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(acceptedEvents(hook)).toHaveLength(delivered);
       await context.close();
     } finally {
       await close();

@@ -2,7 +2,9 @@
  * The Balise client script, served first-party at {prefix}/s.js (≤ 2 KB gzip, tested).
  * No cookies, no localStorage unless the script tag has `data-persist`; with
  * `data-consent="analytics,marketing"` events wait in the page until `balise.consent.set/setAll`
- * records a choice (first-party cookie `balise_consent`, 13 months), then carry it. Sends pageviews (also on SPA
+ * records a choice (first-party cookie `balise_consent`, 13 months), then carry it (Zaraz's consent API:
+ * `set({purpose: bool})`, `get`, `getAll`, `setAll`, `sendQueuedEvents`, `APIReady` and the
+ * `zarazConsentAPIReady` event on document). Sends pageviews (also on SPA
  * navigation), `balise.track`, `balise.ecommerce` and `dataLayer.push({event})` to {prefix}/e with
  * navigator.sendBeacon, falling back to fetch(..., {keepalive}). Calls made before it loads, on the
  * stub `window.balise = {q: []}`, are replayed.
@@ -16,6 +18,10 @@ interface Consent {
   set: (purpose: string | Choices, granted?: boolean) => void;
   getAll: () => Choices;
   setAll: (granted: boolean) => void;
+  /** Zaraz's: sends the events held until a choice (a choice sends them too). */
+  sendQueuedEvents: () => void;
+  /** Zaraz's: true once the API is there (and `zarazConsentAPIReady` fired on document). */
+  APIReady: boolean;
 }
 interface Api {
   track: (name: string, props?: Props) => void;
@@ -139,6 +145,8 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
         for (const p of purposes.length ? purposes : Object.keys(choices || {})) all[p] = !!granted;
         choose(all);
       },
+      sendQueuedEvents: () => flush(),
+      APIReady: true,
     },
     track: (name, props) => send('track', String(name), props),
     ecommerce: (name, props) => send('ecommerce', String(name), props),
@@ -153,6 +161,7 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
   };
   w.balise = api;
   if (!w.zaraz) w.zaraz = api;
+  d.dispatchEvent(new Event('zarazConsentAPIReady'));
 
   const history = w.history;
   for (const method of ['pushState', 'replaceState'] as const) {

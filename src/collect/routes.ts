@@ -8,6 +8,7 @@ import { PIPELINE_STEPS } from '../pipeline/steps.js';
 import type { EventRow } from '../store/row.js';
 import { storageUnavailable, type DurableWriter } from '../store/writer.js';
 import { MAX_EVENTS_PER_REQUEST, parseWireBody, type WireEvent } from './event-schema.js';
+import { requestConsent } from './consent.js';
 import { allowSiteOrigin, registerPreflight } from './cors.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import type { ClientScript } from './script.js';
@@ -40,26 +41,6 @@ export interface CollectDeps {
   tools?: ToolRuntime;
   /** Where a misconfiguration seen in traffic is reported (once). */
   logError?: (line: string) => void;
-}
-
-/** Consent choices from the `balise_consent` cookie (JSON map purpose → boolean), or null. */
-export function consentFromCookie(header: string | undefined): Record<string, boolean> | null {
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name !== 'balise_consent') continue;
-    try {
-      const value: unknown = JSON.parse(decodeURIComponent(rest.join('=')));
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-      const out: Record<string, boolean> = {};
-      for (const [purpose, granted] of Object.entries(value as Record<string, unknown>))
-        if (typeof granted === 'boolean' && /^[a-z0-9_-]{1,32}$/.test(purpose)) out[purpose] = granted;
-      return out;
-    } catch {
-      return null;
-    }
-  }
-  return null;
 }
 
 function toRaw(event: WireEvent, ip: string, userAgent: string, receivedAt: number): RawEvent {
@@ -177,8 +158,8 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     // rows counted in it in this same turn, so concurrent requests cannot overshoot it.
     writer.admit(rows.length);
     const writing = writer.write(rows);
-    const cookieConsent = withTools ? consentFromCookie(request.headers.cookie) : null;
-    const routed = routes.map((r) => tools!.dispatch(site, r.raw, r.row, r.consent ?? cookieConsent));
+    const consent = withTools ? requestConsent(site, request.headers) : null;
+    const routed = routes.map((r) => tools!.dispatch(site, r.raw, r.row, consent!.of(r.consent)));
     // Both durable before the answer: the rows (spool) and every tool delivery (outbox).
     let actions: BrowserActions[];
     try {

@@ -37,7 +37,7 @@ describe('config', () => {
       aliases: [],
       timezone: 'Europe/Paris',
       privacy: { profile: 'cnil-proxy' },
-      consent: { purposes: [] },
+      consent: { purposes: [], gpc: ['marketing'] },
       triggers: [],
       tools: [],
       goals: [],

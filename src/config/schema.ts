@@ -64,6 +64,13 @@ export const configSchema = z
         for (const [key, message] of toolPolicyProblems(site.privacy, tool.privacy))
           ctx.addIssue({ code: 'custom', path: [...path, 'privacy', key], message });
       });
+      for (const purpose of Object.keys(site.consent.tcf?.purposes ?? {}))
+        if (!site.consent.purposes.includes(purpose))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sites', index, 'consent', 'tcf', 'purposes', purpose],
+            message: `purpose ${purpose} is not in consent.purposes (${site.consent.purposes.join(', ') || 'none'})`,
+          });
       for (const problem of triggerProblems(site))
         ctx.addIssue({ code: 'custom', path: ['sites', index, ...problem.path], message: problem.message });
       const goals = new Set<string>();

@@ -155,6 +155,10 @@ export const funnelSchema = z.strictObject({
   steps: z.array(z.string().min(1)).min(2).max(8).describe('Names of goals of this site, in order'),
 });
 
+const purposeName = z
+  .string()
+  .regex(/^[a-z0-9_-]{1,32}$/, 'must be a short lower-case name such as marketing');
+
 export const siteSchema = z.strictObject({
   host: hostname.describe('Main host name of the site, e.g. www.example.fr'),
   aliases: z.array(hostname).default([]).describe('Other host names that belong to this site'),
@@ -172,9 +176,38 @@ export const siteSchema = z.strictObject({
   consent: z
     .strictObject({
       purposes: z
-        .array(z.string().regex(/^[a-z0-9_-]{1,32}$/))
+        .array(purposeName)
         .default([])
         .describe('Consent purposes of this site, e.g. analytics, marketing'),
+      tcf: z
+        .strictObject({
+          cookie: z
+            .string()
+            .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+            .default('euconsent-v2')
+            .describe('The first-party cookie the CMP keeps the TC string in'),
+          purposes: z
+            .record(
+              purposeName,
+              z.strictObject({
+                purposes: z
+                  .array(z.number().int().min(1).max(11))
+                  .min(1)
+                  .describe('TCF purposes (1–11), all needed'),
+                vendors: z
+                  .array(z.number().int().min(1))
+                  .default([])
+                  .describe('Global Vendor List ids, all needed'),
+              }),
+            )
+            .describe('Each Balise purpose and the TCF purposes (and vendors) that grant it'),
+        })
+        .optional()
+        .describe('Read an IAB TCF v2.2 consent string when the visitor made no Balise choice'),
+      gpc: z
+        .array(purposeName)
+        .default(['marketing'])
+        .describe('Purposes a browser sending Sec-GPC: 1 (Global Privacy Control) refuses'),
     })
     .prefault({}),
   triggers: z
