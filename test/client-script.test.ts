@@ -12,11 +12,12 @@ describe('client script s.js', () => {
     expect(size).toBeLessThanOrEqual(2048);
   });
 
-  it('knows one cookie only, the consent choice (browser tests: none is set without data-consent), and localStorage only behind data-persist', () => {
+  it('knows two cookies only, the consent choice and the debug key the site owner sets by hand (browser tests: none is set otherwise), and localStorage only behind data-persist', () => {
     const text = script.toString();
     expect(text).toContain('balise_consent');
+    expect(text).toContain('balise_debug');
     expect(text).not.toMatch(/_ga\b|_gid|_fbp|_fbc|_pk_id/);
-    expect(text.match(/\.cookie\s*=/g)).toHaveLength(1);
+    expect(text.match(/\.cookie\s*=/g)).toHaveLength(2);
     expect(text).toContain('data-persist');
   });
 

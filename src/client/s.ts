@@ -28,6 +28,8 @@ interface Api {
   set: (key: string, value: unknown, options?: { scope?: Scope }) => void;
   ecommerce: (name: string, props?: Props) => void;
   consent: Consent;
+  /** Debug mode: with the site's debug key, this browser's events come back explained (console). */
+  debug: (key?: string) => void;
   q?: [keyof Api, ArrayLike<unknown>][];
 }
 type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
@@ -85,7 +87,22 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
       const events = buffer.splice(0, 50);
       if (choices) for (const e of events) e.consent = choices;
       const body = JSON.stringify(events.length > 1 ? { events } : events[0]);
-      if (!(n.sendBeacon && n.sendBeacon(endpoint, body))) {
+      // Debug mode: the answer says what each tool received and sent; shown in the console.
+      const key = d.cookie.match(/(?:^|; )balise_debug=([^;]+)/);
+      if (key) {
+        fetch(endpoint, {
+          method: 'POST',
+          body,
+          credentials: 'omit',
+          headers: { 'content-type': 'text/plain', 'x-balise-debug': key[1] || '' },
+        })
+          .then((r) => (r.status === 200 ? r.json() : null))
+          .then((a: { debug?: { event: Props }[] } | null) => {
+            for (const t of (a && a.debug) || [])
+              console.info('[balise debug]', t.event.type, t.event.name || '', t);
+          })
+          .catch(() => undefined);
+      } else if (!(n.sendBeacon && n.sendBeacon(endpoint, body))) {
         fetch(endpoint, {
           method: 'POST',
           body,
@@ -147,6 +164,9 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
       },
       sendQueuedEvents: () => flush(),
       APIReady: true,
+    },
+    debug: (key) => {
+      d.cookie = `balise_debug=${key ? encodeURIComponent(key) : ''}; path=/; samesite=strict${key ? '' : '; max-age=0'}`;
     },
     track: (name, props) => send('track', String(name), props),
     ecommerce: (name, props) => send('ecommerce', String(name), props),

@@ -18,7 +18,7 @@ export function registerPreflight(app: FastifyInstance, path: string, sites: Sit
     if (reply.hasHeader('access-control-allow-origin')) {
       void reply
         .header('access-control-allow-methods', 'POST')
-        .header('access-control-allow-headers', 'content-type')
+        .header('access-control-allow-headers', 'content-type, x-balise-debug')
         .header('access-control-max-age', '86400');
     }
     return reply.code(204).send();

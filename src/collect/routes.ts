@@ -8,7 +8,7 @@ import { PIPELINE_STEPS } from '../pipeline/steps.js';
 import type { EventRow } from '../store/row.js';
 import { storageUnavailable, type DurableWriter } from '../store/writer.js';
 import { MAX_EVENTS_PER_REQUEST, parseWireBody, type WireEvent } from './event-schema.js';
-import { requestConsent } from './consent.js';
+import { debugging, requestConsent } from './consent.js';
 import { allowSiteOrigin, registerPreflight } from './cors.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import type { ClientScript } from './script.js';
@@ -159,7 +159,8 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     writer.admit(rows.length);
     const writing = writer.write(rows);
     const consent = withTools ? requestConsent(site, request.headers) : null;
-    const routed = routes.map((r) => tools!.dispatch(site, r.raw, r.row, consent!.of(r.consent)));
+    const debug = withTools && debugging(site, request.headers);
+    const routed = routes.map((r) => tools!.dispatch(site, r.raw, r.row, consent!.of(r.consent), debug));
     // Both durable before the answer: the rows (spool) and every tool delivery (outbox).
     let actions: BrowserActions[];
     try {
@@ -176,8 +177,10 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
       answer.fetch.push(...a.fetch);
       answer.execute.push(...a.execute);
       Object.assign(answer.return, a.return);
+      if (a.debug) (answer.debug ??= []).push(...a.debug);
     }
-    if (answer.fetch.length || answer.execute.length || Object.keys(answer.return).length)
+    if (answer.debug) reply.header('cache-control', 'no-store');
+    if (answer.fetch.length || answer.execute.length || Object.keys(answer.return).length || answer.debug)
       return reply.code(200).send(answer);
     return reply.code(204).send();
   });

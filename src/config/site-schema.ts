@@ -210,6 +210,13 @@ export const siteSchema = z.strictObject({
         .describe('Purposes a browser sending Sec-GPC: 1 (Global Privacy Control) refuses'),
     })
     .prefault({}),
+  debugKey: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16 to 128 letters, digits, _ or - (the dashboard makes one)')
+    .optional()
+    .describe(
+      'Debug mode: a browser that called balise.debug(key) (or zaraz.debug) with this key sees what each tool received and sent for its own events; change it to revoke',
+    ),
   triggers: z
     .array(triggerSchema)
     .max(100)

@@ -1,6 +1,7 @@
 import type { Client } from '@managed-components/types';
 import type { EventRow } from '../store/row.js';
 import type { PrivacyView } from './client-view.js';
+import type { DebugTrace } from './debug.js';
 import { MAX_KV, PermissionError, type ToolInstance } from './instance.js';
 
 /** What the browser is asked to do after an event (the track protocol's answer). */
@@ -8,6 +9,8 @@ export interface BrowserActions {
   fetch: [string, RequestInit][];
   execute: string[];
   return: Record<string, unknown>;
+  /** Debug mode only: what happened to each event (docs/tools.md#debug-mode). */
+  debug?: DebugTrace[];
 }
 
 /**

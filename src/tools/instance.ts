@@ -4,6 +4,7 @@ import { toolPolicy, type ToolPolicy } from '../privacy/policy.js';
 import type { TrackerList } from '../privacy/trackers.js';
 import type { ComponentModule } from './components.js';
 import type { EgressRules, OutgoingRequest } from './egress.js';
+import { secretValues } from './debug.js';
 import type { DispatchContext } from './manager.js';
 import type { Manifest, Permission } from './manifest.js';
 import type { BatchRule } from './outbox.js';
@@ -100,6 +101,8 @@ export class ToolInstance {
    * or to which account the tool sends.
    */
   readonly settingNames: ReadonlySet<string>;
+  /** Values of its settings that are secrets, masked in what debug mode shows. */
+  readonly secrets: readonly string[];
   /** How the outbox may batch this tool's requests (from the manifest), if at all. */
   readonly batchRule: BatchRule | undefined;
 
@@ -115,6 +118,7 @@ export class ToolInstance {
     granted: readonly Permission[] = manifest.permissions,
   ) {
     this.granted = new Set(granted);
+    this.secrets = secretValues(tool, manifest);
     this.settingNames = new Set([
       ...SETTING_NAMES,
       ...Object.keys(tool.settings),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Manager } from '@managed-components/types';
 import type { SiteConfig } from '../config/schema.js';
 import type { BrowserActions } from './client.js';
+import { maskedRequest, type DebugRequest } from './debug.js';
 import { checkRequest, type OutgoingRequest } from './egress.js';
 import { hostOf, MAX_KV, PermissionError, type ToolInstance } from './instance.js';
 import type { Permission } from './manifest.js';
@@ -16,6 +17,8 @@ export interface DispatchContext {
   deliveries: Delivery[];
   actions: BrowserActions;
   counter: number;
+  /** Debug mode: each request of this tool for this event, as sent (secrets masked) or refused. */
+  trace?: DebugRequest[];
 }
 
 /** What a component's Manager needs of the runtime. */
@@ -150,6 +153,7 @@ async function queueFetchFor(
       deliveryId: '',
       deliveries: 0,
     });
+    context?.trace?.push(maskedRequest(request, instance.secrets, decision.reason));
     return new Response(JSON.stringify({ error: decision.reason }), { status: 403 });
   }
   for (const kind of decision.findings)
@@ -168,6 +172,7 @@ async function queueFetchFor(
     attempts: 0,
   };
   instance.stats.deliveries++;
+  context?.trace?.push(maskedRequest(decision.request, instance.secrets));
   if (context) context.deliveries.push(delivery);
   else await deps.enqueue([delivery]);
   return new Response(null, { status: 202, statusText: 'Accepted (queued by Balise)' });

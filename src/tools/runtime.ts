@@ -5,7 +5,7 @@ import { loadClearUrlsRules } from '../privacy/clearurls.js';
 import { BUILTIN_TRACKERS } from '../privacy/trackers.js';
 import type { EventRow } from '../store/row.js';
 import { toolClient, type BrowserActions, type ClientValues } from './client.js';
-import { privacyView, type PrivacyView, type ToolInput } from './client-view.js';
+import type { PrivacyView, ToolInput } from './client-view.js';
 import { BUILTIN_COMPONENTS, type ComponentModule } from './components.js';
 import { PermissionError, type ToolInstance, type ToolStats } from './instance.js';
 import { loadTool, type LoadDeps } from './loader.js';
@@ -13,7 +13,8 @@ import { toolManager, type DispatchContext } from './manager.js';
 import { manifestSchema, type Manifest } from './manifest.js';
 import type { SandboxHandlers } from './sandbox/host.js';
 import { countFault, dispatchSandboxed } from './sandboxed.js';
-import { actionPayload, compileTriggers, firingsOf } from './triggers.js';
+import { compileTriggers } from './triggers.js';
+import { dispatchToTool, type EventDispatch, type RunListeners } from './dispatch.js';
 import type { Delivery, EgressRecord, Outbox } from './outbox.js';
 import { HookTimeout, withTimeout } from './timeout.js';
 
@@ -39,21 +40,6 @@ async function closeAll(tools: Map<string, ToolInstance[]>): Promise<void> {
     .flat()
     .flatMap((instance) => (instance.sandbox ? [instance.sandbox] : []));
   await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
-}
-
-/** The payload without properties named like a setting (`instance.settingNames`, `__setting_*`). */
-function withoutSettings(payload: Record<string, unknown>, instance: ToolInstance): Record<string, unknown> {
-  for (const key of Object.keys(payload))
-    if (instance.settingNames.has(key) || key.startsWith('__')) {
-      delete payload[key];
-      instance.stats.overridesDropped++;
-    }
-  return payload;
-}
-
-function isEmpty(object: object): boolean {
-  for (const _ in object) return false;
-  return true;
 }
 
 /**
@@ -236,68 +222,45 @@ export class ToolRuntime {
   }
 
   /**
-   * Sends one accepted event to the site's tools: consent checked per tool (`consent_denied`),
-   * the privacy view built per tool (DLP `drop` → `dlp_blocked`), listeners run with a timeout,
-   * and every request they make made durable in the outbox before this resolves.
+   * Sends one accepted event to the site's tools (`dispatchToTool`: consent, triggers and
+   * actions, privacy view, listeners with a timeout) and makes every request they make durable
+   * in the outbox before this resolves. With `debug` (the visitor's browser holds the site's
+   * debug key), the answer's `debug` says which triggers matched and what each tool sent.
    */
   async dispatch(
     site: SiteConfig,
     raw: ToolInput,
     row: EventRow,
     consent: Record<string, boolean> | null,
+    debug = false,
   ): Promise<BrowserActions> {
-    const actions: BrowserActions = { fetch: [], execute: [], return: {} };
     const instances = this.tools.get(site.host) ?? [];
-    const deliveries: Delivery[] = [];
-    const type = row.type === 'request' ? 'pageview' : row.type;
-    // Tools with the same policy share one privacy view (each gets its own copies of the mutables).
-    const views = new Map<string, PrivacyView>();
-    // Each trigger's answer for this event, shared by the site's tools.
-    const fired = new Map<string, boolean>();
-    await Promise.all(
-      instances.map(async (instance) => {
-        if (instance.tool.purpose && consent?.[instance.tool.purpose] !== true) {
-          instance.stats.consentDenied++;
-          return;
-        }
-        const firings =
-          instance.tool.actions === undefined && instance.tool.blockingTriggers.length === 0
-            ? [{ type, action: null }]
-            : firingsOf(instance.tool, instance.triggers, row, raw.props, type, fired);
-        const listened = firings.filter((firing) => (instance.listeners.get(firing.type)?.length ?? 0) > 0);
-        if (listened.length === 0 || instance.stats.disabled !== null) return;
-        let shared = views.get(instance.viewKey);
-        if (!shared) {
-          shared = privacyView(raw, row, site, instance.policy, instance.trackers);
-          views.set(instance.viewKey, shared);
-        }
-        const view: PrivacyView = {
-          ...shared,
-          url: new URL(shared.url),
-          // Each tool its own copy (a pageview has no properties: nothing to copy).
-          payload: isEmpty(shared.payload) ? {} : withoutSettings(structuredClone(shared.payload), instance),
-        };
-        for (const kind of view.findings)
-          instance.stats.dlpFindings[kind] = (instance.stats.dlpFindings[kind] ?? 0) + 1;
-        if (view.findings.length > 0 && instance.policy.dlp === 'drop') {
-          instance.stats.dlpBlocked++;
-          return;
-        }
-        instance.stats.events++;
-        const produced = new Set([row.id, view.ip, view.userAgent, view.clientId].filter((v) => v !== ''));
-        const context: DispatchContext = { eventId: row.id, produced, site, deliveries, actions, counter: 0 };
-        for (const firing of listened) {
-          const seen = firing.action
-            ? { ...view, payload: actionPayload(view.payload, shared, row, firing.action) }
-            : view;
-          if (instance.sandbox)
-            await dispatchSandboxed(instance, firing.type, raw, row, seen, context, actions, this.warn);
-          else await this.runListeners(instance, firing.type, row, seen, context, actions);
-        }
-      }),
-    );
-    await this.outbox.enqueue(deliveries);
-    return actions;
+    const event: EventDispatch = {
+      site,
+      raw,
+      row,
+      consent,
+      type: row.type === 'request' ? 'pageview' : row.type,
+      views: new Map(),
+      fired: new Map(),
+      deliveries: [],
+      actions: { fetch: [], execute: [], return: {} },
+      trace: debug
+        ? { event: { id: row.id, type: row.type, name: row.name }, triggers: {}, tools: [] }
+        : null,
+    };
+    const run: RunListeners = (instance, type, view, context) =>
+      instance.sandbox
+        ? dispatchSandboxed(instance, type, raw, row, view, context, event.actions, this.warn)
+        : this.runListeners(instance, type, row, view, context, event.actions);
+    await Promise.all(instances.map((instance) => dispatchToTool(instance, event, run)));
+    await this.outbox.enqueue(event.deliveries);
+    if (event.trace) {
+      for (const [id, matches] of instances[0]?.triggers ?? [])
+        event.trace.triggers[id] = matches(row, raw.props);
+      event.actions.debug = [event.trace];
+    }
+    return event.actions;
   }
 
   /** Runs a component's listeners of one type, in the gateway's thread, each with a timeout. */

@@ -22,6 +22,19 @@ function siteForm(
     'IANA zone for local-time insights and the daily salt; empty: Europe/Paris.',
   );
   const group = field('Group', text(site.group, ''), {}, 'Group of sites, e.g. news or tv.');
+  const debugKey = field(
+    'Debug key',
+    text(site.debugKey, ''),
+    { 'data-debug-key': '', pattern: '[A-Za-z0-9_-]{16,128}', autocomplete: 'off' },
+    'In the browser console of your site, balise.debug("this key") shows what each tool received and sent for your own visit; a new key revokes the old one.',
+  );
+  const newKey = el('button', { type: 'button', class: 'secondary' }, 'New debug key');
+  newKey.addEventListener('click', () => {
+    const bytes = crypto.getRandomValues(new Uint8Array(18));
+    debugKey.input.value = btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_');
+  });
   const switches = view.switches.map((s) => {
     const raw = privacy[s.key];
     const current = isRecord(raw) && Array.isArray(raw.allow) ? 'allow' : text(raw);
@@ -93,6 +106,8 @@ function siteForm(
     else delete next.timezone;
     if (group.input.value.trim()) next.group = group.input.value.trim();
     else delete next.group;
+    if (debugKey.input.value.trim()) next.debugKey = debugKey.input.value.trim();
+    else delete next.debugKey;
     const nextPrivacy: Raw = { ...privacy };
     for (const s of switches) {
       const v = s.select.value;
@@ -116,7 +131,17 @@ function siteForm(
     'form',
     { class: 'site-form', novalidate: '' },
     el('h2', {}, isNew ? 'New site' : `Site ${text(site.host)}`),
-    el('fieldset', {}, el('legend', {}, 'Site'), host.row, aliases.row, timezone.row, group.row),
+    el(
+      'fieldset',
+      {},
+      el('legend', {}, 'Site'),
+      host.row,
+      aliases.row,
+      timezone.row,
+      group.row,
+      debugKey.row,
+      el('div', { class: 'bar' }, newKey),
+    ),
     el('fieldset', {}, el('legend', {}, 'Privacy switches'), ...switches.map((s) => s.row), allow.row),
     el('fieldset', {}, el('legend', {}, 'Consent'), purposes.row),
     el(
