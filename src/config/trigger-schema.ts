@@ -2,8 +2,25 @@ import { z } from 'zod';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a short lower-case name such as signups');
 
-/** A value a rule compares with: text (`*` matches any run of characters), a number or a boolean. */
-const ruleValue = z.union([z.string().max(200), z.number(), z.boolean()]);
+/**
+ * A value a rule compares with: text (`*` matches any run of characters), a number, a boolean, or
+ * a numeric range (`{gt: 100}`, `{gte: 1, lt: 10}`).
+ */
+const ruleValue = z.union([
+  z.string().max(200),
+  z.number(),
+  z.boolean(),
+  z
+    .strictObject({
+      gt: z.number().optional(),
+      gte: z.number().optional(),
+      lt: z.number().optional(),
+      lte: z.number().optional(),
+    })
+    .refine((range) => Object.values(range).some((bound) => bound !== undefined), {
+      message: 'give gt, gte, lt or lte',
+    }),
+]);
 
 /** What a trigger matches; every rule given must hold (AND). */
 export const matchSchema = z
@@ -32,6 +49,9 @@ export const matchSchema = z
 export const triggerSchema = z.strictObject({
   id: id.describe('Name of the trigger, used by tools[].actions and blockingTriggers'),
   match: matchSchema,
+  exclude: matchSchema
+    .optional()
+    .describe('Events that match these rules too are not matched (Zaraz’s exclude rules)'),
 });
 
 /** A source of a mapped field: an event property (dotted path) or one of the event's own values. */
@@ -44,7 +64,14 @@ const source = z
 
 /** What a tool does when a trigger fires (Zaraz's actions). */
 export const actionSchema = z.strictObject({
-  trigger: id.describe('The site trigger that fires this action'),
+  trigger: z
+    .union([id, z.array(id).min(1).max(20)])
+    .describe('The site trigger (or triggers: any of them) that fires this action'),
+  blockingTriggers: z
+    .array(id)
+    .max(20)
+    .default([])
+    .describe('Triggers that stop this action (not the tool’s others)'),
   event: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'must be an event type name such as event or ViewContent')
@@ -66,7 +93,10 @@ export const actionSchema = z.strictObject({
 /** Problems of a site's triggers and of its tools' actions: unknown or repeated trigger names. */
 export function triggerProblems(site: {
   triggers: { id: string }[];
-  tools: { actions?: { trigger: string }[] | undefined; blockingTriggers: string[] }[];
+  tools: {
+    actions?: { trigger: string | string[]; blockingTriggers: string[] }[] | undefined;
+    blockingTriggers: string[];
+  }[];
 }): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const ids = new Set<string>();
@@ -78,11 +108,22 @@ export function triggerProblems(site: {
   const known = [...ids].join(', ') || 'none';
   site.tools.forEach((tool, toolIndex) => {
     (tool.actions ?? []).forEach((action, actionIndex) => {
-      if (!ids.has(action.trigger))
-        problems.push({
-          path: ['tools', toolIndex, 'actions', actionIndex, 'trigger'],
-          message: `trigger ${action.trigger} is not in this site's triggers (${known})`,
-        });
+      const path = ['tools', toolIndex, 'actions', actionIndex];
+      const firing = typeof action.trigger === 'string' ? [action.trigger] : action.trigger;
+      firing.forEach((name, index) => {
+        if (!ids.has(name))
+          problems.push({
+            path: [...path, 'trigger', ...(typeof action.trigger === 'string' ? [] : [index])],
+            message: `trigger ${name} is not in this site's triggers (${known})`,
+          });
+      });
+      action.blockingTriggers.forEach((name, index) => {
+        if (!ids.has(name))
+          problems.push({
+            path: [...path, 'blockingTriggers', index],
+            message: `trigger ${name} is not in this site's triggers (${known})`,
+          });
+      });
     });
     tool.blockingTriggers.forEach((name, index) => {
       if (!ids.has(name))

@@ -82,7 +82,10 @@ export async function dispatchToTool(
   if (note) {
     note.fired = firings.map((firing) => firing.type);
     if (firings.length === 0)
-      note.outcome = instance.tool.blockingTriggers.some((id) => event.fired.get(id))
+      note.outcome = [
+        ...instance.tool.blockingTriggers,
+        ...(instance.tool.actions ?? []).flatMap((action) => action.blockingTriggers),
+      ].some((id) => event.fired.get(id))
         ? 'blocked by a trigger'
         : 'no action fired';
   }

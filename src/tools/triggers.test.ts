@@ -50,6 +50,61 @@ describe('triggers', () => {
     expect(pro({ ...event, path: '/other' }, { plan: 'pro', seats: 5 })).toBe(false);
   });
 
+  it('takes exclude rules and numeric ranges, as Zaraz’s exclude rules and comparisons', () => {
+    const triggers = compileTriggers(
+      site([
+        {
+          id: 'big-orders',
+          match: { type: 'ecommerce', props: { total: { gte: 100 } } },
+          exclude: { props: { coupon: 'STAFF*' } },
+        },
+      ]),
+    );
+    const big = triggers.get('big-orders')!;
+    const order = row({ type: 'ecommerce', name: 'Order Completed' });
+    expect(big(order, { total: 120 })).toBe(true);
+    expect(big(order, { total: '100' })).toBe(true);
+    expect(big(order, { total: 99.5 })).toBe(false);
+    expect(big(order, { total: 'lots' })).toBe(false);
+    expect(big(order, { total: 500, coupon: 'STAFF-10' })).toBe(false);
+  });
+
+  it('fires an action on any of its triggers unless one of its own blocking triggers matches', () => {
+    const config = site(
+      [
+        { id: 'signups', match: { name: 'signup' } },
+        { id: 'leads', match: { name: 'lead' } },
+        { id: 'tests', match: { props: { test: true } } },
+      ],
+      [
+        {
+          id: 'hook',
+          component: 'webhook',
+          settings: { url: 'https://hooks.example.fr/', secret: 's' },
+          actions: [
+            { trigger: ['signups', 'leads'], event: 'Lead', blockingTriggers: ['tests'] },
+            { trigger: 'leads' },
+          ],
+        },
+      ],
+    );
+    const triggers = compileTriggers(config);
+    const tool = config.tools[0]!;
+    const lead = row({ type: 'event', name: 'lead' });
+    expect(firingsOf(tool, triggers, lead, {}, 'event', new Map()).map((f) => f.type)).toEqual([
+      'Lead',
+      'event',
+    ]);
+    expect(firingsOf(tool, triggers, lead, { test: true }, 'event', new Map()).map((f) => f.type)).toEqual([
+      'event',
+    ]);
+    expect(
+      firingsOf(tool, triggers, row({ type: 'event', name: 'signup' }), {}, 'event', new Map()).map(
+        (f) => f.type,
+      ),
+    ).toEqual(['Lead']);
+  });
+
   it('fires one event per matching action, of its type; a blocking trigger stops all', () => {
     const config = site(
       [

@@ -48,7 +48,31 @@ export function propertyAt(props: Record<string, unknown> | null, path: string):
   return value;
 }
 
-function valueTest(rule: string | number | boolean): (value: unknown) => boolean {
+type Rule =
+  | string
+  | number
+  | boolean
+  | { gt?: number | undefined; gte?: number | undefined; lt?: number | undefined; lte?: number | undefined };
+
+function valueTest(rule: Rule): (value: unknown) => boolean {
+  if (typeof rule === 'object') {
+    const { gt, gte, lt, lte } = rule;
+    return (value) => {
+      const n =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && value.trim() !== ''
+            ? Number(value)
+            : NaN;
+      return (
+        Number.isFinite(n) &&
+        (gt === undefined || n > gt) &&
+        (gte === undefined || n >= gte) &&
+        (lt === undefined || n < lt) &&
+        (lte === undefined || n <= lte)
+      );
+    };
+  }
   if (typeof rule !== 'string') return (value) => value === rule || String(value) === String(rule);
   const test = globTest(rule);
   return (value) =>
@@ -56,28 +80,37 @@ function valueTest(rule: string | number | boolean): (value: unknown) => boolean
     test(String(value));
 }
 
-/** Compiles a site's triggers, by id. */
+type Match = SiteConfig['triggers'][number]['match'];
+
+/** One trigger's match rules as one test (every rule given must hold). */
+function compileMatch(match: Match): Matcher {
+  const tests: Matcher[] = [];
+  if (match.type) {
+    const type = match.type === 'track' ? 'event' : match.type;
+    tests.push((event) => event.type === type);
+  }
+  if (match.name !== undefined) {
+    const test = globTest(match.name);
+    tests.push((event) => event.name !== null && test(event.name));
+  }
+  if (match.path !== undefined) {
+    const test = globTest(match.path);
+    tests.push((event) => event.path !== null && test(event.path));
+  }
+  for (const [key, rule] of Object.entries(match.props ?? {})) {
+    const test = valueTest(rule);
+    tests.push((_event, props) => test(propertyAt(props, key)));
+  }
+  return (event, props) => tests.every((test) => test(event, props));
+}
+
+/** Compiles a site's triggers, by id: their match rules, less their exclude rules. */
 export function compileTriggers(site: SiteConfig): Map<string, Matcher> {
   const out = new Map<string, Matcher>();
-  for (const { id, match } of site.triggers) {
-    const tests: Matcher[] = [];
-    if (match.type) {
-      const type = match.type === 'track' ? 'event' : match.type;
-      tests.push((event) => event.type === type);
-    }
-    if (match.name !== undefined) {
-      const test = globTest(match.name);
-      tests.push((event) => event.name !== null && test(event.name));
-    }
-    if (match.path !== undefined) {
-      const test = globTest(match.path);
-      tests.push((event) => event.path !== null && test(event.path));
-    }
-    for (const [key, rule] of Object.entries(match.props ?? {})) {
-      const test = valueTest(rule);
-      tests.push((_event, props) => test(propertyAt(props, key)));
-    }
-    out.set(id, (event, props) => tests.every((test) => test(event, props)));
+  for (const { id, match, exclude } of site.triggers) {
+    const matches = compileMatch(match);
+    const excluded = exclude ? compileMatch(exclude) : null;
+    out.set(id, excluded ? (event, props) => matches(event, props) && !excluded(event, props) : matches);
   }
   return out;
 }
@@ -104,7 +137,11 @@ export function firingsOf(
   if (tool.blockingTriggers.some(fired)) return [];
   if (tool.actions === undefined) return [{ type, action: null }];
   return tool.actions
-    .filter((action) => fired(action.trigger))
+    .filter(
+      (action) =>
+        (typeof action.trigger === 'string' ? fired(action.trigger) : action.trigger.some(fired)) &&
+        !action.blockingTriggers.some(fired),
+    )
     .map((action) => ({ type: action.event ?? type, action }));
 }
 

@@ -116,9 +116,9 @@ export function managerFacade(facades: Facades, name: string): object {
       cache.delete(key);
       return Promise.resolve();
     },
-    route(path: string) {
+    route() {
       requirePermission(facades, 'provide_server_functionality', 'manager.route');
-      return `/mc${path}`;
+      throw new Error('manager.route is not offered to a sandboxed component in this version');
     },
     proxy() {
       requirePermission(facades, 'provide_server_functionality', 'manager.proxy');
