@@ -209,6 +209,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ...(writer.storeFailing ? ['store_refuses_batches'] : []),
         // Not a failure: visitor counts and geolocation are wrong (docs/deploy.md).
         ...((deps.counters.untrustedForwarded ?? 0) > 0 ? ['untrusted_proxy'] : []),
+        // Not a failure either: one tool stopped for good (its reason is in /metrics and the log).
+        ...(Object.values(deps.tools?.stats() ?? {}).some((s) => s.disabled !== null)
+          ? ['tool_disabled']
+          : []),
       ],
       version: deps.version,
       store: config.store.kind,

@@ -231,6 +231,23 @@ describe('the sandbox', () => {
       /balise_tool_disabled\{site="www\.example\.fr",tool="faults",reason="did not answer[^"]*"\} 1/,
     );
     expect(metrics.body).toMatch(/balise_tool_disabled\{site="www\.example\.fr",tool="ga4like"\} 0/);
+    // healthz names the kind; the settings the dashboard reads say which tool and why.
+    const health = await gateway.app.inject({ method: 'GET', url: '/balise/healthz' });
+    expect(health.json<{ status: string; problems: string[] }>()).toMatchObject({
+      status: 'ok',
+      problems: ['tool_disabled'],
+    });
+    const settings = await gateway.app.inject({
+      method: 'GET',
+      url: '/balise/api/v1/settings',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const status = settings.json<{
+      toolStatus: Record<string, { disabled: string | null; events: number }>;
+    }>().toolStatus;
+    expect(status['www.example.fr/hog']!.disabled).toBe('ran out of its 32 MB of memory');
+    expect(status['www.example.fr/ga4like']).toMatchObject({ disabled: null });
+    expect(status['www.example.fr/ga4like']!.events).toBeGreaterThan(0);
     // The gateway and the other tools go on.
     const hits = ga4.received.length;
     expect((await send([pageview({ location: 'https://www.example.fr/after' })])).statusCode).toBeLessThan(

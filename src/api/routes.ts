@@ -19,6 +19,7 @@ import type { ProcessMetrics } from './process-metrics.js';
 import { queryEgress } from '../tools/egress-query.js';
 import { openApiDocument } from './openapi.js';
 import type { SettingsEditor } from '../settings/editor.js';
+import type { ToolStatus } from '../settings/view.js';
 
 /** Queries per token per minute (docs/threats.md: expensive queries). */
 export const API_QUERIES_PER_MINUTE = 120;
@@ -106,7 +107,7 @@ export function registerApiRoutes(
     return runDetector(deps.store, deps.live.current, detector, input);
   });
 
-  if (deps.settings) registerSettingsRoutes(app, base, deps.settings, authorizeQuery);
+  if (deps.settings) registerSettingsRoutes(app, base, deps.settings, authorizeQuery, deps.tools);
 
   // Plausible's Stats API v2, for the clients and dashboards that speak it (docs/plausible.md).
   app.post(`${deps.live.current.server.prefix}/api/v2/query`, async (request) => {
@@ -171,12 +172,24 @@ function registerSettingsRoutes(
   base: string,
   settings: SettingsEditor,
   authorize: (request: FastifyRequest) => void,
+  tools: ToolRuntime | undefined,
 ): void {
   app.get(`${base}/settings`, (request, reply) => {
     authorize(request);
     const view = settings.read();
     if (view.revision) void reply.header('etag', `"${view.revision}"`);
-    return view;
+    const stats = tools?.stats();
+    if (!stats) return view;
+    const toolStatus: Record<string, ToolStatus> = {};
+    for (const [name, s] of Object.entries(stats))
+      toolStatus[name] = {
+        disabled: s.disabled,
+        events: s.events,
+        deliveries: s.deliveries,
+        errors: s.errors + s.timeouts,
+        permissionDenied: s.permissionDenied,
+      };
+    return { ...view, toolStatus };
   });
   app.post(`${base}/settings/sites`, async (request, reply) => {
     authorize(request);

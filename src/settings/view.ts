@@ -24,6 +24,15 @@ export interface SwitchInfo {
   explanation: string;
 }
 
+/** How a running tool fares: stopped for good (with why), or its counters. */
+export interface ToolStatus {
+  disabled: string | null;
+  events: number;
+  deliveries: number;
+  errors: number;
+  permissionDenied: number;
+}
+
 /** The editable part of the configuration, as the dashboard reads it. */
 export interface SettingsView {
   /** False when the gateway runs without a configuration file (nothing to write to). */
@@ -35,4 +44,6 @@ export interface SettingsView {
   sites: Record<string, unknown>[];
   components: Record<string, ComponentInfo>;
   switches: readonly SwitchInfo[];
+  /** The running tools, by `site/tool` (absent when the gateway has none). */
+  toolStatus?: Record<string, ToolStatus>;
 }

@@ -76,6 +76,7 @@ function siteForm(
         tools.splice(tools.indexOf(form), 1);
         form.node.remove();
       },
+      view.toolStatus?.[`${text(site.host)}/${text(tool.id)}`],
     );
     tools.push(form);
     toolBox.append(form.node);

@@ -1,4 +1,4 @@
-import type { SettingsView } from '../../settings/view.js';
+import type { SettingsView, ToolStatus } from '../../settings/view.js';
 import { el } from './dom.js';
 import { asList, choice, field, isRecord, jsonField, list, text, type Raw } from './form.js';
 
@@ -8,6 +8,7 @@ export function toolForm(
   view: SettingsView,
   purposes: () => string[],
   remove: () => void,
+  status?: ToolStatus,
 ): { node: HTMLElement; value: () => Raw } {
   const component = text(tool.component, '');
   const info = view.components[component];
@@ -107,6 +108,7 @@ export function toolForm(
     ...(info?.description ? [el('p', { class: 'help' }, info.description)] : []),
     ...(info?.sunset ? [el('p', { class: 'error' }, `Legacy: ${info.sunset}`)] : []),
     ...(info?.hosts.length ? [el('p', { class: 'help' }, `Sends to: ${info.hosts.join(', ')}`)] : []),
+    ...(status ? [statusLine(status)] : []),
     id.row,
     purpose.row,
     region.row,
@@ -157,4 +159,19 @@ export function toolForm(
       return next;
     },
   };
+}
+
+/** How the running tool fares: stopped (with why), or its counters since the gateway started. */
+function statusLine(status: ToolStatus): HTMLElement {
+  if (status.disabled)
+    return el(
+      'p',
+      { class: 'error', role: 'status', 'data-tool-status': 'disabled' },
+      `Stopped: it ${status.disabled}. Save or restart to start it again.`,
+    );
+  return el(
+    'p',
+    { class: 'help', 'data-tool-status': 'running' },
+    `Running: ${status.events} events, ${status.deliveries} requests, ${status.errors} errors, ${status.permissionDenied} calls refused (since the gateway started).`,
+  );
 }
