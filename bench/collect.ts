@@ -224,7 +224,8 @@ try {
       '    tools:',
       `      - { id: ga4, component: ga4, allowHosts: [127.0.0.1], settings: { measurementId: G-BENCH1, mode: mp, apiSecret: s, endpoint: "${vendorUrl}/mp/collect" } }`,
       `      - { id: meta, component: meta, region: any, allowHosts: [127.0.0.1], settings: { pixelId: "1", accessToken: t, endpoint: "${vendorUrl}" } }`,
-      `      - { id: hook, component: webhook, settings: { url: "${vendorUrl}/hook", secret: s } }`,
+      // The receiver is on 127.0.0.1 over http: only allowHosts opens that (a url setting never does).
+      `      - { id: hook, component: webhook, allowHosts: [127.0.0.1], settings: { url: "${vendorUrl}/hook", secret: s } }`,
     ].join('\n'),
   );
   const generators: Generator[] = spawnSync('wrk', ['--version']).error

@@ -142,6 +142,16 @@ describe('Cloudflare-shaped components, as they are', () => {
         expect(dump).not.toContain(secret);
   });
 
+  it('reads what the script did not send (title, viewport, time zone) as undefined, never as an error', async () => {
+    const before = ga4.received.length;
+    const bare = { eventType: 'pageview', location: 'https://www.example.fr/bare' };
+    expect((await send([bare])).statusCode).toBeLessThan(300);
+    await until(() => ga4.received.length > before, 'the bare pageview');
+    const hit = new URL(ga4.received.at(-1)!.url, 'http://x');
+    expect(hit.searchParams.get('dl')).toBe('https://www.example.fr/bare');
+    expect(hit.searchParams.get('dt')).toBe('');
+  });
+
   it('never lets an event choose a setting: accessToken, conversionId and __setting_endpoint from the page are dropped', async () => {
     const before = pinterest.received.length;
     const response = await send([

@@ -149,6 +149,13 @@ export function clientFacade(facades: Facades, client: SandboxClient, effects: S
   const { visitor: _visitor, clientId, browserRequests: _browser, url, ...seen } = client;
   return named('client', {
     emitter: 'browser',
+    // Known even when the script did not send them (undefined, never "not offered").
+    title: undefined,
+    timezoneOffset: undefined,
+    viewportWidth: undefined,
+    viewportHeight: undefined,
+    screenWidth: undefined,
+    screenHeight: undefined,
     ...seen,
     url: new URL(url),
     fetch(resource: string, settings?: Record<string, unknown>) {
