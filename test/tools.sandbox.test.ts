@@ -26,6 +26,7 @@ let ga4: FakeVendor;
 let pinterest: FakeVendor;
 let probe: FakeVendor;
 let gateway: Gateway;
+let config: ReturnType<typeof gatewayConfig>;
 const warnings: string[] = [];
 
 function site(tools: SiteInput['tools']): SiteInput {
@@ -85,7 +86,7 @@ beforeAll(async () => {
   ga4 = await startFakeGa4();
   pinterest = await startFakePinterest(PIN_TOKEN);
   probe = await fakeVendor(() => ({ status: 200, answer: { ok: true } }));
-  const config = gatewayConfig(temp.dir, [
+  config = gatewayConfig(temp.dir, [
     {
       id: 'ga4like',
       component: join(COMPONENTS, './ga4-like/dist/index.js'),
@@ -218,6 +219,15 @@ describe('the sandbox', () => {
       () => probe.received.filter((r) => r.url === '/ok').length > delivered,
       'delivery after faults',
     );
+  });
+
+  it('lets a reload finish the events a sandbox is running before it stops it', async () => {
+    const sending = send([event('slow')]);
+    await new Promise((r) => setTimeout(r, 50));
+    const apply = await gateway.tools.prepare(config);
+    apply();
+    expect((await sending).statusCode).toBeLessThan(300);
+    await until(() => probe.received.some((r) => r.url === '/slow'), 'the slow event’s delivery');
   });
 
   it('stops a component that loops or runs out of memory, and no other tool notices', async () => {

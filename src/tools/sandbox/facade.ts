@@ -69,20 +69,19 @@ function plainRequest(input: unknown, init: RequestInit | undefined) {
 export function managerFacade(facades: Facades, name: string): object {
   const store = new Map<string, unknown>();
   const cache = new Map<string, { value: unknown; expires: number }>();
-  const sendRequest = (what: string): Fetch => {
-    return (input, init) => {
-      requirePermission(facades, 'server_network_requests', what);
-      const request = plainRequest(input, init);
-      return facades.fetch(request.url, request.method, request.headers, request.body);
+  // As fetch does, a request that cannot be made is a rejected promise (never a throw).
+  const sendRequest =
+    (what: string): Fetch =>
+    (input, init) => {
+      try {
+        requirePermission(facades, 'server_network_requests', what);
+        const request = plainRequest(input, init);
+        return facades.fetch(request.url, request.method, request.headers, request.body);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
     };
-  };
-  facades.globalFetch = (input, init) => {
-    try {
-      return sendRequest('fetch')(input, init);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-  };
+  facades.globalFetch = sendRequest('fetch');
   const recorded = () => true;
   return named('manager', {
     name,

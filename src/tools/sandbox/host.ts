@@ -72,6 +72,9 @@ export class Sandbox {
     private readonly limits: SandboxLimits,
     private readonly handlers: SandboxHandlers,
   ) {
+    // The thread's own output (never the component's: its console writes nowhere) is not kept.
+    worker.stdout.resume();
+    worker.stderr.resume();
     worker.on('message', (message: WorkerMessage) => this.receive(message));
     worker.on('error', (error: Error & { code?: string }) =>
       this.disable(
@@ -135,9 +138,18 @@ export class Sandbox {
     return ++this.seq;
   }
 
-  /** Stops the thread. */
+  /**
+   * Stops the thread once the events it is running are answered (at most the hook time limit
+   * plus 1 s): a configuration reload never leaves an event without its deliveries.
+   */
   async close(): Promise<void> {
-    this.reason ??= 'closed';
+    if (this.reason !== null) return;
+    const deadline = Date.now() + this.limits.hookTimeoutMs + GRACE_MS;
+    while (this.pending.size > 0 && this.reason === null && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    if (this.reason !== null) return;
+    this.reason = 'closed';
+    this.answerPending('closed');
     await this.worker.terminate();
   }
 
@@ -200,6 +212,12 @@ export class Sandbox {
     if (this.reason !== null) return;
     this.reason = reason;
     void this.worker.terminate();
+    this.answerPending(reason);
+    this.handlers.onDisabled(reason);
+  }
+
+  /** Answers every waiting call with the reason the sandbox stopped. */
+  private answerPending(reason: string): void {
     const stopped = { op: 'fault' as const, fault: { kind: 'error' as const, message: reason } };
     for (const resolve of this.waiting.values()) resolve(stopped);
     for (const resolve of this.pending.values())
@@ -208,6 +226,5 @@ export class Sandbox {
         faults: [{ kind: 'error', message: reason }],
       });
     this.pending.clear();
-    this.handlers.onDisabled(reason);
   }
 }

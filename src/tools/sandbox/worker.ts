@@ -176,12 +176,15 @@ async function dispatch(message: Extract<HostMessage, { op: 'dispatch' }>): Prom
         }),
     ),
   );
-  send({
-    op: 'done',
-    id: message.id,
-    effects: JSON.parse(JSON.stringify(effects)) as SandboxEffects,
-    faults,
-  });
+  let plain: SandboxEffects;
+  try {
+    plain = JSON.parse(JSON.stringify(effects)) as SandboxEffects;
+  } catch (error) {
+    // What the component asked of the browser is not JSON (a BigInt, a cycle): dropped, said.
+    faults.push(faultOf(error));
+    plain = { fetch: [], execute: [], refusedBrowserRequests: effects.refusedBrowserRequests };
+  }
+  send({ op: 'done', id: message.id, effects: plain, faults });
 }
 
 port.on('message', (message: HostMessage) => {

@@ -17,6 +17,10 @@ export default function (manager, settings) {
       }, 0);
     if (event.name === 'throw') throw new Error('thrown by the listener');
     if (event.name === 'hang') return new Promise(() => undefined);
+    if (event.name === 'slow')
+      return new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+        manager.fetch(`${settings.endpoint}/slow`, { method: 'POST', body: 'slow' }),
+      );
     manager.fetch(`${settings.endpoint}/ok`, { method: 'POST', body: event.name });
   });
   // Like a published component: work started without awaiting it, failing on an ecommerce event
