@@ -140,3 +140,12 @@ export async function startLiveSite(dir: string, overrides: Partial<ConfigInput>
     },
   };
 }
+
+/** Waits until `check` holds (polling every 25 ms); fails naming `what` after `ms`. */
+export async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -10,7 +10,7 @@ import {
   startFakeSnowplow,
   startFakeTikTok,
 } from './fake-vendors-mc.js';
-import { pageview, tempDir } from './helpers.js';
+import { pageview, tempDir, until } from './helpers.js';
 
 // Zaraz's model of which events reach which tool: site triggers (match rules), each tool's
 // actions (trigger → event type, mapped and fixed fields) and blocking triggers — over a real
@@ -43,14 +43,6 @@ async function send(events: Record<string, unknown>[]) {
   });
   expect(response.statusCode).toBeLessThan(300);
   return response;
-}
-
-async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const track = (name: string, payload: Record<string, unknown> = {}) => ({

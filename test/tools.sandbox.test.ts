@@ -9,7 +9,7 @@ type SiteInput = ConfigInput['sites'][number];
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { fakeVendor, gCollectProblems, startFakeGa4, type FakeVendor } from './fake-vendors.js';
 import { startFakePinterest } from './fake-vendors-mc.js';
-import { pageview, tempDir } from './helpers.js';
+import { pageview, tempDir, until } from './helpers.js';
 
 // Components that are not the gateway's own code run in a worker thread, in a vm context holding
 // only the facade their granted permissions allow. These tests load bundles shaped like
@@ -64,14 +64,6 @@ async function send(events: Record<string, unknown>[]) {
     },
     payload: { events },
   });
-}
-
-async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const event = (name: string, payload: Record<string, unknown> = {}) => ({

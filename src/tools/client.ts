@@ -22,6 +22,24 @@ export type ClientValues = Map<string, { value: string; expires: number }>;
 const SESSION_MS = 30 * 60_000;
 const DAY_MS = 86_400_000;
 
+/**
+ * Counts browser requests (`client.fetch`/`execute`) refused under `browserRequests: refuse`;
+ * the first of a tool is reported.
+ */
+export function countRefusedBrowser(
+  instance: ToolInstance,
+  count: number,
+  what: string,
+  warn: (line: string) => void,
+): void {
+  instance.stats.refusedBrowserRequests += count;
+  if (instance.warnedBrowser) return;
+  instance.warnedBrowser = true;
+  warn(
+    `tool ${instance.name}: ${what} refused — browser-side vendor requests are off under privacy.browserRequests: refuse (reported once per tool; counted in /metrics)`,
+  );
+}
+
 /** The Client of one event for one tool: the privacy view, plus KV and browser actions. */
 export function toolClient(
   instance: ToolInstance,
@@ -35,13 +53,7 @@ export function toolClient(
   const visitor = row.visitorHash ?? 'anonymous';
   const kvKey = (tool: string, key: string) => `${tool}\u0000${visitor}\u0000${key}`;
   const refuseBrowser = (what: string): boolean => {
-    instance.stats.refusedBrowserRequests++;
-    if (!instance.warnedBrowser) {
-      instance.warnedBrowser = true;
-      warn(
-        `tool ${instance.name}: ${what} refused — browser-side vendor requests are off under privacy.browserRequests: refuse (reported once per tool; counted in /metrics)`,
-      );
-    }
+    countRefusedBrowser(instance, 1, what, warn);
     return false;
   };
   return {

@@ -1,5 +1,5 @@
 import type { EventRow } from '../store/row.js';
-import type { BrowserActions } from './client.js';
+import { countRefusedBrowser, type BrowserActions } from './client.js';
 import type { PrivacyView, ToolInput } from './client-view.js';
 import type { ToolInstance } from './instance.js';
 import type { DispatchContext } from './manager.js';
@@ -66,15 +66,8 @@ export async function dispatchSandboxed(
     for (const request of effects.fetch) actions.fetch.push(request);
     actions.execute.push(...effects.execute);
     if (effects.returned) actions.return[instance.tool.id] = effects.returned.value;
-    if (effects.refusedBrowserRequests > 0) {
-      instance.stats.refusedBrowserRequests += effects.refusedBrowserRequests;
-      if (!instance.warnedBrowser) {
-        instance.warnedBrowser = true;
-        warn(
-          `tool ${instance.name}: client.fetch/execute refused — browser-side vendor requests are off under privacy.browserRequests: refuse (reported once per tool; counted in /metrics)`,
-        );
-      }
-    }
+    if (effects.refusedBrowserRequests > 0)
+      countRefusedBrowser(instance, effects.refusedBrowserRequests, 'client.fetch/execute', warn);
   } finally {
     instance.sandboxContexts.delete(id);
   }
