@@ -34,6 +34,7 @@ describe('error codes', () => {
       'src/insights/detectors/run.ts',
       'src/insights/detectors/detectSeriesAnomalies.ts',
       'src/settings/editor.ts',
+      'src/settings/guards.ts',
       'src/store/writer.ts',
       'src/tools/egress-query.ts',
       'src/tools/routes.ts',
