@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 
@@ -51,6 +52,25 @@ describe('balise config check', () => {
       'sites:\n  - host: www.example.fr\n    tools:\n      - { id: meta, component: meta, region: any, settings: { pixelId: "42", accessToken: t } }\n',
     );
     expect(balise('config', 'check', file).code).toBe(0);
+  });
+
+  it('loads a Cloudflare-shaped bundle in its sandbox as serve would: what it requires, what it lacks', () => {
+    const bundle = fileURLToPath(new URL('./components/ga4-like/dist/index.js', import.meta.url));
+    const file = join(temp.dir, 'bundle.yaml');
+    const tool = (extra: string) =>
+      `sites:\n  - host: www.example.fr\n    tools:\n      - { id: g, component: ${JSON.stringify(bundle)}, settings: { tid: G-TEST1234 }${extra} }\n`;
+    writeFileSync(file, tool(''));
+    const ok = balise('config', 'check', file);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(
+      /warning: sites\[www\.example\.fr\]\.tools\[g\]: GA4-like \(test\) names no host it may send to/,
+    );
+    writeFileSync(file, tool(', permissions: [server_network_requests]'));
+    const lacking = balise('config', 'check', file);
+    expect(lacking.code).toBe(2);
+    expect(lacking.out).toContain(
+      'GA4-like (test) requires the access_client_kv permission; add it to permissions',
+    );
   });
 
   it('prints the usage of one command with --help, and names the flag of a bad value', () => {

@@ -79,7 +79,11 @@ export function toolProblems(config: Config): string[] {
  * (a tool with no EU endpoint under `region: eu`), its setup — against a throw-away outbox. Each
  * problem as `serve` would report it.
  */
-export async function startProblems(config: Config, baseDir: string): Promise<string[]> {
+export async function startProblems(
+  config: Config,
+  baseDir: string,
+  warn: (line: string) => void = () => undefined,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const site of config.sites)
     if (site.privacy.trackerRules)
@@ -110,7 +114,7 @@ export async function startProblems(config: Config, baseDir: string): Promise<st
   try {
     const outbox = await Outbox.open(dir, config.outbox, { log: () => undefined });
     try {
-      await (await ToolRuntime.start(config, outbox, {}, baseDir)).close();
+      await (await ToolRuntime.start(config, outbox, { warn }, baseDir)).close();
     } catch (error) {
       problems.push(errorLine(error));
     } finally {
@@ -135,7 +139,11 @@ export async function configCheck(argv: string[], out: (line: string) => void): 
   try {
     const config = loadConfigFile(file);
     const problems = toolProblems(config);
-    if (problems.length === 0) problems.push(...(await startProblems(config, dirname(file))));
+    // What the tools say while they start (a permission granted beyond a manifest, no host to
+    // send to…): warnings, as serve logs them.
+    const started: string[] = [];
+    if (problems.length === 0)
+      problems.push(...(await startProblems(config, dirname(file), (line) => started.push(line))));
     if (problems.length > 0) {
       out(`${file}: ${problems.length} problem(s)`);
       for (const problem of problems) out(`  ${problem}`);
@@ -144,7 +152,7 @@ export async function configCheck(argv: string[], out: (line: string) => void): 
     out(
       `ok: ${file} is valid (${config.sites.length} site(s): ${config.sites.map((s) => s.host).join(', ')})`,
     );
-    for (const line of configWarnings(config)) out(`warning: ${line}`);
+    for (const line of [...configWarnings(config), ...started]) out(`warning: ${line}`);
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
