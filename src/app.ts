@@ -1,7 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { registerApiRoutes } from './api/routes.js';
+import { SiteProxy } from './proxy/proxy.js';
+import { RequestRecorder } from './proxy/requests.js';
 import { registerCollectRoutes, type CollectDeps } from './collect/routes.js';
 import { BaliseError } from './errors.js';
 import { addressSet, guardConnections } from './server/connections.js';
@@ -83,15 +87,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const prefix = config.server.prefix;
   const proxies = config.server.trustedProxies;
   const limits = config.server.limits;
+  // Proxy mode: requests of a proxied site outside the prefix are forwarded before Fastify sees
+  // them (streamed both ways, none of the gateway's own body limits or headers).
+  const proxy = new SiteProxy({
+    sites: deps.sites,
+    prefix,
+    trustedProxies: proxies,
+    recorder: new RequestRecorder(deps.writer, deps.pipeline, deps.counters.dropped, (line) =>
+      deps.logError?.(line),
+    ),
+    logError: (line) => deps.logError?.(line),
+  });
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // Slow clients are cut off (docs/limits.md): the whole request within
     // requestTimeoutMs (Node answers 408), its headers within headersTimeoutMs, checked every
     // second (Node's default checks every 30 s); idle keep-alive and silent connections closed.
-    http: {
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: limits.headersTimeoutMs,
-      connectionsCheckingInterval: 1000,
+    serverFactory: (handler) => {
+      const server = createServer(
+        {
+          requestTimeout: limits.requestTimeoutMs,
+          headersTimeout: limits.headersTimeoutMs,
+          connectionsCheckingInterval: 1000,
+        },
+        (request, response) => {
+          const site = deps.sites.proxied ? proxy.siteOf(request) : null;
+          if (site) void proxy.handle(site, request, response);
+          else handler(request, response);
+        },
+      );
+      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (!deps.sites.proxied || !proxy.upgrade(request, socket, head)) socket.destroy();
+      });
+      return server;
     },
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -103,6 +131,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  app.addHook('onClose', async () => {
+    await proxy.flush();
+    await proxy.close();
+  });
   app.server.maxConnections = limits.maxConnections;
   const connections = guardConnections(app.server, limits.maxConnectionsPerAddress, addressSet(proxies));
 

@@ -24,7 +24,7 @@ const RULES: { from: string; never: string[]; why: string }[] = [
   },
   {
     from: 'config',
-    never: ['ui', 'collect', 'api', 'store', 'tools', 'import', 'insights', 'plausible'],
+    never: ['ui', 'collect', 'api', 'store', 'tools', 'import', 'insights', 'plausible', 'proxy'],
     why: 'configuration is read by everything and reads nothing above it',
   },
   { from: 'ui', never: ['collect', 'import'], why: 'the dashboard shares helpers through http/ and auth/' },
@@ -37,6 +37,11 @@ const RULES: { from: string; never: string[]; why: string }[] = [
     from: 'plausible',
     never: ['collect', 'api', 'ui', 'tools', 'import'],
     why: 'the Plausible-compatible queries read the store and the visits, like insights',
+  },
+  {
+    from: 'proxy',
+    never: ['collect', 'api', 'ui', 'tools', 'import', 'insights', 'plausible'],
+    why: 'the proxy forwards and hands its events to the pipeline and the writer, like collect, not through it',
   },
   { from: 'http', never: ['collect', 'api', 'ui', 'store', 'tools'], why: 'neutral helpers' },
   { from: 'auth', never: ['collect', 'api', 'ui', 'store', 'tools', 'config'], why: 'neutral helpers' },

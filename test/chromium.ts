@@ -4,8 +4,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 /** Debian's Chromium (installed by .ci/run); override with CHROMIUM_PATH. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Launches real headless Chromium; Playwright gives it a fresh temporary profile. Never downloads a browser. */
-export async function launchChromium(): Promise<{ browser: Browser; close: () => Promise<void> }> {
+/**
+ * Launches real headless Chromium; Playwright gives it a fresh temporary profile. Never downloads
+ * a browser. `extraArgs` for a test's own switches (e.g. `--host-resolver-rules`).
+ */
+export async function launchChromium(
+  extraArgs: string[] = [],
+): Promise<{ browser: Browser; close: () => Promise<void> }> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM_PATH}: run "apt-get install -y chromium" (done by .ci/run) or set CHROMIUM_PATH`,
@@ -22,6 +27,7 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
   return {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PERMISSIONS } from './permissions.js';
 import { actionSchema, triggerSchema } from './trigger-schema.js';
+import { proxySchema } from './proxy-schema.js';
 import { policyProblems, PROFILES, STRICTNESS } from '../privacy/policy.js';
 import { hostname, isTimeZone } from './checks.js';
 
@@ -216,6 +217,11 @@ export const siteSchema = z.strictObject({
     .optional()
     .describe(
       'Debug mode: a browser that called balise.debug(key) (or zaraz.debug) with this key sees what each tool received and sent for its own events; change it to revoke',
+    ),
+  proxy: proxySchema
+    .optional()
+    .describe(
+      'Proxy mode: Balise in front of the site, the script injected, every request counted (docs/proxy.md)',
     ),
   triggers: z
     .array(triggerSchema)

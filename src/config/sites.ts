@@ -29,11 +29,15 @@ export class SiteIndex {
     this.replace(sites);
   }
 
+  /** True when a site has proxy mode (the server then looks at each request's Host first). */
+  proxied = false;
+
   /** Switches to a new list of sites at once (settings applied without a restart). */
   replace(sites: readonly SiteConfig[]): void {
     const byHost = new Map<string, SiteConfig>();
     for (const site of sites) for (const host of [site.host, ...site.aliases]) byHost.set(host, site);
     this.byHost = byHost;
+    this.proxied = sites.some((site) => site.proxy !== undefined);
   }
 
   /** The site a host name belongs to, if any. */

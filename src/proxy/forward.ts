@@ -1,0 +1,137 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { errors } from 'undici';
+import { injectionStreams } from './inject.js';
+import type { Upstream } from './upstreams.js';
+
+/** Headers of one hop only (RFC 9110 §7.6.1), never passed on. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** The headers without the hop-by-hop ones (and those the Connection header names). */
+export function endToEnd(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>) {
+  const named = new Set(
+    String(headers.connection ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((name) => name.trim()),
+  );
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined && !HOP_BY_HOP.has(name) && !named.has(name)) out[name] = value;
+  return out;
+}
+
+/**
+ * The path and query of a request target: origin-form as it is; absolute-form
+ * (`GET http://other.example/x`) reduced to its path — the target never chooses where the request
+ * goes. Null for anything else (`*`, authority-form).
+ */
+export function targetPath(url: string | undefined): string | null {
+  if (!url) return null;
+  if (url.startsWith('/')) return url.startsWith('//') ? null : url;
+  if (!/^https?:\/\//i.test(url)) return null;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.pathname}${parsed.search}`;
+  } catch {
+    return null;
+  }
+}
+
+/** What one forwarded request was, for its `request` event. */
+export interface Forwarded {
+  status: number;
+  bytes: number;
+  upstream: string;
+  cache: string | null;
+  injected: boolean;
+}
+
+/** Counts the bytes that pass. */
+class Counter extends Transform {
+  bytes = 0;
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (e?: Error | null, c?: Buffer) => void,
+  ) {
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+}
+
+/**
+ * Sends one request to an upstream and streams the answer back: bodies both ways as streams
+ * (never read whole), hop-by-hop headers dropped, `X-Forwarded-For/-Proto/-Host` and `Via` set,
+ * redirects passed to the client (never followed); an HTML answer gets the script when `inject`.
+ * Rejects when the upstream cannot be reached (nothing sent to the client yet), with undici's error.
+ */
+export async function forward(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: {
+    upstream: Upstream;
+    path: string;
+    forwardedFor: string;
+    proto: string;
+    timeoutMs: number;
+    scriptSrc: string | null;
+  },
+): Promise<Forwarded> {
+  const headers = endToEnd(request.headers);
+  headers['x-forwarded-for'] = options.forwardedFor;
+  headers['x-forwarded-proto'] = options.proto;
+  headers['x-forwarded-host'] = request.headers.host ?? '';
+  headers.via = request.headers.via ? `${request.headers.via}, 1.1 balise` : '1.1 balise';
+  const hasBody =
+    request.headers['transfer-encoding'] !== undefined ||
+    (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
+  const answer = await options.upstream.pool.request({
+    path: options.path,
+    method: request.method as 'GET',
+    headers,
+    body: hasBody ? request : null,
+    headersTimeout: options.timeoutMs,
+  });
+  const out = endToEnd(answer.headers);
+  out.via = answer.headers.via ? `${String(answer.headers.via)}, 1.1 balise` : '1.1 balise';
+  const streams =
+    options.scriptSrc && answer.statusCode === 200 && request.method !== 'HEAD'
+      ? injectionStreams(answer.headers, options.scriptSrc)
+      : null;
+  if (streams) delete out['content-length'];
+  response.writeHead(answer.statusCode, out);
+  const counter = new Counter();
+  const stages: NodeJS.ReadWriteStream[] = [...(streams ?? []), counter];
+  await pipeline([answer.body as Readable, ...stages, response]).catch(() => {
+    // The client went away or the upstream broke off mid-answer: nothing more to send.
+    response.destroy();
+  });
+  const cache =
+    answer.headers['x-cache'] ?? answer.headers['cf-cache-status'] ?? answer.headers['x-cache-status'];
+  return {
+    status: answer.statusCode,
+    bytes: counter.bytes,
+    upstream: options.upstream.name,
+    cache: cache === undefined ? null : String(cache).slice(0, 32),
+    injected: streams !== null,
+  };
+}
+
+/** The status an upstream failure answers: 504 when it did not answer in time, else 502. */
+export function failureStatus(error: unknown): number {
+  return error instanceof errors.HeadersTimeoutError || error instanceof errors.ConnectTimeoutError
+    ? 504
+    : 502;
+}
