@@ -280,6 +280,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessions,
     processMetrics,
     ...(deps.settings ? { settings: deps.settings } : {}),
+    proxy,
   });
   return app;
 }

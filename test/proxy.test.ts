@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { hashToken } from '../src/api/auth.js';
 import type { Gateway } from '../src/gateway.js';
 import { readEvents, startGateway, tempDir, until } from './helpers.js';
 
@@ -13,6 +14,7 @@ import { readEvents, startGateway, tempDir, until } from './helpers.js';
 // upstream taking over, and each request stored as an event of type `request`.
 const temp = tempDir('balise-proxy-');
 const HOST = 'www.proxied.test';
+const TOKEN = 'bls_test_token_for_proxy_1234567890';
 const TAG = '<script async src="/balise/s.js"></script>';
 const PAGE =
   '<!doctype html><html><head><meta charset="utf-8"><title>Café</title></head><body><p>é</p></body></html>';
@@ -118,8 +120,13 @@ beforeAll(async () => {
         host: 'www.failover.test',
         proxy: { upstream: [originUrl, backupUrl], healthCheck: { intervalMs: 500, timeoutMs: 300 } },
       },
+      {
+        host: 'www.guarded.test',
+        proxy: { upstream: originUrl, protect: { perPrefix: { rate: 1, burst: 3 } } },
+      },
       { host: 'www.example.fr' },
     ],
+    admin: { tokens: [hashToken(TOKEN)] },
   });
   await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   port = (gateway.app.server.address() as AddressInfo).port;
@@ -195,6 +202,46 @@ describe('proxy mode', () => {
     });
     expect(raw).toContain('path /stolen');
     expect(seen.at(-1)!.headers.host).toBe(HOST);
+  });
+
+  it('limits each client network, switches to "under attack" by API, and shows its decisions in /metrics', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await get('/x', { host: 'www.guarded.test' })).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const refused = await get('/x', { host: 'www.guarded.test' });
+    expect(refused.headers['retry-after']).toBe('1');
+    const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const attack = (on: boolean) =>
+      get('/balise/api/v1/proxy/under-attack', {
+        method: 'POST',
+        host: HOST,
+        headers: auth,
+        body: Buffer.from(JSON.stringify({ site: HOST, on })),
+      });
+    expect((await attack(true)).status).toBe(200);
+    // The under-attack bucket (20 at once, 2 a second) then 429.
+    const burst: number[] = [];
+    for (let i = 0; i < 25; i++) burst.push((await get('/y')).status);
+    expect(burst.slice(0, 19).every((status) => status === 200)).toBe(true);
+    expect(burst.at(-1)).toBe(429);
+    expect((await attack(false)).status).toBe(200);
+    expect((await get('/y')).status).toBe(200);
+    const unknown = await get('/balise/api/v1/proxy/under-attack', {
+      method: 'POST',
+      host: HOST,
+      headers: auth,
+      body: Buffer.from(JSON.stringify({ site: 'www.example.fr', on: true })),
+    });
+    expect(unknown.status).toBe(404);
+    const metrics = (await get('/balise/metrics', { host: HOST, headers: auth })).body.toString();
+    expect(metrics).toMatch(/balise_proxy_requests_total\{site="www\.guarded\.test",decision="prefix"\} 3/);
+    expect(metrics).toMatch(
+      /balise_proxy_requests_total\{site="www\.proxied\.test",decision="under_attack"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/balise_proxy_under_attack\{site="www\.proxied\.test"\} 0/);
+    expect(metrics).toMatch(
+      /balise_proxy_upstream_healthy\{site="www\.proxied\.test",upstream="127\.0\.0\.1:\d+"\} 1/,
+    );
   });
 
   it('passes WebSockets both ways', async () => {

@@ -18,6 +18,7 @@ import { prometheusText, type NodeHealth } from './metrics.js';
 import type { ProcessMetrics } from './process-metrics.js';
 import { queryEgress } from '../tools/egress-query.js';
 import { openApiDocument } from './openapi.js';
+import type { SiteProxy } from '../proxy/proxy.js';
 import type { SettingsEditor } from '../settings/editor.js';
 import type { ToolStatus } from '../settings/view.js';
 
@@ -48,6 +49,8 @@ export function registerApiRoutes(
     processMetrics?: ProcessMetrics;
     sessions?: Sessions;
     settings?: SettingsEditor;
+    /** Proxy mode: the upstreams' health, the protection's decisions, the "under attack" switch. */
+    proxy?: SiteProxy;
   },
 ): void {
   const base = `${deps.live.current.server.prefix}/api/v1`;
@@ -78,7 +81,8 @@ export function registerApiRoutes(
       deps.health?.(),
     );
     const process = deps.processMetrics ? await deps.processMetrics.text() : '';
-    return reply.header('content-type', 'text/plain; version=0.0.4').send(`${own}${process}`);
+    const proxied = deps.proxy?.metricsText() ?? '';
+    return reply.header('content-type', 'text/plain; version=0.0.4').send(`${own}${proxied}${process}`);
   });
 
   app.get(`${base}/dlp`, (request) => {
@@ -106,6 +110,23 @@ export function registerApiRoutes(
     const input = objectBody(request);
     return runDetector(deps.store, deps.live.current, detector, input);
   });
+
+  if (deps.proxy) {
+    const proxy = deps.proxy;
+    app.get(`${base}/proxy`, (request) => {
+      authorizeQuery(request);
+      return { sites: proxy.status() };
+    });
+    app.post(`${base}/proxy/under-attack`, (request) => {
+      authorizeQuery(request);
+      const { site, on } = objectBody(request);
+      if (typeof site !== 'string' || typeof on !== 'boolean')
+        throw new BaliseError('invalid_request', 'send {"site": "www.example.fr", "on": true|false}');
+      if (!proxy.setUnderAttack(site, on))
+        throw new BaliseError('not_found', `${site} is not a site in proxy mode`);
+      return { site, underAttack: on };
+    });
+  }
 
   if (deps.settings) registerSettingsRoutes(app, base, deps.settings, authorizeQuery, deps.tools);
 

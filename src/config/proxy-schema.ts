@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import { isCidr } from './checks.js';
+
+const bucket = z.strictObject({
+  rate: z.number().positive().max(1_000_000).describe('Requests a second, on average'),
+  burst: z.number().int().min(1).max(10_000_000).describe('Requests at once'),
+});
 
 /** An upstream origin: http(s), a host and maybe a port, no path, query or credentials. */
 const origin = z
@@ -41,4 +47,21 @@ export const proxySchema = z.strictObject({
     .max(600_000)
     .default(30_000)
     .describe('Longest wait for an upstream’s answer headers, then 504'),
+  protect: z
+    .strictObject({
+      perPrefix: bucket
+        .optional()
+        .describe('Each client network (/24, /48): beyond it, 429 with Retry-After'),
+      perPath: bucket.optional().describe('Each path, all clients together: beyond it, 429'),
+      underAttack: bucket
+        .default({ rate: 2, burst: 20 })
+        .describe('Each client network while the site is under attack (switched by hand)'),
+      allow: z
+        .array(z.string().refine(isCidr, 'must be an IP address or CIDR range such as 192.0.2.0/24'))
+        .max(1000)
+        .default([])
+        .describe('Networks never limited'),
+    })
+    .prefault({})
+    .describe('L7 protection (docs/proxy.md#protection)'),
 });

@@ -8,6 +8,7 @@ import { hostOf, type SiteIndex } from '../config/sites.js';
 import type { RawEvent } from '../pipeline/event.js';
 import { endToEnd, failureStatus, forward, targetPath } from './forward.js';
 import type { RequestRecorder } from './requests.js';
+import { Protection } from './protect.js';
 import { Upstreams } from './upstreams.js';
 
 /** What the proxy needs of the gateway. */
@@ -26,7 +27,12 @@ export interface ProxyDeps {
  * unknown Host never reaches here — and the upstream comes from the configuration alone.
  */
 export class SiteProxy {
-  private readonly upstreams = new Map<string, { site: SiteConfig; upstreams: Upstreams }>();
+  private readonly upstreams = new Map<
+    string,
+    { site: SiteConfig; upstreams: Upstreams; protection: Protection }
+  >();
+  /** Sites switched to "under attack" (by hand: the API or the dashboard), kept across reloads. */
+  private readonly attacked = new Set<string>();
   private readonly trust: (address: string, hop: number) => boolean;
 
   constructor(private readonly deps: ProxyDeps) {
@@ -52,12 +58,13 @@ export class SiteProxy {
       response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('bad request target\n');
       return;
     }
-    const upstreams = this.upstreamsOf(site);
+    const { upstreams, protection } = this.entryOf(site);
     const upstream = upstreams.pick();
     const proxy = site.proxy!;
     // Read before the answer: once it is sent, the request may no longer have its socket.
     const peer = request.socket.remoteAddress ?? '';
     const clientIp = proxyaddr(request, this.trust);
+    const decision = protection.decide(clientIp, path);
     const trusted = this.trust(peer, 0);
     const previous = trusted ? request.headers['x-forwarded-for'] : undefined;
     const forwardedFor = previous ? `${String(previous)}, ${peer}` : peer;
@@ -70,16 +77,29 @@ export class SiteProxy {
     let status: number;
     let bytes = 0;
     let cache: string | null = null;
+    let node: string | null = upstream.name;
     try {
-      const done = await forward(request, response, {
-        upstream,
-        path,
-        forwardedFor,
-        proto,
-        timeoutMs: proxy.timeoutMs,
-        scriptSrc: proxy.inject ? `${this.deps.prefix}/s.js` : null,
-      });
-      ({ status, bytes, cache } = done);
+      if (!decision.ok) {
+        node = null;
+        status = 429;
+        response
+          .writeHead(429, {
+            'content-type': 'text/plain; charset=utf-8',
+            'retry-after': String(decision.retryAfter),
+          })
+          .end('too many requests; retry later\n');
+        request.resume();
+      } else {
+        const done = await forward(request, response, {
+          upstream,
+          path,
+          forwardedFor,
+          proto,
+          timeoutMs: proxy.timeoutMs,
+          scriptSrc: proxy.inject ? `${this.deps.prefix}/s.js` : null,
+        });
+        ({ status, bytes, cache } = done);
+      }
     } catch (error) {
       status = failureStatus(error);
       if (status === 502) upstreams.failed(upstream);
@@ -107,7 +127,7 @@ export class SiteProxy {
       source: 'proxy',
       status,
       bytes,
-      node: upstream.name,
+      node,
     };
     await this.deps.recorder.record(site, raw);
   }
@@ -120,7 +140,7 @@ export class SiteProxy {
     const site = this.siteOf(request);
     const path = targetPath(request.url);
     if (!site || path === null) return false;
-    const upstream = this.upstreamsOf(site).pick();
+    const upstream = this.entryOf(site).upstreams.pick();
     const target = new URL(upstream.origin);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers = endToEnd(request.headers);
@@ -170,17 +190,71 @@ export class SiteProxy {
     this.upstreams.clear();
   }
 
-  /** The site's upstreams, made again when its configuration changed (settings applied live). */
-  private upstreamsOf(site: SiteConfig): Upstreams {
+  /** Switches a proxied site's "under attack" mode; false when the host is not a proxied site. */
+  setUnderAttack(host: string, on: boolean): boolean {
+    const site = this.deps.sites.find(host);
+    if (!site?.proxy) return false;
+    if (on) this.attacked.add(site.host);
+    else this.attacked.delete(site.host);
+    this.entryOf(site).protection.underAttack = on;
+    return true;
+  }
+
+  /** Each proxied site seen so far: its upstreams' health, its mode and its decisions. */
+  status(): {
+    site: string;
+    underAttack: boolean;
+    upstreams: { name: string; healthy: boolean }[];
+    decisions: Protection['counts'];
+  }[] {
+    return [...this.upstreams.values()].map(({ site, upstreams, protection }) => ({
+      site: site.host,
+      underAttack: protection.underAttack,
+      upstreams: upstreams.list.map(({ name, healthy }) => ({ name, healthy })),
+      decisions: { ...protection.counts },
+    }));
+  }
+
+  /** The proxy's figures in the Prometheus text format (docs/metrics.md). */
+  metricsText(): string {
+    const status = this.status();
+    if (status.length === 0) return '';
+    const lines = [
+      '# HELP balise_proxy_requests_total Proxied requests by decision: forwarded, or refused (prefix, path, under_attack).',
+      '# TYPE balise_proxy_requests_total counter',
+      ...status.flatMap((s) =>
+        Object.entries(s.decisions).map(
+          ([decision, n]) => `balise_proxy_requests_total{site="${s.site}",decision="${decision}"} ${n}`,
+        ),
+      ),
+      '# HELP balise_proxy_under_attack 1 while a proxied site is under attack (switched by hand).',
+      '# TYPE balise_proxy_under_attack gauge',
+      ...status.map((s) => `balise_proxy_under_attack{site="${s.site}"} ${s.underAttack ? 1 : 0}`),
+      '# HELP balise_proxy_upstream_healthy 1 while an upstream passes its health checks.',
+      '# TYPE balise_proxy_upstream_healthy gauge',
+      ...status.flatMap((s) =>
+        s.upstreams.map(
+          (u) => `balise_proxy_upstream_healthy{site="${s.site}",upstream="${u.name}"} ${u.healthy ? 1 : 0}`,
+        ),
+      ),
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** The site's upstreams and protection, made again when its configuration changed (settings applied live). */
+  private entryOf(site: SiteConfig): { upstreams: Upstreams; protection: Protection } {
     const known = this.upstreams.get(site.host);
-    if (known && known.site === site) return known.upstreams;
+    if (known && known.site === site) return known;
     if (known) void known.upstreams.close();
     const proxy = site.proxy!;
     const origins = typeof proxy.upstream === 'string' ? [proxy.upstream] : proxy.upstream;
     const upstreams = new Upstreams(origins, proxy.healthCheck, (upstream, healthy) =>
       this.deps.logError(`proxy: ${site.host} upstream ${upstream.name} is ${healthy ? 'back' : 'down'}`),
     );
-    this.upstreams.set(site.host, { site, upstreams });
-    return upstreams;
+    const protection = new Protection(proxy.protect);
+    protection.underAttack = this.attacked.has(site.host);
+    const entry = { site, upstreams, protection };
+    this.upstreams.set(site.host, entry);
+    return entry;
   }
 }
