@@ -58,8 +58,8 @@ function start(
       const match = ready.exec(output);
       if (match) resolve({ child, found: match[1] ?? '' });
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
   });
 }
