@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
-import { RewritingStream } from 'parse5-html-rewriting-stream';
+import { SAXParser } from 'parse5-sax-parser';
 
 /** The Content-Encodings the proxy can open and close again to inject the script. */
 const CODECS = {
@@ -47,45 +47,78 @@ export function injectionStreams(
 
 const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
 
+/** The most of a page held while looking for its `</head>` (or `<body>`): past it, sent untouched. */
+const MAX_HELD = 1024 * 1024;
+/** How much of the page the tokenizer reads at a time (characters). */
+const SLICE = 256;
+
 /**
  * Adds `<script async src="…/s.js">` before `</head>` (else right after `<body>`), once, unless the
- * page already loads that script before; every other byte passes as it came.
+ * page already loads that script before. The page's bytes are held — and read by an HTML
+ * tokenizer (`parse5-sax-parser`) as latin1, one character a byte — only until that point is
+ * found; then they leave as they came with the tag inserted at its offset, and the rest passes
+ * through untouched and unparsed.
  */
 export class ScriptInjector extends Transform {
-  private readonly rewriter = new RewritingStream();
-  private done = false;
+  private readonly parser = new SAXParser({ sourceCodeLocationInfo: true });
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Where the tag goes (a byte offset), null when it must not be added; undefined until known. */
+  private at: number | null | undefined = undefined;
+  private passing = false;
+  private readonly tag: Buffer;
 
   constructor(scriptSrc: string, nonce: string | null) {
     super();
-    const tag = `<script async src="${escapeAttribute(scriptSrc)}"${nonce ? ` nonce="${escapeAttribute(nonce)}"` : ''}></script>`;
-    const rewriter = this.rewriter;
-    rewriter.on('data', (text: string) => this.push(Buffer.from(text, 'latin1')));
-    rewriter.on('startTag', (token, raw) => {
-      if (!this.done && token.tagName === 'script') {
+    this.tag = Buffer.from(
+      `<script async src="${escapeAttribute(scriptSrc)}"${nonce ? ` nonce="${escapeAttribute(nonce)}"` : ''}></script>`,
+      'latin1',
+    );
+    this.parser.on('startTag', (token) => {
+      if (this.at !== undefined) return;
+      if (token.tagName === 'script') {
         const src = token.attrs.find((attr) => attr.name === 'src')?.value ?? '';
-        if (src.split(/[?#]/)[0]!.endsWith(scriptSrc)) this.done = true;
-      }
-      rewriter.emitRaw(raw);
-      if (!this.done && token.tagName === 'body') {
-        rewriter.emitRaw(tag);
-        this.done = true;
-      }
+        if (src.split(/[?#]/)[0]!.endsWith(scriptSrc)) this.at = null;
+      } else if (token.tagName === 'body') this.at = token.sourceCodeLocation!.endOffset;
     });
-    rewriter.on('endTag', (token, raw) => {
-      if (!this.done && token.tagName === 'head') {
-        rewriter.emitRaw(tag);
-        this.done = true;
-      }
-      rewriter.emitRaw(raw);
+    this.parser.on('endTag', (token) => {
+      if (this.at === undefined && token.tagName === 'head') this.at = token.sourceCodeLocation!.startOffset;
     });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.rewriter.write(chunk.toString('latin1'), () => callback());
+    if (this.passing) {
+      callback(null, chunk);
+      return;
+    }
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    // Tokenized a slice at a time, so that the parsing stops right after the point is found
+    // (a page's head is a small part of it).
+    const text = chunk.toString('latin1');
+    // The tokenizer is fed directly (its stream interface adds a buffered write and a tick per call).
+    const parser = this.parser as unknown as { _transformChunk(text: string): string };
+    for (let start = 0; start < text.length && this.at === undefined; start += SLICE)
+      parser._transformChunk(text.slice(start, start + SLICE));
+    if (this.at !== undefined || this.heldBytes > MAX_HELD) this.release();
+    callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    this.rewriter.once('end', () => callback());
-    this.rewriter.end();
+    if (!this.passing) this.release();
+    callback();
+  }
+
+  /** Sends what is held, with the tag at its place (if any), and passes the rest through. */
+  private release(): void {
+    this.passing = true;
+    this.parser.stop();
+    const page = Buffer.concat(this.held, this.heldBytes);
+    this.held = [];
+    this.push(
+      typeof this.at === 'number'
+        ? Buffer.concat([page.subarray(0, this.at), this.tag, page.subarray(this.at)])
+        : page,
+    );
   }
 }
