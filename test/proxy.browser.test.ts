@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../src/auth/password.js';
 import type { Gateway } from '../src/gateway.js';
-import { launchChromium } from './chromium.js';
+import { launchChromium, watchProblems } from './chromium.js';
 import { startFakeGa4, type FakeVendor } from './fake-vendors.js';
 import { startGateway, tempDir, until } from './helpers.js';
 
@@ -11,6 +12,7 @@ import { startGateway, tempDir, until } from './helpers.js';
 // browser talks to the site's host only.
 const temp = tempDir('balise-proxy-browser-');
 const HOST = 'www.proxied.test';
+const PASSWORD = 'proxy-dashboard-password';
 let origin: Server;
 let ga4: FakeVendor;
 let gateway: Gateway;
@@ -26,6 +28,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   ga4 = await startFakeGa4();
   gateway = await startGateway(temp.dir, {
+    admin: { passwordHash: hashPassword(PASSWORD) },
     sites: [
       {
         host: HOST,
@@ -69,6 +72,38 @@ describe('proxy mode in the browser', () => {
       expect(hit.searchParams.get('dt')).toBe('Origin page');
       expect([...hosts]).toEqual([HOST]);
       expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('shows each upstream and the protection in Detections, and switches "under attack" from there', async () => {
+    const { browser, close } = await launchChromium([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]);
+    try {
+      const page = await browser.newPage();
+      const problems = watchProblems(page);
+      page.setDefaultTimeout(10_000);
+      await page.goto(`http://${HOST}:${port}/balise/ui/`);
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.click('nav a:text("Detections")');
+      const section = page.locator('[data-proxy]');
+      await section.locator('h3').waitFor();
+      expect(await section.locator('td:text("healthy")').count()).toBe(1);
+      await page.click(`[data-under-attack="${HOST}"]`);
+      await page.waitForSelector('text=Under attack: every network gets the small bucket.');
+      const state = await fetch(`http://127.0.0.1:${port}/balise/api/v1/proxy`, {
+        headers: {
+          cookie: (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; '),
+          host: HOST,
+        },
+      });
+      expect(((await state.json()) as { sites: { underAttack: boolean }[] }).sites[0]!.underAttack).toBe(
+        true,
+      );
+      await page.click(`[data-under-attack="${HOST}"]`);
+      await page.waitForSelector('text=Back to the usual limits.');
+      expect(problems).toEqual([]);
     } finally {
       await close();
     }

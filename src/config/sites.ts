@@ -40,6 +40,11 @@ export class SiteIndex {
     this.proxied = sites.some((site) => site.proxy !== undefined);
   }
 
+  /** Every site, once each. */
+  list(): SiteConfig[] {
+    return [...new Set(this.byHost.values())];
+  }
+
   /** The site a host name belongs to, if any. */
   find(host: string | null | undefined): SiteConfig | undefined {
     return host ? this.byHost.get(host) : undefined;

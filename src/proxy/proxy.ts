@@ -200,19 +200,23 @@ export class SiteProxy {
     return true;
   }
 
-  /** Each proxied site seen so far: its upstreams' health, its mode and its decisions. */
+  /** Each proxied site: its upstreams' health, its mode and its decisions. */
   status(): {
     site: string;
     underAttack: boolean;
     upstreams: { name: string; healthy: boolean }[];
     decisions: Protection['counts'];
   }[] {
-    return [...this.upstreams.values()].map(({ site, upstreams, protection }) => ({
-      site: site.host,
-      underAttack: protection.underAttack,
-      upstreams: upstreams.list.map(({ name, healthy }) => ({ name, healthy })),
-      decisions: { ...protection.counts },
-    }));
+    return this.deps.sites
+      .list()
+      .filter((site) => site.proxy !== undefined)
+      .map((site) => ({ site, ...this.entryOf(site) }))
+      .map(({ site, upstreams, protection }) => ({
+        site: site.host,
+        underAttack: protection.underAttack,
+        upstreams: upstreams.list.map(({ name, healthy }) => ({ name, healthy })),
+        decisions: { ...protection.counts },
+      }));
   }
 
   /** The proxy's figures in the Prometheus text format (docs/metrics.md). */

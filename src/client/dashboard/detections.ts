@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { el, findings } from './dom.js';
+import { proxySection } from './proxy.js';
 import { intervalOf, rangeQuery, type Selection } from './selection.js';
 
 interface Finding {
@@ -31,7 +32,7 @@ const DETECTORS: { name: string; title: string; none: string; extra: Record<stri
 ];
 
 /**
- * What the detectors found in the range: anomalies, attacks at one-second resolution, traffic
+ * What the detectors found in the range (then proxy mode's state, when a site has it): anomalies, attacks at one-second resolution, traffic
  * shifts and outages by country, spikes and dips against the previous week — each a sentence.
  * A detector that refuses the range says why in its own section; the others still show.
  */
@@ -59,5 +60,6 @@ export async function renderDetections(selection: Selection, target: HTMLElement
       }
     }),
   );
-  target.replaceChildren(...results);
+  const proxy = await proxySection();
+  target.replaceChildren(...results, ...(proxy ? [proxy] : []));
 }
