@@ -5,9 +5,13 @@ import { errors } from 'undici';
 import { injectionStreams } from './inject.js';
 import type { Upstream } from './upstreams.js';
 
-/** Headers of one hop only (RFC 9110 §7.6.1), never passed on. */
+/**
+ * Headers of one hop only (RFC 9110 §7.6.1), never passed on — and `Expect`, which the gateway's
+ * own HTTP server answers (100 Continue) before the body comes.
+ */
 const HOP_BY_HOP = new Set([
   'connection',
+  'expect',
   'keep-alive',
   'proxy-authenticate',
   'proxy-authorization',
