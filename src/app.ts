@@ -116,6 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           else handler(request, response);
         },
       );
+      // What Fastify sets on a server it makes itself: idle keep-alive and silent connections closed.
+      server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+      server.setTimeout(limits.idleTimeoutMs);
       server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (!deps.sites.proxied || !proxy.upgrade(request, socket, head)) socket.destroy();
       });

@@ -169,3 +169,40 @@ describe('a reverse proxy the configuration does not trust', () => {
     }
   });
 });
+
+describe('connections the server closes by itself', () => {
+  it('closes a silent connection after idleTimeoutMs and a kept-alive one after keepAliveTimeoutMs', async () => {
+    const dir = tempDir();
+    const { createGateway } = await import('../src/gateway.js');
+    const { testConfig } = await import('./helpers.js');
+    const { connect } = await import('node:net');
+    const served = await createGateway(
+      testConfig(dir.dir, {
+        server: { node: 'test-node', limits: { idleTimeoutMs: 3000, keepAliveTimeoutMs: 300 } },
+      }),
+    );
+    try {
+      await served.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = served.app.server.address() as { port: number };
+      /** How long the server keeps a connection that sends `first` (or nothing). */
+      const lifetime = (first?: string) =>
+        new Promise<number>((resolve) => {
+          const started = Date.now();
+          const socket = connect(port, '127.0.0.1', () => {
+            if (first) socket.write(first);
+          });
+          socket.on('data', () => undefined);
+          socket.on('close', () => resolve(Date.now() - started));
+        });
+      const silent = await lifetime();
+      expect(silent).toBeGreaterThanOrEqual(2900);
+      expect(silent).toBeLessThan(8000);
+      const kept = await lifetime('GET /balise/healthz HTTP/1.1\r\nHost: www.example.fr\r\n\r\n');
+      // Node closes it at keepAliveTimeoutMs, give or take its one-second check.
+      expect(kept).toBeLessThan(2500);
+    } finally {
+      await served.close();
+      dir.cleanup();
+    }
+  });
+});

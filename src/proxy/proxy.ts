@@ -154,6 +154,8 @@ export class SiteProxy {
       headers,
     });
     outgoing.on('upgrade', (answer, upstreamSocket, upstreamHead) => {
+      // A WebSocket may be quiet for long: the server's idle timeout is for HTTP requests.
+      (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
       const lines = [`HTTP/1.1 101 ${answer.statusMessage ?? 'Switching Protocols'}`];
       for (let i = 0; i < answer.rawHeaders.length; i += 2)
         lines.push(`${answer.rawHeaders[i]}: ${answer.rawHeaders[i + 1]}`);
