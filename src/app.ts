@@ -134,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  app.decorate('siteProxy', proxy);
   app.addHook('onClose', async () => {
     await proxy.flush();
     await proxy.close();

@@ -4,6 +4,10 @@ import { buildApp } from './app.js';
 import type { CollectCounters } from './collect/routes.js';
 import { loadClientScript } from './collect/script.js';
 import { SiteIndex } from './config/sites.js';
+import { detectAttacks } from './insights/detectors/attacks.js';
+import { localParts } from './time.js';
+import { AttackWatch } from './proxy/attack-watch.js';
+import type { SiteProxy } from './proxy/proxy.js';
 import type { Config } from './config/schema.js';
 import { localPaths, type ConfigSource } from './config/load.js';
 import { LiveConfig } from './config/live.js';
@@ -55,6 +59,8 @@ export async function createGateway(
     baseDir?: string;
     /** The file the configuration was read from: settings changes are written there and applied. */
     source?: ConfigSource;
+    /** How often the attack detector is asked about sites with `proxy.protect.auto` (ms, default 30 s). */
+    attackWatchMs?: number;
   } = {},
 ): Promise<Gateway> {
   if (options.logError) options = { ...options, logError: limitLog(options.logError) };
@@ -168,8 +174,28 @@ export async function createGateway(
       sessionKey: await store.ensureSecret('dashboard_sessions'),
       ...(options.logError ? { logError: options.logError } : {}),
     });
+    // Proxy mode: "under attack" switched by the attack detector for the sites that ask for it.
+    const watch = new AttackWatch(
+      (app as typeof app & { siteProxy: SiteProxy }).siteProxy,
+      () => live.current.sites,
+      async (site) => {
+        // The last ten minutes, to the minute after now, in the site's zone (the query model's form).
+        const minute = (ms: number) => {
+          const p = localParts(ms, site.timezone);
+          const two = (n: number) => String(n).padStart(2, '0');
+          return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}:${two(p.minute)}`;
+        };
+        const now = Date.now();
+        const input = { sites: [site.host], from: minute(now - 10 * 60_000), to: minute(now + 60_000) };
+        return (await detectAttacks(store, live.current, input)).attacks.length > 0;
+      },
+      (line) => options.logError?.(line),
+      options.attackWatchMs,
+    );
+    watch.start();
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
+      watch.stop();
       retention.stop();
       sync?.stop();
       await app.close();

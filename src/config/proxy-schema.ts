@@ -56,6 +56,12 @@ export const proxySchema = z.strictObject({
       underAttack: bucket
         .default({ rate: 2, burst: 20 })
         .describe('Each client network while the site is under attack (switched by hand)'),
+      auto: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Switch to "under attack" when the attack detector finds a burst on the site in the last minute, and back after 5 quiet minutes',
+        ),
       allow: z
         .array(z.string().refine(isCidr, 'must be an IP address or CIDR range such as 192.0.2.0/24'))
         .max(1000)
