@@ -47,6 +47,8 @@ const raw: RawEvent = {
   receivedAt: Date.UTC(2026, 10, 22, 10),
   source: 'browser',
   language: 'fr-FR',
+  timezoneOffset: -60,
+  viewportWidth: 1280,
 };
 const row = blankRow({
   id: '0193a1b2-0000-7000-8000-000000000001',
@@ -103,6 +105,8 @@ describe('the Managed Components runtime', () => {
         referer: '',
         title: 'Hello',
         timestamp: raw.receivedAt,
+        timezoneOffset: -60,
+        viewportWidth: 1280,
         clientId: BigInt('1234567890123456789').toString(16).padStart(16, '0'),
       },
       clientSet: true,

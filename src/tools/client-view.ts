@@ -22,6 +22,10 @@ export interface PrivacyView {
   timestamp: number;
   /** The id the tool's `clientId` rule gives (16 hex digits of the day's visitor hash when hashed). */
   clientId: string;
+  /** What the script measured of the window and the clock, when it sent them (null otherwise). */
+  timezoneOffset: number | null;
+  viewportWidth: number | null;
+  viewportHeight: number | null;
   /** The event's properties after the tool's query and DLP rules. */
   payload: Record<string, unknown>;
   /** DLP findings in this view (counted per tool; `drop` means the tool does not get the event). */
@@ -111,6 +115,9 @@ export function privacyView(
     title,
     timestamp: row.ts,
     clientId: applyClientIdRule(policy.clientId, hexClientId(row.visitorHash), raw.vendorId ?? null) ?? '',
+    timezoneOffset: raw.timezoneOffset ?? null,
+    viewportWidth: raw.viewportWidth ?? null,
+    viewportHeight: raw.viewportHeight ?? null,
     payload,
     findings,
   };

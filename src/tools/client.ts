@@ -40,6 +40,19 @@ export function countRefusedBrowser(
   );
 }
 
+/** The client values the script may not have sent (time zone, window size): present only when sent. */
+export function optionalClientFields(view: PrivacyView): {
+  timezoneOffset?: number;
+  viewportWidth?: number;
+  viewportHeight?: number;
+} {
+  return {
+    ...(view.timezoneOffset !== null ? { timezoneOffset: view.timezoneOffset } : {}),
+    ...(view.viewportWidth !== null ? { viewportWidth: view.viewportWidth } : {}),
+    ...(view.viewportHeight !== null ? { viewportHeight: view.viewportHeight } : {}),
+  };
+}
+
 /** The Client of one event for one tool: the privacy view, plus KV and browser actions. */
 export function toolClient(
   instance: ToolInstance,
@@ -65,6 +78,7 @@ export function toolClient(
     referer: view.referer,
     ...(view.title !== undefined ? { title: view.title } : {}),
     timestamp: view.timestamp,
+    ...optionalClientFields(view),
     fetch(resource, settings) {
       if (instance.policy.browserRequests === 'refuse') return refuseBrowser('client.fetch');
       if (!instance.can('client_network_requests'))

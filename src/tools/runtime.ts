@@ -251,7 +251,7 @@ export class ToolRuntime {
     };
     const run: RunListeners = (instance, type, view, context) =>
       instance.sandbox
-        ? dispatchSandboxed(instance, type, raw, row, view, context, event.actions, this.warn)
+        ? dispatchSandboxed(instance, type, row, view, context, event.actions, this.warn)
         : this.runListeners(instance, type, row, view, context, event.actions);
     await Promise.all(instances.map((instance) => dispatchToTool(instance, event, run)));
     await this.outbox.enqueue(event.deliveries);

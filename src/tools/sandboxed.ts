@@ -1,6 +1,6 @@
 import type { EventRow } from '../store/row.js';
-import { countRefusedBrowser, type BrowserActions } from './client.js';
-import type { PrivacyView, ToolInput } from './client-view.js';
+import { countRefusedBrowser, optionalClientFields, type BrowserActions } from './client.js';
+import type { PrivacyView } from './client-view.js';
 import type { ToolInstance } from './instance.js';
 import type { DispatchContext } from './manager.js';
 import type { SandboxFault } from './sandbox/protocol.js';
@@ -28,7 +28,6 @@ export function countFault(
 export async function dispatchSandboxed(
   instance: ToolInstance,
   type: string,
-  raw: ToolInput,
   row: EventRow,
   view: PrivacyView,
   context: DispatchContext,
@@ -51,9 +50,7 @@ export async function dispatchSandboxed(
       referer: view.referer,
       ...(view.title !== undefined ? { title: view.title } : {}),
       timestamp: view.timestamp,
-      ...(typeof raw.timezoneOffset === 'number' ? { timezoneOffset: raw.timezoneOffset } : {}),
-      ...(typeof raw.viewportWidth === 'number' ? { viewportWidth: raw.viewportWidth } : {}),
-      ...(typeof raw.viewportHeight === 'number' ? { viewportHeight: raw.viewportHeight } : {}),
+      ...optionalClientFields(view),
       clientId: view.clientId,
       visitor: row.visitorHash ?? 'anonymous',
       browserRequests: instance.policy.browserRequests,
