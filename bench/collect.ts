@@ -3,12 +3,13 @@
 // bounded autocannon process on 127.0.0.1. Prints req/s, p50, p99, peak RSS and the ratio.
 // BENCH_TOOLS=1 adds a third server: the gateway with GA4, Meta and a webhook enabled against a
 // local vendor (this process), and reports how fast the outbox delivers (3 requests per event).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run, startUntil } from './processes.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -40,19 +41,10 @@ interface Load {
 
 type Generator = 'autocannon' | 'wrk';
 
-function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) resolve({ child, url: match[1]! });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
+/** Starts the gateway (or the bare server) and resolves with its URL once it listens. */
+async function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const { child, found } = await startUntil(process.execPath, args, /on (http:\/\/127\.0\.0\.1:\d+)/);
+  return { child, url: found };
 }
 
 function peakRssMb(pid: number): number {
@@ -65,17 +57,6 @@ function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second here).
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function run(command: string, args: string[]): Promise<string> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}`)),
-    ),
-  );
 }
 
 function ms(text: string): number {

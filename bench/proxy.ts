@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run, startUntil } from './processes.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -19,17 +20,6 @@ interface Load {
   p99: number;
   non2xx: number;
   errors: number;
-}
-
-function run(command: string, args: string[]): Promise<string> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}`)),
-    ),
-  );
 }
 
 async function load(url: string, seconds: number): Promise<Load> {
@@ -45,33 +35,13 @@ async function load(url: string, seconds: number): Promise<Load> {
   return JSON.parse(out) as Load;
 }
 
-/** Starts a process and resolves once its output matches `ready` (the match's first group). */
-function start(
-  command: string,
-  args: string[],
-  ready: RegExp,
-): Promise<{ child: ChildProcess; found: string }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match) resolve({ child, found: match[1] ?? '' });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
-  });
-}
-
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-proxy-'));
 const children: ChildProcess[] = [];
 try {
   const page = `<!doctype html><html><head><meta charset="utf-8"><title>Bench</title></head><body>${'<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>'.repeat(170)}</body></html>`;
   writeFileSync(join(dir, 'page.html'), page);
-  const origin = await start(
+  const origin = await startUntil(
     process.execPath,
     [
       '-e',
@@ -112,7 +82,7 @@ http {
       `    proxy: { upstream: "http://127.0.0.1:${originPort}", inject: ${process.env.BENCH_INJECT !== '0'} }`,
     ].join('\n'),
   );
-  const balise = await start(
+  const balise = await startUntil(
     process.execPath,
     ['dist/cli/main.js', 'serve', '--config', join(dir, 'balise.yaml')],
     /on (http:\/\/127\.0\.0\.1:\d+)/,
