@@ -1,7 +1,8 @@
 // bench:nab -- --data DIR --windows FILE [--profile standard] [--profiles FILE]
-// Runs the anomaly detector, unchanged, on every NAB-format CSV (timestamp,value) under DIR,
-// scores it with NAB's rules against the windows file, prints one line per file and ends with
-// `score <number>` (normalised: 100 × (raw − null) / (perfect − null)).
+// Runs the anomaly detector, unchanged (one configuration for every file, NAB's probation), on
+// every NAB-format CSV (timestamp,value) under DIR, scores it with NAB's rules against the
+// windows file, prints one line per file, the score of each subset (folder) and of nyc_taxi when
+// present, and ends with `score <number>` (normalised: 100 × (raw − null) / (perfect − null)).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,6 +49,14 @@ let raw = 0;
 let perfect = 0;
 let nullScore = 0;
 let scored = 0;
+/** Raw, perfect and null sums per subset (the file's folder) and per file name. */
+const groups = new Map<string, { raw: number; perfect: number; nullScore: number }>();
+const add = (name: string, r: number, p: number, n: number) => {
+  const g = groups.get(name) ?? { raw: 0, perfect: 0, nullScore: 0 };
+  groups.set(name, { raw: g.raw + r, perfect: g.perfect + p, nullScore: g.nullScore + n });
+};
+const normalised = (g: { raw: number; perfect: number; nullScore: number }) =>
+  g.perfect === g.nullScore ? 0 : (100 * (g.raw - g.nullScore)) / (g.perfect - g.nullScore);
 for (const file of csvFiles(values.data).sort()) {
   const name = relative(values.data, file);
   const key = Object.keys(windowsByFile).find(
@@ -77,13 +86,26 @@ for (const file of csvFiles(values.data).sort()) {
   const { detections } = detectAnomalies(points);
   const elapsed = performance.now() - started;
   const result = scoreFile(detections, windows, profile);
+  const fileNull = -windows.length * profile.fnWeight;
+  const filePerfect = windows.length * profile.tpWeight * scaledSigmoid(-1);
   raw += result.raw;
-  nullScore -= windows.length * profile.fnWeight;
-  perfect += windows.length * profile.tpWeight * scaledSigmoid(-1);
+  nullScore += fileNull;
+  perfect += filePerfect;
   scored++;
+  add(
+    `subset ${name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '.'}`,
+    result.raw,
+    filePerfect,
+    fileNull,
+  );
+  if (name.endsWith('nyc_taxi.csv')) add('file nyc_taxi', result.raw, filePerfect, fileNull);
   process.stdout.write(
     `${name}: raw ${result.raw.toFixed(3)}  TP ${result.tp}  FP ${result.fp}  FN ${result.fn}  windows ${windows.length}  detector ${elapsed.toFixed(0)} ms for ${points.length} points\n`,
   );
 }
+for (const [name, g] of [...groups].sort(([a], [b]) => a.localeCompare(b)))
+  process.stdout.write(
+    `${name}: ${normalised(g).toFixed(1)}${g.perfect === g.nullScore ? ' (no windows: raw ' + g.raw.toFixed(2) + ')' : ''}\n`,
+  );
 const score = perfect === nullScore ? 0 : (100 * (raw - nullScore)) / (perfect - nullScore);
 process.stdout.write(`${scored} file(s), profile ${profileName}\nscore ${score.toFixed(1)}\n`);

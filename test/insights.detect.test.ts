@@ -138,7 +138,7 @@ describe.each(storeKinds())('on %s', (kind) => {
     });
   });
 
-  describe('seasonal anomaly detector on a stored series', () => {
+  describe('streaming anomaly detector on a stored series', () => {
     it('flags the one unusual hour of the last week, and only it', async () => {
       const { anomalies } = await detectSeriesAnomalies(store, config, {
         sites: ['season.example'],
@@ -147,7 +147,9 @@ describe.each(storeKinds())('on %s', (kind) => {
         to: '2026-09-07',
       });
       expect(anomalies.map((a) => a.time)).toEqual(['2026-09-06T20:00:00+02:00']);
-      expect(anomalies[0]!.text).toMatch(/^2026-09-06 20:00 local: pageviews \d+, [\d.]+ robust deviations/);
+      expect(anomalies[0]!.text).toMatch(
+        /^2026-09-06 20:00 local: pageviews \d+, [a-z ]+ \(score [\d.]+, 1 is the threshold\)$/,
+      );
     });
 
     it('refuses a breakdown or a comparison', async () => {

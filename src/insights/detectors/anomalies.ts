@@ -1,25 +1,9 @@
-/**
- * Seasonal anomaly detection with a robust baseline, streaming (each point is judged only on
- * what came before it). For each point the baseline is the median of the same phase in earlier
- * seasons — the same time of week over the last 4 weeks when the history allows, else the same
- * time of day over the last 7 days, else the last 48 points — and the spread combines the median
- * absolute deviation of those values with the typical size of recent residuals. A point is
- * anomalous when |value − baseline| / spread exceeds `threshold` (5 robust sigmas); after a
- * detection the detector stays quiet for one day (one event, one alert).
- */
+import { AnomalyDetector, type AnomalyKind } from './anomaly-detector.js';
 
 /** One observation of a series. */
 export interface Point {
   ts: number;
   value: number;
-}
-
-/** Settings of the detector (defaults are the ones benchmarked; do not tune them per series). */
-export interface AnomalyOptions {
-  threshold?: number;
-  /** Earlier seasons used for the baseline. */
-  weeks?: number;
-  days?: number;
 }
 
 function median(values: number[]): number {
@@ -35,50 +19,40 @@ export function samplingStep(points: readonly Point[]): number {
   return gaps.length ? Math.max(1, median(gaps)) : 60_000;
 }
 
-/** Anomaly score of every point (0 when there is not enough history), and the detections. */
+/** NAB's probation for a series of `length` points: 15 % of it, at most 750 points. */
+export function probationFor(length: number): number {
+  return Math.min(Math.floor(0.15 * length), 750);
+}
+
+/**
+ * Runs the streaming detector (`anomaly-detector.ts`) over a whole series, each point judged on
+ * its past only: every point's score (1 at the threshold), the detections and the expert behind
+ * each. The probation is NAB's unless given.
+ */
 export function detectAnomalies(
   points: readonly Point[],
-  options: AnomalyOptions = {},
-): { scores: number[]; detections: boolean[] } {
-  const threshold = options.threshold ?? 5;
-  const weeks = options.weeks ?? 4;
-  const days = options.days ?? 7;
-  const step = samplingStep(points);
-  const perDay = Math.max(1, Math.round(86_400_000 / step));
-  const perWeek = perDay * 7;
+  options: { probation?: number } = {},
+): { scores: number[]; detections: boolean[]; kinds: (AnomalyKind | null)[] } {
+  const detector = new AnomalyDetector({
+    probation: options.probation ?? probationFor(points.length),
+    stepMs: samplingStep(points),
+  });
   const scores: number[] = [];
   const detections: boolean[] = [];
-  const residuals: number[] = [];
-  let quietUntil = -1;
-  for (let i = 0; i < points.length; i++) {
-    const value = points[i]!.value;
-    let history: number[] = [];
-    if (i >= perWeek * 2) {
-      for (let k = 1; k <= weeks && i - k * perWeek >= 0; k++) history.push(points[i - k * perWeek]!.value);
-    } else if (i >= perDay * 3) {
-      for (let k = 1; k <= days && i - k * perDay >= 0; k++) history.push(points[i - k * perDay]!.value);
-    } else {
-      history = points.slice(Math.max(0, i - 48), i).map((p) => p.value);
-    }
-    if (history.length < 2) {
-      scores.push(0);
-      detections.push(false);
-      continue;
-    }
-    const base = median(history);
-    const mad = median(history.map((v) => Math.abs(v - base))) * 1.4826;
-    // Two sources of spread, added as independent noise: how much this phase varies across
-    // seasons (MAD) and how large residuals have been lately (median of the last week's), so a
-    // perfectly regular history does not make every small wiggle an anomaly.
-    const typical = residuals.length ? median(residuals.slice(-perWeek)) : 0;
-    const spread = Math.max(Math.sqrt(mad * mad + typical * typical), 1e-9 + Math.abs(base) * 0.01);
-    const residual = Math.abs(value - base);
-    const score = residual / spread;
-    residuals.push(residual);
-    scores.push(score);
-    const hit = score > threshold && i > quietUntil;
-    if (hit) quietUntil = i + perDay;
-    detections.push(hit);
+  const kinds: (AnomalyKind | null)[] = [];
+  for (const point of points) {
+    const judgement = detector.push(point.value);
+    scores.push(judgement.score);
+    detections.push(judgement.anomaly);
+    kinds.push(judgement.kind);
   }
-  return { scores, detections };
+  return { scores, detections, kinds };
 }
+
+/** What each expert's finding means, in words. */
+export const KIND_WORDS: Record<AnomalyKind, string> = {
+  pattern: 'a pattern the series has not shown before',
+  level: 'a level beyond any seen before',
+  spread: 'a variation unlike any seen before',
+  seasonal: 'further from the same time the day before than ever',
+};

@@ -2,20 +2,22 @@ import type { Config } from '../../config/schema.js';
 import { BaliseError } from '../../errors.js';
 import type { StoreReader } from '../../store/store.js';
 import { getSeries, withHistory } from '../getSeries.js';
-import { detectAnomalies } from './anomalies.js';
+import { detectAnomalies, KIND_WORDS } from './anomalies.js';
 
 /** One anomalous bucket of a series. */
 export interface SeriesAnomaly {
   time: string;
   value: number;
   score: number;
+  /** The detector's expert that found it: pattern, level, spread or seasonal. */
+  kind: string | null;
   text: string;
 }
 
 const HISTORY_DAYS = 35;
 
 /**
- * Runs the seasonal anomaly detector over a series: the query's range plus five weeks of history
+ * Runs the streaming anomaly detector over a series: the query's range plus five weeks of history
  * before it (so the weekly baseline exists from the first bucket), reporting anomalies in range.
  */
 export async function detectSeriesAnomalies(
@@ -40,7 +42,7 @@ export async function detectSeriesAnomalies(
   );
   const rows = history.rows.slice(first);
   const points = rows.map((row) => ({ ts: Date.parse(row.time), value: row.value ?? 0 }));
-  const { scores, detections } = detectAnomalies(points);
+  const { scores, detections, kinds } = detectAnomalies(points);
   const anomalies: SeriesAnomaly[] = [];
   points.forEach((point, i) => {
     if (!detections[i] || point.ts < start) return;
@@ -49,7 +51,8 @@ export async function detectSeriesAnomalies(
       time,
       value: point.value,
       score: Math.round(scores[i]! * 10) / 10,
-      text: `${time.slice(0, 16).replace('T', ' ')} local: ${query.metric} ${point.value}, ${Math.round(scores[i]! * 10) / 10} robust deviations from the usual for that time of week`,
+      kind: kinds[i] ?? null,
+      text: `${time.slice(0, 16).replace('T', ' ')} local: ${query.metric} ${point.value}, ${kinds[i] ? KIND_WORDS[kinds[i]] : 'unusual'} (score ${Math.round(scores[i]! * 10) / 10}, 1 is the threshold)`,
     });
   });
   return { anomalies, tz, sites: history.sites };
