@@ -16,6 +16,8 @@ import { ProcessMetrics } from './api/process-metrics.js';
 import type { Store } from './store/store.js';
 import type { LiveConfig } from './config/live.js';
 import type { SettingsEditor } from './settings/editor.js';
+import type { AlertLog } from './alerts/alert-log.js';
+import type { AlertCounters } from './alerts/watch.js';
 
 /** Largest request body accepted by collect (docs/threats.md: oversized bodies). */
 export const BODY_LIMIT = 64 * 1024;
@@ -32,6 +34,8 @@ export interface AppDeps extends CollectDeps {
   logError?: (line: string) => void;
   /** The dashboard sessions' signing key, shared by the gateways on the store (default: one of this process's). */
   sessionKey?: Buffer;
+  /** The alert log (API, dashboard) and the live detection's counters (metrics). */
+  alerts?: { log: AlertLog; counters: AlertCounters | null };
 }
 
 /** Deepest nesting of arrays and objects a request body may have (a deeper one is refused, 400 too_deep). */
@@ -284,6 +288,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessions,
     processMetrics,
     ...(deps.settings ? { settings: deps.settings } : {}),
+    ...(deps.alerts ? { alerts: deps.alerts } : {}),
     proxy,
   });
   return app;

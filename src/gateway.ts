@@ -28,6 +28,11 @@ import { isWeakHash } from './auth/password.js';
 import { EgressLog } from './tools/egress-log.js';
 import { Outbox } from './tools/outbox.js';
 import { ToolRuntime, type ComponentModule } from './tools/runtime.js';
+import { AlertLog } from './alerts/alert-log.js';
+import { LiveAnomalies } from './alerts/live-anomalies.js';
+import { Notifier } from './alerts/notify.js';
+import { AlertWatch } from './alerts/watch.js';
+import { join } from 'node:path';
 
 /** A running gateway: store, durable writer and HTTP app, closed in the right order. */
 export interface Gateway {
@@ -44,6 +49,8 @@ export interface Gateway {
   live: LiveConfig;
   /** Reads and applies settings changes (read-only without a configuration file). */
   settings: SettingsEditor;
+  /** Live detection and alerts (null when `alerts.enabled` is false or another node alerts). */
+  alerts: AlertWatch | null;
   /** Stops accepting, writes every accepted event to the store, closes the store. */
   close(): Promise<void>;
 }
@@ -61,6 +68,8 @@ export async function createGateway(
     source?: ConfigSource;
     /** How often the attack detector is asked about sites with `proxy.protect.auto` (ms, default 30 s). */
     attackWatchMs?: number;
+    /** false: build the alert watch without starting its timer (tests call `look`). */
+    alerts?: boolean;
   } = {},
 ): Promise<Gateway> {
   if (options.logError) options = { ...options, logError: limitLog(options.logError) };
@@ -158,6 +167,20 @@ export async function createGateway(
       sync ? (sites) => sync.publish(sites) : undefined,
     );
     await sync?.start();
+    const alertsDir = localPaths(config).alertsDir;
+    const alertLog = await AlertLog.open(join(alertsDir, 'alerts.jsonl'));
+    const alerting =
+      config.alerts.enabled && (!config.alerts.node || config.alerts.node === config.server.node);
+    const alerts = alerting
+      ? new AlertWatch(
+          store,
+          () => live.current,
+          await LiveAnomalies.open(join(alertsDir, 'detectors.json')),
+          alertLog,
+          new Notifier(config.alerts, (line) => options.logError?.(line)),
+          (line) => options.logError?.(line),
+        )
+      : null;
     const app = await buildApp({
       config,
       live,
@@ -172,6 +195,7 @@ export async function createGateway(
       store,
       // Any gateway on the store recognises a dashboard login made on another.
       sessionKey: await store.ensureSecret('dashboard_sessions'),
+      alerts: { log: alertLog, counters: alerts?.counters ?? null },
       ...(options.logError ? { logError: options.logError } : {}),
     });
     // Proxy mode: "under attack" switched by the attack detector for the sites that ask for it.
@@ -193,9 +217,11 @@ export async function createGateway(
       options.attackWatchMs,
     );
     watch.start();
+    if (options.alerts !== false) alerts?.start();
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
       watch.stop();
+      await alerts?.stop();
       retention.stop();
       sync?.stop();
       await app.close();
@@ -218,6 +244,7 @@ export async function createGateway(
       egressLog,
       live,
       settings,
+      alerts,
       close: () => (closing ??= close()),
     };
   } catch (error) {

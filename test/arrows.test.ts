@@ -43,6 +43,11 @@ const RULES: { from: string; never: string[]; why: string }[] = [
     never: ['collect', 'api', 'ui', 'tools', 'import', 'insights', 'plausible'],
     why: 'the proxy forwards and hands its events to the pipeline and the writer, like collect, not through it',
   },
+  {
+    from: 'alerts',
+    never: ['collect', 'api', 'ui', 'tools', 'import', 'proxy', 'plausible'],
+    why: 'alerts read the detectors and the store and notify; the API and the dashboard read the alert log',
+  },
   { from: 'http', never: ['collect', 'api', 'ui', 'store', 'tools'], why: 'neutral helpers' },
   { from: 'auth', never: ['collect', 'api', 'ui', 'store', 'tools', 'config'], why: 'neutral helpers' },
 ];

@@ -194,6 +194,33 @@ export function openApiDocument(prefix: string, version: string): Record<string,
           },
         },
       },
+      '/alerts': {
+        get: {
+          summary: 'Alerts: the starts and ends of what the live detectors found',
+          description:
+            'Newest first (docs/alerts.md). Each alert: id, episode, state (start, end), detector (anomalies, attacks, shifts, outages), site, subject (the series or the path, region, node), time (UTC), at (when recorded), text, kind and score (anomalies), notified (sent, failed, rate_limited, no_channel).',
+          parameters: [
+            { name: 'site', in: 'query', schema: { type: 'string' } },
+            {
+              name: 'detector',
+              in: 'query',
+              schema: { type: 'string', enum: ['anomalies', 'attacks', 'shifts', 'outages'] },
+            },
+            { name: 'since', in: 'query', schema: { type: 'string', example: '2026-12-05T14:00Z' } },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            },
+          ],
+          responses: {
+            200: { description: '{ alerts: [...] }' },
+            400: errors('invalid_query'),
+            401: errors('unauthorized'),
+            429: errors('rate_limited'),
+          },
+        },
+      },
       '/egress': {
         get: {
           summary: 'The egress log: every request that left for a tool, or was stopped',

@@ -21,6 +21,9 @@ import { openApiDocument } from './openapi.js';
 import type { SiteProxy } from '../proxy/proxy.js';
 import type { SettingsEditor } from '../settings/editor.js';
 import type { ToolStatus } from '../settings/view.js';
+import type { AlertLog } from '../alerts/alert-log.js';
+import type { AlertCounters } from '../alerts/watch.js';
+import { alertsMetricsText, registerAlertRoutes } from './alerts.js';
 
 /** Queries per token per minute (docs/threats.md: expensive queries). */
 export const API_QUERIES_PER_MINUTE = 120;
@@ -51,6 +54,8 @@ export function registerApiRoutes(
     settings?: SettingsEditor;
     /** Proxy mode: the upstreams' health, the protection's decisions, the "under attack" switch. */
     proxy?: SiteProxy;
+    /** The alert log and the live detection's counters. */
+    alerts?: { log: AlertLog; counters: AlertCounters | null };
   },
 ): void {
   const base = `${deps.live.current.server.prefix}/api/v1`;
@@ -82,7 +87,10 @@ export function registerApiRoutes(
     );
     const process = deps.processMetrics ? await deps.processMetrics.text() : '';
     const proxied = deps.proxy?.metricsText() ?? '';
-    return reply.header('content-type', 'text/plain; version=0.0.4').send(`${own}${proxied}${process}`);
+    const alerting = deps.alerts?.counters ? alertsMetricsText(deps.alerts.counters) : '';
+    return reply
+      .header('content-type', 'text/plain; version=0.0.4')
+      .send(`${own}${proxied}${alerting}${process}`);
   });
 
   app.get(`${base}/dlp`, (request) => {
@@ -127,6 +135,8 @@ export function registerApiRoutes(
       return { site, underAttack: on };
     });
   }
+
+  if (deps.alerts) registerAlertRoutes(app, base, deps.alerts.log, authorizeQuery);
 
   if (deps.settings) registerSettingsRoutes(app, base, deps.settings, authorizeQuery, deps.tools);
 

@@ -200,11 +200,12 @@ export function loadConfigSource(source: ConfigSource): Config {
   return configFromDocument(parseConfigText(readConfigText(source.file), source.file), source);
 }
 
-/** Where this gateway keeps its spool and outbox (set by `parseConfig`; defaults for a config built otherwise). */
-export function localPaths(config: Config): { spoolDir: string; outboxDir: string } {
+/** Where this gateway keeps its spool, outbox and alerts (set by `parseConfig`; defaults for a config built otherwise). */
+export function localPaths(config: Config): { spoolDir: string; outboxDir: string; alertsDir: string } {
   const local = config.store.kind === 'duckdb' ? config.store.path : resolve('data/balise');
   return {
     spoolDir: config.store.spoolDir ?? `${local}.spool`,
     outboxDir: config.outbox.dir ?? `${local}.outbox`,
+    alertsDir: `${local}.alerts`,
   };
 }

@@ -11,6 +11,7 @@ import {
   outboxSchema,
   serverSchema,
 } from './service-schema.js';
+import { alertsSchema } from './alerts-schema.js';
 import { siteSchema, type toolSchema } from './site-schema.js';
 import { triggerProblems } from './trigger-schema.js';
 
@@ -29,6 +30,7 @@ export const configSchema = z
     admin: adminSchema,
     import: importSchema,
     outbox: outboxSchema,
+    alerts: alertsSchema,
     sites: z.array(siteSchema).min(1, 'add at least one site'),
   })
   .superRefine((config, ctx) => {

@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AlertLog } from '../alerts/alert-log.js';
+import type { AlertCounters } from '../alerts/watch.js';
+import { ALERT_DETECTORS } from '../config/alerts-schema.js';
+import { BaliseError } from '../errors.js';
+
+/**
+ * `GET {prefix}/api/v1/alerts`: the recorded alerts, newest first — `site`, `detector`, `since`
+ * (ISO date or date-time, UTC unless it says otherwise) and `limit` (1–1000, default 100).
+ */
+export function registerAlertRoutes(
+  app: FastifyInstance,
+  base: string,
+  log: AlertLog,
+  authorize: (request: FastifyRequest) => void,
+): void {
+  app.get(`${base}/alerts`, (request) => {
+    authorize(request);
+    const q = (request.query ?? {}) as Record<string, string | undefined>;
+    const unknown = Object.keys(q).find((k) => !['site', 'detector', 'since', 'limit'].includes(k));
+    if (unknown)
+      throw new BaliseError(
+        'invalid_query',
+        `unknown parameter ${unknown} (site, detector, since, limit)`,
+        unknown,
+      );
+    if (q.detector && !(ALERT_DETECTORS as readonly string[]).includes(q.detector))
+      throw new BaliseError(
+        'invalid_query',
+        `detector must be one of ${ALERT_DETECTORS.join(', ')}`,
+        'detector',
+      );
+    const since =
+      q.since === undefined
+        ? undefined
+        : Date.parse(
+            /T.*(Z|[+-]\d\d:?\d\d)$/.test(q.since)
+              ? q.since
+              : `${q.since}${q.since.includes('T') ? 'Z' : 'T00:00Z'}`,
+          );
+    if (since !== undefined && Number.isNaN(since))
+      throw new BaliseError(
+        'invalid_query',
+        'since must be an ISO date or date-time such as 2026-12-05T14:00Z',
+        'since',
+      );
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new BaliseError('invalid_query', 'limit must be an integer from 1 to 1000', 'limit');
+    return {
+      alerts: log.list({
+        ...(q.site ? { site: q.site } : {}),
+        ...(q.detector ? { detector: q.detector } : {}),
+        ...(since !== undefined ? { since } : {}),
+        limit,
+      }),
+    };
+  });
+}
+
+/** The live detection's counters in Prometheus text. */
+export function alertsMetricsText(counters: AlertCounters): string {
+  const lines = [
+    '# HELP balise_alerts_total Alerts recorded (starts and ends), by detector.',
+    '# TYPE balise_alerts_total counter',
+    ...Object.entries(counters.alerts).map(([d, n]) => `balise_alerts_total{detector="${d}"} ${n}`),
+    "# HELP balise_alert_notifications_total What became of the alerts' notifications.",
+    '# TYPE balise_alert_notifications_total counter',
+    ...Object.entries(counters.notified).map(
+      ([o, n]) => `balise_alert_notifications_total{outcome="${o}"} ${n}`,
+    ),
+    '# HELP balise_alert_look_errors_total Live detector runs that failed.',
+    '# TYPE balise_alert_look_errors_total counter',
+    `balise_alert_look_errors_total ${counters.lookErrors}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
