@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -302,6 +302,66 @@ describe('the alerts configuration', () => {
       await g.close();
     } finally {
       other.cleanup();
+    }
+  });
+});
+
+describe('live anomaly detection per region', () => {
+  it('watches the hourly series of each busy region: a region going silent is found, its neighbour is not', async () => {
+    const dir = tempDir('balise-alerts-region-');
+    const now = Date.UTC(2026, 11, 5, 12, 0);
+    const open = (minCount: number) =>
+      createGateway(
+        parseConfig(
+          {
+            store: { kind: 'duckdb', path: join(dir.dir, 'r.duckdb') },
+            alerts: { detectors: ['anomalies'], breakdowns: ['region'], minCount },
+            sites: [{ host: 'www.example.fr', timezone: 'Europe/Paris' }],
+          },
+          { env: {} },
+        ),
+        { alerts: false },
+      );
+    let g = await open(100);
+    try {
+      const rows: EventRow[] = [];
+      for (let h = 20 * 24; h >= 1; h--) {
+        const ts = now - h * 3_600_000;
+        for (const region of ['FR-IDF', 'FR-COR']) {
+          // Corsica goes silent for the last six hours; Île-de-France carries on.
+          const count = region === 'FR-COR' && h <= 6 ? 0 : 12 + (h % 3);
+          for (let k = 0; k < count; k++)
+            rows.push(
+              blankRow({
+                id: deterministicId(ts, `${region}${h}:${k}`),
+                ts: ts + k * 1000,
+                site: 'www.example.fr',
+                type: 'pageview',
+                source: 'import',
+                country: 'FR',
+                region,
+              }),
+            );
+        }
+      }
+      await g.store.append(rows);
+      // Under alerts.minCount (100 a bucket here), the same silence is not alerted.
+      await g.alerts!.look(now);
+      expect(g.alerts!.log.list()).toEqual([]);
+      await g.close();
+      rmSync(join(dir.dir, 'r.duckdb.alerts'), { recursive: true });
+      g = await open(10);
+      await g.alerts!.look(now);
+      const subjects = g.alerts!.log.list({ detector: 'anomalies' }).map((a) => `${a.state} ${a.subject}`);
+      expect(subjects).toContain('start pageviews per hour in region FR-COR');
+      expect(subjects.filter((s) => s.includes('FR-IDF'))).toEqual([]);
+      const start = g
+        .alerts!.log.list({ detector: 'anomalies' })
+        .find((a) => a.subject === 'pageviews per hour in region FR-COR')!;
+      expect(Date.parse(start.time)).toBeGreaterThanOrEqual(now - 6 * 3_600_000);
+    } finally {
+      await g.close();
+      dir.cleanup();
     }
   });
 });

@@ -22,6 +22,7 @@ const TOKEN = 'bls_dashboard_test_token_0123456789';
 const HOSTILE_PATH = '/<img src=x onerror=alert(1)>';
 const HOSTILE_TITLE = '<script>alert(2)</script>';
 const HOSTILE_REFERRER = '"><svg onload=alert(3)>.example';
+const ALERT_TEXT = `www.quotidien.example${HOSTILE_PATH} 2026-12-05 12:00:10 local: 100 rps peak, 3 s, 300 requests`;
 const temp = tempDir('balise-dashboard-');
 let gateway: Gateway;
 let url: string;
@@ -49,6 +50,19 @@ sites:
 `,
   ));
   const now = Date.now();
+  // An alert whose sentence carries a hostile value (a path): the timeline shows it as text.
+  await gateway.alerts!.log.add({
+    id: 'alert-1',
+    episode: `attacks|www.quotidien.example|${HOSTILE_PATH}`,
+    state: 'start',
+    detector: 'attacks',
+    site: 'www.quotidien.example',
+    subject: HOSTILE_PATH,
+    time: new Date(now - 3_600_000).toISOString(),
+    at: new Date(now - 3_600_000).toISOString(),
+    text: ALERT_TEXT,
+    notified: 'rate_limited',
+  });
   const rows: EventRow[] = [];
   for (let i = 0; i < 640; i++) {
     // 600 rows over 13 days, then 40 in the last 20 minutes (the realtime view).
@@ -394,6 +408,13 @@ describe('the dashboard', () => {
       expect(await page.locator('main').innerText()).not.toContain('Not available');
       await page.screenshot({ path: resolve(ARTIFACTS, `dashboard-${view}.png`), fullPage: true });
     }
+    // The alerts' timeline opens the Detections view: the sentence as text, and what became of it.
+    await page.click('nav a:text("Detections")');
+    await page.locator('h2:text("Alerts")').waitFor();
+    // (The live detectors may have added their own alerts about this test's traffic above it.)
+    expect(await page.locator('ol.timeline li', { hasText: 'attacks:' }).first().innerText()).toContain(
+      `▲ attacks: ${ALERT_TEXT} (rate limited)`,
+    );
     await page.click('nav a:text("Realtime")');
     await page.locator('[data-metric="Pageviews (30 min)"]').waitFor();
     // The realtime view: the last 30 minutes as the API counts them, hostile paths as text.

@@ -51,6 +51,9 @@ export function localMinute(ms: number, timeZone: string): string {
  * goes on where it stopped (a gap longer than the history read at first is skipped).
  */
 export class LiveAnomalies {
+  /** The busiest values of each dimension, asked once an hour. */
+  private readonly tops = new Map<string, { hour: number; values: string[] }>();
+
   private constructor(
     private readonly file: string | null,
     private readonly watched: Map<string, Watched>,
@@ -83,9 +86,19 @@ export class LiveAnomalies {
   async look(store: StoreReader, config: Config, now = Date.now()): Promise<SeriesEpisode[]> {
     const episodes: SeriesEpisode[] = [];
     for (const site of config.sites)
-      for (const metric of config.alerts.metrics)
+      for (const metric of config.alerts.metrics) {
         for (const [name, resolution] of Object.entries(RESOLUTIONS))
           episodes.push(...(await this.feed(store, config, site, metric, name, resolution, now)));
+        // Per region, country, node…: the hourly series of the site's busiest values of each.
+        for (const dimension of config.alerts.breakdowns)
+          for (const value of await this.topValues(store, config, site, metric, dimension, now))
+            episodes.push(
+              ...(await this.feed(store, config, site, metric, 'hour', RESOLUTIONS.hour, now, {
+                dimension,
+                value,
+              })),
+            );
+      }
     await this.save();
     return episodes;
   }
@@ -98,9 +111,10 @@ export class LiveAnomalies {
     name: string,
     r: (typeof RESOLUTIONS)[keyof typeof RESOLUTIONS],
     now: number,
+    only?: { dimension: string; value: string },
   ): Promise<SeriesEpisode[]> {
-    const key = `${site.host}|${metric}|${name}`;
-    const subject = `${metric} per ${name}`;
+    const key = `${site.host}|${metric}|${name}${only ? `|${only.dimension}=${only.value}` : ''}`;
+    const subject = `${metric} per ${name}${only ? ` in ${only.dimension} ${only.value}` : ''}`;
     const end = Math.floor((now - GRACE_MS) / r.width) * r.width;
     let w = this.watched.get(key);
     if (!w || w.next < end - r.backfill * r.width)
@@ -114,6 +128,7 @@ export class LiveAnomalies {
       tz: 'UTC',
       from: iso(w.next),
       to: iso(end),
+      ...(only ? { filters: { [only.dimension]: only.value } } : {}),
     });
     const detector = w.detector ? AnomalyDetector.fromJSON(w.detector) : null;
     let live = detector;
@@ -126,7 +141,9 @@ export class LiveAnomalies {
       live ??= new AnomalyDetector({ probation: r.probation, stepMs: r.width });
       const judgement = live.push(value);
       const when = localMinute(time, site.timezone);
-      if (judgement.anomaly && !w.open) {
+      // Too few events either way to mean anything (one visitor more on a quiet site).
+      const small = Math.max(value, live.typical()) < config.alerts.minCount;
+      if (judgement.anomaly && !w.open && !small) {
         w.open = { since: time, quiet: 0 };
         episodes.push({
           state: 'start',
@@ -155,6 +172,39 @@ export class LiveAnomalies {
     w.next = end;
     w.detector = live ? live.toJSON() : null;
     return episodes;
+  }
+
+  /** The site's five busiest values of `dimension` over the last week (asked once an hour). */
+  private async topValues(
+    store: StoreReader,
+    config: Config,
+    site: SiteConfig,
+    metric: string,
+    dimension: string,
+    now: number,
+  ): Promise<string[]> {
+    const hour = Math.floor(now / 3_600_000);
+    const key = `${site.host}|${metric}|${dimension}`;
+    const known = this.tops.get(key);
+    if (known && known.hour === hour) return known.values;
+    const result = await getSeries(store, config, {
+      sites: [site.host],
+      metric,
+      interval: '1d',
+      tz: 'UTC',
+      last: '7d',
+      breakdown: dimension,
+      top: 5,
+    });
+    const values = [
+      ...new Set(
+        result.rows
+          .map((row) => row[dimension])
+          .filter((v): v is string => typeof v === 'string' && v !== '(other)' && v !== ''),
+      ),
+    ];
+    this.tops.set(key, { hour, values });
+    return values;
   }
 
   private async save(): Promise<void> {

@@ -38,6 +38,20 @@ export const alertsSchema = z
       .min(1)
       .default(['pageviews'])
       .describe('Series watched by the live anomaly detector, per site, per minute and per hour'),
+    breakdowns: z
+      .array(z.enum(['region', 'country', 'node', 'asn']))
+      .default(['region', 'node'])
+      .describe(
+        "Also watch the hourly series of each site's five busiest values of these dimensions (where the traffic has them)",
+      ),
+    minCount: z
+      .number()
+      .int()
+      .min(0)
+      .default(10)
+      .describe(
+        "An anomaly is alerted only when the bucket or its series' usual value reaches this count (quiet sites stay quiet)",
+      ),
     quietMinutes: z
       .number()
       .int()

@@ -7,6 +7,41 @@ declare const uPlot: {
 
 let charts: { destroy(): void }[] = [];
 
+/** A mark on a chart's time axis: an alert's start or end (Radar's annotations). */
+export interface Annotation {
+  /** Unix seconds. */
+  ts: number;
+  label: string;
+}
+
+interface DrawingChart {
+  ctx: CanvasRenderingContext2D;
+  bbox: { left: number; top: number; width: number; height: number };
+  valToPos(value: number, scale: string, canvasPixels: boolean): number;
+}
+
+/** Draws each annotation as a dashed vertical line with its label at the top. */
+function drawAnnotations(annotations: Annotation[]) {
+  return (u: DrawingChart) => {
+    const { ctx, bbox } = u;
+    ctx.save();
+    ctx.strokeStyle = '#b00020';
+    ctx.fillStyle = '#b00020';
+    ctx.setLineDash([4, 3]);
+    ctx.font = `${Math.round(11 * devicePixelRatio)}px sans-serif`;
+    for (const a of annotations) {
+      const x = u.valToPos(a.ts, 'x', true);
+      if (x < bbox.left || x > bbox.left + bbox.width) continue;
+      ctx.beginPath();
+      ctx.moveTo(x, bbox.top);
+      ctx.lineTo(x, bbox.top + bbox.height);
+      ctx.stroke();
+      ctx.fillText(a.label, x + 3, bbox.top + 12 * devicePixelRatio);
+    }
+    ctx.restore();
+  };
+}
+
 /** Removes the charts of the previous view. */
 export function destroyCharts(): void {
   for (const chart of charts) chart.destroy();
@@ -22,7 +57,7 @@ export function lineChart(
   box: HTMLElement,
   rows: Row[],
   label: string,
-  options: { baseline?: boolean | string; unit?: string; tz?: string } = {},
+  options: { baseline?: boolean | string; unit?: string; tz?: string; annotations?: Annotation[] } = {},
 ): void {
   const series: unknown[] = [{}, { label, stroke: '#1f4e9c', width: 2 }];
   const data: (number | null)[][] = [
@@ -42,6 +77,7 @@ export function lineChart(
         // Axis and legend times in the query's zone (the one the page names), not the browser's.
         ...(options.tz ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), options.tz!) } : {}),
         height: 240,
+        ...(options.annotations?.length ? { hooks: { draw: [drawAnnotations(options.annotations)] } } : {}),
         series,
         axes: [{}, { values: (_u: unknown, ticks: number[]) => ticks.map((t) => `${t}${unit}`) }],
       },

@@ -1,5 +1,5 @@
 import { api, type Row } from './api.js';
-import { lineChart } from './chart.js';
+import { lineChart, type Annotation } from './chart.js';
 import { card, el, findings, number, table } from './dom.js';
 import { comparisonLabel, intervalOf, rangeQuery, spanDays, type Selection } from './selection.js';
 
@@ -297,6 +297,29 @@ export async function renderOverview(selection: Selection, target: HTMLElement):
   // The baseline's legend: "Previous week", "Previous period"…; none without a comparison.
   const legend = against.replace(/^the /, '');
   const baseline = comparing ? legend.charAt(0).toUpperCase() + legend.slice(1) : false;
-  lineChart(seriesBox, pageviews.rows, 'Pageviews', { tz: pageviews.tz, baseline });
+  const annotations = await alertMarks(selection, pageviews.rows[0]?.time);
+  lineChart(seriesBox, pageviews.rows, 'Pageviews', { tz: pageviews.tz, baseline, annotations });
   lineChart(mobileBox, mobile.rows, 'Mobile share', { unit: '%', tz: pageviews.tz, baseline });
+}
+
+/** The alerts since the chart's first bucket, for the scope's site, as marks on the pageviews chart. */
+async function alertMarks(selection: Selection, first: string | undefined): Promise<Annotation[]> {
+  if (!first) return [];
+  const site = selection.scope.startsWith('site:') ? selection.scope.slice(5) : '';
+  const query = new URLSearchParams({
+    since: new Date(Date.parse(first)).toISOString().slice(0, 16) + 'Z',
+    limit: '200',
+  });
+  if (site) query.set('site', site);
+  try {
+    const { alerts } = await api<{ alerts: { time: string; state: string; detector: string }[] }>(
+      `/api/v1/alerts?${query.toString()}`,
+    );
+    return alerts.map((a) => ({
+      ts: Date.parse(a.time) / 1000,
+      label: `${a.state === 'start' ? '▲' : '▼'} ${a.detector}`,
+    }));
+  } catch {
+    return [];
+  }
 }

@@ -55,4 +55,5 @@ export const KIND_WORDS: Record<AnomalyKind, string> = {
   level: 'a level beyond any seen before',
   spread: 'a variation unlike any seen before',
   seasonal: 'further from the same time the day before than ever',
+  shift: 'a lasting shift of its level',
 };

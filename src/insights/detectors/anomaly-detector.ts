@@ -3,7 +3,7 @@
  * work per point (O(window) at most) and a state small enough to keep per series and save.
  *
  * It learns for a probation period (NAB's: 15 % of a file, at most 750 points; live: a fixed
- * number of points), then four experts watch each new point:
+ * number of points), then five experts watch each new point:
  * - **pattern**: the point's context — the level of the last k points, the level of the k before,
  *   and the spread of the last 4k, each quantised against the probation's range — is counted; a
  *   context seen rarely is surprising, and the surprise's short-term average is compared with
@@ -13,13 +13,15 @@
  *   range;
  * - **spread**: the spread of the last 4k points 50 % above the widest seen, or 90 % below the
  *   narrowest (a flat line where the series used to move);
- * - **seasonal**: the distance to the same time the day before, larger than ever by 30 %.
+ * - **seasonal**: the distance to the same time the day before, larger than ever by 30 %;
+ * - **shift**: a lasting move of the level — a CUSUM of the deviations from a slow mean (its
+ *   memory two probations), each clipped to 2 deviations, with a slack of 1, over 240.
  * After a detection the detector stays quiet for a fifth of the probation (one event, one alert).
  * Its settings were chosen once for the whole NAB corpus (`npm run bench:nab`), never per series.
  */
 
 /** Which expert found the anomaly. */
-export type AnomalyKind = 'pattern' | 'level' | 'spread' | 'seasonal';
+export type AnomalyKind = 'pattern' | 'level' | 'spread' | 'seasonal' | 'shift';
 
 /** What the detector says about one point. */
 export interface Judgement {
@@ -62,6 +64,8 @@ export interface DetectorState {
   sdLow: number;
   seasonalHigh: number;
   last: number;
+  /** The shift expert: a slow mean and deviation, and the two cumulative sums. */
+  slow?: { mean: number; dev: number; up: number; down: number };
   tuning?: Partial<Tuning>;
 }
 
@@ -80,6 +84,14 @@ export const TUNING = {
   spreadLow: 0.9,
   seasonalMargin: 0.3,
   coolPerProbation: 0.2,
+  /** The shift expert's CUSUM threshold, in deviations (0: off). */
+  shiftH: 240,
+  /** The CUSUM's slack per point, in deviations. */
+  shiftDelta: 1,
+  /** Each point's deviation counts at most this much (spikes do not make a shift). */
+  shiftClip: 2,
+  /** The slow mean's memory, in probations. */
+  shiftMemory: 2,
 };
 
 /** The detector's constants. */
@@ -172,6 +184,12 @@ export class AnomalyDetector {
     return new AnomalyDetector(state);
   }
 
+  /** The median of the points kept (the last day, or the last few), 0 before any. */
+  typical(): number {
+    const values = [...this.s.recent, ...this.s.learning].sort((a, b) => a - b);
+    return values.length ? values[values.length >> 1]! : 0;
+  }
+
   /** Points seen so far. */
   get seen(): number {
     return this.s.n;
@@ -200,6 +218,12 @@ export class AnomalyDetector {
     s.lo = Math.min(...s.learning);
     s.hi = Math.max(...s.learning);
     const points = s.learning;
+    if (this.t.shiftH > 0) {
+      const sorted = [...points].sort((a, b) => a - b);
+      const median = sorted[sorted.length >> 1]!;
+      const deviations = points.map((v) => Math.abs(v - median)).sort((a, b) => a - b);
+      s.slow = { mean: median, dev: deviations[deviations.length >> 1]! * 1.4826 || 1e-9, up: 0, down: 0 };
+    }
     s.learning = [];
     s.n = 0;
     for (const value of points) this.step(value, false);
@@ -276,9 +300,26 @@ export class AnomalyDetector {
         evidence(distance / (s.seasonalHigh * (1 + this.t.seasonalMargin) || 1), 'seasonal');
       if (i >= s.perDay * 2) s.seasonalHigh = Math.max(s.seasonalHigh, distance);
     }
+    if (s.slow) {
+      const w = s.slow;
+      const z = Math.max(-this.t.shiftClip, Math.min(this.t.shiftClip, (value - w.mean) / (w.dev || 1e-9)));
+      w.up = Math.max(0, w.up + z - this.t.shiftDelta);
+      w.down = Math.max(0, w.down - z - this.t.shiftDelta);
+      if (judge) evidence(Math.max(w.up, w.down) / this.t.shiftH, 'shift');
+      const alpha = 1 / (this.t.shiftMemory * s.probation);
+      w.mean += alpha * (value - w.mean);
+      w.dev += alpha * (Math.abs(value - w.mean) - w.dev);
+      if (!judge && s.n === s.probation) {
+        w.up = 0;
+        w.down = 0;
+      }
+    }
     const active = score > 1;
     const anomaly = active && live;
-    if (anomaly) s.last = i;
+    if (anomaly) {
+      s.last = i;
+      if (s.slow) s.slow.up = s.slow.down = 0;
+    }
     return { anomaly, score: Math.round(score * 100) / 100, kind, active };
   }
 
