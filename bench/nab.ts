@@ -49,6 +49,8 @@ let raw = 0;
 let perfect = 0;
 let nullScore = 0;
 let scored = 0;
+let detectorMs = 0;
+let detectorPoints = 0;
 /** Raw, perfect and null sums per subset (the file's folder) and per file name. */
 const groups = new Map<string, { raw: number; perfect: number; nullScore: number }>();
 const add = (name: string, r: number, p: number, n: number) => {
@@ -85,6 +87,8 @@ for (const file of csvFiles(values.data).sort()) {
   const started = performance.now();
   const { detections } = detectAnomalies(points);
   const elapsed = performance.now() - started;
+  detectorMs += elapsed;
+  detectorPoints += points.length;
   const result = scoreFile(detections, windows, profile);
   const fileNull = -windows.length * profile.fnWeight;
   const filePerfect = windows.length * profile.tpWeight * scaledSigmoid(-1);
@@ -108,4 +112,6 @@ for (const [name, g] of [...groups].sort(([a], [b]) => a.localeCompare(b)))
     `${name}: ${normalised(g).toFixed(1)}${g.perfect === g.nullScore ? ' (no windows: raw ' + g.raw.toFixed(2) + ')' : ''}\n`,
   );
 const score = perfect === nullScore ? 0 : (100 * (raw - nullScore)) / (perfect - nullScore);
-process.stdout.write(`${scored} file(s), profile ${profileName}\nscore ${score.toFixed(1)}\n`);
+process.stdout.write(
+  `detector: ${detectorPoints} points in ${detectorMs.toFixed(0)} ms (${((1000 * detectorMs) / Math.max(1, detectorPoints)).toFixed(1)} µs a point)\n${scored} file(s), profile ${profileName}\nscore ${score.toFixed(1)}\n`,
+);

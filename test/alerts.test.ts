@@ -41,26 +41,27 @@ const smtp = new SMTPServer({
   },
 });
 
-function config(port: number, smtpPort: number, maxPerHour = 30) {
-  return parseConfig(
-    {
-      server: { node: 'gw-1' },
-      store: { kind: 'duckdb', path: join(temp.dir, 'balise.duckdb'), flushMs: 50 },
-      admin: { tokens: [hash] },
-      alerts: {
-        detectors: ['anomalies', 'attacks'],
-        maxPerHour,
-        webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret: SECRET }],
-        email: {
-          smtp: { host: '127.0.0.1', port: smtpPort },
-          from: 'balise@example.fr',
-          to: ['ops@example.fr'],
-        },
+function configInput(port: number, smtpPort: number, maxPerHour = 30) {
+  return {
+    server: { node: 'gw-1' },
+    store: { kind: 'duckdb', path: join(temp.dir, 'balise.duckdb'), flushMs: 50 },
+    admin: { tokens: [hash] },
+    alerts: {
+      detectors: ['anomalies', 'attacks'],
+      maxPerHour,
+      webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret: SECRET }],
+      email: {
+        smtp: { host: '127.0.0.1', port: smtpPort },
+        from: 'balise@example.fr',
+        to: ['ops@example.fr'],
       },
-      sites: [{ host: 'www.example.fr', timezone: 'Europe/Paris' }],
     },
-    { env: {} },
-  );
+    sites: [{ host: 'www.example.fr', timezone: 'Europe/Paris' }],
+  };
+}
+
+function config(port: number, smtpPort: number, maxPerHour = 30) {
+  return parseConfig(configInput(port, smtpPort, maxPerHour), { env: {} });
 }
 
 /** Pageviews per minute: a steady trickle for a day and a half, ten minutes at twelve times it 40 minutes ago. */
@@ -231,6 +232,47 @@ describe('live anomaly detection and alerts', () => {
     await gateway.alerts!.look(at + 30 * MINUTE);
     attacks = gateway.alerts!.log.list({ detector: 'attacks' });
     expect(attacks.map((a) => a.state)).toEqual(['end', 'start']);
+  });
+
+  it("traffic moving between serving nodes is a shift: alerted once, by node, with the detector's sentence", async () => {
+    const at = NOW + 24 * 60 * MINUTE;
+    const rows: EventRow[] = [];
+    // The last hour in 15-minute buckets: LHR serves 90 % of the first half, CDG 90 % of the second.
+    for (let b = 0; b < 4; b++)
+      for (let k = 0; k < 40; k++) {
+        const ts = at - 60 * MINUTE + b * 15 * MINUTE + k * 1000;
+        const node = b < 2 === k < 36 ? 'LHR' : 'CDG';
+        rows.push(
+          blankRow({
+            id: deterministicId(ts, `n${b}:${k}`),
+            ts,
+            site: 'www.example.fr',
+            type: 'request',
+            source: 'import',
+            node,
+            path: '/',
+          }),
+        );
+      }
+    await gateway.store.append(rows);
+    await gateway.close();
+    gateway = await createGateway(
+      parseConfig(
+        {
+          ...configInput(hookPort, smtpPort),
+          alerts: { ...configInput(hookPort, smtpPort).alerts, detectors: ['shifts'] },
+        },
+        { env: {} },
+      ),
+      { alerts: false },
+    );
+    await gateway.alerts!.look(at);
+    await gateway.alerts!.look(at + MINUTE);
+    const shifts = gateway.alerts!.log.list({ detector: 'shifts' });
+    expect(shifts.map((a) => [a.state, a.subject])).toEqual([['start', 'node LHR → CDG']]);
+    expect(shifts[0]!.text).toMatch(
+      /^www\.example\.fr: .* local: \d+(\.\d)?% of traffic moved by node; LHR 90% → 10%, CDG 10% → 90%$/,
+    );
   });
 
   it('rate-limits notifications: over maxPerHour an alert is recorded, marked rate_limited, and not sent', async () => {
