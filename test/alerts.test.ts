@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newToken } from '../src/api/auth.js';
-import { signAlert } from '../src/alerts/notify.js';
+import type { Alert } from '../src/alerts/alert-log.js';
+import { Notifier, signAlert } from '../src/alerts/notify.js';
 import { parseConfig } from '../src/config/load.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { deterministicId } from '../src/store/ids.js';
@@ -404,6 +405,66 @@ describe('live anomaly detection per region', () => {
     } finally {
       await g.close();
       dir.cleanup();
+    }
+  });
+});
+
+describe('webhook delivery', () => {
+  it('retries a 5xx, not a 4xx, and stops waiting when the gateway closes', async () => {
+    const statuses: number[] = [];
+    let received = 0;
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        received++;
+        response.writeHead(statuses.shift() ?? 503).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const alertsConfig = parseConfig(
+      {
+        alerts: { webhooks: [{ url: `http://127.0.0.1:${port}/`, secret: SECRET }] },
+        sites: [{ host: 'a.example' }],
+      },
+      { env: {} },
+    ).alerts;
+    const alert: Alert = {
+      id: 'x',
+      episode: 'attacks|a.example|/',
+      state: 'start',
+      detector: 'attacks',
+      site: 'a.example',
+      subject: '/',
+      time: new Date(NOW).toISOString(),
+      at: new Date(NOW).toISOString(),
+      text: 'a.example/ 100 rps peak',
+      notified: 'no_channel',
+    };
+    const lines: string[] = [];
+    try {
+      let notifier = new Notifier(alertsConfig, (line) => lines.push(line));
+      statuses.push(503, 200);
+      const started = Date.now();
+      expect(await notifier.send(alert)).toBe('sent');
+      expect(received).toBe(2);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+
+      statuses.push(400);
+      expect(await notifier.send(alert)).toBe('failed');
+      expect(received).toBe(3);
+      expect(lines.at(-1)).toMatch(/refused an alert \(400\)/);
+
+      // Always 503: the first retry waits 1 s, 5 s, then 30 s — unless the notifier closes.
+      notifier = new Notifier(alertsConfig, (line) => lines.push(line));
+      const closing = Date.now();
+      const pending = notifier.send(alert);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      notifier.close();
+      expect(await pending).toBe('failed');
+      expect(Date.now() - closing).toBeLessThan(1000);
+    } finally {
+      server.close();
     }
   });
 });

@@ -16,12 +16,13 @@ export function signAlert(secret: string, timestamp: string, body: string): stri
 export class Notifier {
   private readonly sentAt: number[] = [];
   private readonly mailer: Transporter | null;
+  /** Set by `close`: retries stop waiting, nothing more is sent. */
+  private closed = false;
+  private readonly wakers = new Set<() => void>();
 
   constructor(
     private readonly config: AlertsConfig,
     private readonly log: (line: string) => void,
-    private readonly wait: (ms: number) => Promise<void> = (ms) =>
-      new Promise((resolve) => setTimeout(resolve, ms).unref()),
   ) {
     const smtp = config.email?.smtp;
     this.mailer = smtp
@@ -86,13 +87,14 @@ export class Notifier {
         }
         throw new Error(`HTTP ${response.status}`);
       } catch (error) {
-        if (attempt >= RETRY_WAITS_MS.length) {
+        if (attempt >= RETRY_WAITS_MS.length || this.closed) {
           this.log(
             `alerts: the webhook ${new URL(hook.url).host} failed ${attempt + 1} times (${error instanceof Error ? error.message : String(error)}); alert ${alert.id} not delivered there`,
           );
           return false;
         }
         await this.wait(RETRY_WAITS_MS[attempt]!);
+        if (this.closed) return false;
       }
     }
   }
@@ -113,8 +115,24 @@ export class Notifier {
     }
   }
 
-  /** Closes the SMTP connections. */
+  /** Waits `ms` before a retry, or less when the notifier closes. */
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.wakers.add(done);
+    });
+  }
+
+  /** Stops the retries in progress (they count as failed) and closes the SMTP connections. */
   close(): void {
+    this.closed = true;
+    for (const wake of [...this.wakers]) wake();
     this.mailer?.close();
   }
 }

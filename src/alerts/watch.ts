@@ -94,12 +94,13 @@ export class AlertWatch {
     void this.look();
   }
 
-  /** Stops looking; waits for a look in progress. */
+  /** Stops looking; ends the notifications' retries and waits for a look in progress. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    // A webhook being retried does not hold the shutdown: its wait ends now.
     this.notifier.close();
+    await this.running;
   }
 
   /** One look (a look already running is awaited instead). */
