@@ -18,6 +18,7 @@ export default defineConfig({
       'test/insights.goals.test.ts',
       'test/insights.properties.test.ts',
       'test/import.test.ts',
+      'test/alerts.test.ts',
       'test/clickhouse/**/*.test.ts',
     ],
     globalSetup: ['test/global-setup.ts'],

@@ -11,11 +11,15 @@ import { createGateway, type Gateway } from '../src/gateway.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
 import { tempDir } from './helpers.js';
+import { freshDatabase, storeKinds, storeSettings, type StoreKind } from './stores.js';
 
 const SECRET = 'a-webhook-secret-of-32-characters';
 const NOW = Date.UTC(2026, 11, 5, 12, 0);
 const MINUTE = 60_000;
 const temp = tempDir('balise-alerts-');
+// One store kind per run: DuckDB in `npm test`, ClickHouse in `npm run test:clickhouse`.
+const KIND: StoreKind = storeKinds()[0] ?? 'duckdb';
+const DATABASE = freshDatabase();
 const { token, hash } = newToken();
 const hooks: { headers: IncomingMessage['headers']; body: string }[] = [];
 const mails: string[] = [];
@@ -44,9 +48,10 @@ const smtp = new SMTPServer({
 function configInput(port: number, smtpPort: number, maxPerHour = 30) {
   return {
     server: { node: 'gw-1' },
-    store: { kind: 'duckdb', path: join(temp.dir, 'balise.duckdb'), flushMs: 50 },
+    store: { ...storeSettings(KIND, temp.dir, DATABASE), flushMs: 50 },
     admin: { tokens: [hash] },
     alerts: {
+      dir: join(temp.dir, 'alerts'),
       detectors: ['anomalies', 'attacks'],
       maxPerHour,
       webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret: SECRET }],
@@ -110,7 +115,7 @@ afterAll(async () => {
   temp.cleanup();
 });
 
-describe('live anomaly detection and alerts', () => {
+describe(`live anomaly detection and alerts (on ${KIND})`, () => {
   it('finds the burst on the per-minute series once, then its end, and says so in signed webhooks and e-mails', async () => {
     await gateway.alerts!.look(NOW);
     const found = gateway.alerts!.log.list({ detector: 'anomalies' }).reverse();
@@ -187,7 +192,7 @@ describe('live anomaly detection and alerts', () => {
   });
 
   it('after a restart, goes on where it stopped: the same burst is not alerted twice, the log is kept', async () => {
-    expect(existsSync(join(temp.dir, 'balise.duckdb.alerts', 'detectors.json'))).toBe(true);
+    expect(existsSync(join(temp.dir, 'alerts', 'detectors.json'))).toBe(true);
     await gateway.close();
     gateway = await createGateway(config(hookPort, smtpPort), {
       alerts: false,

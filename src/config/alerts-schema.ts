@@ -14,6 +14,13 @@ export const ALERT_DETECTORS = ['anomalies', 'attacks', 'shifts', 'outages'] as 
  */
 export const alertsSchema = z
   .strictObject({
+    dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Directory of the alert log and the detectors\' states (default: the DuckDB path + ".alerts", or ./data/balise.alerts for ClickHouse)',
+      ),
     enabled: z.boolean().default(true).describe('Run the live detectors (and record alerts) on this gateway'),
     node: z
       .string()

@@ -116,6 +116,7 @@ export function parseConfig(
   const local = config.store.kind === 'duckdb' ? config.store.path : resolve(baseDir, 'data/balise');
   config.store.spoolDir = resolve(baseDir, config.store.spoolDir ?? `${local}.spool`);
   config.outbox.dir = resolve(baseDir, config.outbox.dir ?? `${local}.outbox`);
+  config.alerts.dir = resolve(baseDir, config.alerts.dir ?? `${local}.alerts`);
   for (const key of ['countryMmdb', 'cityMmdb', 'asnMmdb'] as const) {
     const file = config.geo[key];
     if (file !== undefined) config.geo[key] = resolve(baseDir, file);
@@ -206,6 +207,6 @@ export function localPaths(config: Config): { spoolDir: string; outboxDir: strin
   return {
     spoolDir: config.store.spoolDir ?? `${local}.spool`,
     outboxDir: config.outbox.dir ?? `${local}.outbox`,
-    alertsDir: `${local}.alerts`,
+    alertsDir: config.alerts.dir ?? `${local}.alerts`,
   };
 }
