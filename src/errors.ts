@@ -124,6 +124,11 @@ export const ERRORS = {
     whatToDo: 'set one (`balise password hash`)',
   },
   not_found: { status: 404, meaning: 'no such route', whatToDo: 'check `server.prefix`' },
+  no_such_alert: {
+    status: 404,
+    meaning: 'no alert with that id in the alert log',
+    whatToDo: 'take the id from GET {prefix}/api/v1/alerts',
+  },
   no_such_site: {
     status: 404,
     meaning: '(settings) no site with that host in the configuration file',

@@ -184,6 +184,26 @@ describe(`live anomaly detection and alerts (on ${KIND})`, () => {
       expect(bad.statusCode, query).toBe(400);
       expect(bad.json<{ error: { code: string } }>().error.code).toBe('invalid_query');
     }
+    // An operator's note on the start: kept, shown with the alert, refused when not one short line.
+    const id = gateway.alerts!.log.list({ detector: 'anomalies' }).at(-1)!.id;
+    const noted = await gateway.app.inject({
+      method: 'POST',
+      url: `/balise/api/v1/alerts/${id}/note`,
+      headers: auth,
+      payload: { text: 'newsletter sent at 12:15' },
+    });
+    expect(noted.statusCode).toBe(200);
+    expect(noted.json<{ note: { text: string } }>().note.text).toBe('newsletter sent at 12:15');
+    for (const [url, payload, status, code] of [
+      [`/balise/api/v1/alerts/${id}/note`, { text: 'x'.repeat(501) }, 400, 'invalid_request'],
+      [`/balise/api/v1/alerts/${id}/note`, { text: 'two\nlines' }, 400, 'invalid_request'],
+      [`/balise/api/v1/alerts/${id}/note`, {}, 400, 'invalid_request'],
+      ['/balise/api/v1/alerts/nope/note', { text: 'x' }, 404, 'no_such_alert'],
+    ] as const) {
+      const bad = await gateway.app.inject({ method: 'POST', url, headers: auth, payload });
+      expect(bad.statusCode, JSON.stringify(payload)).toBe(status);
+      expect(bad.json<{ error: { code: string } }>().error.code).toBe(code);
+    }
     const anonymous = await gateway.app.inject({ method: 'GET', url: '/balise/api/v1/alerts' });
     expect(anonymous.statusCode).toBe(401);
     const metrics = await gateway.app.inject({ method: 'GET', url: '/balise/metrics', headers: auth });
@@ -199,7 +219,9 @@ describe(`live anomaly detection and alerts (on ${KIND})`, () => {
       logError: (l) => console.error(l),
     });
     await gateway.alerts!.look(NOW + 5 * MINUTE);
-    expect(gateway.alerts!.log.list({ detector: 'anomalies' })).toHaveLength(2);
+    const kept = gateway.alerts!.log.list({ detector: 'anomalies' });
+    expect(kept).toHaveLength(2);
+    expect(kept[1]!.note?.text).toBe('newsletter sent at 12:15');
     expect(hooks).toHaveLength(2);
   });
 

@@ -415,6 +415,18 @@ describe('the dashboard', () => {
     expect(await page.locator('ol.timeline li', { hasText: 'attacks:' }).first().innerText()).toContain(
       `▲ attacks: ${ALERT_TEXT} (rate limited)`,
     );
+    // A note on it, written in the timeline's form: kept by the API, shown as text.
+    const item = page.locator('li[data-alert="alert-1"]');
+    await item.locator('input').fill(HOSTILE_TITLE);
+    await item.locator('button:text("Save note")').click();
+    await item.locator('text=Saved.').waitFor();
+    expect(await item.locator('.note').textContent()).toBe(` — note: ${HOSTILE_TITLE}`);
+    const listed = await fetch(`${url}/balise/api/v1/alerts?detector=attacks`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(((await listed.json()) as { alerts: { note?: { text: string } }[] }).alerts[0]!.note?.text).toBe(
+      HOSTILE_TITLE,
+    );
     await page.click('nav a:text("Realtime")');
     await page.locator('[data-metric="Pageviews (30 min)"]').waitFor();
     // The realtime view: the last 30 minutes as the API counts them, hostile paths as text.

@@ -22,7 +22,12 @@ export interface Alert {
   score?: number;
   /** What became of its notification. */
   notified: 'sent' | 'failed' | 'rate_limited' | 'no_channel';
+  /** An operator's note on it (dashboard, API): what it was, what was done. */
+  note?: { text: string; at: string };
 }
+
+/** Longest note an operator may write on an alert. */
+export const MAX_NOTE = 500;
 
 /** What `list` filters on. */
 export interface AlertFilter {
@@ -56,7 +61,11 @@ export class AlertLog {
       for (const line of text.split('\n')) {
         if (!line.trim()) continue;
         try {
-          log.alerts.push(JSON.parse(line) as Alert);
+          const record = JSON.parse(line) as Alert | { noteOn: string; text: string; at: string };
+          if ('noteOn' in record) {
+            const alert = log.alerts.find((a) => a.id === record.noteOn);
+            if (alert) alert.note = { text: record.text, at: record.at };
+          } else log.alerts.push(record);
         } catch {
           // A line cut by a crash in the middle of a write: the others stay readable.
         }
@@ -71,6 +80,20 @@ export class AlertLog {
     if (this.file) await appendFile(this.file, `${JSON.stringify(alert)}\n`);
     this.alerts.push(alert);
     if (this.alerts.length > KEPT) this.alerts.shift();
+  }
+
+  /**
+   * Writes an operator's note on the alert `id` (replacing an earlier one; an empty text removes
+   * it); the alert, or null when no alert has that id.
+   */
+  async annotate(id: string, text: string, now = Date.now()): Promise<Alert | null> {
+    const alert = this.alerts.find((a) => a.id === id);
+    if (!alert) return null;
+    const at = new Date(now).toISOString();
+    if (this.file) await appendFile(this.file, `${JSON.stringify({ noteOn: id, text, at })}\n`);
+    if (text) alert.note = { text, at };
+    else delete alert.note;
+    return alert;
   }
 
   /** Alerts matching `filter`, newest first. */

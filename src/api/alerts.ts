@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AlertLog } from '../alerts/alert-log.js';
+import { MAX_NOTE, type AlertLog } from '../alerts/alert-log.js';
 import type { AlertCounters } from '../alerts/watch.js';
 import { ALERT_DETECTORS } from '../config/alerts-schema.js';
 import { BaliseError } from '../errors.js';
 
 /**
  * `GET {prefix}/api/v1/alerts`: the recorded alerts, newest first — `site`, `detector`, `since`
- * (ISO date or date-time, UTC unless it says otherwise) and `limit` (1–1000, default 100).
+ * (ISO date or date-time, UTC unless it says otherwise) and `limit` (1–1000, default 100);
+ * `POST {prefix}/api/v1/alerts/:id/note`: an operator's note on one.
  */
 export function registerAlertRoutes(
   app: FastifyInstance,
@@ -55,6 +56,23 @@ export function registerAlertRoutes(
         limit,
       }),
     };
+  });
+
+  // An operator's note on an alert: `{"text": "planned maintenance"}` (an empty text removes it).
+  app.post(`${base}/alerts/:id/note`, async (request) => {
+    authorize(request);
+    const { id } = request.params as { id: string };
+    const body = request.body as { text?: unknown } | null;
+    const text = typeof body?.text === 'string' ? body.text.trim() : undefined;
+    if (text === undefined || text.length > MAX_NOTE || [...text].some((c) => c < ' ' || c === '\u007f'))
+      throw new BaliseError(
+        'invalid_request',
+        `send {"text": "…"}: one line of at most ${MAX_NOTE} characters`,
+        'text',
+      );
+    const alert = await log.annotate(id, text);
+    if (!alert) throw new BaliseError('no_such_alert', `no alert ${id}`, 'id');
+    return alert;
   });
 }
 

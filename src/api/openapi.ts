@@ -221,6 +221,32 @@ export function openApiDocument(prefix: string, version: string): Record<string,
           },
         },
       },
+      '/alerts/{id}/note': {
+        post: {
+          summary: "An operator's note on an alert (an empty text removes it)",
+          description:
+            'Body {"text": "…"}: one line of at most 500 characters, kept in the alert log and shown with the alert (API, dashboard timeline). Answers the alert.',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['text'],
+                  properties: { text: { type: 'string', maxLength: 500 } },
+                },
+              },
+            },
+          },
+          responses: {
+            200: { description: 'The alert, with its note' },
+            400: errors('invalid_request'),
+            401: errors('unauthorized'),
+            404: errors('no_such_alert'),
+          },
+        },
+      },
       '/egress': {
         get: {
           summary: 'The egress log: every request that left for a tool, or was stopped',

@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { el, findings } from './dom.js';
+import { alertsTimeline } from './alerts.js';
 import { proxySection } from './proxy.js';
 import { intervalOf, rangeQuery, type Selection } from './selection.js';
 
@@ -62,51 +63,4 @@ export async function renderDetections(selection: Selection, target: HTMLElement
   );
   const proxy = await proxySection();
   target.replaceChildren(await alertsTimeline(), ...results, ...(proxy ? [proxy] : []));
-}
-
-interface AlertRow {
-  state: 'start' | 'end';
-  detector: string;
-  time: string;
-  text: string;
-  notified: string;
-}
-
-/** The alerts' timeline (newest first): when, what started or ended, and whether it was sent. */
-async function alertsTimeline(): Promise<HTMLElement> {
-  try {
-    const { alerts } = await api<{ alerts: AlertRow[] }>('/api/v1/alerts?limit=50');
-    if (alerts.length === 0)
-      return el(
-        'section',
-        { class: 'alerts' },
-        el('h2', {}, 'Alerts'),
-        el('p', { class: 'muted' }, 'No alert yet.'),
-      );
-    return el(
-      'section',
-      { class: 'alerts' },
-      el('h2', {}, 'Alerts'),
-      el(
-        'ol',
-        { class: 'timeline' },
-        ...alerts.map((a) =>
-          el(
-            'li',
-            { class: `alert-${a.state}` },
-            el('time', { datetime: a.time }, a.time.slice(0, 16).replace('T', ' ') + ' UTC'),
-            ` ${a.state === 'start' ? '▲' : '▼'} ${a.detector}: ${a.text}`,
-            a.notified === 'sent' ? '' : el('span', { class: 'muted' }, ` (${a.notified.replace('_', ' ')})`),
-          ),
-        ),
-      ),
-    );
-  } catch (error) {
-    return el(
-      'section',
-      {},
-      el('h2', {}, 'Alerts'),
-      el('p', { class: 'muted' }, `Not available: ${error instanceof Error ? error.message : String(error)}`),
-    );
-  }
 }
