@@ -63,7 +63,9 @@ export class Notifier {
   }
 
   private async webhook(hook: { url: string; secret: string }, alert: Alert): Promise<boolean> {
-    const body = JSON.stringify({ type: 'balise.alert', ...alert });
+    // What became of the notification is not known yet: not part of the message.
+    const { notified: _pending, ...message } = alert;
+    const body = JSON.stringify({ type: 'balise.alert', ...message });
     for (let attempt = 0; ; attempt++) {
       const timestamp = String(Math.floor(Date.now() / 1000));
       try {
