@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -238,5 +238,47 @@ describe('balise import', () => {
     );
     await store.close();
     expect(rows[0]).toEqual({ n: 500, paths: 7, mobile: 500, google: 500, host: 'www.google.fr' });
+  });
+});
+
+describe('balise alerts', () => {
+  it('lists the alert log newest first, with filters and notes, and names a bad flag', () => {
+    const dir = join(temp.dir, 'alerts');
+    mkdirSync(dir, { recursive: true });
+    const file = join(temp.dir, 'alerts.yaml');
+    writeFileSync(file, `alerts: { dir: ${dir} }\nsites:\n  - host: www.example.fr\n`);
+    const alert = (id: string, detector: string, time: string, text: string) => ({
+      id,
+      episode: `${detector}|www.example.fr|x`,
+      state: 'start',
+      detector,
+      site: 'www.example.fr',
+      subject: 'x',
+      time,
+      at: time,
+      text,
+      notified: 'sent',
+    });
+    writeFileSync(
+      join(dir, 'alerts.jsonl'),
+      [
+        alert('a1', 'anomalies', '2026-12-05T10:00:00.000Z', 'pageviews per minute 60'),
+        alert('a2', 'attacks', '2026-12-05T11:00:00.000Z', '/login 100 rps peak'),
+        { noteOn: 'a2', text: 'a load test', at: '2026-12-05T11:05:00.000Z' },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n') + '\n',
+    );
+    const all = balise('alerts', '--config', file);
+    expect(all.code).toBe(0);
+    expect(all.out.indexOf('/login 100 rps peak')).toBeLessThan(all.out.indexOf('pageviews per minute 60'));
+    const json = balise('alerts', '--config', file, '--detector', 'attacks', '--format', 'json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({ rows: [{ detector: 'attacks', note: 'a load test' }] });
+    expect(balise('alerts', '--config', file, '--since', '2026-12-05T10:30Z').out).not.toContain('pageviews');
+    const bad = balise('alerts', '--config', file, '--limit', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('--limit: limit must be an integer from 1 to 1000');
+    expect(balise('alerts', '--help').out).toContain('balise alerts --config balise.yaml');
   });
 });

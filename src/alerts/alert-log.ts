@@ -1,5 +1,7 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ALERT_DETECTORS } from '../config/alerts-schema.js';
+import { BaliseError } from '../errors.js';
 
 /** One alert: the start or the end of what a detector found, as recorded and notified. */
 export interface Alert {
@@ -39,6 +41,50 @@ export interface AlertFilter {
 }
 
 const KEPT = 10_000;
+
+/**
+ * The filter of a listing from its text parameters (API query, CLI flags): `site`, `detector`,
+ * `since` (ISO date or date-time, UTC unless it says otherwise), `limit` (1–1000, default 100);
+ * anything else, or a bad value, is refused with `invalid_query` naming the parameter.
+ */
+export function alertFilter(q: Record<string, string | undefined>): AlertFilter {
+  const unknown = Object.keys(q).find((k) => !['site', 'detector', 'since', 'limit'].includes(k));
+  if (unknown)
+    throw new BaliseError(
+      'invalid_query',
+      `unknown parameter ${unknown} (site, detector, since, limit)`,
+      unknown,
+    );
+  if (q.detector && !(ALERT_DETECTORS as readonly string[]).includes(q.detector))
+    throw new BaliseError(
+      'invalid_query',
+      `detector must be one of ${ALERT_DETECTORS.join(', ')}`,
+      'detector',
+    );
+  const since =
+    q.since === undefined
+      ? undefined
+      : Date.parse(
+          /T.*(Z|[+-]\d\d:?\d\d)$/.test(q.since)
+            ? q.since
+            : `${q.since}${q.since.includes('T') ? 'Z' : 'T00:00Z'}`,
+        );
+  if (since !== undefined && Number.isNaN(since))
+    throw new BaliseError(
+      'invalid_query',
+      'since must be an ISO date or date-time such as 2026-12-05T14:00Z',
+      'since',
+    );
+  const limit = q.limit === undefined ? 100 : Number(q.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new BaliseError('invalid_query', 'limit must be an integer from 1 to 1000', 'limit');
+  return {
+    ...(q.site ? { site: q.site } : {}),
+    ...(q.detector ? { detector: q.detector } : {}),
+    ...(since !== undefined ? { since } : {}),
+    limit,
+  };
+}
 
 /**
  * The alerts, newest last: a JSON-lines file (one alert a line, appended, read back at start) and

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { MAX_NOTE, type AlertLog } from '../alerts/alert-log.js';
+import { alertFilter, MAX_NOTE, type AlertLog } from '../alerts/alert-log.js';
 import type { AlertCounters } from '../alerts/watch.js';
-import { ALERT_DETECTORS } from '../config/alerts-schema.js';
 import { BaliseError } from '../errors.js';
 
 /**
@@ -18,44 +17,7 @@ export function registerAlertRoutes(
   app.get(`${base}/alerts`, (request) => {
     authorize(request);
     const q = (request.query ?? {}) as Record<string, string | undefined>;
-    const unknown = Object.keys(q).find((k) => !['site', 'detector', 'since', 'limit'].includes(k));
-    if (unknown)
-      throw new BaliseError(
-        'invalid_query',
-        `unknown parameter ${unknown} (site, detector, since, limit)`,
-        unknown,
-      );
-    if (q.detector && !(ALERT_DETECTORS as readonly string[]).includes(q.detector))
-      throw new BaliseError(
-        'invalid_query',
-        `detector must be one of ${ALERT_DETECTORS.join(', ')}`,
-        'detector',
-      );
-    const since =
-      q.since === undefined
-        ? undefined
-        : Date.parse(
-            /T.*(Z|[+-]\d\d:?\d\d)$/.test(q.since)
-              ? q.since
-              : `${q.since}${q.since.includes('T') ? 'Z' : 'T00:00Z'}`,
-          );
-    if (since !== undefined && Number.isNaN(since))
-      throw new BaliseError(
-        'invalid_query',
-        'since must be an ISO date or date-time such as 2026-12-05T14:00Z',
-        'since',
-      );
-    const limit = q.limit === undefined ? 100 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-      throw new BaliseError('invalid_query', 'limit must be an integer from 1 to 1000', 'limit');
-    return {
-      alerts: log.list({
-        ...(q.site ? { site: q.site } : {}),
-        ...(q.detector ? { detector: q.detector } : {}),
-        ...(since !== undefined ? { since } : {}),
-        limit,
-      }),
-    };
+    return { alerts: log.list(alertFilter(q)) };
   });
 
   // An operator's note on an alert: `{"text": "planned maintenance"}` (an empty text removes it).

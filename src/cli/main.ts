@@ -23,6 +23,9 @@ usage:
   balise report --config balise.yaml --site HOST|--group NAME --from 2026-03-15 --to 2026-03-16
                [--tz Europe/Paris] [--compare previous_week] [--metric requests] [--hour 20]
                [--format html|md|json] [--out report.html]
+  balise alerts --config balise.yaml [--site HOST] [--detector anomalies|attacks|shifts|outages]
+               [--since 2026-12-05T14:00Z] [--limit 100] [--format table|json|csv]
+                                         the alert log, newest first (docs/alerts.md)
   balise egress --config balise.yaml [--site HOST] [--tool ID] [--outcome sent|retry|dead|blocked] [--since 24h]
                [--limit 100] [--format table|json|csv]
   balise outbox dead|replay --config balise.yaml [--tool ID] [--id DELIVERY]…
@@ -114,6 +117,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./report.js')).reportCommand(rest, out);
     case 'egress':
       return (await import('./egress.js')).egressCommand(rest, out);
+    case 'alerts':
+      return (await import('./alerts.js')).alertsCommand(rest, out);
     case 'audit':
       return (await import('./audit.js')).auditCommand(rest, out);
     case 'outbox':
