@@ -117,6 +117,9 @@ export class LiveAnomalies {
     const subject = `${metric} per ${name}${only ? ` in ${only.dimension} ${only.value}` : ''}`;
     const end = Math.floor((now - GRACE_MS) / r.width) * r.width;
     let w = this.watched.get(key);
+    // A series seen for the first time reads its history to learn it, and alerts nothing of it:
+    // what happened before alerts were on is not news (the Detections view shows it).
+    const history = !w;
     if (!w || w.next < end - r.backfill * r.width)
       w = { next: end - r.backfill * r.width, detector: w?.detector ?? null, open: w?.open ?? null };
     this.watched.set(key, w);
@@ -143,6 +146,7 @@ export class LiveAnomalies {
       const when = localMinute(time, site.timezone);
       // Too few events either way to mean anything (one visitor more on a quiet site).
       const small = Math.max(value, live.typical()) < config.alerts.minCount;
+      if (history) continue;
       if (judgement.anomaly && !w.open && !small) {
         w.open = { since: time, quiet: 0 };
         episodes.push({
