@@ -5,7 +5,7 @@ import type { CollectCounters } from './collect/routes.js';
 import { loadClientScript } from './collect/script.js';
 import { SiteIndex } from './config/sites.js';
 import { detectAttacks } from './insights/detectors/attacks.js';
-import { localParts } from './time.js';
+import { wallClockKey } from './time.js';
 import { AttackWatch } from './proxy/attack-watch.js';
 import type { SiteProxy } from './proxy/proxy.js';
 import type { Config } from './config/schema.js';
@@ -204,11 +204,7 @@ export async function createGateway(
       () => live.current.sites,
       async (site) => {
         // The last ten minutes, to the minute after now, in the site's zone (the query model's form).
-        const minute = (ms: number) => {
-          const p = localParts(ms, site.timezone);
-          const two = (n: number) => String(n).padStart(2, '0');
-          return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}:${two(p.minute)}`;
-        };
+        const minute = (ms: number) => wallClockKey(ms, site.timezone);
         const now = Date.now();
         const input = { sites: [site.host], from: minute(now - 10 * 60_000), to: minute(now + 60_000) };
         return (await detectAttacks(store, live.current, input)).attacks.length > 0;

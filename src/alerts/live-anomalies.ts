@@ -5,7 +5,7 @@ import { AnomalyDetector } from '../insights/detectors/anomaly-detector.js';
 import { KIND_WORDS } from '../insights/detectors/anomalies.js';
 import { getSeries } from '../insights/getSeries.js';
 import type { StoreReader } from '../store/store.js';
-import { localParts } from '../time.js';
+import { wallClockKey } from '../time.js';
 
 /** The start or the end of an anomaly on one watched series. */
 export interface SeriesEpisode {
@@ -36,14 +36,12 @@ interface Watched {
   open: { since: number; quiet: number } | null;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+/** A bucket's start in the query model's form: the UTC wall clock, `2026-12-05T14:32`. */
+const utcMinute = (ms: number) => wallClockKey(ms, 'UTC');
 
-/** A bucket's time in the site's zone, for sentences: `2026-12-05 14:32`. */
-export function localMinute(ms: number, timeZone: string): string {
-  const p = localParts(ms, timeZone);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}`;
-}
+/** An instant in the site's zone, for sentences: `2026-12-05 14:32`. */
+export const localMinute = (ms: number, timeZone: string): string =>
+  wallClockKey(ms, timeZone).replace('T', ' ');
 
 /**
  * The anomaly detector, live: one detector per site, metric and resolution (per minute, per
@@ -129,8 +127,8 @@ export class LiveAnomalies {
       metric,
       interval: r.interval,
       tz: 'UTC',
-      from: iso(w.next),
-      to: iso(end),
+      from: utcMinute(w.next),
+      to: utcMinute(end),
       ...(only ? { filters: { [only.dimension]: only.value } } : {}),
     });
     const detector = w.detector ? AnomalyDetector.fromJSON(w.detector) : null;

@@ -4,6 +4,7 @@ import { detectAttacks } from '../insights/detectors/attacks.js';
 import { detectOutages } from '../insights/detectors/outages.js';
 import { detectShifts } from '../insights/detectors/shifts.js';
 import type { StoreReader } from '../store/store.js';
+import { wallClockKey } from '../time.js';
 import type { Alert, AlertLog } from './alert-log.js';
 import { localMinute, type LiveAnomalies } from './live-anomalies.js';
 import type { Notifier } from './notify.js';
@@ -16,7 +17,7 @@ interface Found {
 
 type Windowed = 'attacks' | 'shifts' | 'outages';
 
-const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+const minute = (ms: number) => wallClockKey(ms, 'UTC');
 
 /** The windowed detectors, each on its last minutes of one site (attacks: the last ten). */
 const WINDOWED: Record<
