@@ -141,11 +141,12 @@ export class LiveAnomalies {
       if (!live && value === 0) continue;
       live ??= new AnomalyDetector({ probation: r.probation, stepMs: r.width });
       const judgement = live.push(value);
-      const when = localMinute(time, site.timezone);
-      // Too few events either way to mean anything (one visitor more on a quiet site).
-      const small = Math.max(value, live.typical()) < config.alerts.minCount;
       if (history) continue;
-      if (judgement.anomaly && !w.open && !small) {
+      // An anomaly starts unless too few events either way mean anything (one visitor more on a
+      // quiet site); the usual value is asked for only then (it sorts the last day).
+      if (judgement.anomaly && !w.open) {
+        if (Math.max(value, live.typical()) < config.alerts.minCount) continue;
+        const when = localMinute(time, site.timezone);
         w.open = { since: time, quiet: 0 };
         episodes.push({
           state: 'start',
