@@ -1,4 +1,4 @@
-// bench:nab -- --data DIR --windows FILE [--profile standard] [--profiles FILE]
+// bench:nab -- --data DIR --windows FILE [--profile standard] [--profiles FILE] [--tuning JSON]
 // Runs the anomaly detector, unchanged (one configuration for every file, NAB's probation), on
 // every NAB-format CSV (timestamp,value) under DIR, scores it with NAB's rules against the
 // windows file, prints one line per file, the score of each subset (folder) and of nyc_taxi when
@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Tuning } from '../src/insights/detectors/anomaly-detector.js';
 import { detectAnomalies, type Point } from '../src/insights/detectors/anomalies.js';
 import { scaledSigmoid, scoreFile, type Profile } from './nab-score.js';
 
@@ -15,11 +16,13 @@ const { values } = parseArgs({
     windows: { type: 'string' },
     profile: { type: 'string' },
     profiles: { type: 'string' },
+    // Other detector constants, e.g. '{"shiftH":160}': how BENCHMARKS.md's neighbouring settings were scored.
+    tuning: { type: 'string' },
   },
 });
 if (!values.data || !values.windows) {
   process.stderr.write(
-    'usage: npm run bench:nab -- --data DIR --windows FILE [--profile standard] [--profiles FILE]\n',
+    'usage: npm run bench:nab -- --data DIR --windows FILE [--profile standard] [--profiles FILE] [--tuning JSON]\n',
   );
   process.exit(2);
 }
@@ -32,6 +35,7 @@ if (values.profiles) {
   const file = JSON.parse(readFileSync(values.profiles, 'utf8')) as Record<string, { CostMatrix: Profile }>;
   for (const [name, p] of Object.entries(file)) PROFILES[name] = p.CostMatrix;
 }
+const tuning = values.tuning ? (JSON.parse(values.tuning) as Partial<Tuning>) : undefined;
 const profileName = values.profile ?? 'standard';
 const profile = PROFILES[profileName];
 if (!profile) throw new Error(`unknown profile ${profileName} (known: ${Object.keys(PROFILES).join(', ')})`);
@@ -85,7 +89,7 @@ for (const file of csvFiles(values.data).sort()) {
     return [first, last];
   });
   const started = performance.now();
-  const { detections } = detectAnomalies(points);
+  const { detections } = detectAnomalies(points, tuning ? { tuning } : {});
   const elapsed = performance.now() - started;
   detectorMs += elapsed;
   detectorPoints += points.length;

@@ -1,4 +1,4 @@
-import { AnomalyDetector, type AnomalyKind } from './anomaly-detector.js';
+import { AnomalyDetector, type AnomalyKind, type Tuning } from './anomaly-detector.js';
 
 /** One observation of a series. */
 export interface Point {
@@ -31,11 +31,12 @@ export function probationFor(length: number): number {
  */
 export function detectAnomalies(
   points: readonly Point[],
-  options: { probation?: number } = {},
+  options: { probation?: number; tuning?: Partial<Tuning> } = {},
 ): { scores: number[]; detections: boolean[]; kinds: (AnomalyKind | null)[] } {
   const detector = new AnomalyDetector({
     probation: options.probation ?? probationFor(points.length),
     stepMs: samplingStep(points),
+    ...(options.tuning ? { tuning: options.tuning } : {}),
   });
   const scores: number[] = [];
   const detections: boolean[] = [];

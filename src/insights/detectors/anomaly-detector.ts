@@ -41,7 +41,7 @@ export interface DetectorOptions {
   probation: number;
   /** The series' step in ms (for the seasonal expert: points per day). */
   stepMs: number;
-  /** Other constants (the benchmark's sweeps only). */
+  /** Other constants than TUNING's (`bench:nab --tuning`, to reproduce the sweeps; never per series). */
   tuning?: Partial<Tuning>;
 }
 
