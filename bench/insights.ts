@@ -6,7 +6,8 @@
 // Prints the rollup build time, p50/p95 of BENCH_RUNS runs each and the ratios. Then the
 // dashboard's whole first screen (every query the overview asks for a group over 30 days:
 // cards, series, visits, ten ranked tables, spikes and dips), one after another as the store
-// serialises them, p50/p95 of BENCH_SCREEN_RUNS (default 5) runs.
+// serialises them, p50/p95 of BENCH_SCREEN_RUNS (default 5) runs. One page view in four has a
+// referrer host, one in twenty a campaign.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import { runDetector } from '../src/insights/detectors/run.js';
 import { getSeries } from '../src/insights/getSeries.js';
+import { topProperties } from '../src/insights/properties.js';
 import { localToUtc, parseLocal } from '../src/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { emptyRow } from '../src/store/row.js';
@@ -49,10 +51,16 @@ try {
     `INSERT INTO events
      SELECT uuid(), t,
             ['lequotidien.example', 'lhebdo.example'][(i % 2) + 1], 'pageview', NULL, '/article-' || (i % 500), NULL,
-            NULL, NULL, ['FR', 'FR', 'FR', 'BE', 'CH', 'DE', 'US', 'CA'][((hash(i * 3) % 8) + 1)::BIGINT], NULL, NULL,
-            ['desktop', 'mobile', 'mobile', 'tablet'][((hash(i * 5) % 4) + 1)::BIGINT], 'Chrome', 'Android', false,
+            CASE WHEN hash(i * 7) % 4 = 0 THEN ['www.google.com', 't.co', 'www.facebook.com', 'news.google.com', 'www.qwant.com'][((hash(i * 13) % 5) + 1)::BIGINT] END,
+            CASE WHEN hash(i * 7) % 4 = 0 THEN ['search', 'social', 'social', 'search', 'search'][((hash(i * 13) % 5) + 1)::BIGINT] END,
+            ['FR', 'FR', 'FR', 'BE', 'CH', 'DE', 'US', 'CA'][((hash(i * 3) % 8) + 1)::BIGINT],
+            CASE WHEN hash(i * 3) % 8 < 3 THEN ['FR-IDF', 'FR-ARA', 'FR-NAQ', 'FR-OCC'][((hash(i * 29) % 4) + 1)::BIGINT] END, NULL,
+            ['desktop', 'mobile', 'mobile', 'tablet'][((hash(i * 5) % 4) + 1)::BIGINT],
+            ['Chrome', 'Chrome', 'Safari', 'Firefox', 'Edge'][((hash(i * 31) % 5) + 1)::BIGINT], 'Android', false,
             hash(i % 200000, CAST(timezone('Europe/Paris', to_timestamp(epoch_ms(t) / 1000.0)) AS DATE)) % 1000000,
-            NULL, 'bench', NULL, NULL, 'import', NULL, NULL, NULL, NULL, NULL, NULL, false, NULL
+            NULL, 'bench', NULL, NULL, 'import', NULL,
+            CASE WHEN hash(i * 11) % 20 = 0 THEN ['newsletter', 'twitter', 'facebook'][((hash(i * 17) % 3) + 1)::BIGINT] END,
+            NULL, CASE WHEN hash(i * 11) % 20 = 0 THEN 'campagne-' || (hash(i * 19) % 30) END, NULL, NULL, false, NULL
      FROM (SELECT i, epoch_ms(${FIRST}::BIGINT + (hash(i) % ${DAYS * 86_400_000}::UBIGINT)::BIGINT) AS t
            FROM range(${EVENTS}) r(i))
      ORDER BY t`,
@@ -136,21 +144,20 @@ try {
     await run();
     parts.set(name, [...(parts.get(name) ?? []), performance.now() - started]);
   };
+  // Exactly what the dashboard's overview asks for a group over 30 days (overview.ts): daily
+  // buckets beyond 8 days, the previous week as comparison, eleven ranked tables (top 10), the
+  // custom properties, the requests' total, spikes and dips.
   const series = (input: Record<string, unknown>) => () =>
     getSeries(store, config, { ...range, ...input }, NOW);
+  const daily = { interval: '1d' };
+  const compared = { ...daily, compare: 'previous_week' };
   for (let i = 0; i <= screenRuns; i++) {
     const started = performance.now();
-    await part(
-      'pageviews, 1h, previous_week',
-      series({ metric: 'pageviews', interval: '1h', compare: 'previous_week' }),
-    );
-    await part('visitors, 1d', series({ metric: 'visitors', interval: '1d' }));
-    await part(
-      'mobile share, 1h, previous_week',
-      series({ metric: 'mobile_share', interval: '1h', compare: 'previous_week' }),
-    );
+    await part('pageviews, 1d, previous_week', series({ ...compared, metric: 'pageviews' }));
+    await part('visitors, 1d', series({ ...daily, metric: 'visitors' }));
+    await part('mobile share, 1d, previous_week', series({ ...compared, metric: 'mobile_share' }));
     for (const metric of ['visits', 'bounce_rate', 'visit_duration'])
-      await part(`${metric}, 1d`, series({ metric, interval: '1d' }));
+      await part(`${metric}, 1d`, series({ ...daily, metric }));
     for (const [metric, breakdown] of [
       ['pageviews', 'path'],
       ['visits', 'entry_page'],
@@ -158,21 +165,18 @@ try {
       ['visits', 'utm_campaign'],
       ['pageviews', 'browser'],
       ['pageviews', 'os'],
+      ['pageviews', 'screen_class'],
       ['pageviews', 'referrer_host'],
       ['pageviews', 'referrer_class'],
       ['pageviews', 'country'],
       ['pageviews', 'region'],
     ])
-      await part(`top 10 ${breakdown} (${metric})`, series({ metric, interval: '1h', breakdown, top: 10 }));
+      await part(`top 10 ${breakdown} (${metric})`, series({ ...daily, metric, breakdown, top: 10 }));
+    await part('custom properties', () => topProperties(store, config, range, NOW));
+    await part('requests', series({ ...daily, metric: 'requests' }));
     for (const detector of ['spikes', 'dips'])
       await part(detector, () =>
-        runDetector(store, config, detector, {
-          ...range,
-          metric: 'pageviews',
-          interval: '1h',
-          compare: 'previous_week',
-          limit: 5,
-        }),
+        runDetector(store, config, detector, { ...range, ...compared, metric: 'pageviews', limit: 5 }),
       );
     // The first run warms up.
     if (i > 0) screen.push(performance.now() - started);
@@ -208,7 +212,7 @@ try {
   process.stdout.write(line('visits refresh after 1,000 events', refreshes));
   await store.close();
   process.stdout.write(
-    `summary: the dashboard's first screen (group, 30 days, 21 queries) on ${EVENTS} events: p50 ${quantile(screen, 0.5).toFixed(0)} ms, p95 ${quantile(screen, 0.95).toFixed(0)} ms (goal ≤ 300 ms)\n`,
+    `summary: the dashboard's first screen (group, 30 days, as the dashboard asks it) on ${EVENTS} events: p50 ${quantile(screen, 0.5).toFixed(0)} ms, p95 ${quantile(screen, 0.95).toFixed(0)} ms (goal ≤ 300 ms)\n`,
   );
   process.stdout.write(
     `summary: hourly previous_week series, 30 days, country breakdown on ${EVENTS} events: ratio ${ratio.toFixed(2)}× the same SQL on the rollup (goal ≤ 1.2), ${(quantile(ours, 0.5) / quantile(theirsRaw, 0.5)).toFixed(2)}× the raw SQL, p95 ${quantile(ours, 0.95).toFixed(0)} ms (goal ≤ 150 ms)\n`,

@@ -29,6 +29,8 @@ describe.each(storeKinds())('on %s', (kind) => {
   /** About 12,000 rows over 4 weeks around the end of summer time, every dimension varied, nulls too. */
   function dataset(): EventRow[] {
     const random = generator(42);
+    // Referrer hosts from their own sequence: the other columns keep theirs.
+    const referrers = generator(43);
     const rows: EventRow[] = [];
     const first = Date.UTC(2026, 9, 5);
     for (let i = 0; i < 12_000; i++) {
@@ -41,6 +43,7 @@ describe.each(storeKinds())('on %s', (kind) => {
           name: pick(random, [null, 'signup', 'share']),
           path: pick(random, ['/', '/politique', '/sport', '/live/elections']),
           referrerClass: pick(random, [null, 'search', 'social', 'direct']),
+          referrerHost: pick(referrers, [null, null, 'www.google.com', 't.co', 'news.example']),
           country: pick(random, ['FR', 'FR', 'BE', 'DE', null]),
           region: pick(random, ['FR-IDF', 'FR-GES', 'FR-PAC', null]),
           deviceType: isBot ? 'bot' : pick(random, ['desktop', 'mobile', 'mobile', 'tablet']),
@@ -112,7 +115,7 @@ describe.each(storeKinds())('on %s', (kind) => {
     it.each([
       [{ metric: 'visitors' }, 'visitors'],
       [{ interval: '15m' }, '15m'],
-      [{ breakdown: 'path' }, 'path breakdown'],
+      [{ breakdown: 'path', filters: { country: 'FR' } }, 'path breakdown, country filter'],
       [{ filters: { path_prefix: '/live' } }, 'path filter'],
       [{ tz: 'Asia/Kolkata' }, 'half-hour zone'],
       [{ from: '2026-10-22T10:30', to: '2026-10-29' }, 'range off the hour'],
@@ -133,6 +136,47 @@ describe.each(storeKinds())('on %s', (kind) => {
       },
     );
 
+    // The page counts kept with the rollup (pages_hourly, DuckDB): by path or referrer host.
+    const pageShapes: QueryInput[] = [
+      { group: 'news', interval: '1d', from: '2026-10-19', to: '2026-11-02', breakdown: 'path', top: 3 },
+      {
+        group: 'news',
+        interval: '1h',
+        from: '2026-10-22',
+        to: '2026-10-29',
+        compare: 'previous_week',
+        breakdown: 'referrer_host',
+      },
+      {
+        sites: ['c.example'],
+        interval: '1d',
+        from: '2026-10-20',
+        to: '2026-11-02',
+        breakdown: 'path',
+        filters: { path_prefix: '/live', type: 'request' },
+      },
+      {
+        sites: ['a.example'],
+        interval: '1h',
+        last: '48h',
+        breakdown: 'referrer_host',
+        filters: { referrer_host: 't.co' },
+      },
+    ];
+    for (const metric of ['requests', 'pageviews', 'events'] as const) {
+      pageShapes.forEach((shape, index) => {
+        // Pageviews of requests only are none: that shape asks them of page views.
+        if (metric === 'pageviews' && shape.filters?.type)
+          shape = { ...shape, filters: { ...shape.filters, type: 'pageview' } };
+        it(`answers by page exactly as the raw table: ${metric}, shape ${index + 1}`, async () => {
+          const { planned, raw } = await bothPlans({ ...shape, metric });
+          expect(planned.plan).toBe(kind === 'duckdb' ? 'pages_hourly' : 'raw');
+          expect(planned.rows.some((row) => row.value !== 0 && row.value !== null)).toBe(true);
+          expect(planned.rows).toEqual(raw.rows);
+        });
+      });
+    }
+
     it('catches up with late rows written into hours it already summed', async () => {
       const input: QueryInput = {
         sites: ['a.example'],
@@ -140,16 +184,23 @@ describe.each(storeKinds())('on %s', (kind) => {
         from: '2026-10-20',
         to: '2026-10-21',
       };
+      const byPath: QueryInput = { ...input, breakdown: 'path', filters: { path: '/late' } };
       const before = await getSeries(store, config, input, NOW);
+      const pagesBefore = await getSeries(store, config, byPath, NOW);
       // A spool replay or an import lands rows in a past hour.
       const late = Date.UTC(2026, 9, 20, 8, 15);
-      await store.append(rowsAt(late, 7, { site: 'a.example', deviceType: 'desktop' }));
+      await store.append(rowsAt(late, 7, { site: 'a.example', deviceType: 'desktop', path: '/late' }));
       const after = await getSeries(store, config, input, NOW);
       expect(after.plan).toBe('rollup');
-      const hour = (result: typeof before) =>
-        result.rows.find((row) => row.time === '2026-10-20T10:00:00+02:00')!.value as number;
+      const hour = (result: typeof before, extra: (row: (typeof before.rows)[0]) => boolean = () => true) =>
+        result.rows.find((row) => row.time === '2026-10-20T10:00:00+02:00' && extra(row))!.value as number;
       expect(hour(after)).toBe(hour(before) + 7);
       expect(after.rows).toEqual((await getSeries(store, config, input, NOW, { plan: 'raw' })).rows);
+      const pagesAfter = await getSeries(store, config, byPath, NOW);
+      const late7 = (row: (typeof before.rows)[0]) => row.path === '/late';
+      expect(hour(pagesAfter, late7)).toBe(7);
+      expect(pagesBefore.rows.every((row) => row.value === 0)).toBe(true);
+      expect(pagesAfter.rows).toEqual((await getSeries(store, config, byPath, NOW, { plan: 'raw' })).rows);
     });
 
     it('really reads the rollup: rows deleted behind its back still count there', async () => {
@@ -159,7 +210,9 @@ describe.each(storeKinds())('on %s', (kind) => {
         from: '2026-10-06',
         to: '2026-10-08',
       };
+      const byReferrer: QueryInput = { ...input, breakdown: 'referrer_host' };
       const before = await getSeries(store, config, input, NOW);
+      const referrersBefore = await getSeries(store, config, byReferrer, NOW);
       const sql = new SqlWriter(store.dialect);
       await store.query(
         `DELETE FROM events WHERE site = 'b.example' AND ts < ${sql.instant(Date.UTC(2026, 9, 8))}`,
@@ -169,9 +222,16 @@ describe.each(storeKinds())('on %s', (kind) => {
       const raw = await getSeries(store, config, input, NOW, { plan: 'raw' });
       expect(planned.rows).toEqual(before.rows);
       expect(raw.rows.every((row) => row.value === 0)).toBe(true);
+      if (kind === 'duckdb') {
+        // The page counts too.
+        expect(referrersBefore.rows.some((row) => Number(row.value) > 0)).toBe(true);
+        expect((await getSeries(store, config, byReferrer, NOW)).rows).toEqual(referrersBefore.rows);
+      }
       // markAllDirty is the way back after writes or deletes made outside append.
       await store.markAllDirty();
       expect((await getSeries(store, config, input, NOW)).rows).toEqual(raw.rows);
+      const referrersAfter = await getSeries(store, config, byReferrer, NOW);
+      expect(referrersAfter.rows.every((row) => row.value === 0)).toBe(true);
     });
   });
 });

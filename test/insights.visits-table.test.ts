@@ -108,6 +108,8 @@ const SHAPES: Partial<QueryInput>[] = [
   { sites: ['a.example'], interval: '1d', filters: { path: '/live' } },
   { sites: ['k.example'], interval: '1d', filters: { name: 'signup', browser: 'Firefox' } },
   { sites: ['a.example'], interval: '1d', compare: 'previous_period' },
+  // Ten times 24 hours back from a local midnight, across the end of summer time: 01:00 local.
+  { sites: ['a.example'], interval: '1d', last: '10d', from: undefined, to: undefined },
 ];
 const VISIT_ONLY: Partial<QueryInput>[] = [
   { sites: ['a.example'], interval: '1d', breakdown: 'entry_page' },
@@ -144,29 +146,49 @@ describe('the visits table (DuckDB)', () => {
         plans.set(plan, (plans.get(plan) ?? 0) + 1);
       }
     }
-    // Most of them read the table: the others have a filter on any event, or ask visitors
-    // outside one zone's days.
-    expect(plans.get('visits')).toBeGreaterThan(60);
+    // Most of them read the table or its summaries: the others have a filter on any event, or
+    // ask visitors outside one zone's days.
+    expect(plans.get('visits_hourly')).toBeGreaterThan(15);
+    expect(plans.get('visitors_daily')).toBeGreaterThan(2);
+    expect(plans.get('visits')).toBeGreaterThan(20);
     expect(plans.get('raw')).toBeGreaterThan(10);
   });
 
-  it('reads visits from the table when it can, and from the events when a filter is on any event', async () => {
-    expect((await ask({ sites: ['a.example'], metric: 'visits', interval: '1d' })).plan).toBe('visits');
+  it('reads visits from the table or its summaries when it can, and from the events when a filter is on any event', async () => {
+    const visits: Partial<QueryInput> = { sites: ['a.example'], metric: 'visits', interval: '1d' };
+    expect((await ask(visits)).plan).toBe('visits_hourly');
+    expect(
+      (await ask({ ...visits, breakdown: 'utm_campaign', filters: { utm_campaign: 'automne' } })).plan,
+    ).toBe('visits_hourly');
+    // Two visit dimensions at once, or a half-hour zone: the visits themselves.
+    const byPath: Partial<QueryInput> = { ...visits, breakdown: 'path' };
+    expect((await ask(byPath)).plan).toBe('visits');
+    expect((await ask({ ...visits, breakdown: 'country', filters: { device_type: 'mobile' } })).plan).toBe(
+      'visits',
+    );
+    expect((await ask({ ...visits, sites: ['k.example'] })).plan).toBe('visits');
     const anyEvent: Partial<QueryInput> = { sites: ['a.example'], metric: 'visits', filters: { path: '/a' } };
     expect((await ask({ ...anyEvent, interval: '1d' })).plan).toBe('raw');
     const visitors: Partial<QueryInput> = { sites: ['a.example'], metric: 'visitors' };
-    expect((await ask({ ...visitors, interval: '1d' })).plan).toBe('visits');
+    expect((await ask({ ...visitors, interval: '1d' })).plan).toBe('visitors_daily');
     expect((await ask({ ...visitors, interval: '1d', tz: 'UTC' })).plan).toBe('raw');
     expect((await ask({ ...visitors, interval: '1h' })).plan).toBe('raw');
-    // The table really answers: visits deleted from it behind the store's back are missing.
+    // The summaries and the table really answer: rows deleted behind the store's back are missing.
     const total = (result: SeriesResult) => result.rows.reduce((sum, row) => sum + Number(row.value), 0);
-    const before = await ask({ sites: ['a.example'], metric: 'visits', interval: '1d' });
-    await store.query("DELETE FROM visits WHERE site = 'a.example' AND ts < TIMESTAMP '2026-10-24 12:00'");
-    const after = await ask({ sites: ['a.example'], metric: 'visits', interval: '1d' });
+    const before = await ask(visits);
+    const beforeByPath = await ask(byPath);
+    const beforeVisitors = await ask({ ...visitors, interval: '1d' });
+    const early = "site = 'a.example' AND ts < TIMESTAMP '2026-10-24 12:00'";
+    for (const table of ['visits', 'visits_hourly', 'visitors_daily'])
+      await store.query(`DELETE FROM ${table} WHERE ${early}`);
     expect(total(before)).toBeGreaterThan(50);
-    expect(total(after)).toBeLessThan(total(before) - 10);
+    expect(total(await ask(visits))).toBeLessThan(total(before) - 10);
+    expect(total(await ask(byPath))).toBeLessThan(total(beforeByPath) - 10);
+    expect(total(await ask({ ...visitors, interval: '1d' }))).toBeLessThan(total(beforeVisitors) - 10);
     await store.markAllDirty();
-    expect((await ask({ sites: ['a.example'], metric: 'visits', interval: '1d' })).rows).toEqual(before.rows);
+    expect((await ask(visits)).rows).toEqual(before.rows);
+    expect((await ask(byPath)).rows).toEqual(beforeByPath.rows);
+    expect((await ask({ ...visitors, interval: '1d' })).rows).toEqual(beforeVisitors.rows);
   });
 
   it('catches up with events written after it was built: a late event joins two visits into one', async () => {
@@ -184,7 +206,9 @@ describe('the visits table (DuckDB)', () => {
     await same(query);
     await store.append(rowsAt(at + 25 * 60_000, 1, visitor));
     expect((await ask(query)).rows[0]!.value).toBe(two - 1);
-    expect(await same({ ...query, metric: 'visit_duration' })).toBe('visits');
+    expect(await same({ ...query, metric: 'visit_duration' })).toBe('visits_hourly');
+    expect(await same({ ...query, metric: 'visitors' })).toBe('visitors_daily');
+    expect(await same({ ...query, breakdown: 'path' })).toBe('visits');
   });
 
   it('forgets the visits of events deleted behind the store’s back once told (markAllDirty)', async () => {
@@ -233,6 +257,19 @@ describe('the visits table (DuckDB)', () => {
     expect(row!.tz).toBe('America/Chicago');
     // Nothing written since: the next refresh has nothing to do.
     expect((await store.refreshVisits(zones)).days).toBe(0);
+    // Its summaries follow the new zone's days (the data's hashes still follow New York's, so
+    // the numbers are not those of the events: the table's own, summed).
+    const [sums] = await store.query<{ visits: number; summed: number }>(
+      `SELECT (SELECT count(*) FROM visits WHERE site = 'c.example') AS visits,
+              (SELECT sum(visits) FROM visits_hourly WHERE site = 'c.example' AND dim = '') AS summed`,
+    );
+    expect(Number(sums!.summed)).toBe(Number(sums!.visits));
+    const starts = await store.query<{ ms: number }>(
+      "SELECT epoch_ms(ts) AS ms FROM visitors_daily WHERE site = 'c.example'",
+    );
+    expect(starts.length).toBeGreaterThanOrEqual(9);
+    for (const { ms } of starts)
+      expect(localParts(Number(ms), 'America/Chicago')).toMatchObject({ hour: 0, minute: 0 });
   });
 });
 
@@ -265,7 +302,7 @@ describe('the visits table while events arrive', () => {
         { plan },
       );
     const planned = await ask('auto');
-    expect(planned.plan).toBe('visits');
+    expect(planned.plan).toBe('visits_hourly');
     expect(planned.rows).toEqual((await ask('raw')).rows);
     await fresh.close();
   });

@@ -82,7 +82,7 @@ export function openApiDocument(prefix: string, version: string): Record<string,
                       metric: { type: 'string' },
                       plan: {
                         type: 'string',
-                        enum: ['rollup', 'visits', 'raw'],
+                        enum: ['rollup', 'pages_hourly', 'visits_hourly', 'visitors_daily', 'visits', 'raw'],
                         description: 'where the numbers were read (identical results either way)',
                       },
                       rows: { type: 'array', items: { $ref: '#/components/schemas/Row' } },

@@ -34,7 +34,10 @@ export interface SeriesResult {
   tz: string;
   from: string;
   to: string;
-  /** Where the numbers were read: the hourly rollup, the visits table or the raw events (identical results). */
+  /**
+   * Where the numbers were read: the hourly rollup, a summary kept at ingest, the visits table or
+   * the raw events (identical results).
+   */
   plan: Source;
   rows: SeriesRow[];
 }
@@ -205,10 +208,11 @@ export async function getSeries(
         : start;
   const scanFrom = Math.min(start, scanStart);
   const zones = siteZones(config);
-  const visits = store.refreshVisits ? { zones, sites } : null;
+  const visits = store.refreshVisits ? { zones, sites, summaries: store.keepsSummaries === true } : null;
   const plan = options.plan === 'raw' ? 'raw' : choosePlan(query, tz, scanFrom, end, visits).source;
-  if (plan === 'rollup') await timed(() => store.refreshRollups());
-  if (plan === 'visits') await timed(() => store.refreshVisits!(zones));
+  if (plan === 'rollup' || plan === 'pages_hourly') await timed(() => store.refreshRollups());
+  if (plan === 'visits' || plan === 'visits_hourly' || plan === 'visitors_daily')
+    await timed(() => store.refreshVisits!(zones));
   // One scan covers the range and every comparison range before it.
   const scan: Scan = { dialect: store.dialect, source: plan, query, sites, tz, start: scanFrom, end };
   let top: string[] | null = null;

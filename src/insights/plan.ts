@@ -1,6 +1,7 @@
-import { offsetMinutes } from '../time.js';
+import { localParts, offsetMinutes } from '../time.js';
 import { VISIT_METRICS, type Query } from './model.js';
 import { ROLLUP_DIMENSIONS, type Source } from './sql.js';
+import { VISIT_SUMMARY_DIMENSIONS } from '../store/visits.js';
 import { anyEventFilter } from './visits.js';
 
 /** The visits table a store keeps, if any: the zone of each site's salt days (site → zone). */
@@ -8,6 +9,27 @@ export interface VisitsTable {
   zones: ReadonlyMap<string, string>;
   /** The sites the query reads. */
   sites: readonly string[];
+  /**
+   * True when the store also keeps the summaries made with its tables (`pages_hourly`,
+   * `visits_hourly`, `visitors_daily`: docs/insights.md, "Query plans").
+   */
+  summaries?: boolean;
+}
+
+/** Page dimensions counted per hour in `pages_hourly`. */
+const PAGE_DIMENSIONS: ReadonlySet<string> = new Set(['path', 'referrer_host']);
+/** Count metrics `pages_hourly` answers (by type and bot flag only). */
+const PAGE_METRICS: ReadonlySet<string> = new Set(['pageviews', 'requests', 'events']);
+const VISIT_SUMMARY: ReadonlySet<string> = new Set(VISIT_SUMMARY_DIMENSIONS);
+
+/**
+ * True when the filters are at most on `allowed` (the summaries group by one dimension at a time,
+ * so a filter can only be on the one they group by).
+ */
+function filtersWithin(query: Query, allowed: readonly (string | undefined)[]): boolean {
+  return Object.entries(query.filters).every(
+    ([name, value]) => value === undefined || allowed.includes(name),
+  );
 }
 
 /**
@@ -29,6 +51,12 @@ function visitorsFromVisits(query: Query, tz: string, visits: VisitsTable | null
 
 const HOUR = 3_600_000;
 
+/** True when `ms` is a local midnight in `tz`. */
+function localMidnight(ms: number, tz: string): boolean {
+  const parts = localParts(ms, tz);
+  return parts.hour === 0 && parts.minute === 0 && parts.second === 0;
+}
+
 /** The planner's choice and, for the raw table, why the rollup could not answer. */
 export interface Plan {
   source: Source;
@@ -37,7 +65,11 @@ export interface Plan {
 
 /**
  * Chooses where a series reads. Visit metrics, and visitors by day, read the visits table when
- * the store keeps one (`visits`) and no filter is on any event of a visit. The hourly rollup answers exactly the same numbers as the raw
+ * the store keeps one (`visits`) and no filter is on any event of a visit — its summaries when
+ * it keeps them and the query groups by at most one summary dimension, with no other filter, in
+ * whole hours (visitors by day: `visitors_daily`). Pageviews, requests and events by path or
+ * referrer host, filtered at most on the type and that dimension, read the hourly page counts
+ * (`pages_hourly`) on the same conditions as the rollup. The hourly rollup answers exactly the same numbers as the raw
  * table when: the metric is a count or a share of counts (not distinct visitors); the interval is
  * whole hours (1h, 1d); every filter and the breakdown are rollup dimensions; the scanned range
  * starts and ends on whole UTC hours; and the zone's offset is whole hours throughout it (so each
@@ -51,25 +83,46 @@ export function choosePlan(
   visits: VisitsTable | null = null,
 ): Plan {
   const raw = (reason: string): Plan => ({ source: 'raw', reason });
+  // Why hourly counts cannot answer (undefined when they can).
+  const notHourly = () => {
+    if (query.interval === '15m' || query.interval === '1m')
+      return `${query.interval} buckets are finer than the rollup`;
+    if (scanFrom % HOUR !== 0 || end % HOUR !== 0) return 'range not on whole hours';
+    for (let t = scanFrom; t < end; t += HOUR)
+      if (offsetMinutes(t, tz) % 60 !== 0) return `${tz} is not a whole number of hours from UTC`;
+    return undefined;
+  };
+  const summaries = visits?.summaries === true;
   if (query.metric === 'visitors') {
     const reason = visitorsFromVisits(query, tz, visits);
-    return reason ? raw(reason) : { source: 'visits' };
+    if (reason) return raw(reason);
+    // A day's visitors of each site are kept when its visits are made: whole days only.
+    const wholeDays = localMidnight(scanFrom, tz) && localMidnight(end, tz);
+    return { source: summaries && wholeDays ? 'visitors_daily' : 'visits' };
   }
   if (query.metric === 'bandwidth') return raw('bandwidth sums the bytes of requests');
   if (VISIT_METRICS.has(query.metric)) {
     if (!visits) return raw('this store keeps no visits table');
     const filter = anyEventFilter(query.filters);
-    return filter ? raw(`filter on ${filter}: any event of a visit`) : { source: 'visits' };
+    if (filter) return raw(`filter on ${filter}: any event of a visit`);
+    const grouped = !query.breakdown || VISIT_SUMMARY.has(query.breakdown);
+    if (summaries && grouped && filtersWithin(query, [query.breakdown]) && !notHourly())
+      return { source: 'visits_hourly' };
+    return { source: 'visits' };
   }
-  if (query.interval === '15m' || query.interval === '1m')
-    return raw(`${query.interval} buckets are finer than the rollup`);
+  const hourly = notHourly();
+  if (hourly) return raw(hourly);
+  if (
+    summaries &&
+    query.breakdown &&
+    PAGE_DIMENSIONS.has(query.breakdown) &&
+    PAGE_METRICS.has(query.metric) &&
+    filtersWithin(query, ['type', query.breakdown, ...(query.breakdown === 'path' ? ['path_prefix'] : [])])
+  )
+    return { source: 'pages_hourly' };
   const filter = Object.keys(query.filters).find((name) => !ROLLUP_DIMENSIONS.has(name));
   if (filter) return raw(`filter on ${filter}`);
   if (query.breakdown && !ROLLUP_DIMENSIONS.has(query.breakdown))
     return raw(`breakdown by ${query.breakdown}`);
-  if (scanFrom % HOUR !== 0 || end % HOUR !== 0) return raw('range not on whole hours');
-  for (let t = scanFrom; t < end; t += HOUR) {
-    if (offsetMinutes(t, tz) % 60 !== 0) return raw(`${tz} is not a whole number of hours from UTC`);
-  }
   return { source: 'rollup' };
 }

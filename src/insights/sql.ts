@@ -14,13 +14,40 @@ import { VISIT_MARGIN_MS, visitConditions, visitsFrom } from './visits.js';
  * column is also named `ts` so the bucket keys below serve both; `visits` is the visits table
  * (one row per visit, its `ts` the first event's: store/visits.ts), kept by the embedded store.
  */
-export type Source = 'raw' | 'rollup' | 'visits';
+export type Source = 'raw' | 'rollup' | 'visits' | 'pages_hourly' | 'visits_hourly' | 'visitors_daily';
 
-const TABLE: Record<Source, string> = { raw: 'events', rollup: 'events_hourly', visits: 'visits' };
+const TABLE: Record<'raw' | 'rollup' | 'visits', string> = {
+  raw: 'events',
+  rollup: 'events_hourly',
+  visits: 'visits',
+};
+
+/** Sources of counts per UTC hour (a bucket of 1h is the row's own hour). */
+const HOURLY: ReadonlySet<Source> = new Set(['rollup', 'pages_hourly', 'visits_hourly']);
 
 /** Rows matching `where` (all rows without it); 0, never null, when none match. */
 function countOf(sql: SqlWriter, source: Source, where?: string): string {
-  return source === 'rollup' ? sql.sum('n', where) : sql.count(where);
+  if (source === 'visits_hourly') return sql.sum('visits', where);
+  return source === 'rollup' || source === 'pages_hourly' || source === 'visitors_daily'
+    ? sql.sum('n', where)
+    : sql.count(where);
+}
+
+/** A visit metric over visits (one row each) or their hourly sums (`visits_hourly`). */
+function visitMetricSql(sql: SqlWriter, metric: Query['metric'], source: Source): string {
+  const summed = source === 'visits_hourly';
+  const visits = summed ? sql.sum('visits') : sql.count();
+  const bounces = summed ? sql.sum('bounces') : sql.count('events = 1');
+  switch (metric) {
+    case 'visits':
+      return visits;
+    case 'bounce_rate':
+      return sql.round2(`100.0 * ${bounces} / nullif(${visits}, 0)`);
+    case 'visit_duration':
+      return sql.round2(`${sql.sum('duration_ms')} / 1000.0 / nullif(${visits}, 0)`);
+    default:
+      return sql.round2(`1.0 * ${sql.sum('pages')} / nullif(${visits}, 0)`);
+  }
 }
 
 // Raw traffic (Radar-like) counts bots; audience metrics (pageviews, visitors) do not.
@@ -36,6 +63,8 @@ function metricSql(sql: SqlWriter, metric: Query['metric'], source: Source): str
     case 'visitors':
       // Visits are of non-bot events already.
       if (source === 'visits') return sql.distinct('visitor_hash', 'true');
+      // Each site's distinct hashes of the day, added up (a hash is keyed by its site).
+      if (source === 'visitors_daily') return sql.sum('n');
       if (source !== 'raw') throw new Error('visitors are distinct hashes: the rollup has none');
       return sql.distinct('visitor_hash', 'NOT is_bot');
     case 'mobile_share':
@@ -45,15 +74,12 @@ function metricSql(sql: SqlWriter, metric: Query['metric'], source: Source): str
     case 'bandwidth':
       if (source !== 'raw') throw new Error('bandwidth sums bytes: only the raw table has them');
       return sql.sum('bytes');
-    // Over visits (one row each, visits.ts): events, pages and duration per visit.
+    // Over visits (one row each, visits.ts) or their hourly sums: events, pages and duration per visit.
     case 'visits':
-      return sql.count();
     case 'bounce_rate':
-      return sql.round2(`100.0 * ${sql.count('events = 1')} / nullif(${sql.count()}, 0)`);
     case 'visit_duration':
-      return sql.round2(`${sql.sum('duration_ms')} / 1000.0 / nullif(${sql.count()}, 0)`);
     case 'views_per_visit':
-      return sql.round2(`1.0 * ${sql.sum('pages')} / nullif(${sql.count()}, 0)`);
+      return visitMetricSql(sql, metric, source);
   }
 }
 
@@ -85,7 +111,7 @@ export function isCount(metric: Query['metric']): boolean {
 function keySql(sql: SqlWriter, scan: Scan, zone: string): string {
   const { source, query, tz } = scan;
   const interval = query.interval;
-  if (source === 'rollup' && interval === '1h') return sql.ms('ts');
+  if (HOURLY.has(source) && interval === '1h') return sql.ms('ts');
   const utc = sql.ms('ts');
   if (interval === '1m') return `${utc} - (${utc} % 60000)`;
   if (sql.dialect === 'duckdb') {
@@ -149,6 +175,12 @@ function scope(sql: SqlWriter, scan: Scan): { from: string; tz: string } {
   // Bound only where read (ClickHouse's keys): DuckDB refuses a parameter the statement does not use.
   const zone = sql.dialect === 'clickhouse' ? sql.bind(tz, 'String') : '';
   const range = [`ts >= ${sql.instant(start)}`, `ts < ${sql.instant(end)}`, `site IN (${sql.list(sites)})`];
+  const summary = summaryTable(sql, scan);
+  if (summary) {
+    // A summary's filters are on its one grouped dimension (or the type), named as in the events.
+    const where = [...range, ...eventFilters(sql, query)];
+    return { from: `(SELECT * FROM ${summary} WHERE ${where.join(' AND ')})`, tz: zone };
+  }
   if (source === 'visits') {
     // The visits table: its filters are on the visits' own columns (the planner's choice).
     const where = [...range];
@@ -166,13 +198,37 @@ function scope(sql: SqlWriter, scan: Scan): { from: string; tz: string } {
     const where = [range[0], range[1], ...(visits.where ? [visits.where] : [])].join(' AND ');
     return { from: `(SELECT * FROM ${visits.from} WHERE ${where})`, tz: zone };
   }
-  const where = [...range];
+  const where = [...range, ...eventFilters(sql, query)];
+  return {
+    from: `(SELECT * FROM ${TABLE[source as keyof typeof TABLE]} WHERE ${where.join(' AND ')})`,
+    tz: zone,
+  };
+}
+
+/** The query's filters as conditions on the events' columns (exact values; a path prefix). */
+function eventFilters(sql: SqlWriter, query: Query): string[] {
+  const where: string[] = [];
   for (const [name, value] of Object.entries(query.filters)) {
     if (value === undefined) continue;
     if (name === 'path_prefix') where.push(sql.startsWith('path', sql.bind(value, 'String')));
     else where.push(`${dimensionColumn(sql, name as Dimension, query)} = ${sql.bind(value, 'String')}`);
   }
-  return { from: `(SELECT * FROM ${TABLE[source]} WHERE ${where.join(' AND ')})`, tz: zone };
+  return where;
+}
+
+/**
+ * A summary's rows for the query, with its grouped dimension under the events' column name:
+ * `pages_hourly` and `visits_hourly` keep one row per hour and value of each of their dimensions
+ * (`dim`, `value`; visits' total under dim ''), `visitors_daily` one per site and day.
+ */
+function summaryTable(sql: SqlWriter, scan: Scan): string | undefined {
+  const { source, query } = scan;
+  if (source === 'visitors_daily') return '(SELECT ts, site, n FROM visitors_daily)';
+  if (source !== 'pages_hourly' && source !== 'visits_hourly') return undefined;
+  const dim = query.breakdown ?? '';
+  const column = dim ? `, value AS ${DIMENSIONS[dim]}` : '';
+  const counts = source === 'pages_hourly' ? 'type, is_bot, n' : 'visits, bounces, duration_ms, pages';
+  return `(SELECT ts, site${column}, ${counts} FROM ${source} WHERE dim = ${sql.bind(dim, 'String')})`;
 }
 
 /**

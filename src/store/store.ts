@@ -86,6 +86,12 @@ export interface StoreReader {
    * (ClickHouse: visits are computed from the events at each query).
    */
   refreshVisits?(zones: ReadonlyMap<string, string>): Promise<{ days: number }>;
+  /**
+   * True when the store keeps, beside its rollup and visits table, the summaries the planner may
+   * read instead (`pages_hourly` with the rollup; `visits_hourly` and `visitors_daily` with the
+   * visits): docs/insights.md, "Query plans".
+   */
+  readonly keepsSummaries?: boolean;
 }
 
 /**

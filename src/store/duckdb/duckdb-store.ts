@@ -27,6 +27,7 @@ import {
 /** The embedded store: one DuckDB file, one connection, operations serialized. */
 export class DuckDBStore extends DelegatedSharedState implements Store {
   readonly dialect = 'duckdb' as const;
+  readonly keepsSummaries = true;
   /**
    * DuckDB's row group (122,880 rows): a transaction that appends whole row groups has them
    * compressed and written to the file once; rows short of one go through the WAL and are
@@ -287,10 +288,13 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
           this.connection.run(`DELETE FROM ${table} WHERE ${column} < epoch_ms($1::BIGINT)`, cutoff);
         const events = await purge('events');
         const hourly = await purge('events_hourly');
+        await purge('pages_hourly');
         await purge('rollup_dirty', 'hour');
         const egress = await purge('egress');
         // Visits go by their first event's time; the cutoff's day is rebuilt from its hour below.
         await purge('visits');
+        await purge('visits_hourly');
+        await purge('visitors_daily');
         await purge('visits_dirty', 'hour');
         // The hour the cutoff falls in may have lost some of its rows: its rollup is made again.
         if (events.rowsChanged > 0) {
@@ -312,6 +316,7 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
         `INSERT OR IGNORE INTO rollup_dirty
          SELECT DISTINCT date_trunc('hour', ts) FROM events
          UNION SELECT DISTINCT ts FROM events_hourly
+         UNION SELECT DISTINCT ts FROM pages_hourly
          UNION SELECT DISTINCT date_trunc('hour', ts) FROM visits`,
       );
       this.rollupMayBeStale = true;

@@ -180,6 +180,39 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
       `ALTER TABLE visits ADD COLUMN IF NOT EXISTS screen_class VARCHAR`,
     ],
   },
+  {
+    version: 10,
+    name: 'summaries kept at ingest',
+    statements: [
+      // Counts per UTC hour of the high-cardinality page dimensions (dim: path or referrer_host),
+      // kept with the hourly rollup: top pages and referrers without a scan of the events.
+      `CREATE TABLE IF NOT EXISTS pages_hourly (
+        ts TIMESTAMP NOT NULL,
+        site VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        is_bot BOOLEAN NOT NULL,
+        dim VARCHAR NOT NULL,
+        value VARCHAR,
+        n BIGINT NOT NULL
+      )`,
+      // Visits per UTC hour of their start, in total (dim '') and per value of one visit
+      // dimension: the visit metrics' sums, kept with the visits table.
+      `CREATE TABLE IF NOT EXISTS visits_hourly (
+        ts TIMESTAMP NOT NULL,
+        site VARCHAR NOT NULL,
+        dim VARCHAR NOT NULL,
+        value VARCHAR,
+        visits BIGINT NOT NULL,
+        bounces BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        pages BIGINT NOT NULL
+      )`,
+      // Distinct visitor hashes per site and local day of its zone (ts: the day's first instant).
+      `CREATE TABLE IF NOT EXISTS visitors_daily (ts TIMESTAMP NOT NULL, site VARCHAR NOT NULL, n BIGINT NOT NULL)`,
+      // Every stored hour is made again at the next refresh, so the new tables start whole.
+      `INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT date_trunc('hour', ts) FROM events`,
+    ],
+  },
 ];
 
 /**

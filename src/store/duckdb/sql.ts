@@ -129,7 +129,8 @@ export const FATAL = /FATAL Error|database has been invalidated|must be restarte
 /** Dimensions kept in the hourly rollup, in its column order (after ts). */
 const ROLLUP_COLUMNS = 'site, type, is_bot, device_type, country, region, browser, os, referrer_class, node';
 
-// Recomputes the dirty hours from the raw table: delete, re-aggregate, clear the marks.
+// Recomputes the dirty hours from the raw table (the rollup and the page dimensions' counts):
+// delete, re-aggregate, clear the marks.
 export const REFRESH_ROLLUP = [
   `CREATE OR REPLACE TEMP TABLE refresh_hours AS SELECT hour FROM rollup_dirty`,
   // The same hours' visits are rebuilt at the next visits refresh (visits.ts).
@@ -142,6 +143,17 @@ export const REFRESH_ROLLUP = [
      AND ts < (SELECT max(hour) FROM refresh_hours) + INTERVAL 1 HOUR
      AND date_trunc('hour', ts) IN (SELECT hour FROM refresh_hours)
    GROUP BY ALL`,
+  `DELETE FROM pages_hourly WHERE ts IN (SELECT hour FROM refresh_hours)`,
+  // The same hours' page dimensions, in one pass: a row per path, and a row per referrer host.
+  `INSERT INTO pages_hourly
+   SELECT date_trunc('hour', ts) AS h, site, type, is_bot,
+          CASE WHEN grouping(path) = 0 THEN 'path' ELSE 'referrer_host' END,
+          CASE WHEN grouping(path) = 0 THEN path ELSE referrer_host END, count(*)
+   FROM events
+   WHERE ts >= (SELECT min(hour) FROM refresh_hours)
+     AND ts < (SELECT max(hour) FROM refresh_hours) + INTERVAL 1 HOUR
+     AND date_trunc('hour', ts) IN (SELECT hour FROM refresh_hours)
+   GROUP BY GROUPING SETS ((h, site, type, is_bot, path), (h, site, type, is_bot, referrer_host))`,
   `DELETE FROM rollup_dirty WHERE hour IN (SELECT hour FROM refresh_hours)`,
   `DROP TABLE refresh_hours`,
 ];
