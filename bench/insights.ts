@@ -9,7 +9,7 @@
 // serialises them, p50/p95 of BENCH_SCREEN_RUNS (default 5) runs. One page view in four has a
 // referrer host, one in twenty a campaign.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
@@ -25,6 +25,9 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const DAYS = 60;
 const FIRST = Date.UTC(2026, 8, 23, 22); // 24 Sept 2026 00:00 in Paris
 const NOW = FIRST + DAYS * 86_400_000;
+// BENCH_DB names a database file to keep: generated on the first run, reused by the next ones
+// (their live rounds add 3,000 events each).
+const kept = process.env.BENCH_DB;
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-insights-'));
 const quantile = (values: number[], q: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))]!;
@@ -41,14 +44,16 @@ async function time(run: () => Promise<unknown>): Promise<number[]> {
 }
 
 try {
-  const store = await DuckDBStore.open(join(dir, 'bench.duckdb'));
+  const reused = kept !== undefined && existsSync(kept);
+  const store = await DuckDBStore.open(kept ?? join(dir, 'bench.duckdb'));
   await store.migrate();
   const generated = performance.now();
-  // Deterministic synthetic traffic: two news sites, 8 countries, a daily shape from the hash;
-  // 200,000 visitors whose hash changes at local midnight, as the daily salt makes it; stored in
-  // time order, as a gateway writes them.
-  await store.query(
-    `INSERT INTO events
+  if (!reused)
+    // Deterministic synthetic traffic: two news sites, 8 countries, a daily shape from the hash;
+    // 200,000 visitors whose hash changes at local midnight, as the daily salt makes it; stored in
+    // time order, as a gateway writes them.
+    await store.query(
+      `INSERT INTO events
      SELECT uuid(), t,
             ['lequotidien.example', 'lhebdo.example'][(i % 2) + 1], 'pageview', NULL, '/article-' || (i % 500), NULL,
             CASE WHEN hash(i * 7) % 4 = 0 THEN ['www.google.com', 't.co', 'www.facebook.com', 'news.google.com', 'www.qwant.com'][((hash(i * 13) % 5) + 1)::BIGINT] END,
@@ -64,9 +69,9 @@ try {
      FROM (SELECT i, epoch_ms(${FIRST}::BIGINT + (hash(i) % ${DAYS * 86_400_000}::UBIGINT)::BIGINT) AS t
            FROM range(${EVENTS}) r(i))
      ORDER BY t`,
-  );
+    );
   const rolled = performance.now();
-  await store.markAllDirty();
+  if (!reused) await store.markAllDirty();
   const { hours } = await store.refreshRollups();
   const [rollupRows] = await store.query<{ n: number }>('SELECT count(*) AS n FROM events_hourly');
   const rollupSeconds = (performance.now() - rolled) / 1000;

@@ -5,7 +5,8 @@ import { zodPath } from '../zod-path.js';
 import { bucketStart, enumerateBuckets, intervalMs, type Bucket } from './buckets.js';
 import { labelFor } from './labels.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
-import { choosePlan } from './plan.js';
+import { choosePlan, type Plan } from './plan.js';
+import { VISIT_SUMMARIES } from '../store/summaries.js';
 import { siteZones } from './visits.js';
 import {
   isCount,
@@ -209,12 +210,24 @@ export async function getSeries(
   const scanFrom = Math.min(start, scanStart);
   const zones = siteZones(config);
   const visits = store.refreshVisits ? { zones, sites, summaries: store.keepsSummaries === true } : null;
-  const plan = options.plan === 'raw' ? 'raw' : choosePlan(query, tz, scanFrom, end, visits).source;
-  if (plan === 'rollup' || plan === 'pages_hourly') await timed(() => store.refreshRollups());
-  if (plan === 'visits' || plan === 'visits_hourly' || plan === 'visitors_daily')
+  const chosen: Plan =
+    options.plan === 'raw' ? { source: 'raw' } : choosePlan(query, tz, scanFrom, end, visits);
+  const plan = chosen.source;
+  // Tables kept from the visits are brought up to date with them; the others with the rollup.
+  if (plan === 'visits' || plan === 'visitors_daily' || plan in VISIT_SUMMARIES)
     await timed(() => store.refreshVisits!(zones));
+  else if (plan !== 'raw') await timed(() => store.refreshRollups());
   // One scan covers the range and every comparison range before it.
-  const scan: Scan = { dialect: store.dialect, source: plan, query, sites, tz, start: scanFrom, end };
+  const scan: Scan = {
+    dialect: store.dialect,
+    source: plan,
+    query,
+    sites,
+    tz,
+    start: scanFrom,
+    end,
+    dim: chosen.dim,
+  };
   let top: string[] | null = null;
   let values: Values;
   if (query.breakdown && isCount(query.metric) && ROLLUP_DIMENSIONS.has(query.breakdown)) {

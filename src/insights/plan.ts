@@ -1,7 +1,7 @@
 import { localParts, offsetMinutes } from '../time.js';
 import { VISIT_METRICS, type Query } from './model.js';
 import { ROLLUP_DIMENSIONS, type Source } from './sql.js';
-import { VISIT_SUMMARY_DIMENSIONS } from '../store/visits.js';
+import { COUNT_SUMMARIES, summaryOf, VISIT_SUMMARIES } from '../store/summaries.js';
 import { anyEventFilter } from './visits.js';
 
 /** The visits table a store keeps, if any: the zone of each site's salt days (site → zone). */
@@ -10,17 +10,14 @@ export interface VisitsTable {
   /** The sites the query reads. */
   sites: readonly string[];
   /**
-   * True when the store also keeps the summaries made with its tables (`pages_hourly`,
-   * `visits_hourly`, `visitors_daily`: docs/insights.md, "Query plans").
+   * True when the store also keeps the summaries made with its tables (store/summaries.ts,
+   * `visitors_daily`: docs/insights.md, "Query plans").
    */
   summaries?: boolean;
 }
 
-/** Page dimensions counted per hour in `pages_hourly`. */
-const PAGE_DIMENSIONS: ReadonlySet<string> = new Set(['path', 'referrer_host']);
-/** Count metrics `pages_hourly` answers (by type and bot flag only). */
-const PAGE_METRICS: ReadonlySet<string> = new Set(['pageviews', 'requests', 'events']);
-const VISIT_SUMMARY: ReadonlySet<string> = new Set(VISIT_SUMMARY_DIMENSIONS);
+/** Count metrics a count summary answers (from the type, the bot flag and its one dimension). */
+const SUMMED_METRICS: ReadonlySet<string> = new Set(['pageviews', 'requests', 'events', 'bot_share']);
 
 /**
  * True when the filters are at most on `allowed` (the summaries group by one dimension at a time,
@@ -60,6 +57,8 @@ function localMidnight(ms: number, tz: string): boolean {
 /** The planner's choice and, for the raw table, why the rollup could not answer. */
 export interface Plan {
   source: Source;
+  /** For a summary: the one dimension read (its rows of that `dim`). */
+  dim?: string;
   reason?: string;
 }
 
@@ -67,9 +66,9 @@ export interface Plan {
  * Chooses where a series reads. Visit metrics, and visitors by day, read the visits table when
  * the store keeps one (`visits`) and no filter is on any event of a visit — its summaries when
  * it keeps them and the query groups by at most one summary dimension, with no other filter, in
- * whole hours (visitors by day: `visitors_daily`). Pageviews, requests and events by path or
- * referrer host, filtered at most on the type and that dimension, read the hourly page counts
- * (`pages_hourly`) on the same conditions as the rollup. The hourly rollup answers exactly the same numbers as the raw
+ * whole hours (visitors by whole days: `visitors_daily`). Counts and the bot share by at most
+ * one dimension (breakdown or filter, the type aside; the mobile share by device type or in
+ * total) read the count summaries on the same conditions as the rollup. The hourly rollup answers exactly the same numbers as the raw
  * table when: the metric is a count or a share of counts (not distinct visitors); the interval is
  * whole hours (1h, 1d); every filter and the breakdown are rollup dimensions; the scanned range
  * starts and ends on whole UTC hours; and the zone's offset is whole hours throughout it (so each
@@ -105,21 +104,24 @@ export function choosePlan(
     if (!visits) return raw('this store keeps no visits table');
     const filter = anyEventFilter(query.filters);
     if (filter) return raw(`filter on ${filter}: any event of a visit`);
-    const grouped = !query.breakdown || VISIT_SUMMARY.has(query.breakdown);
-    if (summaries && grouped && filtersWithin(query, [query.breakdown]) && !notHourly())
-      return { source: 'visits_hourly' };
+    const dim = query.breakdown ?? '';
+    const table = summaryOf(VISIT_SUMMARIES, dim);
+    if (summaries && table && filtersWithin(query, [dim]) && !notHourly()) return { source: table, dim };
     return { source: 'visits' };
   }
   const hourly = notHourly();
   if (hourly) return raw(hourly);
-  if (
-    summaries &&
-    query.breakdown &&
-    PAGE_DIMENSIONS.has(query.breakdown) &&
-    PAGE_METRICS.has(query.metric) &&
-    filtersWithin(query, ['type', query.breakdown, ...(query.breakdown === 'path' ? ['path_prefix'] : [])])
-  )
-    return { source: 'pages_hourly' };
+  if (summaries) {
+    // One dimension: the breakdown's, else the one filtered on, else the device type (the
+    // fewest values, and the one the mobile share counts).
+    const filtered = Object.keys(query.filters).filter((name) => name !== 'type');
+    const dim = query.breakdown ?? (filtered.length === 1 ? filtered[0]! : 'device_type');
+    const table = summaryOf(COUNT_SUMMARIES, dim);
+    const metric =
+      SUMMED_METRICS.has(query.metric) || (query.metric === 'mobile_share' && dim === 'device_type');
+    const allowed = ['type', dim, ...(dim === 'path' ? ['path_prefix'] : [])];
+    if (table && metric && filtersWithin(query, allowed)) return { source: table, dim };
+  }
   const filter = Object.keys(query.filters).find((name) => !ROLLUP_DIMENSIONS.has(name));
   if (filter) return raw(`filter on ${filter}`);
   if (query.breakdown && !ROLLUP_DIMENSIONS.has(query.breakdown))

@@ -1,4 +1,10 @@
 import { SqlWriter } from '../store/dialect.js';
+import {
+  COUNT_SUMMARIES,
+  VISIT_SUMMARIES,
+  type CountSummary,
+  type VisitSummary,
+} from '../store/summaries.js';
 import { offsetSpans } from '../time.js';
 import type { Dialect, SqlParam } from '../store/store.js';
 import { DIMENSIONS, VISIT_METRICS, type Dimension, type Query } from './model.js';
@@ -14,7 +20,7 @@ import { VISIT_MARGIN_MS, visitConditions, visitsFrom } from './visits.js';
  * column is also named `ts` so the bucket keys below serve both; `visits` is the visits table
  * (one row per visit, its `ts` the first event's: store/visits.ts), kept by the embedded store.
  */
-export type Source = 'raw' | 'rollup' | 'visits' | 'pages_hourly' | 'visits_hourly' | 'visitors_daily';
+export type Source = 'raw' | 'rollup' | 'visits' | CountSummary | VisitSummary | 'visitors_daily';
 
 const TABLE: Record<'raw' | 'rollup' | 'visits', string> = {
   raw: 'events',
@@ -23,19 +29,26 @@ const TABLE: Record<'raw' | 'rollup' | 'visits', string> = {
 };
 
 /** Sources of counts per UTC hour (a bucket of 1h is the row's own hour). */
-const HOURLY: ReadonlySet<Source> = new Set(['rollup', 'pages_hourly', 'visits_hourly']);
+const HOURLY: ReadonlySet<string> = new Set([
+  'rollup',
+  ...Object.keys(COUNT_SUMMARIES),
+  ...Object.keys(VISIT_SUMMARIES),
+]);
+
+/** True for a visit summary (visits, bounces, duration and pages summed per hour). */
+function visitSummary(source: Source): boolean {
+  return source in VISIT_SUMMARIES;
+}
 
 /** Rows matching `where` (all rows without it); 0, never null, when none match. */
 function countOf(sql: SqlWriter, source: Source, where?: string): string {
-  if (source === 'visits_hourly') return sql.sum('visits', where);
-  return source === 'rollup' || source === 'pages_hourly' || source === 'visitors_daily'
-    ? sql.sum('n', where)
-    : sql.count(where);
+  if (visitSummary(source)) return sql.sum('visits', where);
+  return source === 'raw' || source === 'visits' ? sql.count(where) : sql.sum('n', where);
 }
 
 /** A visit metric over visits (one row each) or their hourly sums (`visits_hourly`). */
 function visitMetricSql(sql: SqlWriter, metric: Query['metric'], source: Source): string {
-  const summed = source === 'visits_hourly';
+  const summed = visitSummary(source);
   const visits = summed ? sql.sum('visits') : sql.count();
   const bounces = summed ? sql.sum('bounces') : sql.count('events = 1');
   switch (metric) {
@@ -153,6 +166,8 @@ export interface Scan {
   tz: string;
   start: number;
   end: number;
+  /** For a summary: the one dimension read. */
+  dim?: string;
 }
 
 /** A dimension's column as text; a custom property is read from the event's props. */
@@ -217,18 +232,19 @@ function eventFilters(sql: SqlWriter, query: Query): string[] {
 }
 
 /**
- * A summary's rows for the query, with its grouped dimension under the events' column name:
- * `pages_hourly` and `visits_hourly` keep one row per hour and value of each of their dimensions
- * (`dim`, `value`; visits' total under dim ''), `visitors_daily` one per site and day.
+ * A summary's rows for the query, with its one dimension under the events' column name: the
+ * hourly summaries keep one row per hour and value of each of their dimensions (`dim`, `value`;
+ * visits' total under dim ''), `visitors_daily` one per site and day.
  */
 function summaryTable(sql: SqlWriter, scan: Scan): string | undefined {
-  const { source, query } = scan;
+  const { source } = scan;
   if (source === 'visitors_daily') return '(SELECT ts, site, n FROM visitors_daily)';
-  if (source !== 'pages_hourly' && source !== 'visits_hourly') return undefined;
-  const dim = query.breakdown ?? '';
-  const column = dim ? `, value AS ${DIMENSIONS[dim]}` : '';
-  const counts = source === 'pages_hourly' ? 'type, is_bot, n' : 'visits, bounces, duration_ms, pages';
-  return `(SELECT ts, site${column}, ${counts} FROM ${source} WHERE dim = ${sql.bind(dim, 'String')})`;
+  const counts = source in COUNT_SUMMARIES;
+  if (!counts && !visitSummary(source)) return undefined;
+  const dim = scan.dim ?? '';
+  const column = dim ? `, value AS ${DIMENSIONS[dim as Dimension]}` : '';
+  const sums = counts ? 'type, is_bot, n' : 'visits, bounces, duration_ms, pages';
+  return `(SELECT ts, site${column}, ${sums} FROM ${source} WHERE dim = ${sql.bind(dim, 'String')})`;
 }
 
 /**

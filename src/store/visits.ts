@@ -29,28 +29,6 @@ export const VISIT_ENTRY_COLUMNS = [
 ] as const;
 
 /**
- * The visit dimensions the store's hourly visit summary (`visits_hourly`) keeps, one grouping
- * each: visit metrics by one of them, unfiltered, read the summary instead of the visits.
- */
-export const VISIT_SUMMARY_DIMENSIONS = [
-  'entry_page',
-  'exit_page',
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-  'utm_term',
-  'utm_content',
-  'referrer_host',
-  'referrer_class',
-  'country',
-  'region',
-  'device_type',
-  'browser',
-  'os',
-  'screen_class',
-] as const;
-
-/**
  * The events matching `range` (bots and hash-less events aside) with the number of their visit
  * among their visitor hash's (`visit`) and their time in ms (`ms`): a new visit starts where the
  * gap to the visitor's previous event is longer than 30 minutes.

@@ -4,6 +4,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValu
 import { DelegatedSharedState } from '../delegated-shared-state.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
+import { COUNT_SUMMARIES, VISIT_SUMMARIES } from '../summaries.js';
 import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../egress.js';
 import { UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
@@ -288,13 +289,12 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
           this.connection.run(`DELETE FROM ${table} WHERE ${column} < epoch_ms($1::BIGINT)`, cutoff);
         const events = await purge('events');
         const hourly = await purge('events_hourly');
-        await purge('pages_hourly');
+        for (const table of Object.keys(COUNT_SUMMARIES)) await purge(table);
         await purge('rollup_dirty', 'hour');
         const egress = await purge('egress');
         // Visits go by their first event's time; the cutoff's day is rebuilt from its hour below.
         await purge('visits');
-        await purge('visits_hourly');
-        await purge('visitors_daily');
+        for (const table of [...Object.keys(VISIT_SUMMARIES), 'visitors_daily']) await purge(table);
         await purge('visits_dirty', 'hour');
         // The hour the cutoff falls in may have lost some of its rows: its rollup is made again.
         if (events.rowsChanged > 0) {
@@ -316,7 +316,7 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
         `INSERT OR IGNORE INTO rollup_dirty
          SELECT DISTINCT date_trunc('hour', ts) FROM events
          UNION SELECT DISTINCT ts FROM events_hourly
-         UNION SELECT DISTINCT ts FROM pages_hourly
+         UNION SELECT DISTINCT ts FROM dims_hourly
          UNION SELECT DISTINCT date_trunc('hour', ts) FROM visits`,
       );
       this.rollupMayBeStale = true;

@@ -184,29 +184,33 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
     version: 10,
     name: 'summaries kept at ingest',
     statements: [
-      // Counts per UTC hour of the high-cardinality page dimensions (dim: path or referrer_host),
-      // kept with the hourly rollup: top pages and referrers without a scan of the events.
-      `CREATE TABLE IF NOT EXISTS pages_hourly (
-        ts TIMESTAMP NOT NULL,
-        site VARCHAR NOT NULL,
-        type VARCHAR NOT NULL,
-        is_bot BOOLEAN NOT NULL,
-        dim VARCHAR NOT NULL,
-        value VARCHAR,
-        n BIGINT NOT NULL
-      )`,
+      // Counts per UTC hour, one grouping per dimension (store/summaries.ts): the page
+      // dimensions in one table, the others in another, kept with the hourly rollup.
+      ...['pages_hourly', 'dims_hourly'].map(
+        (table) => `CREATE TABLE IF NOT EXISTS ${table} (
+          ts TIMESTAMP NOT NULL,
+          site VARCHAR NOT NULL,
+          type VARCHAR NOT NULL,
+          is_bot BOOLEAN NOT NULL,
+          dim VARCHAR NOT NULL,
+          value VARCHAR,
+          n BIGINT NOT NULL
+        )`,
+      ),
       // Visits per UTC hour of their start, in total (dim '') and per value of one visit
-      // dimension: the visit metrics' sums, kept with the visits table.
-      `CREATE TABLE IF NOT EXISTS visits_hourly (
-        ts TIMESTAMP NOT NULL,
-        site VARCHAR NOT NULL,
-        dim VARCHAR NOT NULL,
-        value VARCHAR,
-        visits BIGINT NOT NULL,
-        bounces BIGINT NOT NULL,
-        duration_ms BIGINT NOT NULL,
-        pages BIGINT NOT NULL
-      )`,
+      // dimension: the visit metrics' sums, kept with the visits table (pages apart).
+      ...['visits_hourly', 'visit_pages_hourly'].map(
+        (table) => `CREATE TABLE IF NOT EXISTS ${table} (
+          ts TIMESTAMP NOT NULL,
+          site VARCHAR NOT NULL,
+          dim VARCHAR NOT NULL,
+          value VARCHAR,
+          visits BIGINT NOT NULL,
+          bounces BIGINT NOT NULL,
+          duration_ms BIGINT NOT NULL,
+          pages BIGINT NOT NULL
+        )`,
+      ),
       // Distinct visitor hashes per site and local day of its zone (ts: the day's first instant).
       `CREATE TABLE IF NOT EXISTS visitors_daily (ts TIMESTAMP NOT NULL, site VARCHAR NOT NULL, n BIGINT NOT NULL)`,
       // Every stored hour is made again at the next refresh, so the new tables start whole.

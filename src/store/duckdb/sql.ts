@@ -2,6 +2,7 @@
 // batches), the rollup's dirty hours and its refresh. Values are always bound parameters.
 import { BIGINT, LIST, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { ROW_COLUMNS } from '../row.js';
+import { COUNT_SUMMARIES, groupings } from '../summaries.js';
 import type { FileRows } from '../store.js';
 
 // Plain-typed landing table (TEMP: never written to disk or WAL); rows move to `events` with an
@@ -143,17 +144,22 @@ export const REFRESH_ROLLUP = [
      AND ts < (SELECT max(hour) FROM refresh_hours) + INTERVAL 1 HOUR
      AND date_trunc('hour', ts) IN (SELECT hour FROM refresh_hours)
    GROUP BY ALL`,
-  `DELETE FROM pages_hourly WHERE ts IN (SELECT hour FROM refresh_hours)`,
-  // The same hours' page dimensions, in one pass: a row per path, and a row per referrer host.
-  `INSERT INTO pages_hourly
-   SELECT date_trunc('hour', ts) AS h, site, type, is_bot,
-          CASE WHEN grouping(path) = 0 THEN 'path' ELSE 'referrer_host' END,
-          CASE WHEN grouping(path) = 0 THEN path ELSE referrer_host END, count(*)
-   FROM events
-   WHERE ts >= (SELECT min(hour) FROM refresh_hours)
-     AND ts < (SELECT max(hour) FROM refresh_hours) + INTERVAL 1 HOUR
-     AND date_trunc('hour', ts) IN (SELECT hour FROM refresh_hours)
-   GROUP BY GROUPING SETS ((h, site, type, is_bot, path), (h, site, type, is_bot, referrer_host))`,
+  ...Object.entries(COUNT_SUMMARIES).flatMap(([table, dims]) => {
+    const { columns, sets } = groupings(dims, 'h, site, type, is_bot');
+    return [
+      `DELETE FROM ${table} WHERE ts IN (SELECT hour FROM refresh_hours)`,
+      // The same hours, one grouping per dimension, in one pass; in dimension order, so that a
+      // large refresh stores each dimension's rows together.
+      `INSERT INTO ${table}
+       SELECT date_trunc('hour', ts) AS h, site, type, is_bot, ${columns}, count(*)
+       FROM events
+       WHERE ts >= (SELECT min(hour) FROM refresh_hours)
+         AND ts < (SELECT max(hour) FROM refresh_hours) + INTERVAL 1 HOUR
+         AND date_trunc('hour', ts) IN (SELECT hour FROM refresh_hours)
+       GROUP BY GROUPING SETS (${sets})
+       ORDER BY dim, h`,
+    ];
+  }),
   `DELETE FROM rollup_dirty WHERE hour IN (SELECT hour FROM refresh_hours)`,
   `DROP TABLE refresh_hours`,
 ];

@@ -1,6 +1,7 @@
 import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { SqlWriter } from '../dialect.js';
-import { localDayRanges, visitRows, VISIT_SUMMARY_DIMENSIONS } from '../visits.js';
+import { groupings, VISIT_SUMMARIES } from '../summaries.js';
+import { localDayRanges, visitRows } from '../visits.js';
 
 // The visits table (one row per visit, docs/insights.md#visits) kept from the events: the hours
 // written since the last refresh (`visits_dirty`, filled from the rollup's dirty hours) name the
@@ -47,7 +48,7 @@ export async function planVisits(
   );
   for (const [site, tz] of zones) {
     if (known.get(site) === tz) continue;
-    for (const table of ['visits', 'visits_hourly', 'visitors_daily'])
+    for (const table of ['visits', ...Object.keys(VISIT_SUMMARIES), 'visitors_daily'])
       await connection.run(`DELETE FROM ${table} WHERE site = $1`, [site]);
     await connection.run(
       "INSERT OR IGNORE INTO visits_dirty SELECT DISTINCT date_trunc('hour', ts) FROM events WHERE site = $1",
@@ -93,16 +94,6 @@ export async function rebuildVisitDay(connection: DuckDBConnection, day: VisitDa
 
 const HOUR = 3_600_000;
 
-// The visit summary's groupings: the total (dim '') and one per summary dimension.
-const GROUPED = (() => {
-  const first = (then: (dim: string) => string, otherwise: string) =>
-    `CASE ${VISIT_SUMMARY_DIMENSIONS.map((dim) => `WHEN grouping(${dim}) = 0 THEN ${then(dim)}`).join(' ')} ELSE ${otherwise} END`;
-  return {
-    columns: `${first((dim) => `'${dim}'`, "''")} AS dim, ${first((dim) => `${dim}::VARCHAR`, 'NULL')} AS value`,
-    sets: ['(h, site)', ...VISIT_SUMMARY_DIMENSIONS.map((dim) => `(h, site, ${dim})`)].join(', '),
-  };
-})();
-
 /**
  * Makes again a day's summaries from its visits: visits per hour of their start (total and per
  * summary dimension: count, bounces, duration, pages) over the whole UTC hours the day touches
@@ -115,15 +106,19 @@ async function summarizeVisitDay(connection: DuckDBConnection, day: VisitDay): P
   const from = sql.instant(Math.floor(day.start / HOUR) * HOUR);
   const to = sql.instant(Math.ceil(day.end / HOUR) * HOUR);
   const hours = `site IN (${sites}) AND ts >= ${from} AND ts < ${to}`;
-  await connection.run(`DELETE FROM visits_hourly WHERE ${hours}`, sql.params);
-  await connection.run(
-    `INSERT INTO visits_hourly
-     SELECT date_trunc('hour', ts) AS h, site, ${GROUPED.columns}, count(*),
-            count(*) FILTER (WHERE events = 1), coalesce(sum(duration_ms), 0)::BIGINT, coalesce(sum(pages), 0)::BIGINT
-     FROM visits WHERE ${hours}
-     GROUP BY GROUPING SETS (${GROUPED.sets})`,
-    sql.params,
-  );
+  for (const [table, dims] of Object.entries(VISIT_SUMMARIES)) {
+    const { columns, sets } = groupings(dims, 'h, site');
+    await connection.run(`DELETE FROM ${table} WHERE ${hours}`, sql.params);
+    await connection.run(
+      `INSERT INTO ${table}
+       SELECT date_trunc('hour', ts) AS h, site, ${columns}, count(*), count(*) FILTER (WHERE events = 1),
+              coalesce(sum(duration_ms), 0)::BIGINT, coalesce(sum(pages), 0)::BIGINT
+       FROM visits WHERE ${hours}
+       GROUP BY GROUPING SETS (${sets})
+       ORDER BY dim, h`,
+      sql.params,
+    );
+  }
   const daily = new SqlWriter('duckdb');
   const start = daily.instant(day.start);
   const inDay = `site IN (${daily.list(day.sites)}) AND ts >= ${start} AND ts < ${daily.instant(day.end)}`;
