@@ -59,6 +59,33 @@ describe('buckets across DST', () => {
     expect(enumerateBuckets(start, end, '15m', PARIS)).toHaveLength(100);
   });
 
+  it('walks local days one at a time exactly as a walk by quarter hours finds them', () => {
+    // The walk by quarter hours (the 15m/1h algorithm, kept here as the reference).
+    const byQuarters = (start: number, end: number, zone: string) => {
+      const days: { key: string; start: number }[] = [];
+      for (let t = start - (start % 900_000); t < end; t += 900_000) {
+        const key = formatLocal(t, zone).slice(0, 10);
+        if (days.at(-1)?.key !== key) days.push({ key, start: localToUtc(parseLocal(key)!, zone) });
+      }
+      return days;
+    };
+    const cases: [string, string, string][] = [
+      ['Europe/Paris', '2026-03-20T13:00:00Z', '2026-04-02T00:00:00Z'],
+      ['Europe/Paris', '2026-10-22T22:00:00Z', '2026-11-23T23:00:00Z'],
+      ['America/Sao_Paulo', '2018-10-30T00:00:00Z', '2018-11-10T00:00:00Z'],
+      ['Pacific/Apia', '2011-12-25T00:00:00Z', '2012-01-05T00:00:00Z'],
+      ['Asia/Kolkata', '2026-07-01T12:30:00Z', '2026-07-09T00:00:00Z'],
+      ['Australia/Lord_Howe', '2026-09-30T00:00:00Z', '2026-10-10T00:00:00Z'],
+      ['America/New_York', '2026-11-01T04:00:00Z', '2026-11-01T04:00:00.001Z'],
+    ];
+    for (const [zone, from, to] of cases) {
+      const [start, end] = [Date.parse(from), Date.parse(to)];
+      const days = enumerateBuckets(start, end, '1d', zone);
+      expect(days.map((b) => ({ key: b.key, start: b.start })), zone).toEqual(byQuarters(start, end, zone));
+      for (const day of days) expect(day.wall.startsWith(day.key)).toBe(true);
+    }
+  });
+
   it('gives one daily bucket per local day, starting at local midnight', () => {
     const start = localToUtc(local('2026-10-24'), PARIS);
     const end = localToUtc(local('2026-10-27'), PARIS);

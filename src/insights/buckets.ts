@@ -1,4 +1,13 @@
-import { formatLocal, localToUtc, offsetMs, parseLocal, wallClockKey } from '../time.js';
+import {
+  addLocalDays,
+  formatLocal,
+  localParts,
+  localToUtc,
+  offsetMs,
+  parseLocal,
+  wallClockKey,
+  type LocalParts,
+} from '../time.js';
 
 /** Series resolutions. */
 export const INTERVALS = ['1m', '15m', '1h', '1d'] as const;
@@ -58,6 +67,7 @@ export function enumerateBuckets(
   interval: Interval,
   timeZone: string,
 ): Bucket[] {
+  if (interval === '1d') return enumerateDays(startUtc, endUtc, timeZone);
   const buckets: Bucket[] = [];
   const seen = new Set<string>();
   const step = interval === '1m' ? MINUTE : QUARTER;
@@ -65,10 +75,28 @@ export function enumerateBuckets(
     const key = bucketKey(t, interval, timeZone);
     if (seen.has(key)) continue;
     seen.add(key);
-    // A day starts at its local midnight (the range may begin later in the day).
-    const start = interval === '1d' ? localToUtc(parseLocal(key)!, timeZone) : Number(key);
-    if (start < startUtc && buckets.length === 0 && interval !== '1d') continue;
+    const start = Number(key);
+    if (start < startUtc && buckets.length === 0) continue;
     buckets.push({ start, key, label: formatLocal(start, timeZone), wall: wallClockKey(start, timeZone) });
+  }
+  return buckets;
+}
+
+/**
+ * The local days holding [startUtc, endUtc), from the day of the range's first quarter hour,
+ * each starting at its local midnight: a day at a time (a day absent from the zone's calendar,
+ * as Samoa's 30 December 2011, has no bucket).
+ */
+function enumerateDays(startUtc: number, endUtc: number, timeZone: string): Bucket[] {
+  const buckets: Bucket[] = [];
+  const first = localParts(startUtc - (startUtc % QUARTER), timeZone);
+  let day: LocalParts = { year: first.year, month: first.month, day: first.day, hour: 0, minute: 0, second: 0 };
+  // A day starts at its local midnight (the range may begin later in the day).
+  for (let start = localToUtc(day, timeZone); start < endUtc; start = localToUtc(day, timeZone)) {
+    const wall = wallClockKey(start, timeZone);
+    const key = `${day.year}-${String(day.month).padStart(2, '0')}-${String(day.day).padStart(2, '0')}`;
+    if (wall.startsWith(key)) buckets.push({ start, key, label: formatLocal(start, timeZone), wall });
+    day = addLocalDays(day, 1);
   }
   return buckets;
 }

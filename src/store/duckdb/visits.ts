@@ -83,29 +83,37 @@ export async function rebuildVisitDay(connection: DuckDBConnection, day: VisitDa
   );
   const touched = (table: string) =>
     `EXISTS (SELECT 1 FROM visits_touched t WHERE t.site = ${table}.site AND t.visitor_hash = ${table}.visitor_hash)`;
+  // The hours whose visits change: those of the touched visitors' visits, before and after.
+  const changedHours = `SELECT DISTINCT date_trunc('hour', ts) AS hour FROM visits WHERE ${range} AND ${touched('visits')}`;
+  await connection.run(`CREATE OR REPLACE TEMP TABLE visits_hours AS ${changedHours}`, sql.params);
   await connection.run(`DELETE FROM visits WHERE ${range} AND ${touched('visits')}`, sql.params);
   await connection.run(
     `INSERT INTO visits BY NAME SELECT * FROM ${visitRows(sql, `${range} AND ${touched('events')}`)}`,
     sql.params,
   );
+  await connection.run(
+    `INSERT INTO visits_hours ${changedHours} EXCEPT SELECT hour FROM visits_hours`,
+    sql.params,
+  );
   await connection.run('DROP TABLE visits_touched');
   await summarizeVisitDay(connection, day);
+  await connection.run('DROP TABLE visits_hours');
 }
 
 const HOUR = 3_600_000;
 
 /**
- * Makes again a day's summaries from its visits: visits per hour of their start (total and per
- * summary dimension: count, bounces, duration, pages) over the whole UTC hours the day touches
- * (a half-hour zone's boundary hour holds two days' visits: both are read), and each site's
- * distinct visitor hashes of the day.
+ * Makes again a day's summaries where its visits changed (`visits_hours`): visits per hour of
+ * their start (total and per summary dimension: count, bounces, duration, pages), each hour
+ * whole (a half-hour zone's boundary hour holds two days' visits: both are read), and each
+ * site's distinct visitor hashes of the day.
  */
 async function summarizeVisitDay(connection: DuckDBConnection, day: VisitDay): Promise<void> {
   const sql = new SqlWriter('duckdb');
   const sites = sql.list(day.sites);
   const from = sql.instant(Math.floor(day.start / HOUR) * HOUR);
   const to = sql.instant(Math.ceil(day.end / HOUR) * HOUR);
-  const hours = `site IN (${sites}) AND ts >= ${from} AND ts < ${to}`;
+  const hours = `site IN (${sites}) AND ts >= ${from} AND ts < ${to} AND date_trunc('hour', ts) IN (SELECT hour FROM visits_hours)`;
   for (const [table, dims] of Object.entries(VISIT_SUMMARIES)) {
     const { columns, sets } = groupings(dims, 'h, site');
     await connection.run(`DELETE FROM ${table} WHERE ${hours}`, sql.params);
