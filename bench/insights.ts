@@ -102,12 +102,19 @@ try {
   const start = localToUtc(parseLocal(from)!, 'Europe/Paris');
   const end = localToUtc(parseLocal(to)!, 'Europe/Paris');
   const week = 7 * 86_400_000;
-  // The same statement on either table: the raw one has a row per event, the rollup a count `n`.
-  const hand = (table: 'events' | 'events_hourly') => `
+  // The same statement on each table: the raw one has a row per event, the rollup and the
+  // summary a count `n` (the summary's country rows: dim 'country').
+  const TABLES = {
+    events: 'events',
+    events_hourly: 'events_hourly',
+    dims_hourly:
+      "(SELECT ts, site, type, is_bot, value AS country, n FROM dims_hourly WHERE dim = 'country')",
+  };
+  const hand = (table: keyof typeof TABLES) => `
     WITH scoped AS (
       SELECT date_trunc('hour', timezone('Europe/Paris', to_timestamp(epoch_ms(ts) / 1000.0))) AS h, country,
              ${table === 'events' ? '1' : 'n'} AS n
-      FROM ${table} WHERE site IN ('lequotidien.example', 'lhebdo.example') AND type = 'pageview' AND NOT is_bot
+      FROM ${TABLES[table]} WHERE site IN ('lequotidien.example', 'lhebdo.example') AND type = 'pageview' AND NOT is_bot
         AND ts >= epoch_ms(${start - week}::BIGINT) AND ts < epoch_ms(${end}::BIGINT)),
     top AS (SELECT country FROM scoped WHERE h >= TIMESTAMP '${from}' GROUP BY 1 ORDER BY sum(n) DESC LIMIT 10),
     counts AS (SELECT h, CASE WHEN country IN (SELECT country FROM top) THEN country ELSE '(other)' END AS c, sum(n) AS v FROM scoped GROUP BY ALL)
@@ -132,13 +139,16 @@ try {
     );
     plan = result.plan;
   });
-  const theirs = await time(() => store.query(hand('events_hourly')));
+  const theirsRollup = await time(() => store.query(hand('events_hourly')));
+  // Like for like: the hand-written SQL on the table the engine reads.
+  const theirs = plan === 'rollup' ? theirsRollup : await time(() => store.query(hand('dims_hourly')));
   const theirsRaw = await time(() => store.query(hand('events')));
   const ratio = quantile(ours, 0.5) / quantile(theirs, 0.5);
   const line = (name: string, runs: number[]) =>
     `${name.padEnd(34)} p50 ${quantile(runs, 0.5).toFixed(0).padStart(6)} ms   p95 ${quantile(runs, 0.95).toFixed(0).padStart(6)} ms\n`;
   process.stdout.write(line(`engine (API query, plan ${plan})`, ours));
-  process.stdout.write(line('hand-written SQL on the rollup', theirs));
+  process.stdout.write(line('hand-written SQL on the rollup', theirsRollup));
+  process.stdout.write(line(`hand-written SQL on ${plan}`, theirs));
   process.stdout.write(line('hand-written SQL on raw events', theirsRaw));
   const screenRuns = Number(process.env.BENCH_SCREEN_RUNS ?? 5);
   const screen: number[] = [];
@@ -220,7 +230,7 @@ try {
     `summary: the dashboard's first screen (group, 30 days, as the dashboard asks it) on ${EVENTS} events: p50 ${quantile(screen, 0.5).toFixed(0)} ms, p95 ${quantile(screen, 0.95).toFixed(0)} ms (goal ≤ 300 ms)\n`,
   );
   process.stdout.write(
-    `summary: hourly previous_week series, 30 days, country breakdown on ${EVENTS} events: ratio ${ratio.toFixed(2)}× the same SQL on the rollup (goal ≤ 1.2), ${(quantile(ours, 0.5) / quantile(theirsRaw, 0.5)).toFixed(2)}× the raw SQL, p95 ${quantile(ours, 0.95).toFixed(0)} ms (goal ≤ 150 ms)\n`,
+    `summary: hourly previous_week series, 30 days, country breakdown on ${EVENTS} events: ratio ${ratio.toFixed(2)}× the same SQL on the table it reads, ${plan} (goal ≤ 1.2), ${(quantile(ours, 0.5) / quantile(theirsRaw, 0.5)).toFixed(2)}× the raw SQL, p95 ${quantile(ours, 0.95).toFixed(0)} ms (goal ≤ 150 ms)\n`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -81,7 +81,10 @@ describe('buckets across DST', () => {
     for (const [zone, from, to] of cases) {
       const [start, end] = [Date.parse(from), Date.parse(to)];
       const days = enumerateBuckets(start, end, '1d', zone);
-      expect(days.map((b) => ({ key: b.key, start: b.start })), zone).toEqual(byQuarters(start, end, zone));
+      expect(
+        days.map((b) => ({ key: b.key, start: b.start })),
+        zone,
+      ).toEqual(byQuarters(start, end, zone));
       for (const day of days) expect(day.wall.startsWith(day.key)).toBe(true);
     }
   });

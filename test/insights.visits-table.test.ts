@@ -115,6 +115,8 @@ const VISIT_ONLY: Partial<QueryInput>[] = [
   { sites: ['a.example'], interval: '1d', breakdown: 'entry_page' },
   { sites: ['k.example'], interval: '1h', breakdown: 'exit_page', filters: { device_type: 'mobile' } },
   { sites: ['a.example'], interval: '1d', filters: { exit_page: '/b', entry_page: '/' } },
+  // A half-hour zone's days: its daily twins are made from its visits, not summed hours.
+  { sites: ['k.example'], interval: '1d', breakdown: 'entry_page' },
 ];
 const METRICS = ['visits', 'bounce_rate', 'visit_duration', 'views_per_visit', 'visitors'] as const;
 
@@ -160,6 +162,18 @@ describe('the visits table (DuckDB)', () => {
     expect(
       (await ask({ ...visits, breakdown: 'utm_campaign', filters: { utm_campaign: 'automne' } })).plan,
     ).toBe('visits_hourly');
+    // By page: the daily twin over whole days of the site's zone, else the hourly summary.
+    expect((await ask({ ...visits, breakdown: 'entry_page' })).plan).toBe('visit_pages_daily');
+    expect((await ask({ ...visits, breakdown: 'exit_page', tz: 'UTC' })).plan).toBe('visit_pages_hourly');
+    expect((await ask({ ...visits, breakdown: 'entry_page', interval: '1h' })).plan).toBe(
+      'visit_pages_hourly',
+    );
+    // Page views by page, a half-hour zone's days and a whole-hour zone's: the daily twin.
+    for (const site of ['k.example', 'a.example'])
+      for (const breakdown of ['path', 'referrer_host'] as const)
+        expect(await same({ sites: [site], metric: 'pageviews', interval: '1d', breakdown })).toBe(
+          'pages_daily',
+        );
     // Two visit dimensions at once, or a half-hour zone: the visits themselves.
     const byPath: Partial<QueryInput> = { ...visits, breakdown: 'path' };
     expect((await ask(byPath)).plan).toBe('visits');
@@ -209,6 +223,7 @@ describe('the visits table (DuckDB)', () => {
     expect(await same({ ...query, metric: 'visit_duration' })).toBe('visits_hourly');
     expect(await same({ ...query, metric: 'visitors' })).toBe('visitors_daily');
     expect(await same({ ...query, breakdown: 'path' })).toBe('visits');
+    expect(await same({ ...query, breakdown: 'entry_page' })).toBe('visit_pages_daily');
   });
 
   it('forgets the visits of events deleted behind the store’s back once told (markAllDirty)', async () => {

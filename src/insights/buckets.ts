@@ -90,7 +90,14 @@ export function enumerateBuckets(
 function enumerateDays(startUtc: number, endUtc: number, timeZone: string): Bucket[] {
   const buckets: Bucket[] = [];
   const first = localParts(startUtc - (startUtc % QUARTER), timeZone);
-  let day: LocalParts = { year: first.year, month: first.month, day: first.day, hour: 0, minute: 0, second: 0 };
+  let day: LocalParts = {
+    year: first.year,
+    month: first.month,
+    day: first.day,
+    hour: 0,
+    minute: 0,
+    second: 0,
+  };
   // A day starts at its local midnight (the range may begin later in the day).
   for (let start = localToUtc(day, timeZone); start < endUtc; start = localToUtc(day, timeZone)) {
     const wall = wallClockKey(start, timeZone);

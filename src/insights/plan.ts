@@ -1,7 +1,7 @@
 import { localParts, offsetMinutes } from '../time.js';
 import { VISIT_METRICS, type Query } from './model.js';
 import { ROLLUP_DIMENSIONS, type Source } from './sql.js';
-import { COUNT_SUMMARIES, summaryOf, VISIT_SUMMARIES } from '../store/summaries.js';
+import { COUNT_SUMMARIES, DAILY_TWINS, summaryOf, VISIT_SUMMARIES } from '../store/summaries.js';
 import { anyEventFilter } from './visits.js';
 
 /** The visits table a store keeps, if any: the zone of each site's salt days (site → zone). */
@@ -68,7 +68,8 @@ export interface Plan {
  * it keeps them and the query groups by at most one summary dimension, with no other filter, in
  * whole hours (visitors by whole days: `visitors_daily`). Counts and the bot share by at most
  * one dimension (breakdown or filter, the type aside; the mobile share by device type or in
- * total) read the count summaries on the same conditions as the rollup. The hourly rollup answers exactly the same numbers as the raw
+ * total) read the count summaries on the same conditions as the rollup. By page, daily
+ * buckets of whole days of the sites' zone read the pages' daily twins. The hourly rollup answers exactly the same numbers as the raw
  * table when: the metric is a count or a share of counts (not distinct visitors); the interval is
  * whole hours (1h, 1d); every filter and the breakdown are rollup dimensions; the scanned range
  * starts and ends on whole UTC hours; and the zone's offset is whole hours throughout it (so each
@@ -92,12 +93,18 @@ export function choosePlan(
     return undefined;
   };
   const summaries = visits?.summaries === true;
+  // Daily buckets of whole local days of the zone every site's days follow (the daily twins').
+  const wholeZoneDays = () =>
+    query.interval === '1d' &&
+    visits !== null &&
+    visits.sites.every((site) => visits.zones.get(site) === tz) &&
+    localMidnight(scanFrom, tz) &&
+    localMidnight(end, tz);
   if (query.metric === 'visitors') {
     const reason = visitorsFromVisits(query, tz, visits);
     if (reason) return raw(reason);
     // A day's visitors of each site are kept when its visits are made: whole days only.
-    const wholeDays = localMidnight(scanFrom, tz) && localMidnight(end, tz);
-    return { source: summaries && wholeDays ? 'visitors_daily' : 'visits' };
+    return { source: summaries && wholeZoneDays() ? 'visitors_daily' : 'visits' };
   }
   if (query.metric === 'bandwidth') return raw('bandwidth sums the bytes of requests');
   if (VISIT_METRICS.has(query.metric)) {
@@ -106,11 +113,12 @@ export function choosePlan(
     if (filter) return raw(`filter on ${filter}: any event of a visit`);
     const dim = query.breakdown ?? '';
     const table = summaryOf(VISIT_SUMMARIES, dim);
-    if (summaries && table && filtersWithin(query, [dim]) && !notHourly()) return { source: table, dim };
+    if (summaries && table && filtersWithin(query, [dim])) {
+      if (table in DAILY_TWINS && wholeZoneDays()) return { source: DAILY_TWINS.visit_pages_hourly, dim };
+      if (!notHourly()) return { source: table, dim };
+    }
     return { source: 'visits' };
   }
-  const hourly = notHourly();
-  if (hourly) return raw(hourly);
   if (summaries) {
     // One dimension: the breakdown's, else the one filtered on, else the device type (the
     // fewest values, and the one the mobile share counts).
@@ -120,8 +128,13 @@ export function choosePlan(
     const metric =
       SUMMED_METRICS.has(query.metric) || (query.metric === 'mobile_share' && dim === 'device_type');
     const allowed = ['type', dim, ...(dim === 'path' ? ['path_prefix'] : [])];
-    if (table && metric && filtersWithin(query, allowed)) return { source: table, dim };
+    if (table && metric && filtersWithin(query, allowed)) {
+      if (table in DAILY_TWINS && wholeZoneDays()) return { source: DAILY_TWINS.pages_hourly, dim };
+      if (!notHourly()) return { source: table, dim };
+    }
   }
+  const hourly = notHourly();
+  if (hourly) return raw(hourly);
   const filter = Object.keys(query.filters).find((name) => !ROLLUP_DIMENSIONS.has(name));
   if (filter) return raw(`filter on ${filter}`);
   if (query.breakdown && !ROLLUP_DIMENSIONS.has(query.breakdown))

@@ -1,8 +1,11 @@
 import { SqlWriter } from '../store/dialect.js';
 import {
   COUNT_SUMMARIES,
+  isCountSummary,
+  isVisitSummary,
   VISIT_SUMMARIES,
   type CountSummary,
+  type DailySummary,
   type VisitSummary,
 } from '../store/summaries.js';
 import { offsetSpans } from '../time.js';
@@ -20,7 +23,8 @@ import { VISIT_MARGIN_MS, visitConditions, visitsFrom } from './visits.js';
  * column is also named `ts` so the bucket keys below serve both; `visits` is the visits table
  * (one row per visit, its `ts` the first event's: store/visits.ts), kept by the embedded store.
  */
-export type Source = 'raw' | 'rollup' | 'visits' | CountSummary | VisitSummary | 'visitors_daily';
+export type Source =
+  'raw' | 'rollup' | 'visits' | CountSummary | VisitSummary | DailySummary | 'visitors_daily';
 
 const TABLE: Record<'raw' | 'rollup' | 'visits', string> = {
   raw: 'events',
@@ -37,7 +41,7 @@ const HOURLY: ReadonlySet<string> = new Set([
 
 /** True for a visit summary (visits, bounces, duration and pages summed per hour). */
 function visitSummary(source: Source): boolean {
-  return source in VISIT_SUMMARIES;
+  return isVisitSummary(source);
 }
 
 /** Rows matching `where` (all rows without it); 0, never null, when none match. */
@@ -239,7 +243,7 @@ function eventFilters(sql: SqlWriter, query: Query): string[] {
 function summaryTable(sql: SqlWriter, scan: Scan): string | undefined {
   const { source } = scan;
   if (source === 'visitors_daily') return '(SELECT ts, site, n FROM visitors_daily)';
-  const counts = source in COUNT_SUMMARIES;
+  const counts = isCountSummary(source);
   if (!counts && !visitSummary(source)) return undefined;
   const dim = scan.dim ?? '';
   const column = dim ? `, value AS ${DIMENSIONS[dim as Dimension]}` : '';

@@ -42,6 +42,26 @@ export const VISIT_SUMMARIES = {
   visit_pages_hourly: ['entry_page', 'exit_page', 'referrer_host'],
 } as const;
 
+/**
+ * The page summaries' twins by local day of each site's zone (`ts`: the day's first instant),
+ * made with the visits table, which knows the zones: a daily query over whole days of the
+ * sites' zone reads a row per page and day instead of one per page and hour.
+ */
+export const DAILY_TWINS = { pages_hourly: 'pages_daily', visit_pages_hourly: 'visit_pages_daily' } as const;
+
+/** A daily twin's table. */
+export type DailySummary = (typeof DAILY_TWINS)[keyof typeof DAILY_TWINS];
+
+/** True for a table of counts (`n`): a count summary or its daily twin. */
+export function isCountSummary(table: string): boolean {
+  return table in COUNT_SUMMARIES || table === DAILY_TWINS.pages_hourly;
+}
+
+/** True for a table of visit sums (visits, bounces, duration, pages): a visit summary or its daily twin. */
+export function isVisitSummary(table: string): boolean {
+  return table in VISIT_SUMMARIES || table === DAILY_TWINS.visit_pages_hourly;
+}
+
 /** A count summary's table. */
 export type CountSummary = keyof typeof COUNT_SUMMARIES;
 /** A visit summary's table. */

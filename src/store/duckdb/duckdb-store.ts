@@ -4,7 +4,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValu
 import { DelegatedSharedState } from '../delegated-shared-state.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
-import { COUNT_SUMMARIES, VISIT_SUMMARIES } from '../summaries.js';
+import { COUNT_SUMMARIES, DAILY_TWINS, VISIT_SUMMARIES } from '../summaries.js';
 import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../egress.js';
 import { UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
@@ -294,7 +294,12 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
         const egress = await purge('egress');
         // Visits go by their first event's time; the cutoff's day is rebuilt from its hour below.
         await purge('visits');
-        for (const table of [...Object.keys(VISIT_SUMMARIES), 'visitors_daily']) await purge(table);
+        for (const table of [
+          ...Object.keys(VISIT_SUMMARIES),
+          ...Object.values(DAILY_TWINS),
+          'visitors_daily',
+        ])
+          await purge(table);
         await purge('visits_dirty', 'hour');
         // The hour the cutoff falls in may have lost some of its rows: its rollup is made again.
         if (events.rowsChanged > 0) {

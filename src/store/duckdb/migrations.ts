@@ -185,8 +185,9 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
     name: 'summaries kept at ingest',
     statements: [
       // Counts per UTC hour, one grouping per dimension (store/summaries.ts): the page
-      // dimensions in one table, the others in another, kept with the hourly rollup.
-      ...['pages_hourly', 'dims_hourly'].map(
+      // dimensions in one table, the others in another, kept with the hourly rollup; the pages'
+      // by local day too, kept with the visits.
+      ...['pages_hourly', 'dims_hourly', 'pages_daily'].map(
         (table) => `CREATE TABLE IF NOT EXISTS ${table} (
           ts TIMESTAMP NOT NULL,
           site VARCHAR NOT NULL,
@@ -198,8 +199,9 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
         )`,
       ),
       // Visits per UTC hour of their start, in total (dim '') and per value of one visit
-      // dimension: the visit metrics' sums, kept with the visits table (pages apart).
-      ...['visits_hourly', 'visit_pages_hourly'].map(
+      // dimension: the visit metrics' sums, kept with the visits table (pages apart, and by
+      // local day too).
+      ...['visits_hourly', 'visit_pages_hourly', 'visit_pages_daily'].map(
         (table) => `CREATE TABLE IF NOT EXISTS ${table} (
           ts TIMESTAMP NOT NULL,
           site VARCHAR NOT NULL,

@@ -1,6 +1,6 @@
 import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { SqlWriter } from '../dialect.js';
-import { groupings, VISIT_SUMMARIES } from '../summaries.js';
+import { COUNT_SUMMARIES, DAILY_TWINS, groupings, VISIT_SUMMARIES } from '../summaries.js';
 import { localDayRanges, visitRows } from '../visits.js';
 
 // The visits table (one row per visit, docs/insights.md#visits) kept from the events: the hours
@@ -48,7 +48,12 @@ export async function planVisits(
   );
   for (const [site, tz] of zones) {
     if (known.get(site) === tz) continue;
-    for (const table of ['visits', ...Object.keys(VISIT_SUMMARIES), 'visitors_daily'])
+    for (const table of [
+      'visits',
+      ...Object.keys(VISIT_SUMMARIES),
+      ...Object.values(DAILY_TWINS),
+      'visitors_daily',
+    ])
       await connection.run(`DELETE FROM ${table} WHERE site = $1`, [site]);
     await connection.run(
       "INSERT OR IGNORE INTO visits_dirty SELECT DISTINCT date_trunc('hour', ts) FROM events WHERE site = $1",
@@ -127,13 +132,51 @@ async function summarizeVisitDay(connection: DuckDBConnection, day: VisitDay): P
       sql.params,
     );
   }
-  const daily = new SqlWriter('duckdb');
-  const start = daily.instant(day.start);
-  const inDay = `site IN (${daily.list(day.sites)}) AND ts >= ${start} AND ts < ${daily.instant(day.end)}`;
-  await connection.run(`DELETE FROM visitors_daily WHERE ${inDay}`, daily.params);
+  await summarizeDay(connection, day);
+}
+
+/**
+ * Makes again a day's daily summaries, each under the day's first instant: each site's
+ * distinct visitor hashes, its page counts (from the events) and its visits by page.
+ */
+async function summarizeDay(connection: DuckDBConnection, day: VisitDay): Promise<void> {
+  const sql = new SqlWriter('duckdb');
+  const start = sql.instant(day.start);
+  const inDay = `site IN (${sql.list(day.sites)}) AND ts >= ${start} AND ts < ${sql.instant(day.end)}`;
+  const daily = (table: string) => `DELETE FROM ${table} WHERE ${inDay}`;
+  await connection.run(daily('visitors_daily'), sql.params);
   await connection.run(
     `INSERT INTO visitors_daily SELECT ${start}, site, count(DISTINCT visitor_hash) FROM visits WHERE ${inDay} GROUP BY site`,
-    daily.params,
+    sql.params,
+  );
+  // A day of whole UTC hours is the sum of its hours' summaries (current by now: the rollup's
+  // were refreshed first, the visits' just above); a half-hour zone's is made from its rows.
+  const wholeHours = day.start % HOUR === 0 && day.end % HOUR === 0;
+  const pages = groupings(COUNT_SUMMARIES.pages_hourly, 'site, type, is_bot');
+  await connection.run(daily(DAILY_TWINS.pages_hourly), sql.params);
+  await connection.run(
+    `INSERT INTO ${DAILY_TWINS.pages_hourly} ${
+      wholeHours
+        ? `SELECT ${start}, site, type, is_bot, dim, value, sum(n)::BIGINT FROM pages_hourly WHERE ${inDay}
+           GROUP BY site, type, is_bot, dim, value`
+        : `SELECT ${start}, site, type, is_bot, ${pages.columns}, count(*) FROM events WHERE ${inDay}
+           GROUP BY GROUPING SETS (${pages.sets})`
+    }`,
+    sql.params,
+  );
+  const visits = groupings(VISIT_SUMMARIES.visit_pages_hourly, 'site');
+  await connection.run(daily(DAILY_TWINS.visit_pages_hourly), sql.params);
+  await connection.run(
+    `INSERT INTO ${DAILY_TWINS.visit_pages_hourly} ${
+      wholeHours
+        ? `SELECT ${start}, site, dim, value, sum(visits)::BIGINT, sum(bounces)::BIGINT,
+                  sum(duration_ms)::BIGINT, sum(pages)::BIGINT
+           FROM visit_pages_hourly WHERE ${inDay} GROUP BY site, dim, value`
+        : `SELECT ${start}, site, ${visits.columns}, count(*), count(*) FILTER (WHERE events = 1),
+                  coalesce(sum(duration_ms), 0)::BIGINT, coalesce(sum(pages), 0)::BIGINT
+           FROM visits WHERE ${inDay} GROUP BY GROUPING SETS (${visits.sets})`
+    }`,
+    sql.params,
   );
 }
 
