@@ -4,6 +4,7 @@ import {
   localParts,
   localToUtc,
   offsetMs,
+  offsetSpans,
   parseLocal,
   wallClockKey,
   type LocalParts,
@@ -70,7 +71,12 @@ export function enumerateBuckets(
   if (interval === '1d') return enumerateDays(startUtc, endUtc, timeZone);
   const buckets: Bucket[] = [];
   const seen = new Set<string>();
-  const step = interval === '1m' ? MINUTE : QUARTER;
+  // A quarter hour meets every bucket; an hour does too where the zone stays whole hours from
+  // UTC throughout (four times fewer steps).
+  const wholeHours =
+    interval === '1h' &&
+    offsetSpans(startUtc - HOUR, endUtc + HOUR, timeZone).every((span) => span.offset % HOUR === 0);
+  const step = interval === '1m' ? MINUTE : wholeHours ? HOUR : QUARTER;
   for (let t = startUtc - (startUtc % step); t < endUtc; t += step) {
     const key = bucketKey(t, interval, timeZone);
     if (seen.has(key)) continue;

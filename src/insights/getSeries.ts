@@ -152,7 +152,8 @@ async function aggregateRows(
     store,
     seriesStatement(scan, top),
   );
-  return rows.map((row) => ({ ...row, k: String(row.k) }));
+  for (const row of rows) row.k = String(row.k);
+  return rows as { k: string; d?: string; v: number | null }[];
 }
 
 /** Metric values by bucket key, then by breakdown value ('' without a breakdown). */
@@ -295,10 +296,16 @@ export async function getSeries(
         .filter((key): key is string => key !== undefined),
     );
     baseline = (_bucket, index, group) => {
-      const found = baseKeys[index]!.map((key) => valueAt(values, key, group)).filter(
-        (v): v is number => typeof v === 'number',
-      );
-      return weeks === 1 ? (found[0] ?? null) : median(found);
+      const keys = baseKeys[index]!;
+      if (weeks === 1) {
+        // One week: its value, without the arrays a median needs (this runs per row).
+        const value = keys.length ? valueAt(values, keys[0]!, group) : null;
+        return typeof value === 'number' ? value : null;
+      }
+      const found = keys
+        .map((key) => valueAt(values, key, group))
+        .filter((v): v is number => typeof v === 'number');
+      return median(found);
     };
   }
 

@@ -62,6 +62,14 @@ export function isVisitSummary(table: string): boolean {
   return table in VISIT_SUMMARIES || table === DAILY_TWINS.visit_pages_hourly;
 }
 
+/** Every summary table (the daily visitors' too). */
+export const SUMMARY_TABLES: readonly string[] = [
+  ...Object.keys(COUNT_SUMMARIES),
+  ...Object.keys(VISIT_SUMMARIES),
+  ...Object.values(DAILY_TWINS),
+  'visitors_daily',
+];
+
 /** A count summary's table. */
 export type CountSummary = keyof typeof COUNT_SUMMARIES;
 /** A visit summary's table. */

@@ -4,7 +4,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValu
 import { DelegatedSharedState } from '../delegated-shared-state.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
-import { COUNT_SUMMARIES, DAILY_TWINS, VISIT_SUMMARIES } from '../summaries.js';
+import { SUMMARY_TABLES } from '../summaries.js';
 import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../egress.js';
 import { UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
@@ -289,17 +289,11 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
           this.connection.run(`DELETE FROM ${table} WHERE ${column} < epoch_ms($1::BIGINT)`, cutoff);
         const events = await purge('events');
         const hourly = await purge('events_hourly');
-        for (const table of Object.keys(COUNT_SUMMARIES)) await purge(table);
         await purge('rollup_dirty', 'hour');
         const egress = await purge('egress');
-        // Visits go by their first event's time; the cutoff's day is rebuilt from its hour below.
-        await purge('visits');
-        for (const table of [
-          ...Object.keys(VISIT_SUMMARIES),
-          ...Object.values(DAILY_TWINS),
-          'visitors_daily',
-        ])
-          await purge(table);
+        // Visits go by their first event's time, summaries by their hour or day; the cutoff's
+        // hour and day are made again from its hour below.
+        for (const table of ['visits', ...SUMMARY_TABLES]) await purge(table);
         await purge('visits_dirty', 'hour');
         // The hour the cutoff falls in may have lost some of its rows: its rollup is made again.
         if (events.rowsChanged > 0) {

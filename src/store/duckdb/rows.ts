@@ -117,9 +117,15 @@ export async function readRows<T>(
   } finally {
     clearTimeout(timer);
   }
-  return reader.getRowObjectsJS().map((row) => {
+  // Converted a column at a time (the same JS values as row objects, a third of the time on
+  // thousands of rows: BENCHMARKS.md), then put together as rows.
+  const columns = reader.getColumnsJS();
+  const names = reader.columnNames();
+  const rows: T[] = [];
+  for (let i = 0; i < reader.currentRowCount; i++) {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(row)) out[key] = toJs(value);
-    return out as T;
-  });
+    for (let j = 0; j < names.length; j++) out[names[j]!] = toJs(columns[j]![i]);
+    rows.push(out as T);
+  }
+  return rows;
 }
