@@ -118,7 +118,10 @@ async function summarizeVisitDay(connection: DuckDBConnection, day: VisitDay): P
   const sites = sql.list(day.sites);
   const from = sql.instant(Math.floor(day.start / HOUR) * HOUR);
   const to = sql.instant(Math.ceil(day.end / HOUR) * HOUR);
-  const hours = `site IN (${sites}) AND ts >= ${from} AND ts < ${to} AND date_trunc('hour', ts) IN (SELECT hour FROM visits_hours)`;
+  // Bounded by the changed hours' first and last too: a live refresh reads an hour, not a day.
+  const hours = `site IN (${sites}) AND ts >= ${from} AND ts < ${to}
+    AND ts >= (SELECT min(hour) FROM visits_hours) AND ts < (SELECT max(hour) FROM visits_hours) + INTERVAL 1 HOUR
+    AND date_trunc('hour', ts) IN (SELECT hour FROM visits_hours)`;
   for (const [table, dims] of Object.entries(VISIT_SUMMARIES)) {
     const { columns, sets } = groupings(dims, 'h, site');
     await connection.run(`DELETE FROM ${table} WHERE ${hours}`, sql.params);
