@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { querySchema } from '../insights/model.js';
 import { DETECTOR_NAMES } from '../insights/detectors/run.js';
+import { PLAN_SOURCES } from '../insights/sql.js';
 
 const error = {
   type: 'object',
@@ -82,7 +83,7 @@ export function openApiDocument(prefix: string, version: string): Record<string,
                       metric: { type: 'string' },
                       plan: {
                         type: 'string',
-                        enum: ['rollup', 'pages_hourly', 'visits_hourly', 'visitors_daily', 'visits', 'raw'],
+                        enum: [...PLAN_SOURCES],
                         description: 'where the numbers were read (identical results either way)',
                       },
                       rows: { type: 'array', items: { $ref: '#/components/schemas/Row' } },

@@ -1,6 +1,7 @@
 import { SqlWriter } from '../store/dialect.js';
 import {
   COUNT_SUMMARIES,
+  DAILY_TWINS,
   isCountSummary,
   isVisitSummary,
   VISIT_SUMMARIES,
@@ -31,6 +32,17 @@ const TABLE: Record<'raw' | 'rollup' | 'visits', string> = {
   rollup: 'events_hourly',
   visits: 'visits',
 };
+
+/** Every source a plan may read, as the API's answers name them. */
+export const PLAN_SOURCES: readonly Source[] = [
+  'rollup',
+  ...(Object.keys(COUNT_SUMMARIES) as CountSummary[]),
+  ...(Object.keys(VISIT_SUMMARIES) as VisitSummary[]),
+  ...Object.values(DAILY_TWINS),
+  'visitors_daily',
+  'visits',
+  'raw',
+];
 
 /** Sources of counts per UTC hour (a bucket of 1h is the row's own hour). */
 const HOURLY: ReadonlySet<string> = new Set([
