@@ -261,7 +261,9 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     // a large store builds its table (≈ 0.8 s a day of 166k events, BENCHMARKS.md).
     for (const day of plan.days)
       await this.locked(() => this.transaction(() => rebuildVisitDay(this.connection, day)));
-    await this.locked(() => finishVisits(this.connection, plan));
+    // A large rebuild (an upgrade, an import, a zone change) is written to the file now, not by
+    // the first small write after it (DuckDB checkpoints once its log passes 16 MB).
+    await this.locked(() => finishVisits(this.connection, plan, plan.days.length > 7));
     // Current as of the writes before the refresh: one made during it makes the next refresh plan.
     this.visitsCurrent = { zones: key, writes };
     return { days: plan.days.length };

@@ -183,11 +183,19 @@ async function summarizeDay(connection: DuckDBConnection, day: VisitDay): Promis
   );
 }
 
-/** Clears the written hours a plan stood for (hours written since stay for the next refresh). */
-export async function finishVisits(connection: DuckDBConnection, plan: VisitsPlan): Promise<void> {
+/**
+ * Clears the written hours a plan stood for (hours written since stay for the next refresh);
+ * then, with `checkpoint`, writes the database file.
+ */
+export async function finishVisits(
+  connection: DuckDBConnection,
+  plan: VisitsPlan,
+  checkpoint = false,
+): Promise<void> {
   if (plan.hours.length === 0) return;
   await connection.run(
     'DELETE FROM visits_dirty WHERE epoch_ms(hour) // 3600000 IN (SELECT unnest($1::BIGINT[]))',
     [listValue(plan.hours.map((hour) => BigInt(hour)))],
   );
+  if (checkpoint) await connection.run('CHECKPOINT');
 }
