@@ -120,7 +120,7 @@ describe.each(storeKinds())('on %s', (kind) => {
       [{ metric: 'visitors' }, 'visitors'],
       [{ interval: '15m' }, '15m'],
       [{ breakdown: 'path', filters: { country: 'FR' } }, 'path breakdown, country filter'],
-      [{ filters: { path_prefix: '/live' } }, 'path filter'],
+      [{ filters: { path_prefix: '/live', country: 'FR' } }, 'path and country filters'],
       [{ tz: 'Asia/Kolkata' }, 'half-hour zone'],
       [{ from: '2026-10-22T10:30', to: '2026-10-29' }, 'range off the hour'],
     ] as [Partial<QueryInput>, string][])(
@@ -167,6 +167,14 @@ describe.each(storeKinds())('on %s', (kind) => {
         filters: { referrer_host: 't.co' },
       },
     ];
+    // A section's total: its path prefix alone.
+    pageShapes.push({
+      group: 'news',
+      interval: '1h',
+      from: '2026-10-22',
+      to: '2026-10-29',
+      filters: { path_prefix: '/live' },
+    });
     for (const metric of ['requests', 'pageviews', 'events'] as const) {
       pageShapes.forEach((shape, index) => {
         // Pageviews of requests only are none: that shape asks them of page views.

@@ -111,7 +111,9 @@ export function choosePlan(
     if (!visits) return raw('this store keeps no visits table');
     const filter = anyEventFilter(query.filters);
     if (filter) return raw(`filter on ${filter}: any event of a visit`);
-    const dim = query.breakdown ?? '';
+    // One dimension: the breakdown's, else the one filtered on, else the total ('').
+    const filtered = Object.keys(query.filters);
+    const dim = query.breakdown ?? (filtered.length === 1 ? filtered[0]! : '');
     const table = summaryOf(VISIT_SUMMARIES, dim);
     if (summaries && table && filtersWithin(query, [dim])) {
       if (table in DAILY_TWINS && wholeZoneDays()) return { source: DAILY_TWINS.visit_pages_hourly, dim };
@@ -123,7 +125,8 @@ export function choosePlan(
     // One dimension: the breakdown's, else the one filtered on, else the device type (the
     // fewest values, and the one the mobile share counts).
     const filtered = Object.keys(query.filters).filter((name) => name !== 'type');
-    const dim = query.breakdown ?? (filtered.length === 1 ? filtered[0]! : 'device_type');
+    const only = filtered.length === 1 ? filtered[0]! : 'device_type';
+    const dim = query.breakdown ?? (only === 'path_prefix' ? 'path' : only);
     const table = summaryOf(COUNT_SUMMARIES, dim);
     const metric =
       SUMMED_METRICS.has(query.metric) || (query.metric === 'mobile_share' && dim === 'device_type');
