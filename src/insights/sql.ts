@@ -51,20 +51,15 @@ const HOURLY: ReadonlySet<string> = new Set([
   ...Object.keys(VISIT_SUMMARIES),
 ]);
 
-/** True for a visit summary (visits, bounces, duration and pages summed per hour). */
-function visitSummary(source: Source): boolean {
-  return isVisitSummary(source);
-}
-
 /** Rows matching `where` (all rows without it); 0, never null, when none match. */
 function countOf(sql: SqlWriter, source: Source, where?: string): string {
-  if (visitSummary(source)) return sql.sum('visits', where);
+  if (isVisitSummary(source)) return sql.sum('visits', where);
   return source === 'raw' || source === 'visits' ? sql.count(where) : sql.sum('n', where);
 }
 
 /** A visit metric over visits (one row each) or their hourly sums (`visits_hourly`). */
 function visitMetricSql(sql: SqlWriter, metric: Query['metric'], source: Source): string {
-  const summed = visitSummary(source);
+  const summed = isVisitSummary(source);
   const visits = summed ? sql.sum('visits') : sql.count();
   const bounces = summed ? sql.sum('bounces') : sql.count('events = 1');
   switch (metric) {
@@ -256,7 +251,7 @@ function summaryTable(sql: SqlWriter, scan: Scan): string | undefined {
   const { source } = scan;
   if (source === 'visitors_daily') return '(SELECT ts, site, n FROM visitors_daily)';
   const counts = isCountSummary(source);
-  if (!counts && !visitSummary(source)) return undefined;
+  if (!counts && !isVisitSummary(source)) return undefined;
   const dim = scan.dim ?? '';
   const column = dim ? `, value AS ${DIMENSIONS[dim as Dimension]}` : '';
   const sums = counts ? 'type, is_bot, n' : 'visits, bounces, duration_ms, pages';
