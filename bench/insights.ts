@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import { runDetector } from '../src/insights/detectors/run.js';
 import { getSeries } from '../src/insights/getSeries.js';
+import { goalsReport } from '../src/insights/goals.js';
 import { topProperties } from '../src/insights/properties.js';
 import { localToUtc, parseLocal } from '../src/time.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
@@ -210,6 +211,38 @@ try {
   }
   for (const [name, runs] of [...parts].sort((a, b) => quantile(b[1], 0.5) - quantile(a[1], 0.5)))
     process.stdout.write(line(`  first screen: ${name}`, runs));
+  // A site's overview adds its goals report (overview.ts): without goals (the site's visitors
+  // and its orders), and with two page goals and a funnel of them.
+  const goalsConfig = parseConfig(
+    {
+      sites: [
+        {
+          host: 'lequotidien.example',
+          group: 'news',
+          goals: [
+            { name: 'Article 1…', path: '/article-1*' },
+            { name: 'Article 2…', path: '/article-2*' },
+          ],
+          funnels: [{ name: 'One then two', steps: ['Article 1…', 'Article 2…'] }],
+        },
+        { host: 'lhebdo.example', group: 'news' },
+      ],
+    },
+    { env: {} },
+  );
+  const goalsInput = { site: 'lequotidien.example', from, to };
+  for (const [name, settings] of [
+    ['goals report, no goal', config],
+    ['goals report, two goals and a funnel', goalsConfig],
+  ] as const) {
+    const runs: number[] = [];
+    for (let i = 0; i <= Math.min(screenRuns, 2); i++) {
+      const started = performance.now();
+      await goalsReport(store, settings, goalsInput, NOW);
+      if (i > 0) runs.push(performance.now() - started);
+    }
+    process.stdout.write(line(`  site: ${name}`, runs));
+  }
   // A live site: events keep arriving, and the next visit query brings the table up to date.
   // 1,000 events in the last hour of the range (500 visitors), then the refresh, three times.
   const refreshes: number[] = [];

@@ -2,7 +2,7 @@ import type { Config, SiteConfig } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import { SqlWriter } from '../store/dialect.js';
 import type { StoreReader } from '../store/store.js';
-import { resolveQuery } from './getSeries.js';
+import { getSeries, resolveQuery } from './getSeries.js';
 import { numberedEvents, VISIT_MARGIN_MS } from './visits.js';
 
 /** A configured goal. */
@@ -93,23 +93,29 @@ export async function goalsReport(
   const scope = (sql: SqlWriter) =>
     `site = ${sql.bind(site.host, 'String')} AND ts >= ${sql.instant(start)} AND ts < ${sql.instant(end)} AND NOT is_bot`;
 
+  // The site's visitors, as every visitor count (distinct hashes of each salt day, added up: a
+  // hash lives one day of the site's zone, so the same as distinct over the range), read where
+  // the planner finds them (the visitors per day kept by the embedded store).
+  const series = await getSeries(
+    store,
+    config,
+    { sites: [site.host], metric: 'visitors', interval: '1d', ...range },
+    now,
+  );
+  const visitors = series.rows.reduce((sum, row) => sum + Number(row.value ?? 0), 0);
+  // The goals' visitors and events, in one scan of the range's events (none without goals).
   const counts = new SqlWriter(store.dialect);
   const where = scope(counts);
-  const columns = [
-    `${counts.distinct('visitor_hash', 'visitor_hash IS NOT NULL')} AS visitors`,
-    ...site.goals.flatMap((goal, i) => {
-      const condition = goalSql(counts, goal);
-      return [
-        `${counts.distinct('visitor_hash', condition)} AS v${i}`,
-        `${counts.count(condition)} AS e${i}`,
-      ];
-    }),
-  ];
-  const [totals] = await store.query<Record<string, unknown>>(
-    `SELECT ${columns.join(', ')} FROM events WHERE ${where}`,
-    counts.params,
-  );
-  const visitors = Number(totals?.visitors ?? 0);
+  const columns = site.goals.flatMap((goal, i) => {
+    const condition = goalSql(counts, goal);
+    return [`${counts.distinct('visitor_hash', condition)} AS v${i}`, `${counts.count(condition)} AS e${i}`];
+  });
+  const [totals] = columns.length
+    ? await store.query<Record<string, unknown>>(
+        `SELECT ${columns.join(', ')} FROM events WHERE ${where}`,
+        counts.params,
+      )
+    : [];
   const goals = site.goals.map((goal, i) => {
     const reached = Number(totals?.[`v${i}`] ?? 0);
     return {
