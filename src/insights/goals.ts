@@ -61,7 +61,14 @@ export function goalSql(
   const [type, name, path] = [column('type'), column('name'), column('path')];
   if (goal.event !== undefined)
     return `(${type} IN ('event', 'ecommerce') AND ${name} = ${sql.bind(goal.event, 'String')})`;
-  return `(${type} IN ('pageview', 'request') AND ${sql.matches(path, sql.bind(pathPattern(goal.path!), 'String'))})`;
+  // A pattern without `*` is one path; one with `*` starts with its text before the first `*`:
+  // said before the regular expression, so that most paths are refused without running it.
+  const pattern = goal.path!;
+  const [prefix] = pattern.split('*');
+  if (prefix === pattern)
+    return `(${type} IN ('pageview', 'request') AND ${path} = ${sql.bind(pattern, 'String')})`;
+  const starts = prefix ? `${sql.startsWith(path, sql.bind(prefix, 'String'))} AND ` : '';
+  return `(${type} IN ('pageview', 'request') AND ${starts}${sql.matches(path, sql.bind(pathPattern(pattern), 'String'))})`;
 }
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
