@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config/load.js';
 import { goalsReport, pathPattern } from '../src/insights/goals.js';
 import type { EventRow } from '../src/store/row.js';
+import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../src/store/store.js';
 import { rowsAtLocal } from './fixtures.js';
 import { openTestStore, storeKinds } from './stores.js';
@@ -139,5 +140,75 @@ describe.each(storeKinds())('goals, funnels and revenue on %s', (kind) => {
       { currency: 'EUR', orders: 2, total: 29.9 },
       { currency: 'USD', orders: 1, total: 5 },
     ]);
+  });
+});
+
+// The embedded store keeps, with each visit, the goals it reached in order, and reads funnels
+// there: on random visits (several goals per event, steps out of order, visits cut by 30-minute
+// gaps and midnight), its funnels must equal those numbered from the events, and follow a change
+// of the goals.
+describe('funnels from the visits table (DuckDB)', () => {
+  const goals = [
+    { name: 'Home', path: '/' },
+    { name: 'Products', path: '/product/*' },
+    { name: 'Special product', path: '/product/special*' },
+    { name: 'Cart', event: 'add_to_cart' },
+    { name: 'Checkout', path: '/checkout' },
+  ];
+  const funnels = [
+    { name: 'Buy', steps: ['Products', 'Cart', 'Checkout'] },
+    { name: 'Special', steps: ['Home', 'Special product', 'Cart'] },
+    { name: 'Backwards', steps: ['Checkout', 'Cart', 'Products', 'Home'] },
+  ];
+  const settings = (list: typeof goals) =>
+    parseConfig({ sites: [{ host: 'shop.example', goals: list, funnels }] }, { env: {} });
+  const random = (() => {
+    let seed = 11;
+    return () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  })();
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+  const events: EventRow[] = [];
+  for (let visitor = 0; visitor < 120; visitor++) {
+    let minute = Math.floor(random() * 3 * 24 * 60);
+    for (let i = 0; i < 3 + Math.floor(random() * 8); i++) {
+      minute += pick([1, 2, 5, 29, 31, 90]);
+      const day = Math.floor(minute / (24 * 60));
+      const local = new Date(Date.UTC(2026, 6, 6, 0, minute)).toISOString().slice(0, 16);
+      const hash = `${visitor}${String(day).padStart(2, '0')}`;
+      events.push(
+        random() < 0.3
+          ? track(hash, local, 'add_to_cart')
+          : page(hash, local, pick(['/', '/product/1', '/product/special-2', '/checkout', '/about'])),
+      );
+    }
+  }
+  let store: DuckDBStore;
+  beforeAll(async () => {
+    store = await DuckDBStore.open(':memory:');
+    await store.migrate();
+    await store.append(events);
+  });
+  afterAll(() => store.close());
+  // The same store seen as one without a visits table: funnels numbered from its events.
+  const fromEvents = () => Object.create(store, { keepsSummaries: { value: false } }) as Store;
+  const range = { site: 'shop.example', from: '2026-07-06', to: '2026-07-10' };
+
+  it('gives the funnels numbered from the events, and follows a change of the goals', async () => {
+    for (const list of [
+      goals,
+      goals.map((g) => (g.name === 'Products' ? { name: g.name, path: '/product/1' } : g)),
+    ]) {
+      const config = settings(list);
+      const kept = await goalsReport(store, config, range, Date.UTC(2026, 6, 20));
+      const numbered = await goalsReport(fromEvents(), config, range, Date.UTC(2026, 6, 20));
+      expect(kept.funnels).toEqual(numbered.funnels);
+      expect(kept.funnels[0]!.steps[0]!.visits).toBeGreaterThan(20);
+      // Not a comparison of empty funnels: each reaches its third step.
+      expect(kept.funnels.every((f) => f.steps[2]!.visits > 0)).toBe(true);
+    }
+    const [masks] = await store.query<{ n: number }>(
+      'SELECT count(*) AS n FROM visits WHERE goal_masks IS NOT NULL',
+    );
+    expect(Number(masks!.n)).toBeGreaterThan(50);
   });
 });

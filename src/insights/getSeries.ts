@@ -7,7 +7,7 @@ import { labelFor } from './labels.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
 import { choosePlan, type Plan } from './plan.js';
 import { DAILY_TWINS, isVisitSummary } from '../store/summaries.js';
-import { siteZones } from './visits.js';
+import { siteGoals, siteZones } from './visits.js';
 import {
   isCount,
   ROLLUP_DIMENSIONS,
@@ -222,7 +222,7 @@ export async function getSeries(
     isVisitSummary(plan) ||
     plan === DAILY_TWINS.pages_hourly
   )
-    await timed(() => store.refreshVisits!(zones));
+    await timed(() => store.refreshVisits!(zones, siteGoals(config)));
   else if (plan !== 'raw') await timed(() => store.refreshRollups());
   // One scan covers the range and every comparison range before it.
   const scan: Scan = {

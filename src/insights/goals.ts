@@ -3,10 +3,11 @@ import { BaliseError } from '../errors.js';
 import { SqlWriter } from '../store/dialect.js';
 import type { StoreReader } from '../store/store.js';
 import { getSeries, resolveQuery } from './getSeries.js';
-import { numberedEvents, VISIT_MARGIN_MS } from './visits.js';
+import { goalSql } from '../store/goals.js';
+import { numberedEvents, siteGoals, siteZones, VISIT_MARGIN_MS } from './visits.js';
 
 /** A configured goal. */
-export type Goal = SiteConfig['goals'][number];
+export type { Goal } from '../store/goals.js';
 
 /** One goal's numbers over a range. */
 export interface GoalRow {
@@ -44,32 +45,7 @@ export interface GoalsReport {
   revenue: RevenueRow[];
 }
 
-/** A path pattern (`*` any run of characters) as an anchored RE2 expression. */
-export function pathPattern(pattern: string): string {
-  return `^${pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*')}$`;
-}
-
-/** The condition an event completes `goal` under (its columns named by `column`). */
-export function goalSql(
-  sql: SqlWriter,
-  goal: Goal,
-  column: (name: string) => string = (name) => name,
-): string {
-  const [type, name, path] = [column('type'), column('name'), column('path')];
-  if (goal.event !== undefined)
-    return `(${type} IN ('event', 'ecommerce') AND ${name} = ${sql.bind(goal.event, 'String')})`;
-  // A pattern without `*` is one path; one with `*` starts with its text before the first `*`:
-  // said before the regular expression, so that most paths are refused without running it.
-  const pattern = goal.path!;
-  const [prefix] = pattern.split('*');
-  if (prefix === pattern)
-    return `(${type} IN ('pageview', 'request') AND ${path} = ${sql.bind(pattern, 'String')})`;
-  const starts = prefix ? `${sql.startsWith(path, sql.bind(prefix, 'String'))} AND ` : '';
-  return `(${type} IN ('pageview', 'request') AND ${starts}${sql.matches(path, sql.bind(pathPattern(pattern), 'String'))})`;
-}
+export { goalSql, pathPattern } from '../store/goals.js';
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
@@ -140,8 +116,71 @@ export async function goalsReport(
     to: new Date(end).toISOString(),
     visitors,
     goals,
-    funnels: await Promise.all(site.funnels.map((funnel) => funnelReport(store, site, funnel, start, end))),
+    funnels: await funnelReports(store, config, site, start, end),
     revenue: await revenueRows(store, scope),
+  };
+}
+
+/**
+ * The site's funnels: from the visits table where the store keeps one (each visit keeps the
+ * goals it reached, in order), else numbered from the events.
+ */
+async function funnelReports(
+  store: StoreReader,
+  config: Config,
+  site: SiteConfig,
+  start: number,
+  end: number,
+): Promise<FunnelReport[]> {
+  if (site.funnels.length === 0) return [];
+  if (!store.keepsSummaries || !store.refreshVisits)
+    return Promise.all(site.funnels.map((funnel) => funnelReport(store, site, funnel, start, end)));
+  await store.refreshVisits(siteZones(config), siteGoals(config));
+  return Promise.all(
+    site.funnels.map(async (funnel) =>
+      report(funnel, await reachedFromVisits(store, site, funnel, start, end)),
+    ),
+  );
+}
+
+/**
+ * How many visits starting in the range reached each step of `funnel` in order, from the goals
+ * each visit reached (`goal_masks`: one mask per event that completed any goal, bit i the site's
+ * goal i): a visit's progress is walked along its masks, a step counting only after the one
+ * before it.
+ */
+async function reachedFromVisits(
+  store: StoreReader,
+  site: SiteConfig,
+  funnel: SiteConfig['funnels'][number],
+  start: number,
+  end: number,
+): Promise<number[]> {
+  const sql = new SqlWriter(store.dialect);
+  const bits = funnel.steps.map((name) => site.goals.findIndex((goal) => goal.name === name));
+  // An event's step: the first of the funnel's whose goal it completed (as the events' path does).
+  const stepOf = `CASE ${bits.map((bit, i) => `WHEN ((m >> ${bit}) & 1) = 1 THEN ${i + 1}`).join(' ')} ELSE 0 END`;
+  const progress = `list_reduce(goal_masks, lambda acc, m: CASE WHEN ${stepOf} = acc + 1 THEN acc + 1 ELSE acc END, 0::BIGINT)`;
+  const counts = funnel.steps.map((_, k) => `${sql.count(`p >= ${k + 1}`)} AS r${k}`);
+  const [row] = await store.query<Record<string, unknown>>(
+    `SELECT ${counts.join(', ')} FROM (SELECT ${progress} AS p FROM visits
+     WHERE site = ${sql.bind(site.host, 'String')} AND ts >= ${sql.instant(start)} AND ts < ${sql.instant(end)}
+       AND goal_masks IS NOT NULL)`,
+    sql.params,
+  );
+  return funnel.steps.map((_, k) => Number(row?.[`r${k}`] ?? 0));
+}
+
+/** A funnel's report from the visits that reached each of its steps. */
+function report(funnel: SiteConfig['funnels'][number], reached: number[]): FunnelReport {
+  return {
+    name: funnel.name,
+    steps: funnel.steps.map((goal, k) => ({
+      goal,
+      visits: reached[k]!,
+      dropOff: k === 0 ? 0 : reached[k - 1]! - reached[k]!,
+      conversionRate: reached[0] ? round1((100 * reached[k]!) / reached[0]) : 0,
+    })),
   };
 }
 
@@ -172,15 +211,7 @@ async function funnelReport(
     for (const s of String(row.steps).split(',')) if (Number(s) === next) next++;
     for (let k = 0; k < next - 1; k++) reached[k]!++;
   }
-  return {
-    name: funnel.name,
-    steps: funnel.steps.map((goal, k) => ({
-      goal,
-      visits: reached[k]!,
-      dropOff: k === 0 ? 0 : reached[k - 1]! - reached[k]!,
-      conversionRate: reached[0] ? round1((100 * reached[k]!) / reached[0]) : 0,
-    })),
-  };
+  return report(funnel, reached);
 }
 
 /** Orders and revenue per currency of `Order Completed` events (property `revenue`, else `total`). */

@@ -86,3 +86,8 @@ export function visitsFrom(
 export function siteZones(config: Config): Map<string, string> {
   return new Map(config.sites.map((site) => [site.host, site.timezone]));
 }
+
+/** Each configured site's goals, as `StoreReader.refreshVisits` takes them (the visits keep the goals reached). */
+export function siteGoals(config: Config): Map<string, Config['sites'][number]['goals']> {
+  return new Map(config.sites.map((site) => [site.host, site.goals]));
+}

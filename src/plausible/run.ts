@@ -6,7 +6,7 @@ import { formatLocal } from '../time.js';
 import { zodPath } from '../zod-path.js';
 import { plausibleQuerySchema, VISIT_METRICS, type PlausibleQuery } from './query.js';
 import { resolveRange } from './range.js';
-import { siteZones } from '../insights/visits.js';
+import { siteGoals, siteZones } from '../insights/visits.js';
 import { isEventFilter, plausibleStatement, readsVisits, type TimeBucket } from './sql.js';
 
 /** One row of an answer, as Plausible writes it. */
@@ -89,7 +89,7 @@ export async function plausibleQuery(
   // Visits from the store's visits table when it keeps one and no filter is on any event of a
   // visit (plausibleStatement reads it then; brought up to date first).
   const visitsTable = overVisits && store.refreshVisits !== undefined && !query.filters.some(isEventFilter);
-  if (visitsTable) await store.refreshVisits!(siteZones(config));
+  if (visitsTable) await store.refreshVisits!(siteZones(config), siteGoals(config));
   const scan = {
     query: internal,
     site: site.host,

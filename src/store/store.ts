@@ -1,3 +1,4 @@
+import type { SiteGoals } from './goals.js';
 import { errorLine } from '../errors.js';
 import type { LineIdScheme } from './ids.js';
 import type { EventRow } from './row.js';
@@ -83,9 +84,11 @@ export interface StoreReader {
    * Brings the visits table (`visits`, one row per visit: store/visits.ts) up to date with every
    * write so far, for the sites of `zones` (site → the zone of its salt days): the insights
    * planner calls it before reading the table. Absent on a store without a visits table
-   * (ClickHouse: visits are computed from the events at each query).
+   * (ClickHouse: visits are computed from the events at each query). With `goals` (site → its
+   * goals), each visit keeps the goals it reached, in order (a site absent keeps those its
+   * visits were built with; a change rebuilds the site's visits).
    */
-  refreshVisits?(zones: ReadonlyMap<string, string>): Promise<{ days: number }>;
+  refreshVisits?(zones: ReadonlyMap<string, string>, goals?: SiteGoals): Promise<{ days: number }>;
   /**
    * True when the store keeps, beside its rollup and visits table, the summaries the planner may
    * read instead (`pages_hourly` with the rollup; `visits_hourly` and `visitors_daily` with the

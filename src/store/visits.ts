@@ -31,9 +31,10 @@ export const VISIT_ENTRY_COLUMNS = [
 /**
  * The events matching `range` (bots and hash-less events aside) with the number of their visit
  * among their visitor hash's (`visit`) and their time in ms (`ms`): a new visit starts where the
- * gap to the visitor's previous event is longer than 30 minutes.
+ * gap to the visitor's previous event is longer than 30 minutes; `columns` are more of each
+ * event's columns (expressions with their alias).
  */
-export function numberedEvents(sql: SqlWriter, range: string): string {
+export function numberedEvents(sql: SqlWriter, range: string, columns: readonly string[] = []): string {
   const ms = sql.ms('ts');
   // Events at the same millisecond are 0 ms apart whatever their order: ordering by time alone
   // numbers visits the same, and sorts less than a tie-break on the id would.
@@ -41,7 +42,8 @@ export function numberedEvents(sql: SqlWriter, range: string): string {
   const carried = VISIT_ENTRY_COLUMNS.filter((c) => c !== 'type' && c !== 'name');
   // The previous event's time (NULL in DuckDB, 0 in ClickHouse, for a visitor's first event).
   const previous = `max(${ms}) OVER (${partition.replace('ORDER BY ms', `ORDER BY ${ms}`)} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev`;
-  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, status, props, ${carried.join(', ')}, ${previous} FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
+  const extra = columns.map((column) => `, ${column}`).join('');
+  const events = `(SELECT site, visitor_hash, id, ts, ${ms} AS ms, type, name, path, status, props, ${carried.join(', ')}${extra}, ${previous} FROM events WHERE ${range} AND NOT is_bot AND visitor_hash IS NOT NULL)`;
   return `(SELECT *, sum(CASE WHEN prev IS NULL OR ms - prev > ${VISIT_GAP_MS} THEN 1 ELSE 0 END) OVER (${partition} ROWS UNBOUNDED PRECEDING) AS visit FROM ${events})`;
 }
 
@@ -52,9 +54,15 @@ export function numberedEvents(sql: SqlWriter, range: string): string {
  * Columns: `site`, `visitor_hash`, `ts` (its first event's time), `duration_ms` (first to last
  * event: 0 for a visit of one event), `events`, `pages` (page views, and requests for imported
  * logs), `entry_page`, `exit_page`, `path` (the entry page), the first event's other columns
- * (VISIT_ENTRY_COLUMNS), then `extra` (aggregates over the visit's events, qualified `e.`).
+ * (VISIT_ENTRY_COLUMNS), then `extra` (aggregates over the visit's events, qualified `e.`, which
+ * may read the `eventColumns` added to each event).
  */
-export function visitRows(sql: SqlWriter, range: string, extra: readonly string[] = []): string {
+export function visitRows(
+  sql: SqlWriter,
+  range: string,
+  extra: readonly string[] = [],
+  eventColumns: readonly string[] = [],
+): string {
   // Source columns are qualified (`e.`): ClickHouse would otherwise read a name as the alias of
   // the same SELECT (`argMin(e.type, …) AS type` beside `countIf(type …)`).
   const columns = [
@@ -70,7 +78,7 @@ export function visitRows(sql: SqlWriter, range: string, extra: readonly string[
     ...VISIT_ENTRY_COLUMNS.map((c) => `${sql.argMin(`e.${c}`, 'e.ms')} AS ${c}`),
     ...extra,
   ];
-  return `(SELECT ${columns.join(', ')} FROM ${numberedEvents(sql, range)} AS e GROUP BY e.site, e.visitor_hash, e.visit)`;
+  return `(SELECT ${columns.join(', ')} FROM ${numberedEvents(sql, range, eventColumns)} AS e GROUP BY e.site, e.visitor_hash, e.visit)`;
 }
 
 /**

@@ -4,6 +4,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValu
 import { DelegatedSharedState } from '../delegated-shared-state.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
+import type { SiteGoals } from '../goals.js';
 import { SUMMARY_TABLES } from '../summaries.js';
 import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../egress.js';
@@ -11,7 +12,7 @@ import { UnreadableFile, type FileRows, type SqlParam, type Store } from '../sto
 import { applyMigrations } from './migrations.js';
 import { appendEgressRows, appendRow, readRows } from './rows.js';
 import { DuckDBSharedState } from './shared-state.js';
-import { finishVisits, planVisits, rebuildVisitDay, type VisitsRefresh } from './visits.js';
+import { finishVisits, planVisits, rebuildVisitDay, type VisitsRefresh, type Zones } from './visits.js';
 import {
   CREATE_STAGING,
   FATAL,
@@ -239,30 +240,28 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
    * Brings the visits table up to date with every write so far (the rollup first: its refresh
    * hands the hours written over), for the sites of `zones` (site → time zone).
    */
-  refreshVisits(zones: ReadonlyMap<string, string>): Promise<VisitsRefresh> {
+  refreshVisits(zones: Zones, goals?: SiteGoals): Promise<VisitsRefresh> {
     // One refresh at a time: a caller during one waits for it, then finds the table current.
-    const next = this.visitsRefresh.then(() => this.refreshVisitsNow(zones));
+    const next = this.visitsRefresh.then(() => this.refreshVisitsNow(zones, goals));
     this.visitsRefresh = next.catch(() => undefined);
     return next;
   }
 
-  private async refreshVisitsNow(zones: ReadonlyMap<string, string>): Promise<VisitsRefresh> {
-    const key = JSON.stringify([...zones].sort());
+  private async refreshVisitsNow(zones: Zones, goals?: SiteGoals): Promise<VisitsRefresh> {
+    const key = JSON.stringify([[...zones].sort(), goals ? [...goals].sort() : null]);
     // Writes are counted under the lock: the plan covers every write counted here.
     let writes = 0;
     const plan = await this.locked(async () => {
       writes = this.writes;
       await this.refreshRollup();
       if (this.visitsCurrent?.zones === key && this.visitsCurrent.writes === writes) return null;
-      return this.transaction(() => planVisits(this.connection, zones));
+      return this.transaction(() => planVisits(this.connection, zones, goals));
     });
     if (!plan) return { days: 0 };
-    // A day at a time, each under the lock on its own, so that events keep being written while
-    // a large store builds its table (≈ 0.8 s a day of 166k events, BENCHMARKS.md).
+    // A day at a time, each under the lock on its own: events keep being written meanwhile.
     for (const day of plan.days)
-      await this.locked(() => this.transaction(() => rebuildVisitDay(this.connection, day)));
-    // A large rebuild (an upgrade, an import, a zone change) is written to the file now, not by
-    // the first small write after it (DuckDB checkpoints once its log passes 16 MB).
+      await this.locked(() => this.transaction(() => rebuildVisitDay(this.connection, day, plan.goals)));
+    // A large rebuild is written to the file now, not by the first small write after it.
     await this.locked(() => finishVisits(this.connection, plan, plan.days.length > 7));
     // Current as of the writes before the refresh: one made during it makes the next refresh plan.
     this.visitsCurrent = { zones: key, writes };

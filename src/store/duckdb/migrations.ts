@@ -213,6 +213,10 @@ export const DUCKDB_MIGRATIONS: Migration[] = [
           pages BIGINT NOT NULL
         )`,
       ),
+      // The goals each visit reached, in order (a mask per event that completed any: bit i, the
+      // site's goal i), and the goals the site's visits were built with (a change rebuilds them).
+      `ALTER TABLE visits ADD COLUMN IF NOT EXISTS goal_masks BIGINT[]`,
+      `ALTER TABLE visit_zones ADD COLUMN IF NOT EXISTS goals VARCHAR`,
       // Distinct visitor hashes per site and local day of its zone (ts: the day's first instant).
       `CREATE TABLE IF NOT EXISTS visitors_daily (ts TIMESTAMP NOT NULL, site VARCHAR NOT NULL, n BIGINT NOT NULL)`,
       // Every stored hour is made again at the next refresh, so the new tables start whole.

@@ -1,6 +1,7 @@
 import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { SqlWriter } from '../dialect.js';
 import { COUNT_SUMMARIES, DAILY_TWINS, groupings, VISIT_SUMMARIES } from '../summaries.js';
+import { goalMaskSql, type Goal, type SiteGoals } from '../goals.js';
 import { localDayRanges, visitRows } from '../visits.js';
 
 // The visits table (one row per visit, docs/insights.md#visits) kept from the events: the hours
@@ -17,6 +18,9 @@ async function rows(connection: DuckDBConnection, sql: string, params: DuckDBVal
   return (await connection.runAndReadAll(sql, params)).getRows();
 }
 
+/** Each site's time zone, that of its visitor hashes' salt days (site → zone). */
+export type Zones = ReadonlyMap<string, string>;
+
 /** One local day of visits to make again: the sites of one zone, and the day's UTC bounds. */
 export interface VisitDay {
   sites: string[];
@@ -24,30 +28,40 @@ export interface VisitDay {
   end: number;
 }
 
-/** What a refresh does: the days to make again, and the written hours they stand for. */
+/**
+ * What a refresh does: the days to make again, the written hours they stand for, and each
+ * site's goals (the goals its visits record reaching).
+ */
 export interface VisitsPlan {
   days: VisitDay[];
   hours: number[];
+  goals: Map<string, Goal[]>;
 }
 
 /**
  * Plans a refresh for the sites of `zones` (site → the time zone its visitor hashes' salt days
  * follow): every local day holding an hour written since (`visits_dirty`), per zone. A site whose
- * zone is new or changed has its visits deleted and all its days planned. Runs in the caller's
- * transaction, under the store's lock.
+ * zone, or goals (`goals`: site → its goals; a site absent keeps the goals its visits were built
+ * with), are new or changed has its visits deleted and all its days planned. Runs in the
+ * caller's transaction, under the store's lock.
  */
 export async function planVisits(
   connection: DuckDBConnection,
   zones: ReadonlyMap<string, string>,
+  goals: SiteGoals = new Map(),
 ): Promise<VisitsPlan> {
   const known = new Map(
-    (await rows(connection, 'SELECT site, tz FROM visit_zones')).map(([site, tz]) => [
+    (await rows(connection, 'SELECT site, tz, goals FROM visit_zones')).map(([site, tz, built]) => [
       String(site),
-      String(tz),
+      { tz: String(tz), goals: typeof built === 'string' ? built : '[]' },
     ]),
   );
+  const effective = new Map<string, Goal[]>();
   for (const [site, tz] of zones) {
-    if (known.get(site) === tz) continue;
+    const was = known.get(site);
+    const wanted = goals.has(site) ? JSON.stringify(goals.get(site)) : (was?.goals ?? '[]');
+    effective.set(site, JSON.parse(wanted) as Goal[]);
+    if (was?.tz === tz && was.goals === wanted) continue;
     for (const table of [
       'visits',
       ...Object.keys(VISIT_SUMMARIES),
@@ -59,7 +73,11 @@ export async function planVisits(
       "INSERT OR IGNORE INTO visits_dirty SELECT DISTINCT date_trunc('hour', ts) FROM events WHERE site = $1",
       [site],
     );
-    await connection.run('INSERT OR REPLACE INTO visit_zones VALUES ($1, $2)', [site, tz]);
+    await connection.run('INSERT OR REPLACE INTO visit_zones (site, tz, goals) VALUES ($1, $2, $3)', [
+      site,
+      tz,
+      wanted,
+    ]);
   }
   const hours = (await rows(connection, 'SELECT epoch_ms(hour) // 3600000 FROM visits_dirty')).map(Number);
   const sitesByZone = new Map<string, string[]>();
@@ -67,7 +85,7 @@ export async function planVisits(
   const days: VisitDay[] = [];
   for (const [tz, sites] of sitesByZone)
     for (const [start, end] of localDayRanges(hours, tz, false)) days.push({ sites, start, end });
-  return { days, hours };
+  return { days, hours, goals: effective };
 }
 
 /**
@@ -75,7 +93,11 @@ export async function planVisits(
  * a written hour, from all their events of the day (a visitor hash lives one day); the others'
  * stay as they are. Runs in the caller's transaction, under the store's lock.
  */
-export async function rebuildVisitDay(connection: DuckDBConnection, day: VisitDay): Promise<void> {
+export async function rebuildVisitDay(
+  connection: DuckDBConnection,
+  day: VisitDay,
+  goals: SiteGoals = new Map(),
+): Promise<void> {
   const sql = new SqlWriter('duckdb');
   const range = `site IN (${sql.list(day.sites)}) AND ts >= ${sql.instant(day.start)} AND ts < ${sql.instant(day.end)}`;
   const written = "date_trunc('hour', ts) IN (SELECT hour FROM visits_dirty)";
@@ -92,9 +114,15 @@ export async function rebuildVisitDay(connection: DuckDBConnection, day: VisitDa
   const changedHours = `SELECT DISTINCT date_trunc('hour', ts) AS hour FROM visits WHERE ${range} AND ${touched('visits')}`;
   await connection.run(`CREATE OR REPLACE TEMP TABLE visits_hours AS ${changedHours}`, sql.params);
   await connection.run(`DELETE FROM visits WHERE ${range} AND ${touched('visits')}`, sql.params);
+  // Each visit with the goals it reached, in order: a mask per event that completed any (a
+  // statement of its own parameters: the others do not bind the goals').
+  const insert = new SqlWriter('duckdb');
+  const insertRange = `site IN (${insert.list(day.sites)}) AND ts >= ${insert.instant(day.start)} AND ts < ${insert.instant(day.end)}`;
+  const mask = goalMaskSql(insert, new Map(day.sites.map((site) => [site, goals.get(site) ?? []])));
+  const reached = 'list(e.goal_mask ORDER BY e.ms) FILTER (WHERE e.goal_mask > 0) AS goal_masks';
   await connection.run(
-    `INSERT INTO visits BY NAME SELECT * FROM ${visitRows(sql, `${range} AND ${touched('events')}`)}`,
-    sql.params,
+    `INSERT INTO visits BY NAME SELECT * FROM ${visitRows(insert, `${insertRange} AND ${touched('events')}`, [reached], [`${mask} AS goal_mask`])}`,
+    insert.params,
   );
   await connection.run(
     `INSERT INTO visits_hours ${changedHours} EXCEPT SELECT hour FROM visits_hours`,
