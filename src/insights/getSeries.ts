@@ -6,7 +6,7 @@ import { bucketStart, enumerateBuckets, intervalMs, type Bucket } from './bucket
 import { labelFor } from './labels.js';
 import { MAX_BUCKETS, querySchema, type Query } from './model.js';
 import { choosePlan, type Plan } from './plan.js';
-import { DAILY_TWINS, isVisitSummary } from '../store/summaries.js';
+import { MADE_WITH_VISITS } from '../store/summaries.js';
 import { siteGoals, siteZones } from './visits.js';
 import {
   isCount,
@@ -214,14 +214,9 @@ export async function getSeries(
   const chosen: Plan =
     options.plan === 'raw' ? { source: 'raw' } : choosePlan(query, tz, scanFrom, end, visits);
   const plan = chosen.source;
-  // Tables kept with the visits (and the daily twins) are brought up to date with them; the
-  // others with the rollup.
-  if (
-    plan === 'visits' ||
-    plan === 'visitors_daily' ||
-    isVisitSummary(plan) ||
-    plan === DAILY_TWINS.pages_hourly
-  )
+  // The visits and the summaries made with them are brought up to date with them; the others
+  // with the rollup.
+  if (plan === 'visits' || MADE_WITH_VISITS.includes(plan))
     await timed(() => store.refreshVisits!(zones, siteGoals(config)));
   else if (plan !== 'raw') await timed(() => store.refreshRollups());
   // One scan covers the range and every comparison range before it.

@@ -62,13 +62,19 @@ export function isVisitSummary(table: string): boolean {
   return table in VISIT_SUMMARIES || table === DAILY_TWINS.visit_pages_hourly;
 }
 
-/** Every summary table (the daily visitors' too). */
-export const SUMMARY_TABLES: readonly string[] = [
-  ...Object.keys(COUNT_SUMMARIES),
+/**
+ * The summaries made with the visits table, by local day of each site's zone (so a site's are
+ * made again with its visits when its zone or goals change): the visit summaries, the daily
+ * twins, the daily visitors. The others are made with the hourly rollup.
+ */
+export const MADE_WITH_VISITS: readonly string[] = [
   ...Object.keys(VISIT_SUMMARIES),
   ...Object.values(DAILY_TWINS),
   'visitors_daily',
 ];
+
+/** Every summary table. */
+export const SUMMARY_TABLES: readonly string[] = [...Object.keys(COUNT_SUMMARIES), ...MADE_WITH_VISITS];
 
 /** A count summary's table. */
 export type CountSummary = keyof typeof COUNT_SUMMARIES;

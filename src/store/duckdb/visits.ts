@@ -1,6 +1,6 @@
 import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { SqlWriter } from '../dialect.js';
-import { COUNT_SUMMARIES, DAILY_TWINS, groupings, VISIT_SUMMARIES } from '../summaries.js';
+import { COUNT_SUMMARIES, DAILY_TWINS, groupings, MADE_WITH_VISITS, VISIT_SUMMARIES } from '../summaries.js';
 import { goalMaskSql, type Goal, type SiteGoals } from '../goals.js';
 import { localDayRanges, visitRows } from '../visits.js';
 
@@ -62,12 +62,7 @@ export async function planVisits(
     const wanted = goals.has(site) ? JSON.stringify(goals.get(site)) : (was?.goals ?? '[]');
     effective.set(site, JSON.parse(wanted) as Goal[]);
     if (was?.tz === tz && was.goals === wanted) continue;
-    for (const table of [
-      'visits',
-      ...Object.keys(VISIT_SUMMARIES),
-      ...Object.values(DAILY_TWINS),
-      'visitors_daily',
-    ])
+    for (const table of ['visits', ...MADE_WITH_VISITS])
       await connection.run(`DELETE FROM ${table} WHERE site = $1`, [site]);
     await connection.run(
       "INSERT OR IGNORE INTO visits_dirty SELECT DISTINCT date_trunc('hour', ts) FROM events WHERE site = $1",
@@ -88,6 +83,11 @@ export async function planVisits(
   return { days, hours, goals: effective };
 }
 
+/** A day's rows (the sites of its zone, within its UTC bounds), the values bound in `sql`. */
+function dayRange(sql: SqlWriter, day: VisitDay): string {
+  return `site IN (${sql.list(day.sites)}) AND ts >= ${sql.instant(day.start)} AND ts < ${sql.instant(day.end)}`;
+}
+
 /**
  * Makes again the visits of one day: those of the visitors with an event, or a visit starting, in
  * a written hour, from all their events of the day (a visitor hash lives one day); the others'
@@ -99,7 +99,7 @@ export async function rebuildVisitDay(
   goals: SiteGoals = new Map(),
 ): Promise<void> {
   const sql = new SqlWriter('duckdb');
-  const range = `site IN (${sql.list(day.sites)}) AND ts >= ${sql.instant(day.start)} AND ts < ${sql.instant(day.end)}`;
+  const range = dayRange(sql, day);
   const written = "date_trunc('hour', ts) IN (SELECT hour FROM visits_dirty)";
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE visits_touched AS
@@ -117,7 +117,7 @@ export async function rebuildVisitDay(
   // Each visit with the goals it reached, in order: a mask per event that completed any (a
   // statement of its own parameters: the others do not bind the goals').
   const insert = new SqlWriter('duckdb');
-  const insertRange = `site IN (${insert.list(day.sites)}) AND ts >= ${insert.instant(day.start)} AND ts < ${insert.instant(day.end)}`;
+  const insertRange = dayRange(insert, day);
   const mask = goalMaskSql(insert, new Map(day.sites.map((site) => [site, goals.get(site) ?? []])));
   const reached = 'list(e.goal_mask ORDER BY e.ms) FILTER (WHERE e.goal_mask > 0) AS goal_masks';
   await connection.run(
@@ -143,11 +143,13 @@ const HOUR = 3_600_000;
  */
 async function summarizeVisitDay(connection: DuckDBConnection, day: VisitDay): Promise<void> {
   const sql = new SqlWriter('duckdb');
-  const sites = sql.list(day.sites);
-  const from = sql.instant(Math.floor(day.start / HOUR) * HOUR);
-  const to = sql.instant(Math.ceil(day.end / HOUR) * HOUR);
+  const wholeHours = {
+    ...day,
+    start: Math.floor(day.start / HOUR) * HOUR,
+    end: Math.ceil(day.end / HOUR) * HOUR,
+  };
   // Bounded by the changed hours' first and last too: a live refresh reads an hour, not a day.
-  const hours = `site IN (${sites}) AND ts >= ${from} AND ts < ${to}
+  const hours = `${dayRange(sql, wholeHours)}
     AND ts >= (SELECT min(hour) FROM visits_hours) AND ts < (SELECT max(hour) FROM visits_hours) + INTERVAL 1 HOUR
     AND date_trunc('hour', ts) IN (SELECT hour FROM visits_hours)`;
   for (const [table, dims] of Object.entries(VISIT_SUMMARIES)) {
@@ -172,6 +174,7 @@ async function summarizeVisitDay(connection: DuckDBConnection, day: VisitDay): P
  */
 async function summarizeDay(connection: DuckDBConnection, day: VisitDay): Promise<void> {
   const sql = new SqlWriter('duckdb');
+  // The day's first instant, bound once: the bounds of its rows and the value it writes.
   const start = sql.instant(day.start);
   const inDay = `site IN (${sql.list(day.sites)}) AND ts >= ${start} AND ts < ${sql.instant(day.end)}`;
   const daily = (table: string) => `DELETE FROM ${table} WHERE ${inDay}`;
