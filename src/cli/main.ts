@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
+import { childEnv } from '../config/child-env.js';
 import { UsageError } from './args.js';
 import { HANDED_OVER } from './handed-over.js';
 import { VERSION } from '../version.js';
@@ -44,20 +45,29 @@ const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const err = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /**
- * V8's garbage collector on one thread, for imports: their worker threads keep every core busy,
- * and the collector's parallel and concurrent helper threads then only add CPU (an import of a
- * million lines runs about 8 % faster, BENCHMARKS.md). V8 takes the flag only at start.
+ * How an import runs, set when its Node starts (V8 and DuckDB's allocator read them only then):
+ * - V8's collector on one thread: the import's worker threads keep every core busy, and the
+ *   collector's helper threads then only add CPU (≈ 8 % faster on a million lines);
+ * - young generations of 2 MB semi-spaces (V8 grows them to 16 MB) in the importing thread and
+ *   each worker: ≈ 60 MB less at the peak on a million lines, at the same speed
+ *   (`--optimize-for-size` took 30 MB more off but cost ≈ 8 % of the speed);
+ * - DuckDB's allocator (jemalloc) handing freed pages back at once instead of after 10 s: each
+ *   batch's insert otherwise kept its peak (≈ 55 MB less). A value the user set is kept.
+ * BENCHMARKS.md has the figures.
  */
-const IMPORT_GC_FLAG = '--single-threaded-gc';
+const IMPORT_FLAGS = ['--single-threaded-gc', '--max-semi-space-size=2'];
+const IMPORT_ENV = { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:0,muzzy_decay_ms:0' };
 
 /**
- * Runs this command again in a Node started with `flag`; its exit code is ours. SIGINT and
- * SIGTERM sent to this process go to the command (`import --follow` stops on them and prints
- * its summary), and this process waits for it to end.
+ * Runs this command again in a Node started with `flags` and `env` added (a variable already
+ * set keeps its value); its exit code is ours. SIGINT and SIGTERM sent to this process go to the
+ * command (`import --follow` stops on them and prints its summary), and this process waits for
+ * it to end.
  */
-function rerunWith(flag: string, argv: string[]): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, flag, process.argv[1]!, ...argv], {
+function rerunWith(flags: readonly string[], env: Record<string, string>, argv: string[]): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, ...flags, process.argv[1]!, ...argv], {
     stdio: 'inherit',
+    env: childEnv(env),
   });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
@@ -110,9 +120,9 @@ async function main(argv: string[]): Promise<number> {
     case 'detect':
       return (await import('./detect.js')).detectCommand(rest, out);
     case 'import':
-      return process.execArgv.includes(IMPORT_GC_FLAG)
+      return IMPORT_FLAGS.every((flag) => process.execArgv.includes(flag))
         ? (await import('./import.js')).importCommand(rest, out)
-        : rerunWith(IMPORT_GC_FLAG, argv);
+        : rerunWith(IMPORT_FLAGS, IMPORT_ENV, argv);
     case 'report':
       return (await import('./report.js')).reportCommand(rest, out);
     case 'egress':
