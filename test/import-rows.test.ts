@@ -83,6 +83,7 @@ describe('imported HTTP rows', () => {
         showBad: 0,
         secret: new Uint8Array(32),
         lineIds: scheme,
+        geo: await GeoLookup.load(config.geo),
       });
       const result = await processor.process({ bytes, firstLine: 1, lines: lines.length, tooLong: [] });
       const ids = Buffer.from(result.csv)

@@ -1,6 +1,7 @@
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import maxmind, { type Reader, type Response } from 'maxmind';
+import maxmind, { Reader, type Response } from 'maxmind';
 
 /** Where a visitor is, at region precision at most (never the city, never coordinates). */
 export interface Geo {
@@ -33,6 +34,59 @@ export function bundledCountryMmdb(): string {
   );
 }
 
+/**
+ * The bytes of the mmdb files to read, in memory that threads share: an import's worker threads
+ * each look up in the one copy the importing thread read (a GeoLite2-City file is ≈ 70 MB).
+ * Structured-cloneable: posted to a worker, the memory is shared, not copied.
+ */
+export interface GeoData {
+  country: SharedArrayBuffer | null;
+  city: SharedArrayBuffer | null;
+  asn: SharedArrayBuffer | null;
+}
+
+/** Decoded records kept per database (the same bound as maxmind's own `open`). */
+const DECODED_RECORDS = 10_000;
+
+/** A file's bytes in shared memory; an error names the file (missing, gzip, changed while read). */
+async function readShared(path: string): Promise<SharedArrayBuffer> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const memory = new SharedArrayBuffer(size);
+    const bytes = Buffer.from(memory);
+    for (let at = 0; at < size;) {
+      const { bytesRead } = await handle.read(bytes, at, size - at, at);
+      if (bytesRead === 0) throw new Error(`${path} changed while it was read`);
+      at += bytesRead;
+    }
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+      throw new Error(`${path} is gzip-compressed: give the .mmdb file itself`);
+    return memory;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A reader over shared bytes, with a bounded cache of decoded records (cleared when full). */
+function readerOf(memory: SharedArrayBuffer, path: string): Reader<Response> {
+  const decoded = new Map<number, unknown>();
+  const cache = {
+    get: (offset: number) => decoded.get(offset),
+    set: (offset: number, record: unknown) => {
+      if (decoded.size >= DECODED_RECORDS) decoded.clear();
+      decoded.set(offset, record);
+    },
+  };
+  try {
+    return new Reader<Response>(Buffer.from(memory), { cache });
+  } catch (error) {
+    throw new Error(
+      `${path} is not an mmdb database (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+}
+
 /** IP → country / ISO 3166-2 region / ASN, from mmdb files loaded once into memory. */
 export class GeoLookup {
   private constructor(
@@ -43,14 +97,38 @@ export class GeoLookup {
 
   /** Opens the configured files (the bundled country database when none is given). */
   static async open(files: GeoFiles = {}): Promise<GeoLookup> {
-    const openOrNull = (path: string | undefined) =>
-      path ? maxmind.open<Response>(path, { watchForUpdates: false }) : Promise.resolve(null);
+    return GeoLookup.fromData(await GeoLookup.read(files), files);
+  }
+
+  /**
+   * Reads the configured files (the bundled country database when none is given) into shared
+   * memory, each checked to be a database here, so that a bad one fails where it was read.
+   */
+  static async load(files: GeoFiles = {}): Promise<GeoData> {
+    const data = await GeoLookup.read(files);
+    GeoLookup.fromData(data, files);
+    return data;
+  }
+
+  private static async read(files: GeoFiles): Promise<GeoData> {
+    const readOrNull = (path: string | undefined) => (path ? readShared(path) : Promise.resolve(null));
     const [country, city, asn] = await Promise.all([
-      openOrNull(files.countryMmdb ?? bundledCountryMmdb()),
-      openOrNull(files.cityMmdb),
-      openOrNull(files.asnMmdb),
+      readOrNull(files.countryMmdb ?? bundledCountryMmdb()),
+      readOrNull(files.cityMmdb),
+      readOrNull(files.asnMmdb),
     ]);
-    return new GeoLookup(country, city, asn);
+    return { country, city, asn };
+  }
+
+  /** Lookups over bytes `load` read (in this thread or another); `files` names them in errors. */
+  static fromData(data: GeoData, files: GeoFiles = {}): GeoLookup {
+    const readerOrNull = (memory: SharedArrayBuffer | null, path: string | undefined) =>
+      memory ? readerOf(memory, path ?? 'the bundled country database') : null;
+    return new GeoLookup(
+      readerOrNull(data.country, files.countryMmdb),
+      readerOrNull(data.city, files.cityMmdb),
+      readerOrNull(data.asn, files.asnMmdb),
+    );
   }
 
   /** Looks an address up; unknown, private and invalid addresses give nulls. */

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { GeoLookup } from '../enrich/geo.js';
 import type { DropReason } from '../pipeline/result.js';
 import { RowSpan } from '../store/row-span.js';
 import type { BulkLoad } from '../store/store.js';
@@ -119,7 +120,8 @@ export function importFiles(
 /**
  * What every chunk of an import is processed with, after checking what the command was given:
  * a configured `--site`, required by formats without a host field, and a format that compiles
- * (ImportError or FormatError otherwise). The visitor-hash secret is made here, once per import.
+ * (ImportError or FormatError otherwise). The visitor-hash secret is made here, once per import,
+ * and the geolocation databases are read here once, into memory the workers share.
  */
 export async function processSetup(
   store: BulkLoad,
@@ -143,6 +145,7 @@ export async function processSetup(
     showBad: options.showBad ?? 10,
     secret: randomBytes(32),
     lineIds: await store.importLineIds(),
+    geo: await GeoLookup.load(config.geo),
   };
 }
 

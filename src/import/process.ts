@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { SiteIndex } from '../config/sites.js';
 import type { Config, SiteConfig } from '../config/schema.js';
-import { GeoLookup } from '../enrich/geo.js';
+import { GeoLookup, type GeoData } from '../enrich/geo.js';
 import { Memo } from '../memo.js';
 import type { PipelineContext, RawEvent } from '../pipeline/event.js';
 import type { DropReason } from '../pipeline/result.js';
@@ -43,6 +43,8 @@ export interface ProcessSetup {
   secret: Uint8Array;
   /** How the store's imported lines get their ids (`Store.importLineIds`). */
   lineIds: LineIdScheme;
+  /** The geolocation databases of `config.geo`, read once and shared by every worker. */
+  geo: GeoData;
 }
 
 /** What became of one chunk's lines. */
@@ -143,12 +145,12 @@ export class ChunkProcessor {
     private readonly idOf: LineIdOf,
   ) {}
 
-  /** Opens the geolocation databases and compiles the format; throws FormatError on a bad format. */
+  /** Looks up in the shared geolocation databases and compiles the format; throws FormatError on a bad format. */
   static async create(setup: ProcessSetup): Promise<ChunkProcessor> {
     const { config } = setup;
     const forced = setup.site === undefined ? undefined : config.sites.find((s) => s.host === setup.site);
     const parse = resolveFormat(setup.format, config, setup.tz);
-    const geo = await GeoLookup.open(config.geo);
+    const geo = GeoLookup.fromData(setup.geo, config.geo);
     const geoCache = new Memo<ReturnType<GeoLookup['lookup']>>(100_000);
     const hasher = new ImportHasher(setup.secret);
     const findings: Record<string, number> = {};
