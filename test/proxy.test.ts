@@ -27,6 +27,33 @@ let gateway: Gateway;
 let port: number;
 const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
 const backupSeen: string[] = [];
+// A large page sent in pieces as fast as the reader takes them: how much the origin wrote, and
+// whether its answer was cut off (the reader gone).
+const BIG_PIECE = Buffer.alloc(64 * 1024, 'x');
+const BIG_PIECES = 1024; // 64 MiB: more than the sockets on its way can hold
+const big = { written: 0, cutOff: false, done: Promise.resolve() };
+
+/** Writes the large page's pieces, with the writer's pace. */
+function sendBig(res: import('node:http').ServerResponse): void {
+  big.written = 0;
+  big.cutOff = false;
+  big.done = new Promise((resolve) => {
+    res.once('close', () => {
+      big.cutOff = !res.writableFinished;
+      resolve();
+    });
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.write('<html><head><title>big</title></head><body>');
+    const next = () => {
+      while (big.written < BIG_PIECES && !res.destroyed) {
+        big.written++;
+        if (!res.write(BIG_PIECE)) return void res.once('drain', next);
+      }
+      if (!res.destroyed) res.end('</body></html>');
+    };
+    next();
+  });
+}
 
 function startOrigin(onRequest: (url: string) => void): Promise<Server> {
   const server = createServer((req, res) => {
@@ -54,6 +81,8 @@ function startOrigin(onRequest: (url: string) => void): Promise<Server> {
         return html(PAGE.replace('</head>', `${TAG}</head>`));
       case '/csp':
         return html(PAGE, { 'content-security-policy': "script-src 'self' 'nonce-r4nd0m'" });
+      case '/big':
+        return sendBig(res);
       case '/bin':
         return res
           .writeHead(200, {
@@ -183,6 +212,44 @@ describe('proxy mode', () => {
     expect((await get('/500')).body.toString()).toBe('broken');
     expect((await get('/slow')).status).toBe(504);
     expect((await get('/close')).status).toBe(502);
+  });
+
+  it('relays a 64 MiB page at the reader’s pace, and stops reading the origin when the reader goes away', async () => {
+    const whole = await get('/big');
+    expect(whole.body.length).toBe(
+      '<html><head><title>big</title></head><body></body></html>'.length +
+        TAG.length +
+        BIG_PIECES * BIG_PIECE.length,
+    );
+    const start = `<html><head><title>big</title>${TAG}</head><body>${'x'.repeat(10)}`;
+    expect(whole.body.subarray(0, start.length).toString()).toBe(start);
+    // A reader that takes 1 MiB, stops reading for a while, then leaves: meanwhile the gateway
+    // stops reading the origin (backpressure), and then cuts its answer off long before its end
+    // (it neither reads it through nor holds it).
+    let writtenWhilePaused = 0;
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/big', headers: { host: HOST } }, (res) => {
+        let got = 0;
+        res.on('data', (chunk: Buffer) => {
+          got += chunk.length;
+          if (got > 1024 * 1024 && !res.isPaused()) {
+            res.pause();
+            setTimeout(() => {
+              writtenWhilePaused = big.written;
+              req.destroy();
+              resolve();
+            }, 500);
+          }
+        });
+      });
+      req.on('error', () => undefined);
+      setTimeout(() => reject(new Error('no data')), 5000);
+      req.end();
+    });
+    expect(writtenWhilePaused).toBeLessThan(BIG_PIECES / 2);
+    await big.done;
+    expect(big.cutOff).toBe(true);
+    expect(big.written).toBeLessThan(BIG_PIECES / 2);
   });
 
   it('keeps the prefix for itself, refuses hosts it does not know and never lets a target choose the upstream', async () => {

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { errors } from 'undici';
-import { injectionStreams } from './inject.js';
+import { injectionOf, injectionStreams, type HeadInjector } from './inject.js';
 import type { Upstream } from './upstreams.js';
 
 /**
@@ -110,27 +110,77 @@ export async function forward(
   });
   const out = endToEnd(answer.headers);
   out.via = answer.headers.via ? `${String(answer.headers.via)}, 1.1 balise` : '1.1 balise';
-  const streams =
+  const injection =
     options.scriptSrc && answer.statusCode === 200 && request.method !== 'HEAD'
-      ? injectionStreams(answer.headers, options.scriptSrc)
+      ? injectionOf(answer.headers, options.scriptSrc)
       : null;
-  if (streams) delete out['content-length'];
+  if (injection) delete out['content-length'];
   response.writeHead(answer.statusCode, out);
-  const counter = new Counter();
-  const stages: NodeJS.ReadWriteStream[] = [...(streams ?? []), counter];
-  await pipeline([answer.body as Readable, ...stages, response]).catch(() => {
-    // The client went away or the upstream broke off mid-answer: nothing more to send.
-    response.destroy();
-  });
+  const body = answer.body as Readable;
+  let bytes: number;
+  if (injection?.codec) {
+    // A compressed page: opened, injected and compressed again by streams.
+    const counter = new Counter();
+    await pipeline([body, ...injectionStreams(injection), counter, response]).catch(() => {
+      // The client went away or the upstream broke off mid-answer: nothing more to send.
+      response.destroy();
+    });
+    bytes = counter.bytes;
+  } else bytes = await relay(body, response, injection?.injector ?? null);
   const cache =
     answer.headers['x-cache'] ?? answer.headers['cf-cache-status'] ?? answer.headers['x-cache-status'];
   return {
     status: answer.statusCode,
-    bytes: counter.bytes,
+    bytes,
     upstream: options.upstream.name,
     cache: cache === undefined ? null : String(cache).slice(0, 32),
-    injected: streams !== null,
+    injected: injection !== null,
   };
+}
+
+/**
+ * Sends an uncompressed body to the client as it comes (through `injector` when given), with
+ * the client's pace (the upstream paused while the client's socket is full); resolves with the
+ * bytes sent once the answer is done or abandoned — the client gone (the upstream's answer then
+ * dropped) or the upstream broken off (the client's connection then closed). Without the
+ * stream pipeline and its per-request abort signal and counting stream: ≈ a quarter of the
+ * proxy's CPU per request (BENCHMARKS.md).
+ */
+function relay(body: Readable, response: ServerResponse, injector: HeadInjector | null): Promise<number> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      resolve(bytes);
+    };
+    const resume = () => body.resume();
+    const send = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (!response.write(chunk)) {
+        body.pause();
+        response.once('drain', resume);
+      }
+    };
+    body.on('data', (chunk: Buffer) => {
+      const out = injector ? injector.write(chunk) : chunk;
+      if (out) send(out);
+    });
+    body.once('end', () => {
+      const rest = injector?.end();
+      if (rest) send(rest);
+      response.end(settle);
+    });
+    body.once('error', () => {
+      response.destroy();
+      settle();
+    });
+    response.once('close', () => {
+      if (!response.writableFinished) body.destroy();
+      settle();
+    });
+  });
 }
 
 /** The status an upstream failure answers: 504 when it did not answer in time, else 502. */

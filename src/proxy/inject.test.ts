@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ScriptInjector } from './inject.js';
+import { HeadInjector, ScriptInjector } from './inject.js';
 
 const TAG = '<script async src="/balise/s.js"></script>';
 
 /** The injector's output for `page` written in the given pieces (byte lengths). */
 async function inject(page: Buffer, pieces: number[] = [page.length], nonce: string | null = null) {
-  const injector = new ScriptInjector('/balise/s.js', nonce);
+  const injector = new ScriptInjector(new HeadInjector('/balise/s.js', nonce));
   const out: Buffer[] = [];
   injector.on('data', (chunk: Buffer) => out.push(chunk));
   const ended = new Promise<void>((resolve) => injector.on('end', () => resolve()));

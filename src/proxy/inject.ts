@@ -24,16 +24,22 @@ export function scriptNonce(csp: string | string[] | undefined): string | null {
   return null;
 }
 
+/** How an HTML answer gets the script: its encoding to open and close again (null: none) and the injector. */
+export interface Injection {
+  codec: (typeof CODECS)[keyof typeof CODECS] | null;
+  injector: HeadInjector;
+}
+
 /**
- * The streams that add the script to an HTML answer, or null when this answer is not one to
- * touch (not text/html, an encoding it cannot reopen). The body is read as latin1 — every byte
- * one character — so whatever its charset, the bytes the rewriter does not change leave exactly
- * as they came; compressed answers are opened and closed again with the same encoding.
+ * How to add the script to an answer, or null when this answer is not one to touch (not
+ * text/html, an encoding it cannot reopen). The body is read as latin1 — every byte one
+ * character — so whatever its charset, the bytes the injector does not change leave exactly as
+ * they came; compressed answers are opened and closed again with the same encoding.
  */
-export function injectionStreams(
+export function injectionOf(
   headers: Record<string, string | string[] | undefined>,
   scriptSrc: string,
-): Transform[] | null {
+): Injection | null {
   const type = String(headers['content-type'] ?? '').toLowerCase();
   if (!type.startsWith('text/html')) return null;
   const encoding = String(headers['content-encoding'] ?? 'identity')
@@ -41,8 +47,13 @@ export function injectionStreams(
     .toLowerCase();
   const codec = encoding === 'identity' || encoding === '' ? null : CODECS[encoding as keyof typeof CODECS];
   if (codec === undefined) return null;
-  const injector = new ScriptInjector(scriptSrc, scriptNonce(headers['content-security-policy']));
-  return codec ? [codec.open(), injector, codec.close()] : [injector];
+  return { codec, injector: new HeadInjector(scriptSrc, scriptNonce(headers['content-security-policy'])) };
+}
+
+/** The streams of an injection: the injector, between the codec's opening and closing when encoded. */
+export function injectionStreams(injection: Injection): Transform[] {
+  const injector = new ScriptInjector(injection.injector);
+  return injection.codec ? [injection.codec.open(), injector, injection.codec.close()] : [injector];
 }
 
 const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
@@ -58,8 +69,10 @@ const MAX_HELD = 1024 * 1024;
  * then they leave as they came with the tag inserted at its offset, and the rest passes through
  * untouched and unparsed. htmlparser2 reads a head at ≈ 3 ns a character (parse5's SAX parser,
  * used before, ≈ 180: 6 ms for a 36 KB head of inline styles and scripts); BENCHMARKS.md.
+ * A plain object fed chunk by chunk (no stream of its own: the proxy's uncompressed path relays
+ * the body without one).
  */
-export class ScriptInjector extends Transform {
+export class HeadInjector {
   private readonly parser: Parser;
   private held: Buffer[] = [];
   private heldBytes = 0;
@@ -69,7 +82,6 @@ export class ScriptInjector extends Transform {
   private readonly tag: Buffer;
 
   constructor(scriptSrc: string, nonce: string | null) {
-    super();
     this.tag = Buffer.from(
       `<script async src="${escapeAttribute(scriptSrc)}"${nonce ? ` nonce="${escapeAttribute(nonce)}"` : ''}></script>`,
       'latin1',
@@ -95,32 +107,42 @@ export class ScriptInjector extends Transform {
     );
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.passing) {
-      callback(null, chunk);
-      return;
-    }
+  /** Takes the page's next bytes; returns what can be sent now (null: nothing yet). */
+  write(chunk: Buffer): Buffer | null {
+    if (this.passing) return chunk;
     this.held.push(chunk);
     this.heldBytes += chunk.length;
     this.parser.write(chunk.toString('latin1'));
-    if (this.at !== undefined || this.heldBytes > MAX_HELD) this.release();
-    callback();
+    return this.at !== undefined || this.heldBytes > MAX_HELD ? this.release() : null;
   }
 
-  override _flush(callback: TransformCallback): void {
-    if (!this.passing) this.release();
-    callback();
+  /** The page has ended: returns what is still held (null: nothing). */
+  end(): Buffer | null {
+    return this.passing ? null : this.release();
   }
 
-  /** Sends what is held, with the tag at its place (if any), and passes the rest through. */
-  private release(): void {
+  /** What is held, with the tag at its place (if any); from then on, bytes pass through. */
+  private release(): Buffer {
     this.passing = true;
     const page = Buffer.concat(this.held, this.heldBytes);
     this.held = [];
-    this.push(
-      typeof this.at === 'number'
-        ? Buffer.concat([page.subarray(0, this.at), this.tag, page.subarray(this.at)])
-        : page,
-    );
+    return typeof this.at === 'number'
+      ? Buffer.concat([page.subarray(0, this.at), this.tag, page.subarray(this.at)])
+      : page;
+  }
+}
+
+/** A HeadInjector as a stream, between a compressed answer's opening and closing. */
+export class ScriptInjector extends Transform {
+  constructor(private readonly injector: HeadInjector) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    callback(null, this.injector.write(chunk) ?? undefined);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    callback(null, this.injector.end() ?? undefined);
   }
 }
