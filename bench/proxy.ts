@@ -5,7 +5,7 @@
 // ratio of Balise's req/s to nginx's, and the latency each proxy adds at p50. BENCH_INJECT=0:
 // Balise without injection (the proxy alone).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, startUntil } from './processes.js';
@@ -33,6 +33,21 @@ async function load(url: string, seconds: number): Promise<Load> {
     '-',
   ]);
   return JSON.parse(out) as Load;
+}
+
+/** CPU time (user + system, every thread) of a process and its children, in milliseconds. */
+function cpuMs(pid: number): number {
+  let total = 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, fields 14 and 15 of the whole line, in clock ticks (100 per second here).
+    total = (Number(fields[11]) + Number(fields[12])) * 10;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    for (const child of children ? children.split(' ') : []) total += cpuMs(Number(child));
+  } catch {
+    // Gone: no more CPU.
+  }
+  return total;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -94,15 +109,23 @@ http {
     'nginx proxy_pass': `http://127.0.0.1:${nginxPort}/`,
     [`balise proxy (${process.env.BENCH_INJECT === '0' ? 'no injection' : 'inject'})`]: `${balise.found}/article`,
   };
-  const results: Record<string, Load[]> = {};
+  // The process that serves each target (the proxies alone: not the origin behind them).
+  const servers: Record<string, number> = {
+    origin: origin.child.pid!,
+    'nginx proxy_pass': nginx.pid!,
+    [Object.keys(targets)[2]!]: balise.child.pid!,
+  };
+  const results: Record<string, (Load & { cpuUs: number })[]> = {};
   for (const url of Object.values(targets)) await load(url, 2); // warm-up
   for (let round = 0; round < ROUNDS; round++)
     for (const [name, url] of Object.entries(targets)) {
+      const before = cpuMs(servers[name]!);
       const result = await load(url, SECONDS);
+      const cpuUs = ((cpuMs(servers[name]!) - before) * 1000) / (result as Load & { total: number }).total;
       // A socket reset as autocannon stops is not a failure; errors beyond one in a thousand are.
       if (result.non2xx > 0 || result.errors > (result as Load & { total: number }).total / 1000)
         throw new Error(`${name} answered errors under load: ${JSON.stringify(result)}`);
-      (results[name] ??= []).push(result);
+      (results[name] ??= []).push({ ...result, cpuUs });
     }
   process.stdout.write(
     `bench:proxy — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, nginx 1.22; ${ROUNDS} rounds of ${SECONDS} s × ${CONNECTIONS} connections, GET of a ${(page.length / 1024).toFixed(0)} KB HTML page; medians\n`,
@@ -113,12 +136,13 @@ http {
       rps: median(runs.map((r) => r.rps)),
       p50: median(runs.map((r) => r.p50)),
       p99: median(runs.map((r) => r.p99)),
+      cpuUs: median(runs.map((r) => r.cpuUs)),
     };
   };
   for (const name of Object.keys(targets)) {
     const r = row(name);
     process.stdout.write(
-      `${name.padEnd(22)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms\n`,
+      `${name.padEnd(22)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuUs.toFixed(0)} µs/req\n`,
     );
   }
   const direct = row('origin');

@@ -67,6 +67,7 @@ function startOrigin(onRequest: (url: string) => void): Promise<Server> {
         .writeHead(200, {
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'max-age=60',
+          'content-length': String(Buffer.byteLength(body)),
           ...extra,
         })
         .end(body);
@@ -176,7 +177,9 @@ describe('proxy mode', () => {
     expect(page.headers['cache-control']).toBe('max-age=60');
     expect(page.headers['set-cookie']).toEqual(['session=abc; HttpOnly']);
     expect(page.headers.via).toBe('1.1 balise');
-    expect(page.headers['content-length']).toBeUndefined();
+    // Its length: the origin's, grown by the tag's (the answer is not sent chunked).
+    expect(page.headers['content-length']).toBe(String(Buffer.byteLength(PAGE) + TAG.length));
+    expect(page.headers['transfer-encoding']).toBeUndefined();
     const asked = seen.find((s) => s.url === '/?utm_source=x')!;
     expect(asked.headers).toMatchObject({
       host: HOST,
@@ -187,10 +190,13 @@ describe('proxy mode', () => {
     // gzip and br come back in their encoding; a page with the script is left alone; a CSP nonce is used.
     const gz = await get('/gz', { headers: { 'accept-encoding': 'gzip' } });
     expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers['content-length']).toBeUndefined();
     expect(gunzipSync(gz.body).toString()).toBe(PAGE.replace('</head>', `${TAG}</head>`));
     const br = await get('/br', { headers: { 'accept-encoding': 'br' } });
     expect(brotliDecompressSync(br.body).toString()).toBe(PAGE.replace('</head>', `${TAG}</head>`));
-    expect((await get('/has')).body.toString()).toBe(PAGE.replace('</head>', `${TAG}</head>`));
+    const has = await get('/has');
+    expect(has.body.toString()).toBe(PAGE.replace('</head>', `${TAG}</head>`));
+    expect(has.headers['content-length']).toBe(String(has.body.length));
     expect((await get('/csp')).body.toString()).toContain(
       '<script async src="/balise/s.js" nonce="r4nd0m"></script></head>',
     );

@@ -24,15 +24,22 @@ const HOP_BY_HOP = new Set([
 
 /** The headers without the hop-by-hop ones (and those the Connection header names). */
 export function endToEnd(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>) {
-  const named = new Set(
-    String(headers.connection ?? '')
-      .toLowerCase()
-      .split(',')
-      .map((name) => name.trim()),
-  );
+  // Most requests name no header in Connection but keep-alive or close: no set to build then.
+  const connection = headers.connection;
+  const named =
+    connection === undefined || /^\s*(keep-alive|close)\s*$/i.test(String(connection))
+      ? null
+      : new Set(
+          String(connection)
+            .toLowerCase()
+            .split(',')
+            .map((name) => name.trim()),
+        );
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers))
-    if (value !== undefined && !HOP_BY_HOP.has(name) && !named.has(name)) out[name] = value;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined && !HOP_BY_HOP.has(name) && !named?.has(name)) out[name] = value;
+  }
   return out;
 }
 
@@ -114,19 +121,32 @@ export async function forward(
     options.scriptSrc && answer.statusCode === 200 && request.method !== 'HEAD'
       ? injectionOf(answer.headers, options.scriptSrc)
       : null;
-  if (injection) delete out['content-length'];
-  response.writeHead(answer.statusCode, out);
   const body = answer.body as Readable;
   let bytes: number;
   if (injection?.codec) {
-    // A compressed page: opened, injected and compressed again by streams.
+    // A compressed page: opened, injected and compressed again by streams, sent chunked.
+    delete out['content-length'];
+    response.writeHead(answer.statusCode, out);
     const counter = new Counter();
     await pipeline([body, ...injectionStreams(injection), counter, response]).catch(() => {
       // The client went away or the upstream broke off mid-answer: nothing more to send.
       response.destroy();
     });
     bytes = counter.bytes;
-  } else bytes = await relay(body, response, injection?.injector ?? null);
+  } else if (injection) {
+    // An uncompressed page: its head is sent once the injector knows whether the tag went in,
+    // with the origin's Content-Length grown by the tag's (none given: sent chunked).
+    const { injector } = injection;
+    const length = answer.headers['content-length'];
+    bytes = await relay(body, response, injector, () => {
+      if (typeof length === 'string' && /^\d+$/.test(length))
+        out['content-length'] = String(Number(length) + (injector.injected ? injector.tagLength : 0));
+      response.writeHead(answer.statusCode, out);
+    });
+  } else {
+    response.writeHead(answer.statusCode, out);
+    bytes = await relay(body, response, null, () => undefined);
+  }
   const cache =
     answer.headers['x-cache'] ?? answer.headers['cf-cache-status'] ?? answer.headers['x-cache-status'];
   return {
@@ -140,15 +160,21 @@ export async function forward(
 
 /**
  * Sends an uncompressed body to the client as it comes (through `injector` when given), with
- * the client's pace (the upstream paused while the client's socket is full); resolves with the
- * bytes sent once the answer is done or abandoned — the client gone (the upstream's answer then
- * dropped) or the upstream broken off (the client's connection then closed). Without the
- * stream pipeline and its per-request abort signal and counting stream: ≈ a quarter of the
- * proxy's CPU per request (BENCHMARKS.md).
+ * the client's pace (the upstream paused while the client's socket is full); `head` writes the
+ * answer's head before the first bytes leave. Resolves with the bytes sent once the answer is
+ * done or abandoned — the client gone (the upstream's answer then dropped) or the upstream broken
+ * off (the client's connection then closed). Without the stream pipeline and its per-request
+ * abort signal and counting stream: ≈ a quarter of the proxy's CPU per request (BENCHMARKS.md).
  */
-function relay(body: Readable, response: ServerResponse, injector: HeadInjector | null): Promise<number> {
+function relay(
+  body: Readable,
+  response: ServerResponse,
+  injector: HeadInjector | null,
+  head: () => void,
+): Promise<number> {
   return new Promise((resolve) => {
     let bytes = 0;
+    let headed = false;
     let settled = false;
     const settle = () => {
       if (settled) return;
@@ -156,20 +182,29 @@ function relay(body: Readable, response: ServerResponse, injector: HeadInjector 
       resolve(bytes);
     };
     const resume = () => body.resume();
-    const send = (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (!response.write(chunk)) {
+    const send = (pieces: Buffer[]) => {
+      if (!headed) {
+        headed = true;
+        head();
+      }
+      let room = true;
+      response.cork();
+      for (const piece of pieces) {
+        bytes += piece.length;
+        room = response.write(piece);
+      }
+      response.uncork();
+      if (!room) {
         body.pause();
         response.once('drain', resume);
       }
     };
     body.on('data', (chunk: Buffer) => {
-      const out = injector ? injector.write(chunk) : chunk;
-      if (out) send(out);
+      const pieces = injector ? injector.write(chunk) : [chunk];
+      if (pieces) send(pieces);
     });
     body.once('end', () => {
-      const rest = injector?.end();
-      if (rest) send(rest);
+      send(injector?.end() ?? []);
       response.end(settle);
     });
     body.once('error', () => {

@@ -107,28 +107,41 @@ export class HeadInjector {
     );
   }
 
-  /** Takes the page's next bytes; returns what can be sent now (null: nothing yet). */
-  write(chunk: Buffer): Buffer | null {
-    if (this.passing) return chunk;
+  /** True once the tag went into the page (known when the first bytes are released). */
+  get injected(): boolean {
+    return this.passing && typeof this.at === 'number';
+  }
+
+  /** How many bytes the tag adds. */
+  get tagLength(): number {
+    return this.tag.length;
+  }
+
+  /** Takes the page's next bytes; returns the pieces that can be sent now (null: nothing yet). */
+  write(chunk: Buffer): Buffer[] | null {
+    if (this.passing) return [chunk];
     this.held.push(chunk);
     this.heldBytes += chunk.length;
     this.parser.write(chunk.toString('latin1'));
     return this.at !== undefined || this.heldBytes > MAX_HELD ? this.release() : null;
   }
 
-  /** The page has ended: returns what is still held (null: nothing). */
-  end(): Buffer | null {
+  /** The page has ended: returns the pieces still held (null: nothing). */
+  end(): Buffer[] | null {
     return this.passing ? null : this.release();
   }
 
-  /** What is held, with the tag at its place (if any); from then on, bytes pass through. */
-  private release(): Buffer {
+  /**
+   * What is held, in pieces, with the tag at its place (if any) — the page's own memory, not a
+   * copy (a page's head usually comes in its first chunk); from then on, bytes pass through.
+   */
+  private release(): Buffer[] {
     this.passing = true;
-    const page = Buffer.concat(this.held, this.heldBytes);
+    const page = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
     this.held = [];
     return typeof this.at === 'number'
-      ? Buffer.concat([page.subarray(0, this.at), this.tag, page.subarray(this.at)])
-      : page;
+      ? [page.subarray(0, this.at), this.tag, page.subarray(this.at)]
+      : [page];
   }
 }
 
@@ -139,10 +152,12 @@ export class ScriptInjector extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    callback(null, this.injector.write(chunk) ?? undefined);
+    for (const piece of this.injector.write(chunk) ?? []) this.push(piece);
+    callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    callback(null, this.injector.end() ?? undefined);
+    for (const piece of this.injector.end() ?? []) this.push(piece);
+    callback();
   }
 }
