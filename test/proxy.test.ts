@@ -194,6 +194,11 @@ describe('proxy mode', () => {
     expect(gunzipSync(gz.body).toString()).toBe(PAGE.replace('</head>', `${TAG}</head>`));
     const br = await get('/br', { headers: { 'accept-encoding': 'br' } });
     expect(brotliDecompressSync(br.body).toString()).toBe(PAGE.replace('</head>', `${TAG}</head>`));
+    // A HEAD says no length it cannot know (the GET's depends on the page); its body is empty.
+    const head = await get('/', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBeUndefined();
+    expect(head.body.length).toBe(0);
     const has = await get('/has');
     expect(has.body.toString()).toBe(PAGE.replace('</head>', `${TAG}</head>`));
     expect(has.headers['content-length']).toBe(String(has.body.length));

@@ -117,10 +117,11 @@ export async function forward(
   });
   const out = endToEnd(answer.headers);
   out.via = answer.headers.via ? `${String(answer.headers.via)}, 1.1 balise` : '1.1 balise';
-  const injection =
-    options.scriptSrc && answer.statusCode === 200 && request.method !== 'HEAD'
-      ? injectionOf(answer.headers, options.scriptSrc)
-      : null;
+  const injectable =
+    options.scriptSrc && answer.statusCode === 200 ? injectionOf(answer.headers, options.scriptSrc) : null;
+  const injection = request.method === 'HEAD' ? null : injectable;
+  // A HEAD of a page a GET would get the tag in: its length is not known without the page.
+  if (injectable && !injection) delete out['content-length'];
   const body = answer.body as Readable;
   let bytes: number;
   if (injection?.codec) {
