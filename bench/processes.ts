@@ -1,6 +1,7 @@
-// Child processes for the benches: a command run to its end, and a server started until it says
-// it is ready.
+// Child processes for the benches: a command run to its end, a server started until it says
+// it is ready, and the CPU a process has used.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** Runs a command to its end; resolves with what it printed (rejects on a non-zero exit). */
 export function run(command: string, args: string[]): Promise<string> {
@@ -32,4 +33,21 @@ export function startUntil(
     child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
   });
+}
+
+/**
+ * CPU time (user + system, every thread) a process and its children have used, in milliseconds
+ * (0 for a process gone). Children count: nginx serves from its master's worker.
+ */
+export function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second here).
+    let total = (Number(fields[11]) + Number(fields[12])) * 10;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    for (const child of children ? children.split(' ') : []) total += cpuMs(Number(child));
+    return total;
+  } catch {
+    return 0;
+  }
 }

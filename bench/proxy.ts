@@ -5,10 +5,10 @@
 // ratio of Balise's req/s to nginx's, and the latency each proxy adds at p50. BENCH_INJECT=0:
 // Balise without injection (the proxy alone).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, startUntil } from './processes.js';
+import { cpuMs, run, startUntil } from './processes.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -33,21 +33,6 @@ async function load(url: string, seconds: number): Promise<Load> {
     '-',
   ]);
   return JSON.parse(out) as Load;
-}
-
-/** CPU time (user + system, every thread) of a process and its children, in milliseconds. */
-function cpuMs(pid: number): number {
-  let total = 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime, fields 14 and 15 of the whole line, in clock ticks (100 per second here).
-    total = (Number(fields[11]) + Number(fields[12])) * 10;
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    for (const child of children ? children.split(' ') : []) total += cpuMs(Number(child));
-  } catch {
-    // Gone: no more CPU.
-  }
-  return total;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
