@@ -76,6 +76,8 @@ function startOrigin(onRequest: (url: string) => void): Promise<Server> {
         return html(PAGE, { 'set-cookie': 'session=abc; HttpOnly' });
       case '/gz':
         return html(gzipSync(PAGE), { 'content-encoding': 'gzip' });
+      case '/badgz':
+        return html(Buffer.from('not gzip at all'), { 'content-encoding': 'gzip' });
       case '/br':
         return html(brotliCompressSync(PAGE), { 'content-encoding': 'br' });
       case '/has':
@@ -192,6 +194,8 @@ describe('proxy mode', () => {
     expect(gz.headers['content-encoding']).toBe('gzip');
     expect(gz.headers['content-length']).toBeUndefined();
     expect(gunzipSync(gz.body).toString()).toBe(PAGE.replace('</head>', `${TAG}</head>`));
+    // A page whose gzip is broken: the client's answer is cut off, not left waiting.
+    await expect(get('/badgz', { headers: { 'accept-encoding': 'gzip' } })).rejects.toThrow();
     const br = await get('/br', { headers: { 'accept-encoding': 'br' } });
     expect(brotliDecompressSync(br.body).toString()).toBe(PAGE.replace('</head>', `${TAG}</head>`));
     // A HEAD says no length it cannot know (the GET's depends on the page); its body is empty.

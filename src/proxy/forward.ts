@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeline, type Readable } from 'node:stream';
 import { errors } from 'undici';
 import { injectionOf, injectionStreams, type HeadInjector } from './inject.js';
 import type { Upstream } from './upstreams.js';
@@ -69,19 +68,6 @@ export interface Forwarded {
   injected: boolean;
 }
 
-/** Counts the bytes that pass. */
-class Counter extends Transform {
-  bytes = 0;
-  override _transform(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    callback: (e?: Error | null, c?: Buffer) => void,
-  ) {
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-}
-
 /**
  * Sends one request to an upstream and streams the answer back: bodies both ways as streams
  * (never read whole), hop-by-hop headers dropped, `X-Forwarded-For/-Proto/-Host` and `Via` set,
@@ -122,32 +108,24 @@ export async function forward(
   const injection = request.method === 'HEAD' ? null : injectable;
   // A HEAD of a page a GET would get the tag in: its length is not known without the page.
   if (injectable && !injection) delete out['content-length'];
-  const body = answer.body as Readable;
-  let bytes: number;
-  if (injection?.codec) {
-    // A compressed page: opened, injected and compressed again by streams, sent chunked.
-    delete out['content-length'];
+  // A compressed page is opened, injected and compressed again by streams (sent chunked); an
+  // uncompressed one goes through the injector as it comes, its head sent once the injector
+  // knows whether the tag went in, with the origin's Content-Length grown by the tag's.
+  const length = answer.headers['content-length'];
+  const source: Readable = injection?.codec
+    ? // Its errors reach the last stream, which the relay reads.
+      (pipeline(
+        [answer.body as Readable, ...injectionStreams(injection)],
+        () => undefined,
+      ) as unknown as Readable)
+    : answer.body;
+  const injector = injection && !injection.codec ? injection.injector : null;
+  const bytes = await relay(source, response, injector, () => {
+    if (injection?.codec) delete out['content-length'];
+    else if (injector && typeof length === 'string' && /^\d+$/.test(length))
+      out['content-length'] = String(Number(length) + (injector.injected ? injector.tagLength : 0));
     response.writeHead(answer.statusCode, out);
-    const counter = new Counter();
-    await pipeline([body, ...injectionStreams(injection), counter, response]).catch(() => {
-      // The client went away or the upstream broke off mid-answer: nothing more to send.
-      response.destroy();
-    });
-    bytes = counter.bytes;
-  } else if (injection) {
-    // An uncompressed page: its head is sent once the injector knows whether the tag went in,
-    // with the origin's Content-Length grown by the tag's (none given: sent chunked).
-    const { injector } = injection;
-    const length = answer.headers['content-length'];
-    bytes = await relay(body, response, injector, () => {
-      if (typeof length === 'string' && /^\d+$/.test(length))
-        out['content-length'] = String(Number(length) + (injector.injected ? injector.tagLength : 0));
-      response.writeHead(answer.statusCode, out);
-    });
-  } else {
-    response.writeHead(answer.statusCode, out);
-    bytes = await relay(body, response, null, () => undefined);
-  }
+  });
   const cache =
     answer.headers['x-cache'] ?? answer.headers['cf-cache-status'] ?? answer.headers['x-cache-status'];
   return {
@@ -160,12 +138,13 @@ export async function forward(
 }
 
 /**
- * Sends an uncompressed body to the client as it comes (through `injector` when given), with
- * the client's pace (the upstream paused while the client's socket is full); `head` writes the
- * answer's head before the first bytes leave. Resolves with the bytes sent once the answer is
+ * Sends a body to the client as it comes (through `injector` when given), with the client's pace
+ * (the source paused while the client's socket is full); `head` writes the answer's head before
+ * the first bytes leave. Resolves with the bytes sent once the answer is
  * done or abandoned — the client gone (the upstream's answer then dropped) or the upstream broken
- * off (the client's connection then closed). Without the stream pipeline and its per-request
- * abort signal and counting stream: ≈ a quarter of the proxy's CPU per request (BENCHMARKS.md).
+ * off (the client's connection then closed). Without a stream pipeline to the client and its
+ * per-request abort signal and counting stream: ≈ a quarter of the proxy's CPU per request
+ * (BENCHMARKS.md).
  */
 function relay(
   body: Readable,
