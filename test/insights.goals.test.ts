@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config/load.js';
-import { goalsReport, pathPattern } from '../src/insights/goals.js';
+import { goalsReport } from '../src/insights/goals.js';
+import { pathPattern } from '../src/store/goals.js';
 import type { EventRow } from '../src/store/row.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../src/store/store.js';

@@ -6,9 +6,6 @@ import { getSeries, resolveQuery } from './getSeries.js';
 import { goalSql } from '../store/goals.js';
 import { numberedEvents, siteGoals, siteZones, VISIT_MARGIN_MS } from './visits.js';
 
-/** A configured goal. */
-export type { Goal } from '../store/goals.js';
-
 /** One goal's numbers over a range. */
 export interface GoalRow {
   name: string;
@@ -44,8 +41,6 @@ export interface GoalsReport {
   funnels: FunnelReport[];
   revenue: RevenueRow[];
 }
-
-export { goalSql, pathPattern } from '../store/goals.js';
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
 

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { SqlWriter } from '../store/dialect.js';
 import { visitRows } from '../store/visits.js';
+import type { SiteGoals } from '../store/goals.js';
 import { DIMENSIONS, type Dimension, type Query } from './model.js';
 
 /** The longest gap between two events of one visit, and the numbering of visits (store/visits.ts). */
@@ -88,6 +89,6 @@ export function siteZones(config: Config): Map<string, string> {
 }
 
 /** Each configured site's goals, as `StoreReader.refreshVisits` takes them (the visits keep the goals reached). */
-export function siteGoals(config: Config): Map<string, Config['sites'][number]['goals']> {
+export function siteGoals(config: Config): SiteGoals {
   return new Map(config.sites.map((site) => [site.host, site.goals]));
 }

@@ -1,5 +1,5 @@
 import type { SqlWriter } from '../store/dialect.js';
-import { goalSql, type Goal } from '../insights/goals.js';
+import { goalSql, type Goal } from '../store/goals.js';
 import { VISIT_MARGIN_MS, visitsFrom, type VisitCondition } from '../insights/visits.js';
 import {
   PLAUSIBLE_DIMENSIONS,
