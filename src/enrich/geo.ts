@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import maxmind, { Reader, type Response } from 'maxmind';
+import { Memo } from '../memo.js';
 
 /** Where a visitor is, at region precision at most (never the city, never coordinates). */
 export interface Geo {
@@ -70,14 +71,8 @@ async function readShared(path: string): Promise<SharedArrayBuffer> {
 
 /** A reader over shared bytes, with a bounded cache of decoded records (cleared when full). */
 function readerOf(memory: SharedArrayBuffer, path: string): Reader<Response> {
-  const decoded = new Map<number, unknown>();
-  const cache = {
-    get: (offset: number) => decoded.get(offset),
-    set: (offset: number, record: unknown) => {
-      if (decoded.size >= DECODED_RECORDS) decoded.clear();
-      decoded.set(offset, record);
-    },
-  };
+  const decoded = new Memo<unknown, number>(DECODED_RECORDS);
+  const cache = { get: (offset: number) => decoded.peek(offset), set: decoded.set.bind(decoded) };
   try {
     return new Reader<Response>(Buffer.from(memory), { cache });
   } catch (error) {
