@@ -3,6 +3,8 @@
 // bounded autocannon process on 127.0.0.1. Prints req/s, p50, p99, peak RSS and the ratio.
 // BENCH_TOOLS=1 adds a third server: the gateway with GA4, Meta and a webhook enabled against a
 // local vendor (this process), and reports how fast the outbox delivers (3 requests per event).
+// BENCH_VISITORS=N spreads the load over N visitors (X-Forwarded-For from a trusted 127.0.0.1),
+// as a site's traffic is: GA4's Measurement Protocol then batches nothing (one client per request).
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +17,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOOLS = process.env.BENCH_TOOLS === '1';
+const VISITORS = Number(process.env.BENCH_VISITORS ?? 1);
 const UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36';
 const BODY = JSON.stringify({
@@ -69,13 +72,18 @@ async function load(generator: Generator, url: string, seconds: number): Promise
       String(seconds),
       String(CONNECTIONS),
       BODY,
+      String(VISITORS),
     ]);
     return JSON.parse(out) as Load;
   }
   const script = join(dir, 'post.lua');
   writeFileSync(
     script,
-    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["Content-Type"] = "text/plain"\nwrk.headers["Host"] = "www.example.fr"\nwrk.headers["User-Agent"] = ${JSON.stringify(UA)}\n`,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["Content-Type"] = "text/plain"\nwrk.headers["Host"] = "www.example.fr"\nwrk.headers["User-Agent"] = ${JSON.stringify(UA)}\n` +
+      // The visitors in turn, with visitorAddress's addresses (Lua 5.1: no bit operators).
+      (VISITORS > 1
+        ? `local n = 0\nrequest = function()\n  local v = n % ${VISITORS}\n  n = n + 1\n  wrk.headers["X-Forwarded-For"] = string.format("81.%d.%d.%d", math.floor(v / 65536) % 256, math.floor(v / 256) % 256, v % 256)\n  return wrk.format()\nend\n`
+        : ''),
   );
   const out = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url]);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
@@ -181,7 +189,7 @@ try {
   writeFileSync(
     config,
     [
-      'server: { host: 127.0.0.1, port: 0, node: bench, rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
+      'server: { host: 127.0.0.1, port: 0, node: bench, trustedProxies: [127.0.0.1], rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
       'store: { kind: duckdb, path: ./balise.duckdb }',
       'sites: [{ host: www.example.fr, aliases: [127.0.0.1] }]',
     ].join('\n'),
@@ -189,7 +197,7 @@ try {
   writeFileSync(
     toolsConfig,
     [
-      'server: { host: 127.0.0.1, port: 0, node: bench, rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
+      'server: { host: 127.0.0.1, port: 0, node: bench, trustedProxies: [127.0.0.1], rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
       'store: { kind: duckdb, path: ./tools.duckdb }',
       'outbox: { concurrency: 16 }',
       'sites:',
@@ -206,7 +214,7 @@ try {
     ? ['autocannon']
     : ['autocannon', 'wrk'];
   process.stdout.write(
-    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${ROUNDS} alternating rounds of ${SECONDS} s × ${CONNECTIONS} connections (after a 3 s warm-up) per server and generator; medians\n`,
+    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${VISITORS === 1 ? 'one visitor' : `${VISITORS} visitors in turn`}; ${ROUNDS} alternating rounds of ${SECONDS} s × ${CONNECTIONS} connections (after a 3 s warm-up) per server and generator; medians\n`,
   );
   const summaries: string[] = [];
   for (const generator of generators) {

@@ -1,9 +1,14 @@
 // Load generator for bench/collect and bench/proxy, run as its own process: autocannon against one
-// URL, bounded in time. BODY `-` sends GETs (bench/proxy), anything else POSTs it.
+// URL, bounded in time. BODY `-` sends GETs (bench/proxy), anything else POSTs it. VISITORS
+// above 1 gives each request the X-Forwarded-For of one of that many visitors, in turn (the
+// server must trust 127.0.0.1 as a proxy): a site's traffic, not one browser's.
 import autocannon from 'autocannon';
+import { visitorAddress } from './visitors.js';
 
-const [url, seconds, connections, body] = process.argv.slice(2);
-if (!url || !body) throw new Error('usage: load.ts URL SECONDS CONNECTIONS BODY');
+const [url, seconds, connections, body, visitors = '1'] = process.argv.slice(2);
+if (!url || !body) throw new Error('usage: load.ts URL SECONDS CONNECTIONS BODY [VISITORS]');
+const count = Number(visitors);
+let next = 0;
 const result = await autocannon({
   url,
   method: body === '-' ? 'GET' : 'POST',
@@ -16,6 +21,18 @@ const result = await autocannon({
       'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36',
   },
   ...(body === '-' ? {} : { body }),
+  ...(count > 1
+    ? {
+        requests: [
+          {
+            setupRequest: (request: autocannon.Request) => ({
+              ...request,
+              headers: { ...request.headers, 'x-forwarded-for': visitorAddress(next++ % count) },
+            }),
+          },
+        ],
+      }
+    : {}),
 });
 process.stdout.write(
   JSON.stringify({

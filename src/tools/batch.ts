@@ -1,4 +1,5 @@
 import type { OutgoingRequest } from './egress.js';
+import type { IdQueue } from './id-queue.js';
 import type { BatchPart, BatchRule, Delivery, Pending } from './delivery.js';
 
 /** The batch key and items of a delivery's JSON body, or null when it has no array `field`. */
@@ -20,7 +21,8 @@ function batchPart(delivery: Delivery, rule: BatchRule): BatchPart | null {
     .filter(([name]) => !rule.vary.includes(name))
     .sort(([a], [b]) => (a < b ? -1 : 1));
   return {
-    key: JSON.stringify([delivery.site, request.method, request.url, headers, shared]),
+    // What varies most first (GA4's client_id is in `shared`): keys that differ differ early.
+    key: JSON.stringify([shared, request.url, headers, request.method, delivery.site]),
     body: body as { [key: string]: unknown },
     items,
     bytes: Buffer.byteLength(request.body),
@@ -40,10 +42,12 @@ export function partOf(delivery: Pending, rule: BatchRule): BatchPart | null {
 /**
  * The deliveries that travel with `head`: those of its tool's queue (a bounded look-ahead) with
  * the same batch key, up to the rule's count and bytes; taken out of the queue and marked as
- * being sent.
+ * being sent. The look-ahead ends after `rule.max` deliveries in a row that cannot join: where
+ * keys differ per visitor (GA4's client_id) most heads travel alone, and looking through the
+ * whole window for each of them cost more than sending it.
  */
 export function gather(
-  queue: string[],
+  queue: IdQueue,
   head: Pending,
   rule: BatchRule,
   pending: ReadonlyMap<string, Pending>,
@@ -53,25 +57,28 @@ export function gather(
   if (!first) return [head];
   const group = [head];
   let bytes = first.bytes;
+  let misses = 0;
+  let looked = 0;
   const lookAhead = Math.min(queue.length, rule.max * 8);
-  let kept = 0;
-  for (let i = 0; i < queue.length; i++) {
-    const id = queue[i]!;
-    if (i < lookAhead && group.length < rule.max) {
-      const candidate = pending.get(id);
-      if (candidate && !candidate.solo && !sending.has(id)) {
-        const part = partOf(candidate, rule);
-        if (part && part.key === first.key && bytes + part.bytes <= rule.maxBytes) {
-          sending.add(id);
-          group.push(candidate);
-          bytes += part.bytes;
-          continue;
-        }
+  while (looked < lookAhead && group.length < rule.max && misses < rule.max) {
+    const id = queue.at(looked++)!;
+    const candidate = pending.get(id);
+    if (candidate && !candidate.solo && !sending.has(id)) {
+      const part = partOf(candidate, rule);
+      if (part && part.key === first.key && bytes + part.bytes <= rule.maxBytes) {
+        sending.add(id);
+        group.push(candidate);
+        bytes += part.bytes;
+        misses = 0;
+        continue;
       }
     }
-    queue[kept++] = id;
+    misses++;
   }
-  queue.length = kept;
+  if (group.length > 1) {
+    const taken = new Set(group.map((member) => member.id));
+    queue.takeFromFront(looked, (id) => taken.has(id));
+  }
   return group;
 }
 

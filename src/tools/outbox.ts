@@ -14,6 +14,7 @@ import {
   type Pending,
 } from './delivery.js';
 import { recentLookups } from './egress.js';
+import { IdQueue } from './id-queue.js';
 import { Journal } from './journal.js';
 import { Ledger, type OutboxRecord } from './ledger.js';
 import { httpTransport, type Transport } from './transport.js';
@@ -40,7 +41,7 @@ export class Outbox {
   private readonly dead = this.ledger.dead;
   private readonly inFlight = new Map<string, number>();
   /** Ids ready to send, per tool, oldest first (a retry rejoins when its delay is over). */
-  private readonly queues = new Map<string, string[]>();
+  private readonly queues = new Map<string, IdQueue>();
   private readonly sending = new Set<string>();
   private pumpQueued = false;
   private readonly breakers = new Breakers();
@@ -159,7 +160,7 @@ export class Outbox {
   private ready(delivery: Pending): void {
     delivery.readyAt = this.deps.now();
     let queue = this.queues.get(delivery.tool);
-    if (!queue) this.queues.set(delivery.tool, (queue = []));
+    if (!queue) this.queues.set(delivery.tool, (queue = new IdQueue()));
     queue.push(delivery.id);
   }
 
@@ -203,7 +204,7 @@ export class Outbox {
         continue;
       }
       while (queue.length > 0 && (this.inFlight.get(tool) ?? 0) < this.settings.concurrency) {
-        const head = this.pending.get(queue[0]!);
+        const head = this.pending.get(queue.at(0)!);
         if (!head || this.sending.has(head.id)) {
           queue.shift();
           continue;
@@ -304,9 +305,13 @@ export class Outbox {
     );
   }
 
+  /**
+   * Rewrites the journal once 10,000 deliveries are done and at least as many as are still
+   * pending: a backlog (a vendor down, then back) is not written out again every 10,000.
+   */
   private async maybeCompact(done: number): Promise<void> {
     this.finished += done;
-    if (this.finished < 10_000) return;
+    if (this.finished < Math.max(10_000, this.pending.size)) return;
     this.finished = 0;
     await this.journal.rewrite(() => this.ledger.liveRecords());
   }
