@@ -2,7 +2,7 @@ import type { EgressRecord } from '../store/egress.js';
 import { batchRequest } from './batch.js';
 import type { BatchRule, Pending } from './delivery.js';
 import { checkAddress, hostOf, type OutgoingRequest } from './egress.js';
-import { answerExcerpt, egressBase } from './egress-entry.js';
+import { answerExcerpt, egressBase, egressRecord } from './egress-entry.js';
 import type { Transport } from './transport.js';
 
 /** What one attempt to send a group needs. */
@@ -50,7 +50,7 @@ export async function attempt(
   const base = egressBase(group, request, url);
   const blocked = await checkAddress(request.url, first.operatorHosts, deps.resolve);
   if (blocked) {
-    deps.log({ ...base, ts: deps.now(), outcome: 'blocked', status: null, reason: blocked });
+    deps.log(egressRecord(base, deps.now(), 'blocked', null, blocked));
     return { kind: 'blocked', reason: blocked };
   }
   let status: number | null = null;
@@ -63,7 +63,7 @@ export async function attempt(
     if ((error as NodeJS.ErrnoException).code === 'EPRIVATE') {
       // Refused when connecting: the name now resolves to a private address.
       const reason = (error as Error).message;
-      deps.log({ ...base, ts: deps.now(), outcome: 'blocked', status: null, reason });
+      deps.log(egressRecord(base, deps.now(), 'blocked', null, reason));
       return { kind: 'blocked', reason };
     }
     message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

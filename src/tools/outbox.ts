@@ -22,6 +22,7 @@ import { httpTransport, type Transport } from './transport.js';
 export type { EgressRecord };
 export type { BatchRule, DeadLetter, Delivery } from './delivery.js';
 export { ANSWER_EXCERPT_CHARS, answerExcerpt, fieldNames } from './egress-entry.js';
+import { egressRecord } from './egress-entry.js';
 
 /** Settings of the outbox (config `outbox`). */
 export type OutboxSettings = Config['outbox'];
@@ -255,7 +256,7 @@ export class Outbox {
     const ts = this.deps.now();
     const verdict = verdictOf(group, status, message, this.settings.maxAttempts);
     if (verdict.outcome === 'sent') {
-      this.deps.log({ ...base, ts, outcome: 'sent', status, reason: null });
+      this.deps.log(egressRecord(base, ts, 'sent', status, null));
       this.breakers.succeeded(first.tool);
       for (const member of group) {
         this.pending.delete(member.id);
@@ -267,13 +268,9 @@ export class Outbox {
     if (verdict.outcome === 'retry' || (verdict.outcome === 'dead' && verdict.retryable))
       this.breakers.failed(first.tool, ts);
     const { reason } = verdict;
-    this.deps.log({
-      ...base,
-      ts,
-      outcome: verdict.outcome === 'split' ? 'retry' : verdict.outcome,
-      status,
-      reason,
-    });
+    this.deps.log(
+      egressRecord(base, ts, verdict.outcome === 'split' ? 'retry' : verdict.outcome, status, reason),
+    );
     if (verdict.outcome === 'dead') return this.bury(group, status, reason);
     if (verdict.outcome === 'split') {
       for (const member of group) {
