@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { EgressRecord } from '../store/egress.js';
 import type { Config } from '../config/schema.js';
-import { attempt } from './attempt.js';
+import { attempt, type AttemptDeps } from './attempt.js';
 import { gather, partOf } from './batch.js';
 import { Breakers } from './breakers.js';
 import {
@@ -52,6 +52,8 @@ export class Outbox {
   private batching: (site: string, tool: string) => BatchRule | undefined = () => undefined;
   private wakeAt = Infinity;
   private wakeTimer: NodeJS.Timeout | null = null;
+  /** What each attempt needs (made once: a copy per attempt showed in the profile). */
+  private readonly attemptDeps: AttemptDeps;
   /** False for an outbox opened to read or edit its journal (CLI): nothing is ever sent. */
   private delivering = true;
 
@@ -66,6 +68,7 @@ export class Outbox {
     },
   ) {
     this.journal = new Journal<OutboxRecord>(join(dir, 'journal.jsonl'));
+    this.attemptDeps = { ...deps, timeoutMs: settings.timeoutMs };
   }
 
   /** Opens the outbox in `dir`, replaying its journal; `deliver: false` only reads (CLI). */
@@ -249,7 +252,7 @@ export class Outbox {
 
   private async send(group: Pending[], rule: BatchRule | undefined): Promise<void> {
     const first = group[0]!;
-    const tried = await attempt(group, rule, { ...this.deps, timeoutMs: this.settings.timeoutMs });
+    const tried = await attempt(group, rule, this.attemptDeps);
     if (tried.kind === 'unsealed') return;
     if (tried.kind === 'blocked') return this.bury(group, null, tried.reason);
     const { base, status, message } = tried;
