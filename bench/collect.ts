@@ -143,7 +143,7 @@ async function round(
   generator: Generator,
   args: string[],
   path: string,
-): Promise<Load & { rssMb: number; cpuUsPerRequest: number; delivery?: Delivery }> {
+): Promise<Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number; delivery?: Delivery }> {
   const server = await start(args);
   await load(generator, `${server.url}${path}`, 3);
   const accepted = async () =>
@@ -157,6 +157,24 @@ async function round(
   // The server's CPU per answered request: steadier than req/s, since the load generator shares
   // the machine's cores (tools: the deliveries during the load are included).
   const cpuUsPerRequest = ((cpuMs(server.child.pid!) - cpuBefore) * 1000) / (result.rps * SECONDS);
+  // The same requests sent evenly at half the rate just measured (bench/paced.ts: autocannon's
+  // rate limit sends each second's requests in a burst): the latency of a server not saturated
+  // (the gateway with tools: after its deliveries, below).
+  // The bare server is left out: at half its rate the generator, one Node thread, would be what
+  // is measured. The store is given 3 s to take in the rows of the load at full rate.
+  const halfRate = async (): Promise<number> => {
+    if (path === '/') return NaN;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const paced = [`${server.url}${path}`, String(SECONDS), String(Math.round(result.rps / 2)), BODY];
+    const out = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'bench/paced.ts',
+      ...paced,
+      String(VISITORS),
+    ]);
+    return (JSON.parse(out) as { p99: number }).p99;
+  };
   let delivery: Delivery | undefined;
   if (before) {
     const loadEnd = performance.now();
@@ -175,11 +193,12 @@ async function round(
       cpuUsPerEvent: ((cpuMs(server.child.pid!) - cpuBefore) * 1000) / events,
     };
   }
+  const p99Half = await halfRate();
   const rssMb = peakRssMb(server.child.pid!);
   const exit = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
   await exit;
-  return { ...result, rssMb, cpuUsPerRequest, ...(delivery ? { delivery } : {}) };
+  return { ...result, rssMb, cpuUsPerRequest, p99Half, ...(delivery ? { delivery } : {}) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-'));
@@ -218,9 +237,10 @@ try {
   );
   const summaries: string[] = [];
   for (const generator of generators) {
-    const bare: (Load & { rssMb: number; cpuUsPerRequest: number })[] = [];
-    const gateway: (Load & { rssMb: number; cpuUsPerRequest: number })[] = [];
-    const tools: (Load & { rssMb: number; cpuUsPerRequest: number; delivery?: Delivery })[] = [];
+    const bare: (Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number })[] = [];
+    const gateway: (Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number })[] = [];
+    const tools: (Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number; delivery?: Delivery })[] =
+      [];
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await round(generator, ['--import', 'tsx', 'bench/bare-server.ts'], '/'));
       gateway.push(await round(generator, ['dist/cli/main.js', 'serve', '--config', config], '/balise/e'));
@@ -243,7 +263,7 @@ try {
           .toFixed(0)
           .padStart(
             6,
-          )} req/s  p50 ${median(runs.map((r) => r.p50))} ms  p99 ${median(runs.map((r) => r.p99))} ms  CPU ${median(runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs/req  peak RSS ${Math.max(...runs.map((r) => r.rssMb))} MB  (rounds: ${runs.map((r) => r.rps.toFixed(0)).join(', ')})\n`,
+          )} req/s  p50 ${median(runs.map((r) => r.p50))} ms  p99 ${median(runs.map((r) => r.p99))} ms ${Number.isNaN(runs[0]!.p99Half) ? '' : ` (at half that rate, paced: ${median(runs.map((r) => r.p99Half))} ms)`}  CPU ${median(runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs/req  peak RSS ${Math.max(...runs.map((r) => r.rssMb))} MB  (rounds: ${runs.map((r) => r.rps.toFixed(0)).join(', ')})\n`,
       );
     }
     const ratio = median(gateway.map((g) => g.rps)) / median(bare.map((b) => b.rps));
