@@ -4,7 +4,8 @@ import type { EgressRecord } from './outbox.js';
 /**
  * Buffers egress-log records and writes them to the store every `flushMs` (and on close). If the
  * store is away the records are kept (bounded: the oldest are dropped past `maxBuffered`, and
- * counted) — the deliveries themselves are in the outbox either way.
+ * counted; the buffer may hold an eighth more before they are) — the deliveries themselves are in
+ * the outbox either way.
  */
 export class EgressLog {
   private buffer: EgressRecord[] = [];
@@ -23,14 +24,22 @@ export class EgressLog {
     this.timer.unref();
   }
 
-  /** Adds one record (written at the next flush). */
+  /**
+   * Adds one record (written at the next flush). Past `maxBuffered` the oldest go, an eighth of
+   * the bound at a time: an array's `shift` per record copies the whole buffer once it is long.
+   */
   add = (record: EgressRecord): void => {
     this.buffer.push(record);
-    if (this.buffer.length > this.maxBuffered) {
-      this.buffer.shift();
-      this.lost++;
-    }
+    if (this.buffer.length > this.maxBuffered + Math.ceil(this.maxBuffered / 8)) this.trim();
   };
+
+  /** Drops the oldest records beyond `maxBuffered`, counted in `lost`. */
+  private trim(): void {
+    const over = this.buffer.length - this.maxBuffered;
+    if (over <= 0) return;
+    this.buffer.splice(0, over);
+    this.lost += over;
+  }
 
   /** Writes what is buffered. */
   flush(): Promise<void> {
@@ -41,7 +50,8 @@ export class EgressLog {
       try {
         await this.store.appendEgress(batch);
       } catch (error) {
-        this.buffer = [...batch, ...this.buffer];
+        this.buffer = batch.concat(this.buffer);
+        this.trim();
         this.onError(error);
       }
     });
