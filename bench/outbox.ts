@@ -2,21 +2,17 @@
 // deliveries (GA4's /g/collect: one request per event) journalled by an outbox that does not
 // send, then opened again to deliver them to a bare node:http server in a child process on
 // 127.0.0.1. Prints the CPU of opening (replaying and compacting the journal) and per delivery.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import { Outbox, type Delivery } from '../src/tools/outbox.js';
+import { startNoContentServer } from './processes.js';
 
 const PENDING = Number(process.env.BENCH_PENDING ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SERVER = `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => { r.statusCode = 204; r.end(); }); });
-s.keepAliveTimeout = 60000; s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
-const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise<number>((resolve) =>
-  server.stdout.once('data', (d: Buffer) => resolve(Number(d))),
-);
+const server = await startNoContentServer();
+const port = server.port;
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-outbox-'));
 const settings = parseConfig(
   { outbox: { concurrency: 16 }, sites: [{ host: 'www.example.fr' }] },
@@ -70,6 +66,6 @@ try {
     );
   }
 } finally {
-  server.kill();
+  server.stop();
   rmSync(dir, { recursive: true, force: true });
 }

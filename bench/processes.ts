@@ -51,3 +51,17 @@ export function cpuMs(pid: number): number {
     return 0;
   }
 }
+
+/**
+ * A bare node:http server in a child process on 127.0.0.1 that reads each request and answers
+ * 204 (a vendor whose work is not counted in this process); resolves with its port.
+ */
+export async function startNoContentServer(): Promise<{ port: number; stop: () => void }> {
+  const source = `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => { r.statusCode = 204; r.end(); }); });
+s.keepAliveTimeout = 60000; s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+  const server = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) =>
+    server.stdout.once('data', (d: Buffer) => resolve(Number(d))),
+  );
+  return { port, stop: () => void server.kill() };
+}

@@ -4,7 +4,6 @@
 // durable outbox, delivered to a bare node:http server in a child process on 127.0.0.1).
 // Prints events/s, CPU per event (this process, worker threads included), the sandbox's
 // memory, and the ratios.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,17 +12,14 @@ import { parseConfig } from '../src/config/load.js';
 import { emptyRow, type EventRow } from '../src/store/row.js';
 import { Outbox } from '../src/tools/outbox.js';
 import { ToolRuntime, type ComponentModule } from '../src/tools/runtime.js';
+import { startNoContentServer } from './processes.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
 const CONCURRENCY = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-const SERVER = `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => { r.statusCode = 204; r.end(); }); });
-s.keepAliveTimeout = 60000; s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
-const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise<number>((resolve) =>
-  server.stdout.once('data', (d: Buffer) => resolve(Number(d))),
-);
+const server = await startNoContentServer();
+const port = server.port;
 
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-sandbox-'));
 const file = join(dir, 'hook.mjs');
@@ -153,6 +149,6 @@ try {
     `sandboxed / in-thread: ${(median(sandbox.map((r) => r.perSecond)) / median(inThread.map((r) => r.perSecond))).toFixed(2)}× events/s, ${(median(sandbox.map((r) => r.cpuPerEvent)) / median(inThread.map((r) => r.cpuPerEvent))).toFixed(2)}× CPU per event`,
   );
 } finally {
-  server.kill();
+  server.stop();
   rmSync(dir, { recursive: true, force: true });
 }
