@@ -14,6 +14,7 @@ import {
   type Pending,
 } from './delivery.js';
 import { recentLookups } from './egress.js';
+import { egressRecord } from './egress-entry.js';
 import { IdQueue } from './id-queue.js';
 import { Journal } from './journal.js';
 import { Ledger, type OutboxRecord } from './ledger.js';
@@ -22,7 +23,6 @@ import { httpTransport, type Transport } from './transport.js';
 export type { EgressRecord };
 export type { BatchRule, DeadLetter, Delivery } from './delivery.js';
 export { ANSWER_EXCERPT_CHARS, answerExcerpt, fieldNames } from './egress-entry.js';
-import { egressRecord } from './egress-entry.js';
 
 /** Settings of the outbox (config `outbox`). */
 export type OutboxSettings = Config['outbox'];
