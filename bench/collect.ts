@@ -12,14 +12,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMs, run, startUntil } from './processes.js';
+import { BENCH_UA } from './visitors.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOOLS = process.env.BENCH_TOOLS === '1';
 const VISITORS = Number(process.env.BENCH_VISITORS ?? 1);
-const UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36';
 const BODY = JSON.stringify({
   eventType: 'pageview',
   location: 'https://www.example.fr/politique/article-12?utm_source=newsletter',
@@ -79,7 +78,7 @@ async function load(generator: Generator, url: string, seconds: number): Promise
   const script = join(dir, 'post.lua');
   writeFileSync(
     script,
-    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["Content-Type"] = "text/plain"\nwrk.headers["Host"] = "www.example.fr"\nwrk.headers["User-Agent"] = ${JSON.stringify(UA)}\n` +
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["Content-Type"] = "text/plain"\nwrk.headers["Host"] = "www.example.fr"\nwrk.headers["User-Agent"] = ${JSON.stringify(BENCH_UA)}\n` +
       // The visitors in turn, with visitorAddress's addresses (Lua 5.1: no bit operators).
       (VISITORS > 1
         ? `local n = 0\nrequest = function()\n  local v = n % ${VISITORS}\n  n = n + 1\n  wrk.headers["X-Forwarded-For"] = string.format("81.%d.%d.%d", math.floor(v / 65536) % 256, math.floor(v / 256) % 256, v % 256)\n  return wrk.format()\nend\n`
@@ -138,12 +137,11 @@ interface Delivery {
   cpuUsPerEvent: number;
 }
 
+/** What one round measured of one server. */
+type Round = Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number; delivery?: Delivery };
+
 /** One round: start the server, warm it up, measure, stop it (tools: wait for the outbox to drain). */
-async function round(
-  generator: Generator,
-  args: string[],
-  path: string,
-): Promise<Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number; delivery?: Delivery }> {
+async function round(generator: Generator, args: string[], path: string): Promise<Round> {
   const server = await start(args);
   await load(generator, `${server.url}${path}`, 3);
   const accepted = async () =>
@@ -237,10 +235,9 @@ try {
   );
   const summaries: string[] = [];
   for (const generator of generators) {
-    const bare: (Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number })[] = [];
-    const gateway: (Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number })[] = [];
-    const tools: (Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number; delivery?: Delivery })[] =
-      [];
+    const bare: Round[] = [];
+    const gateway: Round[] = [];
+    const tools: Round[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await round(generator, ['--import', 'tsx', 'bench/bare-server.ts'], '/'));
       gateway.push(await round(generator, ['dist/cli/main.js', 'serve', '--config', config], '/balise/e'));

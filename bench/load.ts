@@ -3,7 +3,7 @@
 // above 1 gives each request the X-Forwarded-For of one of that many visitors, in turn (the
 // server must trust 127.0.0.1 as a proxy): a site's traffic, not one browser's.
 import autocannon from 'autocannon';
-import { visitorAddress } from './visitors.js';
+import { browserHeaders, visitorAddress } from './visitors.js';
 
 const [url, seconds, connections, body, visitors = '1'] = process.argv.slice(2);
 if (!url || !body) throw new Error('usage: load.ts URL SECONDS CONNECTIONS BODY [VISITORS]');
@@ -14,12 +14,7 @@ const result = await autocannon({
   method: body === '-' ? 'GET' : 'POST',
   duration: Number(seconds ?? 10),
   connections: Number(connections ?? 50),
-  headers: {
-    'content-type': 'text/plain;charset=UTF-8',
-    host: 'www.example.fr',
-    'user-agent':
-      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36',
-  },
+  headers: browserHeaders(),
   ...(body === '-' ? {} : { body }),
   ...(count > 1
     ? {

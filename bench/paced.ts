@@ -4,7 +4,7 @@
 // scheduled time, in ms, leaving out the first second (connections opened, code compiled).
 // VISITORS as in load.ts.
 import { Pool } from 'undici';
-import { visitorAddress } from './visitors.js';
+import { browserHeaders, visitorAddress } from './visitors.js';
 
 const [url, seconds, rate, body, visitors = '1'] = process.argv.slice(2);
 if (!url || !rate || !body) throw new Error('usage: paced.ts URL SECONDS RATE BODY [VISITORS]');
@@ -27,12 +27,7 @@ for (let i = 0; i < total;) {
   // Every request whose time has come, each measured from its own scheduled time.
   for (; i < total && start + (i * 1000) / perSecond <= performance.now(); i++) {
     const scheduled = start + (i * 1000) / perSecond;
-    const headers: Record<string, string> = {
-      'content-type': 'text/plain;charset=UTF-8',
-      host: 'www.example.fr',
-      'user-agent':
-        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.207 Safari/537.36',
-    };
+    const headers = browserHeaders();
     if (count > 1) headers['x-forwarded-for'] = visitorAddress(i % count);
     sent.push(
       pool
