@@ -114,9 +114,11 @@ describe('debug mode', () => {
       const byTool = Object.fromEntries(trace!.tools.map((t) => [t.tool, t]));
       expect(byTool.hook).toMatchObject({ outcome: 'sent', fired: ['event'] });
       expect(byTool.capi).toMatchObject({ outcome: 'sent', fired: ['event'] });
-      // As sent after privacy, secrets masked: the webhook's signature, Meta's access token.
+      // As queued after privacy, secrets masked (Meta's access token); the webhook's request is
+      // signed only as it leaves the outbox, so the trace shows none of its signature.
       const hookRequest = byTool.hook!.requests[0]!;
-      expect(hookRequest.headers['x-balise-signature']).toBe('••••');
+      expect(hookRequest.headers['x-balise-signature']).toBeUndefined();
+      expect(hookRequest.headers['content-type']).toBe('application/json');
       expect(JSON.parse(hookRequest.body!)).toMatchObject({
         events: [{ name: 'signup', properties: { plan: 'pro', origin: 'debug-test' } }],
       });

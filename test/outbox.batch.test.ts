@@ -234,6 +234,48 @@ describe('batched deliveries', () => {
     await box.close();
   });
 
+  it('signs a request its component left unsigned as it leaves, alone after its batch was refused too', async () => {
+    const vendor = await startWebhookReceiver('batch-secret');
+    vendors.push(vendor);
+    const settings = { url: `${vendor.url}/hook`, secret: 'batch-secret' };
+    const { box } = await outboxFor({
+      hook: ruleOf(webhook, { seal: (request) => webhook.seal(request, settings) }),
+    });
+    // The receiver refuses the batch once (400): its members are then sent one by one.
+    vendor.failNext(1, 400);
+    await box.enqueue(
+      Array.from({ length: 3 }, (_, i) => ({
+        ...delivery('hook', i, settings.url, { events: [{ id: `event-${i}` }] }),
+        sealAtSend: true,
+      })),
+    );
+    expect(await box.idle()).toBe(true);
+    expect(vendor.received.map((r) => [r.status, eventsIn(r).length])).toEqual([
+      [400, 3],
+      [200, 1],
+      [200, 1],
+      [200, 1],
+    ]);
+    for (const request of vendor.received) expect(request.headers['x-balise-signature']).toMatch(/^sha256=/);
+    expect(box.deadLetters()).toHaveLength(0);
+    await box.close();
+  });
+
+  it('never sends a request unsigned: its tool gone, it becomes a dead letter saying why', async () => {
+    const vendor = await startWebhookReceiver('batch-secret');
+    vendors.push(vendor);
+    const { box, log } = await outboxFor({});
+    await box.enqueue([
+      { ...delivery('hook', 1, `${vendor.url}/hook`, { events: [{ id: 'event-1' }] }), sealAtSend: true },
+    ]);
+    expect(await box.idle()).toBe(true);
+    expect(vendor.received).toHaveLength(0);
+    const [letter] = box.deadLetters();
+    expect(letter?.message).toBe('not signed (its tool is no longer configured): not sent');
+    expect(log).toMatchObject([{ outcome: 'blocked', tool: 'hook', deliveries: 1 }]);
+    await box.close();
+  });
+
   it('does not hold back a request that cannot be batched (no JSON body with the field)', async () => {
     const vendor = await startFakeGa4();
     vendors.push(vendor);

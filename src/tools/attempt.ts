@@ -17,24 +17,36 @@ export interface AttemptDeps {
 /**
  * What became of one attempt: the vendor's answer (its status, or null when none came, and a
  * message), or a refusal before anything left — a batch whose seal threw (its members are then
- * sent alone) or an address that is private (logged here, to be buried).
+ * sent alone), a delivery that must be signed as it leaves and cannot be, or an address that is
+ * private (both logged here, to be buried).
  */
 export type Attempt =
   | { kind: 'answered'; base: ReturnType<typeof egressBase>; status: number | null; message: string }
   | { kind: 'unsealed' }
   | { kind: 'blocked'; reason: string };
 
-/** Sends `group` once (as one request, sealed by `rule`), through the address check and the transport. */
+/**
+ * Sends `group` once (as one request, batched and sealed by `rule`; a delivery signed as it
+ * leaves, sent alone, sealed by its tool's rule `sealing`), through the address check and the
+ * transport.
+ */
 export async function attempt(
   group: Pending[],
   rule: BatchRule | undefined,
+  sealing: BatchRule | undefined,
   deps: AttemptDeps,
 ): Promise<Attempt> {
   const first = group[0]!;
   let request: OutgoingRequest;
   try {
-    request = batchRequest(group, rule);
+    request = batchRequest(group, rule, sealing);
   } catch (error) {
+    if (group.length === 1 && first.sealAtSend) {
+      // Its component did not sign it: it never leaves unsigned.
+      const reason = `not signed (${error instanceof Error ? error.message : String(error)}): not sent`;
+      deps.log(egressRecord(egressBase(group, first.request), deps.now(), 'blocked', null, reason));
+      return { kind: 'blocked', reason };
+    }
     // A seal that throws: the members go alone, as their components wrote them.
     for (const member of group) member.solo = true;
     deps.log({

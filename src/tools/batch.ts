@@ -1,14 +1,15 @@
 import type { OutgoingRequest } from './egress.js';
 import type { IdQueue } from './id-queue.js';
-import type { BatchPart, BatchRule, Delivery, Pending } from './delivery.js';
+import type { BatchPart, BatchRule, Pending } from './delivery.js';
 
 /** The batch key and items of a delivery's JSON body, or null when it has no array `field`. */
-function batchPart(delivery: Delivery, rule: BatchRule): BatchPart | null {
+function batchPart(delivery: Pending, rule: BatchRule): BatchPart | null {
   const { request } = delivery;
   if (request.body === null || !/json/i.test(request.headers['content-type'] ?? '')) return null;
-  let body: unknown;
+  let body = delivery.json;
+  delivery.json = undefined;
   try {
-    body = JSON.parse(request.body);
+    body ??= JSON.parse(request.body);
   } catch {
     return null;
   }
@@ -82,8 +83,17 @@ export function gather(
   return group;
 }
 
-/** The request a group travels as: one delivery's own, or the batch; sealed by the rule. */
-export function batchRequest(group: readonly Pending[], rule: BatchRule | undefined): OutgoingRequest {
+/**
+ * The request a group travels as: one delivery's own, or the batch; sealed by the rule it is
+ * batched under, or — a delivery its component left to be signed as it leaves (`sealAtSend`),
+ * sent alone — by its tool's rule `sealing`. Throws when such a delivery has no seal to get (its
+ * tool is no longer configured) or the seal fails.
+ */
+export function batchRequest(
+  group: readonly Pending[],
+  rule: BatchRule | undefined,
+  sealing: BatchRule | undefined = rule,
+): OutgoingRequest {
   const first = group[0]!;
   let request = first.request;
   if (group.length > 1 && rule) {
@@ -91,10 +101,12 @@ export function batchRequest(group: readonly Pending[], rule: BatchRule | undefi
     body[rule.field] = group.flatMap((member) => member.part!.items);
     request = { ...request, body: JSON.stringify(body) };
   }
-  if (!rule?.seal) return request;
-  const sealed = rule.seal(request);
+  const sealer = rule ?? (first.sealAtSend ? sealing : undefined);
+  if (first.sealAtSend && !sealer?.seal) throw new Error('its tool is no longer configured');
+  if (!sealer?.seal) return request;
+  const sealed = sealer.seal(request);
   const headers = { ...request.headers };
-  for (const name of rule.vary) {
+  for (const name of sealer.vary) {
     const value = sealed.headers[name];
     if (value === undefined) delete headers[name];
     else headers[name] = value;

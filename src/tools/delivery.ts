@@ -19,6 +19,11 @@ export interface Delivery {
    * settings must not become a way to read internal services.
    */
   quoteAnswers?: boolean;
+  /**
+   * Its tool's component signs each request as it leaves (the manifest's `batch.vary`, by the
+   * component's `seal`): without that tool configured any more, the request is not sent.
+   */
+  sealAtSend?: boolean;
   createdAt: number;
   attempts: number;
 }
@@ -62,11 +67,16 @@ export type Pending = Delivery & {
   /** Its batch key and items under `partRule` (null: it cannot travel in a batch). */
   part?: BatchPart | null;
   partRule?: BatchRule;
+  /**
+   * The value of its JSON body, as the egress guard parsed it when the delivery was made: kept
+   * until its first attempt (a backlog and retries keep only the text, parsed again when sent).
+   */
+  json?: unknown;
 };
 
 /** A delivery as the journal keeps it (without what only memory needs). */
 export function stored(pending: Pending): Delivery {
-  const { nextAt: _n, readyAt: _r, solo: _s, part: _p, partRule: _pr, ...delivery } = pending;
+  const { nextAt: _n, readyAt: _r, solo: _s, part: _p, partRule: _pr, json: _j, ...delivery } = pending;
   return delivery;
 }
 

@@ -30,9 +30,13 @@ export interface EgressRules {
   sealedHeaders?: readonly string[];
 }
 
-/** The guard's answer: the request to send (DLP applied) and its findings, or why it is refused. */
+/**
+ * The guard's answer: the request to send (DLP applied) and its findings — with, for a JSON body,
+ * the value its text holds (the guard's own parse: the outbox batches from it instead of parsing
+ * the text again) — or why it is refused.
+ */
 export type EgressDecision =
-  { ok: true; request: OutgoingRequest; findings: string[] } | { ok: false; reason: string };
+  { ok: true; request: OutgoingRequest; findings: string[]; json?: unknown } | { ok: false; reason: string };
 
 const PRIVATE = new BlockList();
 for (const [net, bits] of [
@@ -204,13 +208,14 @@ export function checkRequest(
     headers[name] = rules.sealedHeaders?.includes(name) ? value : scan(value);
   }
   let body = request.body;
+  let json: unknown;
   if (body !== null) {
     const type = headers['content-type'] ?? '';
     dlp.changed = false;
     if (type.includes('json')) {
       try {
-        const scanned = scanJson(JSON.parse(body), scan);
-        if (dlp.changed) body = JSON.stringify(scanned);
+        json = scanJson(JSON.parse(body), scan);
+        if (dlp.changed) body = JSON.stringify(json);
       } catch {
         body = scan(body);
       }
@@ -225,7 +230,10 @@ export function checkRequest(
   const { findings } = dlp;
   if (findings.length > 0 && rules.dlp === 'drop')
     return { ok: false, reason: `dlp_blocked: ${[...new Set(findings)].join(', ')}` };
-  return { ok: true, request: { ...request, url: target.href, headers, body }, findings };
+  const checked = { ...request, url: target.href, headers, body };
+  return json === undefined
+    ? { ok: true, request: checked, findings }
+    : { ok: true, request: checked, findings, json };
 }
 
 /**

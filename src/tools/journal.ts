@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppendFile, trimTornTail } from '../store/append-file.js';
+import type { LineCodec } from './outbox-line.js';
 
 interface Waiting {
   data: Buffer;
@@ -17,11 +18,16 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+const JSON_LINES: LineCodec<never> = {
+  encode: (record) => JSON.stringify(record),
+  decode: (line) => JSON.parse(line) as never,
+};
+
 /**
  * An append-only JSON-lines file with group commit: every record appended in the same turn is
  * written and fsynced once, and `append` resolves only after the fsync (a 2xx may follow).
  * `read` returns every whole record (a torn last line, from a crash, is skipped); `rewrite`
- * replaces the file atomically (compaction).
+ * replaces the file atomically (compaction). A `codec` may write records its own way (one line each).
  */
 export class Journal<T> {
   private waiting: Waiting[] = [];
@@ -31,7 +37,10 @@ export class Journal<T> {
   private scheduled = false;
   private file: AppendFile;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly codec: LineCodec<T> = JSON_LINES,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     // A torn last line (a crash mid-write) is cut off before anything is appended after it.
     if (existsSync(path)) trimTornTail(path);
@@ -45,7 +54,7 @@ export class Journal<T> {
     for (const line of readFileSync(this.path, 'utf8').split('\n')) {
       if (!line) continue;
       try {
-        records.push(JSON.parse(line) as T);
+        records.push(this.codec.decode(line));
       } catch {
         // a torn last line after a crash: its append never resolved
       }
@@ -55,7 +64,7 @@ export class Journal<T> {
 
   /** Resolves once the records are on disk (fsynced). */
   append(...records: T[]): Promise<void> {
-    const data = lines(records);
+    const data = this.lines(records);
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ data, resolve, reject });
       if (!this.scheduled) {
@@ -71,7 +80,7 @@ export class Journal<T> {
    * within 200 ms, without an fsync of their own.
    */
   appendLazy(...records: T[]): void {
-    this.lazy.push(lines(records));
+    this.lazy.push(this.lines(records));
     if (!this.lazyTimer) {
       this.lazyTimer = setTimeout(() => {
         this.lazyTimer = null;
@@ -128,7 +137,7 @@ export class Journal<T> {
           size = 0;
         };
         for (const record of records()) {
-          const line = lines([record]);
+          const line = this.lines([record]);
           piece.push(line);
           size += line.length;
           if (size >= 1 << 20) write();
@@ -144,6 +153,17 @@ export class Journal<T> {
     return run;
   }
 
+  /**
+   * Records as lines, encoded: a buffer per append, joined when written — building one long
+   * string of a whole flush and encoding it cost twice as much as encoding each record's line.
+   */
+  private lines(records: readonly T[]): Buffer {
+    if (records.length === 1) return Buffer.from(`${this.codec.encode(records[0]!)}\n`);
+    let text = '';
+    for (const record of records) text += `${this.codec.encode(record)}\n`;
+    return Buffer.from(text);
+  }
+
   /** Waits for pending appends and closes the file. */
   async close(): Promise<void> {
     if (this.lazyTimer) clearTimeout(this.lazyTimer);
@@ -155,15 +175,4 @@ export class Journal<T> {
     this.chain = run.catch(() => undefined);
     await run;
   }
-}
-
-/**
- * Records as JSON lines, encoded: a buffer per append, joined when written — building one long
- * string of a whole flush and encoding it cost twice as much as encoding each record's line.
- */
-function lines(records: readonly unknown[]): Buffer {
-  if (records.length === 1) return Buffer.from(`${JSON.stringify(records[0])}\n`);
-  let text = '';
-  for (const record of records) text += `${JSON.stringify(record)}\n`;
-  return Buffer.from(text);
 }

@@ -6,6 +6,7 @@ import { maskedRequest, type DebugRequest } from './debug.js';
 import { checkRequest, type OutgoingRequest } from './egress.js';
 import { hostOf, MAX_KV, PermissionError, type ToolInstance } from './instance.js';
 import type { Permission } from './manifest.js';
+import type { Pending } from './delivery.js';
 import type { Delivery, EgressRecord } from './outbox.js';
 
 /** The event a component's listeners are running for, seen by its `manager.fetch`. */
@@ -159,7 +160,7 @@ async function queueFetchFor(
   for (const kind of decision.findings)
     instance.stats.dlpFindings[kind] = (instance.stats.dlpFindings[kind] ?? 0) + 1;
   const eventId = context?.eventId ?? randomUUID();
-  const delivery: Delivery = {
+  const delivery: Delivery & Pick<Pending, 'json'> = {
     id: `${eventId}:${instance.tool.id}:${context ? context.counter++ : 0}`,
     site: instance.site.host,
     tool: instance.tool.id,
@@ -171,6 +172,9 @@ async function queueFetchFor(
     createdAt: Date.now(),
     attempts: 0,
   };
+  if (decision.json !== undefined) delivery.json = decision.json;
+  // A component with a seal (the webhook) has each request signed as it leaves, not when made.
+  if (instance.batchRule?.seal) delivery.sealAtSend = true;
   instance.stats.deliveries++;
   context?.trace?.push(maskedRequest(decision.request, instance.secrets));
   if (context) context.deliveries.push(delivery);

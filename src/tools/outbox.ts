@@ -18,11 +18,15 @@ import { egressRecord } from './egress-entry.js';
 import { IdQueue } from './id-queue.js';
 import { Journal } from './journal.js';
 import { Ledger, type OutboxRecord } from './ledger.js';
+import { outboxCodec } from './outbox-line.js';
 import { httpTransport, type Transport } from './transport.js';
 
 export type { EgressRecord };
 export type { BatchRule, DeadLetter, Delivery } from './delivery.js';
 export { ANSWER_EXCERPT_CHARS, answerExcerpt, fieldNames } from './egress-entry.js';
+
+/** Pending deliveries up to which a new one keeps its parsed JSON body for its batch. */
+const PARSED_KEPT = 10_000;
 
 /** Settings of the outbox (config `outbox`). */
 export type OutboxSettings = Config['outbox'];
@@ -67,7 +71,10 @@ export class Outbox {
       resolve?: (host: string) => Promise<string[]>;
     },
   ) {
-    this.journal = new Journal<OutboxRecord>(join(dir, 'journal.jsonl'));
+    this.journal = new Journal<OutboxRecord>(
+      join(dir, 'journal.jsonl'),
+      outboxCodec((delivery) => (delivery as Pending).json !== undefined),
+    );
     this.attemptDeps = { ...deps, timeoutMs: settings.timeoutMs };
   }
 
@@ -120,8 +127,11 @@ export class Outbox {
     // Memory first, so a compaction running meanwhile keeps them; undone if the write fails.
     const added: Pending[] = [];
     const records: OutboxRecord[] = [];
+    // A backlog keeps only its requests' text: their parsed bodies would weigh more than they save.
+    const keepParsed = this.pending.size < PARSED_KEPT;
     for (const delivery of deliveries) {
       if (this.pending.has(delivery.id)) continue;
+      if (!keepParsed) (delivery as Pending).json = undefined;
       this.pending.set(delivery.id, delivery as Pending);
       added.push(delivery as Pending);
       records.push({ op: 'add', delivery });
@@ -213,7 +223,8 @@ export class Outbox {
           queue.shift();
           continue;
         }
-        const rule = head.solo ? undefined : this.batching(head.site, head.tool);
+        const found = this.batching(head.site, head.tool);
+        const rule = head.solo ? undefined : found;
         // Only a head that can travel in a batch waits for one (e.g. not GA4's /g/collect hits).
         if (rule && queue.length < rule.max && partOf(head, rule)) {
           const due = (head.readyAt ?? 0) + this.settings.batchWindowMs;
@@ -226,7 +237,7 @@ export class Outbox {
         this.sending.add(head.id);
         const group = rule ? gather(queue, head, rule, this.pending, this.sending) : [head];
         this.inFlight.set(tool, (this.inFlight.get(tool) ?? 0) + 1);
-        const run = this.send(group, rule).finally(() => {
+        const run = this.send(group, rule, found).finally(() => {
           this.inFlight.set(tool, (this.inFlight.get(tool) ?? 1) - 1);
           this.running.delete(run);
           for (const member of group) {
@@ -250,9 +261,14 @@ export class Outbox {
     }
   }
 
-  private async send(group: Pending[], rule: BatchRule | undefined): Promise<void> {
+  private async send(
+    group: Pending[],
+    rule: BatchRule | undefined,
+    sealing: BatchRule | undefined,
+  ): Promise<void> {
     const first = group[0]!;
-    const tried = await attempt(group, rule, this.attemptDeps);
+    const tried = await attempt(group, rule, sealing, this.attemptDeps);
+    for (const member of group) member.json = undefined;
     if (tried.kind === 'unsealed') return;
     if (tried.kind === 'blocked') return this.bury(group, null, tried.reason);
     const { base, status, message } = tried;

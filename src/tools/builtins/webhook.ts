@@ -68,12 +68,8 @@ export default function webhook(manager: Manager, settings: ComponentSettings): 
         },
       ],
     });
-    // Signed as seal signs it again when the request leaves (alone or in a batch).
-    const { headers } = seal(
-      { url, method: 'POST', headers: { 'content-type': 'application/json' }, body },
-      settings,
-    );
-    await manager.fetch(url, { method: 'POST', headers, body });
+    // Unsigned here: the outbox signs each request (alone or a batch) with `seal` as it leaves.
+    await manager.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   };
   for (const type of ['pageview', 'event', 'ecommerce']) manager.addEventListener(type, send);
 }

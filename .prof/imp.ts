@@ -1,0 +1,15 @@
+const dist = (p: string) => new URL(`../dist/${p}`, import.meta.url).href;
+const { parseConfig } = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js');
+const { importFiles } = (await import(dist('import/import.js'))) as typeof import('../src/import/import.js');
+const { DuckDBStore } = (await import(dist('store/duckdb/duckdb-store.js'))) as typeof import('../src/store/duckdb/duckdb-store.js');
+import { rmSync } from 'node:fs';
+const file = process.argv[2]!; const workers = Number(process.argv[3] ?? 2); const noop = process.argv[4] === 'noop';
+const path = '/tmp/imp/h.duckdb'; rmSync(path, { force: true }); rmSync(path + '.wal', { force: true });
+const config = parseConfig({ store: { kind: 'duckdb', path }, sites: [{ host: 'semicomplete.com' }] }, { env: {} });
+const store = await DuckDBStore.open(path); await store.migrate();
+if (noop) (store as any).appendCsv = async (_p: string, rows: any) => ({ inserted: 0 });
+const cpu0 = process.cpuUsage(); const t0 = performance.now();
+const s = await importFiles(store, config, [file], { format: 'combined', site: 'semicomplete.com', workers });
+const cpu = process.cpuUsage(cpu0); const t1 = performance.now();
+await store.close();
+console.log(`wall ${(t1 - t0).toFixed(0)} ms, cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, close ${(performance.now() - t1).toFixed(0)} ms, rows ${s.imported}, peak ${s.peakRssMb}`);

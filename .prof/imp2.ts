@@ -1,0 +1,14 @@
+const dist = (p: string) => new URL(`../dist/${p}`, import.meta.url).href;
+const { parseConfig } = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js');
+const { importFiles } = (await import(dist('import/import.js'))) as typeof import('../src/import/import.js');
+const { DuckDBStore } = (await import(dist('store/duckdb/duckdb-store.js'))) as typeof import('../src/store/duckdb/duckdb-store.js');
+import { rmSync } from 'node:fs';
+const file = process.argv[2]!; const workers = Number(process.argv[3] ?? 2);
+const path = '/tmp/imp/h.duckdb'; rmSync(path, { force: true }); rmSync(path + '.wal', { force: true });
+const config = parseConfig({ store: { kind: 'duckdb', path }, sites: [{ host: 'semicomplete.com' }] }, { env: {} });
+const store = await DuckDBStore.open(path); await store.migrate();
+const orig = store.appendCsv.bind(store); let n = 0;
+(store as any).appendCsv = async (p: string, rows: any) => { const r = await orig(p, rows); if (++n % 2 === 0) { const m = await store.query<any>("SELECT tag, memory_usage_bytes//1048576 AS mb, temporary_storage_bytes//1048576 AS tmp FROM duckdb_memory() WHERE memory_usage_bytes > 1048576"); console.log(`batch ${n} rss ${Math.round(process.memoryUsage().rss/1048576)} ` + m.map((x: any) => `${x.tag}=${x.mb}`).join(' ')); } return r; };
+const s = await importFiles(store, config, [file], { format: 'combined', site: 'semicomplete.com', workers });
+console.log('peak', s.peakRssMb);
+await store.close();

@@ -1,0 +1,106 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Delivery } from './delivery.js';
+import { Journal } from './journal.js';
+import type { OutboxRecord } from './ledger.js';
+import { DELIVERY_FIELDS, outboxCodec } from './outbox-line.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'balise-outbox-line-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A delivery with every field set (DELIVERY_FIELDS names them all), and its in-memory extras. */
+function full(body: string | null): Delivery & { json?: unknown; nextAt?: number } {
+  return {
+    id: 'e1:hook:0',
+    site: 'www.example.fr',
+    tool: 'hook',
+    eventId: 'e1',
+    request: {
+      url: 'https://hooks.example.eu/in?x=1',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', json: '0' },
+      body,
+    },
+    policy: 'hook region=eu query=strip ip=hide ua=reduce referrer=strip-external clientId=hashed dlp=mask',
+    operatorHosts: ['127.0.0.1'],
+    quoteAnswers: false,
+    sealAtSend: true,
+    createdAt: 1_765_000_000_000,
+    attempts: 2,
+    // in memory only: never written
+    json: { parsed: true },
+    nextAt: 5,
+  };
+}
+
+const asJson = outboxCodec(() => true);
+const asText = outboxCodec(() => false);
+
+describe('the outbox journal line', () => {
+  // Texts a JSON body can be that JSON.stringify(JSON.parse(text)) would not give back.
+  const bodies = [
+    '{"events":[{"id":"e1","title":"Article 12 — politique","n":12345678901234567890}]}',
+    '{ "a" : [1, 2.50, "\\u00e9", "\\"quoted\\"", "é"], "b":{"c":null} }',
+    '{"line":"a\\nb","sep":"\u2028"}',
+  ];
+
+  it('carries a JSON body unescaped and gives back its exact text, every field of the delivery, nothing in memory', () => {
+    for (const body of bodies) {
+      const line = asJson.encode({ op: 'add', delivery: full(body) });
+      expect(line).toContain(`"body":${body},`);
+      expect(() => JSON.parse(line) as unknown).not.toThrow();
+      const record = asJson.decode(line);
+      const { json: _j, nextAt: _n, ...written } = full(body);
+      expect(record).toEqual({ op: 'add', delivery: written });
+      expect(Object.keys((record as { delivery: Delivery }).delivery).sort()).toEqual(
+        Object.keys(DELIVERY_FIELDS).sort(),
+      );
+    }
+  });
+
+  it('escapes a body that is not known to be JSON, or that holds a line break, and any other record as JSON', () => {
+    const pretty = '{\n  "events": []\n}';
+    for (const [codec, body] of [
+      [asText, bodies[0]!],
+      [asJson, pretty],
+      [asText, 'v=2&tid=G-1'],
+      [asJson, null],
+    ] as const) {
+      const line = codec.encode({ op: 'add', delivery: full(body) });
+      expect(line).not.toContain('\n');
+      expect(JSON.parse(line)).toMatchObject({ op: 'add', delivery: { request: { body } } });
+      expect(codec.decode(line)).toMatchObject({ op: 'add', delivery: { request: { body } } });
+    }
+    const done: OutboxRecord = { op: 'dead', id: 'e1:hook:0', status: 400, message: 'bad "x"', at: 1 };
+    expect(asJson.encode(done)).toBe(JSON.stringify(done));
+    expect(asJson.decode(asJson.encode(done))).toEqual(done);
+  });
+
+  it('is read back by a journal, lines of both kinds mixed, a torn last line skipped', async () => {
+    const path = join(dir, 'journal.jsonl');
+    const codec = outboxCodec((d) => d.request.headers['content-type'] === 'application/json');
+    const journal = new Journal<OutboxRecord>(path, codec);
+    const texts = ['{"events":[1]}', 'plain text', '{"events":["—"]}'];
+    await journal.append(
+      ...texts.map((body, i): OutboxRecord => ({
+        op: 'add',
+        delivery: {
+          ...full(body),
+          id: `e${i}`,
+          request: { ...full(body).request, headers: i === 1 ? {} : { 'content-type': 'application/json' } },
+        },
+      })),
+      { op: 'done', id: 'e0' },
+    );
+    await journal.close();
+    const lines = readFileSync(path, 'utf8');
+    // A crash in the middle of a line: its append never resolved.
+    appendFileSync(path, '{"op":"add","n":40,"body":{"events":[{"id":"e9"');
+    const read = new Journal<OutboxRecord>(path, codec).read();
+    expect(read.map((r) => (r.op === 'add' ? r.delivery.request.body : r.op))).toEqual([...texts, 'done']);
+    expect(lines.split('\n')).toHaveLength(5);
+    expect(lines).toContain('"body":{"events":["—"]},');
+  });
+});
