@@ -36,7 +36,15 @@ export interface EgressRules {
  * the text again) — or why it is refused.
  */
 export type EgressDecision =
-  { ok: true; request: OutgoingRequest; findings: string[]; json?: unknown } | { ok: false; reason: string };
+  | {
+      ok: true;
+      request: OutgoingRequest;
+      findings: string[];
+      /** The destination is one of the component's own (manifest) hosts. */
+      manifestHost: boolean;
+      json?: unknown;
+    }
+  | { ok: false; reason: string };
 
 const PRIVATE = new BlockList();
 for (const [net, bits] of [
@@ -137,7 +145,9 @@ class DlpPass {
   };
 }
 
-type UrlCheck = { ok: true; href: string; findings: readonly string[] } | { ok: false; reason: string };
+type UrlCheck =
+  | { ok: true; href: string; findings: readonly string[]; manifestHost: boolean }
+  | { ok: false; reason: string };
 
 /**
  * URLs a tool sends to, already checked and found clean, per tool's rules: a tool sends to the
@@ -175,7 +185,12 @@ function checkUrl(text: string, rules: EgressRules, produced?: ReadonlySet<strin
   const dlp = new DlpPass(rules.dlp, produced);
   // Each path segment, query key and value and the fragment, decoded, on its own.
   scanUrlParts(url, dlp.scan);
-  const checked: UrlCheck = { ok: true, href: dlp.changed ? url.href : text, findings: dlp.findings };
+  const checked: UrlCheck = {
+    ok: true,
+    href: dlp.changed ? url.href : text,
+    findings: dlp.findings,
+    manifestHost: inManifest !== undefined,
+  };
   if (dlp.findings.length === 0 && !dlp.exempted) {
     if (!known) checkedUrls.set(rules, (known = new Map<string, UrlCheck>()));
     if (known.size >= 1000) known.clear();
@@ -231,9 +246,10 @@ export function checkRequest(
   if (findings.length > 0 && rules.dlp === 'drop')
     return { ok: false, reason: `dlp_blocked: ${[...new Set(findings)].join(', ')}` };
   const checked = { ...request, url: target.href, headers, body };
+  const { manifestHost } = target;
   return json === undefined
-    ? { ok: true, request: checked, findings }
-    : { ok: true, request: checked, findings, json };
+    ? { ok: true, request: checked, findings, manifestHost }
+    : { ok: true, request: checked, findings, manifestHost, json };
 }
 
 /**

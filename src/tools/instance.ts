@@ -79,6 +79,11 @@ export class ToolInstance {
   warnedBrowser = false;
   /** The component's worker thread, when it is not the gateway's own code (built-in or embedded). */
   sandbox: Sandbox | null = null;
+  /**
+   * One of Balise's built-in components, whose listeners call `manager.fetch` before they first
+   * wait: the event they run for is known without tracking it across awaits.
+   */
+  builtin = false;
   /** The site's triggers, compiled (for the tool's actions and blocking triggers). */
   triggers: ReadonlyMap<string, Matcher> = new Map();
   /** The events a sandboxed component is running for, by dispatch number (its fetches name them). */

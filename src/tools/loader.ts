@@ -114,6 +114,7 @@ export async function loadTool(
       granted,
     );
     instance.sandbox = sandbox;
+    instance.builtin = !deps.components[tool.component] && module === BUILTIN_COMPONENTS[tool.component];
     if (
       tool.region === 'eu' &&
       manifest.hosts.length > 0 &&

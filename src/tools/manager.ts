@@ -4,7 +4,7 @@ import type { SiteConfig } from '../config/schema.js';
 import type { BrowserActions } from './client.js';
 import { maskedRequest, type DebugRequest } from './debug.js';
 import { checkRequest, type OutgoingRequest } from './egress.js';
-import { hostOf, MAX_KV, PermissionError, type ToolInstance } from './instance.js';
+import { MAX_KV, PermissionError, type ToolInstance } from './instance.js';
 import type { Permission } from './manifest.js';
 import type { Pending } from './delivery.js';
 import type { Delivery, EgressRecord } from './outbox.js';
@@ -168,7 +168,7 @@ async function queueFetchFor(
     request: decision.request,
     policy: instance.policyLabel,
     operatorHosts: instance.operatorHosts,
-    quoteAnswers: instance.rules.manifestHosts.some((h) => h.host === hostOf(decision.request.url)),
+    quoteAnswers: decision.manifestHost,
     createdAt: Date.now(),
     attempts: 0,
   };

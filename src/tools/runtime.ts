@@ -53,6 +53,13 @@ export class ToolRuntime {
   private tools = new Map<string, ToolInstance[]>();
   private readonly context = new AsyncLocalStorage<DispatchContext>();
   /**
+   * The event a built-in component's listener is running for, while its synchronous part runs
+   * (built-ins fetch before they first wait): AsyncLocalStorage, which follows an event across
+   * awaits, is left to embedded components — once used, it makes every promise of the process
+   * pay for its hooks.
+   */
+  private current: DispatchContext | undefined;
+  /**
    * Client values set with session or infinite scope, per tool and visitor hash: kept in this
    * gateway's memory (bounded), never in a browser cookie; the visitor hash changes every day,
    * so nothing outlives the day's salt.
@@ -276,20 +283,29 @@ export class ToolRuntime {
       type,
       ...(row.name !== null ? { name: row.name } : {}),
       payload: { ...view.payload, __eventId: row.id },
-      client: toolClient(instance, view, row, new Map(), actions, this.clientKv, this.warn),
+      client: toolClient(instance, view, row, actions, this.clientKv, this.warn),
     };
+    const within = instance.builtin
+      ? (listener: (event: MCEvent) => unknown) => () => {
+          const previous = this.current;
+          this.current = context;
+          try {
+            return listener(event);
+          } finally {
+            this.current = previous;
+          }
+        }
+      : (listener: (event: MCEvent) => unknown) => () => this.context.run(context, () => listener(event));
     await Promise.all(
       (instance.listeners.get(type) ?? []).map((listener) =>
-        this.context
-          .run(context, () => withTimeout(() => listener(event), this.hookTimeoutMs))
-          .catch((error: unknown) => {
-            if (error instanceof HookTimeout) instance.stats.timeouts++;
-            else if (error instanceof PermissionError) instance.stats.permissionDenied++;
-            else instance.stats.errors++;
-            this.warn(
-              `tool ${instance.name}: ${error instanceof Error ? error.message : String(error)} (event ${row.id}; other tools unaffected)`,
-            );
-          }),
+        withTimeout(within(listener), this.hookTimeoutMs).catch((error: unknown) => {
+          if (error instanceof HookTimeout) instance.stats.timeouts++;
+          else if (error instanceof PermissionError) instance.stats.permissionDenied++;
+          else instance.stats.errors++;
+          this.warn(
+            `tool ${instance.name}: ${error instanceof Error ? error.message : String(error)} (event ${row.id}; other tools unaffected)`,
+          );
+        }),
       ),
     );
   }
@@ -298,7 +314,7 @@ export class ToolRuntime {
   private manager(instance: ToolInstance) {
     return toolManager(instance, {
       warn: this.warn,
-      context: () => this.context.getStore(),
+      context: () => this.current ?? this.context.getStore(),
       enqueue: (deliveries: Delivery[]) => this.outbox.enqueue(deliveries),
       egressLog: this.options.egressLog,
     });
