@@ -60,6 +60,39 @@ describe('the outbox journal line', () => {
     }
   });
 
+  it('writes what a tool’s deliveries share once, and each delivery its own values when they differ', () => {
+    const codec = outboxCodec(() => true);
+    const base = full('{"events":[]}');
+    const variants: Delivery[] = [
+      base,
+      { ...base, id: 'e2:hook:0', eventId: 'e2', attempts: 0 },
+      {
+        ...base,
+        id: 'e3:hook:0',
+        request: { ...base.request, headers: { 'content-type': 'application/json' } },
+      },
+      {
+        ...base,
+        id: 'e4:hook:0',
+        request: { ...base.request, headers: { 'content-type': 'text/json', json: '0' } },
+      },
+      { ...base, id: 'e5:hook:0', request: { ...base.request, url: 'https://hooks.example.eu/other' } },
+      { ...base, id: 'e6:hook:0', policy: 'hook region=any' },
+      { ...base, id: 'e7:hook:0', quoteAnswers: true },
+      { ...base, id: 'e8:hook:0', sealAtSend: false },
+      { ...base, id: 'e9:hook:0', site: 'shop.example.fr' },
+      { ...base, id: 'e10:hook:0', operatorHosts: [] },
+      { ...base, id: 'e11:hook:0', request: { ...base.request, method: 'PUT' } },
+      base,
+    ];
+    // Each right after the base: only the one difference tells it from what is cached.
+    for (const delivery of variants) {
+      codec.encode({ op: 'add', delivery: base });
+      const { json: _j, nextAt: _n, ...written } = delivery as ReturnType<typeof full>;
+      expect(codec.decode(codec.encode({ op: 'add', delivery }))).toEqual({ op: 'add', delivery: written });
+    }
+  });
+
   it('escapes a body that is not known to be JSON, or that holds a line break, and any other record as JSON', () => {
     const pretty = '{\n  "events": []\n}';
     for (const [codec, body] of [

@@ -53,11 +53,65 @@ export const DELIVERY_FIELDS = {
   attempts: true,
 } as const satisfies Record<keyof Delivery, true>;
 
+/** What a tool's deliveries share (all but their ids, times, attempts and body), and its JSON. */
+interface Shared {
+  site: string;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  policy: string;
+  operatorHosts: string[];
+  quoteAnswers: boolean | undefined;
+  sealAtSend: boolean | undefined;
+  /** `"site":…,"tool":…,"request":{…,"body":null},"policy":…,…` */
+  text: string;
+}
+
+function sameHeaders(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  for (const name in b) if (a[name] !== b[name]) return false;
+  for (const name in a) if (!(name in b)) return false;
+  return true;
+}
+
 /**
  * The outbox journal's lines. `jsonBody`: the delivery's body is JSON text (the egress guard
  * parsed it), which an `add` then carries unescaped; any other body is a JSON string as before.
+ * What a tool's deliveries share is turned into JSON once per tool while it stays the same.
  */
 export function outboxCodec(jsonBody: (delivery: Delivery) => boolean): LineCodec<OutboxRecord> {
+  const shared = new Map<string, Shared>();
+  const sharedText = (delivery: Delivery): string => {
+    const { request } = delivery;
+    const last = shared.get(delivery.tool);
+    if (
+      last !== undefined &&
+      last.site === delivery.site &&
+      last.url === request.url &&
+      last.method === request.method &&
+      last.policy === delivery.policy &&
+      last.operatorHosts === delivery.operatorHosts &&
+      last.quoteAnswers === delivery.quoteAnswers &&
+      last.sealAtSend === delivery.sealAtSend &&
+      sameHeaders(last.headers, request.headers)
+    )
+      return last.text;
+    const { id: _i, eventId: _e, createdAt: _c, attempts: _a, ...rest } = deliveryFields(delivery, null);
+    const text = JSON.stringify(rest).slice(1, -1);
+    if (shared.size >= 256) shared.clear();
+    shared.set(delivery.tool, {
+      site: delivery.site,
+      url: request.url,
+      method: request.method,
+      headers: request.headers,
+      policy: delivery.policy,
+      operatorHosts: delivery.operatorHosts,
+      quoteAnswers: delivery.quoteAnswers,
+      sealAtSend: delivery.sealAtSend,
+      text,
+    });
+    return text;
+  };
   return {
     encode(record) {
       if (record.op !== 'add') return JSON.stringify(record);
@@ -66,8 +120,8 @@ export function outboxCodec(jsonBody: (delivery: Delivery) => boolean): LineCode
       // A JSON text may hold line breaks between its tokens: such a body is escaped.
       if (body === null || !jsonBody(delivery) || body.includes('\n'))
         return JSON.stringify({ op: 'add', delivery: deliveryFields(delivery, body) });
-      const rest = JSON.stringify(deliveryFields(delivery, null));
-      return `${ADD_PREFIX}${body.length}${BODY_KEY}${body},"delivery":${rest}}`;
+      const own = `"id":${JSON.stringify(delivery.id)},"eventId":${JSON.stringify(delivery.eventId)},"createdAt":${delivery.createdAt},"attempts":${delivery.attempts}`;
+      return `${ADD_PREFIX}${body.length}${BODY_KEY}${body},"delivery":{${own},${sharedText(delivery)}}}`;
     },
     decode(line) {
       const record = JSON.parse(line) as OutboxRecord & { n?: unknown };

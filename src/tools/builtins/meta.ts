@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ComponentSettings, MCEvent, Manager } from '@managed-components/types';
+import { Memo } from '../../memo.js';
 import type { Manifest } from '../manifest.js';
 
 /** Meta Conversions API: server events with a hashed external id, deduplicated by event_id. */
@@ -24,6 +25,8 @@ export const manifest: Manifest = {
 };
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** The hashed external ids of recent client ids (a visitor's events of a day share one). */
+const externalIds = new Memo<string>(10_000);
 const HASHED = /^[0-9a-f]{64}$/;
 
 /**
@@ -105,7 +108,7 @@ export default function meta(manager: Manager, settings: ComponentSettings): voi
     const payload = event.payload as Record<string, unknown>;
     const userData: Record<string, unknown> = {};
     const clientId = client.get('client_id');
-    if (clientId) userData.external_id = [sha256(clientId)];
+    if (clientId) userData.external_id = [externalIds.get(clientId, sha256)];
     if (client.ip) userData.client_ip_address = client.ip;
     if (client.userAgent) userData.client_user_agent = client.userAgent;
     const given = payload.user_data;
