@@ -102,8 +102,9 @@ export async function dispatchToTool(
   }
   const view: PrivacyView = {
     ...shared,
-    url: new URL(shared.url),
-    // Each tool its own copy (a pageview has no properties: nothing to copy).
+    // Each tool its own copies (a pageview has no properties: nothing to copy); a built-in only
+    // reads the URL (its text), so the tools of one policy share it.
+    url: instance.builtin ? shared.url : new URL(shared.url),
     payload: isEmpty(shared.payload) ? {} : withoutSettings(structuredClone(shared.payload), instance),
   };
   for (const kind of view.findings)
