@@ -58,6 +58,9 @@ export interface BatchPart {
   bytes: number;
 }
 
+/** Pending deliveries up to which a new one keeps its parsed JSON body (`json`) for its batch. */
+export const PARSED_KEPT = 10_000;
+
 /** A delivery in memory: when it may be sent, since when it waits, and how it may be batched. */
 export type Pending = Delivery & {
   nextAt: number;

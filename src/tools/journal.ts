@@ -10,12 +10,17 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppendFile, trimTornTail } from '../store/append-file.js';
-import type { LineCodec } from './outbox-line.js';
 
 interface Waiting {
   data: Buffer;
   resolve: () => void;
   reject: (error: unknown) => void;
+}
+
+/** How a journal writes and reads its records (default: one JSON text per line). */
+export interface LineCodec<T> {
+  encode(record: T): string;
+  decode(line: string): T;
 }
 
 const JSON_LINES: LineCodec<never> = {

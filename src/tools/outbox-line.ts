@@ -1,11 +1,6 @@
-import type { Delivery } from './delivery.js';
+import type { Delivery, Pending } from './delivery.js';
+import { Journal, type LineCodec } from './journal.js';
 import type { OutboxRecord } from './ledger.js';
-
-/** How a journal writes and reads its records (default: one JSON text per line). */
-export interface LineCodec<T> {
-  encode(record: T): string;
-  decode(line: string): T;
-}
 
 // An `add` whose body is JSON text the egress guard parsed is written with that text as it is,
 // not escaped into a string: `{"op":"add","n":<length>,"body":<text>,"delivery":{…"body":null…}}`.
@@ -132,4 +127,12 @@ export function outboxCodec(jsonBody: (delivery: Delivery) => boolean): LineCode
       return { op: 'add', delivery };
     },
   };
+}
+
+/** The outbox's journal at `path`: a delivery still holding its parsed body has a JSON body. */
+export function outboxJournal(path: string): Journal<OutboxRecord> {
+  return new Journal<OutboxRecord>(
+    path,
+    outboxCodec((delivery) => (delivery as Pending).json !== undefined),
+  );
 }

@@ -6,6 +6,7 @@ import { gather, partOf } from './batch.js';
 import { Breakers } from './breakers.js';
 import {
   backoff,
+  PARSED_KEPT,
   stored,
   verdictOf,
   type BatchRule,
@@ -16,17 +17,14 @@ import {
 import { recentLookups } from './egress.js';
 import { egressRecord } from './egress-entry.js';
 import { IdQueue } from './id-queue.js';
-import { Journal } from './journal.js';
+import type { Journal } from './journal.js';
 import { Ledger, type OutboxRecord } from './ledger.js';
-import { outboxCodec } from './outbox-line.js';
+import { outboxJournal } from './outbox-line.js';
 import { httpTransport, type Transport } from './transport.js';
 
 export type { EgressRecord };
 export type { BatchRule, DeadLetter, Delivery } from './delivery.js';
 export { ANSWER_EXCERPT_CHARS, answerExcerpt, fieldNames } from './egress-entry.js';
-
-/** Pending deliveries up to which a new one keeps its parsed JSON body for its batch. */
-const PARSED_KEPT = 10_000;
 
 /** Settings of the outbox (config `outbox`). */
 export type OutboxSettings = Config['outbox'];
@@ -71,10 +69,7 @@ export class Outbox {
       resolve?: (host: string) => Promise<string[]>;
     },
   ) {
-    this.journal = new Journal<OutboxRecord>(
-      join(dir, 'journal.jsonl'),
-      outboxCodec((delivery) => (delivery as Pending).json !== undefined),
-    );
+    this.journal = outboxJournal(join(dir, 'journal.jsonl'));
     this.attemptDeps = { ...deps, timeoutMs: settings.timeoutMs };
   }
 
