@@ -60,7 +60,7 @@ export function optionalClientFields(view: PrivacyView): {
  * (its methods shared, what it holds private): one is made per event and tool, and an object
  * literal of eight closures cost more than the component's own work.
  */
-class ToolClient implements Client {
+export class ToolClient implements Client {
   readonly emitter = 'browser';
   readonly url: URL;
   readonly ip: string;
@@ -176,16 +176,4 @@ class ToolClient implements Client {
   detachEvent(type: ClientEventType): void {
     this.#instance.clientListeners.delete(type);
   }
-}
-
-/** The Client of one event for one tool: the privacy view, plus KV and browser actions. */
-export function toolClient(
-  instance: ToolInstance,
-  view: PrivacyView,
-  row: EventRow,
-  actions: BrowserActions,
-  sessions: ClientValues,
-  warn: (line: string) => void,
-): Client {
-  return new ToolClient(instance, view, row, actions, sessions, warn);
 }

@@ -4,7 +4,7 @@ import type { Config, SiteConfig } from '../config/schema.js';
 import { loadClearUrlsRules } from '../privacy/clearurls.js';
 import { BUILTIN_TRACKERS } from '../privacy/trackers.js';
 import type { EventRow } from '../store/row.js';
-import { toolClient, type BrowserActions, type ClientValues } from './client.js';
+import { ToolClient, type BrowserActions, type ClientValues } from './client.js';
 import type { PrivacyView, ToolInput } from './client-view.js';
 import { BUILTIN_COMPONENTS, type ComponentModule } from './components.js';
 import { PermissionError, type ToolInstance, type ToolStats } from './instance.js';
@@ -283,7 +283,7 @@ export class ToolRuntime {
       type,
       ...(row.name !== null ? { name: row.name } : {}),
       payload: { ...view.payload, __eventId: row.id },
-      client: toolClient(instance, view, row, actions, this.clientKv, this.warn),
+      client: new ToolClient(instance, view, row, actions, this.clientKv, this.warn),
     };
     const within = instance.builtin
       ? (listener: (event: MCEvent) => unknown) => () => {
