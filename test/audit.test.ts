@@ -177,4 +177,34 @@ describe('fieldNames (the egress log keeps the names of what left, never the val
     ).toBe('idsite,rec,url');
     expect(fieldNames({ url: 'https://x.example/', method: 'GET', headers: {}, body: null })).toBeNull();
   });
+
+  it('reads the same names from the parsed values a body was made of as from its text', async () => {
+    const { fieldNames } = await import('../src/tools/outbox.js');
+    const item = (n: number) => ({
+      event_name: 'PageView',
+      event_id: `e${n}`,
+      user_data: { external_id: ['a'], client_user_agent: 'x' },
+      ...(n % 2
+        ? { custom_data: { value: n, 'say "hi":': 1, nested: [{ deep_key: { deeper: null } }] } }
+        : {}),
+    });
+    const shared = { test_event_code: 'T1', '[redacted:email]': 1 };
+    const parts = [0, 1, 2].map((n) => ({ ...shared, data: [item(n)] }));
+    // One body, and a batch: the first part's body, then the other members' items.
+    const cases: [unknown, unknown[]][] = [
+      [parts[1], [parts[1]]],
+      [{ ...shared, data: parts.flatMap((p) => p.data) }, [parts[0], ...parts.slice(1).map((p) => p.data)]],
+    ];
+    for (const [body, parsed] of cases) {
+      const request = {
+        url: 'https://graph.facebook.com/v21.0/42/events?access_token=t',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      };
+      const fromText = fieldNames(request);
+      expect(fromText).toContain('deep_key');
+      expect(fieldNames(request, new URL(request.url), parsed)).toBe(fromText);
+    }
+  });
 });

@@ -162,6 +162,29 @@ describe('batched deliveries', () => {
     await box.close();
   });
 
+  it('logs the names of every field a batch carries, its later members’ included, and no value', async () => {
+    const vendor = await startFakeMeta();
+    vendors.push(vendor);
+    const { box, log } = await outboxFor({ meta: ruleOf(meta) });
+    const url = `${vendor.url}/v21.0/1/events?access_token=t`;
+    const bought = {
+      ...metaBody(2).data[0]!,
+      event_name: 'Purchase',
+      custom_data: { currency: 'EUR', value: 12 },
+    };
+    await box.enqueue([
+      delivery('meta', 1, url, metaBody(1)),
+      { ...delivery('meta', 2, url, { data: [bought] }), json: { data: [bought] } } as Delivery,
+    ]);
+    expect(await box.idle()).toBe(true);
+    expect(vendor.received.map((r) => eventsIn(r).length)).toEqual([2]);
+    expect(log).toHaveLength(1);
+    expect(log[0]!.fields).toBe(
+      'access_token,action_source,client_user_agent,currency,custom_data,data,event_id,event_name,event_source_url,event_time,external_id,user_data,value',
+    );
+    await box.close();
+  });
+
   it('keeps batches under the byte limit', async () => {
     const vendor = await startFakeMeta();
     vendors.push(vendor);

@@ -59,7 +59,14 @@ export async function attempt(
     return { kind: 'unsealed' };
   }
   const url = new URL(request.url);
-  const base = egressBase(group, request, url);
+  // What the body was made of: the batch's parts, or a delivery's parsed body (kept until now).
+  const parsed =
+    rule && first.part
+      ? [first.part.body, ...group.slice(1).map((member) => member.part!.items)]
+      : first.json !== undefined
+        ? [first.json]
+        : undefined;
+  const base = egressBase(group, request, url, parsed);
   const blocked = await checkAddress(request.url, first.operatorHosts, deps.resolve);
   if (blocked) {
     deps.log(egressRecord(base, deps.now(), 'blocked', null, blocked));

@@ -20,8 +20,16 @@ export function answerExcerpt(body: string): string {
   return text.length > ANSWER_EXCERPT_CHARS ? `${text.slice(0, ANSWER_EXCERPT_CHARS - 1)}…` : text;
 }
 
-/** What the egress log says of a request carrying `group`, whatever its outcome. */
-export function egressBase(group: readonly Delivery[], request: OutgoingRequest, url = new URL(request.url)) {
+/**
+ * What the egress log says of a request carrying `group`, whatever its outcome. `parsed`: the
+ * values its JSON body was made of, when at hand (their keys are the body's, read without the text).
+ */
+export function egressBase(
+  group: readonly Delivery[],
+  request: OutgoingRequest,
+  url = new URL(request.url),
+  parsed?: readonly unknown[],
+) {
   const first = group[0]!;
   return {
     site: first.site,
@@ -33,7 +41,7 @@ export function egressBase(group: readonly Delivery[], request: OutgoingRequest,
     policy: first.policy,
     deliveryId: first.id,
     deliveries: group.length,
-    fields: fieldNames(request, url),
+    fields: fieldNames(request, url, parsed),
   };
 }
 
@@ -72,17 +80,38 @@ const JSON_KEY = /"([A-Za-z0-9_$.-]{1,64})"\s*:/g;
 const FIELD_NAME = /^[A-Za-z0-9_$.[\]-]{1,64}$/;
 const MAX_FIELDS = 40;
 
+const JSON_NAME = /^[A-Za-z0-9_$.-]{1,64}$/;
+
+/** Adds the keys of a parsed JSON value, at any depth (to 64 levels), that JSON_KEY would read. */
+function jsonKeys(value: unknown, names: Set<string>, depth: number): void {
+  if (depth > 64 || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const item of value) jsonKeys(item, names, depth + 1);
+    return;
+  }
+  for (const key in value) {
+    if (!names.has(key) && JSON_NAME.test(key)) names.add(key);
+    jsonKeys((value as Record<string, unknown>)[key], names, depth + 1);
+  }
+}
+
 /**
  * The names of the fields a request carries (query parameters, JSON keys at any depth, form
- * keys), sorted and comma-joined, never a value; null when it carries none.
+ * keys), sorted and comma-joined, never a value; null when it carries none. `parsed`: the values
+ * its JSON body was made of (the outbox has them: read without scanning the text).
  */
-export function fieldNames(request: OutgoingRequest, url = new URL(request.url)): string | null {
+export function fieldNames(
+  request: OutgoingRequest,
+  url = new URL(request.url),
+  parsed?: readonly unknown[],
+): string | null {
   const names = new Set<string>();
   for (const key of url.searchParams.keys()) if (FIELD_NAME.test(key)) names.add(key);
   const body = request.body;
   if (body) {
     const type = request.headers['content-type'] ?? '';
-    if (type.includes('json'))
+    if (type.includes('json') && parsed) for (const value of parsed) jsonKeys(value, names, 0);
+    else if (type.includes('json'))
       for (const match of body.slice(0, 65_536).matchAll(JSON_KEY)) names.add(match[1]!);
     else if (type.includes('x-www-form-urlencoded'))
       for (const key of new URLSearchParams(body).keys()) if (FIELD_NAME.test(key)) names.add(key);
