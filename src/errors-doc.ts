@@ -15,7 +15,7 @@ Configuration errors (\`balise config check\`, \`balise serve\`) are listed one 
 \`path: what to do\`, and the command exits with status 2. Other commands print \`error: …\` and exit
 with 2 for invalid usage, 1 for a runtime failure.
 
-Expected refusals (429, 503 \`overloaded\` and \`storage_unavailable\`) are counted in \`/metrics\` and
+Expected refusals (429, 503 \`overloaded\`, \`outbox_full\` and \`storage_unavailable\`) are counted in \`/metrics\` and
 \`healthz\`, never logged one line per request; their cause is logged where it arises, at most one
 line per kind every 10 seconds (\`… (N more like it held back)\`). A request the gateway did not read
 whole within \`server.limits.requestTimeoutMs\` is answered \`408\` by Node.js and its connection

@@ -201,6 +201,12 @@ export const ERRORS = {
     meaning: 'the store is behind by more than `store.maxPendingRows` rows; `Retry-After: 1`',
     whatToDo: 'retry; check the store',
   },
+  outbox_full: {
+    status: 503,
+    meaning:
+      "the site's tools are behind: more than `outbox.maxPending` deliveries wait (a vendor down or slower than the traffic); nothing of the request was kept; `Retry-After: 1`",
+    whatToDo: 'retry; see the tools in `/metrics` (`balise_outbox_pending`) and the egress log',
+  },
   storage_unavailable: {
     status: 503,
     meaning:

@@ -137,15 +137,18 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
         issue ? zodPath(issue.path) : undefined,
       );
     }
-    // Refused before any pipeline work while the backlog is full or the disk failing.
+    // Refused before any pipeline work while a backlog is full or the disk failing: the store's,
+    // or — for a site with tools — the outbox's (a vendor down, or slower than the traffic).
     writer.admit(0);
+    const withTools = tools?.hasTools(site.host) ?? false;
+    if (withTools && tools!.outboxPending >= config.outbox.maxPending)
+      throw new BaliseError('outbox_full', "the site's tools are behind; retry later", undefined, 1);
 
     const events = parsed.data;
     const receivedAt = Date.now();
     const userAgent = request.headers['user-agent'] ?? '';
     const rows: EventRow[] = [];
     const routes: { raw: RawEvent; row: EventRow; consent: WireEvent['consent'] }[] = [];
-    const withTools = tools?.hasTools(site.host) ?? false;
     for (const event of events) {
       const raw = toRaw(event, request.ip, userAgent, receivedAt);
       const pending = steps.run(raw, site, pipeline);

@@ -109,6 +109,15 @@ export const outboxSchema = z
       .max(4_194_304)
       .default(262_144)
       .describe('Largest request to a vendor'),
+    maxPending: z
+      .number()
+      .int()
+      .min(10)
+      .max(10_000_000)
+      .default(200_000)
+      .describe(
+        'Deliveries that may wait in the outbox; past it, events of sites with tools are refused (503 outbox_full) until the tools catch up',
+      ),
   })
   .prefault({});
 
