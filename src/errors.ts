@@ -204,7 +204,7 @@ export const ERRORS = {
   outbox_full: {
     status: 503,
     meaning:
-      "the site's tools are behind: more than `outbox.maxPending` deliveries wait (a vendor down or slower than the traffic); nothing of the request was kept; `Retry-After: 1`",
+      "the gateway's outbox holds `outbox.maxPending` deliveries (a vendor down, or slower than the traffic): events of every site with tools are refused until it drains; nothing of the request was kept; `Retry-After: 1`",
     whatToDo: 'retry; see the tools in `/metrics` (`balise_outbox_pending`) and the egress log',
   },
   storage_unavailable: {

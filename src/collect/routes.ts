@@ -142,7 +142,7 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     writer.admit(0);
     const withTools = tools?.hasTools(site.host) ?? false;
     if (withTools && tools!.outboxPending >= config.outbox.maxPending)
-      throw new BaliseError('outbox_full', "the site's tools are behind; retry later", undefined, 1);
+      throw new BaliseError('outbox_full', "the gateway's tools are behind; retry later", undefined, 1);
 
     const events = parsed.data;
     const receivedAt = Date.now();

@@ -116,7 +116,7 @@ export const outboxSchema = z
       .max(10_000_000)
       .default(200_000)
       .describe(
-        'Deliveries that may wait in the outbox; past it, events of sites with tools are refused (503 outbox_full) until the tools catch up',
+        'Deliveries that may wait in the outbox (all sites together); past it, events of every site with tools are refused (503 outbox_full) until it drains',
       ),
   })
   .prefault({});

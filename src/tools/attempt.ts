@@ -26,9 +26,8 @@ export type Attempt =
   | { kind: 'blocked'; reason: string };
 
 /**
- * Sends `group` once (as one request, batched and sealed by `rule`; a delivery signed as it
- * leaves, sent alone, sealed by its tool's rule `sealing`), through the address check and the
- * transport.
+ * Sends `group` once (as one request, batched by `rule`, sealed by its tool's rule `sealing`),
+ * through the address check and the transport.
  */
 export async function attempt(
   group: Pending[],

@@ -84,15 +84,15 @@ export function gather(
 }
 
 /**
- * The request a group travels as: one delivery's own, or the batch; sealed by the rule it is
- * batched under, or — a delivery its component left to be signed as it leaves (`sealAtSend`),
- * sent alone — by its tool's rule `sealing`. Throws when such a delivery has no seal to get (its
- * tool is no longer configured) or the seal fails.
+ * The request a group travels as: one delivery's own, or the batch under `rule`; sealed by
+ * `sealing` (its tool's rule) when that has a seal. Throws when a delivery its component left to
+ * be signed as it leaves (`sealAtSend`) has no seal to get (its tool is no longer configured) or
+ * the seal fails.
  */
 export function batchRequest(
   group: readonly Pending[],
   rule: BatchRule | undefined,
-  sealing: BatchRule | undefined = rule,
+  sealing: BatchRule | undefined,
 ): OutgoingRequest {
   const first = group[0]!;
   let request = first.request;
@@ -101,12 +101,11 @@ export function batchRequest(
     body[rule.field] = group.flatMap((member) => member.part!.items);
     request = { ...request, body: JSON.stringify(body) };
   }
-  const sealer = rule ?? (first.sealAtSend ? sealing : undefined);
-  if (first.sealAtSend && !sealer?.seal) throw new Error('its tool is no longer configured');
-  if (!sealer?.seal) return request;
-  const sealed = sealer.seal(request);
+  if (first.sealAtSend && !sealing?.seal) throw new Error('its tool is no longer configured');
+  if (!sealing?.seal) return request;
+  const sealed = sealing.seal(request);
   const headers = { ...request.headers };
-  for (const name of sealer.vary) {
+  for (const name of sealing.vary) {
     const value = sealed.headers[name];
     if (value === undefined) delete headers[name];
     else headers[name] = value;

@@ -77,11 +77,44 @@ export type Pending = Delivery & {
   json?: unknown;
 };
 
-/** A delivery as the journal keeps it (without what only memory needs). */
-export function stored(pending: Pending): Delivery {
-  const { nextAt: _n, readyAt: _r, solo: _s, part: _p, partRule: _pr, json: _j, ...delivery } = pending;
-  return delivery;
+/**
+ * A delivery as the journal keeps it: every field of a Delivery written out (what only memory
+ * needs left behind), with `body` in its request. Listing the fields (`DELIVERY_FIELDS` checks the
+ * list against the type) is cheaper than a rest-spread, and a field added to memory only needs no
+ * change here.
+ */
+export function stored(delivery: Delivery, body: string | null = delivery.request.body): Delivery {
+  const { request } = delivery;
+  const out: Delivery = {
+    id: delivery.id,
+    site: delivery.site,
+    tool: delivery.tool,
+    eventId: delivery.eventId,
+    request: { url: request.url, method: request.method, headers: request.headers, body },
+    policy: delivery.policy,
+    operatorHosts: delivery.operatorHosts,
+    createdAt: delivery.createdAt,
+    attempts: delivery.attempts,
+  };
+  if (delivery.quoteAnswers !== undefined) out.quoteAnswers = delivery.quoteAnswers;
+  if (delivery.sealAtSend !== undefined) out.sealAtSend = delivery.sealAtSend;
+  return out;
 }
+
+/** The fields `stored` writes: a field added to Delivery and not written there fails to compile. */
+export const DELIVERY_FIELDS = {
+  id: true,
+  site: true,
+  tool: true,
+  eventId: true,
+  request: true,
+  policy: true,
+  operatorHosts: true,
+  quoteAnswers: true,
+  sealAtSend: true,
+  createdAt: true,
+  attempts: true,
+} as const satisfies Record<keyof Delivery, true>;
 
 /** Time until the next attempt: exponential from `base`, capped, with ±50 % jitter. */
 export function backoff(attempts: number, base: number, max: number, random = Math.random): number {

@@ -74,13 +74,14 @@ export function egressRecord(
   };
 }
 
-// A JSON key as it appears in a body: a quoted name then a colon. Names only from a conservative
-// set of characters (a key the DLP masked, `[redacted:email]`, is not listed).
-const JSON_KEY = /"([A-Za-z0-9_$.-]{1,64})"\s*:/g;
+// A JSON key's name: only from a conservative set of characters (a key the DLP masked,
+// `[redacted:email]`, is not listed) — as a parsed key (JSON_NAME) or in a body's text (JSON_KEY:
+// a quoted name then a colon).
+const NAME = '[A-Za-z0-9_$.-]{1,64}';
+const JSON_NAME = new RegExp(`^${NAME}$`);
+const JSON_KEY = new RegExp(`"(${NAME})"\\s*:`, 'g');
 const FIELD_NAME = /^[A-Za-z0-9_$.[\]-]{1,64}$/;
 const MAX_FIELDS = 40;
-
-const JSON_NAME = /^[A-Za-z0-9_$.-]{1,64}$/;
 
 /** Adds the keys of a parsed JSON value, at any depth (to 64 levels), that JSON_KEY would read. */
 function jsonKeys(value: unknown, names: Set<string>, depth: number): void {

@@ -114,7 +114,8 @@ export async function loadTool(
       granted,
     );
     instance.sandbox = sandbox;
-    instance.builtin = !deps.components[tool.component] && module === BUILTIN_COMPONENTS[tool.component];
+    // Not for an embedded module of the same name, nor a component loaded from a path or package.
+    instance.builtin = module !== undefined && module === BUILTIN_COMPONENTS[tool.component];
     if (
       tool.region === 'eu' &&
       manifest.hosts.length > 0 &&

@@ -2,10 +2,10 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Delivery } from './delivery.js';
+import { DELIVERY_FIELDS, type Delivery } from './delivery.js';
 import { Journal } from './journal.js';
 import type { OutboxRecord } from './ledger.js';
-import { DELIVERY_FIELDS, outboxCodec } from './outbox-line.js';
+import { outboxCodec } from './outbox-line.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'balise-outbox-line-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-import type { Delivery, Pending } from './delivery.js';
+import { stored, type Delivery, type Pending } from './delivery.js';
 import { Journal, type LineCodec } from './journal.js';
 import type { OutboxRecord } from './ledger.js';
 
@@ -9,44 +9,6 @@ import type { OutboxRecord } from './ledger.js';
 // numbers). Escaping a body cost more than the rest of a delivery's journal record.
 const ADD_PREFIX = '{"op":"add","n":';
 const BODY_KEY = ',"body":';
-
-/**
- * Every field of a delivery, written out (its in-memory fields left behind), with `body` in its
- * request. Listing the fields (`DELIVERY_FIELDS` checks the list against the type) is cheaper
- * than a rest-spread and keeps the journal's records to what a delivery is.
- */
-function deliveryFields(delivery: Delivery, body: string | null): Delivery {
-  const { request } = delivery;
-  const out: Delivery = {
-    id: delivery.id,
-    site: delivery.site,
-    tool: delivery.tool,
-    eventId: delivery.eventId,
-    request: { url: request.url, method: request.method, headers: request.headers, body },
-    policy: delivery.policy,
-    operatorHosts: delivery.operatorHosts,
-    createdAt: delivery.createdAt,
-    attempts: delivery.attempts,
-  };
-  if (delivery.quoteAnswers !== undefined) out.quoteAnswers = delivery.quoteAnswers;
-  if (delivery.sealAtSend !== undefined) out.sealAtSend = delivery.sealAtSend;
-  return out;
-}
-
-/** The fields `deliveryFields` writes: a field added to Delivery and not written fails to compile. */
-export const DELIVERY_FIELDS = {
-  id: true,
-  site: true,
-  tool: true,
-  eventId: true,
-  request: true,
-  policy: true,
-  operatorHosts: true,
-  quoteAnswers: true,
-  sealAtSend: true,
-  createdAt: true,
-  attempts: true,
-} as const satisfies Record<keyof Delivery, true>;
 
 /** What a tool's deliveries share (all but their ids, times, attempts and body), and its JSON. */
 interface Shared {
@@ -91,7 +53,7 @@ export function outboxCodec(jsonBody: (delivery: Delivery) => boolean): LineCode
       sameHeaders(last.headers, request.headers)
     )
       return last.text;
-    const { id: _i, eventId: _e, createdAt: _c, attempts: _a, ...rest } = deliveryFields(delivery, null);
+    const { id: _i, eventId: _e, createdAt: _c, attempts: _a, ...rest } = stored(delivery, null);
     const text = JSON.stringify(rest).slice(1, -1);
     if (shared.size >= 256) shared.clear();
     shared.set(delivery.tool, {
@@ -114,7 +76,7 @@ export function outboxCodec(jsonBody: (delivery: Delivery) => boolean): LineCode
       const body = delivery.request.body;
       // A JSON text may hold line breaks between its tokens: such a body is escaped.
       if (body === null || !jsonBody(delivery) || body.includes('\n'))
-        return JSON.stringify({ op: 'add', delivery: deliveryFields(delivery, body) });
+        return JSON.stringify({ op: 'add', delivery: stored(delivery, body) });
       const own = `"id":${JSON.stringify(delivery.id)},"eventId":${JSON.stringify(delivery.eventId)},"createdAt":${delivery.createdAt},"attempts":${delivery.attempts}`;
       return `${ADD_PREFIX}${body.length}${BODY_KEY}${body},"delivery":{${own},${sharedText(delivery)}}}`;
     },

@@ -232,7 +232,9 @@ export class Outbox {
         this.sending.add(head.id);
         const group = rule ? gather(queue, head, rule, this.pending, this.sending) : [head];
         this.inFlight.set(tool, (this.inFlight.get(tool) ?? 0) + 1);
-        const run = this.send(group, rule, found).finally(() => {
+        // Sealed by its tool's rule, unless its component signed it and it now goes alone.
+        const sealing = head.solo && !head.sealAtSend ? undefined : found;
+        const run = this.send(group, rule, sealing).finally(() => {
           this.inFlight.set(tool, (this.inFlight.get(tool) ?? 1) - 1);
           this.running.delete(run);
           for (const member of group) {
