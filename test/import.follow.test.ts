@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
@@ -102,14 +102,15 @@ describe('import --follow', () => {
     await store.close();
   });
 
-  it('runs from the CLI until SIGTERM, then writes what it read and prints the summary', async () => {
-    const dir = join(temp.dir, 'cli');
-    const configPath = join(temp.dir, 'cli.yaml');
+  /** `balise import FILE --follow …` started as a user does, in `name`'s own files. */
+  function followFromCli(name: string, env: NodeJS.ProcessEnv = process.env) {
+    const dir = join(temp.dir, name);
+    const configPath = join(temp.dir, `${name}.yaml`);
     writeFileSync(
       configPath,
       `store: { kind: duckdb, path: ${join(dir, 'cli.duckdb')} }\nsites:\n  - host: www.example.fr\n`,
     );
-    const file = join(temp.dir, 'cli.log');
+    const file = join(temp.dir, `${name}.log`);
     writeFileSync(file, lines(0, 5));
     const child = spawn(
       process.execPath,
@@ -126,18 +127,42 @@ describe('import --follow', () => {
         'www.example.fr',
         '--json',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env },
     );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (data: Buffer) => (out += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (err += data.toString()));
+    const output = { out: '', err: '' };
+    child.stdout.on('data', (data: Buffer) => (output.out += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (output.err += data.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await until(() => err.includes('(Ctrl-C to stop)'), 'the command to start following');
+    return { child, file, output, exited };
+  }
+
+  it('runs from the CLI until SIGTERM, then writes what it read and prints the summary', async () => {
+    const { child, file, output, exited } = followFromCli('cli');
+    await until(() => output.err.includes('(Ctrl-C to stop)'), 'the command to start following');
     appendFileSync(file, lines(5, 12));
     await new Promise((resolve) => setTimeout(resolve, 1000));
     child.kill('SIGTERM');
-    expect(await exited, err).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ lines: 12, imported: 12 });
+    expect(await exited, output.err).toBe(0);
+    expect(JSON.parse(output.out)).toMatchObject({ lines: 12, imported: 12 });
   });
+
+  // The import's Node (src/cli/main.ts, IMPORT_FLAGS and IMPORT_ENV): read from /proc.
+  it.skipIf(process.platform !== 'linux')(
+    'runs in a Node started for the import: its collector flags and allocator settings, a variable the user set kept',
+    async () => {
+      const { DUCKDB_JE_MALLOC_CONF: _unset, ...env } = process.env;
+      const { child, output, exited } = followFromCli('node', { ...env, MALLOC_ARENA_MAX: '3' });
+      await until(() => output.err.includes('(Ctrl-C to stop)'), 'the command to start following');
+      const pid = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim();
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const vars = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      child.kill('SIGTERM');
+      expect(await exited, output.err).toBe(0);
+      for (const flag of ['--single-threaded-gc', '--max-semi-space-size=2', '--heap-growing-percent=20'])
+        expect(args).toContain(flag);
+      expect(args).toContain('import');
+      expect(vars).toContain('DUCKDB_JE_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0');
+      expect(vars).toContain('MALLOC_ARENA_MAX=3');
+    },
+  );
 });

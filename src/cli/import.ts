@@ -1,12 +1,11 @@
 import { loadConfigFile } from '../config/load.js';
 import { FormatError } from '../import/formats/formats.js';
-import { followFile } from '../import/follow.js';
 import { ImportError, importFiles } from '../import/import.js';
 import { progressLine, summaryLines } from '../import/progress.js';
 import { parse, UsageError } from './args.js';
 import { printable } from './output.js';
 import { hostedGateway } from './hosted.js';
-import { withStore } from './query.js';
+import { withStore } from './with-store.js';
 import { argPath, terminal } from './terminal.js';
 import { FORMAT_HELP } from '../import/formats/formats.js';
 
@@ -51,7 +50,9 @@ export async function importCommand(argv: string[], out: (line: string) => void)
       const signal = values.follow ? term.stop : undefined;
       if (signal) term.err(`following ${files[0]} (Ctrl-C to stop)\n`);
       const summary = signal
-        ? await followFile(store, config, files[0]!, {
+        ? await (
+            await import('../import/follow.js')
+          ).followFile(store, config, files[0]!, {
             format: values.format!,
             showBad,
             signal,

@@ -51,12 +51,17 @@ const err = (line: string): void => void process.stderr.write(`${line}\n`);
  * - young generations of 2 MB semi-spaces (V8 grows them to 16 MB) in the importing thread and
  *   each worker: ≈ 60 MB less at the peak on a million lines, at the same speed
  *   (`--optimize-for-size` took 30 MB more off but cost ≈ 8 % of the speed);
+ * - an old generation let grow by 20 % of what a full collection kept before the next one (V8
+ *   grows it up to 4×): a worker keeps ≈ 15 MB, but the memo entries it replaces get promoted
+ *   first, and its old space reached 40 MB between collections (≈ 25 MB less at the peak);
  * - DuckDB's allocator (jemalloc) handing freed pages back at once instead of after 10 s: each
- *   batch's insert otherwise kept its peak (≈ 55 MB less). A value the user set is kept.
- * BENCHMARKS.md has the figures.
+ *   batch's insert otherwise kept its peak (≈ 55 MB less);
+ * - two malloc arenas (glibc makes one per thread that allocates, up to 8 per core, each
+ *   keeping its freed memory: ≈ 25 MB less).
+ * A variable the user set keeps its value. BENCHMARKS.md has the figures.
  */
-const IMPORT_FLAGS = ['--single-threaded-gc', '--max-semi-space-size=2'];
-const IMPORT_ENV = { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:0,muzzy_decay_ms:0' };
+const IMPORT_FLAGS = ['--single-threaded-gc', '--max-semi-space-size=2', '--heap-growing-percent=20'];
+const IMPORT_ENV = { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:0,muzzy_decay_ms:0', MALLOC_ARENA_MAX: '2' };
 
 /**
  * Runs this command again in a Node started with `flags` and `env` added (a variable already
@@ -102,6 +107,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
   }
+  // An import runs in a Node started for it, before anything else is loaded here (this process
+  // only waits for it); that Node then hands it to a running gateway if there is one.
+  if (command === 'import' && !IMPORT_FLAGS.every((flag) => process.execArgv.includes(flag)))
+    return rerunWith(IMPORT_FLAGS, IMPORT_ENV, argv);
   // A command on the store or outbox of a gateway that is running: the gateway runs it.
   if (command && HANDED_OVER.has(command)) {
     const { handOff } = await import('./hand-off.js');
@@ -120,9 +129,7 @@ async function main(argv: string[]): Promise<number> {
     case 'detect':
       return (await import('./detect.js')).detectCommand(rest, out);
     case 'import':
-      return IMPORT_FLAGS.every((flag) => process.execArgv.includes(flag))
-        ? (await import('./import.js')).importCommand(rest, out)
-        : rerunWith(IMPORT_FLAGS, IMPORT_ENV, argv);
+      return (await import('./import.js')).importCommand(rest, out);
     case 'report':
       return (await import('./report.js')).reportCommand(rest, out);
     case 'egress':

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Chunk } from './chunks.js';
 import { ImportError } from './import-error.js';
-import { ChunkProcessor, type ChunkResult, type ProcessSetup } from './process.js';
+import type { ChunkResult, ProcessSetup } from './process.js';
 import type { ChunkAnswer, ChunkMessage, WorkerStart } from './worker.js';
 
 /**
@@ -142,6 +142,8 @@ export async function startWorkers(
 
 /** A runner in the importing thread itself (one worker's work, without a worker: `workers: 0`). */
 export async function inThread(setup: ProcessSetup): Promise<Runner> {
+  // Loaded here only: with worker threads, the pipeline's modules stay out of this thread.
+  const { ChunkProcessor } = await import('./process.js');
   const processor = await ChunkProcessor.create(setup);
   const spareInput: (ArrayBuffer | SharedArrayBuffer)[] = [];
   const spareCsv: (ArrayBuffer | SharedArrayBuffer)[] = [];

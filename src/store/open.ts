@@ -1,15 +1,17 @@
 import type { Config } from '../config/schema.js';
-import { ClickHouseStore } from './clickhouse/clickhouse-store.js';
-import { DuckDBStore } from './duckdb/duckdb-store.js';
 import type { Store } from './store.js';
 
-/** Opens the store named by the config: an embedded DuckDB file, or a ClickHouse server. */
+/**
+ * Opens the store named by the config: an embedded DuckDB file, or a ClickHouse server. Only
+ * the module of that kind is loaded (a command starts without the other's client).
+ */
 export async function openStore(config: Config): Promise<Store> {
   const store = config.store;
   switch (store.kind) {
     case 'duckdb':
-      return DuckDBStore.open(store.path);
-    case 'clickhouse':
+      return (await import('./duckdb/duckdb-store.js')).DuckDBStore.open(store.path);
+    case 'clickhouse': {
+      const { ClickHouseStore } = await import('./clickhouse/clickhouse-store.js');
       return ClickHouseStore.open({
         url: store.url,
         database: store.database,
@@ -17,6 +19,7 @@ export async function openStore(config: Config): Promise<Store> {
         ...(store.username ? { username: store.username } : {}),
         ...(store.password ? { password: store.password } : {}),
       });
+    }
   }
 }
 

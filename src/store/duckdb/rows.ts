@@ -1,11 +1,7 @@
 // Rows into and out of DuckDB: the appender's order for events and egress records, and the
 // plain JavaScript values read back (with a query's time limit).
-import {
-  DuckDBTimestampValue,
-  type DuckDBAppender,
-  type DuckDBConnection,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBTimestampValue } from './api.js';
 import type { EgressRecord } from '../egress.js';
 import type { EventRow } from '../row.js';
 import { QueryTimeout, type SqlParam } from '../store.js';

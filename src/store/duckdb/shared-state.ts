@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DuckDBBlobValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBBlobValue } from './api.js';
 import type { SharedState } from '../store.js';
 
 /**

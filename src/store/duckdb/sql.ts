@@ -1,6 +1,7 @@
 // The DuckDB store's SQL: the staging table, the idempotent inserts (spool segments, row CSV,
 // batches), the rollup's dirty hours and its refresh. Values are always bound parameters.
-import { BIGINT, LIST, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, LIST, listValue } from './api.js';
 import { ROW_COLUMNS } from '../row.js';
 import { COUNT_SUMMARIES, groupings } from '../summaries.js';
 import type { FileRows } from '../store.js';

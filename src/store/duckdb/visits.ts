@@ -1,4 +1,5 @@
-import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { listValue } from './api.js';
 import { SqlWriter } from '../dialect.js';
 import { COUNT_SUMMARIES, DAILY_TWINS, groupings, MADE_WITH_VISITS, VISIT_SUMMARIES } from '../summaries.js';
 import { goalMaskSql, type Goal, type SiteGoals } from '../goals.js';
