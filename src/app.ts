@@ -284,7 +284,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       connectionsOpen: connections.open,
       connectionsRefusedPerAddress: connections.refusedPerAddress,
     }),
-    ...(deps.tools ? { tools: deps.tools, outboxPending: () => deps.tools!.outboxPending } : {}),
+    ...(deps.tools
+      ? {
+          tools: deps.tools,
+          outboxPending: () => deps.tools!.outboxPending,
+          outboxWindows: () => deps.tools!.outboxWindows,
+        }
+      : {}),
     sessions,
     processMetrics,
     ...(deps.settings ? { settings: deps.settings } : {}),

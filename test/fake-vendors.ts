@@ -23,6 +23,8 @@ export interface FakeVendor {
   close(): Promise<void>;
   /** Everything received, as one string, for leak checks. */
   dump(): string;
+  /** The most requests it held at once (received, not yet answered). */
+  readonly maxInFlight: number;
 }
 
 /**
@@ -54,15 +56,25 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
+/**
+ * A fake vendor answering what `validate` says of each request (or an outage's status), each
+ * answer `roundTripMs` after the request arrived: a vendor that far away.
+ */
 export async function fakeVendor(
   validate: (request: IncomingMessage, body: string) => { status: number; answer: unknown },
+  roundTripMs = 0,
 ): Promise<FakeVendor> {
   const received: Received[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   let failures = 0;
   let failStatus = 503;
   let downStatus: number | null = null;
   const server: Server = createServer((request, response) => {
-    void readBody(request).then((body) => {
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    void readBody(request).then(async (body) => {
+      if (roundTripMs > 0) await new Promise((resolve) => setTimeout(resolve, roundTripMs));
+      inFlight--;
       let status: number;
       let answer: unknown;
       if (downStatus !== null) ({ status, answer } = { status: downStatus, answer: { error: 'down' } });
@@ -98,6 +110,9 @@ export async function fakeVendor(
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     dump: () => JSON.stringify(received),
+    get maxInFlight() {
+      return maxInFlight;
+    },
   };
 }
 
@@ -197,14 +212,14 @@ export function gCollectProblems(url: URL): string[] {
 }
 
 /** A fake GA4 collection endpoint (`/mp/collect` and `/g/collect`): 204 when valid, 400 with the problems otherwise. */
-export function startFakeGa4(): Promise<FakeVendor> {
+export function startFakeGa4(roundTripMs = 0): Promise<FakeVendor> {
   return fakeVendor((request, body) => {
     const url = new URL(request.url ?? '/', 'http://x');
     const problems = url.pathname === '/g/collect' ? gCollectProblems(url) : ga4Problems(url, body);
     return problems.length
       ? { status: 400, answer: { validationMessages: problems } }
       : { status: 204, answer: null };
-  });
+  }, roundTripMs);
 }
 
 /** A webhook receiver that checks `x-balise-signature` (HMAC-SHA256 of `timestamp.body`) and answers 401 when wrong. */

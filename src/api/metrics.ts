@@ -35,6 +35,7 @@ export function prometheusText(
   tools: Record<string, ToolStats> = {},
   outboxPending = 0,
   health?: NodeHealth,
+  outboxWindows: readonly { tool: string; size: number; sending: number }[] = [],
 ): string {
   const perTool = (pick: (s: ToolStats) => number): [Record<string, string>, number][] =>
     Object.entries(tools).map(([name, stats]) => {
@@ -126,6 +127,18 @@ export function prometheusText(
       'gauge',
     ),
     counter('balise_outbox_pending', 'Deliveries waiting in the outbox.', [[{}, outboxPending]], 'gauge'),
+    counter(
+      'balise_outbox_window',
+      'Requests a tool may have in flight now (outbox.concurrency, opened up to outbox.maxConcurrency while requests wait and its vendor answers).',
+      outboxWindows.map((w): [Record<string, string>, number] => [{ tool: w.tool }, w.size]),
+      'gauge',
+    ),
+    counter(
+      'balise_outbox_in_flight',
+      'Requests of a tool sent and not yet answered.',
+      outboxWindows.map((w): [Record<string, string>, number] => [{ tool: w.tool }, w.sending]),
+      'gauge',
+    ),
     ...(health
       ? [
           counter(

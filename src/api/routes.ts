@@ -48,6 +48,7 @@ export function registerApiRoutes(
     health?: () => NodeHealth;
     tools?: ToolRuntime;
     outboxPending?: () => number;
+    outboxWindows?: () => { tool: string; size: number; sending: number }[];
     /** Node.js and process metrics and request latencies (prom-client). */
     processMetrics?: ProcessMetrics;
     sessions?: Sessions;
@@ -84,6 +85,7 @@ export function registerApiRoutes(
       deps.tools?.stats(),
       deps.outboxPending?.(),
       deps.health?.(),
+      deps.outboxWindows?.(),
     );
     const process = deps.processMetrics ? await deps.processMetrics.text() : '';
     const proxied = deps.proxy?.metricsText() ?? '';

@@ -93,7 +93,24 @@ export const outboxSchema = z
     maxAttempts: z.number().int().min(1).max(100).default(12).describe('Attempts before a dead letter'),
     baseDelayMs: z.number().int().min(1).max(600_000).default(1000).describe('First retry delay'),
     maxDelayMs: z.number().int().min(1).max(86_400_000).default(600_000).describe('Longest retry delay'),
-    concurrency: z.number().int().min(1).max(64).default(4).describe('Deliveries in flight per tool'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe(
+        'Requests in flight per tool while it keeps up (its window starts there and never goes below)',
+      ),
+    maxConcurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(64)
+      .describe(
+        'Most requests in flight per tool: while requests wait, its window opens up to this as the vendor answers (halved on 429, 5xx, timeouts)',
+      ),
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000).describe('Vendor request timeout'),
     batchWindowMs: z
       .number()

@@ -20,6 +20,7 @@ import { IdQueue } from './id-queue.js';
 import type { Journal } from './journal.js';
 import { Ledger, type OutboxRecord } from './ledger.js';
 import { outboxJournal } from './outbox-line.js';
+import { SendWindows } from './send-window.js';
 import { httpTransport, type Transport } from './transport.js';
 
 export type { EgressRecord };
@@ -31,7 +32,7 @@ export type OutboxSettings = Config['outbox'];
 
 /**
  * The durable outbox: deliveries are journalled (fsynced) before the browser gets its answer,
- * sent with a per-tool concurrency limit, retried with exponential backoff and jitter on
+ * sent within a per-tool window of requests in flight (send-window.ts), retried with exponential backoff and jitter on
  * timeouts, network errors, 408, 429 and 5xx, and turned into dead letters on any other 4xx
  * (with the vendor's message) or after `maxAttempts`. A tool failing repeatedly opens its circuit
  * breaker for 30 s. After a crash the journal is replayed: every delivery not marked done is
@@ -42,7 +43,6 @@ export class Outbox {
   private readonly ledger = new Ledger();
   private readonly pending = this.ledger.pending;
   private readonly dead = this.ledger.dead;
-  private readonly inFlight = new Map<string, number>();
   /** Ids ready to send, per tool, oldest first (a retry rejoins when its delay is over). */
   private readonly queues = new Map<string, IdQueue>();
   private readonly sending = new Set<string>();
@@ -56,6 +56,8 @@ export class Outbox {
   private wakeTimer: NodeJS.Timeout | null = null;
   /** What each attempt needs (made once: a copy per attempt showed in the profile). */
   private readonly attemptDeps: AttemptDeps;
+  /** Each tool's requests in flight and how many it may have. */
+  readonly windows: SendWindows;
   /** False for an outbox opened to read or edit its journal (CLI): nothing is ever sent. */
   private delivering = true;
 
@@ -71,6 +73,10 @@ export class Outbox {
   ) {
     this.journal = outboxJournal(join(dir, 'journal.jsonl'));
     this.attemptDeps = { ...deps, timeoutMs: settings.timeoutMs };
+    this.windows = new SendWindows(
+      settings.concurrency,
+      Math.max(settings.concurrency, settings.maxConcurrency),
+    );
   }
 
   /** Opens the outbox in `dir`, replaying its journal; `deliver: false` only reads (CLI). */
@@ -80,7 +86,7 @@ export class Outbox {
     deps: Partial<Outbox['deps']> & { deliver?: boolean } = {},
   ): Promise<Outbox> {
     const outbox = new Outbox(dir, settings, {
-      transport: deps.transport ?? httpTransport(settings.concurrency),
+      transport: deps.transport ?? httpTransport(Math.max(settings.concurrency, settings.maxConcurrency)),
       log: deps.log ?? (() => undefined),
       now: deps.now ?? Date.now,
       resolve: deps.resolve ?? recentLookups(),
@@ -151,13 +157,10 @@ export class Outbox {
         (!filter.tool || l.delivery.tool === filter.tool) &&
         (!filter.ids || filter.ids.includes(l.delivery.id)),
     );
-    const records: OutboxRecord[] = [];
-    for (const letter of chosen) {
-      records.push(
-        { op: 'forget', id: letter.delivery.id },
-        { op: 'add', delivery: { ...letter.delivery, attempts: 0 } },
-      );
-    }
+    const records = chosen.flatMap((letter): OutboxRecord[] => [
+      { op: 'forget', id: letter.delivery.id },
+      { op: 'add', delivery: { ...letter.delivery, attempts: 0 } },
+    ]);
     if (records.length === 0) return 0;
     for (const record of records) this.ledger.apply(record, (delivery) => this.ready(delivery));
     await this.journal.append(...records);
@@ -200,7 +203,7 @@ export class Outbox {
   }
 
   /**
-   * Starts sends up to each tool's concurrency, tools with an open circuit breaker waiting. A tool
+   * Starts sends up to each tool's window, tools with an open circuit breaker waiting. A tool
    * whose requests may be batched waits up to `batchWindowMs` for its queue to fill a batch.
    */
   private pump(): void {
@@ -212,7 +215,7 @@ export class Outbox {
         this.wake(openUntil);
         continue;
       }
-      while (queue.length > 0 && (this.inFlight.get(tool) ?? 0) < this.settings.concurrency) {
+      while (queue.length > 0 && this.windows.open(tool)) {
         const head = this.pending.get(queue.at(0)!);
         if (!head || this.sending.has(head.id)) {
           queue.shift();
@@ -231,11 +234,11 @@ export class Outbox {
         queue.shift();
         this.sending.add(head.id);
         const group = rule ? gather(queue, head, rule, this.pending, this.sending) : [head];
-        this.inFlight.set(tool, (this.inFlight.get(tool) ?? 0) + 1);
+        this.windows.started(tool);
         // Sealed by its tool's rule, unless its component signed it and it now goes alone.
         const sealing = head.solo && !head.sealAtSend ? undefined : found;
         const run = this.send(group, rule, sealing).finally(() => {
-          this.inFlight.set(tool, (this.inFlight.get(tool) ?? 1) - 1);
+          this.windows.ended(tool);
           this.running.delete(run);
           for (const member of group) {
             this.sending.delete(member.id);
@@ -274,6 +277,7 @@ export class Outbox {
     if (verdict.outcome === 'sent') {
       this.deps.log(egressRecord(base, ts, 'sent', status, null));
       this.breakers.succeeded(first.tool);
+      this.windows.answered(first.tool, (this.queues.get(first.tool)?.length ?? 0) > 0);
       for (const member of group) {
         this.pending.delete(member.id);
         this.journal.appendLazy({ op: 'done', id: member.id });
@@ -281,18 +285,17 @@ export class Outbox {
       await this.maybeCompact(group.length);
       return;
     }
-    if (verdict.outcome === 'retry' || (verdict.outcome === 'dead' && verdict.retryable))
+    if (verdict.outcome === 'retry' || (verdict.outcome === 'dead' && verdict.retryable)) {
       this.breakers.failed(first.tool, ts);
+      this.windows.failed(first.tool);
+    }
     const { reason } = verdict;
     this.deps.log(
       egressRecord(base, ts, verdict.outcome === 'split' ? 'retry' : verdict.outcome, status, reason),
     );
     if (verdict.outcome === 'dead') return this.bury(group, status, reason);
     if (verdict.outcome === 'split') {
-      for (const member of group) {
-        member.solo = true;
-        member.nextAt = 0;
-      }
+      for (const member of group) [member.solo, member.nextAt] = [true, 0];
       return;
     }
     const { attempts } = verdict;
@@ -332,10 +335,8 @@ export class Outbox {
   /** Resolves when nothing is pending or in flight (tests, shutdown), or after `timeoutMs`. */
   async idle(timeoutMs = 10_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+    for (; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10)))
       if (this.pending.size === 0 && this.running.size === 0) return true;
-      await new Promise((r) => setTimeout(r, 10));
-    }
     return false;
   }
 

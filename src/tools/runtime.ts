@@ -215,6 +215,11 @@ export class ToolRuntime {
     return this.outbox.pendingCount;
   }
 
+  /** Each tool's window of requests in flight, and how many are (`/metrics`). */
+  get outboxWindows(): { tool: string; size: number; sending: number }[] {
+    return this.outbox.windows.entries();
+  }
+
   /** True when the site has at least one tool. */
   hasTools(site: string): boolean {
     return (this.tools.get(site)?.length ?? 0) > 0;
