@@ -12,26 +12,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMs, run, startUntil } from './processes.js';
-import { BENCH_UA } from './visitors.js';
+import { BENCH_PAGEVIEW, BENCH_UA } from './visitors.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOOLS = process.env.BENCH_TOOLS === '1';
 const VISITORS = Number(process.env.BENCH_VISITORS ?? 1);
-const BODY = JSON.stringify({
-  eventType: 'pageview',
-  location: 'https://www.example.fr/politique/article-12?utm_source=newsletter',
-  title: 'Article 12 — politique',
-  referer: 'https://www.google.com/',
-  timestamp: Date.now(),
-  offset: -60,
-  language: 'fr-FR',
-  screenWidth: 1920,
-  screenHeight: 1080,
-  viewportWidth: 1280,
-  viewportHeight: 800,
-});
+const BODY = BENCH_PAGEVIEW;
 
 interface Load {
   rps: number;

@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, startUntil } from './processes.js';
+import { BENCH_PAGEVIEW } from './visitors.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -23,14 +24,6 @@ const WINDOWS = (process.env.BENCH_WINDOWS ?? '4-4,4-64')
   .split(',')
   .map((w) => w.split('-').map(Number) as [number, number]);
 const TOKEN = 'bench-delivery-token';
-const BODY = JSON.stringify({
-  eventType: 'pageview',
-  location: 'https://www.example.fr/politique/article-12?utm_source=newsletter',
-  title: 'Article 12 — politique',
-  referer: 'https://www.google.com/',
-  timestamp: Date.now(),
-  offset: -60,
-});
 
 // The vendor: each request answered RTT_MS after it arrived; the events it carried counted.
 let delivered = 0;
@@ -108,7 +101,7 @@ try {
       url,
       String(SECONDS),
       String(RATE),
-      BODY,
+      BENCH_PAGEVIEW,
       String(VISITORS),
     ]);
     const loadEnd = performance.now();

@@ -15,3 +15,18 @@ export function browserHeaders(): Record<string, string> {
 export function visitorAddress(n: number): string {
   return `81.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
+
+/** The pageview the collect benches send (a browser's event as the client script posts it). */
+export const BENCH_PAGEVIEW = JSON.stringify({
+  eventType: 'pageview',
+  location: 'https://www.example.fr/politique/article-12?utm_source=newsletter',
+  title: 'Article 12 — politique',
+  referer: 'https://www.google.com/',
+  timestamp: Date.now(),
+  offset: -60,
+  language: 'fr-FR',
+  screenWidth: 1920,
+  screenHeight: 1080,
+  viewportWidth: 1280,
+  viewportHeight: 800,
+});

@@ -128,6 +128,22 @@ describe('the outbox window', () => {
   });
 });
 
+describe('outbox.maxConcurrency', () => {
+  it('is refused below outbox.concurrency, naming both', () => {
+    expect(() =>
+      parseConfig(
+        { outbox: { concurrency: 8, maxConcurrency: 4 }, sites: [{ host: 'www.example.fr' }] },
+        { env: {} },
+      ),
+    ).toThrow(/outbox\.maxConcurrency: must be at least outbox\.concurrency/);
+    const outbox = parseConfig(
+      { outbox: { concurrency: 8 }, sites: [{ host: 'www.example.fr' }] },
+      { env: {} },
+    ).outbox;
+    expect([outbox.concurrency, outbox.maxConcurrency]).toEqual([8, 64]);
+  });
+});
+
 describe('SendWindows', () => {
   it('opens by one per answer while others wait, halves on a failure, within its bounds', () => {
     const windows = new SendWindows(2, 5);

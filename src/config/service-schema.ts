@@ -136,6 +136,10 @@ export const outboxSchema = z
         'Deliveries that may wait in the outbox (all sites together); past it, events of every site with tools are refused (503 outbox_full) until it drains',
       ),
   })
+  .refine((outbox) => outbox.maxConcurrency >= outbox.concurrency, {
+    message: 'must be at least outbox.concurrency: a window opens from concurrency up to maxConcurrency',
+    path: ['maxConcurrency'],
+  })
   .prefault({});
 
 export const serverSchema = z

@@ -73,10 +73,7 @@ export class Outbox {
   ) {
     this.journal = outboxJournal(join(dir, 'journal.jsonl'));
     this.attemptDeps = { ...deps, timeoutMs: settings.timeoutMs };
-    this.windows = new SendWindows(
-      settings.concurrency,
-      Math.max(settings.concurrency, settings.maxConcurrency),
-    );
+    this.windows = new SendWindows(settings.concurrency, settings.maxConcurrency);
   }
 
   /** Opens the outbox in `dir`, replaying its journal; `deliver: false` only reads (CLI). */
@@ -86,7 +83,7 @@ export class Outbox {
     deps: Partial<Outbox['deps']> & { deliver?: boolean } = {},
   ): Promise<Outbox> {
     const outbox = new Outbox(dir, settings, {
-      transport: deps.transport ?? httpTransport(Math.max(settings.concurrency, settings.maxConcurrency)),
+      transport: deps.transport ?? httpTransport(settings.maxConcurrency),
       log: deps.log ?? (() => undefined),
       now: deps.now ?? Date.now,
       resolve: deps.resolve ?? recentLookups(),
