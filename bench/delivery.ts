@@ -1,12 +1,14 @@
 // bench:delivery — do a tool's deliveries keep pace with a site's traffic when its vendor is far
-// away? The gateway (`balise serve`, built) with GA4 in Measurement Protocol mode, loaded evenly
+// away? The gateway (`balise serve`, built) with one built-in tool, loaded evenly
 // (bench/paced.ts) at BENCH_RATE events/s for BENCH_SECONDS over BENCH_VISITORS visitors — one
-// client per request, so GA4 sends one request per event — against a local vendor that answers
-// each request BENCH_RTT_MS later (default 30: a vendor in the same region; 100 across an ocean).
-// For each outbox setting in BENCH_WINDOWS (`concurrency-maxConcurrency`; default `4-4,4-64`:
-// four requests in flight at most, as before the window, then the defaults) prints the
-// deliveries made during the load, how long the rest took after it, the backlog the gateway held
-// and the most requests in flight. A tool sends at most window ÷ round trip requests per second.
+// client per request, so GA4 (either mode), Matomo and Universal Analytics send one request per
+// event — against a local vendor that answers each request BENCH_RTT_MS later (default 30: a
+// vendor in the same region; 100 across an ocean). For each tool of BENCH_TOOLS (default every
+// built-in in every mode: ga4-mp, ga4-relay, meta, matomo, ua, webhook) and each outbox setting
+// of BENCH_WINDOWS (`concurrency-maxConcurrency`, default `4-64`, the defaults; `4-4` is four in
+// flight at most, as before the window) prints the deliveries made during the load, how long the
+// rest took after it, the backlog the gateway held and the most requests in flight. A tool sends
+// at most window ÷ round trip requests per second.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
@@ -20,7 +22,8 @@ const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const VISITORS = Number(process.env.BENCH_VISITORS ?? 10000);
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 30);
-const WINDOWS = (process.env.BENCH_WINDOWS ?? '4-4,4-64')
+const TOOLS = (process.env.BENCH_TOOLS ?? 'ga4-mp,ga4-relay,meta,matomo,ua,webhook').split(',');
+const WINDOWS = (process.env.BENCH_WINDOWS ?? '4-64')
   .split(',')
   .map((w) => w.split('-').map(Number) as [number, number]);
 const TOKEN = 'bench-delivery-token';
@@ -37,27 +40,51 @@ const vendor = createServer((request, response) => {
   request.on('end', () => {
     setTimeout(() => {
       inFlight--;
-      try {
-        delivered +=
-          (JSON.parse(Buffer.concat(chunks).toString()) as { events?: unknown[] }).events?.length ?? 1;
-      } catch {
-        delivered++;
-      }
+      delivered += carried(request.url ?? '', Buffer.concat(chunks).toString());
       response.writeHead(204).end();
     }, RTT_MS);
   });
 });
 vendor.keepAliveTimeout = 60_000;
+
+/** The events one request carried: a batch's items (GA4 `events`, Meta `data`, webhook `events`), a `/g/collect` body's lines, else one. */
+function carried(url: string, body: string): number {
+  if (url.startsWith('/g/collect') && body.length > 0) return body.split('\n').filter(Boolean).length;
+  try {
+    const parsed = JSON.parse(body) as { events?: unknown[]; data?: unknown[] };
+    return (parsed.events ?? parsed.data)?.length ?? 1;
+  } catch {
+    return 1;
+  }
+}
+
+/** A site's `tools` entry for `tool`, pointed at the vendor. */
+function toolLine(tool: string): string {
+  const local = 'allowHosts: [127.0.0.1]';
+  const lines: Record<string, string> = {
+    'ga4-mp': `{ id: ga4, component: ga4, ${local}, settings: { measurementId: G-BENCH1, mode: mp, apiSecret: s, endpoint: "${vendorUrl}/mp/collect" } }`,
+    'ga4-relay': `{ id: ga4, component: ga4, ${local}, settings: { measurementId: G-BENCH1, endpoint: "${vendorUrl}/g/collect" } }`,
+    meta: `{ id: meta, component: meta, region: any, ${local}, settings: { pixelId: "1", accessToken: t, endpoint: "${vendorUrl}" } }`,
+    matomo: `{ id: matomo, component: matomo, ${local}, settings: { url: "${vendorUrl}/matomo.php", siteId: 3 } }`,
+    ua: `{ id: ua, component: ua, region: any, ${local}, settings: { trackingId: UA-1-1, endpoint: "${vendorUrl}/collect" } }`,
+    webhook: `{ id: hook, component: webhook, ${local}, settings: { url: "${vendorUrl}/hook", secret: s } }`,
+  };
+  const line = lines[tool];
+  if (!line) throw new Error(`unknown tool ${tool} (one of ${Object.keys(lines).join(', ')})`);
+  return line;
+}
 await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
 const vendorUrl = `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-delivery-'));
 process.stdout.write(
-  `bench:delivery — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; GA4 (mp), ${RATE} events/s for ${SECONDS} s over ${VISITORS} visitors; vendor round trip ${RTT_MS} ms\n`,
+  `bench:delivery — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${RATE} events/s for ${SECONDS} s over ${VISITORS} visitors; vendor round trip ${RTT_MS} ms\n`,
 );
 try {
-  for (const [concurrency, maxConcurrency] of WINDOWS) {
-    const name = `${concurrency}-${maxConcurrency}`;
+  for (const [tool, [concurrency, maxConcurrency]] of TOOLS.flatMap((t) =>
+    WINDOWS.map((w) => [t, w] as const),
+  )) {
+    const name = `${tool}-${concurrency}-${maxConcurrency}`;
     const config = join(dir, `${name}.yaml`);
     writeFileSync(
       config,
@@ -70,7 +97,7 @@ try {
         '  - host: www.example.fr',
         '    aliases: [127.0.0.1]',
         '    tools:',
-        `      - { id: ga4, component: ga4, allowHosts: [127.0.0.1], settings: { measurementId: G-BENCH1, mode: mp, apiSecret: s, endpoint: "${vendorUrl}/mp/collect" } }`,
+        `      - ${toolLine(tool)}`,
       ].join('\n'),
     );
     const { child, found } = await startUntil(
@@ -87,6 +114,9 @@ try {
           ).text(),
         )?.[1] ?? NaN,
       );
+    const accepted = async () =>
+      ((await (await fetch(`${found}/balise/healthz`)).json()) as { accepted: number }).accepted;
+    const acceptedBefore = await accepted();
     const before = delivered;
     maxInFlight = 0;
     const started = performance.now();
@@ -106,7 +136,8 @@ try {
     ]);
     const loadEnd = performance.now();
     const duringLoad = delivered - before;
-    const sent = Math.floor(RATE * (SECONDS + 1));
+    // The events the gateway accepted (each one delivery for this tool).
+    const sent = (await accepted()) - acceptedBefore;
     while (delivered - before < sent && performance.now() - loadEnd < 300_000)
       await new Promise((resolve) => setTimeout(resolve, 100));
     clearInterval(watch);
@@ -114,7 +145,7 @@ try {
     const loadSeconds = (loadEnd - started) / 1000;
     const { p99 } = JSON.parse(out) as { p99: number };
     process.stdout.write(
-      `concurrency ${concurrency}, maxConcurrency ${String(maxConcurrency).padEnd(3)} ${((100 * duringLoad) / sent).toFixed(1).padStart(5)} % delivered during the load (${duringLoad} of ${sent}; ${(duringLoad / loadSeconds).toFixed(0)}/s; window ÷ round trip: at most ${((maxConcurrency * 1000) / RTT_MS).toFixed(0)}/s); the rest in ${drain.toFixed(1)} s after it; backlog up to ${maxPending}; ${maxInFlight} requests in flight at most; collect p99 ${p99.toFixed(1)} ms\n`,
+      `${tool.padEnd(9)} concurrency ${concurrency}, maxConcurrency ${String(maxConcurrency).padEnd(3)} ${((100 * duringLoad) / sent).toFixed(1).padStart(5)} % delivered during the load (${duringLoad} of ${sent}; ${(duringLoad / loadSeconds).toFixed(0)}/s; window ÷ round trip: at most ${((maxConcurrency * 1000) / RTT_MS).toFixed(0)}/s); the rest in ${drain.toFixed(1)} s after it; backlog up to ${maxPending}; ${maxInFlight} requests in flight at most; collect p99 ${p99.toFixed(1)} ms\n`,
     );
     const exit = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
