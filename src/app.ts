@@ -284,13 +284,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       connectionsOpen: connections.open,
       connectionsRefusedPerAddress: connections.refusedPerAddress,
     }),
-    ...(deps.tools
-      ? {
-          tools: deps.tools,
-          outboxPending: () => deps.tools!.outboxPending,
-          outboxWindows: () => deps.tools!.outboxWindows,
-        }
-      : {}),
+    ...(deps.tools ? { tools: deps.tools } : {}),
     sessions,
     processMetrics,
     ...(deps.settings ? { settings: deps.settings } : {}),

@@ -65,6 +65,14 @@ describe('the outbox bound (outbox.maxPending)', () => {
         await gateway.app.inject({ url: '/balise/metrics', headers: { authorization: `Bearer ${TOKEN}` } })
       ).body;
       expect(metrics).toMatch(/balise_outbox_pending 10\b/);
+      // Once the receiver has refused a request, its tool's window is at outbox.concurrency (4).
+      for (let waited = 0; hook.received.length === 0 && waited < 5000; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      const refusing = (
+        await gateway.app.inject({ url: '/balise/metrics', headers: { authorization: `Bearer ${TOKEN}` } })
+      ).body;
+      expect(refusing).toMatch(/balise_outbox_window\{tool="hook"\} 4\b/);
+      expect(refusing).toMatch(/balise_outbox_in_flight\{tool="hook"\} \d+\b/);
 
       hook.recover();
       const deadline = Date.now() + 20_000;

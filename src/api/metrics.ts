@@ -1,3 +1,4 @@
+import type { WindowEntry } from '../tools/send-window.js';
 import type { CollectCounters } from '../collect/routes.js';
 import type { ToolStats } from '../tools/runtime.js';
 
@@ -35,7 +36,7 @@ export function prometheusText(
   tools: Record<string, ToolStats> = {},
   outboxPending = 0,
   health?: NodeHealth,
-  outboxWindows: readonly { tool: string; size: number; sending: number }[] = [],
+  outboxWindows: readonly WindowEntry[] = [],
 ): string {
   const perTool = (pick: (s: ToolStats) => number): [Record<string, string>, number][] =>
     Object.entries(tools).map(([name, stats]) => {

@@ -47,8 +47,6 @@ export function registerApiRoutes(
     /** The spool's and the store's state, and the connection guard's counters (metrics). */
     health?: () => NodeHealth;
     tools?: ToolRuntime;
-    outboxPending?: () => number;
-    outboxWindows?: () => { tool: string; size: number; sending: number }[];
     /** Node.js and process metrics and request latencies (prom-client). */
     processMetrics?: ProcessMetrics;
     sessions?: Sessions;
@@ -83,9 +81,9 @@ export function registerApiRoutes(
       deps.counters,
       deps.pendingRows(),
       deps.tools?.stats(),
-      deps.outboxPending?.(),
+      deps.tools?.outboxPending,
       deps.health?.(),
-      deps.outboxWindows?.(),
+      deps.tools?.outboxWindows,
     );
     const process = deps.processMetrics ? await deps.processMetrics.text() : '';
     const proxied = deps.proxy?.metricsText() ?? '';

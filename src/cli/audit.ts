@@ -7,7 +7,7 @@ import { manifestSchema, type Manifest } from '../tools/manifest.js';
 import { componentManifest } from '../tools/loader.js';
 import { BUILTIN_COMPONENTS } from '../tools/runtime.js';
 import { parse, UsageError } from './args.js';
-import { withStore } from './query.js';
+import { withStore } from './with-store.js';
 import { argPath, terminal } from './terminal.js';
 import { dirname } from 'node:path';
 

@@ -1,7 +1,8 @@
 import { DETECTOR_NAMES, runDetector } from '../insights/detectors/run.js';
 import { parse, UsageError } from './args.js';
 import { formatRows } from './output.js';
-import { QUERY_OPTIONS, outputFormat, queryFromOptions, reportQueryError, withStore } from './query.js';
+import { QUERY_OPTIONS, outputFormat, queryFromOptions, reportQueryError } from './query.js';
+import { withStore } from './with-store.js';
 
 const NUMBERS = ['limit', 'floor', 'factor', 'min-rps', 'threshold', 'ratio'] as const;
 

@@ -4,7 +4,8 @@ import { loadConfigFile, localPaths } from '../config/load.js';
 import { parse, UsageError } from './args.js';
 import { hostedGateway } from './hosted.js';
 import { formatRows } from './output.js';
-import { outputFormat, reportQueryError, withStore } from './query.js';
+import { outputFormat, reportQueryError } from './query.js';
+import { withStore } from './with-store.js';
 
 /** `balise egress --config FILE [--site S] [--tool T] [--outcome sent|retry|dead|blocked] [--since 24h] [--limit 100] [--format …]`. */
 export async function egressCommand(argv: string[], out: (line: string) => void): Promise<number> {

@@ -5,8 +5,6 @@ import { parse, UsageError } from './args.js';
 import { formatRows, type OutputFormat } from './output.js';
 import { withStore } from './with-store.js';
 
-export { withStore };
-
 /**
  * `balise query --config FILE --site S|--group G --metric M --interval 1h --from … --to … [--tz Z]
  * [--compare previous_week] [--breakdown D] [--property NAME] [--top N] [--filter key=value]…

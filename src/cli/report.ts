@@ -2,7 +2,8 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { buildReport } from '../report/build.js';
 import { renderHtml, renderMarkdown } from '../report/render.js';
 import { parse, UsageError } from './args.js';
-import { reportQueryError, withStore } from './query.js';
+import { reportQueryError } from './query.js';
+import { withStore } from './with-store.js';
 import { argPath } from './terminal.js';
 
 const USAGE =

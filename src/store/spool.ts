@@ -53,8 +53,7 @@ export class Spool {
   private readonly lock = new Mutex();
   private waiting: Waiting[] = [];
   private draining = false;
-  /** Groups written (one write and one fsync each), for tests and benches. */
-  groups = 0;
+  private written = 0;
   private current: { file: AppendFile; segment: Segment } | undefined;
   private sequence: number;
 
@@ -112,7 +111,7 @@ export class Spool {
                 current.segment.span.add(row.ts);
               }
             await current.file.append(Buffer.from(text), true);
-            this.groups++;
+            this.written++;
             for (const w of batch) current.segment.rows += w.rows.length;
             for (const w of batch) w.resolve();
           } catch (error) {
@@ -135,6 +134,11 @@ export class Spool {
       segment: { path, rows: 0, span: new RowSpan() },
     };
     return this.current;
+  }
+
+  /** Groups written so far (one write and one fsync each), for tests and benches. */
+  get groups(): number {
+    return this.written;
   }
 
   /** Number of rows in the open segment. */

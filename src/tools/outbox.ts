@@ -332,8 +332,10 @@ export class Outbox {
   /** Resolves when nothing is pending or in flight (tests, shutdown), or after `timeoutMs`. */
   async idle(timeoutMs = 10_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    for (; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10)))
+    while (Date.now() < deadline) {
       if (this.pending.size === 0 && this.running.size === 0) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     return false;
   }
 

@@ -8,6 +8,7 @@ import { ToolClient, type BrowserActions, type ClientValues } from './client.js'
 import type { PrivacyView, ToolInput } from './client-view.js';
 import { BUILTIN_COMPONENTS, type ComponentModule } from './components.js';
 import { PermissionError, type ToolInstance, type ToolStats } from './instance.js';
+import type { WindowEntry } from './send-window.js';
 import { loadTool, type LoadDeps } from './loader.js';
 import { toolManager, type DispatchContext } from './manager.js';
 import { manifestSchema, type Manifest } from './manifest.js';
@@ -216,7 +217,7 @@ export class ToolRuntime {
   }
 
   /** Each tool's window of requests in flight, and how many are (`/metrics`). */
-  get outboxWindows(): { tool: string; size: number; sending: number }[] {
+  get outboxWindows(): WindowEntry[] {
     return this.outbox.windows.entries();
   }
 

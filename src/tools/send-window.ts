@@ -1,3 +1,10 @@
+/** One tool's window and its requests in flight. */
+export interface WindowEntry {
+  tool: string;
+  size: number;
+  sending: number;
+}
+
 /**
  * How many requests each tool may have in flight. A tool starts at `floor` (`outbox.concurrency`);
  * while requests wait behind its window and its vendor answers, each answer opens the window by
@@ -53,7 +60,7 @@ export class SendWindows {
   }
 
   /** Every tool's window and requests in flight (`/metrics`). */
-  entries(): { tool: string; size: number; sending: number }[] {
+  entries(): WindowEntry[] {
     const tools = new Set([...this.sizes.keys(), ...this.inFlight.keys()]);
     return [...tools].map((tool) => ({ tool, size: this.size(tool), sending: this.sending(tool) }));
   }
