@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import type { ConfigInput } from '../src/config/schema.js';
 import { getSeries } from '../src/insights/getSeries.js';
-import { importFiles, type ImportSummary } from '../src/import/import.js';
+import { importFiles, STORE_MEMORY_MB, type ImportSummary } from '../src/import/import.js';
 import { MAX_LINE_BYTES } from '../src/import/chunks.js';
 import { WORKER_NICENESS } from '../src/import/priority.js';
 import { summaryLines } from '../src/import/progress.js';
@@ -282,7 +282,7 @@ describe('import formats', () => {
     ];
     const real = await freshStore('exact');
     const calls: { rows: number; minTs: number; maxTs: number; hours: number[]; told: FileRows }[] = [];
-    const threads: Promise<{ t: number }[]>[] = [];
+    const threads: Promise<{ t: number; m: string }[]>[] = [];
     // Threads of this process at the import workers' niceness, at each batch.
     const niced: number[] = [];
     // The real store, reporting a bulk size of 1,000 rows and recording each batch it is handed.
@@ -303,7 +303,11 @@ describe('import formats', () => {
               hours,
               told,
             });
-            threads.push(target.query<{ t: number }>("SELECT current_setting('threads')::INTEGER AS t"));
+            threads.push(
+              target.query<{ t: number; m: string }>(
+                "SELECT current_setting('threads')::INTEGER AS t, current_setting('memory_limit') AS m",
+              ),
+            );
             niced.push(threadsAtNiceness(WORKER_NICENESS));
             return target.appendCsv(path, told);
           };
@@ -316,13 +320,21 @@ describe('import formats', () => {
       site: 'semicomplete.com',
       workers: 2,
       chunkBytes: 16 * 1024,
+      ownStore: true,
     });
     const row = await rowsAndIds(real);
-    // The import ran as the store's bulk load (DuckDB: one thread), which ended with it.
-    const during = new Set((await Promise.all(threads)).map((rows) => rows[0]!.t));
-    const [after] = await real.query<{ t: number }>("SELECT current_setting('threads')::INTEGER AS t");
+    // The import ran as the store's bulk load (DuckDB: one thread and, the store being the
+    // import's own, STORE_MEMORY_MB of memory — 45.7 MiB), which ended with it.
+    const settings = (await Promise.all(threads)).map((rows) => rows[0]!);
+    const [after] = await real.query<{ t: number; m: string }>(
+      "SELECT current_setting('threads')::INTEGER AS t, current_setting('memory_limit') AS m",
+    );
     await real.close();
-    expect(during).toEqual(new Set([1]));
+    expect(new Set(settings.map((s) => s.t))).toEqual(new Set([1]));
+    expect(new Set(settings.map((s) => s.m))).toEqual(
+      new Set([`${Math.floor((STORE_MEMORY_MB / 1.048576) * 10) / 10} MiB`]),
+    );
+    expect(after!.m).toMatch(/GiB$/);
     // Both worker threads yield (when this process itself is not already that nice).
     if (niceness(threadId()) < WORKER_NICENESS) expect(new Set(niced)).toEqual(new Set([2]));
     expect(after!.t).toBeGreaterThan(1);

@@ -217,6 +217,40 @@ describe('DuckDB store on a real file', () => {
     await store.close();
   });
 
+  it('bounds its memory during a bounded bulk load, doubling the bound for an insert that needs more', async () => {
+    const store = await DuckDBStore.open(join(temp.dir, 'bounded.duckdb'));
+    await store.migrate();
+    // DuckDB reports its limit in MiB (64 MB → 61.0 MiB).
+    const limitMb = async () => {
+      const [setting] = await store.query<{ m: string }>("SELECT current_setting('memory_limit') AS m");
+      const [, value, unit] = /^([\d.]+) (\w+)$/.exec(setting!.m)!;
+      return (Number(value) * { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }[unit!]!) / 1e6;
+    };
+    const usual = await limitMb();
+    expect(usual).toBeGreaterThan(1_000);
+    expect(await store.bulkLoad(limitMb, { memoryMb: 64 })).toBeCloseTo(64, 0);
+    expect(await limitMb()).toBe(usual);
+    // ≈ 4 MB of rows inserted under a 4 MB bound: refused by DuckDB, then inserted under a larger one.
+    const rows = Array.from({ length: 12_000 }, (_, i) => ({
+      ...row(i, Date.UTC(2026, 10, 22, 12, 0, 0, i)),
+      path: `/${'x'.repeat(i % 700)}${i}`,
+    }));
+    const file = join(temp.dir, 'bounded.csv');
+    writeFileSync(file, rows.map(rowCsvLine).join(''));
+    const told = { minTs: rows[0]!.ts, maxTs: rows.at(-1)!.ts, hours: [Math.floor(rows[0]!.ts / 3_600_000)] };
+    const during = await store.bulkLoad(
+      async () => ({ inserted: (await store.appendCsv(file, told)).inserted, limit: await limitMb() }),
+      { memoryMb: 4 },
+    );
+    expect(during.inserted).toBe(rows.length);
+    expect(during.limit).toBeGreaterThan(4);
+    expect(during.limit).toBeLessThan(usual);
+    expect(await limitMb()).toBe(usual);
+    const [count] = await store.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM events');
+    expect(count!.n).toBe(rows.length);
+    await store.close();
+  });
+
   it('runs migrations once, however often migrate is called', async () => {
     const store = await DuckDBStore.open(join(temp.dir, 'migrate.duckdb'));
     await store.migrate();

@@ -56,6 +56,7 @@ export async function importCommand(argv: string[], out: (line: string) => void)
             format: values.format!,
             showBad,
             signal,
+            ownStore: !hostedGateway(),
             ...(values.site ? { site: values.site } : {}),
             ...(values.tz ? { tz: values.tz } : {}),
             onWrite: (s) => {
@@ -67,6 +68,7 @@ export async function importCommand(argv: string[], out: (line: string) => void)
             format: values.format!,
             showBad,
             ...(workers === undefined ? {} : { workers }),
+            ownStore: !hostedGateway(),
             ...(values.site ? { site: values.site } : {}),
             ...(values.tz ? { tz: values.tz } : {}),
             ...(tty ? { onProgress: (p) => term.err(`\r\u001b[2K${progressLine(p)}`) } : {}),

@@ -6,12 +6,15 @@ import { RowSpan } from '../store/row-span.js';
 import type { BulkLoad } from '../store/store.js';
 import { MAX_LINE_BYTES, type Chunk } from './chunks.js';
 import { ImportError } from './import-error.js';
-import { processSetup, type ImportOptions, type ImportSummary } from './import.js';
+import { processSetup, STORE_MEMORY_MB, type ImportOptions, type ImportSummary } from './import.js';
 import { ImportTally } from './tally.js';
 import { ChunkProcessor, type ChunkResult } from './process.js';
 
 /** How `followFile` runs: an import's options, and when to stop and write. */
-export interface FollowOptions extends Pick<ImportOptions, 'format' | 'site' | 'tz' | 'showBad'> {
+export interface FollowOptions extends Pick<
+  ImportOptions,
+  'format' | 'site' | 'tz' | 'showBad' | 'ownStore'
+> {
   /** Stops following: what was read is written, then the summary comes back. */
   signal: AbortSignal;
   /** How often the file is looked at once its end is reached (default 250 ms). */
@@ -49,7 +52,18 @@ function openFollowed(file: string): Followed {
  * wait at most `flushMs` before they are written. Stops when `signal` aborts, after writing
  * what it read, and returns the summary.
  */
-export async function followFile(
+export function followFile(
+  store: BulkLoad,
+  config: Config,
+  file: string,
+  options: FollowOptions,
+): Promise<ImportSummary> {
+  // A store of its own: its memory bounded as an import's (the follow may last for days).
+  const run = () => follow(store, config, file, options);
+  return options.ownStore && store.bulkLoad ? store.bulkLoad(run, { memoryMb: STORE_MEMORY_MB }) : run();
+}
+
+async function follow(
   store: BulkLoad,
   config: Config,
   file: string,

@@ -34,6 +34,12 @@ export interface ImportOptions {
   workers?: number;
   /** Bytes of log lines per chunk handed to a worker (default 1 MiB). */
   chunkBytes?: number;
+  /**
+   * True when this process owns the store (the CLI, not a gateway serving dashboards from it):
+   * the store's own memory is then bounded during the import (`STORE_MEMORY_MB`), so that the
+   * import's memory does not grow with the file.
+   */
+  ownStore?: boolean;
   /** Called about every `progressMs` (default 200) and once at the end of each file. */
   onProgress?: (progress: ImportProgress) => void;
   progressMs?: number;
@@ -86,6 +92,11 @@ export interface ImportSummary {
 }
 
 const MAX_WORKERS = 8;
+/**
+ * The store's memory during an import by a process that owns it (DuckDB: the row group being
+ * inserted, its id check and a cache of the table; raised by the store when an insert needs more).
+ */
+export const STORE_MEMORY_MB = 48;
 /** Result memory kept for reuse (CSV of a few chunks). */
 const MAX_SPARE = 16;
 
@@ -114,7 +125,8 @@ export function importFiles(
   options: ImportOptions,
 ): Promise<ImportSummary> {
   const run = () => importInto(store, config, files, options);
-  return store.bulkLoad ? store.bulkLoad(run) : run();
+  if (!store.bulkLoad) return run();
+  return store.bulkLoad(run, options.ownStore ? { memoryMb: STORE_MEMORY_MB } : {});
 }
 
 /**

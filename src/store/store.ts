@@ -48,8 +48,11 @@ export interface BulkLoad {
   /**
    * Runs `work` (an import: many `appendCsv` calls) with the store set for bulk inserts meanwhile,
    * if it has such a setting (DuckDB: one thread); other queries share that setting until it ends.
+   * `memoryMb` bounds the store's own memory meanwhile (DuckDB: its memory limit, raised for an
+   * insert that needs more) — for a process that owns the store, not a gateway whose queries
+   * share it.
    */
-  bulkLoad?<T>(work: () => Promise<T>): Promise<T>;
+  bulkLoad?<T>(work: () => Promise<T>, options?: { memoryMb?: number }): Promise<T>;
   /**
    * Inserts the rows of a row CSV file (`store/csv.ts`: an import batch written by this process,
    * complete, each id in it once), with the same idempotency as `append`. `rows` says what the

@@ -11,6 +11,7 @@ import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../egress.js';
 import { UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
 import { applyMigrations } from './migrations.js';
+import { BulkSettings } from './bulk-settings.js';
 import { appendEgressRows, appendRow, readRows } from './rows.js';
 import { DuckDBSharedState } from './shared-state.js';
 import { finishVisits, planVisits, rebuildVisitDay, type VisitsRefresh, type Zones } from './visits.js';
@@ -47,8 +48,8 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   /** The zones and the write count the visits table was last brought up to date for. */
   private visitsCurrent: { zones: string; writes: number } | null = null;
   private visitsRefresh: Promise<unknown> = Promise.resolve();
-  // Imports running (bulkLoad), which set DuckDB to one thread until the last ends.
-  private bulkLoads = 0;
+  // DuckDB's settings while imports run (bulkLoad).
+  private readonly bulk = new BulkSettings((sql) => this.connection.run(sql));
 
   private constructor(
     private readonly path: string,
@@ -156,23 +157,20 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   private insertFile(insert: string, path: string, rows: FileRows): Promise<{ inserted: number }> {
     const params = [path, Math.trunc(rows.minTs), Math.trunc(rows.maxTs)];
     return this.locked(async () => ({
-      inserted: await this.insertAndMark([insert, params], markHours(rows)),
+      inserted: await this.bulk.withinBound(() => this.insertAndMark([insert, params], markHours(rows))),
     }));
   }
 
   /**
-   * One DuckDB thread while an import runs: its worker threads keep the other cores busy, and a
-   * parallel insert costs more CPU per row for the same work. Set once for the whole import, not
-   * per batch: each change of the thread count made DuckDB hand its memory back to the system and
-   * fault it in again (≈ 1 µs per row, BENCHMARKS.md).
+   * Runs `work` (an import) with DuckDB set for bulk inserts meanwhile (`BulkSettings`: one
+   * thread; with `memoryMb`, a memory bound — see `BulkLoad.bulkLoad`).
    */
-  async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
-    this.bulkLoads++;
+  async bulkLoad<T>(work: () => Promise<T>, options: { memoryMb?: number } = {}): Promise<T> {
+    await this.locked(() => this.bulk.enter(options.memoryMb));
     try {
-      if (this.bulkLoads === 1) await this.locked(() => this.connection.run('SET threads = 1'));
       return await work();
     } finally {
-      if (--this.bulkLoads === 0) await this.locked(() => this.connection.run('RESET threads'));
+      await this.locked(() => this.bulk.leave());
     }
   }
 
