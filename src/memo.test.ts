@@ -33,3 +33,36 @@ describe('Memo', () => {
     expect(calls).toBe(2);
   });
 });
+
+describe('Memo of keys that seldom repeat', () => {
+  it('pauses while fewer than one lookup in eight is a hit, still answering runs, then keeps again', () => {
+    let calls = 0;
+    const memo = new Memo<string>(100_000);
+    const compute = (key: string) => (calls++, key.toUpperCase());
+    // A window of 4,096 lookups of distinct keys: the memo then pauses and holds nothing.
+    for (let i = 0; i < 4_096; i++) memo.get(`k${i}`, compute);
+    expect(memo.has('k1')).toBe(false);
+    // Paused: a key asked again is computed again, but the same key twice in a row is not.
+    calls = 0;
+    expect(memo.get('k1', compute)).toBe('K1');
+    expect(memo.get('k1', compute)).toBe('K1');
+    expect(memo.get('k2', compute)).toBe('K2');
+    expect(memo.get('k1', compute)).toBe('K1');
+    expect(calls).toBe(3);
+    expect(memo.has('k1')).toBe(false);
+    // After the pause (16 windows), it keeps answers again: a repeating key is computed once.
+    for (let i = 0; i < 16 * 4_096; i++) memo.get(`p${i}`, compute);
+    calls = 0;
+    for (let i = 0; i < 100; i++) memo.get(i % 2 === 0 ? 'hot' : 'warm', compute);
+    expect(calls).toBe(2);
+    expect(memo.has('hot')).toBe(true);
+  });
+
+  it('keeps on when one lookup in eight or more is a hit', () => {
+    const memo = new Memo<number>(100_000);
+    // One lookup in seven asks a key asked before (a hit), the others each a new key.
+    for (let i = 0; i < 2 * 4_096; i++) memo.get(i % 7 === 0 ? 'again' : `d${i}`, (k) => k.length);
+    expect(memo.has('again')).toBe(true);
+    expect(memo.has('d1')).toBe(true);
+  });
+});

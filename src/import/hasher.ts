@@ -1,28 +1,52 @@
 import { createHmac } from 'node:crypto';
 import { hashVisitor, localDay, visitorKey, type VisitorKey } from '../privacy/visitor-hash.js';
 
-const MAX_CACHED = 100_000;
+/**
+ * Cached hashes of one day at most; past that, that day's cache starts again (≈ 250 bytes of a
+ * worker's heap each).
+ */
+const MAX_CACHED = 20_000;
+/**
+ * Days whose hashes are cached: a log comes in time order, give or take the lines of a day's
+ * last seconds written after the next day's first; older days are dropped as new ones come.
+ */
+const CACHED_DAYS = 2;
+
+/** One day's cached hashes: site → ip → user agent → hash, with the strings of its keys. */
+interface DayCache {
+  bySite: Map<string, Map<string, Map<string, string>>>;
+  /**
+   * One string object per distinct IP and User-Agent among the day's keys: each new key is cut
+   * from its log line and would keep that whole line alive in the cache (the engine shares the
+   * line's memory); the first copy seen is kept for the whole day.
+   */
+  canonical: Map<string, string>;
+  count: number;
+}
 
 /**
  * Visitor hashes for an import: one salt per local day, HMAC-SHA256(secret, day) under a random
  * secret made for this import, shared by its worker threads (so a visitor hashes alike in every
  * chunk) and never stored — once the import ends, its hashes cannot be recomputed, and an import
- * never creates or deletes the live gateway's salts. Repeated (IP, UA) pairs of a day are cached.
+ * never creates or deletes the live gateway's salts. Repeated (IP, UA) pairs of the latest days
+ * are cached: a day's visitors do not come back on a later day with the same hash, so a day's
+ * cache is dropped once two later days have come (it held ≈ 20 MB of a worker's heap until its
+ * bound, in a million-line log, before).
  */
 export class ImportHasher {
   private readonly salts = new Map<string, VisitorKey>();
-  /** day → site → ip → user agent → hash (days and sites are few, and their strings reused). */
-  private cache = new Map<string, Map<string, Map<string, Map<string, string>>>>();
-  private cached = 0;
+  /** day → its cache, the latest CACHED_DAYS days seen, in the order they came. */
+  private readonly days = new Map<string, DayCache>();
   private run = { site: '', day: '', ip: '', userAgent: '', hash: '' };
-  /**
-   * One string object per distinct IP and User-Agent among the cached keys: each new key is cut
-   * from its log line and would keep that whole line alive in the cache (the engine shares the
-   * line's memory); the first copy seen is kept for all the days it appears on.
-   */
-  private readonly canonical = new Map<string, string>();
 
   constructor(private readonly secret: Uint8Array) {}
+
+  /** How many hashes are cached now (all cached days together). */
+  get cached(): number {
+    let count = 0;
+    for (const cache of this.days.values()) count += cache.count;
+    return count;
+  }
 
   /** The hash of (site, ip, ua) on the local day of `ts`. */
   hash(site: string, timeZone: string, ip: string, userAgent: string, ts: number): string {
@@ -35,33 +59,43 @@ export class ImportHasher {
     return hash;
   }
 
-  private intern(value: string): string {
-    const known = this.canonical.get(value);
-    if (known !== undefined) return known;
-    this.canonical.set(value, value);
-    return value;
+  private dayCache(day: string): DayCache {
+    let cache = this.days.get(day);
+    if (cache && cache.count < MAX_CACHED) return cache;
+    this.days.delete(day);
+    cache = { bySite: new Map(), canonical: new Map(), count: 0 };
+    this.days.set(day, cache);
+    // The days first seen longest ago go (a Map keeps its keys in the order they were set).
+    for (const old of this.days.keys()) {
+      if (this.days.size <= CACHED_DAYS) break;
+      this.days.delete(old);
+    }
+    return cache;
   }
 
   private lookup(site: string, day: string, ip: string, userAgent: string): string {
-    let bySite = this.cache.get(day);
-    if (!bySite) this.cache.set(day, (bySite = new Map<string, Map<string, Map<string, string>>>()));
-    let byIp = bySite.get(site);
-    if (!byIp) bySite.set(site, (byIp = new Map<string, Map<string, string>>()));
+    const cache = this.dayCache(day);
+    let byIp = cache.bySite.get(site);
+    if (!byIp) cache.bySite.set(site, (byIp = new Map<string, Map<string, string>>()));
     let byUa = byIp.get(ip);
-    if (!byUa) byIp.set(this.intern(ip), (byUa = new Map<string, string>()));
+    if (!byUa) byIp.set(intern(cache, ip), (byUa = new Map<string, string>()));
     let hash = byUa.get(userAgent);
     if (hash === undefined) {
       let key = this.salts.get(day);
       if (!key)
         this.salts.set(day, (key = visitorKey(createHmac('sha256', this.secret).update(day).digest())));
       hash = hashVisitor(key, site, ip, userAgent);
-      if (++this.cached > MAX_CACHED) {
-        this.cache = new Map();
-        this.canonical.clear();
-        this.cached = 0;
-      }
-      byUa.set(this.intern(userAgent), hash);
+      cache.count++;
+      byUa.set(intern(cache, userAgent), hash);
     }
     return hash;
   }
+}
+
+/** The day's one string object for `value` (see DayCache.canonical). */
+function intern(cache: DayCache, value: string): string {
+  const known = cache.canonical.get(value);
+  if (known !== undefined) return known;
+  cache.canonical.set(value, value);
+  return value;
 }

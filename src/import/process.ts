@@ -20,9 +20,15 @@ import { lineIds, type LineIdOf } from './line-id.js';
 
 /**
  * Answers kept per step and site: a log repeats its paths, referrers, User-Agents and IPs, so
- * each step runs about once per distinct value (docs/pipeline.md).
+ * each step runs about once per distinct value (docs/pipeline.md). Few: the values that repeat
+ * are a few thousand even in a year of a site's log, and each answer kept holds its key's whole
+ * log line — 50,000 per step made a worker's heap reach 130 MB on a log whose paths, referrers
+ * and IPs never repeat (1.2 GB for the import of a million such lines), for no speed on the
+ * real log.
  */
-const MEMO_SIZE = 50_000;
+const MEMO_SIZE = 4_096;
+/** Answers kept of the geolocation and of the domain-to-site lookups (as MEMO_SIZE). */
+const LOOKUP_MEMO_SIZE = 10_000;
 
 /** The pipeline of an import: the live pipeline's steps (or `steps`), memoised for a log's repeats. */
 export function importPipeline(steps: readonly Step[] = PIPELINE_STEPS): Pipeline {
@@ -69,7 +75,7 @@ export interface ChunkResult {
 class SiteResolver {
   private readonly index: SiteIndex;
   private readonly byDomain = new Map<string, SiteConfig>();
-  private readonly domains = new Memo<string>(100_000);
+  private readonly domains = new Memo<string>(LOOKUP_MEMO_SIZE);
 
   constructor(
     config: Config,
@@ -151,7 +157,7 @@ export class ChunkProcessor {
     const forced = setup.site === undefined ? undefined : config.sites.find((s) => s.host === setup.site);
     const parse = resolveFormat(setup.format, config, setup.tz);
     const geo = GeoLookup.fromData(setup.geo, config.geo);
-    const geoCache = new Memo<ReturnType<GeoLookup['lookup']>>(100_000);
+    const geoCache = new Memo<ReturnType<GeoLookup['lookup']>>(LOOKUP_MEMO_SIZE);
     const hasher = new ImportHasher(setup.secret);
     const findings: Record<string, number> = {};
     const ctx: PipelineContext = {
