@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
-import { DUCKDB_MIGRATIONS } from '../src/store/duckdb/migrations.js';
+import { DuckDBInstance } from '../src/store/duckdb/api.js';
+import { applyMigrations, DUCKDB_MIGRATIONS } from '../src/store/duckdb/migrations.js';
 import { rowCsvLine } from '../src/store/csv.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
@@ -249,6 +250,38 @@ describe('DuckDB store on a real file', () => {
     const [count] = await store.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM events');
     expect(count!.n).toBe(rows.length);
     await store.close();
+  });
+
+  it('applies the pending migrations in one transaction: one that fails leaves the store at its version', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    const transaction = async (work: () => Promise<void>) => {
+      await connection.run('BEGIN TRANSACTION');
+      try {
+        await work();
+        await connection.run('COMMIT');
+      } catch (error) {
+        await connection.run('ROLLBACK');
+        throw error;
+      }
+    };
+    const versions = async () =>
+      (await connection.runAndReadAll('SELECT version FROM schema_migrations ORDER BY 1')).getRows().flat();
+    const first = { version: 1, name: 'one', statements: ['CREATE TABLE one (x INTEGER)'] };
+    await applyMigrations(connection, transaction, [first]);
+    const next = [
+      first,
+      { version: 2, name: 'two', statements: ['CREATE TABLE two (x INTEGER)'] },
+      { version: 3, name: 'broken', statements: ['CREATE TABLE three (x NOT_A_TYPE)'] },
+    ];
+    await expect(applyMigrations(connection, transaction, next)).rejects.toThrow(/NOT_A_TYPE/);
+    expect(await versions()).toEqual([1]);
+    const tables = await connection.runAndReadAll('SELECT table_name FROM duckdb_tables() ORDER BY 1');
+    expect(tables.getRows().flat()).toEqual(['one', 'schema_migrations']);
+    await applyMigrations(connection, transaction, next.slice(0, 2));
+    expect(await versions()).toEqual([1, 2]);
+    connection.closeSync();
+    instance.closeSync();
   });
 
   it('runs migrations once, however often migrate is called', async () => {
