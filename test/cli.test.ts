@@ -239,6 +239,39 @@ describe('balise import', () => {
     await store.close();
     expect(rows[0]).toEqual({ n: 500, paths: 7, mobile: 500, google: 500, host: 'www.google.fr' });
   });
+
+  it('stops the worker threads it started early when the store cannot be opened or the site is unknown', () => {
+    // The workers start while the store opens: a store that fails must not leave them running
+    // (the process would never exit: spawnSync's timeout then ends it, and the status is null).
+    const notDuckDB = join(temp.dir, 'not-a-database.duckdb');
+    writeFileSync(notDuckDB, 'this is not a DuckDB file\n'.repeat(1_000));
+    const config = join(temp.dir, 'broken-store.yaml');
+    writeFileSync(config, `store: { kind: duckdb, path: ${notDuckDB} }\nsites: [{ host: www.example.fr }]\n`);
+    const log = join(temp.dir, 'one.log');
+    writeFileSync(log, '203.0.113.9 - - [07/Jul/2026:20:00:00 +0200] "GET / HTTP/1.1" 200 1 "-" "curl/8"\n');
+    const run = (site: string, configFile: string) => {
+      const args = ['import', log, '--config', configFile, '--format', 'combined', '--site', site];
+      const result = spawnSync(process.execPath, ['dist/cli/main.js', ...args, '--workers', '2'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      return { code: result.status, out: result.stdout + result.stderr };
+    };
+    const broken = run('www.example.fr', config);
+    expect(broken.code).not.toBeNull();
+    expect(broken.code).not.toBe(0);
+    expect(broken.out).toMatch(/not a valid DuckDB database|IO Error|Serialization/i);
+    const good = join(temp.dir, 'site-check.yaml');
+    writeFileSync(
+      good,
+      `store: { kind: duckdb, path: ${join(temp.dir, 'site-check.duckdb')} }\nsites: [{ host: www.example.fr }]\n`,
+    );
+    const unknown = run('www.other.example', good);
+    expect(unknown).toEqual({
+      code: 2,
+      out: expect.stringContaining('--site www.other.example is not a configured site') as string,
+    });
+  });
 });
 
 describe('balise alerts', () => {

@@ -1,18 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { GeoLookup } from '../enrich/geo.js';
 import type { DropReason } from '../pipeline/result.js';
 import { RowSpan } from '../store/row-span.js';
 import type { BulkLoad } from '../store/store.js';
-import { chunkCapacity, readChunks } from './chunks.js';
-import { resolveFormat } from './formats/formats.js';
+import { readChunks } from './chunks.js';
 import { ImportError } from './import-error.js';
-import type { ChunkResult, ProcessSetup } from './process.js';
+import type { ChunkResult } from './process.js';
 import { inThread, startWorkers } from './runners.js';
+import { CHUNK_BYTES, processSetup, workerPlan, type EarlyImport } from './setup.js';
 import { ImportTally } from './tally.js';
 
 /** What `importFiles` is asked to do. */
@@ -40,6 +38,8 @@ export interface ImportOptions {
    * import's memory does not grow with the file.
    */
   ownStore?: boolean;
+  /** Its setup and worker threads, started before its store was opened (`startEarly`). */
+  early?: EarlyImport;
   /** Called about every `progressMs` (default 200) and once at the end of each file. */
   onProgress?: (progress: ImportProgress) => void;
   progressMs?: number;
@@ -91,7 +91,6 @@ export interface ImportSummary {
   peakRssMb: number;
 }
 
-const MAX_WORKERS = 8;
 /**
  * The store's memory during an import by a process that owns it (DuckDB: the row group being
  * inserted, its id check and a cache of the table; raised by the store when an insert needs more).
@@ -129,38 +128,6 @@ export function importFiles(
   return store.bulkLoad(run, options.ownStore ? { memoryMb: STORE_MEMORY_MB } : {});
 }
 
-/**
- * What every chunk of an import is processed with, after checking what the command was given:
- * a configured `--site`, required by formats without a host field, and a format that compiles
- * (ImportError or FormatError otherwise). The visitor-hash secret is made here, once per import,
- * and the geolocation databases are read here once, into memory the workers share.
- */
-export async function processSetup(
-  store: BulkLoad,
-  config: Config,
-  options: Pick<ImportOptions, 'format' | 'site' | 'tz' | 'showBad'>,
-): Promise<ProcessSetup> {
-  const forced = options.site === undefined ? undefined : config.sites.find((s) => s.host === options.site);
-  if (options.site !== undefined && !forced)
-    throw new ImportError(
-      `--site ${options.site} is not a configured site (sites: ${config.sites.map((s) => s.host).join(', ')})`,
-    );
-  if (!forced && (options.format === 'combined' || options.format === 'common'))
-    throw new ImportError(`--site is required: the ${options.format} format has no host field`);
-  const tz = options.tz ?? 'UTC';
-  resolveFormat(options.format, config, tz);
-  return {
-    config,
-    format: options.format,
-    site: options.site,
-    tz,
-    showBad: options.showBad ?? 10,
-    secret: randomBytes(32),
-    lineIds: await store.importLineIds(),
-    geo: await GeoLookup.load(config.geo),
-  };
-}
-
 async function importInto(
   store: BulkLoad,
   config: Config,
@@ -168,7 +135,10 @@ async function importInto(
   options: ImportOptions,
 ): Promise<ImportSummary> {
   // A bad site or format stops here, in this thread, before any file is read.
-  const setup = await processSetup(store, config, options);
+  const early = options.early;
+  const setup = early
+    ? { ...(await early.setup), lineIds: await store.importLineIds() }
+    : await processSetup(store, config, options);
   const sizes = files.map((file) => {
     try {
       return statSync(file).size;
@@ -180,17 +150,16 @@ async function importInto(
   const showBad = setup.showBad;
   const batchRows = options.batchRows ?? store.bulkRows ?? 100_000;
   const progressMs = options.progressMs ?? 200;
-  const chunkBytes = options.chunkBytes ?? 2 ** 20;
-  const workerCount = Math.min(MAX_WORKERS, Math.max(0, options.workers ?? availableParallelism()));
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  const { count: workerCount, maxOut, capacity } = workerPlan(options);
   const tally = new ImportTally(files.length, allBytesTotal, showBad);
   const summary = tally.counts;
   const started = performance.now();
-  // Chunks out at once (answers are taken in file order).
-  const maxOut = Math.max(2, workerCount * 2);
+  early?.start(setup.lineIds);
   const runner =
     workerCount === 0
       ? await inThread(setup)
-      : await startWorkers(setup, workerCount, maxOut + 1, chunkCapacity(chunkBytes));
+      : await (early?.runner ?? startWorkers(setup, workerCount, maxOut + 1, capacity));
 
   // Store batches: chunk answers appended to a CSV file until it holds batchRows rows, then
   // handed to the store while the next file fills (one batch in flight).

@@ -53,6 +53,9 @@ export interface ProcessSetup {
   geo: GeoData;
 }
 
+/** A worker's setup: the store's line-id scheme comes later when it started before the store was open. */
+export type WorkerSetup = Omit<ProcessSetup, 'lineIds'> & { lineIds?: LineIdScheme };
+
 /** What became of one chunk's lines. */
 export interface ChunkResult {
   /** Row CSV (store/csv.ts) of the kept lines. */

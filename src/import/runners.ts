@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Chunk } from './chunks.js';
 import { ImportError } from './import-error.js';
-import type { ChunkResult, ProcessSetup } from './process.js';
+import type { ChunkResult, ProcessSetup, WorkerSetup } from './process.js';
+import type { LineIdScheme } from '../store/ids.js';
 import type { ChunkAnswer, ChunkMessage, WorkerStart } from './worker.js';
 
 /**
@@ -37,10 +38,11 @@ function newWorker(start: WorkerStart): Worker {
  * that outgrew its slot) is transferred as before.
  */
 export async function startWorkers(
-  setup: ProcessSetup,
+  setup: WorkerSetup,
   count: number,
   slots: number,
   chunkCapacity: number,
+  lineIds?: Promise<LineIdScheme>,
 ): Promise<Runner> {
   const pending = new Map<
     number,
@@ -94,6 +96,11 @@ export async function startWorkers(
   );
   for (const promise of ready) promise.catch(() => undefined); // all are awaited below; none unhandled
   try {
+    // Workers started before the store was open get its line-id scheme once it is known.
+    if (setup.lineIds === undefined) {
+      const scheme = await lineIds!;
+      for (const worker of workers) worker.postMessage({ lineIds: scheme });
+    }
     await Promise.all(ready);
   } catch (error) {
     // One worker could not start (e.g. an unreadable geolocation file): none is left running.

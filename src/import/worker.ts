@@ -4,14 +4,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Chunk } from './chunks.js';
 import { lowerThreadPriority, WORKER_NICENESS } from './priority.js';
-import { ChunkProcessor, type ChunkResult, type ProcessSetup } from './process.js';
+import { ChunkProcessor, type ChunkResult, type WorkerSetup } from './process.js';
+import type { LineIdScheme } from '../store/ids.js';
 
 /**
  * What a worker starts with: the import's setup, and the shared memory (the same in every thread)
  * that chunks are read into (`inputs`) and their CSV written into (`csvs`).
  */
 export interface WorkerStart {
-  setup: ProcessSetup;
+  /** Without `lineIds` when started before the store was open: it then comes first, as a message. */
+  setup: WorkerSetup;
   inputs: SharedArrayBuffer[];
   csvs: SharedArrayBuffer[];
 }
@@ -45,7 +47,12 @@ const port = parentPort!;
 lowerThreadPriority(WORKER_NICENESS);
 try {
   const start = workerData as WorkerStart;
-  const processor = await ChunkProcessor.create(start.setup);
+  const lineIds =
+    start.setup.lineIds ??
+    (await new Promise<LineIdScheme>((resolve) =>
+      port.once('message', (message: { lineIds: LineIdScheme }) => resolve(message.lineIds)),
+    ));
+  const processor = await ChunkProcessor.create({ ...start.setup, lineIds });
   port.on('message', (message: ChunkMessage) => {
     const { input } = message;
     const shared = 'slot' in input;
