@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Memo } from './memo.js';
+import { Memo, MEMO_PAUSE, MEMO_WINDOW } from './memo.js';
 
 describe('Memo', () => {
   it('computes once per key, remembers null answers, and is cleared when full', () => {
@@ -39,8 +39,8 @@ describe('Memo of keys that seldom repeat', () => {
     let calls = 0;
     const memo = new Memo<string>(100_000);
     const compute = (key: string) => (calls++, key.toUpperCase());
-    // A window of 4,096 lookups of distinct keys: the memo then pauses and holds nothing.
-    for (let i = 0; i < 4_096; i++) memo.get(`k${i}`, compute);
+    // A window of lookups of distinct keys: the memo then pauses and holds nothing.
+    for (let i = 0; i < MEMO_WINDOW; i++) memo.get(`k${i}`, compute);
     expect(memo.has('k1')).toBe(false);
     // Paused: a key asked again is computed again, but the same key twice in a row is not.
     calls = 0;
@@ -50,8 +50,8 @@ describe('Memo of keys that seldom repeat', () => {
     expect(memo.get('k1', compute)).toBe('K1');
     expect(calls).toBe(3);
     expect(memo.has('k1')).toBe(false);
-    // After the pause (16 windows), it keeps answers again: a repeating key is computed once.
-    for (let i = 0; i < 16 * 4_096; i++) memo.get(`p${i}`, compute);
+    // After the pause (three of its lookups made above), it keeps answers again.
+    for (let i = 0; i < MEMO_PAUSE - 3; i++) memo.get(`p${i}`, compute);
     calls = 0;
     for (let i = 0; i < 100; i++) memo.get(i % 2 === 0 ? 'hot' : 'warm', compute);
     expect(calls).toBe(2);
@@ -61,7 +61,7 @@ describe('Memo of keys that seldom repeat', () => {
   it('keeps on when one lookup in eight or more is a hit', () => {
     const memo = new Memo<number>(100_000);
     // One lookup in seven asks a key asked before (a hit), the others each a new key.
-    for (let i = 0; i < 2 * 4_096; i++) memo.get(i % 7 === 0 ? 'again' : `d${i}`, (k) => k.length);
+    for (let i = 0; i < 2 * MEMO_WINDOW; i++) memo.get(i % 7 === 0 ? 'again' : `d${i}`, (k) => k.length);
     expect(memo.has('again')).toBe(true);
     expect(memo.has('d1')).toBe(true);
   });

@@ -1,16 +1,16 @@
-/** Lookups per measure of a memo's use. */
-const WINDOW = 4_096;
+/** Lookups per measure of a memo's use (few: a memo of keys that never repeat holds that many at most). */
+export const MEMO_WINDOW = 1_024;
 /** A memo answering fewer than one lookup in this many (in a window) stops keeping answers… */
 const MIN_HIT_EVERY = 8;
 /** …for this many lookups, then keeps and measures again. */
-const PAUSE = 16 * WINDOW;
+export const MEMO_PAUSE = 16 * MEMO_WINDOW;
 
 /**
  * A bounded in-memory memo for a pure function of a string (or of a number): answers are kept
  * per node, never persisted, and the whole memo is cleared when it holds `limit` entries (hot
  * values come back at once; nothing grows with traffic). A memo whose keys seldom repeat (fewer
- * than one hit in MIN_HIT_EVERY lookups over WINDOW of them: an import's log whose paths, IPs or
- * referrers are all distinct) pauses — it keeps nothing for PAUSE lookups, then measures again:
+ * than one hit in MIN_HIT_EVERY lookups over MEMO_WINDOW of them: an import's log whose paths, IPs or
+ * referrers are all distinct) pauses — it keeps nothing for MEMO_PAUSE lookups, then measures again:
  * keeping answers that are never asked again cost more than it saved (a Map insertion, and the
  * collector moving each answer and its key's log line, ≈ 25 % of an import worker's time).
  */
@@ -81,12 +81,12 @@ export class Memo<V, K extends string | number = string> {
   /** Counts a lookup, and pauses the memo at the end of a window with too few hits. */
   private count(hit: boolean): void {
     if (hit) this.hits++;
-    if (++this.lookups < WINDOW) return;
+    if (++this.lookups < MEMO_WINDOW) return;
     const pause = this.hits * MIN_HIT_EVERY < this.lookups;
     this.lookups = 0;
     this.hits = 0;
     if (!pause) return;
-    this.paused = PAUSE;
+    this.paused = MEMO_PAUSE;
     this.values.clear();
   }
 }
