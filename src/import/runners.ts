@@ -35,7 +35,9 @@ function newWorker(start: WorkerStart): Worker {
  * shared with the workers once at start (`slots` of each): passing a slot's number instead of
  * transferring memory per chunk keeps the importing thread from collecting garbage for memory
  * that only changed hands (about 1 s of CPU per million lines). Memory outside the slots (a CSV
- * that outgrew its slot) is transferred as before.
+ * that outgrew its slot) is transferred as before. A `setup` without the store's line-id scheme
+ * (workers started before the store was open) gets it from `lineIds`; if that fails, the workers
+ * are stopped and the start fails with its error.
  */
 export async function startWorkers(
   setup: WorkerSetup,
