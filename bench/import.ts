@@ -19,9 +19,10 @@ import { join, resolve } from 'node:path';
 // dist/import/worker.js, not TypeScript through a loader.
 const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url).href;
 const { parseConfig } = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js');
-const { importFiles, STORE_MEMORY_MB } = (await import(
-  dist('import/import.js')
-)) as typeof import('../src/import/import.js');
+const { importFiles } = (await import(dist('import/import.js'))) as typeof import('../src/import/import.js');
+const { STORE_MEMORY_MB } = (await import(
+  dist('import/setup.js')
+)) as typeof import('../src/import/setup.js');
 const { DuckDBStore } = (await import(
   dist('store/duckdb/duckdb-store.js')
 )) as typeof import('../src/store/duckdb/duckdb-store.js');

@@ -6,8 +6,8 @@ import { RowSpan } from '../store/row-span.js';
 import type { BulkLoad } from '../store/store.js';
 import { MAX_LINE_BYTES, type Chunk } from './chunks.js';
 import { ImportError } from './import-error.js';
-import { STORE_MEMORY_MB, type ImportOptions, type ImportSummary } from './import.js';
-import { processSetup } from './setup.js';
+import type { ImportOptions, ImportSummary } from './import.js';
+import { processSetup, STORE_MEMORY_MB } from './setup.js';
 import { ImportTally } from './tally.js';
 import { ChunkProcessor, type ChunkResult } from './process.js';
 

@@ -10,7 +10,7 @@ import { readChunks } from './chunks.js';
 import { ImportError } from './import-error.js';
 import type { ChunkResult } from './process.js';
 import { inThread, startWorkers } from './runners.js';
-import { CHUNK_BYTES, processSetup, workerPlan, type EarlyImport } from './setup.js';
+import { CHUNK_BYTES, processSetup, STORE_MEMORY_MB, workerPlan, type EarlyImport } from './setup.js';
 import { ImportTally } from './tally.js';
 
 /** What `importFiles` is asked to do. */
@@ -91,11 +91,6 @@ export interface ImportSummary {
   peakRssMb: number;
 }
 
-/**
- * The store's memory during an import by a process that owns it (DuckDB: the row group being
- * inserted, its id check and a cache of the table; raised by the store when an insert needs more).
- */
-export const STORE_MEMORY_MB = 48;
 /** Result memory kept for reuse (CSV of a few chunks). */
 const MAX_SPARE = 16;
 
@@ -151,7 +146,7 @@ async function importInto(
   const batchRows = options.batchRows ?? store.bulkRows ?? 100_000;
   const progressMs = options.progressMs ?? 200;
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
-  const { count: workerCount, maxOut, capacity } = workerPlan(options);
+  const { count: workerCount, maxOut, slots, capacity } = workerPlan(options);
   const tally = new ImportTally(files.length, allBytesTotal, showBad);
   const summary = tally.counts;
   const started = performance.now();
@@ -159,7 +154,7 @@ async function importInto(
   const runner =
     workerCount === 0
       ? await inThread(setup)
-      : await (early?.runner ?? startWorkers(setup, workerCount, maxOut + 1, capacity));
+      : await (early?.runner ?? startWorkers(setup, workerCount, slots, capacity));
 
   // Store batches: chunk answers appended to a CSV file until it holds batchRows rows, then
   // handed to the store while the next file fills (one batch in flight).

@@ -14,6 +14,11 @@ import { startWorkers, type Runner } from './runners.js';
 const MAX_WORKERS = 8;
 /** Bytes of log lines per chunk handed to a worker. */
 export const CHUNK_BYTES = 2 ** 20;
+/**
+ * The store's memory during an import by a process that owns it (DuckDB: the row group being
+ * inserted, its id check and a cache of the table; raised by the store when an insert needs more).
+ */
+export const STORE_MEMORY_MB = 48;
 
 /**
  * What every chunk of an import is processed with, after checking what the command was given:
@@ -55,12 +60,15 @@ async function importSetup(
   };
 }
 
-/** How many worker threads an import runs, chunks out at once, and the memory of each. */
+/**
+ * How many worker threads an import runs, chunks out at once, the shared memory slots for them
+ * (one more: the next chunk is read while they are out), and the bytes of each.
+ */
 export function workerPlan(options: ImportOptions) {
   const count = Math.min(MAX_WORKERS, Math.max(0, options.workers ?? availableParallelism()));
   // Chunks out at once (answers are taken in file order).
   const maxOut = Math.max(2, count * 2);
-  return { count, maxOut, capacity: chunkCapacity(options.chunkBytes ?? CHUNK_BYTES) };
+  return { count, maxOut, slots: maxOut + 1, capacity: chunkCapacity(options.chunkBytes ?? CHUNK_BYTES) };
 }
 
 /**
@@ -91,7 +99,7 @@ export function startEarly(config: Config, options: ImportOptions): EarlyImport 
   const runner =
     plan.count === 0
       ? null
-      : setup.then((s) => startWorkers(s, plan.count, plan.maxOut + 1, plan.capacity, lineIds));
+      : setup.then((s) => startWorkers(s, plan.count, plan.slots, plan.capacity, lineIds));
   runner?.catch(() => undefined);
   return {
     setup,

@@ -56,12 +56,7 @@ export class BulkSettings {
    * what it holds now, up to its default — or back to its default (null).
    */
   private async bound(mb: number | null): Promise<void> {
-    for (let bound = mb; ; bound *= 2) {
-      if (bound === null || bound > MAX_BOUND_MB) {
-        if (this.boundMb !== null) await this.run('RESET memory_limit');
-        this.boundMb = null;
-        return;
-      }
+    for (let bound = mb; bound !== null && bound <= MAX_BOUND_MB; bound *= 2) {
       try {
         await this.run(`SET memory_limit = '${bound}MB'`);
         this.boundMb = bound;
@@ -70,5 +65,7 @@ export class BulkSettings {
         if (!OUT_OF_MEMORY.test(String((error as Error)?.message))) throw error;
       }
     }
+    if (this.boundMb !== null) await this.run('RESET memory_limit');
+    this.boundMb = null;
   }
 }
