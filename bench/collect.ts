@@ -13,7 +13,14 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMs, run, startUntil } from './processes.js';
 import { BENCH_PAGEVIEW, BENCH_UA } from './visitors.js';
+import { GATEWAY_ENV, GATEWAY_NODE_FLAGS } from '../src/cli/gateway-node.js';
 
+// The gateway starts as docs/deploy.md's unit starts it; BENCH_SERVE_FLAGS="" (or other Node
+// options) to compare.
+const SERVE_FLAGS =
+  process.env.BENCH_SERVE_FLAGS === undefined
+    ? [...GATEWAY_NODE_FLAGS]
+    : process.env.BENCH_SERVE_FLAGS.split(' ').filter(Boolean);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -33,7 +40,8 @@ type Generator = 'autocannon' | 'wrk';
 
 /** Starts the gateway (or the bare server) and resolves with its URL once it listens. */
 async function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const { child, found } = await startUntil(process.execPath, args, /on (http:\/\/127\.0\.0\.1:\d+)/);
+  const env = args.includes('serve') ? { ...GATEWAY_ENV, ...process.env } : undefined;
+  const { child, found } = await startUntil(process.execPath, args, /on (http:\/\/127\.0\.0\.1:\d+)/, env);
   return { child, url: found };
 }
 
@@ -228,10 +236,20 @@ try {
     const tools: Round[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await round(generator, ['--import', 'tsx', 'bench/bare-server.ts'], '/'));
-      gateway.push(await round(generator, ['dist/cli/main.js', 'serve', '--config', config], '/balise/e'));
+      gateway.push(
+        await round(
+          generator,
+          [...SERVE_FLAGS, 'dist/cli/main.js', 'serve', '--config', config],
+          '/balise/e',
+        ),
+      );
       if (TOOLS)
         tools.push(
-          await round(generator, ['dist/cli/main.js', 'serve', '--config', toolsConfig], '/balise/e'),
+          await round(
+            generator,
+            [...SERVE_FLAGS, 'dist/cli/main.js', 'serve', '--config', toolsConfig],
+            '/balise/e',
+          ),
         );
     }
     if (tools.some((g) => g.non2xx > 0 || g.errors > 0))

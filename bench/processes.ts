@@ -20,8 +20,9 @@ export function startUntil(
   command: string,
   args: string[],
   ready: RegExp,
+  env?: NodeJS.ProcessEnv,
 ): Promise<{ child: ChildProcess; found: string }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   return new Promise((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
