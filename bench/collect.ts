@@ -227,7 +227,11 @@ try {
     ? ['autocannon']
     : ['autocannon', 'wrk'];
   process.stdout.write(
-    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${VISITORS === 1 ? 'one visitor' : `${VISITORS} visitors in turn`}; ${ROUNDS} alternating rounds of ${SECONDS} s × ${CONNECTIONS} connections (after a 3 s warm-up) per server and generator; medians\n`,
+    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${VISITORS === 1 ? 'one visitor' : `${VISITORS} visitors in turn`}; ${ROUNDS} alternating rounds of ${SECONDS} s × ${CONNECTIONS} connections (after a 3 s warm-up) per server and generator; the gateway's Node started with ${SERVE_FLAGS.join(' ') || 'its defaults'} and ${Object.entries(
+      GATEWAY_ENV,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}; medians\n`,
   );
   const summaries: string[] = [];
   for (const generator of generators) {
