@@ -21,6 +21,7 @@ const SERVE_FLAGS =
   process.env.BENCH_SERVE_FLAGS === undefined
     ? [...GATEWAY_NODE_FLAGS]
     : process.env.BENCH_SERVE_FLAGS.split(' ').filter(Boolean);
+const SERVE_OPTIONS = [...SERVE_FLAGS, ...Object.entries(GATEWAY_ENV).map(([k, v]) => `${k}=${v}`)].join(' ');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -227,11 +228,7 @@ try {
     ? ['autocannon']
     : ['autocannon', 'wrk'];
   process.stdout.write(
-    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${VISITORS === 1 ? 'one visitor' : `${VISITORS} visitors in turn`}; ${ROUNDS} alternating rounds of ${SECONDS} s × ${CONNECTIONS} connections (after a 3 s warm-up) per server and generator; the gateway's Node started with ${SERVE_FLAGS.join(' ') || 'its defaults'} and ${Object.entries(
-      GATEWAY_ENV,
-    )
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}; medians\n`,
+    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${VISITORS === 1 ? 'one visitor' : `${VISITORS} visitors in turn`}; ${ROUNDS} alternating rounds of ${SECONDS} s × ${CONNECTIONS} connections (after a 3 s warm-up) per server and generator; the gateway started with ${SERVE_OPTIONS}; medians\n`,
   );
   const summaries: string[] = [];
   for (const generator of generators) {

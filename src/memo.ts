@@ -30,7 +30,8 @@ export class Memo<V, K extends string | number = string> {
   /** The remembered answer for `key`, or `compute(key)` remembered. */
   get(key: K, compute: (key: K) => V): V {
     if (key === this.lastKey) return this.lastValue as V;
-    if (this.paused === 0) {
+    if (this.paused > 0) this.paused--;
+    else {
       const known = this.values.get(key);
       if (known !== undefined || this.values.has(key)) {
         this.count(true);
@@ -48,7 +49,10 @@ export class Memo<V, K extends string | number = string> {
   /** The remembered answer for `key`, or undefined (for memos whose answers are never undefined). */
   peek(key: K): V | undefined {
     if (key === this.lastKey) return this.lastValue;
-    if (this.paused > 0) return undefined;
+    if (this.paused > 0) {
+      this.paused--;
+      return undefined;
+    }
     const value = this.values.get(key);
     if (value !== undefined) {
       this.lastKey = key;
@@ -70,10 +74,7 @@ export class Memo<V, K extends string | number = string> {
   set(key: K, value: V): void {
     this.lastKey = key;
     this.lastValue = value;
-    if (this.paused > 0) {
-      this.paused--;
-      return;
-    }
+    if (this.paused > 0) return;
     if (this.values.size >= this.limit) this.values.clear();
     this.values.set(key, value);
   }

@@ -10,19 +10,27 @@ afterAll(() => {
 
 /**
  * Starts `balise serve` as a child process and resolves with its base URL once it listens.
- * `openFiles` lowers the child's file-descriptor limit (ulimit -n), as on a small server.
+ * `openFiles` lowers the child's file-descriptor limit (ulimit -n), as on a small server; `args`
+ * replaces Node's arguments (`dist/cli/main.js serve --config FILE`, Node options first) and
+ * `env` is added to the child's environment.
  */
 export function startChild(
   configPath: string,
-  options: { openFiles?: number } = {},
+  options: { openFiles?: number; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<{ child: ChildProcess; url: string }> {
-  const args = ['dist/cli/main.js', 'serve', '--config', configPath];
+  const args = options.args ?? ['dist/cli/main.js', 'serve', '--config', configPath];
+  const spawnOptions = {
+    stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  };
   const child =
     options.openFiles === undefined
-      ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...args], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+      ? spawn(process.execPath, args, spawnOptions)
+      : spawn(
+          'sh',
+          ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...args],
+          spawnOptions,
+        );
   running.add(child);
   child.once('exit', () => running.delete(child));
   return new Promise((resolve, reject) => {

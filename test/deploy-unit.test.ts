@@ -1,12 +1,12 @@
 // docs/deploy.md's systemd unit: it starts Node with the options and environment the project
 // measures (src/cli/gateway-node.ts), and a gateway started by its ExecStart line serves, with
 // V8's young generation held to them and DuckDB's allocator set by the CLI.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newToken } from '../src/api/auth.js';
 import { GATEWAY_ENV, GATEWAY_NODE_FLAGS } from '../src/cli/gateway-node.js';
+import { startChild } from './child.js';
 import { tempDir } from './helpers.js';
 
 const unit = /```ini\n([\s\S]*?)```/.exec(readFileSync('docs/deploy.md', 'utf8'))?.[1] ?? '';
@@ -14,10 +14,6 @@ const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
 const environment = Object.fromEntries(
   [...unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((match) => [match[1]!, match[2]!]),
 );
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
 
 /** A metric's value in a Prometheus text (NaN when absent). */
 const metric = (text: string, line: string) =>
@@ -49,25 +45,7 @@ describe("docs/deploy.md's systemd unit", () => {
       .replace('/opt/balise/', `${process.cwd()}/`)
       .replace('/etc/balise/balise.yaml', config)
       .split(' ');
-    const child = spawn(process.execPath, args, {
-      env: { ...process.env, ...environment },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    const url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`gateway did not start: ${output}`)), 20_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const found = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-        if (found) {
-          clearTimeout(timer);
-          resolve(found);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-    });
+    const { child, url } = await startChild(config, { args, env: environment });
     const body = JSON.stringify({
       eventType: 'pageview',
       location: 'https://www.example.fr/a',

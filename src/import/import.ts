@@ -131,9 +131,7 @@ async function importInto(
 ): Promise<ImportSummary> {
   // A bad site or format stops here, in this thread, before any file is read.
   const early = options.early;
-  const setup = early
-    ? { ...(await early.setup), lineIds: await store.importLineIds() }
-    : await processSetup(store, config, options);
+  const setup = await processSetup(store, config, options);
   const sizes = files.map((file) => {
     try {
       return statSync(file).size;

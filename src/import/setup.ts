@@ -24,14 +24,16 @@ export const STORE_MEMORY_MB = 48;
  * What every chunk of an import is processed with, after checking what the command was given:
  * a configured `--site`, required by formats without a host field, and a format that compiles
  * (ImportError or FormatError otherwise). The visitor-hash secret is made here, once per import,
- * and the geolocation databases are read here once, into memory the workers share.
+ * and the geolocation databases are read here once, into memory the workers share (or taken
+ * from an import started early, `ImportOptions.early`).
  */
 export async function processSetup(
   store: BulkLoad,
   config: Config,
-  options: Pick<ImportOptions, 'format' | 'site' | 'tz' | 'showBad'>,
+  options: Pick<ImportOptions, 'format' | 'site' | 'tz' | 'showBad' | 'early'>,
 ): Promise<ProcessSetup> {
-  const setup = await importSetup(config, options);
+  // Made already when the import started early (its checks then failed or passed there).
+  const setup = await (options.early?.setup ?? importSetup(config, options));
   return { ...setup, lineIds: await store.importLineIds() };
 }
 
