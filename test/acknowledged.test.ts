@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/gateway.js';
-import { trimTornTail } from '../src/store/append-file.js';
+import { AppendFile, trimTornTail } from '../src/store/append-file.js';
+import { Journal } from '../src/tools/journal.js';
 import { CHROME_UA, readEvents, startGateway, tempDir } from './helpers.js';
 
 // "Never acknowledge and lose": every event answered 2xx is in the store, whatever its text.
@@ -131,5 +132,55 @@ describe('trimTornTail', () => {
     writeFileSync(file, 'no newline at all');
     expect(trimTornTail(file)).toBe(17);
     expect(readFileSync(file, 'utf8')).toBe('');
+  });
+});
+
+/** The open flags of this process's descriptors on files under `dir` (Linux: /proc/self/fdinfo). */
+function openFlags(dir: string): number[] {
+  const flags: number[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // the descriptor readdir itself used, closed since
+    }
+    if (!target.startsWith(dir)) continue;
+    const line = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    flags.push(parseInt(line![1]!, 8));
+  }
+  return flags;
+}
+
+// An acknowledged append is on the disk: the spool's and the outbox journal's files are opened
+// so that each write is synced before it returns (one call in the thread pool per group).
+describe.skipIf(process.platform !== 'linux')('durable appends (Linux: read from /proc)', () => {
+  it("opens the spool's segment with O_DSYNC: an event answered 204 was written by a synced write", async () => {
+    gateway = await startGateway(temp.dir);
+    expect((await post('{"eventType":"pageview","location":"https://www.example.fr/x"}')).statusCode).toBe(
+      204,
+    );
+    const flags = openFlags(join(temp.dir, 'balise.duckdb.spool'));
+    expect(flags).toHaveLength(1);
+    expect(flags[0]! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(flags[0]! & constants.O_APPEND).toBe(constants.O_APPEND);
+  });
+
+  it('opens the outbox journal with O_DSYNC; a plain AppendFile is not, and both keep every append', async () => {
+    const journal = new Journal<{ n: number }>(join(temp.dir, 'journal', 'outbox.jsonl'));
+    await journal.append({ n: 1 }, { n: 2 });
+    journal.appendLazy({ n: 3 });
+    await journal.append({ n: 4 });
+    const plain = new AppendFile(join(temp.dir, 'plain', 'file'));
+    mkdirSync(join(temp.dir, 'plain'));
+    await plain.append(Buffer.from('a\n'), true);
+    const [journalFlags] = openFlags(join(temp.dir, 'journal'));
+    const [plainFlags] = openFlags(join(temp.dir, 'plain'));
+    expect(journalFlags! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(plainFlags! & constants.O_DSYNC).toBe(0);
+    expect(journal.read()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
+    await journal.close();
+    await plain.close();
+    expect(readFileSync(join(temp.dir, 'plain', 'file'), 'utf8')).toBe('a\n');
   });
 });

@@ -130,7 +130,7 @@ export class Spool {
     if (this.current) return this.current;
     const path = join(this.dir, `segment-${String(this.sequence++).padStart(12, '0')}.jsonl`);
     this.current = {
-      file: new AppendFile(path),
+      file: new AppendFile(path, true),
       segment: { path, rows: 0, span: new RowSpan() },
     };
     return this.current;

@@ -49,7 +49,9 @@ export class Journal<T> {
     mkdirSync(dirname(path), { recursive: true });
     // A torn last line (a crash mid-write) is cut off before anything is appended after it.
     if (existsSync(path)) trimTornTail(path);
-    this.file = new AppendFile(path);
+    // Durable: a group's records are written and synced in one call (its lazy-only writes, at
+    // most one each 200 ms, are synced as well).
+    this.file = new AppendFile(path, true);
   }
 
   /** Every whole record in the file. */
