@@ -5,8 +5,8 @@ import { open, type FileHandle } from 'node:fs/promises';
  * Open flags for a file whose every write is durable when it returns (`O_DSYNC`: the data and
  * what reading it back needs, its length, as `fdatasync` makes them): a synced append is then one
  * call in libuv's thread pool instead of a write and an fsync, each of which waited for the busy
- * event loop to take its answer (the spool's group commit under load: 1.75 → 1.25 ms a group,
- * +20 % requests a second, BENCHMARKS.md). Where the platform has no `O_DSYNC` (Windows), plain
+ * event loop to take its answer (the spool's group commit under load: 1.75 → 1.25 ms a group;
+ * with tools, whose journal commits the same way, +20 % events a second, BENCHMARKS.md). Where the platform has no `O_DSYNC` (Windows), plain
  * appends followed by an fsync.
  */
 const DSYNC_APPEND =
