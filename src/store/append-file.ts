@@ -3,11 +3,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 
 /**
  * Open flags for a file whose every write is durable when it returns (`O_DSYNC`: the data and
- * what reading it back needs, its length, as `fdatasync` makes them): a synced append is then one
- * call in libuv's thread pool instead of a write and an fsync, each of which waited for the busy
- * event loop to take its answer (the spool's group commit under load: 1.75 → 1.25 ms a group;
- * with tools, whose journal commits the same way, +20 % events a second, BENCHMARKS.md). Where the platform has no `O_DSYNC` (Windows), plain
- * appends followed by an fsync.
+ * what reading it back needs, its length, as `fdatasync` makes them): an append is then one call
+ * in libuv's thread pool instead of a write and an fsync, each of which waited for the busy event
+ * loop to take its answer (the spool's group commit under load: 1.75 → 1.25 ms a group; with
+ * tools, whose journal commits the same way, +20 % events a second: BENCHMARKS.md). Where the
+ * platform has no `O_DSYNC` (Windows): plain appends, each followed by an fsync.
  */
 const DSYNC_APPEND =
   constants.O_DSYNC === undefined
@@ -15,12 +15,12 @@ const DSYNC_APPEND =
     : constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC;
 
 /**
- * An append-only file whose appends are all or nothing: a write is repeated until every byte is
- * written (a full disk may resolve a write with fewer bytes and no error), and a write or fsync
- * that fails is cut off again (`truncate` to the last whole append) before the error is passed
- * on — so a failed append never leaves half a record for the next append to follow. When even
- * that truncation fails, the file refuses every append until one succeeds. Opened `durable`,
- * every write is synced as it is made (`O_DSYNC`), unsynced appends included.
+ * An append-only file whose appends are durable and all or nothing: an append is on the disk
+ * when it resolves; a write is repeated until every byte is written (a full disk may resolve a
+ * write with fewer bytes and no error), and a write or sync that fails is cut off again
+ * (`truncate` to the last whole append) before the error is passed on — so a failed append never
+ * leaves half a record for the next append to follow. When even that truncation fails, the file
+ * refuses every append until one succeeds.
  */
 export class AppendFile {
   private handle: FileHandle | null = null;
@@ -29,22 +29,10 @@ export class AppendFile {
   /** True when a failed append may have left bytes past `whole`. */
   private torn = false;
 
-  /** `durable`: every append reaches the disk before it resolves (one call each, `O_DSYNC`). */
-  constructor(
-    readonly path: string,
-    private readonly durable = false,
-  ) {}
+  constructor(readonly path: string) {}
 
-  /** True when writes are synced by the file itself and `sync` needs no fsync after them. */
-  private get writesSync(): boolean {
-    return this.durable && DSYNC_APPEND !== undefined;
-  }
-
-  /**
-   * Appends `data` whole, on the disk when it resolves if `sync` (always, for a `durable` file),
-   * or throws with the file as it was.
-   */
-  async append(data: Buffer, sync: boolean): Promise<void> {
+  /** Appends `data` whole and on the disk, or throws with the file as it was. */
+  async append(data: Buffer): Promise<void> {
     const handle = await this.open();
     if (this.torn) await this.repair(handle);
     try {
@@ -55,7 +43,7 @@ export class AppendFile {
           throw Object.assign(new Error(`no byte written to ${this.path}`), { code: 'ENOSPC' });
         offset += bytesWritten;
       }
-      if ((sync || this.durable) && !this.writesSync) await handle.sync();
+      if (DSYNC_APPEND === undefined) await handle.sync();
     } catch (error) {
       this.torn = true;
       await this.repair(handle).catch(() => undefined);
@@ -75,7 +63,7 @@ export class AppendFile {
 
   private async open(): Promise<FileHandle> {
     if (this.handle) return this.handle;
-    const handle = await open(this.path, this.writesSync ? DSYNC_APPEND : 'a');
+    const handle = await open(this.path, DSYNC_APPEND ?? 'a');
     try {
       this.whole = (await handle.stat()).size;
     } catch (error) {

@@ -110,7 +110,7 @@ export class Spool {
                 text += spoolLine(row) + '\n';
                 current.segment.span.add(row.ts);
               }
-            await current.file.append(Buffer.from(text), true);
+            await current.file.append(Buffer.from(text));
             this.written++;
             for (const w of batch) current.segment.rows += w.rows.length;
             for (const w of batch) w.resolve();
@@ -130,7 +130,7 @@ export class Spool {
     if (this.current) return this.current;
     const path = join(this.dir, `segment-${String(this.sequence++).padStart(12, '0')}.jsonl`);
     this.current = {
-      file: new AppendFile(path, true),
+      file: new AppendFile(path),
       segment: { path, rows: 0, span: new RowSpan() },
     };
     return this.current;

@@ -30,7 +30,8 @@ const JSON_LINES: LineCodec<never> = {
 
 /**
  * An append-only JSON-lines file with group commit: every record appended in the same turn is
- * written and fsynced once, and `append` resolves only after the fsync (a 2xx may follow).
+ * written by one synced write (store/append-file.ts), and `append` resolves only once it is on
+ * the disk (a 2xx may follow).
  * `read` returns every whole record (a torn last line, from a crash, is skipped); `rewrite`
  * replaces the file atomically (compaction). A `codec` may write records its own way (one line each).
  */
@@ -49,9 +50,7 @@ export class Journal<T> {
     mkdirSync(dirname(path), { recursive: true });
     // A torn last line (a crash mid-write) is cut off before anything is appended after it.
     if (existsSync(path)) trimTornTail(path);
-    // Durable: a group's records are written and synced in one call (its lazy-only writes, at
-    // most one each 200 ms, are synced as well).
-    this.file = new AppendFile(path, true);
+    this.file = new AppendFile(path);
   }
 
   /** Every whole record in the file. */
@@ -69,7 +68,7 @@ export class Journal<T> {
     return records;
   }
 
-  /** Resolves once the records are on disk (fsynced). */
+  /** Resolves once the records are on disk. */
   append(...records: T[]): Promise<void> {
     const data = this.lines(records);
     return new Promise<void>((resolve, reject) => {
@@ -84,7 +83,7 @@ export class Journal<T> {
   /**
    * Appends records whose loss in a crash is harmless (e.g. "delivered" marks: the delivery is
    * then sent again and deduplicated by the vendor): written with the next durable append, or
-   * within 200 ms, without an fsync of their own.
+   * within 200 ms — at most one write of their own each 200 ms.
    */
   appendLazy(...records: T[]): void {
     this.lazy.push(this.lines(records));
@@ -93,14 +92,14 @@ export class Journal<T> {
         this.lazyTimer = null;
         if (!this.scheduled) {
           this.scheduled = true;
-          this.chain = this.chain.then(() => this.flush(false));
+          this.chain = this.chain.then(() => this.flush());
         }
       }, 200);
       this.lazyTimer.unref();
     }
   }
 
-  private async flush(sync = true): Promise<void> {
+  private async flush(): Promise<void> {
     this.scheduled = false;
     const batch = this.waiting;
     this.waiting = [];
@@ -110,7 +109,7 @@ export class Journal<T> {
     try {
       // Whole or not at all (a short write on a full disk is completed or cut off): a failed
       // append never leaves half a record for the next one to follow.
-      await this.file.append(Buffer.concat([...lazy, ...batch.map((w) => w.data)]), sync || batch.length > 0);
+      await this.file.append(Buffer.concat([...lazy, ...batch.map((w) => w.data)]));
       for (const w of batch) w.resolve();
     } catch (error) {
       // Lazy records are harmless to lose (see appendLazy); the durable ones are refused.
