@@ -22,6 +22,8 @@ const SERVE_FLAGS =
     ? [...GATEWAY_NODE_FLAGS]
     : process.env.BENCH_SERVE_FLAGS.split(' ').filter(Boolean);
 const SERVE_OPTIONS = [...SERVE_FLAGS, ...Object.entries(GATEWAY_ENV).map(([k, v]) => `${k}=${v}`)].join(' ');
+/** Node's arguments for a gateway on `config`, started as SERVE_FLAGS say. */
+const serveArgs = (config: string) => [...SERVE_FLAGS, 'dist/cli/main.js', 'serve', '--config', config];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -237,21 +239,8 @@ try {
     const tools: Round[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await round(generator, ['--import', 'tsx', 'bench/bare-server.ts'], '/'));
-      gateway.push(
-        await round(
-          generator,
-          [...SERVE_FLAGS, 'dist/cli/main.js', 'serve', '--config', config],
-          '/balise/e',
-        ),
-      );
-      if (TOOLS)
-        tools.push(
-          await round(
-            generator,
-            [...SERVE_FLAGS, 'dist/cli/main.js', 'serve', '--config', toolsConfig],
-            '/balise/e',
-          ),
-        );
+      gateway.push(await round(generator, serveArgs(config), '/balise/e'));
+      if (TOOLS) tools.push(await round(generator, serveArgs(toolsConfig), '/balise/e'));
     }
     if (tools.some((g) => g.non2xx > 0 || g.errors > 0))
       throw new Error('the gateway with tools answered errors under load; figures are not valid');

@@ -129,8 +129,8 @@ async function importInto(
   files: readonly string[],
   options: ImportOptions,
 ): Promise<ImportSummary> {
-  // A bad site or format stops here, in this thread, before any file is read.
   const early = options.early;
+  // A bad site or format stops here, in this thread, before any file is read.
   const setup = await processSetup(store, config, options);
   const sizes = files.map((file) => {
     try {
