@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
-import { errors } from 'undici';
+import { pipeline, type Readable, type Writable } from 'node:stream';
+import { errors, util } from 'undici';
 import { injectionOf, injectionStreams, type HeadInjector } from './inject.js';
+
+const { parseHeaders } = util;
 import type { Upstream } from './upstreams.js';
 
 /**
@@ -73,8 +75,12 @@ export interface Forwarded {
  * (never read whole), hop-by-hop headers dropped, `X-Forwarded-For/-Proto/-Host` and `Via` set,
  * redirects passed to the client (never followed); an HTML answer gets the script when `inject`.
  * Rejects when the upstream cannot be reached (nothing sent to the client yet), with undici's error.
+ *
+ * On undici's handler API (`dispatch`): the answer's bytes come to `onData` and go to the client
+ * as they come, with the client's pace (undici's socket paused while the client's is full) —
+ * no promise, body stream or per-request abort signal between them (BENCHMARKS.md).
  */
-export async function forward(
+export function forward(
   request: IncomingMessage,
   response: ServerResponse,
   options: {
@@ -94,108 +100,180 @@ export async function forward(
   const hasBody =
     request.headers['transfer-encoding'] !== undefined ||
     (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
-  const answer = await options.upstream.pool.request({
-    path: options.path,
-    method: request.method as 'GET',
-    headers,
-    body: hasBody ? request : null,
-    headersTimeout: options.timeoutMs,
+  return new Promise((resolve, reject) => {
+    const answer = new Relay(
+      response,
+      options.scriptSrc,
+      request.method === 'HEAD',
+      options.upstream.name,
+      resolve,
+    );
+    options.upstream.pool.dispatch(
+      {
+        path: options.path,
+        method: request.method as 'GET',
+        headers,
+        body: hasBody ? request : null,
+        headersTimeout: options.timeoutMs,
+      },
+      {
+        onConnect: (abort) => answer.connected(abort),
+        onHeaders: (status, raw, resume) => answer.headers(status, raw, resume),
+        onData: (chunk) => answer.data(chunk),
+        onComplete: () => answer.complete(),
+        onError: (error) => (answer.started ? answer.failed() : reject(error)),
+      },
+    );
   });
-  const out = endToEnd(answer.headers);
-  out.via = answer.headers.via ? `${String(answer.headers.via)}, 1.1 balise` : '1.1 balise';
-  const injectable =
-    options.scriptSrc && answer.statusCode === 200 ? injectionOf(answer.headers, options.scriptSrc) : null;
-  const injection = request.method === 'HEAD' ? null : injectable;
-  // A HEAD of a page a GET would get the tag in: its length is not known without the page.
-  if (injectable && !injection) delete out['content-length'];
-  // A compressed page is opened, injected and compressed again by streams (sent chunked); an
-  // uncompressed one goes through the injector as it comes, its head sent once the injector
-  // knows whether the tag went in, with the origin's Content-Length grown by the tag's.
-  const length = answer.headers['content-length'];
-  const source: Readable = injection?.codec
-    ? // Its errors reach the last stream, which the relay reads.
-      (pipeline(
-        [answer.body as Readable, ...injectionStreams(injection)],
-        () => undefined,
-      ) as unknown as Readable)
-    : answer.body;
-  const injector = injection && !injection.codec ? injection.injector : null;
-  const bytes = await relay(source, response, injector, () => {
-    if (injection?.codec) delete out['content-length'];
-    else if (injector && typeof length === 'string' && /^\d+$/.test(length))
-      out['content-length'] = String(Number(length) + (injector.injected ? injector.tagLength : 0));
-    response.writeHead(answer.statusCode, out);
-  });
-  const cache =
-    answer.headers['x-cache'] ?? answer.headers['cf-cache-status'] ?? answer.headers['x-cache-status'];
-  return {
-    status: answer.statusCode,
-    bytes,
-    upstream: options.upstream.name,
-    cache: cache === undefined ? null : String(cache).slice(0, 32),
-    injected: injection !== null,
-  };
 }
 
 /**
- * Sends a body to the client as it comes (through `injector` when given), with the client's pace
- * (the source paused while the client's socket is full); `head` writes the answer's head before
- * the first bytes leave. Resolves with the bytes sent once the answer is
- * done or abandoned — the client gone (the upstream's answer then dropped) or the upstream broken
- * off (the client's connection then closed). Without a stream pipeline to the client and its
- * per-request abort signal and counting stream: ≈ a quarter of the proxy's CPU per request
- * (BENCHMARKS.md).
+ * One upstream answer on its way to the client (`forward`'s undici handler): its head written once
+ * the injector knows whether the tag goes in, its bytes written as they come (through the
+ * injector, or the codec streams of a compressed page), undici paused while the client's socket
+ * is full; the client gone, the upstream request is aborted.
  */
-function relay(
-  body: Readable,
-  response: ServerResponse,
-  injector: HeadInjector | null,
-  head: () => void,
-): Promise<number> {
-  return new Promise((resolve) => {
-    let bytes = 0;
-    let headed = false;
-    let settled = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      resolve(bytes);
-    };
-    const resume = () => body.resume();
-    const send = (pieces: Buffer[]) => {
-      if (!headed) {
-        headed = true;
-        head();
-      }
-      let room = true;
-      response.cork();
-      for (const piece of pieces) {
-        bytes += piece.length;
-        room = response.write(piece);
-      }
-      response.uncork();
-      if (!room) {
-        body.pause();
-        response.once('drain', resume);
-      }
-    };
-    body.on('data', (chunk: Buffer) => {
-      const pieces = injector ? injector.write(chunk) : [chunk];
-      if (pieces) send(pieces);
-    });
-    body.once('end', () => {
-      send(injector?.end() ?? []);
-      response.end(settle);
-    });
-    body.once('error', () => {
-      response.destroy();
-      settle();
-    });
+class Relay {
+  /** True once the answer's head came (an error then breaks the client's connection off). */
+  started = false;
+  private abort: ((error?: Error) => void) | null = null;
+  private resume: (() => void) | null = null;
+  private out: Record<string, string | string[]> = {};
+  private status = 0;
+  private length: string | undefined;
+  private cache: string | null = null;
+  private injector: HeadInjector | null = null;
+  /** A compressed page's first codec stream (its last one is relayed to the client). */
+  private codecIn: Writable | null = null;
+  private headed = false;
+  private bytes = 0;
+  private settled = false;
+  /** The client's connection closed before the answer ended. */
+  private gone = false;
+  /** A compressed page's last codec stream, paused while the client's socket is full. */
+  private codecOut: Readable | null = null;
+
+  constructor(
+    private readonly response: ServerResponse,
+    private readonly scriptSrc: string | null,
+    private readonly head: boolean,
+    private readonly upstream: string,
+    private readonly done: (forwarded: Forwarded) => void,
+  ) {
     response.once('close', () => {
-      if (!response.writableFinished) body.destroy();
-      settle();
+      if (!response.writableFinished) {
+        // The client gone before the answer ended: the upstream's answer is dropped (once it came).
+        this.gone = true;
+        if (!this.started) return;
+        this.abort?.();
+      }
+      this.settle();
     });
-  });
+  }
+
+  connected(abort: (error?: Error) => void): void {
+    this.abort = abort;
+  }
+
+  headers(status: number, raw: Buffer[] | string[] | null, resume: () => void): boolean {
+    if (status < 200) return true;
+    this.started = true;
+    this.status = status;
+    this.resume = resume;
+    if (this.gone) {
+      this.abort?.();
+      this.settle();
+      return false;
+    }
+    const answer = parseHeaders(raw ?? []) as Record<string, string | string[] | undefined>;
+    const out = endToEnd(answer);
+    out.via = answer.via ? `${String(answer.via)}, 1.1 balise` : '1.1 balise';
+    this.out = out;
+    const cache = answer['x-cache'] ?? answer['cf-cache-status'] ?? answer['x-cache-status'];
+    this.cache = cache === undefined ? null : String(cache).slice(0, 32);
+    this.length = typeof answer['content-length'] === 'string' ? answer['content-length'] : undefined;
+    const injectable = this.scriptSrc && status === 200 ? injectionOf(answer, this.scriptSrc) : null;
+    // A HEAD of a page a GET would get the tag in: its length is not known without the page.
+    if (injectable && this.head) delete out['content-length'];
+    const injection = this.head ? null : injectable;
+    if (injection?.codec) {
+      // A compressed page is opened, injected and compressed again by streams (sent chunked).
+      delete out['content-length'];
+      const streams = injectionStreams(injection);
+      this.codecIn = streams[0]!;
+      const codecOut = pipeline(streams, () => undefined) as unknown as Readable;
+      this.codecOut = codecOut;
+      codecOut.on('data', (chunk: Buffer) => this.send([chunk]));
+      codecOut.once('end', () => this.finish());
+      codecOut.once('error', () => this.response.destroy());
+      this.codecIn.on('drain', () => this.resume?.());
+    } else if (injection) this.injector = injection.injector;
+    return true;
+  }
+
+  data(chunk: Buffer): boolean {
+    if (this.codecIn) return this.codecIn.write(chunk);
+    const pieces = this.injector ? this.injector.write(chunk) : [chunk];
+    return pieces ? this.send(pieces) : true;
+  }
+
+  complete(): void {
+    if (this.codecIn) this.codecIn.end();
+    else {
+      this.send(this.injector?.end() ?? []);
+      this.finish();
+    }
+  }
+
+  /** The upstream broke off after the head: the client's connection is closed. */
+  failed(): void {
+    this.codecIn?.destroy();
+    this.response.destroy();
+    this.settle();
+  }
+
+  /** Writes pieces to the client (the head first); false when its socket is full. */
+  private send(pieces: Buffer[]): boolean {
+    const response = this.response;
+    if (!this.headed) {
+      this.headed = true;
+      const { out, injector, length } = this;
+      if (injector && length !== undefined && /^\d+$/.test(length))
+        out['content-length'] = String(Number(length) + (injector.injected ? injector.tagLength : 0));
+      response.writeHead(this.status, out);
+    }
+    if (pieces.length === 0) return true;
+    let room = true;
+    response.cork();
+    for (const piece of pieces) {
+      this.bytes += piece.length;
+      room = response.write(piece);
+    }
+    response.uncork();
+    if (!room) {
+      const codecOut = this.codecOut;
+      codecOut?.pause();
+      response.once('drain', () => (codecOut ? codecOut.resume() : this.resume?.()));
+    }
+    return room;
+  }
+
+  private finish(): void {
+    if (!this.headed) this.send([]);
+    this.response.end(() => this.settle());
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.done({
+      status: this.status,
+      bytes: this.bytes,
+      upstream: this.upstream,
+      cache: this.cache,
+      injected: this.injector !== null || this.codecIn !== null,
+    });
+  }
 }
 
 /** The status an upstream failure answers: 504 when it did not answer in time, else 502. */
