@@ -91,8 +91,8 @@ export class Protection {
 
   /** Whether this request may go on. */
   decide(ip: string, path: string, now = Date.now()): Decision {
-    const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-    if (ip && this.allowed.check(ip, family)) {
+    // A BlockList check costs an address object (≈ 3 µs): only when there is an allow-list.
+    if (ip && this.config.allow.length > 0 && this.allowed.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4')) {
       this.counts.forwarded++;
       return { ok: true };
     }
