@@ -104,6 +104,8 @@ function startOrigin(onRequest: (url: string) => void): Promise<Server> {
         return res.writeHead(500, { 'content-type': 'text/plain' }).end('broken');
       case '/slow':
         return setTimeout(() => res.end('late'), 1500);
+      case '/later':
+        return setTimeout(() => res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE), 300);
       case '/close':
         return req.socket.destroy();
       case '/echo':
@@ -346,6 +348,28 @@ describe('proxy mode', () => {
     socket.close();
   });
 
+  it('answers a client that left before the origin did: the request is still counted, the upstream not taken out', async () => {
+    // The client goes away 50 ms in; the origin answers 300 ms in (an HTML page, to be injected).
+    await new Promise<void>((resolve) => {
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        path: '/later',
+        headers: { host: 'www.failover.test' },
+      });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => req.destroy(), 50);
+    });
+    await until(() => seen.some((s) => s.url === '/later'), 'the origin asked');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The first upstream still takes the site's requests (a client leaving is not its failure).
+    expect((await get('/after-leaving', { host: 'www.failover.test' })).body.toString()).toBe(
+      'path /after-leaving',
+    );
+    expect(backupSeen).not.toContain('/after-leaving');
+  });
+
   it('moves to the next upstream when the first fails, and back when it recovers', async () => {
     expect((await get('/a', { host: 'www.failover.test' })).body.toString()).toBe('path /a');
     expect(backupSeen).toEqual([]);
@@ -376,6 +400,8 @@ describe('proxy mode', () => {
     expect(byPath.get('/')).toMatchObject({ status: 200, source: 'proxy', site: HOST });
     expect(Number(byPath.get('/bin')!.bytes)).toBe(BINARY.length);
     expect(byPath.get('/slow')).toMatchObject({ status: 504 });
+    // Its client gone before the answer: counted with the origin's status once it came.
+    expect(byPath.get('/later')).toMatchObject({ status: 200, node: new URL(originUrl).host });
     expect(byPath.get('/stolen')).toMatchObject({ status: 200 });
     const nodes = new Set(rows.filter((row) => row.site === 'www.failover.test').map((row) => row.node));
     expect(nodes.size).toBe(2);
