@@ -26,6 +26,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const DAYS = 60;
 const FIRST = Date.UTC(2026, 8, 23, 22); // 24 Sept 2026 00:00 in Paris
 const NOW = FIRST + DAYS * 86_400_000;
+// BENCH_THREADS: DuckDB's threads (default: one per core; a gateway leaves one core to its event
+// loop, docs/configuration.md).
 // BENCH_DB names a database file to keep: generated on the first run, reused by the next ones
 // (their live rounds add 3,000 events each).
 const kept = process.env.BENCH_DB;
@@ -46,7 +48,8 @@ async function time(run: () => Promise<unknown>): Promise<number[]> {
 
 try {
   const reused = kept !== undefined && existsSync(kept);
-  const store = await DuckDBStore.open(kept ?? join(dir, 'bench.duckdb'));
+  const threads = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
+  const store = await DuckDBStore.open(kept ?? join(dir, 'bench.duckdb'), threads ? { threads } : {});
   await store.migrate();
   const generated = performance.now();
   if (!reused)

@@ -73,7 +73,7 @@ export async function createGateway(
   } = {},
 ): Promise<Gateway> {
   if (options.logError) options = { ...options, logError: limitLog(options.logError) };
-  const store = await openStore(config);
+  const store = await openStore(config, { serving: true });
   try {
     await store.migrate();
     const { writer, replayed } = await DurableWriter.start(store, {

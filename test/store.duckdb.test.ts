@@ -7,7 +7,9 @@ import { applyMigrations, DUCKDB_MIGRATIONS } from '../src/store/duckdb/migratio
 import { rowCsvLine } from '../src/store/csv.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
-import { tempDir } from './helpers.js';
+import type { Gateway } from '../src/gateway.js';
+import { gatewayThreads } from '../src/store/open.js';
+import { startGateway, tempDir } from './helpers.js';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -216,6 +218,33 @@ describe('DuckDB store on a real file', () => {
     );
     expect(await threads()).toBe(usual);
     await store.close();
+  });
+
+  it('keeps the threads it was opened with, and gets them back after a bulk load', async () => {
+    const store = await DuckDBStore.open(join(temp.dir, 'threads.duckdb'), { threads: 3 });
+    const threads = async () =>
+      Number((await store.query<{ t: bigint }>("SELECT current_setting('threads') AS t"))[0]!.t);
+    expect(await threads()).toBe(3);
+    expect(await store.bulkLoad(threads)).toBe(1);
+    expect(await threads()).toBe(3);
+    await store.close();
+  });
+
+  it('in a gateway leaves a core to the event loop, unless store.threads says otherwise', async () => {
+    expect([1, 2, 4, 8].map((cores) => gatewayThreads(cores))).toEqual([1, 1, 3, 7]);
+    const threadsOf = async (gateway: Gateway) =>
+      Number((await gateway.store.query<{ t: bigint }>("SELECT current_setting('threads') AS t"))[0]!.t);
+    const usual = await startGateway(join(temp.dir, 'usual'));
+    const configured = await startGateway(join(temp.dir, 'configured'), {
+      store: { kind: 'duckdb', path: join(temp.dir, 'configured', 'balise.duckdb'), threads: 5 },
+    });
+    try {
+      expect(await threadsOf(usual)).toBe(gatewayThreads());
+      expect(await threadsOf(configured)).toBe(5);
+    } finally {
+      await usual.close();
+      await configured.close();
+    }
   });
 
   it('bounds its memory during a bounded bulk load, doubling the bound for an insert that needs more', async () => {

@@ -41,6 +41,15 @@ const storeCommon = {
 export const duckdbStoreSchema = z.strictObject({
   kind: z.literal('duckdb'),
   path: z.string().min(1).default('./data/balise.duckdb').describe('DuckDB database file'),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe(
+      'Threads DuckDB may use (default in the gateway: one less than the machine’s cores, at least one — its event loop keeps a core while DuckDB writes or answers a query; in other commands: every core)',
+    ),
   ...storeCommon,
 });
 

@@ -1,15 +1,32 @@
+import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { Store } from './store.js';
 
 /**
- * Opens the store named by the config: an embedded DuckDB file, or a ClickHouse server. Only
- * the module of that kind is loaded (a command starts without the other's client).
+ * The threads DuckDB gets in a gateway unless `store.threads` says: every core but one, so that
+ * the event loop, which answers collect, always has one. DuckDB on every core starved it while a
+ * batch was written (its requests' p99 at half the gateway's rate, two cores: 19–76 ms against
+ * 14–17 with one DuckDB thread, in turn; BENCHMARKS.md).
  */
-export async function openStore(config: Config): Promise<Store> {
+export function gatewayThreads(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
+
+/**
+ * Opens the store named by the config: an embedded DuckDB file, or a ClickHouse server. Only
+ * the module of that kind is loaded (a command starts without the other's client). `serving`:
+ * for a gateway (DuckDB then leaves a core to the event loop, `gatewayThreads`).
+ */
+export async function openStore(config: Config, options: { serving?: boolean } = {}): Promise<Store> {
   const store = config.store;
   switch (store.kind) {
-    case 'duckdb':
-      return (await import('./duckdb/duckdb-store.js')).DuckDBStore.open(store.path);
+    case 'duckdb': {
+      const threads = store.threads ?? (options.serving ? gatewayThreads() : undefined);
+      return (await import('./duckdb/duckdb-store.js')).DuckDBStore.open(
+        store.path,
+        threads === undefined ? {} : { threads },
+      );
+    }
     case 'clickhouse': {
       const { ClickHouseStore } = await import('./clickhouse/clickhouse-store.js');
       return ClickHouseStore.open({

@@ -17,8 +17,14 @@ export class BulkSettings {
   /** DuckDB's memory limit while a bounded bulk load runs (MB), else null (its default). */
   private boundMb: number | null = null;
 
-  /** `run` runs one statement on the store's connection, under its lock. */
-  constructor(private readonly run: (sql: string) => Promise<unknown>) {}
+  /**
+   * `run` runs one statement on the store's connection, under its lock; `restoreThreads` gives
+   * the store its threads back when the last load ends (`RESET threads`: DuckDB's default).
+   */
+  constructor(
+    private readonly run: (sql: string) => Promise<unknown>,
+    private readonly restoreThreads = 'RESET threads',
+  ) {}
 
   /** A bulk load begins; the first sets one thread, and the memory bound when given. */
   async enter(memoryMb: number | undefined): Promise<void> {
@@ -30,7 +36,7 @@ export class BulkSettings {
   /** A bulk load ends; the last resets what the first set. */
   async leave(): Promise<void> {
     if (--this.loads > 0) return;
-    await this.run('RESET threads');
+    await this.run(this.restoreThreads);
     await this.bound(null);
   }
 

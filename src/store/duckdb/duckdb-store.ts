@@ -48,28 +48,40 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   /** The zones and the write count the visits table was last brought up to date for. */
   private visitsCurrent: { zones: string; writes: number } | null = null;
   private visitsRefresh: Promise<unknown> = Promise.resolve();
-  // DuckDB's settings while imports run (bulkLoad).
-  private readonly bulk = new BulkSettings((sql) => this.connection.run(sql));
+  // DuckDB's settings while imports run (bulkLoad); after one, its threads as opened.
+  private readonly bulk: BulkSettings;
 
   private constructor(
     private readonly path: string,
     private instance: DuckDBInstance,
     private connection: DuckDBConnection,
+    private readonly threads: number | undefined,
   ) {
     super();
+    this.bulk = new BulkSettings(
+      (sql) => this.connection.run(sql),
+      threads === undefined ? 'RESET threads' : `SET threads = ${threads}`,
+    );
   }
 
-  /** Opens (and creates) the database file; `:memory:` for a throw-away store. */
-  static async open(path: string): Promise<DuckDBStore> {
+  /**
+   * Opens (and creates) the database file; `:memory:` for a throw-away store. `threads`: how many
+   * DuckDB may use (default: one per core).
+   */
+  static async open(path: string, options: { threads?: number } = {}): Promise<DuckDBStore> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const { instance, connection } = await DuckDBStore.connect(path);
-    return new DuckDBStore(path, instance, connection);
+    const { instance, connection } = await DuckDBStore.connect(path, options.threads);
+    return new DuckDBStore(path, instance, connection, options.threads);
   }
 
   private static async connect(
     path: string,
+    threads: number | undefined,
   ): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
-    const instance = await DuckDBInstance.create(path);
+    const instance = await DuckDBInstance.create(
+      path,
+      threads === undefined ? undefined : { threads: String(threads) },
+    );
     try {
       const connection = await instance.connect();
       await connection.run(CREATE_STAGING);
@@ -106,7 +118,7 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     } catch {
       // an invalidated instance may refuse to close cleanly; it is dropped all the same
     }
-    const { instance, connection } = await DuckDBStore.connect(this.path);
+    const { instance, connection } = await DuckDBStore.connect(this.path, this.threads);
     this.instance = instance;
     this.connection = connection;
     this.rollupMayBeStale = true;
