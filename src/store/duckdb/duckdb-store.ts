@@ -6,12 +6,12 @@ import { DelegatedSharedState } from '../delegated-shared-state.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import type { SiteGoals } from '../goals.js';
-import { SUMMARY_TABLES } from '../summaries.js';
 import type { EventRow } from '../row.js';
 import type { EgressRecord } from '../egress.js';
 import { UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
 import { applyMigrations } from './migrations.js';
 import { BulkSettings } from './bulk-settings.js';
+import { purgeBefore } from './purge.js';
 import { appendEgressRows, appendRow, readRows } from './rows.js';
 import { DuckDBSharedState } from './shared-state.js';
 import { finishVisits, planVisits, rebuildVisitDay, type VisitsRefresh, type Zones } from './visits.js';
@@ -296,27 +296,12 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   purgeBefore(beforeTs: number): Promise<{ events: number; hourly: number; egress: number }> {
     return this.locked(() =>
       this.transaction(async () => {
-        const cutoff = [Math.trunc(beforeTs)];
-        const purge = (table: string, column = 'ts') =>
-          this.connection.run(`DELETE FROM ${table} WHERE ${column} < epoch_ms($1::BIGINT)`, cutoff);
-        const events = await purge('events');
-        const hourly = await purge('events_hourly');
-        await purge('rollup_dirty', 'hour');
-        const egress = await purge('egress');
-        // Visits go by their first event's time, summaries by their hour or day; the cutoff's
-        // hour and day are made again from its hour below.
-        for (const table of ['visits', ...SUMMARY_TABLES]) await purge(table);
-        await purge('visits_dirty', 'hour');
-        // The hour the cutoff falls in may have lost some of its rows: its rollup is made again.
-        if (events.rowsChanged > 0) {
-          await this.connection.run(
-            "INSERT OR IGNORE INTO rollup_dirty VALUES (date_trunc('hour', epoch_ms($1::BIGINT)))",
-            cutoff,
-          );
+        const purged = await purgeBefore(this.connection, beforeTs);
+        if (purged.events > 0) {
           this.rollupMayBeStale = true;
           this.writes++;
         }
-        return { events: events.rowsChanged, hourly: hourly.rowsChanged, egress: egress.rowsChanged };
+        return purged;
       }),
     );
   }
