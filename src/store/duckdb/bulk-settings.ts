@@ -18,12 +18,12 @@ export class BulkSettings {
   private boundMb: number | null = null;
 
   /**
-   * `run` runs one statement on the store's connection, under its lock; `restoreThreads` gives
-   * the store its threads back when the last load ends (`RESET threads`: DuckDB's default).
+   * `run` runs one statement on the store's connection, under its lock; `threads`: the store's
+   * own (given back when the last load ends; none: DuckDB's default).
    */
   constructor(
     private readonly run: (sql: string) => Promise<unknown>,
-    private readonly restoreThreads = 'RESET threads',
+    private readonly threads?: number,
   ) {}
 
   /** A bulk load begins; the first sets one thread, and the memory bound when given. */
@@ -36,7 +36,7 @@ export class BulkSettings {
   /** A bulk load ends; the last resets what the first set. */
   async leave(): Promise<void> {
     if (--this.loads > 0) return;
-    await this.run(this.restoreThreads);
+    await this.run(this.threads === undefined ? 'RESET threads' : `SET threads = ${this.threads}`);
     await this.bound(null);
   }
 

@@ -58,10 +58,7 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     private readonly threads: number | undefined,
   ) {
     super();
-    this.bulk = new BulkSettings(
-      (sql) => this.connection.run(sql),
-      threads === undefined ? 'RESET threads' : `SET threads = ${threads}`,
-    );
+    this.bulk = new BulkSettings((sql) => this.connection.run(sql), threads);
   }
 
   /**
