@@ -65,9 +65,7 @@ export function targetPath(url: string | undefined): string | null {
 export interface Forwarded {
   status: number;
   bytes: number;
-  upstream: string;
   cache: string | null;
-  injected: boolean;
 }
 
 /**
@@ -101,13 +99,7 @@ export function forward(
     request.headers['transfer-encoding'] !== undefined ||
     (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
   return new Promise((resolve, reject) => {
-    const answer = new Relay(
-      response,
-      options.scriptSrc,
-      request.method === 'HEAD',
-      options.upstream.name,
-      resolve,
-    );
+    const answer = new Relay(response, options.scriptSrc, request.method === 'HEAD', resolve);
     options.upstream.pool.dispatch(
       {
         path: options.path,
@@ -157,7 +149,6 @@ class Relay {
     private readonly response: ServerResponse,
     private readonly scriptSrc: string | null,
     private readonly head: boolean,
-    private readonly upstream: string,
     private readonly done: (forwarded: Forwarded) => void,
   ) {
     response.once('close', () => {
@@ -266,13 +257,7 @@ class Relay {
   private settle(): void {
     if (this.settled) return;
     this.settled = true;
-    this.done({
-      status: this.status,
-      bytes: this.bytes,
-      upstream: this.upstream,
-      cache: this.cache,
-      injected: this.injector !== null || this.codecIn !== null,
-    });
+    this.done({ status: this.status, bytes: this.bytes, cache: this.cache });
   }
 }
 

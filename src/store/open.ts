@@ -22,10 +22,7 @@ export async function openStore(config: Config, options: { serving?: boolean } =
   switch (store.kind) {
     case 'duckdb': {
       const threads = store.threads ?? (options.serving ? gatewayThreads() : undefined);
-      return (await import('./duckdb/duckdb-store.js')).DuckDBStore.open(
-        store.path,
-        threads === undefined ? {} : { threads },
-      );
+      return (await import('./duckdb/duckdb-store.js')).DuckDBStore.open(store.path, { threads });
     }
     case 'clickhouse': {
       const { ClickHouseStore } = await import('./clickhouse/clickhouse-store.js');
