@@ -16,14 +16,23 @@ export interface EventDispatch {
   consent: Record<string, boolean> | null;
   /** The type a tool without actions receives (a request is a pageview to tools). */
   type: string;
-  /** Privacy views by policy: tools with the same policy share one (each gets its own copies). */
-  views: Map<string, PrivacyView>;
+  /**
+   * Privacy views by policy, with the values the gateway made for them (`produced`, see
+   * egress.ts): tools with the same policy share one (each gets its own copies).
+   */
+  views: Map<string, SharedView>;
   /** Each trigger's answer for this event, shared by the site's tools. */
   fired: Map<string, boolean>;
   deliveries: Delivery[];
   actions: BrowserActions;
   /** Debug mode's account of the event, when the visitor's browser holds the site's debug key. */
   trace: DebugTrace | null;
+}
+
+/** A policy's privacy view of the event and the values the gateway made in it. */
+export interface SharedView {
+  view: PrivacyView;
+  produced: ReadonlySet<string>;
 }
 
 /** Runs one component's listeners of one type on a view (in the gateway's thread or its sandbox). */
@@ -97,16 +106,22 @@ export async function dispatchToTool(
   if (listened.length === 0) return;
   let shared = event.views.get(instance.viewKey);
   if (!shared) {
-    shared = privacyView(raw, row, site, instance.policy, instance.trackers);
-    event.views.set(instance.viewKey, shared);
+    const made = privacyView(raw, row, site, instance.policy, instance.trackers);
+    const produced = new Set([row.id, made.ip, made.userAgent, made.clientId].filter((v) => v !== ''));
+    event.views.set(instance.viewKey, (shared = { view: made, produced }));
   }
-  const view: PrivacyView = {
-    ...shared,
-    // Each tool its own copies (a pageview has no properties: nothing to copy); a built-in only
-    // reads the URL (its text), so the tools of one policy share it.
-    url: instance.builtin ? shared.url : new URL(shared.url),
-    payload: isEmpty(shared.payload) ? {} : withoutSettings(structuredClone(shared.payload), instance),
-  };
+  const { view: common, produced } = shared;
+  // Each tool its own copies (a pageview has no properties: nothing to copy); a built-in only
+  // reads the view (the URL as text, the payload copied for its event), so the built-ins of one
+  // policy share it whole when there is no payload to strip of settings.
+  const view: PrivacyView =
+    instance.builtin && isEmpty(common.payload)
+      ? common
+      : {
+          ...common,
+          url: instance.builtin ? common.url : new URL(common.url),
+          payload: isEmpty(common.payload) ? {} : withoutSettings(structuredClone(common.payload), instance),
+        };
   for (const kind of view.findings)
     instance.stats.dlpFindings[kind] = (instance.stats.dlpFindings[kind] ?? 0) + 1;
   if (view.findings.length > 0 && instance.policy.dlp === 'drop') {
@@ -115,7 +130,6 @@ export async function dispatchToTool(
     return;
   }
   instance.stats.events++;
-  const produced = new Set([row.id, view.ip, view.userAgent, view.clientId].filter((v) => v !== ''));
   const context: DispatchContext = {
     eventId: row.id,
     produced,
@@ -127,7 +141,7 @@ export async function dispatchToTool(
   };
   for (const firing of listened) {
     const seen = firing.action
-      ? { ...view, payload: actionPayload(view.payload, shared, row, firing.action) }
+      ? { ...view, payload: actionPayload(view.payload, common, row, firing.action) }
       : view;
     await run(instance, firing.type, seen, context);
   }

@@ -1,13 +1,5 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppendFile, trimTornTail } from '../store/append-file.js';
 
@@ -126,34 +118,36 @@ export class Journal<T> {
       await this.flush();
       await this.file.close();
       const temporary = `${this.path}.tmp`;
-      const fd = openSync(temporary, 'w');
+      // In the thread pool: the write and the sync do not hold the event loop (a gateway with
+      // tools compacts about once a second under load).
+      const file = await open(temporary, 'w');
       try {
         // In pieces of about 1 MiB: a journal holding a long backlog is never one string.
         let piece: Buffer[] = [];
         let size = 0;
-        const write = () => {
+        const write = async () => {
           const data = Buffer.concat(piece);
-          for (let offset = 0; offset < data.length;) {
-            const written = writeSync(fd, data, offset, data.length - offset);
-            if (written <= 0)
-              throw Object.assign(new Error(`no byte written to ${temporary}`), { code: 'ENOSPC' });
-            offset += written;
-          }
           piece = [];
           size = 0;
+          for (let offset = 0; offset < data.length;) {
+            const { bytesWritten } = await file.write(data, offset, data.length - offset);
+            if (bytesWritten <= 0)
+              throw Object.assign(new Error(`no byte written to ${temporary}`), { code: 'ENOSPC' });
+            offset += bytesWritten;
+          }
         };
         for (const record of records()) {
           const line = this.lines([record]);
           piece.push(line);
           size += line.length;
-          if (size >= 1 << 20) write();
+          if (size >= 1 << 20) await write();
         }
-        write();
-        fsyncSync(fd);
+        await write();
+        await file.sync();
       } finally {
-        closeSync(fd);
+        await file.close();
       }
-      renameSync(temporary, this.path);
+      await rename(temporary, this.path);
     });
     this.chain = run.catch(() => undefined);
     return run;

@@ -275,10 +275,8 @@ export class Outbox {
       this.deps.log(egressRecord(base, ts, 'sent', status, null));
       this.breakers.succeeded(first.tool);
       this.windows.answered(first.tool, (this.queues.get(first.tool)?.length ?? 0) > 0);
-      for (const member of group) {
-        this.pending.delete(member.id);
-        this.journal.appendLazy({ op: 'done', id: member.id });
-      }
+      for (const member of group) this.pending.delete(member.id);
+      this.journal.appendLazy(...group.map((member): OutboxRecord => ({ op: 'done', id: member.id })));
       await this.maybeCompact(group.length);
       return;
     }
@@ -303,8 +301,10 @@ export class Outbox {
       // Parsed again when it is next sent: during a long outage only the request text is kept.
       member.part = undefined;
       member.partRule = undefined;
-      this.journal.appendLazy({ op: 'attempt', id: member.id, attempts });
     }
+    this.journal.appendLazy(
+      ...group.map((member): OutboxRecord => ({ op: 'attempt', id: member.id, attempts })),
+    );
   }
 
   private async bury(group: readonly Pending[], status: number | null, message: string): Promise<void> {

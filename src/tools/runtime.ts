@@ -291,27 +291,37 @@ export class ToolRuntime {
       payload: { ...view.payload, __eventId: row.id },
       client: new ToolClient(instance, view, row, actions, this.clientKv, this.warn),
     };
-    const within = instance.builtin
-      ? (listener: (event: MCEvent) => unknown) => () => {
-          const previous = this.current;
-          this.current = context;
-          try {
-            return listener(event);
-          } finally {
-            this.current = previous;
-          }
+    const failed = (error: unknown): void => {
+      if (error instanceof HookTimeout) instance.stats.timeouts++;
+      else if (error instanceof PermissionError) instance.stats.permissionDenied++;
+      else instance.stats.errors++;
+      this.warn(
+        `tool ${instance.name}: ${error instanceof Error ? error.message : String(error)} (event ${row.id}; other tools unaffected)`,
+      );
+    };
+    const listeners = instance.listeners.get(type) ?? [];
+    if (instance.builtin) {
+      // A built-in's listener queues its requests before its first await and waits on nothing
+      // else (`manager.fetch` answers once queued): no timeout to watch, no promise per listener.
+      for (const listener of listeners) {
+        const previous = this.current;
+        this.current = context;
+        let result: unknown;
+        try {
+          result = listener(event);
+        } catch (error) {
+          failed(error);
+          continue;
+        } finally {
+          this.current = previous;
         }
-      : (listener: (event: MCEvent) => unknown) => () => this.context.run(context, () => listener(event));
+        if (result instanceof Promise) await result.catch(failed);
+      }
+      return;
+    }
     await Promise.all(
-      (instance.listeners.get(type) ?? []).map((listener) =>
-        withTimeout(within(listener), this.hookTimeoutMs).catch((error: unknown) => {
-          if (error instanceof HookTimeout) instance.stats.timeouts++;
-          else if (error instanceof PermissionError) instance.stats.permissionDenied++;
-          else instance.stats.errors++;
-          this.warn(
-            `tool ${instance.name}: ${error instanceof Error ? error.message : String(error)} (event ${row.id}; other tools unaffected)`,
-          );
-        }),
+      listeners.map((listener) =>
+        withTimeout(() => this.context.run(context, () => listener(event)), this.hookTimeoutMs).catch(failed),
       ),
     );
   }
