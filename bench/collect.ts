@@ -13,17 +13,26 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMs, run, startUntil } from './processes.js';
 import { BENCH_PAGEVIEW, BENCH_UA } from './visitors.js';
-import { GATEWAY_ENV, GATEWAY_NODE_FLAGS } from '../src/cli/gateway-node.js';
+import { GATEWAY_ENV, GATEWAY_NODE_FLAGS, GATEWAY_TOOLS_NODE_FLAGS } from '../src/cli/gateway-node.js';
 
-// The gateway starts as docs/deploy.md's unit starts it; BENCH_SERVE_FLAGS="" (or other Node
-// options) to compare.
-const SERVE_FLAGS =
-  process.env.BENCH_SERVE_FLAGS === undefined
-    ? [...GATEWAY_NODE_FLAGS]
-    : process.env.BENCH_SERVE_FLAGS.split(' ').filter(Boolean);
-const SERVE_OPTIONS = [...SERVE_FLAGS, ...Object.entries(GATEWAY_ENV).map(([k, v]) => `${k}=${v}`)].join(' ');
-/** Node's arguments for a gateway on `config`, started as SERVE_FLAGS say. */
-const serveArgs = (config: string) => [...SERVE_FLAGS, 'dist/cli/main.js', 'serve', '--config', config];
+// The gateway starts as docs/deploy.md's unit starts it — the gateway with tools without the
+// young generation's bound, as the page says for sites with tools; BENCH_SERVE_FLAGS and
+// BENCH_TOOLS_SERVE_FLAGS ("" or other Node options) to compare.
+const flags = (variable: string | undefined, fallback: readonly string[]) =>
+  variable === undefined ? [...fallback] : variable.split(' ').filter(Boolean);
+const SERVE_FLAGS = flags(process.env.BENCH_SERVE_FLAGS, GATEWAY_NODE_FLAGS);
+const TOOLS_SERVE_FLAGS = flags(process.env.BENCH_TOOLS_SERVE_FLAGS, GATEWAY_TOOLS_NODE_FLAGS);
+const ENV_OPTIONS = Object.entries(GATEWAY_ENV).map(([k, v]) => `${k}=${v}`);
+const SERVE_OPTIONS = [...SERVE_FLAGS, ...ENV_OPTIONS].join(' ');
+const TOOLS_SERVE_OPTIONS = [...TOOLS_SERVE_FLAGS, ...ENV_OPTIONS].join(' ');
+/** Node's arguments for a gateway on `config`, started with `node` (Node's options). */
+const serveArgs = (config: string, node: readonly string[] = SERVE_FLAGS) => [
+  ...node,
+  'dist/cli/main.js',
+  'serve',
+  '--config',
+  config,
+];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -230,7 +239,7 @@ try {
     ? ['autocannon']
     : ['autocannon', 'wrk'];
   process.stdout.write(
-    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${VISITORS === 1 ? 'one visitor' : `${VISITORS} visitors in turn`}; ${ROUNDS} alternating rounds of ${SECONDS} s × ${CONNECTIONS} connections (after a 3 s warm-up) per server and generator; the gateway started with ${SERVE_OPTIONS}; medians\n`,
+    `bench:collect — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${VISITORS === 1 ? 'one visitor' : `${VISITORS} visitors in turn`}; ${ROUNDS} alternating rounds of ${SECONDS} s × ${CONNECTIONS} connections (after a 3 s warm-up) per server and generator; the gateway started with ${SERVE_OPTIONS}${TOOLS ? ` (with tools: ${TOOLS_SERVE_OPTIONS})` : ''}; medians\n`,
   );
   const summaries: string[] = [];
   for (const generator of generators) {
@@ -240,7 +249,7 @@ try {
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await round(generator, ['--import', 'tsx', 'bench/bare-server.ts'], '/'));
       gateway.push(await round(generator, serveArgs(config), '/balise/e'));
-      if (TOOLS) tools.push(await round(generator, serveArgs(toolsConfig), '/balise/e'));
+      if (TOOLS) tools.push(await round(generator, serveArgs(toolsConfig, TOOLS_SERVE_FLAGS), '/balise/e'));
     }
     if (tools.some((g) => g.non2xx > 0 || g.errors > 0))
       throw new Error('the gateway with tools answered errors under load; figures are not valid');
