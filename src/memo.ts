@@ -62,6 +62,11 @@ export class Memo<V, K extends string | number = string> {
     return value;
   }
 
+  /** The remembered answer for `key`, or undefined, without counting the lookup (see `has`). */
+  find(key: K): V | undefined {
+    return this.values.get(key);
+  }
+
   /** True when an answer for `key` is remembered. */
   has(key: K): boolean {
     return this.values.has(key);

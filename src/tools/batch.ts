@@ -1,6 +1,39 @@
 import type { OutgoingRequest } from './egress.js';
 import type { IdQueue } from './id-queue.js';
-import type { BatchPart, BatchRule, Pending } from './delivery.js';
+import { sameHeaders, type BatchPart, type BatchRule, type Pending } from './delivery.js';
+
+/** What a tool's deliveries share besides their bodies, and its JSON, by batch rule (one per tool). */
+interface Tail {
+  url: string;
+  method: string;
+  site: string;
+  headers: Readonly<Record<string, string>>;
+  text: string;
+}
+const tails = new WeakMap<BatchRule, Tail>();
+
+/**
+ * The part of a delivery's batch key besides its body: URL, headers (those the rule's seal makes
+ * aside) in name order, method and site — turned into JSON once while a tool's stay the same.
+ */
+function tailOf(delivery: Pending, rule: BatchRule): string {
+  const { request, site } = delivery;
+  const last = tails.get(rule);
+  if (
+    last !== undefined &&
+    last.url === request.url &&
+    last.method === request.method &&
+    last.site === site &&
+    sameHeaders(last.headers, request.headers, rule.vary)
+  )
+    return last.text;
+  const headers = Object.entries(request.headers)
+    .filter(([name]) => !rule.vary.includes(name))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  const text = JSON.stringify([request.url, headers, request.method, site]);
+  tails.set(rule, { url: request.url, method: request.method, site, headers: request.headers, text });
+  return text;
+}
 
 /** The batch key and items of a delivery's JSON body, or null when it has no array `field`. */
 function batchPart(delivery: Pending, rule: BatchRule): BatchPart | null {
@@ -14,17 +47,17 @@ function batchPart(delivery: Pending, rule: BatchRule): BatchPart | null {
     return null;
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
-  const items = (body as { [key: string]: unknown })[rule.field];
+  const fields = body as { [key: string]: unknown };
+  const items = fields[rule.field];
   if (!Array.isArray(items) || items.length === 0) return null;
-  const shared = { ...(body as { [key: string]: unknown }) };
-  delete shared[rule.field];
-  const headers = Object.entries(request.headers)
-    .filter(([name]) => !rule.vary.includes(name))
-    .sort(([a], [b]) => (a < b ? -1 : 1));
+  // The body but its items (no `delete`: a deleted key makes the object a slow dictionary).
+  const shared: { [key: string]: unknown } = {};
+  for (const key of Object.keys(fields)) if (key !== rule.field) shared[key] = fields[key];
   return {
-    // What varies most first (GA4's client_id is in `shared`): keys that differ differ early.
-    key: JSON.stringify([shared, request.url, headers, request.method, delivery.site]),
-    body: body as { [key: string]: unknown },
+    // What varies most first (GA4's client_id is in `shared`): keys that differ differ early. A
+    // newline cannot occur in JSON text: it ends the body's part unambiguously.
+    key: `${JSON.stringify(shared)}\n${tailOf(delivery, rule)}`,
+    body: fields,
     items,
     bytes: Buffer.byteLength(request.body),
   };

@@ -61,6 +61,18 @@ export interface BatchPart {
 /** Pending deliveries up to which a new one keeps its parsed JSON body (`json`) for its batch. */
 export const PARSED_KEPT = 10_000;
 
+/** True when two requests' headers are the same, names in `except` aside. */
+export function sameHeaders(
+  a: Readonly<Record<string, string>>,
+  b: Readonly<Record<string, string>>,
+  except: readonly string[] = [],
+): boolean {
+  if (a === b) return true;
+  for (const name in b) if (a[name] !== b[name] && !except.includes(name)) return false;
+  for (const name in a) if (!(name in b) && !except.includes(name)) return false;
+  return true;
+}
+
 /** A delivery in memory: when it may be sent, since when it waits, and how it may be batched. */
 export type Pending = Delivery & {
   nextAt: number;

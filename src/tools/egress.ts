@@ -139,7 +139,7 @@ class DlpPass {
       return text;
     }
     const result = scanText(text, this.mode);
-    this.findings.push(...result.found);
+    if (result.found.length > 0) this.findings.push(...result.found);
     if (result.text !== text) this.changed = true;
     return result.text;
   };

@@ -4,9 +4,25 @@ import { dirname } from 'node:path';
 import { AppendFile, trimTornTail } from '../store/append-file.js';
 
 interface Waiting {
-  data: Buffer;
+  /** The records' lines (their text taken when they were appended). */
+  data: string;
   resolve: () => void;
   reject: (error: unknown) => void;
+}
+
+/**
+ * Lines as one UTF-8 buffer, each written into it in turn: neither a buffer per append nor one
+ * long string of the whole flush (encoding that cost twice as much as encoding each line).
+ */
+function encoded(first: readonly string[], waiting: readonly Waiting[]): Buffer {
+  let bytes = 0;
+  for (const text of first) bytes += Buffer.byteLength(text);
+  for (const w of waiting) bytes += Buffer.byteLength(w.data);
+  const buffer = Buffer.allocUnsafe(bytes);
+  let offset = 0;
+  for (const text of first) offset += buffer.write(text, offset);
+  for (const w of waiting) offset += buffer.write(w.data, offset);
+  return buffer;
 }
 
 /** How a journal writes and reads its records (default: one JSON text per line). */
@@ -29,7 +45,7 @@ const JSON_LINES: LineCodec<never> = {
  */
 export class Journal<T> {
   private waiting: Waiting[] = [];
-  private lazy: Buffer[] = [];
+  private lazy: string[] = [];
   private lazyTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
@@ -101,7 +117,7 @@ export class Journal<T> {
     try {
       // Whole or not at all (a short write on a full disk is completed or cut off): a failed
       // append never leaves half a record for the next one to follow.
-      await this.file.append(Buffer.concat([...lazy, ...batch.map((w) => w.data)]));
+      await this.file.append(encoded(lazy, batch));
       for (const w of batch) w.resolve();
     } catch (error) {
       // Lazy records are harmless to lose (see appendLazy); the durable ones are refused.
@@ -123,10 +139,10 @@ export class Journal<T> {
       const file = await open(temporary, 'w');
       try {
         // In pieces of about 1 MiB: a journal holding a long backlog is never one string.
-        let piece: Buffer[] = [];
+        let piece: string[] = [];
         let size = 0;
         const write = async () => {
-          const data = Buffer.concat(piece);
+          const data = encoded(piece, []);
           piece = [];
           size = 0;
           for (let offset = 0; offset < data.length;) {
@@ -153,15 +169,12 @@ export class Journal<T> {
     return run;
   }
 
-  /**
-   * Records as lines, encoded: a buffer per append, joined when written — building one long
-   * string of a whole flush and encoding it cost twice as much as encoding each record's line.
-   */
-  private lines(records: readonly T[]): Buffer {
-    if (records.length === 1) return Buffer.from(`${this.codec.encode(records[0]!)}\n`);
+  /** Records as lines (a newline after each). */
+  private lines(records: readonly T[]): string {
+    if (records.length === 1) return `${this.codec.encode(records[0]!)}\n`;
     let text = '';
     for (const record of records) text += `${this.codec.encode(record)}\n`;
-    return Buffer.from(text);
+    return text;
   }
 
   /** Waits for pending appends and closes the file. */

@@ -1,4 +1,4 @@
-import { stored, type Delivery, type Pending } from './delivery.js';
+import { sameHeaders, stored, type Delivery, type Pending } from './delivery.js';
 import { Journal, type LineCodec } from './journal.js';
 import type { OutboxRecord } from './ledger.js';
 
@@ -22,13 +22,6 @@ interface Shared {
   sealAtSend: boolean | undefined;
   /** `"site":…,"tool":…,"request":{…,"body":null},"policy":…,…` */
   text: string;
-}
-
-function sameHeaders(a: Record<string, string>, b: Record<string, string>): boolean {
-  if (a === b) return true;
-  for (const name in b) if (a[name] !== b[name]) return false;
-  for (const name in a) if (!(name in b)) return false;
-  return true;
 }
 
 /**

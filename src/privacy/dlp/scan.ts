@@ -21,7 +21,10 @@ const CLEAN_MAX_LENGTH = 512;
  * holds for every mode that scans. Bounded, in memory only, and by definition holding no
  * personal data the detectors know.
  */
-const clean = new Memo<true>(10_000);
+const clean = new Memo<Scan>(10_000);
+
+/** The kinds found in a clean text (shared: callers only read a scan's `found`). */
+const NOTHING: DlpKind[] = [];
 
 /**
  * Scans `text` for personal data. In `mask` mode each match becomes `[redacted:<kind>]`;
@@ -29,8 +32,10 @@ const clean = new Memo<true>(10_000);
  * found either way, so one value is counted once, as its most specific kind.
  */
 export function scanText(text: string, mode: DlpMode): Scan {
-  if (mode === 'off' || text.length === 0) return { text, found: [] };
-  if (text.length <= CLEAN_MAX_LENGTH && clean.has(text)) return { text, found: [] };
+  if (mode === 'off' || text.length === 0) return { text, found: NOTHING };
+  // A clean text's scan is kept whole: a request's values are mostly the same few texts again.
+  const known = text.length <= CLEAN_MAX_LENGTH ? clean.find(text) : undefined;
+  if (known) return known;
   const plain = scanPlain(text, mode);
   // The value as a vendor would read it once decoded (percent-encoded twice, an entity, a base64
   // token…): a finding there masks the whole value — its span in the original cannot be told.
@@ -41,7 +46,7 @@ export function scanText(text: string, mode: DlpMode): Scan {
     const kinds = [...plain.found, ...hidden];
     return { text: mode === 'mask' ? `[redacted:${hidden[0]}]` : text, found: kinds };
   }
-  if (plain.found.length === 0 && text.length <= CLEAN_MAX_LENGTH) clean.set(text, true);
+  if (plain.found.length === 0 && text.length <= CLEAN_MAX_LENGTH) clean.set(text, { text, found: NOTHING });
   return plain;
 }
 
