@@ -76,4 +76,26 @@ describe('gather (a batch taken from a tool’s queue)', () => {
     expect(group.map((d) => d.id)).toEqual(['e0', 'e3']);
     expect(idsOf(queue)).toEqual(['e1', 'e2']);
   });
+
+  it('joins only deliveries sent to the same URL with the same headers, but for those its seal makes', () => {
+    const rule: BatchRule = { ...RULE, max: 10, vary: ['x-signature'] };
+    const { head, queue, map, sending } = setUp(['a', 'a', 'a', 'a', 'a', 'a']);
+    const edit = (id: string, change: (request: Pending['request']) => void) => change(map.get(id)!.request);
+    edit('e0', (r) => Object.assign(r.headers, { 'x-site': 'one', 'x-signature': 's0' }));
+    // A header of its own: apart (after the head's key, so a key kept for the tool is asked again).
+    edit('e1', (r) => Object.assign(r.headers, { 'x-site': 'two' }));
+    // The same headers, the seal's aside: joins.
+    edit('e2', (r) => Object.assign(r.headers, { 'x-site': 'one', 'x-signature': 's2' }));
+    // Another URL: apart.
+    edit('e3', (r) => {
+      r.url = 'https://other.example/mp/collect';
+      Object.assign(r.headers, { 'x-site': 'one' });
+    });
+    // A header fewer: apart.
+    edit('e4', () => undefined);
+    edit('e5', (r) => Object.assign(r.headers, { 'x-site': 'one' }));
+    const group = gather(queue, head, rule, map, sending);
+    expect(group.map((d) => d.id)).toEqual(['e0', 'e2', 'e5']);
+    expect(idsOf(queue)).toEqual(['e1', 'e3', 'e4']);
+  });
 });
