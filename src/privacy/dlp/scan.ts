@@ -10,8 +10,8 @@ export const DLP_MAX_LENGTH = 4096;
 
 /** The result of scanning one text: the text to keep and the kinds found (never the values). */
 export interface Scan {
-  text: string;
-  found: DlpKind[];
+  readonly text: string;
+  readonly found: readonly DlpKind[];
 }
 
 /** Texts up to this length found clean are remembered (titles, URLs and names repeat). */
@@ -23,8 +23,8 @@ const CLEAN_MAX_LENGTH = 512;
  */
 const clean = new Memo<Scan>(10_000);
 
-/** The kinds found in a clean text (shared: callers only read a scan's `found`). */
-const NOTHING: DlpKind[] = [];
+/** The kinds found in a clean text (one frozen array, shared: a scan's `found` is read only). */
+const NOTHING: readonly DlpKind[] = Object.freeze([]);
 
 /**
  * Scans `text` for personal data. In `mask` mode each match becomes `[redacted:<kind>]`;
@@ -46,7 +46,8 @@ export function scanText(text: string, mode: DlpMode): Scan {
     const kinds = [...plain.found, ...hidden];
     return { text: mode === 'mask' ? `[redacted:${hidden[0]}]` : text, found: kinds };
   }
-  if (plain.found.length === 0 && text.length <= CLEAN_MAX_LENGTH) clean.set(text, { text, found: NOTHING });
+  if (plain.found.length === 0 && text.length <= CLEAN_MAX_LENGTH)
+    clean.set(text, Object.freeze({ text, found: NOTHING }));
   return plain;
 }
 
