@@ -28,7 +28,13 @@ function encoded(first: readonly string[], waiting: readonly Waiting[]): Buffer 
 /** How a journal writes and reads its records (default: one JSON text per line). */
 export interface LineCodec<T> {
   encode(record: T): string;
-  decode(line: string): T;
+  /**
+   * The lines of one append, each with its newline (default: `encode` of each record). Lines may
+   * refer to lines before them in the same append, never to another append's.
+   */
+  encodeAll?(records: readonly T[]): string;
+  /** The record of a line, or null for a line of the codec's own (read in file order). */
+  decode(line: string): T | null;
 }
 
 const JSON_LINES: LineCodec<never> = {
@@ -68,7 +74,8 @@ export class Journal<T> {
     for (const line of readFileSync(this.path, 'utf8').split('\n')) {
       if (!line) continue;
       try {
-        records.push(this.codec.decode(line));
+        const record = this.codec.decode(line);
+        if (record !== null) records.push(record);
       } catch {
         // a torn last line after a crash: its append never resolved
       }
@@ -152,12 +159,20 @@ export class Journal<T> {
             offset += bytesWritten;
           }
         };
-        for (const record of records()) {
-          const line = this.lines([record]);
-          piece.push(line);
-          size += line.length;
+        // Records in runs of 256, each run encoded as one append is (its lines self-contained).
+        let batch: T[] = [];
+        const encodeRun = async () => {
+          const text = this.lines(batch);
+          batch = [];
+          piece.push(text);
+          size += text.length;
           if (size >= 1 << 20) await write();
+        };
+        for (const record of records()) {
+          batch.push(record);
+          if (batch.length >= 256) await encodeRun();
         }
+        if (batch.length > 0) await encodeRun();
         await write();
         await file.sync();
       } finally {
@@ -169,9 +184,9 @@ export class Journal<T> {
     return run;
   }
 
-  /** Records as lines (a newline after each). */
+  /** Records as lines (a newline after each), as one append writes them. */
   private lines(records: readonly T[]): string {
-    if (records.length === 1) return `${this.codec.encode(records[0]!)}\n`;
+    if (this.codec.encodeAll) return this.codec.encodeAll(records);
     let text = '';
     for (const record of records) text += `${this.codec.encode(record)}\n`;
     return text;

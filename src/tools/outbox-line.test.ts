@@ -133,7 +133,83 @@ describe('the outbox journal line', () => {
     appendFileSync(path, '{"op":"add","n":40,"body":{"events":[{"id":"e9"');
     const read = new Journal<OutboxRecord>(path, codec).read();
     expect(read.map((r) => (r.op === 'add' ? r.delivery.request.body : r.op))).toEqual([...texts, 'done']);
-    expect(lines.split('\n')).toHaveLength(5);
+    // The two JSON adds' shared values once, before them; the plain one written whole.
+    expect(lines.split('\n')).toHaveLength(6);
+    expect(lines.match(/"op":"shared"/g)).toHaveLength(1);
     expect(lines).toContain('"body":{"events":["—"]},');
+  });
+
+  it('writes the values an append’s deliveries share once per tool, and reads every delivery back whole', async () => {
+    const path = join(dir, 'shared.jsonl');
+    const codec = outboxCodec(() => true);
+    const journal = new Journal<OutboxRecord>(path, codec);
+    const of = (tool: string, n: number, change: Partial<Delivery> = {}): Delivery => {
+      const { json: _j, nextAt: _n, ...base } = full(`{"events":[{"n":${n}}]}`);
+      return { ...base, id: `e${n}:${tool}:0`, eventId: `e${n}`, tool, attempts: 0, ...change };
+    };
+    const first = [
+      ...Array.from({ length: 20 }, (_, n) => of('hook', n)),
+      ...Array.from({ length: 20 }, (_, n) => of('ga4', n)),
+      // Another URL for the same tool: shared values of their own.
+      of('hook', 20, { request: { ...full(null).request, url: 'https://hooks.example.eu/b', body: '[]' } }),
+    ];
+    await journal.append(...first.map((delivery): OutboxRecord => ({ op: 'add', delivery })));
+    // A second append whose deliveries share what the first one's did: written again, for itself.
+    const second = [of('hook', 30), of('ga4', 30)];
+    await journal.append(...second.map((delivery): OutboxRecord => ({ op: 'add', delivery })));
+    await journal.close();
+    const text = readFileSync(path, 'utf8');
+    expect(text.match(/"op":"shared"/g)).toHaveLength(5);
+    expect(text.match(/"policy"/g)).toHaveLength(5);
+    const read = new Journal<OutboxRecord>(
+      path,
+      outboxCodec(() => true),
+    ).read();
+    expect(read).toEqual([...first, ...second].map((delivery) => ({ op: 'add', delivery })));
+    // Each read delivery has a request of its own.
+    const [a, b] = read as { delivery: Delivery }[];
+    expect(a!.delivery.request).not.toBe(b!.delivery.request);
+    expect(a!.delivery.request.headers).not.toBe(b!.delivery.request.headers);
+    // Less than two thirds of the bytes each add written whole takes.
+    const whole = [...first, ...second]
+      .map((delivery) => codec.encode({ op: 'add', delivery }) + '\n')
+      .join('');
+    expect(text.length).toBeLessThan((whole.length * 2) / 3);
+  });
+
+  it('reads the lines an earlier version wrote (each add whole), and a compaction back as it was', async () => {
+    const path = join(dir, 'mixed.jsonl');
+    const codec = outboxCodec(() => true);
+    const { json: _j, nextAt: _n, ...old } = full('{"events":[1]}');
+    // An earlier version's line: the whole delivery on the add's own line.
+    appendFileSync(path, `${codec.encode({ op: 'add', delivery: old })}\n`);
+    const journal = new Journal<OutboxRecord>(path, codec);
+    const fresh: Delivery = { ...old, id: 'e2:hook:0', eventId: 'e2' };
+    await journal.append({ op: 'add', delivery: fresh }, { op: 'done', id: 'e9' });
+    const expected: OutboxRecord[] = [
+      { op: 'add', delivery: old },
+      { op: 'add', delivery: fresh },
+      { op: 'done', id: 'e9' },
+    ];
+    expect(
+      new Journal<OutboxRecord>(
+        path,
+        outboxCodec(() => true),
+      ).read(),
+    ).toEqual(expected);
+    // Compacted in runs: 600 adds, their shared values written with each run.
+    const many = Array.from({ length: 600 }, (_, n): OutboxRecord => ({
+      op: 'add',
+      delivery: { ...old, id: `m${n}:hook:0`, eventId: `m${n}` },
+    }));
+    await journal.rewrite(() => many);
+    await journal.close();
+    expect(readFileSync(path, 'utf8').match(/"op":"shared"/g)).toHaveLength(3);
+    expect(
+      new Journal<OutboxRecord>(
+        path,
+        outboxCodec(() => true),
+      ).read(),
+    ).toEqual(many);
   });
 });

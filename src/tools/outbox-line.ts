@@ -7,8 +7,15 @@ import type { OutboxRecord } from './ledger.js';
 // The line is still one JSON text; `n` (its length in UTF-16 units) lets the reader take back the
 // exact text (JSON.stringify of the parsed value could differ from it: spacing, escapes, large
 // numbers). Escaping a body cost more than the rest of a delivery's journal record.
+//
+// In an append of several records (`encodeAll`), what deliveries share — site, tool, request but
+// its body, policy… (≈ 45 % of a line) — is written once, on a line of its own before them,
+// `{"op":"shared","k":<n>,"s":{…}}`, and each of them says which, `{"op":"add",…,"delivery":{id,
+// eventId, createdAt, attempts},"k":<n>}`. An append refers only to its own shared lines (written
+// whole with it): a compaction or a crash never leaves an add without what it refers to.
 const ADD_PREFIX = '{"op":"add","n":';
 const BODY_KEY = ',"body":';
+const SHARED_PREFIX = '{"op":"shared","k":';
 
 /** What a tool's deliveries share (all but their ids, times, attempts and body), and its JSON. */
 interface Shared {
@@ -62,26 +69,78 @@ export function outboxCodec(jsonBody: (delivery: Delivery) => boolean): LineCode
     });
     return text;
   };
+  /** A delivery's own values (`"id":…,"eventId":…,"createdAt":…,"attempts":…`). */
+  const ownText = (delivery: Delivery): string =>
+    `"id":${JSON.stringify(delivery.id)},"eventId":${JSON.stringify(delivery.eventId)},"createdAt":${delivery.createdAt},"attempts":${delivery.attempts}`;
+  /** The JSON body an add carries unescaped, or null (no body, not JSON, or a line break in it). */
+  const rawBody = (delivery: Delivery): string | null => {
+    const body = delivery.request.body;
+    // A JSON text may hold line breaks between its tokens: such a body is escaped.
+    return body === null || !jsonBody(delivery) || body.includes('\n') ? null : body;
+  };
+  const encode = (record: OutboxRecord): string => {
+    if (record.op !== 'add') return JSON.stringify(record);
+    const { delivery } = record;
+    const body = rawBody(delivery);
+    if (body === null) return JSON.stringify({ op: 'add', delivery: stored(delivery) });
+    return `${ADD_PREFIX}${body.length}${BODY_KEY}${body},"delivery":{${ownText(delivery)},${sharedText(delivery)}}}`;
+  };
+  // Shared values read so far, by number (a later append's shared line of the same number replaces it).
+  const sharedRead = new Map<number, Omit<Delivery, 'id' | 'eventId' | 'createdAt' | 'attempts'>>();
   return {
-    encode(record) {
-      if (record.op !== 'add') return JSON.stringify(record);
-      const { delivery } = record;
-      const body = delivery.request.body;
-      // A JSON text may hold line breaks between its tokens: such a body is escaped.
-      if (body === null || !jsonBody(delivery) || body.includes('\n'))
-        return JSON.stringify({ op: 'add', delivery: stored(delivery, body) });
-      const own = `"id":${JSON.stringify(delivery.id)},"eventId":${JSON.stringify(delivery.eventId)},"createdAt":${delivery.createdAt},"attempts":${delivery.attempts}`;
-      return `${ADD_PREFIX}${body.length}${BODY_KEY}${body},"delivery":{${own},${sharedText(delivery)}}}`;
+    encode,
+    encodeAll(records) {
+      let text = '';
+      let numbers: Map<string, number> | null = null;
+      for (const record of records) {
+        const body = record.op === 'add' ? rawBody(record.delivery) : null;
+        if (record.op !== 'add' || body === null) {
+          text += `${encode(record)}\n`;
+          continue;
+        }
+        const { delivery } = record;
+        const shared = sharedText(delivery);
+        numbers ??= new Map();
+        let k = numbers.get(shared);
+        if (k === undefined) {
+          numbers.set(shared, (k = numbers.size));
+          text += `${SHARED_PREFIX}${k},"s":{${shared}}}\n`;
+        }
+        text += `${ADD_PREFIX}${body.length}${BODY_KEY}${body},"delivery":{${ownText(delivery)}},"k":${k}}\n`;
+      }
+      return text;
     },
     decode(line) {
-      const record = JSON.parse(line) as OutboxRecord & { n?: unknown };
+      const record = JSON.parse(line) as (OutboxRecord & { n?: unknown; k?: unknown }) | SharedLine;
+      if (record.op === 'shared') {
+        sharedRead.set(record.k, record.s);
+        return null;
+      }
       if (record.op !== 'add' || typeof record.n !== 'number') return record;
       const start = ADD_PREFIX.length + String(record.n).length + BODY_KEY.length;
-      const delivery = record.delivery;
-      delivery.request.body = line.slice(start, start + record.n);
+      const body = line.slice(start, start + record.n);
+      if (typeof record.k !== 'number') {
+        record.delivery.request.body = body;
+        return { op: 'add', delivery: record.delivery };
+      }
+      const shared = sharedRead.get(record.k);
+      if (!shared) throw new Error(`an add refers to shared values ${record.k} that its append lacks`);
+      const { request } = shared;
+      const delivery: Delivery = {
+        ...shared,
+        ...record.delivery,
+        request: { url: request.url, method: request.method, headers: { ...request.headers }, body },
+      };
       return { op: 'add', delivery };
     },
   };
+}
+
+/** A line of shared values (see `encodeAll`). */
+interface SharedLine {
+  op: 'shared';
+  k: number;
+  s: Omit<Delivery, 'id' | 'eventId' | 'createdAt' | 'attempts'>;
 }
 
 /** The outbox's journal at `path`: a delivery still holding its parsed body has a JSON body. */
