@@ -3,25 +3,22 @@ import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppendFile, trimTornTail } from '../store/append-file.js';
 
-interface Waiting {
-  /** The records' lines (their text taken when they were appended). */
-  data: string;
+interface Waiting<T> {
+  records: readonly T[];
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Lines as one UTF-8 buffer, each written into it in turn: neither a buffer per append nor one
- * long string of the whole flush (encoding that cost twice as much as encoding each line).
+ * Texts as one UTF-8 buffer, each written into it in turn: neither a buffer per append nor one
+ * long string of the whole write (encoding that cost twice as much as encoding each piece).
  */
-function encoded(first: readonly string[], waiting: readonly Waiting[]): Buffer {
+function encoded(texts: readonly string[]): Buffer {
   let bytes = 0;
-  for (const text of first) bytes += Buffer.byteLength(text);
-  for (const w of waiting) bytes += Buffer.byteLength(w.data);
+  for (const text of texts) bytes += Buffer.byteLength(text);
   const buffer = Buffer.allocUnsafe(bytes);
   let offset = 0;
-  for (const text of first) offset += buffer.write(text, offset);
-  for (const w of waiting) offset += buffer.write(w.data, offset);
+  for (const text of texts) offset += buffer.write(text, offset);
   return buffer;
 }
 
@@ -29,10 +26,10 @@ function encoded(first: readonly string[], waiting: readonly Waiting[]): Buffer 
 export interface LineCodec<T> {
   encode(record: T): string;
   /**
-   * The lines of one append, each with its newline (default: `encode` of each record). Lines may
-   * refer to lines before them in the same append, never to another append's.
+   * The lines of one write, in pieces of text each ending with a newline (default: `encode` of
+   * each record). Lines may refer to lines before them in the same write, never to another's.
    */
-  encodeAll?(records: readonly T[]): string;
+  encodeAll?(records: readonly T[]): string[];
   /** The record of a line, or null for a line of the codec's own (read in file order). */
   decode(line: string): T | null;
 }
@@ -50,8 +47,8 @@ const JSON_LINES: LineCodec<never> = {
  * replaces the file atomically (compaction). A `codec` may write records its own way (one line each).
  */
 export class Journal<T> {
-  private waiting: Waiting[] = [];
-  private lazy: string[] = [];
+  private waiting: Waiting<T>[] = [];
+  private lazy: T[] = [];
   private lazyTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
@@ -83,11 +80,13 @@ export class Journal<T> {
     return records;
   }
 
-  /** Resolves once the records are on disk. */
+  /**
+   * Resolves once the records are on disk. They are encoded when written (in this turn or the
+   * next, with every record appended meanwhile): the caller leaves them as they are until then.
+   */
   append(...records: T[]): Promise<void> {
-    const data = this.lines(records);
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ data, resolve, reject });
+      this.waiting.push({ records, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         this.chain = this.chain.then(() => this.flush());
@@ -101,7 +100,7 @@ export class Journal<T> {
    * within 200 ms — at most one write of their own each 200 ms.
    */
   appendLazy(...records: T[]): void {
-    this.lazy.push(this.lines(records));
+    for (const record of records) this.lazy.push(record);
     if (!this.lazyTimer) {
       this.lazyTimer = setTimeout(() => {
         this.lazyTimer = null;
@@ -124,7 +123,10 @@ export class Journal<T> {
     try {
       // Whole or not at all (a short write on a full disk is completed or cut off): a failed
       // append never leaves half a record for the next one to follow.
-      await this.file.append(encoded(lazy, batch));
+      // Encoded now, all of them in one go (a codec writes what they share once: `encodeAll`).
+      const records = lazy;
+      for (const w of batch) for (const record of w.records) records.push(record);
+      await this.file.append(encoded(this.lines(records)));
       for (const w of batch) w.resolve();
     } catch (error) {
       // Lazy records are harmless to lose (see appendLazy); the durable ones are refused.
@@ -149,7 +151,7 @@ export class Journal<T> {
         let piece: string[] = [];
         let size = 0;
         const write = async () => {
-          const data = encoded(piece, []);
+          const data = encoded(piece);
           piece = [];
           size = 0;
           for (let offset = 0; offset < data.length;) {
@@ -162,10 +164,11 @@ export class Journal<T> {
         // Records in runs of 256, each run encoded as one append is (its lines self-contained).
         let batch: T[] = [];
         const encodeRun = async () => {
-          const text = this.lines(batch);
+          for (const text of this.lines(batch)) {
+            piece.push(text);
+            size += text.length;
+          }
           batch = [];
-          piece.push(text);
-          size += text.length;
           if (size >= 1 << 20) await write();
         };
         for (const record of records()) {
@@ -184,12 +187,10 @@ export class Journal<T> {
     return run;
   }
 
-  /** Records as lines (a newline after each), as one append writes them. */
-  private lines(records: readonly T[]): string {
+  /** Records as lines (a newline after each), as one write holds them. */
+  private lines(records: readonly T[]): string[] {
     if (this.codec.encodeAll) return this.codec.encodeAll(records);
-    let text = '';
-    for (const record of records) text += `${this.codec.encode(record)}\n`;
-    return text;
+    return records.map((record) => `${this.codec.encode(record)}\n`);
   }
 
   /** Waits for pending appends and closes the file. */

@@ -157,21 +157,24 @@ describe('the outbox journal line', () => {
     // A second append whose deliveries share what the first one's did: written again, for itself.
     const second = [of('hook', 30), of('ga4', 30)];
     await journal.append(...second.map((delivery): OutboxRecord => ({ op: 'add', delivery })));
+    // Appends of one turn are one write (the group commit): their shared values once.
+    const third = [of('hook', 40), of('hook', 41)];
+    await Promise.all(third.map((delivery) => journal.append({ op: 'add', delivery })));
     await journal.close();
     const text = readFileSync(path, 'utf8');
-    expect(text.match(/"op":"shared"/g)).toHaveLength(5);
-    expect(text.match(/"policy"/g)).toHaveLength(5);
+    expect(text.match(/"op":"shared"/g)).toHaveLength(6);
+    expect(text.match(/"policy"/g)).toHaveLength(6);
     const read = new Journal<OutboxRecord>(
       path,
       outboxCodec(() => true),
     ).read();
-    expect(read).toEqual([...first, ...second].map((delivery) => ({ op: 'add', delivery })));
+    expect(read).toEqual([...first, ...second, ...third].map((delivery) => ({ op: 'add', delivery })));
     // Each read delivery has a request of its own.
     const [a, b] = read as { delivery: Delivery }[];
     expect(a!.delivery.request).not.toBe(b!.delivery.request);
     expect(a!.delivery.request.headers).not.toBe(b!.delivery.request.headers);
     // Less than two thirds of the bytes each add written whole takes.
-    const whole = [...first, ...second]
+    const whole = [...first, ...second, ...third]
       .map((delivery) => codec.encode({ op: 'add', delivery }) + '\n')
       .join('');
     expect(text.length).toBeLessThan((whole.length * 2) / 3);

@@ -8,11 +8,11 @@ import type { OutboxRecord } from './ledger.js';
 // exact text (JSON.stringify of the parsed value could differ from it: spacing, escapes, large
 // numbers). Escaping a body cost more than the rest of a delivery's journal record.
 //
-// In an append of several records (`encodeAll`), what deliveries share — site, tool, request but
-// its body, policy… (≈ 45 % of a line) — is written once, on a line of its own before them,
-// `{"op":"shared","k":<n>,"s":{…}}`, and each of them says which, `{"op":"add",…,"delivery":{id,
-// eventId, createdAt, attempts},"k":<n>}`. An append refers only to its own shared lines (written
-// whole with it): a compaction or a crash never leaves an add without what it refers to.
+// In a write of several records (`encodeAll`: a group commit's), what deliveries share — site,
+// tool, request but its body, policy… (≈ 45 % of a line) — is written once, on a line of its own
+// before them, `{"op":"shared","k":<n>,"s":{…}}`, and each of them says which, `{"op":"add",…,
+// "delivery":{id, eventId, createdAt, attempts},"k":<n>}`. A write refers only to its own shared
+// lines (written whole with it): a compaction or a crash never leaves an add without them.
 const ADD_PREFIX = '{"op":"add","n":';
 const BODY_KEY = ',"body":';
 const SHARED_PREFIX = '{"op":"shared","k":';
@@ -85,17 +85,17 @@ export function outboxCodec(jsonBody: (delivery: Delivery) => boolean): LineCode
     if (body === null) return JSON.stringify({ op: 'add', delivery: stored(delivery) });
     return `${ADD_PREFIX}${body.length}${BODY_KEY}${body},"delivery":{${ownText(delivery)},${sharedText(delivery)}}}`;
   };
-  // Shared values read so far, by number (a later append's shared line of the same number replaces it).
+  // Shared values read so far, by number (a later write's line of the same number replaces it).
   const sharedRead = new Map<number, Omit<Delivery, 'id' | 'eventId' | 'createdAt' | 'attempts'>>();
   return {
     encode,
     encodeAll(records) {
-      let text = '';
+      const lines: string[] = [];
       let numbers: Map<string, number> | null = null;
       for (const record of records) {
         const body = record.op === 'add' ? rawBody(record.delivery) : null;
         if (record.op !== 'add' || body === null) {
-          text += `${encode(record)}\n`;
+          lines.push(`${encode(record)}\n`);
           continue;
         }
         const { delivery } = record;
@@ -104,11 +104,13 @@ export function outboxCodec(jsonBody: (delivery: Delivery) => boolean): LineCode
         let k = numbers.get(shared);
         if (k === undefined) {
           numbers.set(shared, (k = numbers.size));
-          text += `${SHARED_PREFIX}${k},"s":{${shared}}}\n`;
+          lines.push(`${SHARED_PREFIX}${k},"s":{${shared}}}\n`);
         }
-        text += `${ADD_PREFIX}${body.length}${BODY_KEY}${body},"delivery":{${ownText(delivery)}},"k":${k}}\n`;
+        lines.push(
+          `${ADD_PREFIX}${body.length}${BODY_KEY}${body},"delivery":{${ownText(delivery)}},"k":${k}}\n`,
+        );
       }
-      return text;
+      return lines;
     },
     decode(line) {
       const record = JSON.parse(line) as (OutboxRecord & { n?: unknown; k?: unknown }) | SharedLine;
@@ -124,7 +126,7 @@ export function outboxCodec(jsonBody: (delivery: Delivery) => boolean): LineCode
         return { op: 'add', delivery: record.delivery };
       }
       const shared = sharedRead.get(record.k);
-      if (!shared) throw new Error(`an add refers to shared values ${record.k} that its append lacks`);
+      if (!shared) throw new Error(`an add refers to shared values ${record.k} that its write lacks`);
       const { request } = shared;
       const delivery: Delivery = {
         ...shared,

@@ -134,7 +134,7 @@ export class Outbox {
       added.push(delivery as Pending);
       records.push({ op: 'add', delivery });
     }
-    // The records' text is taken now; only then do the objects get their in-memory fields.
+    // Written as they are now (encoded with the group's write; in-memory fields are not written).
     const written = this.journal.append(...records);
     for (const delivery of added) delivery.nextAt = 0;
     try {
