@@ -156,7 +156,11 @@ function openFlags(dir: string): number[] {
 // so that each write is synced before it returns (one call in the thread pool per group).
 describe.skipIf(process.platform !== 'linux')('durable appends (Linux: read from /proc)', () => {
   it("opens the spool's segment with O_DSYNC: an event answered 204 was written by a synced write", async () => {
-    gateway = await startGateway(temp.dir);
+    // The segment stays open until the writer's next flush: a minute here, not the tests' 50 ms
+    // (a loaded machine could seal it between the answer and the look at /proc).
+    gateway = await startGateway(temp.dir, {
+      store: { kind: 'duckdb', path: join(temp.dir, 'balise.duckdb'), flushMs: 60_000 },
+    });
     expect((await post('{"eventType":"pageview","location":"https://www.example.fr/x"}')).statusCode).toBe(
       204,
     );
