@@ -18,7 +18,8 @@ export interface EventDispatch {
   type: string;
   /**
    * Privacy views by policy, with the values the gateway made for them (`produced`, see
-   * egress.ts): tools with the same policy share one (each gets its own copies).
+   * egress.ts): tools with the same policy share one (built-ins whole, other components their
+   * own copies of its URL and payload).
    */
   views: Map<string, SharedView>;
   /** Each trigger's answer for this event, shared by the site's tools. */

@@ -44,7 +44,8 @@ const JSON_LINES: LineCodec<never> = {
  * written by one synced write (store/append-file.ts), and `append` resolves only once it is on
  * the disk (a 2xx may follow).
  * `read` returns every whole record (a torn last line, from a crash, is skipped); `rewrite`
- * replaces the file atomically (compaction). A `codec` may write records its own way (one line each).
+ * replaces the file atomically (compaction). A `codec` may write records its own way: one line
+ * each, or (`encodeAll`) lines of its own that later lines of the same write refer to.
  */
 export class Journal<T> {
   private waiting: Waiting<T>[] = [];
