@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { IMPORT_ALLOCATOR_ENV } from '../src/config/child-env.js';
 import { parseConfig } from '../src/config/load.js';
 import { followFile } from '../src/import/follow.js';
 import { importFiles, type ImportSummary } from '../src/import/import.js';
@@ -161,7 +162,7 @@ describe('import --follow', () => {
       for (const flag of ['--single-threaded-gc', '--max-semi-space-size=2', '--heap-growing-percent=20'])
         expect(args).toContain(flag);
       expect(args).toContain('import');
-      expect(vars).toContain('DUCKDB_JE_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0');
+      expect(vars).toContain(`DUCKDB_JE_MALLOC_CONF=${IMPORT_ALLOCATOR_ENV.DUCKDB_JE_MALLOC_CONF}`);
       expect(vars).toContain('MALLOC_ARENA_MAX=3');
     },
   );

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { childEnv, useAllocatorDefaults } from '../config/child-env.js';
+import { childEnv, IMPORT_ALLOCATOR_ENV, useAllocatorDefaults } from '../config/child-env.js';
 import { UsageError } from './args.js';
 import { HANDED_OVER } from './handed-over.js';
 import { VERSION } from '../version.js';
@@ -54,14 +54,14 @@ const err = (line: string): void => void process.stderr.write(`${line}\n`);
  * - an old generation let grow by 20 % of what a full collection kept before the next one (V8
  *   grows it up to 4×): a worker keeps ≈ 15 MB, but the memo entries it replaces get promoted
  *   first, and its old space reached 40 MB between collections (≈ 25 MB less at the peak);
- * - DuckDB's allocator (jemalloc) handing freed pages back at once, as for every command
- *   (`useAllocatorDefaults`, inherited): each batch's insert otherwise kept its peak (≈ 55 MB less);
+ * - DuckDB's allocator (jemalloc) with one arena, keeping freed pages 5 ms (`IMPORT_ALLOCATOR_ENV`;
+ *   other commands hand them back at once, `useAllocatorDefaults`): ≈ 15–20 % less time;
  * - two malloc arenas (glibc makes one per thread that allocates, up to 8 per core, each
  *   keeping its freed memory: ≈ 25 MB less).
  * A variable the user set keeps its value. BENCHMARKS.md has the figures.
  */
 const IMPORT_FLAGS = ['--single-threaded-gc', '--max-semi-space-size=2', '--heap-growing-percent=20'];
-const IMPORT_ENV = { MALLOC_ARENA_MAX: '2' };
+const IMPORT_ENV = { MALLOC_ARENA_MAX: '2', ...IMPORT_ALLOCATOR_ENV };
 
 /**
  * Runs this command again in a Node started with `flags` and `env` added (a variable already
@@ -98,8 +98,6 @@ function commandUsage(command: string): string | null {
 }
 
 async function main(argv: string[]): Promise<number> {
-  // Before any command loads DuckDB (its allocator reads its settings then).
-  useAllocatorDefaults();
   const [command, ...rest] = argv;
   // `balise COMMAND --help`: that command's usage, whatever else is on the line.
   if (command && (rest.includes('--help') || rest.includes('-h'))) {
@@ -113,6 +111,9 @@ async function main(argv: string[]): Promise<number> {
   // only waits for it); that Node then hands it to a running gateway if there is one.
   if (command === 'import' && !IMPORT_FLAGS.every((flag) => process.execArgv.includes(flag)))
     return rerunWith(IMPORT_FLAGS, IMPORT_ENV, argv);
+  // Before any command loads DuckDB (its allocator reads its settings then); after the import's
+  // Node is started, which has settings of its own.
+  useAllocatorDefaults();
   // A command on the store or outbox of a gateway that is running: the gateway runs it.
   if (command && HANDED_OVER.has(command)) {
     const { handOff } = await import('./hand-off.js');

@@ -18,6 +18,20 @@ export const DUCKDB_ALLOCATOR_ENV: Readonly<Record<string, string>> = {
 };
 
 /**
+ * DuckDB's allocator in the Node of `balise import` (set when the CLI starts it, a variable the
+ * user set keeping its value): one arena for all of DuckDB's threads, and freed pages kept 5 ms
+ * before they go back. A batch's insert frees and allocates the same few megabytes over and over
+ * (CSV buffers, vectors, string heaps); handed back at once, each came back as page faults —
+ * about a fifth of the import's CPU on a virtual machine whose faults are dear (≈ 1 s of system
+ * time per 200,000 lines). Several arenas with any delay each kept their own freed pages (≈ 50 MB
+ * more at the peak on a million lines); one arena reuses them, and with DuckDB's bound and the
+ * import's chunks made smaller (`STORE_MEMORY_MB`, `CHUNK_BYTES`) the peak stays where it was.
+ */
+export const IMPORT_ALLOCATOR_ENV: Readonly<Record<string, string>> = {
+  DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:5,muzzy_decay_ms:0,narenas:1',
+};
+
+/**
  * Gives `env` (this process's, by default) DuckDB's allocator settings, a variable the user set
  * keeping its value; it must run before DuckDB is first used (the CLI does it before any command).
  */

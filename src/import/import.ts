@@ -30,7 +30,7 @@ export interface ImportOptions {
    * the work in this thread.
    */
   workers?: number;
-  /** Bytes of log lines per chunk handed to a worker (default 1 MiB). */
+  /** Bytes of log lines per chunk handed to a worker (default `CHUNK_BYTES`, 512 KiB). */
   chunkBytes?: number;
   /**
    * True when this process owns the store (the CLI, not a gateway serving dashboards from it):

@@ -12,13 +12,17 @@ import type { ProcessSetup } from './process.js';
 import { startWorkers, type Runner } from './runners.js';
 
 const MAX_WORKERS = 8;
-/** Bytes of log lines per chunk handed to a worker. */
-export const CHUNK_BYTES = 2 ** 20;
+/**
+ * Bytes of log lines per chunk handed to a worker: 512 KiB (the chunks in flight and their CSV
+ * ≈ 7 MB less than with 1 MiB, at the same speed: BENCHMARKS.md).
+ */
+export const CHUNK_BYTES = 2 ** 19;
 /**
  * The store's memory during an import by a process that owns it (DuckDB: the row group being
  * inserted, its id check and a cache of the table; raised by the store when an insert needs more).
+ * 40 MB: a batch of 122,880 rows of the real log needs no more; at 32 MB its insert ran out.
  */
-export const STORE_MEMORY_MB = 48;
+export const STORE_MEMORY_MB = 40;
 
 /**
  * What every chunk of an import is processed with, after checking what the command was given:
