@@ -205,6 +205,7 @@ async function importInto(
   };
 
   let doneBytes = 0;
+  let closing: Promise<void> | undefined;
   try {
     for (const [fileIndex, file] of files.entries()) {
       let bytesRead = 0;
@@ -234,6 +235,9 @@ async function importInto(
         }
       }
       while (out.length > 0) await take(await out.shift()!, file);
+      // The last chunk is in: the workers end while the last batch is inserted (their memory
+      // is freed before that insert's peak).
+      if (fileIndex === files.length - 1) closing = runner.close();
       // A batch holds lines of one file: within it ids are distinct (a line's number is part of
       // its id), as appendCsv expects; the same file given twice lands in two batches.
       await flush();
@@ -246,7 +250,7 @@ async function importInto(
   } finally {
     if (batch) closeSync(batch.fd);
     await inflight;
-    await runner.close();
+    await (closing ?? runner.close());
     rmSync(spool, { recursive: true, force: true });
   }
   return tally.summary();
