@@ -56,9 +56,9 @@ const err = (line: string): void => void process.stderr.write(`${line}\n`);
  *   first, and its old space reached 40 MB between collections (≈ 25 MB less at the peak);
  * - DuckDB's allocator (jemalloc) with one arena, keeping freed pages 5 ms (`IMPORT_ALLOCATOR_ENV`;
  *   other commands hand them back at once, `useAllocatorDefaults`): ≈ 15–20 % less time;
- * - one malloc arena (glibc makes one per thread that allocates, up to 8 per core, each
- *   keeping its freed memory: two were ≈ 25 MB less than that, one ≈ 6 MB less than two at the
- *   same speed — V8's heaps and DuckDB's memory do not come from it).
+ * - one malloc arena (glibc otherwise makes one per thread that allocates, up to 8 per core,
+ *   each keeping its freed memory: ≈ 30 MB less; V8's heaps and DuckDB's memory are not malloc's,
+ *   so sharing one arena costs no speed).
  * A variable the user set keeps its value. BENCHMARKS.md has the figures.
  */
 const IMPORT_FLAGS = ['--single-threaded-gc', '--max-semi-space-size=2', '--heap-growing-percent=20'];

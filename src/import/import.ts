@@ -205,7 +205,6 @@ async function importInto(
   };
 
   let doneBytes = 0;
-  let closing: Promise<void> | undefined;
   try {
     for (const [fileIndex, file] of files.entries()) {
       let bytesRead = 0;
@@ -235,9 +234,9 @@ async function importInto(
         }
       }
       while (out.length > 0) await take(await out.shift()!, file);
-      // The last chunk is in: the workers end while the last batch is inserted (their memory
-      // is freed before that insert's peak).
-      if (fileIndex === files.length - 1) closing = runner.close();
+      // The last chunk is in: the workers end before the last batch is inserted (their memory
+      // is freed before that insert's peak; closing again below does nothing).
+      if (fileIndex === files.length - 1) await runner.close();
       // A batch holds lines of one file: within it ids are distinct (a line's number is part of
       // its id), as appendCsv expects; the same file given twice lands in two batches.
       await flush();
@@ -250,7 +249,7 @@ async function importInto(
   } finally {
     if (batch) closeSync(batch.fd);
     await inflight;
-    await (closing ?? runner.close());
+    await runner.close();
     rmSync(spool, { recursive: true, force: true });
   }
   return tally.summary();

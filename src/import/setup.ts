@@ -14,7 +14,7 @@ import { startWorkers, type Runner } from './runners.js';
 const MAX_WORKERS = 8;
 /**
  * Bytes of log lines per chunk handed to a worker: 512 KiB (the chunks in flight and their CSV
- * ≈ 7 MB less than with 1 MiB, at the same speed: BENCHMARKS.md).
+ * ≈ 5 MB less at the peak than with 1 MiB, at the same speed: BENCHMARKS.md).
  */
 export const CHUNK_BYTES = 2 ** 19;
 /**
