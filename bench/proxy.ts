@@ -35,6 +35,8 @@ async function load(url: string, seconds: number): Promise<Load> {
   return JSON.parse(out) as Load;
 }
 
+const BALISE = `balise proxy (${process.env.BENCH_INJECT === '0' ? 'no injection' : 'inject'})`;
+const BARE = 'node:http + undici relay';
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-proxy-'));
 const children: ChildProcess[] = [];
@@ -88,17 +90,26 @@ http {
     /on (http:\/\/127\.0\.0\.1:\d+)/,
   );
   children.push(balise.child);
+  // The floor: the least a Node proxy does (bench/bare-proxy.ts), to tell Node's share from ours.
+  const bare = await startUntil(
+    process.execPath,
+    ['--import', 'tsx', 'bench/bare-proxy.ts', `http://127.0.0.1:${originPort}`],
+    /on (http:\/\/127\.0\.0\.1:\d+)/,
+  );
+  children.push(bare.child);
   await new Promise((r) => setTimeout(r, 500));
   const targets = {
     origin: `http://127.0.0.1:${originPort}/`,
     'nginx proxy_pass': `http://127.0.0.1:${nginxPort}/`,
-    [`balise proxy (${process.env.BENCH_INJECT === '0' ? 'no injection' : 'inject'})`]: `${balise.found}/article`,
+    [BALISE]: `${balise.found}/article`,
+    [BARE]: `${bare.found}/article`,
   };
   // The process that serves each target (the proxies alone: not the origin behind them).
   const servers: Record<string, number> = {
     origin: origin.child.pid!,
     'nginx proxy_pass': nginx.pid!,
-    [Object.keys(targets)[2]!]: balise.child.pid!,
+    [BALISE]: balise.child.pid!,
+    [BARE]: bare.child.pid!,
   };
   const results: Record<string, (Load & { cpuUs: number })[]> = {};
   for (const url of Object.values(targets)) await load(url, 2); // warm-up
@@ -132,10 +143,12 @@ http {
   }
   const direct = row('origin');
   const nginxRow = row('nginx proxy_pass');
-  const ours = row(Object.keys(targets)[2]!);
+  const ours = row(BALISE);
+  const floor = row(BARE);
   const added = (r: { p50: number }) => Math.max(r.p50 - direct.p50, 0.01);
   process.stdout.write(
-    `summary: balise/nginx ${(ours.rps / nginxRow.rps).toFixed(2)}× req/s (goal ≥ 0.5×); latency added at p50: balise ${added(ours).toFixed(2)} ms, nginx ${added(nginxRow).toFixed(2)} ms (${(added(ours) / added(nginxRow)).toFixed(2)}×, goal ≤ 1.3×)\n`,
+    `summary: balise/nginx ${(ours.rps / nginxRow.rps).toFixed(2)}× req/s (goal ≥ 0.5×); latency added at p50: balise ${added(ours).toFixed(2)} ms, nginx ${added(nginxRow).toFixed(2)} ms (${(added(ours) / added(nginxRow)).toFixed(2)}×, goal ≤ 1.3×)\n` +
+      `the floor: a bare Node relay ÷ nginx ${(floor.rps / nginxRow.rps).toFixed(2)}× req/s, ${floor.cpuUs.toFixed(0)} µs CPU per request; balise ÷ the floor ${(ours.rps / floor.rps).toFixed(2)}× req/s, ${(ours.cpuUs / floor.cpuUs).toFixed(2)}× CPU per request\n`,
   );
 } finally {
   for (const child of children) child.kill('SIGTERM');

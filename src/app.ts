@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { registerApiRoutes } from './api/routes.js';
 import { SiteProxy } from './proxy/proxy.js';
 import { RequestRecorder } from './proxy/requests.js';
+import type { GeoData } from './enrich/geo.js';
 import { registerCollectRoutes, type CollectDeps } from './collect/routes.js';
 import { BaliseError } from './errors.js';
 import { addressSet, guardConnections } from './server/connections.js';
@@ -34,6 +35,8 @@ export interface AppDeps extends CollectDeps {
   logError?: (line: string) => void;
   /** The dashboard sessions' signing key, shared by the gateways on the store (default: one of this process's). */
   sessionKey?: Buffer;
+  /** The geolocation databases' bytes (shared with the proxy's recording thread). */
+  geo: GeoData;
   /** The alert log (API, dashboard) and the live detection's counters (metrics). */
   alerts?: { log: AlertLog; counters: AlertCounters | null };
 }
@@ -97,9 +100,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sites: deps.sites,
     prefix,
     trustedProxies: proxies,
-    recorder: new RequestRecorder(deps.writer, deps.pipeline, deps.counters.dropped, (line) =>
-      deps.logError?.(line),
-    ),
+    recorder: new RequestRecorder({
+      writer: deps.writer,
+      salts: deps.store,
+      start: { geo: deps.geo, geoFiles: config.geo, node: deps.pipeline.node },
+      counters: deps.counters,
+      logError: (line) => deps.logError?.(line),
+    }),
     logError: (line) => deps.logError?.(line),
   });
   const app = Fastify({

@@ -95,7 +95,8 @@ export async function createGateway(
     });
     const retention = enforceRetention(store, config.store.retention, (line) => options.logError?.(line));
     await retention.done;
-    const geo = await GeoLookup.open(config.geo);
+    const geoData = await GeoLookup.load(config.geo);
+    const geo = GeoLookup.fromData(geoData, config.geo);
     // Tracker rules files are read at start, so a bad file is reported now rather than later.
     for (const site of config.sites)
       if (site.privacy.trackerRules) loadClearUrlsRules(site.privacy.trackerRules);
@@ -188,6 +189,7 @@ export async function createGateway(
       sites,
       writer,
       pipeline,
+      geo: geoData,
       script: loadClientScript(),
       counters,
       tools,

@@ -5,6 +5,7 @@ import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { deterministicId } from '../src/store/ids.js';
 import { blankRow, type EventRow } from '../src/store/row.js';
 import type { FileRows, Store } from '../src/store/store.js';
+import { spoolLine } from '../src/store/spool.js';
 import { DurableWriter } from '../src/store/writer.js';
 import { tempDir } from './helpers.js';
 
@@ -53,7 +54,7 @@ describe('DurableWriter', () => {
     cleanup();
   });
 
-  it('tells the store the time range and hours, so the rollup sees every hour', async () => {
+  it('tells the store the time range and hours, so the rollup sees every hour (rows, or lines made elsewhere)', async () => {
     const { dir, cleanup } = tempDir();
     const real = await DuckDBStore.open(join(dir, 'db.duckdb'));
     await real.migrate();
@@ -73,7 +74,9 @@ describe('DurableWriter', () => {
     const hour = 3_600_000;
     const rows = [row(5), { ...row(6), ts: row(6).ts + 2 * hour }, { ...row(7), ts: row(7).ts - hour }];
     await writer.write(rows.slice(0, 2));
-    await writer.write(rows.slice(2));
+    // The earliest row as spool lines another thread made (the proxy's recording thread).
+    await writer.write({ text: `${spoolLine(rows[2]!)}\n`, ts: [rows[2]!.ts] });
+    expect(writer.pendingRows).toBe(3);
     await writer.flush();
     const h = (ts: number) => Math.floor(ts / hour);
     expect(told).toHaveLength(1);

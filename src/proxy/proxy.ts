@@ -129,7 +129,7 @@ export class SiteProxy {
       bytes,
       node,
     };
-    await this.deps.recorder.record(site, raw);
+    this.deps.recorder.record(site, raw);
   }
 
   /**
@@ -186,10 +186,11 @@ export class SiteProxy {
     return this.deps.recorder.flush();
   }
 
-  /** Stops the health checks and closes the upstream connections. */
+  /** Stops the health checks, closes the upstream connections and ends the request recording. */
   async close(): Promise<void> {
     await Promise.all([...this.upstreams.values()].map((entry) => entry.upstreams.close()));
     this.upstreams.clear();
+    await this.deps.recorder.close();
   }
 
   /** Switches a proxied site's "under attack" mode; false when the host is not a proxied site. */

@@ -17,8 +17,18 @@ export interface Segment {
   readonly span: RowSpan;
 }
 
+/**
+ * Rows already made spool lines (`spoolLine`, each ending in a newline) by another thread: the
+ * text, and each row's `ts` in the text's order.
+ */
+export interface SpoolLines {
+  text: string;
+  ts: readonly number[];
+}
+
 interface Waiting {
-  rows: readonly EventRow[];
+  rows: readonly EventRow[] | SpoolLines;
+  count: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -83,12 +93,13 @@ export class Spool {
   }
 
   /**
-   * Resolves once `rows` are written whole and fsynced; rejects (with nothing of them left in the
+   * Resolves once `rows` (or lines made of rows elsewhere) are written whole and fsynced; rejects (with nothing of them left in the
    * file) when the write or the fsync fails — a full disk, an I/O error.
    */
-  append(rows: readonly EventRow[]): Promise<void> {
+  append(rows: readonly EventRow[] | SpoolLines): Promise<void> {
+    const count = 'text' in rows ? rows.ts.length : rows.length;
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ rows, resolve, reject });
+      this.waiting.push({ rows, count, resolve, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -105,14 +116,18 @@ export class Spool {
           try {
             const current = this.ensureOpen();
             let text = '';
-            for (const w of batch)
-              for (const row of w.rows) {
-                text += spoolLine(row) + '\n';
-                current.segment.span.add(row.ts);
-              }
+            for (const { rows } of batch)
+              if ('text' in rows) {
+                text += rows.text;
+                for (const ts of rows.ts) current.segment.span.add(ts);
+              } else
+                for (const row of rows) {
+                  text += spoolLine(row) + '\n';
+                  current.segment.span.add(row.ts);
+                }
             await current.file.append(Buffer.from(text));
             this.written++;
-            for (const w of batch) current.segment.rows += w.rows.length;
+            for (const w of batch) current.segment.rows += w.count;
             for (const w of batch) w.resolve();
           } catch (error) {
             for (const w of batch) w.reject(error);

@@ -3,7 +3,7 @@ import type { EventRow } from './row.js';
 import { readFileSync } from 'node:fs';
 import { RowSpan } from './row-span.js';
 import { UnreadableFile, type EventSink } from './store.js';
-import { repairSegment, Spool, type Segment } from './spool.js';
+import { repairSegment, Spool, type Segment, type SpoolLines } from './spool.js';
 
 /** Settings of the durable writer (from `store` in the config). */
 export interface WriterOptions {
@@ -113,16 +113,18 @@ export class DurableWriter {
   }
 
   /**
-   * Resolves once the rows are durable on disk; they reach the store with the next batch. Rejects
+   * Resolves once the rows (or spool lines another thread made of rows) are durable on disk;
+   * they reach the store with the next batch. Rejects
    * with the 503 of `admit`, or a 503 `storage_unavailable` BaliseError (nothing of the rows
    * kept) when the spool cannot write them; for `spoolPauseMs` after such a failure, appends are
    * refused at once, then tried again.
    */
-  async write(rows: readonly EventRow[]): Promise<void> {
+  async write(rows: readonly EventRow[] | SpoolLines): Promise<void> {
     if (this.closed) throw new Error('writer is closed');
-    if (rows.length === 0) return;
-    this.admit(rows.length);
-    this.appending += rows.length;
+    const count = 'text' in rows ? rows.ts.length : rows.length;
+    if (count === 0) return;
+    this.admit(count);
+    this.appending += count;
     try {
       await this.spool.append(rows);
     } catch (error) {
@@ -131,7 +133,7 @@ export class DurableWriter {
       if (first) this.options.onSpoolError?.(error);
       throw storageUnavailable();
     } finally {
-      this.appending -= rows.length;
+      this.appending -= count;
     }
     this.spoolFailedAt = null;
     if (this.spool.openRows >= this.options.batchRows)
