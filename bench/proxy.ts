@@ -2,8 +2,9 @@
 // (keep-alive to the upstream) and against the origin directly, same load, one run: a bare
 // node:http origin in a child process serves a 10 KB HTML page without the snippet; autocannon
 // (its own process) sends GETs with 50 connections to each in turn. Prints req/s and latency, the
-// ratio of Balise's req/s to nginx's, and the latency each proxy adds at p50. BENCH_INJECT=0:
-// Balise without injection (the proxy alone).
+// ratio of Balise's req/s to nginx's, and the latency each proxy adds at p50; and a bare Node
+// relay (bench/bare-proxy.ts: node:http and undici, nothing else) as the floor Node sets, with
+// Balise's ratio to it. BENCH_INJECT=0: Balise without injection (the proxy alone).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
