@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
+import type { SiteConfig } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
 import { BaliseError } from '../errors.js';
 import type { PipelineContext, RawEvent } from '../pipeline/event.js';
@@ -165,5 +166,20 @@ describe('RequestRecorder', () => {
       await refused.recording.close();
     }
     expect(refused.counters.dropped).toEqual({ proxy_overloaded: 1 });
+
+    // A batch that cannot be posted (a site holding something not plain data) is dropped and
+    // said; the next batch is recorded.
+    const uncloneable = await recorder(fixedSalts(randomBytes(32)));
+    try {
+      uncloneable.recording.record({ ...sites[0]!, odd: () => 1 } as unknown as SiteConfig, request('/a'));
+      await uncloneable.recording.flush();
+      uncloneable.recording.record(sites[0]!, request('/b'));
+      await uncloneable.recording.flush();
+    } finally {
+      await uncloneable.recording.close();
+    }
+    expect(uncloneable.counters.dropped).toEqual({ proxy_unrecorded: 1 });
+    expect(uncloneable.logged.join('\n')).toMatch(/1 request events not recorded: .*could not be cloned/);
+    expect(uncloneable.written.map((lines) => lines.ts.length)).toEqual([1]);
   });
 });

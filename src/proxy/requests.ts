@@ -120,7 +120,21 @@ export class RequestRecorder {
       }),
     );
     this.writing = Promise.all([this.writing, done]).then(() => undefined);
-    thread.postMessage(message);
+    try {
+      thread.postMessage(message);
+    } catch (error) {
+      // Not one to fail (a site's configuration is plain data); were it to, the requests are
+      // dropped and said, never thrown at the request that happened to fill the batch.
+      const entry = this.sent.get(message.seq)!;
+      this.sent.delete(message.seq);
+      this.deps.logError(
+        `proxy: ${count} request events not recorded: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      this.drop('proxy_unrecorded', count);
+      // The sites of this batch may not have reached the thread: they go again with the next.
+      this.siteIds = new WeakMap();
+      entry.done();
+    }
   }
 
   private ensureThread(): Worker | null {
