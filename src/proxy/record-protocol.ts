@@ -4,6 +4,9 @@ import type { SiteConfig } from '../config/schema.js';
 import type { GeoData, GeoFiles } from '../enrich/geo.js';
 import type { RawEvent } from '../pipeline/event.js';
 
+/** The recording thread's niceness: it yields to the thread that serves the requests (and to an upstream on this machine). */
+export const RECORDING_NICENESS = 10;
+
 /** What the recording thread starts with (structured-cloneable: the geolocation bytes are shared). */
 export interface RecordStart {
   geo: GeoData;

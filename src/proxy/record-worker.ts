@@ -4,17 +4,22 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SiteConfig } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
-import { lowerThreadPriority } from '../import/priority.js';
 import type { PipelineContext } from '../pipeline/event.js';
 import { Pipeline } from '../pipeline/runner.js';
 import { PIPELINE_STEPS } from '../pipeline/steps.js';
 import { VisitorHasher } from '../privacy/visitor-hash.js';
 import { spoolLine } from '../store/spool.js';
-import type { FromRecorder, RecordedBatch, RecordStart, ToRecorder } from './record-protocol.js';
+import { lowerThreadPriority } from '../thread-priority.js';
+import {
+  RECORDING_NICENESS,
+  type FromRecorder,
+  type RecordedBatch,
+  type RecordStart,
+  type ToRecorder,
+} from './record-protocol.js';
 
 const port = parentPort!;
-// Recording yields to the thread that serves the requests (and to the upstream, if on this machine).
-lowerThreadPriority(10);
+lowerThreadPriority(RECORDING_NICENESS);
 const start = workerData as RecordStart;
 const post = (message: FromRecorder) => port.postMessage(message);
 const geo = GeoLookup.fromData(start.geo, start.geoFiles);

@@ -11,6 +11,8 @@ import { VisitorHasher, type SaltSource } from '../privacy/visitor-hash.js';
 import type { EventRow } from '../store/row.js';
 import type { SpoolLines } from '../store/spool.js';
 import type { DurableWriter } from '../store/writer.js';
+import { niceness, threadId, threadsAtNiceness } from '../../test/thread-niceness.js';
+import { RECORDING_NICENESS } from './record-protocol.js';
 import { RequestRecorder } from './requests.js';
 
 const sites = parseConfig(
@@ -99,12 +101,19 @@ describe('RequestRecorder', () => {
       [1, request('/r', { url: 'https://report.example/r' })],
       [0, request('/d', { url: 'not a url' })],
     ];
+    const niced = () => (process.platform === 'linux' ? threadsAtNiceness(RECORDING_NICENESS) : 0);
+    const nicedBefore = niced();
+    let nicedWhileRecording = 0;
     try {
       for (const [site, raw] of events) recording.record(sites[site]!, raw);
       await recording.flush();
+      nicedWhileRecording = niced();
     } finally {
       await recording.close();
     }
+    // The recording thread runs niced (unless this process already is), and is gone once closed.
+    if (process.platform === 'linux' && niceness(threadId()) < RECORDING_NICENESS)
+      expect([nicedBefore, nicedWhileRecording, niced()]).toEqual([0, 1, 0]);
     const rows = written.flatMap((lines) =>
       lines.text
         .trimEnd()
