@@ -83,13 +83,21 @@ port.on('message', (message: ToRecorder) => {
       else reject(new Error(message.error ?? 'no salt'));
     return;
   }
-  queue = queue.then(() =>
-    record(message).then(post, (error: unknown) =>
-      post({
-        kind: 'failed',
-        seq: message.seq,
-        error: error instanceof Error ? error.message : String(error),
-      }),
-    ),
-  );
+  const { seq } = message;
+  const failure = (error: unknown): FromRecorder => ({
+    kind: 'failed',
+    seq,
+    error: error instanceof Error ? error.message : String(error),
+  });
+  queue = queue
+    .then(() => record(message).catch(failure))
+    .then((answer) => {
+      try {
+        post(answer);
+      } catch (error) {
+        post(failure(error));
+      }
+    })
+    // Whatever happened to this batch, the next ones are still recorded.
+    .catch(() => undefined);
 });

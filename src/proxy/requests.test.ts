@@ -149,6 +149,11 @@ describe('RequestRecorder', () => {
     expect(JSON.stringify(rows)).not.toMatch(/1\.1\.1\.1|2a00:1450|session=abc|jean\.dupont|iPhone OS/);
     // What the thread counted reaches the gateway's counters; the salt was asked once.
     expect(counters.dropped).toEqual({ invalid: 1 });
+    // A request that ends once the recorder is closed (the gateway stopping) starts no thread.
+    recording.record(sites[0]!, request('/late'));
+    await recording.flush();
+    expect(counters.dropped).toEqual({ invalid: 1, proxy_unrecorded: 1 });
+    expect(written.flatMap((lines) => lines.ts)).toHaveLength(4);
     expect(counters.findings).toEqual({ 'www.example.fr': { email: 1 } });
     expect(salts.asked.length).toBeGreaterThanOrEqual(1);
     expect(logged).toEqual([]);

@@ -53,6 +53,7 @@ export class RequestRecorder {
   private readonly sent = new Map<number, { count: number; done: () => void }>();
   private thread: Worker | null = null;
   private failedAt = -Infinity;
+  private closed = false;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
 
@@ -60,6 +61,11 @@ export class RequestRecorder {
 
   /** Records one proxied request (queued; written within FLUSH_MS). */
   record(site: SiteConfig, raw: RawEvent): void {
+    if (this.closed) {
+      // A request that ended while the gateway stopped: its writer is closed.
+      this.drop('proxy_unrecorded', 1);
+      return;
+    }
     if (this.inFlight + this.events.length >= MAX_IN_FLIGHT) {
       this.drop('proxy_overloaded', 1);
       return;
@@ -81,6 +87,7 @@ export class RequestRecorder {
   /** Writes what waits, then stops the recording thread. */
   async close(): Promise<void> {
     await this.flush();
+    this.closed = true;
     const thread = this.thread;
     this.thread = null;
     await thread?.terminate();

@@ -93,8 +93,9 @@ export class Spool {
   }
 
   /**
-   * Resolves once `rows` (or lines made of rows elsewhere) are written whole and fsynced; rejects (with nothing of them left in the
-   * file) when the write or the fsync fails — a full disk, an I/O error.
+   * Resolves once `rows` (or lines made of rows elsewhere) are written whole and fsynced; rejects
+   * (with nothing of them left in the file) when the write or the fsync fails — a full disk, an
+   * I/O error.
    */
   append(rows: readonly EventRow[] | SpoolLines): Promise<void> {
     const count = 'text' in rows ? rows.ts.length : rows.length;
