@@ -1,7 +1,7 @@
 import { loadConfigFile } from '../config/load.js';
 import { FormatError } from '../import/formats/formats.js';
 import { ImportError, importFiles } from '../import/import.js';
-import { startEarly } from '../import/setup.js';
+import { plainInputBytes, startEarly } from '../import/setup.js';
 import { progressLine, summaryLines } from '../import/progress.js';
 import { parse, UsageError } from './args.js';
 import { printable } from './output.js';
@@ -46,10 +46,12 @@ export async function importCommand(argv: string[], out: (line: string) => void)
   const files = positionals.map(argPath);
   if (values.follow && files.length !== 1)
     throw new UsageError('--follow takes one file (the log being written)');
+  const inputBytes = values.follow ? undefined : plainInputBytes(files);
   const options = {
     format: values.format,
     showBad,
     ...(workers === undefined ? {} : { workers }),
+    ...(inputBytes === undefined ? {} : { inputBytes }),
     ...(values.site ? { site: values.site } : {}),
     ...(values.tz ? { tz: values.tz } : {}),
   };

@@ -30,6 +30,11 @@ export interface ImportOptions {
    * the work in this thread.
    */
   workers?: number;
+  /**
+   * The input's size when known before reading (plain files, `plainInputBytes`): the default
+   * worker count is then no more than the chunks it makes.
+   */
+  inputBytes?: number;
   /** Bytes of log lines per chunk handed to a worker (default `CHUNK_BYTES`, 512 KiB). */
   chunkBytes?: number;
   /**

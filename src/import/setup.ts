@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
@@ -71,10 +72,44 @@ async function importSetup(
  * (one more: the next chunk is read while they are out), and the bytes of each.
  */
 export function workerPlan(options: ImportOptions) {
-  const count = Math.min(MAX_WORKERS, Math.max(0, options.workers ?? availableParallelism()));
+  // By default a worker per core, but no more than the input has chunks: a log of one chunk gets
+  // one (a second would only start, ≈ 0.1 s of CPU and 12 MB for nothing: BENCHMARKS.md).
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  const chunks =
+    options.inputBytes === undefined ? Infinity : Math.max(1, Math.ceil(options.inputBytes / chunkBytes));
+  const count = Math.min(
+    MAX_WORKERS,
+    Math.max(0, options.workers ?? Math.min(availableParallelism(), chunks)),
+  );
   // Chunks out at once (answers are taken in file order).
   const maxOut = Math.max(2, count * 2);
-  return { count, maxOut, slots: maxOut + 1, capacity: chunkCapacity(options.chunkBytes ?? CHUNK_BYTES) };
+  return { count, maxOut, slots: maxOut + 1, capacity: chunkCapacity(chunkBytes) };
+}
+
+/**
+ * The bytes of `paths` when every one is a plain regular file, known before reading; else
+ * undefined (a gzip file, whose lines are several times its size; a pipe; a file that cannot be
+ * opened — the import says so when it opens it).
+ */
+export function plainInputBytes(paths: readonly string[]): number | undefined {
+  let total = 0;
+  for (const path of paths) {
+    try {
+      const fd = openSync(path, 'r');
+      try {
+        const stat = fstatSync(fd);
+        if (!stat.isFile()) return undefined;
+        const head = Buffer.alloc(2);
+        if (readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b) return undefined;
+        total += stat.size;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
 }
 
 /**
