@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../module-worker.js';
 import type { Chunk } from './chunks.js';
 import { ImportError } from './import-error.js';
 import type { ChunkResult, ProcessSetup, WorkerSetup } from './process.js';
@@ -23,11 +24,7 @@ export interface Runner {
  * module runs as TypeScript (tests, benches) — the TypeScript itself, loaded through tsx's API.
  */
 function newWorker(start: WorkerStart): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./worker.bundle.js', import.meta.url), { workerData: start });
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: start });
+  return moduleWorker(import.meta.url, './worker.bundle.js', './worker.ts', start);
 }
 
 /**

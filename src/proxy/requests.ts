@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../module-worker.js';
 import type { SiteConfig } from '../config/schema.js';
 import { BaliseError } from '../errors.js';
 import type { RawEvent } from '../pipeline/event.js';
@@ -27,11 +28,7 @@ export interface RecorderDeps {
 
 /** The recording thread: record-worker.js beside this module, or its TypeScript through tsx (tests). */
 function newThread(start: RecordStart): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./record-worker.js', import.meta.url), { workerData: start });
-  const entry = new URL('./record-worker.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: start });
+  return moduleWorker(import.meta.url, './record-worker.js', './record-worker.ts', start);
 }
 
 /**
