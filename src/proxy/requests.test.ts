@@ -195,5 +195,17 @@ describe('RequestRecorder', () => {
     expect(uncloneable.counters.dropped).toEqual({ proxy_unrecorded: 1 });
     expect(uncloneable.logged.join('\n')).toMatch(/1 request events not recorded: .*could not be cloned/);
     expect(uncloneable.written.map((lines) => lines.ts.length)).toEqual([1]);
+
+    // A request that ends while close writes the last ones is dropped, and no thread starts again.
+    const closing = await recorder(fixedSalts(randomBytes(32)));
+    closing.recording.record(sites[0]!, request('/a'));
+    const closed = closing.recording.close();
+    closing.recording.record(sites[0]!, request('/b'));
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, 400)); // past the batch timer
+    expect(closing.written.map((lines) => lines.ts.length)).toEqual([1]);
+    expect(closing.counters.dropped).toEqual({ proxy_unrecorded: 1 });
+    if (process.platform === 'linux' && niceness(threadId()) < RECORDING_NICENESS)
+      expect(threadsAtNiceness(RECORDING_NICENESS)).toBe(0);
   });
 });

@@ -59,7 +59,7 @@ export class RequestRecorder {
   /** Records one proxied request (queued; written within FLUSH_MS). */
   record(site: SiteConfig, raw: RawEvent): void {
     if (this.closed) {
-      // A request that ended while the gateway stopped: its writer is closed.
+      // A request that ended while the gateway stopped: its writer is closing.
       this.drop('proxy_unrecorded', 1);
       return;
     }
@@ -81,10 +81,13 @@ export class RequestRecorder {
     return this.writing;
   }
 
-  /** Writes what waits, then stops the recording thread. */
+  /**
+   * Writes what waits, then stops the recording thread; a request that ends from now on is
+   * counted as dropped (its writer is closing).
+   */
   async close(): Promise<void> {
-    await this.flush();
     this.closed = true;
+    await this.flush();
     const thread = this.thread;
     this.thread = null;
     await thread?.terminate();
