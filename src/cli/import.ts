@@ -46,7 +46,7 @@ export async function importCommand(argv: string[], out: (line: string) => void)
   const files = positionals.map(argPath);
   if (values.follow && files.length !== 1)
     throw new UsageError('--follow takes one file (the log being written)');
-  const inputBytes = values.follow ? undefined : plainInputBytes(files);
+  const inputBytes = values.follow ? undefined : await plainInputBytes(files);
   const options = {
     format: values.format,
     showBad,

@@ -23,7 +23,8 @@ export function chunkCapacity(chunkBytes: number): number {
   return chunkBytes + MAX_LINE_BYTES + 1;
 }
 
-async function isGzip(path: string): Promise<boolean> {
+/** True when the file starts with gzip's magic bytes (whatever its name). */
+export async function isGzip(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
     const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);

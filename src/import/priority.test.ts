@@ -8,6 +8,7 @@ describe('import worker priority', () => {
     const main = niceness(threadId());
     const modules = [
       new URL('./priority.ts', import.meta.url),
+      new URL('../thread-priority.ts', import.meta.url),
       new URL('../../test/thread-niceness.ts', import.meta.url),
     ];
     // A thread that lowers itself, reports its id and whether it could, then waits to be ended.
@@ -15,7 +16,7 @@ describe('import worker priority', () => {
       const { parentPort } = require('node:worker_threads');
       import('tsx/esm/api')
         .then((tsx) => { tsx.register(); return Promise.all(${JSON.stringify(modules.map(String))}.map((m) => import(m))); })
-        .then(([{ lowerThreadPriority, WORKER_NICENESS }, { threadId }]) => {
+        .then(([{ WORKER_NICENESS }, { lowerThreadPriority }, { threadId }]) => {
           const lowered = lowerThreadPriority(WORKER_NICENESS);
           parentPort.postMessage({ tid: threadId(), lowered });
           setInterval(() => {}, 1000);

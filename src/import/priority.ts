@@ -1,5 +1,3 @@
-export { lowerThreadPriority } from '../thread-priority.js';
-
 /**
  * Niceness of an import's worker threads. They yield to the importing thread, to the store's
  * insert (the import's one serial stage: when it waits for CPU, the workers soon wait for it) and

@@ -27,7 +27,7 @@ describe('workerPlan', () => {
 });
 
 describe('plainInputBytes', () => {
-  it('sums plain files, and knows nothing of gzip files, pipes and missing files', () => {
+  it('sums plain files, and knows nothing of gzip files, pipes and missing files', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const a = join(dir, 'a.log');
@@ -36,11 +36,11 @@ describe('plainInputBytes', () => {
       writeFileSync(a, 'x'.repeat(1000));
       writeFileSync(b, 'y'.repeat(24));
       writeFileSync(z, gzipSync('line\n'.repeat(100)));
-      expect(plainInputBytes([a, b])).toBe(1024);
-      expect(plainInputBytes([a, z])).toBeUndefined();
-      expect(plainInputBytes([a, join(dir, 'missing.log')])).toBeUndefined();
-      expect(plainInputBytes([dir])).toBeUndefined();
-      expect(plainInputBytes([])).toBe(0);
+      expect(await plainInputBytes([a, b])).toBe(1024);
+      expect(await plainInputBytes([a, z])).toBeUndefined();
+      expect(await plainInputBytes([a, join(dir, 'missing.log')])).toBeUndefined();
+      expect(await plainInputBytes([dir])).toBeUndefined();
+      expect(await plainInputBytes([])).toBe(0);
     } finally {
       cleanup();
     }

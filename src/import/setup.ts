@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
 import type { LineIdScheme } from '../store/ids.js';
 import type { BulkLoad } from '../store/store.js';
-import { chunkCapacity } from './chunks.js';
+import { chunkCapacity, isGzip } from './chunks.js';
 import { resolveFormat } from './formats/formats.js';
 import { ImportError } from './import-error.js';
 import type { ImportOptions } from './import.js';
@@ -91,20 +91,13 @@ export function workerPlan(options: ImportOptions) {
  * undefined (a gzip file, whose lines are several times its size; a pipe; a file that cannot be
  * opened — the import says so when it opens it).
  */
-export function plainInputBytes(paths: readonly string[]): number | undefined {
+export async function plainInputBytes(paths: readonly string[]): Promise<number | undefined> {
   let total = 0;
   for (const path of paths) {
     try {
-      const fd = openSync(path, 'r');
-      try {
-        const stat = fstatSync(fd);
-        if (!stat.isFile()) return undefined;
-        const head = Buffer.alloc(2);
-        if (readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b) return undefined;
-        total += stat.size;
-      } finally {
-        closeSync(fd);
-      }
+      const info = await stat(path);
+      if (!info.isFile() || (await isGzip(path))) return undefined;
+      total += info.size;
     } catch {
       return undefined;
     }

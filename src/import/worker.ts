@@ -3,7 +3,8 @@
 // shared once at start (slots named by number), so that nothing is transferred per chunk.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Chunk } from './chunks.js';
-import { lowerThreadPriority, WORKER_NICENESS } from './priority.js';
+import { lowerThreadPriority } from '../thread-priority.js';
+import { WORKER_NICENESS } from './priority.js';
 import { ChunkProcessor, type ChunkResult, type WorkerSetup } from './process.js';
 import type { LineIdScheme } from '../store/ids.js';
 

@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SiteConfig } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
+import { errorLine } from '../errors.js';
 import type { PipelineContext } from '../pipeline/event.js';
 import { Pipeline } from '../pipeline/runner.js';
 import { PIPELINE_STEPS } from '../pipeline/steps.js';
@@ -87,7 +88,7 @@ port.on('message', (message: ToRecorder) => {
   const failure = (error: unknown): FromRecorder => ({
     kind: 'failed',
     seq,
-    error: error instanceof Error ? error.message : String(error),
+    error: errorLine(error),
   });
   queue = queue
     .then(() => record(message).catch(failure))

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { moduleWorker } from '../module-worker.js';
 import type { SiteConfig } from '../config/schema.js';
-import { BaliseError } from '../errors.js';
+import { BaliseError, errorLine } from '../errors.js';
 import type { RawEvent } from '../pipeline/event.js';
 import type { SaltSource } from '../privacy/visitor-hash.js';
 import type { DurableWriter } from '../store/writer.js';
@@ -134,9 +134,7 @@ export class RequestRecorder {
       // dropped and said, never thrown at the request that happened to fill the batch.
       const entry = this.sent.get(message.seq)!;
       this.sent.delete(message.seq);
-      this.deps.logError(
-        `proxy: ${count} request events not recorded: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.deps.logError(`proxy: ${count} request events not recorded: ${errorLine(error)}`);
       this.drop('proxy_unrecorded', count);
       // The sites of this batch may not have reached the thread: they go again with the next.
       this.siteIds = new WeakMap();
@@ -165,7 +163,7 @@ export class RequestRecorder {
           reply({
             kind: 'salt',
             day: message.day,
-            error: error instanceof Error ? error.message : String(error),
+            error: errorLine(error),
           }),
       );
       return;
@@ -187,10 +185,7 @@ export class RequestRecorder {
     if (batch.ts.length === 0) return Promise.resolve();
     return this.deps.writer.write({ text: batch.text, ts: batch.ts }).catch((error: unknown) => {
       if (error instanceof BaliseError) this.drop('proxy_overloaded', batch.ts.length);
-      else
-        this.deps.logError(
-          `proxy: ${batch.ts.length} request events not written: ${error instanceof Error ? error.message : String(error)}`,
-        );
+      else this.deps.logError(`proxy: ${batch.ts.length} request events not written: ${errorLine(error)}`);
     });
   }
 
