@@ -81,7 +81,7 @@ const outbox = await Outbox.open(join(dir, 'outbox'), config.outbox, {
   log: () => undefined,
 });
 const runtime = await ToolRuntime.start(config, outbox);
-const geo = GeoLookup.fromData(await GeoLookup.load(config.geo), config.geo);
+const geo = await GeoLookup.open(config.geo);
 const context: PipelineContext = {
   countFinding: () => undefined,
   node: 'bench',

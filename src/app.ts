@@ -146,10 +146,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.decorate('siteProxy', proxy);
-  app.addHook('onClose', async () => {
-    await proxy.flush();
-    await proxy.close();
-  });
+  // Closing the proxy writes its last request events (RequestRecorder.close), then stops.
+  app.addHook('onClose', () => proxy.close());
   app.server.maxConnections = limits.maxConnections;
   const connections = guardConnections(app.server, limits.maxConnectionsPerAddress, addressSet(proxies));
 

@@ -95,8 +95,7 @@ export async function createGateway(
     });
     const retention = enforceRetention(store, config.store.retention, (line) => options.logError?.(line));
     await retention.done;
-    const geoData = await GeoLookup.load(config.geo);
-    const geo = GeoLookup.fromData(geoData, config.geo);
+    const geo = await GeoLookup.open(config.geo);
     // Tracker rules files are read at start, so a bad file is reported now rather than later.
     for (const site of config.sites)
       if (site.privacy.trackerRules) loadClearUrlsRules(site.privacy.trackerRules);
@@ -189,7 +188,7 @@ export async function createGateway(
       sites,
       writer,
       pipeline,
-      geo: geoData,
+      geo: geo.data,
       script: loadClientScript(),
       counters,
       tools,

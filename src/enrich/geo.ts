@@ -85,6 +85,8 @@ function readerOf(memory: SharedArrayBuffer, path: string): Reader<Response> {
 /** IP → country / ISO 3166-2 region / ASN, from mmdb files loaded once into memory. */
 export class GeoLookup {
   private constructor(
+    /** The bytes it looks up in (shared memory: hand them to another thread's `fromData`). */
+    readonly data: GeoData,
     private readonly country: Reader<Response> | null,
     private readonly city: Reader<Response> | null,
     private readonly asn: Reader<Response> | null,
@@ -100,9 +102,7 @@ export class GeoLookup {
    * memory, each checked to be a database here, so that a bad one fails where it was read.
    */
   static async load(files: GeoFiles = {}): Promise<GeoData> {
-    const data = await GeoLookup.read(files);
-    GeoLookup.fromData(data, files);
-    return data;
+    return (await GeoLookup.open(files)).data;
   }
 
   private static async read(files: GeoFiles): Promise<GeoData> {
@@ -120,6 +120,7 @@ export class GeoLookup {
     const readerOrNull = (memory: SharedArrayBuffer | null, path: string | undefined) =>
       memory ? readerOf(memory, path ?? 'the bundled country database') : null;
     return new GeoLookup(
+      data,
       readerOrNull(data.country, files.countryMmdb),
       readerOrNull(data.city, files.cityMmdb),
       readerOrNull(data.asn, files.asnMmdb),

@@ -181,11 +181,6 @@ export class SiteProxy {
     return true;
   }
 
-  /** Writes the request events that wait. */
-  flush(): Promise<void> {
-    return this.deps.recorder.flush();
-  }
-
   /** Stops the health checks, closes the upstream connections and ends the request recording. */
   async close(): Promise<void> {
     await Promise.all([...this.upstreams.values()].map((entry) => entry.upstreams.close()));

@@ -26,6 +26,11 @@ export interface SpoolLines {
   ts: readonly number[];
 }
 
+/** How many rows `rows` holds (rows, or spool lines made of them). */
+export function rowCount(rows: readonly EventRow[] | SpoolLines): number {
+  return 'text' in rows ? rows.ts.length : rows.length;
+}
+
 interface Waiting {
   rows: readonly EventRow[] | SpoolLines;
   count: number;
@@ -98,9 +103,8 @@ export class Spool {
    * I/O error.
    */
   append(rows: readonly EventRow[] | SpoolLines): Promise<void> {
-    const count = 'text' in rows ? rows.ts.length : rows.length;
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ rows, count, resolve, reject });
+      this.waiting.push({ rows, count: rowCount(rows), resolve, reject });
       if (!this.draining) void this.drain();
     });
   }

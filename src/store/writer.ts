@@ -3,7 +3,7 @@ import type { EventRow } from './row.js';
 import { readFileSync } from 'node:fs';
 import { RowSpan } from './row-span.js';
 import { UnreadableFile, type EventSink } from './store.js';
-import { repairSegment, Spool, type Segment, type SpoolLines } from './spool.js';
+import { repairSegment, rowCount, Spool, type Segment, type SpoolLines } from './spool.js';
 
 /** Settings of the durable writer (from `store` in the config). */
 export interface WriterOptions {
@@ -114,14 +114,13 @@ export class DurableWriter {
 
   /**
    * Resolves once the rows (or spool lines another thread made of rows) are durable on disk;
-   * they reach the store with the next batch. Rejects
-   * with the 503 of `admit`, or a 503 `storage_unavailable` BaliseError (nothing of the rows
-   * kept) when the spool cannot write them; for `spoolPauseMs` after such a failure, appends are
-   * refused at once, then tried again.
+   * they reach the store with the next batch. Rejects with the 503 of `admit`, or a 503
+   * `storage_unavailable` BaliseError (nothing of the rows kept) when the spool cannot write
+   * them; for `spoolPauseMs` after such a failure, appends are refused at once, then tried again.
    */
   async write(rows: readonly EventRow[] | SpoolLines): Promise<void> {
     if (this.closed) throw new Error('writer is closed');
-    const count = 'text' in rows ? rows.ts.length : rows.length;
+    const count = rowCount(rows);
     if (count === 0) return;
     this.admit(count);
     this.appending += count;
