@@ -1,4 +1,8 @@
-/** Time-zone arithmetic for insights: local wall-clock times ↔ UTC instants, DST-correct. */
+/**
+ * Time-zone arithmetic for insights: local wall-clock times ↔ UTC instants, DST-correct. Offsets
+ * come from the system's zone files (zoneinfo.ts); a zone without one is asked of `Intl`.
+ */
+import { zoneOffsetAt, zoneRules } from './zoneinfo.js';
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
@@ -51,14 +55,30 @@ const MAX_CACHED_SLOTS = 200_000;
 /** Per span length (a day, a quarter hour), per zone: the offset over each span of UTC time, or NaN when it changes inside. */
 const spanOffsets = new Map<number, Map<string, Map<number, number>>>();
 
-function intlOffsetMs(ms: number, timeZone: string): number {
+/** The zone's offset at instant `ms`, in ms: from its zone file when it has one, else from Intl. */
+function instantOffsetMs(ms: number, timeZone: string): number {
+  const rules = zoneRules(timeZone);
+  if (rules) return zoneOffsetAt(rules, Math.floor(ms / 1000)) * 1000;
   const p = intlParts(ms, timeZone);
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000;
 }
 
+/** The UTC parts of `ms` moved by `offset` ms: the local parts where that offset is in force. */
+function partsAtOffset(ms: number, offset: number): LocalParts {
+  const d = new Date(Math.floor(ms / 1000) * 1000 + offset);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+  };
+}
+
 /**
- * The zone's offset over the span of `span` ms of UTC time holding `ms`: asked of Intl at both
- * ends of the span and cached; NaN when the ends disagree.
+ * The zone's offset over the span of `span` ms of UTC time holding `ms`: asked at both ends of
+ * the span and cached; NaN when the ends disagree.
  */
 function steadyOffsetMs(ms: number, timeZone: string, span: number): number {
   let zones = spanOffsets.get(span);
@@ -68,8 +88,8 @@ function steadyOffsetMs(ms: number, timeZone: string, span: number): number {
   const index = Math.floor(ms / span);
   let offset = cache.get(index);
   if (offset === undefined) {
-    const first = intlOffsetMs(index * span, timeZone);
-    const last = intlOffsetMs(index * span + span - 1000, timeZone);
+    const first = instantOffsetMs(index * span, timeZone);
+    const last = instantOffsetMs(index * span + span - 1000, timeZone);
     offset = first === last ? first : Number.NaN;
     if (cache.size >= MAX_CACHED_SLOTS) cache.clear();
     cache.set(index, offset);
@@ -79,10 +99,10 @@ function steadyOffsetMs(ms: number, timeZone: string, span: number): number {
 
 /**
  * The zone's offset around `ms`: the same at both ends of its UTC day (no zone changes its
- * offset twice within a day; two Intl calls per day — imports of months of logs ask for every
+ * offset twice within a day; two lookups per day — imports of months of logs ask for every
  * quarter hour of them), else the same at both ends of its 15-minute slot (every offset change
  * in use falls on a quarter hour, so nearly every slot agrees); NaN otherwise, and callers then
- * ask Intl for the instant itself.
+ * ask for the instant itself.
  */
 function slotOffsetMs(ms: number, timeZone: string): number {
   const day = steadyOffsetMs(ms, timeZone, DAY);
@@ -92,7 +112,7 @@ function slotOffsetMs(ms: number, timeZone: string): number {
 /** The zone's offset from UTC at instant `ms`, in ms (a whole number of seconds; Paris in summer: 7,200,000). */
 export function offsetMs(ms: number, timeZone: string): number {
   const offset = slotOffsetMs(ms, timeZone);
-  return Number.isNaN(offset) ? intlOffsetMs(ms, timeZone) : offset;
+  return Number.isNaN(offset) ? instantOffsetMs(ms, timeZone) : offset;
 }
 
 /**
@@ -115,16 +135,8 @@ export function offsetSpans(from: number, to: number, timeZone: string): { from:
 /** The local wall-clock parts of instant `ms`. */
 export function localParts(ms: number, timeZone: string): LocalParts {
   const offset = slotOffsetMs(ms, timeZone);
-  if (Number.isNaN(offset)) return intlParts(ms, timeZone);
-  const d = new Date(Math.floor(ms / 1000) * 1000 + offset);
-  return {
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-  };
+  if (!Number.isNaN(offset)) return partsAtOffset(ms, offset);
+  return zoneRules(timeZone) ? partsAtOffset(ms, instantOffsetMs(ms, timeZone)) : intlParts(ms, timeZone);
 }
 
 /** UTC offset of `timeZone` at instant `ms`, in minutes (Paris in summer: 120). */

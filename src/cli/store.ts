@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import { parse, UsageError } from './args.js';
 import { hostedGateway } from './hosted.js';
 import { argPath, terminal } from './terminal.js';
+import { groupDigits } from '../digits.js';
 
 const USAGE =
   'usage: balise store copy --from FILE.duckdb --config balise.yaml | balise store backup --config balise.yaml --out FILE.duckdb';
@@ -44,14 +45,13 @@ async function configuredStore(
 async function copyWithProgress(source: Store, target: Store): Promise<string> {
   const term = terminal();
   const summary: CopyProgress = await copyStore(source, target, (p) => {
-    if (term.stderrTTY)
-      term.err(`\r\u001b[2K  day ${p.day}/${p.days}  ${p.events.toLocaleString('en-US')} events`);
+    if (term.stderrTTY) term.err(`\r\u001b[2K  day ${p.day}/${p.days}  ${groupDigits(p.events)} events`);
   });
   if (term.stderrTTY) term.err('\r\u001b[2K');
   return (
-    `copied ${summary.events.toLocaleString('en-US')} events over ${summary.days} day(s): ` +
-    `${summary.inserted.toLocaleString('en-US')} new, ${(summary.events - summary.inserted).toLocaleString('en-US')} already there; ` +
-    `${summary.egress.toLocaleString('en-US')} egress records`
+    `copied ${groupDigits(summary.events)} events over ${summary.days} day(s): ` +
+    `${groupDigits(summary.inserted)} new, ${groupDigits(summary.events - summary.inserted)} already there; ` +
+    `${groupDigits(summary.egress)} egress records`
   );
 }
 

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { zoneRules } from '../zoneinfo.js';
 
 /** Returns true when `value` is an IP address or a CIDR range such as `10.0.0.0/8` or `fd00::/8`. */
 export function isCidr(value: string): boolean {
@@ -12,11 +13,17 @@ export function isCidr(value: string): boolean {
   return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
-/** Returns true when `zone` is an IANA time zone name this runtime knows (e.g. `Europe/Paris`). */
+/**
+ * Returns true when `zone` is an IANA time zone name (e.g. `Europe/Paris`) the system's zone files
+ * (zoneinfo.ts) or else this runtime's `Intl` know.
+ */
 export function isTimeZone(zone: string): boolean {
+  if (zone === 'UTC') return true;
+  if (!zone.includes('/') || /^(posix|right)\//.test(zone)) return false;
+  if (zoneRules(zone)) return true;
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
-    return zone.includes('/') || zone === 'UTC';
+    return true;
   } catch {
     return false;
   }

@@ -1,4 +1,5 @@
 import type { ImportProgress, ImportSummary } from './import.js';
+import { groupDigits } from '../digits.js';
 
 const units = ['B', 'KB', 'MB', 'GB', 'TB'];
 
@@ -27,12 +28,12 @@ export function progressLine(p: ImportProgress, width = 24): string {
   const rate = seconds > 0 ? p.lines / seconds : 0;
   const eta = fraction > 0 ? seconds * (1 / fraction - 1) : Number.NaN;
   const file = p.files > 1 ? `  file ${p.fileIndex + 1}/${p.files}` : '';
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(p.allBytesRead)}/${formatBytes(p.allBytesTotal)}  ${p.lines.toLocaleString('en-US')} lines  ${Math.round(rate).toLocaleString('en-US')} lines/s  ETA ${formatSeconds(eta)}${file}`;
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(p.allBytesRead)}/${formatBytes(p.allBytesTotal)}  ${groupDigits(p.lines)} lines  ${groupDigits(Math.round(rate))} lines/s  ETA ${formatSeconds(eta)}${file}`;
 }
 
 /** The end-of-import summary, one fact per line; bad lines by file and number with the reason. */
 export function summaryLines(s: ImportSummary, printable: (text: string) => string): string[] {
-  const n = (value: number) => value.toLocaleString('en-US');
+  const n = groupDigits;
   const lines = [
     `imported ${n(s.imported)} rows from ${n(s.lines)} lines (${s.files} file${s.files === 1 ? '' : 's'}, ${formatBytes(s.bytes)}) in ${(s.elapsedMs / 1000).toFixed(1)} s — ${n(Math.round(s.linesPerSecond))} lines/s, peak memory ${n(s.peakRssMb)} MB`,
   ];

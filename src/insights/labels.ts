@@ -42,12 +42,15 @@ function frenchRegionNames(): Map<string, string> {
   return regionNames;
 }
 
-const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
+// Made at the first country label, not when the module loads: Intl's names load ICU's locale
+// data (≈ 6 MB, src/zoneinfo.ts) into a process that may never label a country.
+let countryNames: Intl.DisplayNames | undefined;
 
 /** A readable label for a breakdown value, where one exists: `FR-IDF` → `Île-de-France`, `FR` → `France`. */
 export function labelFor(dimension: string, value: string): string | undefined {
   if (dimension === 'region') return frenchRegionNames().get(value);
   if (dimension === 'country' && /^[A-Z]{2}$/.test(value)) {
+    countryNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
     const name = countryNames.of(value);
     return name && name !== value ? name : undefined;
   }

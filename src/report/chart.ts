@@ -1,4 +1,5 @@
 import { escapeHtml } from './escape.js';
+import { groupDigits } from '../digits.js';
 
 /** One line of a chart: its points (null = gap) and how it is drawn. */
 export interface ChartLine {
@@ -45,7 +46,7 @@ export function lineChart(
     const value = (max * g) / 4;
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${y(value).toFixed(1)}" y2="${y(value).toFixed(1)}" stroke="#ddd"/>`,
-      `<text x="${left - 6}" y="${(y(value) + 4).toFixed(1)}" text-anchor="end" font-size="11">${escapeHtml(value.toLocaleString('en-US'))}</text>`,
+      `<text x="${left - 6}" y="${(y(value) + 4).toFixed(1)}" text-anchor="end" font-size="11">${escapeHtml(groupDigits(value))}</text>`,
     );
   }
   const every = Math.max(1, Math.ceil(labels.length / 8));

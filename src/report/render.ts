@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Ranked, ReportData, ReportFinding } from './build.js';
 import { lineChart } from './chart.js';
 import { escapeHtml } from './escape.js';
+import { groupDigits } from '../digits.js';
 
 /** Escapes text for a Markdown table cell (pipes, backslashes, HTML, newlines). */
 export function escapeMarkdown(value: string | number | null | undefined): string {
@@ -10,8 +11,7 @@ export function escapeMarkdown(value: string | number | null | undefined): strin
     .replace(/[\r\n]+/g, ' ');
 }
 
-const number = (v: number | null | undefined) =>
-  v === null || v === undefined ? '—' : v.toLocaleString('en-US');
+const number = (v: number | null | undefined) => (v === null || v === undefined ? '—' : groupDigits(v));
 /** `-19` → `−19%` (a real minus sign), `12.5` → `+12.5%`. */
 export const percent = (v: number | null | undefined) =>
   v === null || v === undefined ? '—' : `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v)}%`;
