@@ -14,17 +14,23 @@ const MAX_BOUND_MB = 4096;
  */
 export class BulkSettings {
   private loads = 0;
-  /** DuckDB's memory limit while a bounded bulk load runs (MB), else null (its default). */
+  /** DuckDB's memory limit while a bounded bulk load or write runs (MB), else null (its default). */
   private boundMb: number | null = null;
 
   /**
    * `run` runs one statement on the store's connection, under its lock; `threads`: the store's
-   * own (given back when the last load ends; none: DuckDB's default).
+   * own (given back when the last load ends; none: DuckDB's default); `writeBoundMb`: the memory
+   * bound of each write outside bulk loads (a gateway's live ingest, `withinBound`), none: none.
    */
   constructor(
     private readonly run: (sql: string) => Promise<unknown>,
+    private readonly read: (sql: string) => Promise<unknown>,
     private readonly threads?: number,
+    private readonly writeBoundMb?: number,
   ) {}
+
+  /** DuckDB's memory limit before any bound, as it prints it (`18.8 GiB`); read at the first bound. */
+  private defaultLimit: string | undefined;
 
   /** A bulk load begins; the first sets one thread, and the memory bound when given. */
   async enter(memoryMb: number | undefined): Promise<void> {
@@ -43,9 +49,24 @@ export class BulkSettings {
   /**
    * Runs a write; when it runs out of the memory bound (a batch whose time range overlaps many
    * stored rows has a large id check), doubles the bound — up to DuckDB's default — and runs it
-   * again: the failed write was rolled back whole.
+   * again: the failed write was rolled back whole (and every write is idempotent on row ids).
+   * Outside bulk loads, a store given `writeBoundMb` runs the write under that bound and then
+   * gives DuckDB its default back, so that queries keep it: without a bound DuckDB keeps every
+   * block it reads or writes cached, up to 80 % of the RAM, and a checkpoint's peak grows with
+   * the store (BENCHMARKS.md, docs/limits.md).
    */
   async withinBound<T>(write: () => Promise<T>): Promise<T> {
+    if (this.loads > 0 || this.writeBoundMb === undefined) return this.boundedWrite(write);
+    await this.bound(this.writeBoundMb);
+    try {
+      return await this.boundedWrite(write);
+    } finally {
+      // Not over the write's own error: a store that failed is opened again by its caller.
+      await this.bound(null).catch(() => (this.boundMb = null));
+    }
+  }
+
+  private async boundedWrite<T>(write: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
         return await write();
@@ -62,6 +83,7 @@ export class BulkSettings {
    * what it holds now, up to its default — or back to its default (null).
    */
   private async bound(mb: number | null): Promise<void> {
+    this.defaultLimit ??= String(await this.read("SELECT current_setting('memory_limit')"));
     for (let bound = mb; bound !== null && bound <= MAX_BOUND_MB; bound *= 2) {
       try {
         await this.run(`SET memory_limit = '${bound}MB'`);
@@ -71,7 +93,9 @@ export class BulkSettings {
         if (!OUT_OF_MEMORY.test(String((error as Error)?.message))) throw error;
       }
     }
-    if (this.boundMb !== null) await this.run('RESET memory_limit');
+    // Set back by value: DuckDB 1.5's `RESET memory_limit` resets the setting it shows but leaves
+    // its buffer pool at the bound (checked by bulk-settings.test.ts).
+    if (this.boundMb !== null) await this.run(`SET memory_limit = '${this.defaultLimit}'`);
     this.boundMb = null;
   }
 }

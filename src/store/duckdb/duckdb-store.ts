@@ -56,19 +56,29 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     private instance: DuckDBInstance,
     private connection: DuckDBConnection,
     private readonly threads: number | undefined,
+    writeMemoryMb: number | undefined,
   ) {
     super();
-    this.bulk = new BulkSettings((sql) => this.connection.run(sql), threads);
+    this.bulk = new BulkSettings(
+      (sql) => this.connection.run(sql),
+      async (sql) => (await this.connection.runAndReadAll(sql)).getRows()[0]?.[0],
+      threads,
+      writeMemoryMb,
+    );
   }
 
   /**
    * Opens (and creates) the database file; `:memory:` for a throw-away store. `threads`: how many
-   * DuckDB may use (default: one per core).
+   * DuckDB may use (default: one per core); `writeMemoryMb`: DuckDB's memory bound while rows are
+   * written outside imports (a gateway's, `LIVE_WRITE_MEMORY_MB`; default: none).
    */
-  static async open(path: string, options: { threads?: number } = {}): Promise<DuckDBStore> {
+  static async open(
+    path: string,
+    options: { threads?: number; writeMemoryMb?: number } = {},
+  ): Promise<DuckDBStore> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const { instance, connection } = await DuckDBStore.connect(path, options.threads);
-    return new DuckDBStore(path, instance, connection, options.threads);
+    return new DuckDBStore(path, instance, connection, options.threads, options.writeMemoryMb);
   }
 
   private static async connect(
@@ -128,18 +138,21 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
 
   append(rows: readonly EventRow[]): Promise<{ inserted: number }> {
     if (rows.length === 0) return Promise.resolve({ inserted: 0 });
-    return this.locked(async () => {
-      await this.connection.run('DELETE FROM events_staging');
-      const appender = await this.connection.createAppender('events_staging', 'main', 'temp');
-      const seen = new Set<string>();
-      for (const row of rows) {
-        if (seen.has(row.id)) continue;
-        seen.add(row.id);
-        appendRow(appender, row);
-      }
-      appender.closeSync();
-      return this.moveStaged();
-    });
+    return this.locked(() => this.bulk.withinBound(() => this.appendStaged(rows)));
+  }
+
+  /** Rows through the staging table into `events` (those not stored yet). */
+  private async appendStaged(rows: readonly EventRow[]): Promise<{ inserted: number }> {
+    await this.connection.run('DELETE FROM events_staging');
+    const appender = await this.connection.createAppender('events_staging', 'main', 'temp');
+    const seen = new Set<string>();
+    for (const row of rows) {
+      if (seen.has(row.id)) continue;
+      seen.add(row.id);
+      appendRow(appender, row);
+    }
+    appender.closeSync();
+    return this.moveStaged();
   }
 
   async appendJsonLines(path: string, rows?: FileRows): Promise<{ inserted: number }> {
@@ -147,11 +160,13 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
       // Straight into `events`, read once with its stored types (a third less CPU than through
       // staging); a segment left by a crash has no FileRows and goes through staging for its range.
       if (rows) return await this.insertFile(INSERT_JSON_LINES, path, rows);
-      return await this.locked(async () => {
-        await this.connection.run('DELETE FROM events_staging');
-        await this.connection.run(LOAD_JSON_LINES, [path]);
-        return this.moveStaged();
-      });
+      return await this.locked(() =>
+        this.bulk.withinBound(async () => {
+          await this.connection.run('DELETE FROM events_staging');
+          await this.connection.run(LOAD_JSON_LINES, [path]);
+          return this.moveStaged();
+        }),
+      );
     } catch (error) {
       if (error instanceof Error && UNREADABLE.test(error.message)) throw new UnreadableFile(path, error);
       throw error;
