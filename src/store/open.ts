@@ -13,19 +13,18 @@ export function gatewayThreads(cores = availableParallelism()): number {
 }
 
 /**
- * DuckDB's memory bound (MB) while a gateway writes rows, queries keeping DuckDB's default: a
- * spool segment's insert and the checkpoint it may trigger. Without it DuckDB keeps the blocks it
- * wrote cached, and a checkpoint under load peaked 30–200 MB higher, more as the store grew
- * (2.1M rows live: 362 MB against 229; BENCHMARKS.md). A write needing more is run again with
- * the bound doubled (DuckDBStore).
+ * DuckDB's memory bound (MB) while a gateway's store checkpoints (queries and writes keep DuckDB's
+ * default). DuckDB's own checkpoints, unbounded, peaked higher as the store grew: 60 s of maximum
+ * load peaked at 272–314 MB, against 207–226 bounded (2.1M rows written live: 348–362 against 228),
+ * for no more CPU. One needing more runs again with the bound doubled (DuckDBStore).
  */
-export const LIVE_WRITE_MEMORY_MB = 64;
+export const LIVE_CHECKPOINT_MEMORY_MB = 64;
 
 /**
  * Opens the store named by the config: an embedded DuckDB file, or a ClickHouse server. Only
  * the module of that kind is loaded (a command starts without the other's client). `serving`:
- * for a gateway (DuckDB then leaves a core to the event loop, `gatewayThreads`, and writes rows
- * within `LIVE_WRITE_MEMORY_MB`).
+ * for a gateway (DuckDB then leaves a core to the event loop, `gatewayThreads`, and the store
+ * checkpoints within `LIVE_CHECKPOINT_MEMORY_MB`).
  */
 export async function openStore(config: Config, options: { serving?: boolean } = {}): Promise<Store> {
   const store = config.store;
@@ -34,7 +33,7 @@ export async function openStore(config: Config, options: { serving?: boolean } =
       const threads = store.threads ?? (options.serving ? gatewayThreads() : undefined);
       return (await import('./duckdb/duckdb-store.js')).DuckDBStore.open(store.path, {
         threads,
-        ...(options.serving ? { writeMemoryMb: LIVE_WRITE_MEMORY_MB } : {}),
+        ...(options.serving ? { checkpointMemoryMb: LIVE_CHECKPOINT_MEMORY_MB } : {}),
       });
     }
     case 'clickhouse': {

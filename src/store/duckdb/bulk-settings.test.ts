@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BulkSettings } from './bulk-settings.js';
+import { BulkSettings, CHECKPOINT_WAL_BYTES } from './bulk-settings.js';
+import { connectDuckDB } from './connect.js';
 
 // A real DuckDB. Its JSON reader takes a 32 MiB buffer for any file: a statement that needs more
 // than a 16 MB bound and fits in DuckDB's default.
@@ -22,12 +23,12 @@ function bytes(text: string): number {
 const near = (a: string, b: string) => Math.abs(bytes(a) / bytes(b) - 1) < 0.01;
 const readFile = () =>
   connection.run(`SELECT count(*) FROM read_json('${file}', format = 'newline_delimited')`);
-const settings = (writeBoundMb?: number) =>
+const settings = (checkpointBoundMb?: number) =>
   new BulkSettings(
     (sql) => connection.run(sql),
     async (sql) => (await connection.runAndReadAll(sql)).getRows()[0]?.[0],
     undefined,
-    writeBoundMb,
+    checkpointBoundMb,
   );
 
 beforeAll(async () => {
@@ -43,31 +44,86 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("a store's memory bound for writes (a gateway's live ingest)", () => {
-  it('runs each write within the bound, doubling it for a write that needs more, then gives the default back', async () => {
+describe("a store's memory bound for its checkpoints (a gateway's)", () => {
+  /** Settings whose statements are run for real, with the memory limit in force at each CHECKPOINT. */
+  const recording = (checkpointBoundMb?: number) => {
+    const atCheckpoint: string[] = [];
+    const bulk = new BulkSettings(
+      async (sql) => {
+        if (sql === 'CHECKPOINT') atCheckpoint.push(await setting());
+        return connection.run(sql);
+      },
+      async (sql) => (await connection.runAndReadAll(sql)).getRows()[0]?.[0],
+      undefined,
+      checkpointBoundMb,
+    );
+    return { bulk, atCheckpoint };
+  };
+
+  it('checkpoints within the bound, then gives DuckDB its default back', async () => {
     const before = await setting();
-    const bulk = settings(16);
-    const seen: string[] = [];
-    await bulk.withinBound(async () => {
-      seen.push(await setting());
-      await readFile(); // 32 MiB: refused under 16 MB, then under 32 MB, run under 64 MB
-    });
-    expect(seen[0]).toMatch(/^1[45]\.\d+ MiB$/);
-    expect(seen.length).toBeGreaterThan(2);
-    expect(bytes(seen.at(-1)!)).toBeGreaterThan(32 * 1024 ** 2);
+    const { bulk, atCheckpoint } = recording(16);
+    await bulk.checkpoint();
+    expect(atCheckpoint).toHaveLength(1);
+    expect(atCheckpoint[0]).toMatch(/^1[45]\.\d+ MiB$/);
     expect(near(await setting(), before)).toBe(true);
     // DuckDB's own buffer pool is back at its default too (its `RESET memory_limit` leaves it
-    // at the bound): the same statement runs outside a write.
+    // at the bound): a statement needing 32 MiB runs.
     await expect(readFile()).resolves.toBeDefined();
   });
 
-  it('leaves writes unbounded in a store without a write bound', async () => {
+  it('checkpoints once the WAL holds 16 MiB, and DuckDB only far past it', async () => {
+    const wal = join(dir, 'store.duckdb.wal');
+    const { bulk, atCheckpoint } = recording(16);
+    await bulk.checkpointIfDue(wal); // no WAL yet
+    writeFileSync(wal, '');
+    truncateSync(wal, CHECKPOINT_WAL_BYTES - 1);
+    await bulk.checkpointIfDue(wal);
+    expect(atCheckpoint).toHaveLength(0);
+    truncateSync(wal, CHECKPOINT_WAL_BYTES);
+    await bulk.checkpointIfDue(wal);
+    expect(atCheckpoint).toHaveLength(1);
+    // A store without a bound leaves checkpoints to DuckDB.
+    const plain = recording();
+    await plain.bulk.checkpointIfDue(wal);
+    expect(plain.atCheckpoint).toHaveLength(0);
+    const threshold = async (own: boolean) => {
+      const { instance, connection: c } = await connectDuckDB(':memory:', 1, own);
+      const value = (
+        await c.runAndReadAll("SELECT current_setting('checkpoint_threshold')")
+      ).getRows()[0]?.[0];
+      c.closeSync();
+      instance.closeSync();
+      return String(value);
+    };
+    expect(await threshold(false)).toBe('16.0 MiB');
+    expect(await threshold(true)).toBe('244.1 MiB'); // 256 MB
+  });
+
+  it('checkpoints unbounded in a store without a bound, and during a bulk load', async () => {
     const before = await setting();
-    let during = '';
-    await settings().withinBound(async () => {
-      during = await setting();
+    const plain = recording();
+    await plain.bulk.checkpoint();
+    expect(plain.atCheckpoint).toEqual([before]);
+    const loading = recording(16);
+    await loading.bulk.enter(undefined);
+    await loading.bulk.checkpoint();
+    await loading.bulk.leave();
+    expect(loading.atCheckpoint).toEqual([before]);
+  });
+
+  it('doubles the bound for a write that needs more', async () => {
+    const bulk = settings(16);
+    await bulk.enter(16);
+    const seen: string[] = [];
+    await bulk.withinBound(async () => {
+      seen.push(await setting());
+      await readFile(); // 32 MiB: refused under 16 MB, then under 32 MB, run under a larger bound
     });
-    expect(during).toBe(before);
+    await bulk.leave();
+    expect(seen[0]).toMatch(/^1[45]\.\d+ MiB$/);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(bytes(seen.at(-1)!)).toBeGreaterThan(32 * 1024 ** 2);
   });
 
   it('bounds an import, and gives the default back when it ends', async () => {

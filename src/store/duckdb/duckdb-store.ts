@@ -11,17 +11,18 @@ import type { EgressRecord } from '../egress.js';
 import { UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
 import { applyMigrations } from './migrations.js';
 import { BulkSettings } from './bulk-settings.js';
+import { connectDuckDB } from './connect.js';
 import { purgeBefore } from './purge.js';
 import { appendEgressRows, appendRow, readRows } from './rows.js';
 import { DuckDBSharedState } from './shared-state.js';
 import { finishVisits, planVisits, rebuildVisitDay, type VisitsRefresh, type Zones } from './visits.js';
 import {
-  CREATE_STAGING,
   FATAL,
   INSERT_CSV,
   INSERT_JSON_LINES,
   LOAD_JSON_LINES,
   markHours,
+  MARK_ALL_DIRTY,
   MARK_DIRTY,
   MOVE_STAGED,
   REFRESH_ROLLUP,
@@ -56,47 +57,31 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     private instance: DuckDBInstance,
     private connection: DuckDBConnection,
     private readonly threads: number | undefined,
-    writeMemoryMb: number | undefined,
+    private readonly checkpointMemoryMb: number | undefined,
   ) {
     super();
     this.bulk = new BulkSettings(
       (sql) => this.connection.run(sql),
       async (sql) => (await this.connection.runAndReadAll(sql)).getRows()[0]?.[0],
       threads,
-      writeMemoryMb,
+      checkpointMemoryMb,
     );
   }
 
   /**
    * Opens (and creates) the database file; `:memory:` for a throw-away store. `threads`: how many
-   * DuckDB may use (default: one per core); `writeMemoryMb`: DuckDB's memory bound while rows are
-   * written outside imports (a gateway's, `LIVE_WRITE_MEMORY_MB`; default: none).
+   * DuckDB may use (default: one per core); `checkpointMemoryMb`: the store checkpoints itself,
+   * after the write that brings the WAL to `CHECKPOINT_WAL_BYTES` (bulk-settings.ts), with DuckDB's memory bounded
+   * to that (a gateway's, `LIVE_CHECKPOINT_MEMORY_MB`; default: DuckDB's own checkpoints).
    */
   static async open(
     path: string,
-    options: { threads?: number; writeMemoryMb?: number } = {},
+    options: { threads?: number; checkpointMemoryMb?: number } = {},
   ): Promise<DuckDBStore> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const { instance, connection } = await DuckDBStore.connect(path, options.threads);
-    return new DuckDBStore(path, instance, connection, options.threads, options.writeMemoryMb);
-  }
-
-  private static async connect(
-    path: string,
-    threads: number | undefined,
-  ): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
-    const instance = await DuckDBInstance.create(
-      path,
-      threads === undefined ? undefined : { threads: String(threads) },
-    );
-    try {
-      const connection = await instance.connect();
-      await connection.run(CREATE_STAGING);
-      return { instance, connection };
-    } catch (error) {
-      instance.closeSync();
-      throw error;
-    }
+    const own = options.checkpointMemoryMb !== undefined;
+    const { instance, connection } = await connectDuckDB(path, options.threads, own);
+    return new DuckDBStore(path, instance, connection, options.threads, options.checkpointMemoryMb);
   }
 
   /**
@@ -125,7 +110,11 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
     } catch {
       // an invalidated instance may refuse to close cleanly; it is dropped all the same
     }
-    const { instance, connection } = await DuckDBStore.connect(this.path, this.threads);
+    const { instance, connection } = await connectDuckDB(
+      this.path,
+      this.threads,
+      this.checkpointMemoryMb !== undefined,
+    );
     this.instance = instance;
     this.connection = connection;
     this.rollupMayBeStale = true;
@@ -138,7 +127,19 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
 
   append(rows: readonly EventRow[]): Promise<{ inserted: number }> {
     if (rows.length === 0) return Promise.resolve({ inserted: 0 });
-    return this.locked(() => this.bulk.withinBound(() => this.appendStaged(rows)));
+    return this.write(() => this.appendStaged(rows));
+  }
+
+  /**
+   * Runs a write of rows under the store's lock (`withinBound`), then the checkpoint it made due
+   * in a store that checkpoints itself.
+   */
+  private write(rows: () => Promise<{ inserted: number }>): Promise<{ inserted: number }> {
+    return this.locked(async () => {
+      const result = await this.bulk.withinBound(rows);
+      await this.bulk.checkpointIfDue(`${this.path}.wal`);
+      return result;
+    });
   }
 
   /** Rows through the staging table into `events` (those not stored yet). */
@@ -160,13 +161,11 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
       // Straight into `events`, read once with its stored types (a third less CPU than through
       // staging); a segment left by a crash has no FileRows and goes through staging for its range.
       if (rows) return await this.insertFile(INSERT_JSON_LINES, path, rows);
-      return await this.locked(() =>
-        this.bulk.withinBound(async () => {
-          await this.connection.run('DELETE FROM events_staging');
-          await this.connection.run(LOAD_JSON_LINES, [path]);
-          return this.moveStaged();
-        }),
-      );
+      return await this.write(async () => {
+        await this.connection.run('DELETE FROM events_staging');
+        await this.connection.run(LOAD_JSON_LINES, [path]);
+        return this.moveStaged();
+      });
     } catch (error) {
       if (error instanceof Error && UNREADABLE.test(error.message)) throw new UnreadableFile(path, error);
       throw error;
@@ -180,8 +179,8 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   /** Inserts a file told its rows (`insertFrom`) and marks their hours, under the store's lock. */
   private insertFile(insert: string, path: string, rows: FileRows): Promise<{ inserted: number }> {
     const params = [path, Math.trunc(rows.minTs), Math.trunc(rows.maxTs)];
-    return this.locked(async () => ({
-      inserted: await this.bulk.withinBound(() => this.insertAndMark([insert, params], markHours(rows))),
+    return this.write(async () => ({
+      inserted: await this.insertAndMark([insert, params], markHours(rows)),
     }));
   }
 
@@ -320,13 +319,7 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
 
   markAllDirty(): Promise<void> {
     return this.locked(async () => {
-      await this.connection.run(
-        `INSERT OR IGNORE INTO rollup_dirty
-         SELECT DISTINCT date_trunc('hour', ts) FROM events
-         UNION SELECT DISTINCT ts FROM events_hourly
-         UNION SELECT DISTINCT ts FROM dims_hourly
-         UNION SELECT DISTINCT date_trunc('hour', ts) FROM visits`,
-      );
+      await this.connection.run(MARK_ALL_DIRTY);
       this.rollupMayBeStale = true;
       this.writes++;
     });

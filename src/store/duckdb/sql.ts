@@ -122,6 +122,13 @@ export function markHours(rows: FileRows): [string, DuckDBValue[], DuckDBType[]]
 export const MARK_DIRTY = `INSERT OR IGNORE INTO rollup_dirty
   SELECT DISTINCT date_trunc('hour', epoch_ms(ts)) FROM events_staging`;
 
+// Every hour holding rows or summaries, for a rollup and visits rebuilt whole.
+export const MARK_ALL_DIRTY = `INSERT OR IGNORE INTO rollup_dirty
+  SELECT DISTINCT date_trunc('hour', ts) FROM events
+  UNION SELECT DISTINCT ts FROM events_hourly
+  UNION SELECT DISTINCT ts FROM dims_hourly
+  UNION SELECT DISTINCT date_trunc('hour', ts) FROM visits`;
+
 // DuckDB's JSON reader refusing a line of a file (not the store being away).
 export const UNREADABLE = /Malformed JSON|Invalid Input Error|Conversion Error/i;
 
