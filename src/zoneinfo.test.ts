@@ -3,32 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parsePosixTz, posixOffsetAt } from './posix-tz.js';
+import { intlOffsetSeconds } from '../test/intl-reference.js';
 import { zoneinfoDir } from './config/zoneinfo-dir.js';
 import { parseTzif, zoneOffsetAt, zoneRules } from './zoneinfo.js';
-
-/** The offset Intl gives at `ms`, in seconds east of UTC: the reference. */
-const formats = new Map<string, Intl.DateTimeFormat>();
-function intlOffset(ms: number, zone: string): number {
-  let f = formats.get(zone);
-  if (!f)
-    formats.set(
-      zone,
-      (f = new Intl.DateTimeFormat('en-US', {
-        timeZone: zone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      })),
-    );
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(ms)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const local = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
-  return (local - Math.floor(ms / 1000) * 1000) / 1000;
-}
 
 // Zones with every kind of rule: half and quarter hours, southern summers, a negative daylight
 // time (Dublin), two-hour daylight time (Troll), 30-minute daylight time (Lord Howe), zones whose
@@ -72,7 +49,7 @@ describe.skipIf(!haveZoneinfo)(
       const wrong: string[] = [];
       const check = (ms: number) => {
         const ours = zoneOffsetAt(rules, Math.floor(ms / 1000));
-        const theirs = intlOffset(ms, zone);
+        const theirs = intlOffsetSeconds(ms, zone);
         if (ours !== theirs && wrong.length < 5)
           wrong.push(`${new Date(ms).toISOString()}: ${ours} ≠ ${theirs}`);
       };
