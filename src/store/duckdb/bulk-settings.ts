@@ -16,7 +16,8 @@ export const SAFETY_CHECKPOINT = '256MB';
  * per batch — each change of the thread count made DuckDB hand its memory back to the system and
  * fault it in again (≈ 1 µs per row, BENCHMARKS.md). And, when asked, a memory bound: without
  * one DuckDB keeps every block of the table it writes in its cache, ≈ 4.5 MB per 122,880 rows,
- * for as long as the process lives.
+ * for as long as the process lives. Also a gateway's checkpoints, each under a memory bound
+ * (`checkpointIfDue`).
  */
 export class BulkSettings {
   private loads = 0;
