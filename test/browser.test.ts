@@ -35,13 +35,20 @@ describe('the client script in real headless Chromium', () => {
       await page.waitForFunction('"zaraz" in window');
       await page.click('a[href="/politique"]');
       await page.waitForURL('**/politique');
+      // The new page's pageview sent (a tick after the address changed) before its variable is
+      // set: the pageviews below carry none.
+      await live.waitForAccepted(3);
       await page.evaluate('balise.set("section", "politique")');
       await page.click('#track');
       await page.click('#datalayer');
       await page.click('#buy');
       await page.goBack();
       await page.waitForURL(`${live.siteUrl}/?**`);
-      await live.waitForAccepted(7);
+      // An app that navigates and sets its new page's variable in the same task: the variable is
+      // the new page's (its pageview, sent a tick later, and its events), not wiped by it.
+      await page.evaluate('history.pushState({}, "", "/spa-next"); balise.set("step", "two")');
+      await page.evaluate('balise.track("spa_step")');
+      await live.waitForAccepted(9);
 
       expect(errors).toEqual([]);
       expect(await context.cookies()).toEqual([]);
@@ -58,7 +65,9 @@ describe('the client script in real headless Chromium', () => {
         'pageview /',
         'pageview /politique',
         'pageview /',
+        'pageview /spa-next',
         'event early',
+        'event spa_step',
         'event newsletter_signup',
         'event video_play',
         'ecommerce Order Completed',
@@ -70,7 +79,10 @@ describe('the client script in real headless Chromium', () => {
     expect(spa.title).toBe('Politique — Le Quotidien Démo');
     // balise.set with the default page scope adds the variable to later events of the same page
     // only: the pageview after going back carries nothing.
-    expect(rows.filter((r) => r.type === 'pageview').map((r) => r.props)).toEqual([null, null, null]);
+    const pageviews = rows.filter((r) => r.type === 'pageview');
+    expect(pageviews.filter((r) => r.path !== '/spa-next').map((r) => r.props)).toEqual([null, null, null]);
+    expect(JSON.parse(String(pageviews.find((r) => r.path === '/spa-next')!.props))).toEqual({ step: 'two' });
+    expect(JSON.parse(String(rows.find((r) => r.name === 'spa_step')!.props))).toEqual({ step: 'two' });
     expect(JSON.parse(String(rows.find((r) => r.name === 'newsletter_signup')!.props))).toEqual({
       section: 'politique',
       plan: 'free',

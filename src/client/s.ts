@@ -142,8 +142,14 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
     if (url === lastUrl) return;
     if (lastUrl) referer = lastUrl;
     lastUrl = url;
-    pageVars = {};
     send('pageview');
+  };
+
+  // A new page from the moment its address changes: variables `set` for it from then on belong
+  // to it, even before its pageview is sent (a tick later, once the app has set its title).
+  const navigated = (): void => {
+    if ((location.href.split('#')[0] || '') !== lastUrl) pageVars = {};
+    w.setTimeout(pageview, 0);
   };
 
   const api: Api = {
@@ -188,10 +194,10 @@ type Win = Window & { balise?: Api; zaraz?: Api; dataLayer?: Props[] };
     const original = history[method].bind(history);
     history[method] = (...args: Parameters<History['pushState']>) => {
       original(...args);
-      w.setTimeout(pageview, 0);
+      navigated();
     };
   }
-  w.addEventListener('popstate', () => w.setTimeout(pageview, 0));
+  w.addEventListener('popstate', navigated);
   w.addEventListener('pagehide', flush);
 
   pageview();
