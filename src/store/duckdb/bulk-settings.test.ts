@@ -137,3 +137,67 @@ describe("a store's memory bound for its checkpoints (a gateway's)", () => {
     await expect(readFile()).resolves.toBeDefined();
   });
 });
+
+describe('a checkpoint that fails under its bound (DuckDB invalidates the database)', () => {
+  it("doubles the next one's bound, up to DuckDB's default, and the rows stay in the WAL", async () => {
+    const path = join(dir, 'failing.duckdb');
+    let db = await DuckDBInstance.create(path);
+    let c = await db.connect();
+    await c.run('CREATE TABLE t (n INTEGER, s VARCHAR)');
+    const reopen = async () => {
+      try {
+        c.closeSync();
+        db.closeSync();
+      } catch {
+        // an invalidated instance may refuse to close cleanly, as in the store
+      }
+      db = await DuckDBInstance.create(path);
+      c = await db.connect();
+    };
+    const atCheckpoint: string[] = [];
+    const bulk = new BulkSettings(
+      async (sql) => {
+        if (sql === 'CHECKPOINT')
+          atCheckpoint.push(
+            String((await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]),
+          );
+        return c.run(sql);
+      },
+      async (sql) => (await c.runAndReadAll(sql)).getRows()[0]?.[0],
+      undefined,
+      16,
+    );
+    // DuckDB's own fault injection: the checkpoint fails as one short of memory does, fatally.
+    const failNext = async (batch: number) => {
+      await c.run(
+        `INSERT INTO t SELECT range, 'row ' || range FROM range(${batch * 1000}, ${batch * 1000 + 1000})`,
+      );
+      await c.run("SET debug_checkpoint_abort = 'before_header'");
+    };
+    for (let batch = 0; batch < 3; batch++) {
+      await failNext(batch);
+      await expect(bulk.checkpoint()).rejects.toThrow(/FATAL|invalidated/);
+      await reopen();
+    }
+    await bulk.checkpoint();
+    // DuckDB reads `16MB` as 16,000,000 bytes (it prints 15.2 MiB).
+    expect(atCheckpoint.map((limit) => Math.round(bytes(limit) / 1e6))).toEqual([16, 32, 64, 128]);
+    const rows = (await c.runAndReadAll('SELECT count(*) FROM t')).getRows()[0]?.[0];
+    expect(rows).toBe(3000n);
+    // Past DuckDB's default: unbounded.
+    const big = new BulkSettings(
+      async (sql) => c.run(sql),
+      async (sql) => (await c.runAndReadAll(sql)).getRows()[0]?.[0],
+      undefined,
+      4096,
+    );
+    await failNext(3);
+    await expect(big.checkpoint()).rejects.toThrow(/FATAL|invalidated/);
+    await reopen();
+    const before = (await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0];
+    await big.checkpoint();
+    expect((await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]).toBe(before);
+    c.closeSync();
+    db.closeSync();
+  });
+});

@@ -34,7 +34,15 @@ export class BulkSettings {
     private readonly read: (sql: string) => Promise<unknown>,
     private readonly threads?: number,
     private readonly checkpointBoundMb?: number,
-  ) {}
+  ) {
+    this.checkpointBound = checkpointBoundMb ?? null;
+  }
+
+  /**
+   * The bound of the next checkpoint (MB; null: DuckDB's default): `checkpointBoundMb`, doubled
+   * after each checkpoint that failed under it.
+   */
+  private checkpointBound: number | null;
 
   /** DuckDB's memory limit before any bound, as it prints it (`18.8 GiB`); read at the first bound. */
   private defaultLimit: string | undefined;
@@ -92,15 +100,26 @@ export class BulkSettings {
    * (doubled for one that needs more), then gives DuckDB its default back, so that queries keep
    * it. DuckDB's own checkpoint, unbounded, peaked higher as the store grew (2.1M rows written
    * live: 362 MB against 228; BENCHMARKS.md).
+   *
+   * A checkpoint that runs out of its bound is not refused like a statement: DuckDB invalidates
+   * the database ("FATAL Error: Failed to create checkpoint … failed to pin block"), and the store
+   * opens the file again, its rows safe in the WAL. The next checkpoint would need the same
+   * memory and fail the same way, every write after it failing with it: so each checkpoint that
+   * fails doubles the bound of the next, up to DuckDB's default.
    */
   async checkpoint(): Promise<void> {
-    if (this.loads > 0 || this.checkpointBoundMb === undefined) {
+    if (this.loads > 0 || this.checkpointBoundMb === undefined || this.checkpointBound === null) {
       await this.run('CHECKPOINT');
       return;
     }
-    await this.bound(this.checkpointBoundMb);
+    const bound = this.checkpointBound;
     try {
+      await this.bound(bound);
       await this.withinBound(() => this.run('CHECKPOINT'));
+    } catch (error) {
+      const failed = Math.max(bound, this.boundMb ?? bound); // `bound` or a doubling of it
+      this.checkpointBound = failed * 2 > MAX_BOUND_MB ? null : failed * 2;
+      throw error;
     } finally {
       // Not over the checkpoint's own error: a store that failed is opened again by its caller.
       await this.bound(null).catch(() => (this.boundMb = null));
