@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BulkSettings, CHECKPOINT_WAL_BYTES } from './bulk-settings.js';
+import { BulkSettings, CHECKPOINT_ROWS, CHECKPOINT_WAL_BYTES } from './bulk-settings.js';
 import { connectDuckDB } from './connect.js';
 
 // A real DuckDB. Its JSON reader takes a 32 MiB buffer for any file: a statement that needs more
@@ -72,20 +72,32 @@ describe("a store's memory bound for its checkpoints (a gateway's)", () => {
     await expect(readFile()).resolves.toBeDefined();
   });
 
-  it('checkpoints once the WAL holds 16 MiB, and DuckDB only far past it', async () => {
+  it('checkpoints once 100,000 rows were written or the WAL holds 32 MiB, and DuckDB only far past it', async () => {
     const wal = join(dir, 'store.duckdb.wal');
     const { bulk, atCheckpoint } = recording(16);
-    await bulk.checkpointIfDue(wal); // no WAL yet
+    await bulk.checkpointIfDue(wal, 10); // no WAL yet
     writeFileSync(wal, '');
     truncateSync(wal, CHECKPOINT_WAL_BYTES - 1);
-    await bulk.checkpointIfDue(wal);
+    await bulk.checkpointIfDue(wal, CHECKPOINT_ROWS - 11);
     expect(atCheckpoint).toHaveLength(0);
-    truncateSync(wal, CHECKPOINT_WAL_BYTES);
-    await bulk.checkpointIfDue(wal);
+    await bulk.checkpointIfDue(wal, 1); // 100,000 rows
     expect(atCheckpoint).toHaveLength(1);
+    await bulk.checkpointIfDue(wal, CHECKPOINT_ROWS - 1); // counted from the last checkpoint
+    expect(atCheckpoint).toHaveLength(1);
+    truncateSync(wal, CHECKPOINT_WAL_BYTES);
+    await bulk.checkpointIfDue(wal, 0);
+    expect(atCheckpoint).toHaveLength(2);
+    // An import's rows (written to the file as they are inserted) are not counted.
+    truncateSync(wal, 0);
+    await bulk.enter(undefined);
+    await bulk.checkpointIfDue(wal, CHECKPOINT_ROWS);
+    await bulk.leave();
+    await bulk.checkpointIfDue(wal, 0);
+    expect(atCheckpoint).toHaveLength(2);
     // A store without a bound leaves checkpoints to DuckDB.
     const plain = recording();
-    await plain.bulk.checkpointIfDue(wal);
+    truncateSync(wal, CHECKPOINT_WAL_BYTES);
+    await plain.bulk.checkpointIfDue(wal, CHECKPOINT_ROWS);
     expect(plain.atCheckpoint).toHaveLength(0);
     const threshold = async (own: boolean) => {
       const { instance, connection: c } = await connectDuckDB(':memory:', 1, own);

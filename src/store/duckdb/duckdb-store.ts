@@ -71,7 +71,7 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   /**
    * Opens (and creates) the database file; `:memory:` for a throw-away store. `threads`: how many
    * DuckDB may use (default: one per core); `checkpointMemoryMb`: the store checkpoints itself,
-   * after the write that brings the WAL to `CHECKPOINT_WAL_BYTES` (bulk-settings.ts), with DuckDB's memory bounded
+   * after the write that brings its rows since the last to `CHECKPOINT_ROWS` or its WAL to `CHECKPOINT_WAL_BYTES` (bulk-settings.ts), with DuckDB's memory bounded
    * to that (a gateway's, `LIVE_CHECKPOINT_MEMORY_MB`; default: DuckDB's own checkpoints).
    */
   static async open(
@@ -137,7 +137,7 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   private write(rows: () => Promise<{ inserted: number }>): Promise<{ inserted: number }> {
     return this.locked(async () => {
       const result = await this.bulk.withinBound(rows);
-      await this.bulk.checkpointIfDue(`${this.path}.wal`);
+      await this.bulk.checkpointIfDue(`${this.path}.wal`, result.inserted);
       return result;
     });
   }
