@@ -16,7 +16,8 @@ export function gatewayThreads(cores = availableParallelism()): number {
  * DuckDB's memory bound (MB) while a gateway's store checkpoints (queries and writes keep DuckDB's
  * default). DuckDB's own checkpoints, unbounded, peaked higher as the store grew: 60 s of maximum
  * load peaked at 272–314 MB, against 207–226 bounded (2.1M rows written live: 348–362 against 228),
- * for no more CPU. One needing more runs again with the bound doubled (DuckDBStore).
+ * for no more CPU. A checkpoint that runs out of it fails (DuckDB invalidates the database; the
+ * store opens it again) and the next gets twice the bound (`BulkSettings.checkpoint`).
  */
 export const LIVE_CHECKPOINT_MEMORY_MB = 64;
 

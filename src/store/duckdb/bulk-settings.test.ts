@@ -12,8 +12,9 @@ let dir: string;
 let file: string;
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;
-const setting = async () =>
-  String((await connection.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]);
+/** DuckDB's memory limit as it prints it, on `on` (the shared connection unless said). */
+const setting = async (on: () => DuckDBConnection = () => connection) =>
+  String((await on().runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]);
 /** `18.7 GiB` → bytes: DuckDB prints its limit rounded (set back by value, it may print 18.6). */
 function bytes(text: string): number {
   const m = /^([\d.]+) (KiB|MiB|GiB|TiB)$/.exec(text);
@@ -23,13 +24,24 @@ function bytes(text: string): number {
 const near = (a: string, b: string) => Math.abs(bytes(a) / bytes(b) - 1) < 0.01;
 const readFile = () =>
   connection.run(`SELECT count(*) FROM read_json('${file}', format = 'newline_delimited')`);
-const settings = (checkpointBoundMb?: number) =>
-  new BulkSettings(
-    (sql) => connection.run(sql),
-    async (sql) => (await connection.runAndReadAll(sql)).getRows()[0]?.[0],
+/**
+ * Settings whose statements run for real on `on()` (the connection of the moment: a test may
+ * open the database again), with the memory limit in force at each CHECKPOINT recorded.
+ */
+const recording = (checkpointBoundMb?: number, on: () => DuckDBConnection = () => connection) => {
+  const atCheckpoint: string[] = [];
+  const bulk = new BulkSettings(
+    async (sql) => {
+      if (sql === 'CHECKPOINT') atCheckpoint.push(await setting(on));
+      return on().run(sql);
+    },
+    async (sql) => (await on().runAndReadAll(sql)).getRows()[0]?.[0],
     undefined,
     checkpointBoundMb,
   );
+  return { bulk, atCheckpoint };
+};
+const settings = (checkpointBoundMb?: number) => recording(checkpointBoundMb).bulk;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'balise-bulk-settings-'));
@@ -45,21 +57,6 @@ afterAll(() => {
 });
 
 describe("a store's memory bound for its checkpoints (a gateway's)", () => {
-  /** Settings whose statements are run for real, with the memory limit in force at each CHECKPOINT. */
-  const recording = (checkpointBoundMb?: number) => {
-    const atCheckpoint: string[] = [];
-    const bulk = new BulkSettings(
-      async (sql) => {
-        if (sql === 'CHECKPOINT') atCheckpoint.push(await setting());
-        return connection.run(sql);
-      },
-      async (sql) => (await connection.runAndReadAll(sql)).getRows()[0]?.[0],
-      undefined,
-      checkpointBoundMb,
-    );
-    return { bulk, atCheckpoint };
-  };
-
   it('checkpoints within the bound, then gives DuckDB its default back', async () => {
     const before = await setting();
     const { bulk, atCheckpoint } = recording(16);
@@ -166,19 +163,7 @@ describe('a checkpoint that fails under its bound (DuckDB invalidates the databa
       db = await DuckDBInstance.create(path);
       c = await db.connect();
     };
-    const atCheckpoint: string[] = [];
-    const bulk = new BulkSettings(
-      async (sql) => {
-        if (sql === 'CHECKPOINT')
-          atCheckpoint.push(
-            String((await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]),
-          );
-        return c.run(sql);
-      },
-      async (sql) => (await c.runAndReadAll(sql)).getRows()[0]?.[0],
-      undefined,
-      16,
-    );
+    const { bulk, atCheckpoint } = recording(16, () => c);
     // DuckDB's own fault injection: the checkpoint fails as one short of memory does, fatally.
     const failNext = async (batch: number) => {
       await c.run(
@@ -197,18 +182,13 @@ describe('a checkpoint that fails under its bound (DuckDB invalidates the databa
     const rows = (await c.runAndReadAll('SELECT count(*) FROM t')).getRows()[0]?.[0];
     expect(rows).toBe(3000n);
     // Past DuckDB's default: unbounded.
-    const big = new BulkSettings(
-      async (sql) => c.run(sql),
-      async (sql) => (await c.runAndReadAll(sql)).getRows()[0]?.[0],
-      undefined,
-      4096,
-    );
+    const big = recording(4096, () => c).bulk;
     await failNext(3);
     await expect(big.checkpoint()).rejects.toThrow(/FATAL|invalidated/);
     await reopen();
-    const before = (await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0];
+    const before = await setting(() => c);
     await big.checkpoint();
-    expect((await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]).toBe(before);
+    expect(await setting(() => c)).toBe(before);
     c.closeSync();
     db.closeSync();
   });

@@ -20,6 +20,15 @@ export const CHECKPOINT_WAL_BYTES = 32 * 2 ** 20;
 /** DuckDB's own threshold in such a store: a net, never reached while the store's checks run. */
 export const SAFETY_CHECKPOINT = '256MB';
 
+/** The WAL's size; 0 without one (nothing written since the last checkpoint, or in memory). */
+function walBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * DuckDB's settings while imports run (`DuckDBStore.bulkLoad`), set by the first and reset when
  * the last ends. One thread: the import's worker threads keep the other cores busy, and a
@@ -102,20 +111,15 @@ export class BulkSettings {
     if (this.checkpointBoundMb === undefined) return;
     // An import's batches (a row group each) are written to the file as they are inserted.
     if (this.loads === 0) this.rowsSinceCheckpoint += rows;
-    let size: number;
-    try {
-      size = statSync(walPath).size;
-    } catch {
-      return; // no WAL: nothing written since the last checkpoint (or an in-memory store)
-    }
-    if (this.rowsSinceCheckpoint >= CHECKPOINT_ROWS || size >= CHECKPOINT_WAL_BYTES) await this.checkpoint();
+    if (this.rowsSinceCheckpoint >= CHECKPOINT_ROWS || walBytes(walPath) >= CHECKPOINT_WAL_BYTES)
+      await this.checkpoint();
   }
 
   /**
    * Runs a checkpoint: outside bulk loads, in a store given `checkpointBoundMb`, under that bound
-   * (doubled for one that needs more), then gives DuckDB its default back, so that queries keep
-   * it. DuckDB's own checkpoint, unbounded, peaked higher as the store grew (2.1M rows written
-   * live: 362 MB against 228; BENCHMARKS.md).
+   * (or the first doubling of it DuckDB can meet with the rows it holds), then gives DuckDB its
+   * default back, so that queries keep it. DuckDB's own checkpoint, unbounded, peaked higher as
+   * the store grew (2.1M rows written live: 362 MB against 228; BENCHMARKS.md).
    *
    * A checkpoint that runs out of its bound is not refused like a statement: DuckDB invalidates
    * the database ("FATAL Error: Failed to create checkpoint … failed to pin block"), and the store
