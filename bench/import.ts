@@ -5,7 +5,7 @@
 // (default 5: this VM's speed swings by ±20 % from minute to minute). Prints lines/s for both in
 // each round, the medians and the median ratio, and the importer's resident memory at each
 // quarter of the file (flat memory = no growth with it). Each round also runs the CLI as a user
-// does (`node dist/cli/main.js import … --json`, timed from start to exit, with the peak memory
+// does (`bin/balise import … --json`, timed from start to exit, with the peak memory
 // it reports), against the same GoAccess run. BENCH_BATCH_ROWS sets the store batch size
 // (default: the importer's); BENCH_LINES the file's length (the CLI goals: ≥ 1× GoAccess on
 // 200,000 lines, ≥ 2× on 1,000,000). BENCH_DISTINCT=1 makes every line's IP, path and referrer
@@ -145,8 +145,8 @@ try {
         `; ${summary.imported.toLocaleString('en-US')} rows, ${summary.badLines} bad lines\n` +
         `round ${round}: memory ${memory.join(', ')} (DuckDB held to ${STORE_MEMORY_MB} MB)\n`,
     );
-    // The CLI as a user runs it: a new process, from start to exit (config parsing, the
-    // re-exec with its own garbage-collector flags, workers, the store's checkpoint).
+    // The CLI as a user runs it (the `balise` command, bin/balise): a new process, from start to
+    // exit (the launcher, config parsing, workers, the store's checkpoint).
     const cliPath = join(dir, `cli-${round}.duckdb`);
     const cliConfig = join(dir, 'cli.yaml');
     writeFileSync(
@@ -155,19 +155,8 @@ try {
     );
     const cliStarted = performance.now();
     const cliRun = spawnSync(
-      process.execPath,
-      [
-        resolve('dist/cli/main.js'),
-        'import',
-        file,
-        '--config',
-        cliConfig,
-        '--format',
-        'combined',
-        '--site',
-        'semicomplete.com',
-        '--json',
-      ],
+      resolve('bin/balise'),
+      ['import', file, '--config', cliConfig, '--format', 'combined', '--site', 'semicomplete.com', '--json'],
       { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
     );
     const cliSeconds = (performance.now() - cliStarted) / 1000;

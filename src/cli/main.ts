@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { childEnv, IMPORT_ALLOCATOR_ENV, useAllocatorDefaults } from '../config/child-env.js';
+import { childEnv, useAllocatorDefaults } from '../config/child-env.js';
 import { UsageError } from './args.js';
 import { HANDED_OVER } from './handed-over.js';
+import { IMPORT_ENV, IMPORT_FLAGS } from './import-node.js';
 import { VERSION } from '../version.js';
 
 // Each command's module is loaded when that command runs, so `balise --help` or `balise
@@ -45,32 +46,16 @@ const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const err = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /**
- * How an import runs, set when its Node starts (V8 and DuckDB's allocator read them only then):
- * - V8's collector on one thread: the import's worker threads keep every core busy, and the
- *   collector's helper threads then only add CPU (≈ 8 % faster on a million lines);
- * - young generations of 2 MB semi-spaces (V8 grows them to 16 MB) in the importing thread and
- *   each worker: ≈ 60 MB less at the peak on a million lines, at the same speed
- *   (`--optimize-for-size` took 30 MB more off but cost ≈ 8 % of the speed);
- * - an old generation let grow by 20 % of what a full collection kept before the next one (V8
- *   grows it up to 4×): a worker keeps ≈ 15 MB, but the memo entries it replaces get promoted
- *   first, and its old space reached 40 MB between collections (≈ 25 MB less at the peak);
- * - DuckDB's allocator (jemalloc) with one arena, keeping freed pages 5 ms (`IMPORT_ALLOCATOR_ENV`;
- *   other commands hand them back at once, `useAllocatorDefaults`): ≈ 15–20 % less time;
- * - one malloc arena (glibc otherwise makes one per thread that allocates, up to 8 per core,
- *   each keeping its freed memory: ≈ 30 MB less; V8's heaps and DuckDB's memory are not malloc's,
- *   so sharing one arena costs no speed).
- * A variable the user set keeps its value. BENCHMARKS.md has the figures.
- */
-const IMPORT_FLAGS = ['--single-threaded-gc', '--max-semi-space-size=2', '--heap-growing-percent=20'];
-const IMPORT_ENV = { MALLOC_ARENA_MAX: '1', ...IMPORT_ALLOCATOR_ENV };
-
-/**
  * Runs this command again in a Node started with `flags` and `env` added (a variable already
  * set keeps its value); its exit code is ours. SIGINT and SIGTERM sent to this process go to the
  * command (`import --follow` stops on them and prints its summary), and this process waits for
  * it to end.
  */
-function rerunWith(flags: readonly string[], env: Record<string, string>, argv: string[]): Promise<number> {
+function rerunWith(
+  flags: readonly string[],
+  env: Readonly<Record<string, string>>,
+  argv: string[],
+): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, ...flags, process.argv[1]!, ...argv], {
     stdio: 'inherit',
     env: childEnv(env),
@@ -108,8 +93,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
   }
-  // An import runs in a Node started for it, before anything else is loaded here (this process
-  // only waits for it); that Node then hands it to a running gateway if there is one.
+  // An import runs in a Node started with its settings: the `balise` command (bin/balise) starts
+  // it so; run another way, a Node is started for it here, before anything else is loaded (this
+  // process only waits for it). That Node then hands it to a running gateway if there is one.
   if (command === 'import' && !IMPORT_FLAGS.every((flag) => process.execArgv.includes(flag)))
     return rerunWith(IMPORT_FLAGS, IMPORT_ENV, argv);
   // Before any command loads DuckDB (its allocator reads its settings then); after the import's
