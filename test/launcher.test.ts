@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IMPORT_ENV, IMPORT_FLAGS } from '../src/cli/import-start.js';
+import { IMPORT_ENV, IMPORT_FLAGS } from '../src/cli/import-node.js';
 import { VERSION } from '../src/version.js';
 import { tempDir } from './helpers.js';
 

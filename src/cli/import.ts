@@ -1,11 +1,9 @@
 import { loadConfigFile } from '../config/load.js';
 import { FormatError } from '../import/formats/formats.js';
 import { ImportError, importFiles } from '../import/import.js';
-import { startEarly } from '../import/setup.js';
-import { plainInputBytes } from '../import/warm-workers.js';
+import { plainInputBytes, startEarly } from '../import/setup.js';
 import { progressLine, summaryLines } from '../import/progress.js';
 import { parse, UsageError } from './args.js';
-import { IMPORT_OPTIONS } from './import-start.js';
 import { printable } from './output.js';
 import { hostedGateway } from './hosted.js';
 import { withStore } from './with-store.js';
@@ -18,7 +16,20 @@ import { FORMAT_HELP } from '../import/formats/formats.js';
  * With `--follow` (one plain file), the file is followed as it grows until Ctrl-C or SIGTERM.
  */
 export async function importCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parse(argv, IMPORT_OPTIONS, true);
+  const { values, positionals } = parse(
+    argv,
+    {
+      config: { type: 'string', short: 'c' },
+      format: { type: 'string' },
+      site: { type: 'string' },
+      tz: { type: 'string' },
+      'show-bad': { type: 'string' },
+      workers: { type: 'string' },
+      json: { type: 'boolean' },
+      follow: { type: 'boolean' },
+    },
+    true,
+  );
   if (!values.config || positionals.length === 0)
     throw new UsageError('usage: balise import FILE… --config balise.yaml --format combined [--site HOST]');
   if (!values.format) throw new UsageError(`--format is required: ${FORMAT_HELP}`);

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { childEnv, useAllocatorDefaults } from '../config/child-env.js';
 import { UsageError } from './args.js';
 import { HANDED_OVER } from './handed-over.js';
+import { IMPORT_ENV, IMPORT_FLAGS } from './import-node.js';
 import { VERSION } from '../version.js';
 
 // Each command's module is loaded when that command runs, so `balise --help` or `balise
@@ -95,13 +96,8 @@ async function main(argv: string[]): Promise<number> {
   // An import runs in a Node started with its settings: the `balise` command (bin/balise) starts
   // it so; run another way, a Node is started for it here, before anything else is loaded (this
   // process only waits for it). That Node then hands it to a running gateway if there is one.
-  if (command === 'import') {
-    const start = await import('./import-start.js');
-    if (!start.IMPORT_FLAGS.every((flag) => process.execArgv.includes(flag)))
-      return rerunWith(start.IMPORT_FLAGS, start.IMPORT_ENV, argv);
-    // Its worker threads start now, on the cores this thread leaves idle while it loads the rest.
-    await start.warmForImport(rest);
-  }
+  if (command === 'import' && !IMPORT_FLAGS.every((flag) => process.execArgv.includes(flag)))
+    return rerunWith(IMPORT_FLAGS, IMPORT_ENV, argv);
   // Before any command loads DuckDB (its allocator reads its settings then); after the import's
   // Node is started, which has settings of its own.
   useAllocatorDefaults();

@@ -10,8 +10,7 @@ import { readChunks } from './chunks.js';
 import { ImportError } from './import-error.js';
 import type { ChunkResult } from './process.js';
 import { inThread, startWorkers } from './runners.js';
-import { processSetup, STORE_MEMORY_MB, workerPlan, type EarlyImport } from './setup.js';
-import { CHUNK_BYTES } from './warm-workers.js';
+import { CHUNK_BYTES, processSetup, STORE_MEMORY_MB, workerPlan, type EarlyImport } from './setup.js';
 import { ImportTally } from './tally.js';
 
 /** What `importFiles` is asked to do. */

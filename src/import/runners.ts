@@ -1,8 +1,9 @@
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../module-worker.js';
 import type { Chunk } from './chunks.js';
 import { ImportError } from './import-error.js';
 import type { ChunkResult, ProcessSetup, WorkerSetup } from './process.js';
 import type { LineIdScheme } from '../store/ids.js';
-import { importWorker, takeWarmWorkers } from './warm-workers.js';
 import type { ChunkAnswer, ChunkMessage, WorkerStart } from './worker.js';
 
 /**
@@ -18,14 +19,22 @@ export interface Runner {
 }
 
 /**
+ * A worker running worker.ts next to this module: built into one file with its dependencies
+ * (worker.bundle.js, made by `npm run build`: it starts in a quarter of the CPU), or — when this
+ * module runs as TypeScript (tests, benches) — the TypeScript itself, loaded through tsx's API.
+ */
+function newWorker(start: WorkerStart): Worker {
+  return moduleWorker(import.meta.url, './worker.bundle.js', './worker.ts', start);
+}
+
+/**
  * Worker threads that process chunks. Chunks are read into, and their CSV written into, memory
  * shared with the workers once at start (`slots` of each): passing a slot's number instead of
  * transferring memory per chunk keeps the importing thread from collecting garbage for memory
  * that only changed hands (about 1 s of CPU per million lines). Memory outside the slots (a CSV
  * that outgrew its slot) is transferred as before. A `setup` without the store's line-id scheme
  * (workers started before the store was open) gets it from `lineIds`; if that fails, the workers
- * are stopped and the start fails with its error. Warm workers waiting for their start
- * (`warmImportWorkers`) are used first.
+ * are stopped and the start fails with its error.
  */
 export async function startWorkers(
   setup: WorkerSetup,
@@ -53,11 +62,7 @@ export async function startWorkers(
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
   };
-  // Warm workers (started before the import was loaded: `warmImportWorkers`) first, then new ones.
-  const start: WorkerStart = { setup, inputs, csvs };
-  const warm = takeWarmWorkers(count);
-  for (const worker of warm) worker.postMessage({ start });
-  const workers = [...warm, ...Array.from({ length: count - warm.length }, () => importWorker(start))];
+  const workers = Array.from({ length: count }, () => newWorker({ setup, inputs, csvs }));
   const ready = workers.map(
     (worker) =>
       new Promise<void>((resolve, reject) => {

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.js';
-import { workerPlan } from './setup.js';
-import { CHUNK_BYTES, plainInputBytes } from './warm-workers.js';
+import { CHUNK_BYTES, plainInputBytes, workerPlan } from './setup.js';
 
 describe('workerPlan', () => {
   const cores = Math.min(8, availableParallelism());

@@ -1,16 +1,23 @@
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { GeoLookup } from '../enrich/geo.js';
 import type { LineIdScheme } from '../store/ids.js';
 import type { BulkLoad } from '../store/store.js';
-import { chunkCapacity } from './chunks.js';
+import { chunkCapacity, isGzip } from './chunks.js';
 import { resolveFormat } from './formats/formats.js';
 import { ImportError } from './import-error.js';
 import type { ImportOptions } from './import.js';
 import type { ProcessSetup } from './process.js';
 import { startWorkers, type Runner } from './runners.js';
-import { CHUNK_BYTES, defaultWorkerCount, MAX_WORKERS } from './warm-workers.js';
 
+const MAX_WORKERS = 8;
+/**
+ * Bytes of log lines per chunk handed to a worker: 512 KiB (the chunks in flight and their CSV
+ * ≈ 5 MB less at the peak than with 1 MiB, at the same speed: BENCHMARKS.md).
+ */
+export const CHUNK_BYTES = 2 ** 19;
 /**
  * The store's memory during an import by a process that owns it (DuckDB: the row group being
  * inserted, its id check and a cache of the table; raised by the store when an insert needs more).
@@ -65,14 +72,37 @@ async function importSetup(
  * (one more: the next chunk is read while they are out), and the bytes of each.
  */
 export function workerPlan(options: ImportOptions) {
+  // By default a worker per core, but no more than the input has chunks: a log of one chunk gets
+  // one (a second would only start, ≈ 0.1 s of CPU and 12 MB for nothing: BENCHMARKS.md).
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  const chunks =
+    options.inputBytes === undefined ? Infinity : Math.max(1, Math.ceil(options.inputBytes / chunkBytes));
   const count = Math.min(
     MAX_WORKERS,
-    Math.max(0, options.workers ?? defaultWorkerCount(options.inputBytes, chunkBytes)),
+    Math.max(0, options.workers ?? Math.min(availableParallelism(), chunks)),
   );
   // Chunks out at once (answers are taken in file order).
   const maxOut = Math.max(2, count * 2);
   return { count, maxOut, slots: maxOut + 1, capacity: chunkCapacity(chunkBytes) };
+}
+
+/**
+ * The bytes of `paths` when every one is a plain regular file, known before reading; else
+ * undefined (a gzip file, whose lines are several times its size; a pipe; a file that cannot be
+ * opened — the import says so when it opens it).
+ */
+export async function plainInputBytes(paths: readonly string[]): Promise<number | undefined> {
+  let total = 0;
+  for (const path of paths) {
+    try {
+      const info = await stat(path);
+      if (!info.isFile() || (await isGzip(path))) return undefined;
+      total += info.size;
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
 }
 
 /**

@@ -5,7 +5,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Chunk } from './chunks.js';
 import { lowerThreadPriority } from '../thread-priority.js';
 import { WORKER_NICENESS } from './priority.js';
-import type { WARM_START } from './warm-workers.js';
 import { ChunkProcessor, type ChunkResult, type WorkerSetup } from './process.js';
 import type { LineIdScheme } from '../store/ids.js';
 
@@ -47,33 +46,14 @@ export interface ChunkAnswer {
 
 const port = parentPort!;
 lowerThreadPriority(WORKER_NICENESS);
-
-// The messages that come before the chunks, taken in order by one listener: a warm worker's start
-// (`{ start }`, when it was started with WARM_START), then the store's line-id scheme (`{ lineIds }`,
-// when the import started before its store was open).
-const before: unknown[] = [];
-let waiter: ((message: unknown) => void) | undefined;
-const takeBefore = (message: unknown) => {
-  if (waiter) waiter(message);
-  else before.push(message);
-};
-port.on('message', takeBefore);
-const nextMessage = <T>(): Promise<T> =>
-  before.length > 0
-    ? Promise.resolve(before.shift() as T)
-    : new Promise<T>((resolve) => {
-        waiter = (message) => {
-          waiter = undefined;
-          resolve(message as T);
-        };
-      });
-
 try {
-  const warm = (workerData as Partial<typeof WARM_START>).warm === true;
-  const start = warm ? (await nextMessage<{ start: WorkerStart }>()).start : (workerData as WorkerStart);
-  const lineIds = start.setup.lineIds ?? (await nextMessage<{ lineIds: LineIdScheme }>()).lineIds;
+  const start = workerData as WorkerStart;
+  const lineIds =
+    start.setup.lineIds ??
+    (await new Promise<LineIdScheme>((resolve) =>
+      port.once('message', (message: { lineIds: LineIdScheme }) => resolve(message.lineIds)),
+    ));
   const processor = await ChunkProcessor.create({ ...start.setup, lineIds });
-  port.off('message', takeBefore);
   port.on('message', (message: ChunkMessage) => {
     const { input } = message;
     const shared = 'slot' in input;

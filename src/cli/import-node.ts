@@ -1,15 +1,4 @@
-import { parseArgs } from 'node:util';
 import { IMPORT_ALLOCATOR_ENV } from '../config/child-env.js';
-import {
-  defaultWorkerCount,
-  MAX_WORKERS,
-  plainInputBytes,
-  warmImportWorkers,
-} from '../import/warm-workers.js';
-import { argPath } from './terminal.js';
-
-// How `balise import` starts, before the import itself is loaded: its Node, its options, and the
-// worker threads it starts first. This module loads nothing else of the import.
 
 /**
  * How an import's Node runs, set when it starts (V8 and DuckDB's allocator read them only then).
@@ -43,35 +32,3 @@ export const IMPORT_ENV: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '1',
   ...IMPORT_ALLOCATOR_ENV,
 };
-
-/** `balise import`'s options (`parseArgs`), also read before the import is loaded (`warmForImport`). */
-export const IMPORT_OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  format: { type: 'string' },
-  site: { type: 'string' },
-  tz: { type: 'string' },
-  'show-bad': { type: 'string' },
-  workers: { type: 'string' },
-  json: { type: 'boolean' },
-  follow: { type: 'boolean' },
-} as const;
-
-/**
- * Starts the worker threads `balise import ARGV` will run (`warmImportWorkers`) before anything
- * else of the import is loaded: as many as the import will plan (`--workers`, else one per core
- * up to the input's chunks). Nothing when the command line is wrong (the import says why), when
- * it follows a file, or when it runs in this thread (`--workers 0`).
- */
-export async function warmForImport(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: IMPORT_OPTIONS, allowPositionals: true, strict: true });
-  } catch {
-    return;
-  }
-  const { values, positionals } = parsed;
-  if (values.follow || positionals.length === 0) return;
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= MAX_WORKERS)) return;
-  warmImportWorkers(workers ?? defaultWorkerCount(await plainInputBytes(positionals.map(argPath))));
-}
