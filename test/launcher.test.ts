@@ -13,12 +13,19 @@ const LAUNCHER = resolve('bin/balise');
 const temp = tempDir();
 afterAll(() => temp.cleanup());
 
-/** The launcher linked from another folder, as npm links a package's `bin` into node_modules/.bin. */
+/**
+ * The launcher linked from another folder as npm links a package's `bin`: node_modules/.bin/balise
+ * → ../balise/bin/balise (a relative link), the package folder itself a link to this repository.
+ */
 function linkedLauncher(): string {
-  const bin = join(temp.dir, 'node_modules', '.bin');
-  mkdirSync(bin, { recursive: true });
+  const modules = join(temp.dir, 'node_modules');
+  const bin = join(modules, '.bin');
   const link = join(bin, 'balise');
-  if (!existsSync(link)) symlinkSync(LAUNCHER, link);
+  if (!existsSync(link)) {
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(resolve('.'), join(modules, 'balise'));
+    symlinkSync(join('..', 'balise', 'bin', 'balise'), link);
+  }
   return link;
 }
 
