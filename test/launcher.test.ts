@@ -49,6 +49,48 @@ describe('bin/balise', () => {
     expect(unknown.stderr).toContain('unknown command "nonsense"');
   });
 
+  it('is in the package npm makes, executable, with the files an import runs (installed from it, offline)', () => {
+    const packed = join(temp.dir, 'packed');
+    mkdirSync(packed, { recursive: true });
+    const pack = spawnSync('npm', ['pack', '--json', '--pack-destination', packed], { encoding: 'utf8' });
+    expect(pack.status, pack.stderr).toBe(0);
+    const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string; mode: number }[] }[];
+    const files = new Map(info!.files.map((file) => [file.path, file.mode]));
+    expect((files.get('bin/balise') ?? 0) & 0o111).toBe(0o111);
+    for (const file of ['dist/cli/main.js', 'dist/import/worker.bundle.js', 'dist/client/s.js', 'LICENSE'])
+      expect(files.has(file), file).toBe(true);
+    // Installed as npm installs it: the package under node_modules, its command linked into .bin
+    // (its dependencies are this repository's, already installed).
+    const project = join(packed, 'project');
+    const installed = join(project, 'node_modules', 'balise');
+    mkdirSync(installed, { recursive: true });
+    const untar = spawnSync('tar', [
+      '-xzf',
+      join(packed, info!.filename),
+      '-C',
+      installed,
+      '--strip-components=1',
+    ]);
+    expect(untar.status).toBe(0);
+    symlinkSync(resolve('node_modules'), join(installed, 'node_modules'));
+    mkdirSync(join(project, 'node_modules', '.bin'));
+    symlinkSync(join('..', 'balise', 'bin', 'balise'), join(project, 'node_modules', '.bin', 'balise'));
+    const log = join(packed, 'one.log');
+    writeFileSync(log, '203.0.113.9 - - [07/Jul/2026:20:00:00 +0200] "GET / HTTP/1.1" 200 1 "-" "curl/8"\n');
+    const config = join(packed, 'balise.yaml');
+    writeFileSync(
+      config,
+      `store: { kind: duckdb, path: ${join(packed, 'store.duckdb')} }\nsites: [{ host: www.example.fr }]\n`,
+    );
+    const run = spawnSync(
+      join(project, 'node_modules', '.bin', 'balise'),
+      ['import', log, '--config', config, '--format', 'combined', '--site', 'www.example.fr', '--json'],
+      { cwd: project, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ lines: 1, imported: 1 });
+  }, 60_000);
+
   it.skipIf(process.platform !== 'linux')(
     'runs `balise import` in one Node, the one it starts, with the import options (Linux: read from /proc)',
     async () => {
