@@ -12,6 +12,7 @@ const CODECS = {
 
 /** The nonce a response's Content-Security-Policy gives scripts, if any. */
 export function scriptNonce(csp: string | string[] | undefined): string | null {
+  if (csp === undefined) return null;
   const text = Array.isArray(csp) ? csp.join(';') : (csp ?? '');
   for (const directive of text.split(';')) {
     const [name, ...values] = directive.trim().split(/\s+/);
@@ -58,6 +59,22 @@ export function injectionStreams(injection: Injection): Transform[] {
 
 const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
 
+/** The script tag, with the page's nonce if any. */
+function scriptTag(scriptSrc: string, nonce: string | null): Buffer {
+  return Buffer.from(
+    `<script async src="${escapeAttribute(scriptSrc)}"${nonce ? ` nonce="${escapeAttribute(nonce)}"` : ''}></script>`,
+    'latin1',
+  );
+}
+
+/** The tag without a nonce, made once per script address (a gateway has one per site). */
+const plainTags = new Map<string, Buffer>();
+function plainTag(scriptSrc: string): Buffer {
+  const tag = scriptTag(scriptSrc, null);
+  if (plainTags.size < 1_000) plainTags.set(scriptSrc, tag);
+  return tag;
+}
+
 /** The most of a page held while looking for its `</head>` (or `<body>`): past it, sent untouched. */
 const MAX_HELD = 1024 * 1024;
 
@@ -82,10 +99,7 @@ export class HeadInjector {
   private readonly tag: Buffer;
 
   constructor(scriptSrc: string, nonce: string | null) {
-    this.tag = Buffer.from(
-      `<script async src="${escapeAttribute(scriptSrc)}"${nonce ? ` nonce="${escapeAttribute(nonce)}"` : ''}></script>`,
-      'latin1',
-    );
+    this.tag = nonce ? scriptTag(scriptSrc, nonce) : (plainTags.get(scriptSrc) ?? plainTag(scriptSrc));
     const found = (at: number | null) => {
       this.at = at;
       this.parser.pause();
