@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IMPORT_ENV, IMPORT_FLAGS } from '../src/cli/import-node.js';
@@ -19,11 +19,18 @@ afterAll(() => temp.cleanup());
  */
 function linkedLauncher(): string {
   const modules = join(temp.dir, 'node_modules');
-  const bin = join(modules, '.bin');
-  const link = join(bin, 'balise');
-  if (!existsSync(link)) {
-    mkdirSync(bin, { recursive: true });
+  if (!existsSync(join(modules, 'balise'))) {
+    mkdirSync(modules, { recursive: true });
     symlinkSync(resolve('.'), join(modules, 'balise'));
+  }
+  return binLink(modules);
+}
+
+/** `modules`/.bin/balise → ../balise/bin/balise, as npm links the package `modules`/balise's command. */
+function binLink(modules: string): string {
+  const link = join(modules, '.bin', 'balise');
+  if (!existsSync(link)) {
+    mkdirSync(join(modules, '.bin'), { recursive: true });
     symlinkSync(join('..', 'balise', 'bin', 'balise'), link);
   }
   return link;
@@ -47,6 +54,17 @@ describe('bin/balise', () => {
     const unknown = spawnSync(linkedLauncher(), ['nonsense'], { cwd: temp.dir, encoding: 'utf8' });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown command "nonsense"');
+  });
+
+  it('says to build when the built CLI is missing, instead of a Node stack trace', () => {
+    const checkout = join(temp.dir, 'unbuilt');
+    mkdirSync(join(checkout, 'bin'), { recursive: true });
+    copyFileSync(LAUNCHER, join(checkout, 'bin', 'balise'));
+    const result = spawnSync(join(checkout, 'bin', 'balise'), ['--version'], { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      `balise: ${checkout}/bin/../dist/cli/main.js is missing: build it first (npm run build, in ${checkout}/bin/..)\n`,
+    );
   });
 
   it('is in the package npm makes, executable, with the files an import runs (installed from it, offline)', () => {
@@ -73,8 +91,7 @@ describe('bin/balise', () => {
     ]);
     expect(untar.status).toBe(0);
     symlinkSync(resolve('node_modules'), join(installed, 'node_modules'));
-    mkdirSync(join(project, 'node_modules', '.bin'));
-    symlinkSync(join('..', 'balise', 'bin', 'balise'), join(project, 'node_modules', '.bin', 'balise'));
+    const command = binLink(join(project, 'node_modules'));
     const log = join(packed, 'one.log');
     writeFileSync(log, '203.0.113.9 - - [07/Jul/2026:20:00:00 +0200] "GET / HTTP/1.1" 200 1 "-" "curl/8"\n');
     const config = join(packed, 'balise.yaml');
@@ -83,7 +100,7 @@ describe('bin/balise', () => {
       `store: { kind: duckdb, path: ${join(packed, 'store.duckdb')} }\nsites: [{ host: www.example.fr }]\n`,
     );
     const run = spawnSync(
-      join(project, 'node_modules', '.bin', 'balise'),
+      command,
       ['import', log, '--config', config, '--format', 'combined', '--site', 'www.example.fr', '--json'],
       { cwd: project, encoding: 'utf8', timeout: 30_000 },
     );

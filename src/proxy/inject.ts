@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { Parser } from 'htmlparser2';
+import { Memo } from '../memo.js';
 
 /** The Content-Encodings the proxy can open and close again to inject the script. */
 const CODECS = {
@@ -13,7 +14,7 @@ const CODECS = {
 /** The nonce a response's Content-Security-Policy gives scripts, if any. */
 export function scriptNonce(csp: string | string[] | undefined): string | null {
   if (csp === undefined) return null;
-  const text = Array.isArray(csp) ? csp.join(';') : (csp ?? '');
+  const text = Array.isArray(csp) ? csp.join(';') : csp;
   for (const directive of text.split(';')) {
     const [name, ...values] = directive.trim().split(/\s+/);
     if (name !== 'script-src' && name !== 'script-src-elem' && name !== 'default-src') continue;
@@ -67,13 +68,9 @@ function scriptTag(scriptSrc: string, nonce: string | null): Buffer {
   );
 }
 
-/** The tag without a nonce, made once per script address (a gateway has one per site). */
-const plainTags = new Map<string, Buffer>();
-function plainTag(scriptSrc: string): Buffer {
-  const tag = scriptTag(scriptSrc, null);
-  if (plainTags.size < 1_000) plainTags.set(scriptSrc, tag);
-  return tag;
-}
+/** The tags without a nonce, made once per script address (a gateway has one per site). */
+const plainTags = new Memo<Buffer>(1_000);
+const plainTag = (scriptSrc: string) => scriptTag(scriptSrc, null);
 
 /** The most of a page held while looking for its `</head>` (or `<body>`): past it, sent untouched. */
 const MAX_HELD = 1024 * 1024;
@@ -99,7 +96,7 @@ export class HeadInjector {
   private readonly tag: Buffer;
 
   constructor(scriptSrc: string, nonce: string | null) {
-    this.tag = nonce ? scriptTag(scriptSrc, nonce) : (plainTags.get(scriptSrc) ?? plainTag(scriptSrc));
+    this.tag = nonce ? scriptTag(scriptSrc, nonce) : plainTags.get(scriptSrc, plainTag);
     const found = (at: number | null) => {
       this.at = at;
       this.parser.pause();

@@ -67,6 +67,9 @@ export class BulkSettings {
   /** DuckDB's memory limit before any bound, as it prints it (`18.8 GiB`); read at the first bound. */
   private defaultLimit: string | undefined;
 
+  /** Rows written to `events` since the last checkpoint (or since the store was opened). */
+  private rowsSinceCheckpoint = 0;
+
   /** A bulk load begins; the first sets one thread, and the memory bound when given. */
   async enter(memoryMb: number | undefined): Promise<void> {
     if (++this.loads > 1) return;
@@ -97,9 +100,6 @@ export class BulkSettings {
       }
     }
   }
-
-  /** Rows written to `events` since the last checkpoint (or since the store was opened). */
-  private rowsSinceCheckpoint = 0;
 
   /**
    * In a store that checkpoints itself (given `checkpointBoundMb`), after a write of `rows` rows:

@@ -71,8 +71,9 @@ export class DuckDBStore extends DelegatedSharedState implements Store {
   /**
    * Opens (and creates) the database file; `:memory:` for a throw-away store. `threads`: how many
    * DuckDB may use (default: one per core); `checkpointMemoryMb`: the store checkpoints itself,
-   * after the write that brings its rows since the last to `CHECKPOINT_ROWS` or its WAL to `CHECKPOINT_WAL_BYTES` (bulk-settings.ts), with DuckDB's memory bounded
-   * to that (a gateway's, `LIVE_CHECKPOINT_MEMORY_MB`; default: DuckDB's own checkpoints).
+   * after the write that brings its rows since the last to `CHECKPOINT_ROWS` or its WAL to
+   * `CHECKPOINT_WAL_BYTES` (bulk-settings.ts), with DuckDB's memory bounded to that (a gateway's,
+   * `LIVE_CHECKPOINT_MEMORY_MB`; default: DuckDB's own checkpoints).
    */
   static async open(
     path: string,
