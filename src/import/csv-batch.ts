@@ -1,5 +1,8 @@
+import { rowCsvBound, writeRowCsv } from '../store/csv-bytes.js';
+import type { EventRow } from '../store/row.js';
+
 /**
- * Row CSV lines (store/csv.ts) written straight into one growing buffer as UTF-8: a chunk's rows
+ * Row CSV lines (store/csv.ts) written straight into one growing buffer as UTF-8 (csv-bytes.ts): a chunk's rows
  * leave a worker as one transferable block of bytes, with no per-line objects kept alive.
  */
 export class CsvBatch {
@@ -18,11 +21,11 @@ export class CsvBatch {
       spare && spare.byteLength >= capacityBytes ? Buffer.from(spare) : Buffer.allocUnsafeSlow(capacityBytes);
   }
 
-  /** Appends one line (newline included) of a row at time `ts`. */
-  add(line: string, ts: number): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.offset + line.length * 3 > this.buffer.length) {
-      const larger = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.offset + line.length * 3));
+  /** Appends the CSV line of `row` (store/csv-bytes.ts). */
+  addRow(row: EventRow): void {
+    const bound = rowCsvBound(row);
+    if (this.offset + bound > this.buffer.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.offset + bound));
       this.buffer.copy(larger, 0, 0, this.offset);
       this.buffer = larger;
     }
@@ -35,8 +38,8 @@ export class CsvBatch {
       this.times = times;
     }
     this.starts[this.rows] = this.offset;
-    this.times[this.rows] = ts;
-    this.offset += this.buffer.write(line, this.offset, 'utf8');
+    this.times[this.rows] = row.ts;
+    this.offset = writeRowCsv(row, this.buffer, this.offset);
     this.rows++;
   }
 

@@ -9,7 +9,6 @@ import { Pipeline, type PipelineResult } from '../pipeline/runner.js';
 import type { Step } from '../pipeline/step.js';
 import { PIPELINE_STEPS } from '../pipeline/steps.js';
 import { registrableDomain } from '../privacy/referrer.js';
-import { rowCsvLine } from '../store/csv.js';
 import type { LineIdScheme } from '../store/ids.js';
 import { MAX_LINE_BYTES, type Chunk } from './chunks.js';
 import { CsvBatch } from './csv-batch.js';
@@ -319,5 +318,5 @@ function keep(state: ChunkState, result: PipelineResult): void {
   if (result.kind === 'drop') {
     const { dropped } = state.result;
     dropped[result.reason] = (dropped[result.reason] ?? 0) + 1;
-  } else state.out.add(rowCsvLine(result.value), result.value.ts);
+  } else state.out.addRow(result.value);
 }
