@@ -25,4 +25,20 @@ describe('ImportHasher', () => {
     hash('192.0.2.9', 10);
     expect(hash('192.0.2.9', 9)).toBe(late);
   });
+
+  it('holds a bounded number of key copies, and hashes alike after starting them again', () => {
+    const hasher = new ImportHasher(new Uint8Array(32).fill(5));
+    // Keys cut from longer strings, as they are cut from log lines.
+    const line = (visitor: number) => `${visitor} - - [05/Jan/2026] "GET / HTTP/1.1" 200 5 "-" "${UA}"`;
+    const ipOf = (visitor: number) => line(visitor).split(' ')[0]!;
+    const first = hasher.hash('www.example.fr', 'UTC', ipOf(0), UA, start);
+    let most = 0;
+    for (let visitor = 0; visitor < 60_000; visitor++) {
+      hasher.hash('www.example.fr', 'UTC', ipOf(visitor), UA, start + (visitor % 3) * DAY);
+      most = Math.max(most, hasher.copies);
+    }
+    expect(most).toBeGreaterThan(1_000);
+    expect(most).toBeLessThanOrEqual(20_000);
+    expect(hasher.hash('www.example.fr', 'UTC', ipOf(0), UA, start)).toBe(first);
+  });
 });

@@ -13,15 +13,12 @@ const MAX_CACHED = 5_000;
  */
 const CACHED_DAYS = 2;
 
-/** One day's cached hashes: site → ip → user agent → hash, with the strings of its keys. */
+/** Copies of IPs and User-Agents the caches hold (`ImportHasher.own`); past that many, they start again. */
+const MAX_OWNED = 4 * MAX_CACHED;
+
+/** One day's cached hashes: site → ip → user agent → hash. */
 interface DayCache {
   bySite: Map<string, Map<string, Map<string, string>>>;
-  /**
-   * One string object per distinct IP and User-Agent among the day's keys: each new key is cut
-   * from its log line and would keep that whole line alive in the cache (the engine shares the
-   * line's memory); the first copy seen is kept for the whole day.
-   */
-  canonical: Map<string, string>;
   count: number;
 }
 
@@ -39,6 +36,13 @@ export class ImportHasher {
   /** day → its cache, the latest CACHED_DAYS days seen, in the order they came. */
   private readonly days = new Map<string, DayCache>();
   private run = { site: '', day: '', ip: '', userAgent: '', hash: '' };
+  /**
+   * One copy of its own per IP and User-Agent in the caches, shared by the days (a log's visitors
+   * come back on later days). A key is cut from its log line, and the engine shares the line's
+   * memory: kept as it is, it kept its whole line alive, and every day's new keys moved that many
+   * lines from young memory to old — a third of the bytes a worker promoted (BENCHMARKS.md).
+   */
+  private readonly owned = new Map<string, string>();
 
   constructor(private readonly secret: Uint8Array) {}
 
@@ -47,6 +51,11 @@ export class ImportHasher {
     let count = 0;
     for (const cache of this.days.values()) count += cache.count;
     return count;
+  }
+
+  /** How many copies of IPs and User-Agents it holds (`own`). */
+  get copies(): number {
+    return this.owned.size;
   }
 
   /** The hash of (site, ip, ua) on the local day of `ts`. */
@@ -64,7 +73,7 @@ export class ImportHasher {
     let cache = this.days.get(day);
     if (cache && cache.count < MAX_CACHED) return cache;
     this.days.delete(day);
-    cache = { bySite: new Map(), canonical: new Map(), count: 0 };
+    cache = { bySite: new Map(), count: 0 };
     this.days.set(day, cache);
     // The days first seen longest ago go (a Map keeps its keys in the order they were set).
     for (const old of this.days.keys()) {
@@ -79,7 +88,7 @@ export class ImportHasher {
     let byIp = cache.bySite.get(site);
     if (!byIp) cache.bySite.set(site, (byIp = new Map<string, Map<string, string>>()));
     let byUa = byIp.get(ip);
-    if (!byUa) byIp.set(intern(cache, ip), (byUa = new Map<string, string>()));
+    if (!byUa) byIp.set(this.own(ip), (byUa = new Map<string, string>()));
     let hash = byUa.get(userAgent);
     if (hash === undefined) {
       let key = this.salts.get(day);
@@ -87,16 +96,21 @@ export class ImportHasher {
         this.salts.set(day, (key = visitorKey(createHmac('sha256', this.secret).update(day).digest())));
       hash = hashVisitor(key, site, ip, userAgent);
       cache.count++;
-      byUa.set(intern(cache, userAgent), hash);
+      byUa.set(this.own(userAgent), hash);
     }
     return hash;
   }
-}
 
-/** The day's one string object for `value` (see DayCache.canonical). */
-function intern(cache: DayCache, value: string): string {
-  const known = cache.canonical.get(value);
-  if (known !== undefined) return known;
-  cache.canonical.set(value, value);
-  return value;
+  /**
+   * This hasher's copy of `value`, made once: a string of the same text that is not part of a
+   * log line (joined to a space and cut again, the engine copies its characters).
+   */
+  private own(value: string): string {
+    const known = this.owned.get(value);
+    if (known !== undefined) return known;
+    if (this.owned.size >= MAX_OWNED) this.owned.clear();
+    const copy = (' ' + value).slice(1);
+    this.owned.set(copy, copy);
+    return copy;
+  }
 }
