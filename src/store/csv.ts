@@ -3,7 +3,9 @@ import type { EventRow } from './row.js';
 /*
  * Row CSV: the bulk format of imports (`Store.appendCsv`). One line per EventRow, no header, the
  * fields in ROW_COLUMNS order, RFC 4180 quoting. An empty field is NULL, `""` the empty string.
- * It is 2.5× smaller than the same rows as JSON lines and DuckDB parses it faster.
+ * It is 2.5× smaller than the same rows as JSON lines and DuckDB parses it faster. This file is
+ * the format's definition, as strings; imports write it as bytes with csv-bytes.ts, which is
+ * tested equal to `rowCsvLine` encoded as UTF-8.
  */
 
 const NEEDS_QUOTES = /[",\r\n]/;
