@@ -311,6 +311,21 @@ describe('DuckDB store on a real file', () => {
     expect(tables.getRows().flat()).toEqual(['one', 'schema_migrations']);
     await applyMigrations(connection, transaction, next.slice(0, 2));
     expect(await versions()).toEqual([1, 2]);
+    // Statements run as one text: one ending in a comment, a name with a quote.
+    const commented = {
+      version: 4,
+      name: "four's",
+      statements: [
+        'CREATE TABLE four (x INTEGER) -- the next statement follows',
+        'CREATE TABLE five (x INTEGER)',
+      ],
+    };
+    await applyMigrations(connection, transaction, [...next.slice(0, 2), commented]);
+    expect(await versions()).toEqual([1, 2, 4]);
+    const names = await connection.runAndReadAll('SELECT name FROM schema_migrations WHERE version = 4');
+    expect(names.getRows().flat()).toEqual(["four's"]);
+    const all = await connection.runAndReadAll('SELECT table_name FROM duckdb_tables() ORDER BY 1');
+    expect(all.getRows().flat()).toEqual(['five', 'four', 'one', 'schema_migrations', 'two']);
     connection.closeSync();
     instance.closeSync();
   });

@@ -2,8 +2,9 @@ import { rowCsvBound, writeRowCsv } from '../store/csv-bytes.js';
 import type { EventRow } from '../store/row.js';
 
 /**
- * Row CSV lines (store/csv.ts) written straight into one growing buffer as UTF-8 (csv-bytes.ts): a chunk's rows
- * leave a worker as one transferable block of bytes, with no per-line objects kept alive.
+ * Row CSV lines (store/csv.ts) written straight into one growing buffer as UTF-8 (csv-bytes.ts):
+ * a chunk's rows leave a worker as one transferable block of bytes, with no per-line objects kept
+ * alive.
  */
 export class CsvBatch {
   private buffer: Buffer;

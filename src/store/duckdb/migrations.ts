@@ -249,7 +249,8 @@ export async function applyMigrations(
     `INSERT OR IGNORE INTO schema_migrations (version, name) VALUES (${Math.trunc(migration.version)}, ${sqlText(migration.name)})`,
   ]);
   await transaction(async () => {
-    await connection.run(statements.join(';\n'));
+    // Each `;` on a line of its own: a statement ending in a `--` comment does not swallow it.
+    await connection.run(statements.join('\n;\n'));
   });
 }
 
