@@ -57,6 +57,15 @@ export function idFromHex(ts: number, hex: string): string {
 }
 
 /**
+ * `idFromHex(ts, head + tail)` for a `head` of 16 hex digits and a `tail` of 3, without joining
+ * them first (an import's line id, made for every line).
+ */
+export function idFromHexParts(ts: number, head: string, tail: string): string {
+  const variant = VARIANT[parseInt(head[3]!, 16) & 0x3]!;
+  return `${timeGroups(ts)}7${head.slice(0, 3)}-${variant}${head.slice(4, 7)}-${head.slice(7, 16)}${tail}`;
+}
+
+/**
  * How a store's imported lines get their ids (import/line-id.ts): `xxh64` for a new store,
  * `sha256` for a store that held imported rows before xxh64 ids came (0.1.0), so that a file
  * imported then is still recognised when imported again.
