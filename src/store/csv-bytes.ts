@@ -14,8 +14,8 @@ const NEEDS_QUOTES = /[",\r\n]/;
 
 /** Room enough for any row's CSV line: 3 bytes per UTF-16 unit of text, quotes and numbers. */
 export function rowCsvBound(row: EventRow): number {
-  let units =
-    row.id.length + row.site.length + (row.visitorHash?.length ?? 0) + (row.sessionHash?.length ?? 0);
+  let units = row.id.length + row.site.length + row.type.length + row.source.length;
+  units += (row.visitorHash?.length ?? 0) + (row.sessionHash?.length ?? 0);
   units += (row.name?.length ?? 0) + (row.path?.length ?? 0) + (row.title?.length ?? 0);
   units += (row.referrerHost?.length ?? 0) + (row.referrerClass?.length ?? 0) + (row.country?.length ?? 0);
   units += (row.region?.length ?? 0) + (row.deviceType?.length ?? 0) + (row.browser?.length ?? 0);
@@ -23,8 +23,9 @@ export function rowCsvBound(row: EventRow): number {
   units += (row.utmSource?.length ?? 0) + (row.utmMedium?.length ?? 0) + (row.utmCampaign?.length ?? 0);
   units += (row.utmTerm?.length ?? 0) + (row.utmContent?.length ?? 0) + (row.screenClass?.length ?? 0);
   // A doubled quote is 2 bytes for 1 unit, a non-ASCII unit at most 3; 30 fields of at most 2
-  // quotes and a separator, and four numbers of at most 24 characters each.
-  return 3 * units + 3 * 30 + 4 * 24 + 16;
+  // quotes and a separator (the last a newline), four numbers of at most 24 characters each, and
+  // two booleans of at most 5.
+  return 3 * units + 3 * 30 + 4 * 24 + 2 * 5;
 }
 
 /**
