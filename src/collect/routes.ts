@@ -166,9 +166,10 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     const debug = withTools && debugging(site, request.headers);
     const routed = routes.map((r) => tools!.dispatch(site, r.raw, r.row, consent!.of(r.consent), debug));
     // Both durable before the answer: the rows (spool) and every tool delivery (outbox).
-    let actions: BrowserActions[];
+    let actions: BrowserActions[] = [];
     try {
-      [, actions] = await Promise.all([writing, Promise.all(routed)]);
+      if (routed.length === 0) await writing;
+      else [, actions] = await Promise.all([writing, Promise.all(routed)]);
     } catch (error) {
       // The outbox's journal could not be written (a full disk): refused, like the spool's own failure.
       if (!(error instanceof BaliseError) && typeof (error as NodeJS.ErrnoException)?.code === 'string')
@@ -176,6 +177,7 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
       throw error;
     }
     counters.accepted += rows.length;
+    if (actions.length === 0) return reply.code(204).send();
     const answer: BrowserActions = { fetch: [], execute: [], return: {} };
     for (const a of actions) {
       answer.fetch.push(...a.fetch);
