@@ -39,7 +39,8 @@ export async function lineIds(scheme: LineIdScheme): Promise<LineIdOf> {
       lastSite = site;
       lastSeed = seed;
     }
-    // A plain view of the line's bytes (a Buffer's subarray makes a Buffer, at several times the cost).
+    // A plain view of the line's bytes (a Buffer's subarray makes a Buffer, at several times
+    // the cost).
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
     const digest = xxh
       .h64Raw(view, lastSeed ^ BigInt(line))
