@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import xxhash from 'xxhash-wasm';
-import { deterministicId, idFromHexParts, type LineIdScheme } from '../store/ids.js';
+import { deterministicId, idFromHex, type LineIdScheme } from '../store/ids.js';
 
 /**
  * The id of one log line: a UUIDv7 at the line's time `ts`, derived from the site, the line's
@@ -47,7 +47,7 @@ export async function lineIds(scheme: LineIdScheme): Promise<LineIdOf> {
       .toString(16)
       .padStart(16, '0');
     // The last three digits carry the line number's low bits.
-    return idFromHexParts(ts, digest, HEX3[line & 0xfff]!);
+    return idFromHex(ts, digest, HEX3[line & 0xfff]);
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rowCsvBound, writeRowCsv } from './csv-bytes.js';
 import { rowCsvLine } from './csv.js';
-import { emptyRow, type EventRow } from './row.js';
+import { CAMPAIGN_COLUMNS, emptyRow, type EventRow } from './row.js';
 
 let seed = 7;
 const random = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
@@ -55,6 +55,21 @@ const integer = (): number | null =>
     Math.floor(random() * 1e9),
   ]);
 
+// The text columns any text can reach (the rest are set below from their own kinds of value).
+const TEXT_COLUMNS = [
+  'name',
+  'path',
+  'title',
+  'referrerHost',
+  'referrerClass',
+  'country',
+  'region',
+  'deviceType',
+  'browser',
+  'os',
+  ...CAMPAIGN_COLUMNS,
+] as const;
+
 function randomRow(): EventRow {
   const row = emptyRow({
     id: pick(['014d6155-8098-78f6-8b03-2646c087c001', '0190f5d2-aaaa-7bbb-8ccc-dddddddddddd']),
@@ -75,26 +90,12 @@ function randomRow(): EventRow {
     bytes: integer(),
     source: pick(['browser', 'import', 'proxy', 'demo'] as const),
   });
-  row.name = text();
-  row.path = text();
-  row.title = text();
-  row.referrerHost = text();
-  row.referrerClass = text();
-  row.country = text();
-  row.region = text();
+  for (const column of TEXT_COLUMNS) row[column] = text();
   row.asn = integer();
-  row.deviceType = text();
-  row.browser = text();
-  row.os = text();
   row.isBot = random() < 0.5;
   row.visitorHash = pick([null, '10310566375068348352', '0']);
   row.sessionHash = pick([null, '18446744073709551615']);
   row.props = pick([null, '{"a":"b,c"}', '{"q":"\\"x\\""}', '{}']);
-  row.utmSource = text();
-  row.utmMedium = text();
-  row.utmCampaign = text();
-  row.utmTerm = text();
-  row.utmContent = text();
   row.paid = random() < 0.5;
   row.screenClass = pick([null, 'mobile', 'desktop']);
   return row;

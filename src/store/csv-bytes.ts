@@ -1,3 +1,4 @@
+import { csvText } from './csv.js';
 import type { EventRow } from './row.js';
 
 /*
@@ -10,7 +11,6 @@ import type { EventRow } from './row.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
-const NEEDS_QUOTES = /[",\r\n]/;
 
 /** Room enough for any row's CSV line: 3 bytes per UTF-16 unit of text, quotes and numbers. */
 export function rowCsvBound(row: EventRow): number {
@@ -125,12 +125,9 @@ function text(out: Buffer, at: number, value: string | null): number {
   return at + n;
 }
 
+/** A text field that is not plain ASCII: `csvText`'s own string, encoded. */
 function otherText(out: Buffer, at: number, value: string): number {
-  if (!NEEDS_QUOTES.test(value)) return at + out.write(value, at, 'utf8');
-  out[at++] = QUOTE;
-  at += out.write(value.replaceAll('"', '""'), at, 'utf8');
-  out[at++] = QUOTE;
-  return at;
+  return at + out.write(csvText(value), at, 'utf8');
 }
 
 /** A number field as `csvNumber` writes it: empty for null. */

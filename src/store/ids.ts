@@ -49,20 +49,12 @@ export function deterministicId(ts: number, key: string): string {
 
 /**
  * A UUIDv7 whose time part is `ts` and whose 74 other bits come from the first 19 hex digits of
- * `hex` (digit 3 gives the variant's two bits).
+ * `hex` followed by `tail` (digit 3 gives the variant's two bits). An import's line id gives its
+ * digest and its line number's digits apart: they are not joined into one more string.
  */
-export function idFromHex(ts: number, hex: string): string {
+export function idFromHex(ts: number, hex: string, tail = ''): string {
   const variant = VARIANT[parseInt(hex[3]!, 16) & 0x3]!;
-  return `${timeGroups(ts)}7${hex.slice(0, 3)}-${variant}${hex.slice(4, 7)}-${hex.slice(7, 19)}`;
-}
-
-/**
- * `idFromHex(ts, head + tail)` for a `head` of 16 hex digits and a `tail` of 3, without joining
- * them first (an import's line id, made for every line).
- */
-export function idFromHexParts(ts: number, head: string, tail: string): string {
-  const variant = VARIANT[parseInt(head[3]!, 16) & 0x3]!;
-  return `${timeGroups(ts)}7${head.slice(0, 3)}-${variant}${head.slice(4, 7)}-${head.slice(7, 16)}${tail}`;
+  return `${timeGroups(ts)}7${hex.slice(0, 3)}-${variant}${hex.slice(4, 7)}-${hex.slice(7, 19 - tail.length)}${tail}`;
 }
 
 /**
