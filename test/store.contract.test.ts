@@ -220,6 +220,51 @@ describe.each(storeKinds())('the store contract on %s', (kind) => {
     await store.close();
   });
 
+  it('keeps an egress record’s texts as they came: quotes, line breaks, non-ASCII; a lone surrogate as U+FFFD', async () => {
+    const store = await openTestStore(kind, temp.dir);
+    const now = Date.UTC(2026, 10, 22, 12);
+    const reason = 'refused: "quoted", back\\slash,\nline two — été 🎉 {"json": [1]}';
+    await store.appendEgress([
+      {
+        ts: now - 1000.75,
+        site: 'www.example.fr',
+        tool: 'hook',
+        host: 'hooks.example.eu',
+        path: '/in/été',
+        bytes: 0,
+        sha256: 'cd'.repeat(32),
+        policy: 'eu',
+        outcome: 'dead',
+        status: 500,
+        reason,
+        deliveryId: 'x1',
+        deliveries: 3,
+      },
+      {
+        ts: now - 2000,
+        site: 'www.example.fr',
+        tool: 'hook',
+        host: 'hooks.example.eu',
+        path: '/in',
+        bytes: 10,
+        sha256: 'ef'.repeat(32),
+        policy: 'eu',
+        outcome: 'retry',
+        status: null,
+        reason: `cut \ud83d here`,
+        deliveryId: 'x2',
+        deliveries: 1,
+        fields: null,
+      },
+    ]);
+    const all = await queryEgress(store, { since: '1h' }, now);
+    expect(all.map((r) => r.delivery)).toEqual(['x1', 'x2']);
+    expect(all[0]).toMatchObject({ path: '/in/été', reason, status: 500, deliveries: 3, fields: null });
+    expect(all[0]!.time).toBe(new Date(now - 1001).toISOString());
+    expect(all[1]).toMatchObject({ reason: 'cut \ufffd here', status: null, bytes: 10 });
+    await store.close();
+  });
+
   it('purges what is older than the cutoff, the rollup staying equal to the raw rows', async () => {
     const store = await openTestStore(kind, temp.dir);
     const hour = Date.UTC(2026, 0, 10, 8);

@@ -50,12 +50,20 @@ const wellFormed = (_key: string, value: unknown): unknown =>
   typeof value === 'string' ? value.toWellFormed() : value;
 
 /**
+ * `value`'s JSON, with every lone surrogate of its strings replaced by U+FFFD: DuckDB's JSON
+ * reader refuses the `\udXXX` escapes JSON.stringify writes for them.
+ */
+export function wellFormedJson(value: unknown): string {
+  const text = JSON.stringify(value);
+  return SURROGATE_ESCAPE.test(text) ? JSON.stringify(value, wellFormed) : text;
+}
+
+/**
  * One spool line for a row: its JSON, with every lone surrogate replaced by U+FFFD so that the
  * store can always read the line back (a row the gateway acknowledged is never skipped).
  */
 export function spoolLine(row: EventRow): string {
-  const line = JSON.stringify(row);
-  return SURROGATE_ESCAPE.test(line) ? JSON.stringify(row, wellFormed) : line;
+  return wellFormedJson(row);
 }
 
 /**

@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream';
 import type { EgressRecord } from '../egress.js';
 import type { SqlParam } from '../store.js';
+import { wellFormedJson } from '../spool.js';
 
 // The rows of a spool segment or an append: EventRow JSON lines, keys as EventRow names them.
 export const JSON_STRUCTURE =
@@ -43,9 +44,9 @@ export const INSERT_EGRESS = `INSERT INTO egress SELECT fromUnixTimestamp64Milli
           policy String, outcome String, status Nullable(Int32), reason Nullable(String), delivery_id String,
           deliveries Int32, fields Nullable(String)') FORMAT JSONEachRow`;
 
-/** One egress-log record as the JSON line INSERT_EGRESS reads. */
+/** One egress-log record as the JSON line INSERT_EGRESS reads (a lone surrogate as U+FFFD). */
 export function egressLine(r: EgressRecord): string {
-  return JSON.stringify({
+  return wellFormedJson({
     ts: Math.trunc(r.ts),
     site: r.site,
     tool: r.tool,
