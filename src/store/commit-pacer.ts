@@ -9,7 +9,7 @@
  * after a small group that followed a full one: clients that send their next request when the
  * last is answered (browsers, a closed loop of connections) come back in a wave just after a full
  * group, with a few stragglers in the group between; waiting then held every wave a millisecond
- * (23 % fewer requests a second at 50 connections, BENCHMARKS.md).
+ * (a sixth fewer requests a second at 50 connections, BENCHMARKS.md).
  */
 export class CommitPacer {
   private lastWritten = -Infinity;
