@@ -1,5 +1,5 @@
-// Rows into and out of DuckDB: the appender's order for events and egress records, and the
-// plain JavaScript values read back (with a query's time limit).
+// Rows into and out of DuckDB: the appender's order for events, the egress log's records in one
+// statement, and the plain JavaScript values read back (with a query's time limit).
 import type { DuckDBAppender, DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { wellFormedJson } from '../spool.js';
 import type { EgressRecord } from '../egress.js';
@@ -54,8 +54,6 @@ export function toJs(value: unknown): unknown {
   }
   return value;
 }
-
-/** The embedded store: one DuckDB file, one connection, operations serialized. */
 
 // Egress-log records as one JSON text, inserted by one statement: DuckDB parses, converts and
 // commits them off the event loop. Through an appender, its synchronous close took 4–6 ms of the
