@@ -1,3 +1,5 @@
+import { wellFormedJson } from './json-text.js';
+
 /**
  * What the store keeps of each request a tool sent (or that was stopped): defined here, by the
  * layer that stores it; the tools' outbox produces it.
@@ -24,4 +26,27 @@ export interface EgressRecord {
    * JSON or form body, sorted, at most 40 — never their values (evidence for `balise audit`).
    */
   fields?: string | null;
+}
+
+/**
+ * One egress-log record as the JSON both stores read (the table's column names, the time as whole
+ * epoch milliseconds, a lone surrogate as U+FFFD).
+ */
+export function egressLine(r: EgressRecord): string {
+  return wellFormedJson({
+    ts: Math.trunc(r.ts),
+    site: r.site,
+    tool: r.tool,
+    host: r.host,
+    path: r.path,
+    bytes: r.bytes,
+    sha256: r.sha256,
+    policy: r.policy,
+    outcome: r.outcome,
+    status: r.status,
+    reason: r.reason,
+    delivery_id: r.deliveryId,
+    deliveries: r.deliveries,
+    fields: r.fields ?? null,
+  });
 }

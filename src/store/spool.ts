@@ -3,6 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendFile, trimTornTail } from './append-file.js';
 import { CommitPacer } from './commit-pacer.js';
+import { wellFormedJson } from './json-text.js';
 import { Mutex } from './mutex.js';
 import type { EventRow } from './row.js';
 import { RowSpan } from './row-span.js';
@@ -39,24 +40,6 @@ interface Waiting {
 }
 
 const SEGMENT = /^segment-(\d{12})\.jsonl$/;
-
-// JSON.stringify writes a lone UTF-16 surrogate (a title cut in the middle of an emoji, or a
-// `\ud800` escape sent by a client) as a `\udXXX` escape, and a JSON reader refuses the line.
-// Paired surrogates are written as the characters themselves, so this finds only lone ones (and,
-// harmlessly, a literal backslash-u text, which is then serialised again unchanged).
-const SURROGATE_ESCAPE = /\\ud[89a-f]/i;
-
-const wellFormed = (_key: string, value: unknown): unknown =>
-  typeof value === 'string' ? value.toWellFormed() : value;
-
-/**
- * `value`'s JSON, with every lone surrogate of its strings replaced by U+FFFD: DuckDB's JSON
- * reader refuses the `\udXXX` escapes JSON.stringify writes for them.
- */
-export function wellFormedJson(value: unknown): string {
-  const text = JSON.stringify(value);
-  return SURROGATE_ESCAPE.test(text) ? JSON.stringify(value, wellFormed) : text;
-}
 
 /**
  * One spool line for a row: its JSON, with every lone surrogate replaced by U+FFFD so that the

@@ -7,7 +7,7 @@ import { DelegatedSharedState } from '../delegated-shared-state.js';
 import type { LineIdScheme } from '../ids.js';
 import { Mutex } from '../mutex.js';
 import type { EventRow } from '../row.js';
-import type { EgressRecord } from '../egress.js';
+import { egressLine, type EgressRecord } from '../egress.js';
 import { QueryTimeout, UnreadableFile, type FileRows, type SqlParam, type Store } from '../store.js';
 import { CLICKHOUSE_MIGRATIONS, ROLLUP_COLUMNS, STORED_EVENT_COLUMNS } from './migrations.js';
 import { ClickHouseSharedState } from './shared-state.js';
@@ -17,7 +17,6 @@ import {
   CSV_SETTINGS,
   CSV_STRUCTURE,
   drained,
-  egressLine,
   INSERT_EGRESS,
   JSON_STRUCTURE,
   TIMEOUT,

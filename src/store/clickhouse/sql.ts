@@ -1,9 +1,7 @@
 // The ClickHouse store's SQL and wire helpers: the rows' structures as input() reads them, the
 // egress log's insert, parameter bindings and request bodies. Values are always bound parameters.
 import { Readable } from 'node:stream';
-import type { EgressRecord } from '../egress.js';
 import type { SqlParam } from '../store.js';
-import { wellFormedJson } from '../spool.js';
 
 // The rows of a spool segment or an append: EventRow JSON lines, keys as EventRow names them.
 export const JSON_STRUCTURE =
@@ -43,26 +41,6 @@ export const INSERT_EGRESS = `INSERT INTO egress SELECT fromUnixTimestamp64Milli
         FROM input('ts Int64, site String, tool String, host String, path String, bytes Int64, sha256 String,
           policy String, outcome String, status Nullable(Int32), reason Nullable(String), delivery_id String,
           deliveries Int32, fields Nullable(String)') FORMAT JSONEachRow`;
-
-/** One egress-log record as the JSON line INSERT_EGRESS reads (a lone surrogate as U+FFFD). */
-export function egressLine(r: EgressRecord): string {
-  return wellFormedJson({
-    ts: Math.trunc(r.ts),
-    site: r.site,
-    tool: r.tool,
-    host: r.host,
-    path: r.path,
-    bytes: r.bytes,
-    sha256: r.sha256,
-    policy: r.policy,
-    outcome: r.outcome,
-    status: r.status,
-    reason: r.reason,
-    delivery_id: r.deliveryId,
-    deliveries: r.deliveries,
-    fields: r.fields ?? null,
-  });
-}
 
 /** `params[N-1]` as the binding of `{pN:…}`. */
 export function bindings(params: readonly SqlParam[]): Record<string, unknown> {

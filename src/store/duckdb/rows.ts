@@ -1,8 +1,7 @@
 // Rows into and out of DuckDB: the appender's order for events, the egress log's records in one
 // statement, and the plain JavaScript values read back (with a query's time limit).
 import type { DuckDBAppender, DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { wellFormedJson } from '../spool.js';
-import type { EgressRecord } from '../egress.js';
+import { egressLine, type EgressRecord } from '../egress.js';
 import type { EventRow } from '../row.js';
 import { QueryTimeout, type SqlParam } from '../store.js';
 
@@ -61,10 +60,10 @@ export function toJs(value: unknown): unknown {
 const INSERT_EGRESS = `INSERT INTO egress
     (ts, site, tool, host, path, bytes, sha256, policy, outcome, status, reason, delivery_id, deliveries, fields)
   SELECT make_timestamp(r.ts * 1000), r.site, r.tool, r.host, r.path, r.bytes, r.sha256, r.policy, r.outcome,
-    r.status, r.reason, r.deliveryId, r.deliveries, r.fields
+    r.status, r.reason, r.delivery_id, r.deliveries, r.fields
   FROM (SELECT unnest(from_json($1::VARCHAR, '[{"ts": "BIGINT", "site": "VARCHAR", "tool": "VARCHAR",
     "host": "VARCHAR", "path": "VARCHAR", "bytes": "BIGINT", "sha256": "VARCHAR", "policy": "VARCHAR",
-    "outcome": "VARCHAR", "status": "INTEGER", "reason": "VARCHAR", "deliveryId": "VARCHAR",
+    "outcome": "VARCHAR", "status": "INTEGER", "reason": "VARCHAR", "delivery_id": "VARCHAR",
     "deliveries": "INTEGER", "fields": "VARCHAR"}]')) AS r)`;
 
 /** Appends egress-log records to the `egress` table. The caller holds the store's lock. */
@@ -72,8 +71,7 @@ export async function appendEgressRows(
   connection: DuckDBConnection,
   records: readonly EgressRecord[],
 ): Promise<void> {
-  const rows = records.map((r) => ({ ...r, ts: Math.trunc(r.ts), fields: r.fields ?? null }));
-  await connection.run(INSERT_EGRESS, [wellFormedJson(rows)]);
+  await connection.run(INSERT_EGRESS, [`[${records.map(egressLine).join(',')}]`]);
 }
 
 /**
