@@ -55,7 +55,7 @@ export function toJs(value: unknown): unknown {
 }
 
 // Egress-log records as one JSON text, inserted by one statement: DuckDB parses, converts and
-// commits them off the event loop. Through an appender, its synchronous close took 4–6 ms of the
+// commits them off the event loop. Through an appender, its synchronous close took ≈ 6 ms (up to 10) of the
 // event loop at every flush of a gateway under load (BENCHMARKS.md).
 const INSERT_EGRESS = `INSERT INTO egress
     (ts, site, tool, host, path, bytes, sha256, policy, outcome, status, reason, delivery_id, deliveries, fields)
