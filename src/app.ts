@@ -13,7 +13,7 @@ import { addressSet, guardConnections } from './server/connections.js';
 import { registerToolRoutes } from './tools/routes.js';
 import { registerDashboardRoutes } from './ui/routes.js';
 import { Sessions } from './ui/sessions.js';
-import { ProcessMetrics } from './api/process-metrics.js';
+import { ProcessMetrics, stampArrival } from './api/process-metrics.js';
 import type { Store } from './store/store.js';
 import type { LiveConfig } from './config/live.js';
 import type { SettingsEditor } from './settings/editor.js';
@@ -122,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           connectionsCheckingInterval: 1000,
         },
         (request, response) => {
+          stampArrival(request);
           const site = deps.sites.proxied ? proxy.siteOf(request) : null;
           if (site) void proxy.handle(site, request, response);
           else handler(request, response);
@@ -158,7 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
-    processMetrics.observe(request, reply);
+    processMetrics.observe(request);
     done(null, payload);
   });
 

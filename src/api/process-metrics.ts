@@ -1,4 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /** Which part of the gateway a request went to (a small, closed set of label values). */
@@ -13,6 +14,19 @@ function processWide(): Registry {
     collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 20 });
   }
   return processRegistry;
+}
+
+// When a request reached the gateway's HTTP server (performance.now()), kept on Node's own request.
+const ARRIVED = Symbol('balise.arrived');
+type Stamped = IncomingMessage & { [ARRIVED]?: number };
+
+/**
+ * Stamps a request as it reaches the server, for its latency (`ProcessMetrics.observe`). Fastify's
+ * own timing (`reply.elapsedTime`) is 0 without a request logger or an onResponse hook, which the
+ * gateway has neither of.
+ */
+export function stampArrival(request: IncomingMessage): void {
+  (request as Stamped)[ARRIVED] = performance.now();
 }
 
 /**
@@ -49,11 +63,17 @@ export class ProcessMetrics {
     return 'other';
   }
 
-  /** Records an answer's latency (Fastify's own timing, as it is sent), by the route it matched. */
-  observe(request: FastifyRequest, reply: FastifyReply): void {
+  /**
+   * Records an answer's latency — from the request's arrival at the server (`stampArrival`) to
+   * its answer handed to Fastify's sending — by the route it matched. A request that did not come
+   * through the server (Fastify's `inject`) has no stamp and is not counted.
+   */
+  observe(request: FastifyRequest): void {
+    const arrived = (request.raw as Stamped)[ARRIVED];
+    if (arrived === undefined) return;
     this.latency.observe(
       { route: this.group(request.routeOptions.url), method: request.method },
-      reply.elapsedTime / 1000,
+      (performance.now() - arrived) / 1000,
     );
   }
 
