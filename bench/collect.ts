@@ -6,6 +6,7 @@
 // BENCH_VISITORS=N spreads the load over N visitors (X-Forwarded-For from a trusted 127.0.0.1),
 // as a site's traffic is: GA4's Measurement Protocol then batches nothing (one client per request).
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -146,7 +147,36 @@ interface Delivery {
 }
 
 /** What one round measured of one server. */
-type Round = Load & { rssMb: number; cpuUsPerRequest: number; p99Half: number; delivery?: Delivery };
+type Round = Load & {
+  rssMb: number;
+  cpuUsPerRequest: number;
+  p99Half: number;
+  /** Of the paced run's answers, the share the gateway's own timing puts within 10 ms (/metrics). */
+  within10msHalf: number;
+  delivery?: Delivery;
+};
+
+/** The bench's API token (the gateways' config holds its hash): for /metrics. */
+const METRICS_TOKEN = 'bench-metrics-token';
+const METRICS_TOKEN_HASH = createHash('sha256').update(METRICS_TOKEN).digest('hex');
+
+/**
+ * The gateway's collect latency histogram (balise_http_request_duration_seconds): answers
+ * within 10 ms and in all, as counted so far.
+ */
+async function collectTimings(url: string): Promise<{ within10ms: number; all: number }> {
+  const text = await (
+    await fetch(`${url}/balise/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+  ).text();
+  const bucket = (le: string) =>
+    Number(
+      new RegExp(
+        `^balise_http_request_duration_seconds_bucket\\{le="${le.replace('+', '\\+')}",route="collect",method="POST"\\} (\\d+)`,
+        'm',
+      ).exec(text)?.[1] ?? NaN,
+    );
+  return { within10ms: bucket('0.01'), all: bucket('+Inf') };
+}
 
 /** One round: start the server, warm it up, measure, stop it (tools: wait for the outbox to drain). */
 async function round(generator: Generator, args: string[], path: string): Promise<Round> {
@@ -165,21 +195,33 @@ async function round(generator: Generator, args: string[], path: string): Promis
   const cpuUsPerRequest = ((cpuMs(server.child.pid!) - cpuBefore) * 1000) / (result.rps * SECONDS);
   // The same requests sent evenly at half the rate just measured (bench/paced.ts: autocannon's
   // rate limit sends each second's requests in a burst): the latency of a server not saturated
-  // (the gateway with tools: after its deliveries, below).
+  // (the gateway with tools: after its deliveries, below). Beside the generator's p99, the
+  // gateway's own timing of the same answers (its /metrics histogram: the share within 10 ms),
+  // free of the generator's pauses.
   // The bare server is left out: at half its rate the generator, one Node thread, would be what
   // is measured. The store is given 3 s to take in the rows of the load at full rate.
-  const halfRate = async (): Promise<number> => {
-    if (path === '/') return NaN;
+  const halfRate = async (): Promise<{ p99: number; within10ms: number }> => {
+    if (path === '/') return { p99: NaN, within10ms: NaN };
     await new Promise((resolve) => setTimeout(resolve, 3000));
+    // The gateway's figures from the generator's second second on, as its own figures are.
+    let before: Promise<{ within10ms: number; all: number }> | undefined;
     const paced = [`${server.url}${path}`, String(SECONDS), String(Math.round(result.rps / 2)), BODY];
-    const out = await run(process.execPath, [
-      '--import',
-      'tsx',
-      'bench/paced.ts',
-      ...paced,
-      String(VISITORS),
-    ]);
-    return (JSON.parse(out) as { p99: number }).p99;
+    const out = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bench/paced.ts', ...paced, String(VISITORS)],
+      {
+        text: 'paced: measuring',
+        then: () => {
+          before = collectTimings(server.url);
+        },
+      },
+    );
+    const after = await collectTimings(server.url);
+    const from = (await before) ?? { within10ms: NaN, all: NaN };
+    return {
+      p99: (JSON.parse(out) as { p99: number }).p99,
+      within10ms: (after.within10ms - from.within10ms) / (after.all - from.all),
+    };
   };
   let delivery: Delivery | undefined;
   if (before) {
@@ -199,12 +241,12 @@ async function round(generator: Generator, args: string[], path: string): Promis
       cpuUsPerEvent: ((cpuMs(server.child.pid!) - cpuBefore) * 1000) / events,
     };
   }
-  const p99Half = await halfRate();
+  const { p99: p99Half, within10ms: within10msHalf } = await halfRate();
   const rssMb = peakRssMb(server.child.pid!);
   const exit = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
   await exit;
-  return { ...result, rssMb, cpuUsPerRequest, p99Half, ...(delivery ? { delivery } : {}) };
+  return { ...result, rssMb, cpuUsPerRequest, p99Half, within10msHalf, ...(delivery ? { delivery } : {}) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'balise-bench-'));
@@ -217,6 +259,7 @@ try {
       'server: { host: 127.0.0.1, port: 0, node: bench, trustedProxies: [127.0.0.1], rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
       'store: { kind: duckdb, path: ./balise.duckdb }',
       'sites: [{ host: www.example.fr, aliases: [127.0.0.1] }]',
+      `admin: { tokens: [${METRICS_TOKEN_HASH}] }`,
     ].join('\n'),
   );
   writeFileSync(
@@ -225,6 +268,7 @@ try {
       'server: { host: 127.0.0.1, port: 0, node: bench, trustedProxies: [127.0.0.1], rateLimit: { perIpPerMinute: 100000000, perSitePerMinute: 100000000 } }',
       'store: { kind: duckdb, path: ./tools.duckdb }',
       'outbox: { concurrency: 16 }',
+      `admin: { tokens: [${METRICS_TOKEN_HASH}] }`,
       'sites:',
       '  - host: www.example.fr',
       '    aliases: [127.0.0.1]',
@@ -265,7 +309,7 @@ try {
           .toFixed(0)
           .padStart(
             6,
-          )} req/s  p50 ${median(runs.map((r) => r.p50))} ms  p99 ${median(runs.map((r) => r.p99))} ms ${Number.isNaN(runs[0]!.p99Half) ? '' : ` (at half that rate, paced: ${median(runs.map((r) => r.p99Half))} ms)`}  CPU ${median(runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs/req  peak RSS ${Math.max(...runs.map((r) => r.rssMb))} MB  (rounds: ${runs.map((r) => r.rps.toFixed(0)).join(', ')})\n`,
+          )} req/s  p50 ${median(runs.map((r) => r.p50))} ms  p99 ${median(runs.map((r) => r.p99))} ms ${Number.isNaN(runs[0]!.p99Half) ? '' : ` (at half that rate, paced: ${median(runs.map((r) => r.p99Half))} ms; by the gateway's own timing ${(100 * median(runs.map((r) => r.within10msHalf))).toFixed(1)} % within 10 ms)`}  CPU ${median(runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs/req  peak RSS ${Math.max(...runs.map((r) => r.rssMb))} MB  (rounds: ${runs.map((r) => r.rps.toFixed(0)).join(', ')})\n`,
       );
     }
     const ratio = median(gateway.map((g) => g.rps)) / median(bare.map((b) => b.rps));

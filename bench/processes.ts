@@ -4,10 +4,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Runs a command to its end; resolves with what it printed (rejects on a non-zero exit). */
-export function run(command: string, args: string[]): Promise<string> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+export function run(
+  command: string,
+  args: string[],
+  onError?: { text: string; then: () => void },
+): Promise<string> {
+  // With `onError`, its error output is read to call `then` once `text` appears (the rest passed on).
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', onError ? 'pipe' : 'inherit'] });
   let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  if (onError) {
+    let seen = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk.toString().replace(`${onError.text}\n`, ''));
+      if (seen.includes(onError.text)) return;
+      seen += chunk.toString();
+      if (seen.includes(onError.text)) onError.then();
+    });
+  }
   return new Promise((resolve, reject) =>
     child.once('exit', (code) =>
       code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}`)),
