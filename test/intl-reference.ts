@@ -1,5 +1,5 @@
-// What Node's Intl (ICU's zone data) says of an instant: the reference the time-zone code
-// (src/time.ts, src/zoneinfo.ts) is tested against.
+// What Node's Intl (ICU's zone data) says of an instant: the reference src/time.ts is tested
+// against (the system's zone files, src/zoneinfo.ts, against zdump: test/zdump-reference.ts).
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
