@@ -65,6 +65,17 @@ describe('the outbox bound (outbox.maxPending)', () => {
         await gateway.app.inject({ url: '/balise/metrics', headers: { authorization: `Bearer ${TOKEN}` } })
       ).body;
       expect(metrics).toMatch(/balise_outbox_pending 10\b/);
+      // The oldest of them has waited since it was made: its age grows while the vendor is down.
+      const age = (text: string) => Number(/^balise_outbox_oldest_age_seconds (\S+)$/m.exec(text)?.[1]);
+      const firstAge = age(metrics);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const laterAge = age(
+        (await gateway.app.inject({ url: '/balise/metrics', headers: { authorization: `Bearer ${TOKEN}` } }))
+          .body,
+      );
+      expect(firstAge).toBeGreaterThan(0);
+      expect(laterAge - firstAge).toBeGreaterThanOrEqual(0.29);
+      expect(laterAge).toBeLessThan(30);
       // Once the receiver has refused a request, its tool's window is at outbox.concurrency (4).
       for (let waited = 0; hook.received.length === 0 && waited < 5000; waited += 20)
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -80,6 +91,16 @@ describe('the outbox bound (outbox.maxPending)', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       const pages = (acceptedEvents(hook) as { page: { url: string } }[]).map((e) => e.page.url).sort();
       expect(pages).toEqual(Array.from({ length: 10 }, (_, n) => `https://www.example.fr/page-${n}`).sort());
+      // Delivered: nothing waits, and the age says so.
+      let drained = '';
+      for (let waited = 0; waited < 5000; waited += 50) {
+        drained = (
+          await gateway.app.inject({ url: '/balise/metrics', headers: { authorization: `Bearer ${TOKEN}` } })
+        ).body;
+        if (/^balise_outbox_pending 0$/m.test(drained)) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(drained).toMatch(/^balise_outbox_oldest_age_seconds 0$/m);
       // Drained: the site's events are accepted again.
       const again = Date.now() + 5_000;
       let status = 0;

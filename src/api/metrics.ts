@@ -37,6 +37,7 @@ export function prometheusText(
   outboxPending = 0,
   health?: NodeHealth,
   outboxWindows: readonly WindowEntry[] = [],
+  outboxOldestAgeSeconds = 0,
 ): string {
   const perTool = (pick: (s: ToolStats) => number): [Record<string, string>, number][] =>
     Object.entries(tools).map(([name, stats]) => {
@@ -128,6 +129,12 @@ export function prometheusText(
       'gauge',
     ),
     counter('balise_outbox_pending', 'Deliveries waiting in the outbox.', [[{}, outboxPending]], 'gauge'),
+    counter(
+      'balise_outbox_oldest_age_seconds',
+      'How long the oldest delivery waiting in the outbox has waited (0 with none waiting).',
+      [[{}, outboxOldestAgeSeconds]],
+      'gauge',
+    ),
     counter(
       'balise_outbox_window',
       'Requests a tool may have in flight now (outbox.concurrency, opened up to outbox.maxConcurrency while requests wait and its vendor answers).',

@@ -84,6 +84,7 @@ export function registerApiRoutes(
       deps.tools?.outboxPending,
       deps.health?.(),
       deps.tools?.outboxWindows,
+      deps.tools?.outboxOldestAgeSeconds,
     );
     const process = deps.processMetrics ? await deps.processMetrics.text() : '';
     const proxied = deps.proxy?.metricsText() ?? '';

@@ -110,6 +110,16 @@ export class Outbox {
     return this.pending.size;
   }
 
+  /**
+   * When the oldest delivery still waiting was made (ms since the epoch), or null with none
+   * waiting. Deliveries enter the ledger in the order they were made (and are replayed from the
+   * journal in it), and a retry keeps its place: the first one is the oldest.
+   */
+  get oldestPendingAt(): number | null {
+    for (const delivery of this.pending.values()) return delivery.createdAt;
+    return null;
+  }
+
   /** Dead letters, oldest first. */
   deadLetters(): DeadLetter[] {
     return [...this.dead.values()].sort((a, b) => a.at - b.at);

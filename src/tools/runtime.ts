@@ -216,6 +216,12 @@ export class ToolRuntime {
     return this.outbox.pendingCount;
   }
 
+  /** How long the oldest delivery in the outbox has waited (seconds; 0 with none waiting). */
+  get outboxOldestAgeSeconds(): number {
+    const at = this.outbox.oldestPendingAt;
+    return at === null ? 0 : Math.max(0, Date.now() - at) / 1000;
+  }
+
   /** Each tool's window of requests in flight, and how many are (`/metrics`). */
   get outboxWindows(): WindowEntry[] {
     return this.outbox.windows.entries();
