@@ -16,6 +16,17 @@ export class Ledger {
   readonly pending = new Map<string, Pending>();
   readonly dead = new Map<string, DeadLetter>();
 
+  /**
+   * When the oldest pending delivery was made (ms since the epoch), or null with none pending; a
+   * dead letter sent again counts from when it was first made.
+   */
+  oldestPendingAt(): number | null {
+    let oldest: number | null = null;
+    for (const { createdAt } of this.pending.values())
+      if (oldest === null || createdAt < oldest) oldest = createdAt;
+    return oldest;
+  }
+
   /** Applies one record; `ready` is told of a delivery seen for the first time. */
   apply(record: OutboxRecord, ready: (delivery: Pending) => void): void {
     switch (record.op) {

@@ -110,14 +110,9 @@ export class Outbox {
     return this.pending.size;
   }
 
-  /**
-   * When the oldest delivery still waiting was made (ms since the epoch), or null with none
-   * waiting. Deliveries enter the ledger in the order they were made (and are replayed from the
-   * journal in it), and a retry keeps its place: the first one is the oldest.
-   */
+  /** When the oldest delivery waiting was made (ms since the epoch), or null with none waiting. */
   get oldestPendingAt(): number | null {
-    for (const delivery of this.pending.values()) return delivery.createdAt;
-    return null;
+    return this.ledger.oldestPendingAt();
   }
 
   /** Dead letters, oldest first. */
@@ -198,15 +193,18 @@ export class Outbox {
     if (this.closed || at >= this.wakeAt) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeAt = at;
-    this.wakeTimer = setTimeout(
-      () => {
-        this.wakeTimer = null;
-        this.wakeAt = Infinity;
-        this.pump();
-      },
-      Math.max(0, at - this.deps.now()),
-    );
-    this.wakeTimer.unref();
+    this.wakeTimer = setTimeout(() => this.woken(), Math.max(0, at - this.deps.now())).unref();
+  }
+
+  /** A retry whose delay is over: back in its tool's queue, unless it was settled meanwhile. */
+  private due(delivery: Pending): void {
+    if (this.pending.has(delivery.id)) this.ready(delivery);
+    this.schedule();
+  }
+
+  private woken(): void {
+    [this.wakeTimer, this.wakeAt] = [null, Infinity];
+    this.pump();
   }
 
   /**
@@ -252,14 +250,7 @@ export class Outbox {
             const still = this.pending.get(member.id);
             if (!still) continue;
             // A retry (or a member of a refused batch, sent alone now): back in the queue when due.
-            const timer = setTimeout(
-              () => {
-                if (this.pending.has(member.id)) this.ready(still);
-                this.schedule();
-              },
-              Math.max(0, still.nextAt - this.deps.now()),
-            );
-            timer.unref();
+            setTimeout(() => this.due(still), Math.max(0, still.nextAt - this.deps.now())).unref();
           }
           this.schedule();
         });
