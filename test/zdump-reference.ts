@@ -3,6 +3,7 @@
 // data built into Node, which lags the system's (Node 20: tz 2025c; Debian's tzdata 2026f changed
 // Morocco's 2026 and Iran's 1979 offsets), so the two disagree wherever a release changed a zone.
 import { execFileSync } from 'node:child_process';
+import { intlParts } from './intl-reference.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 // `Asia/Kolkata  Sun Dec 31 18:38:50 1905 UT = Mon Jan  1 00:08:50 1906 IST isdst=0 gmtoff=19800`
@@ -17,6 +18,7 @@ export function haveZdump(): boolean {
     return false;
   }
 }
+const zdump = haveZdump();
 
 /**
  * A zone's offset (seconds east of UTC) at any instant from `fromYear` to `toYear`, as `zdump -v`
@@ -48,5 +50,25 @@ export function zdumpOffsets(
       offset = point.offset;
     }
     return offset;
+  };
+}
+
+/**
+ * The local wall-clock parts of instant `ms` in `zone` as the system's zone files give them
+ * (`zdump`; Intl where zdump is absent or the zone has a fixed offset), in `intlParts`' shape.
+ */
+export function systemParts(zone: string): (ms: number) => ReturnType<typeof intlParts> {
+  const offsets = zdump ? zdumpOffsets(zone, 1900, 2060) : null;
+  if (!offsets) return (ms) => intlParts(ms, zone);
+  return (ms) => {
+    const local = new Date(Math.floor(ms / 1000) * 1000 + offsets(ms) * 1000);
+    return {
+      year: local.getUTCFullYear(),
+      month: local.getUTCMonth() + 1,
+      day: local.getUTCDate(),
+      hour: local.getUTCHours(),
+      minute: local.getUTCMinutes(),
+      second: local.getUTCSeconds(),
+    };
   };
 }
