@@ -7,19 +7,19 @@ import { readFileSync } from 'node:fs';
 export function run(
   command: string,
   args: string[],
-  onError?: { text: string; then: () => void },
+  onStderr?: { text: string; then: () => void },
 ): Promise<string> {
-  // With `onError`, its error output is read to call `then` once `text` appears (the rest passed on).
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', onError ? 'pipe' : 'inherit'] });
+  // With `onStderr`, its error output is read to call `then` once `text` appears (the rest passed on).
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', onStderr ? 'pipe' : 'inherit'] });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  if (onError) {
+  if (onStderr) {
     let seen = '';
     child.stderr!.on('data', (chunk: Buffer) => {
-      process.stderr.write(chunk.toString().replace(`${onError.text}\n`, ''));
-      if (seen.includes(onError.text)) return;
+      process.stderr.write(chunk.toString().replace(`${onStderr.text}\n`, ''));
+      if (seen.includes(onStderr.text)) return;
       seen += chunk.toString();
-      if (seen.includes(onError.text)) onError.then();
+      if (seen.includes(onStderr.text)) onStderr.then();
     });
   }
   return new Promise((resolve, reject) =>

@@ -9,16 +9,15 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 // `Asia/Kolkata  Sun Dec 31 18:38:50 1905 UT = Mon Jan  1 00:08:50 1906 IST isdst=0 gmtoff=19800`
 const LINE = /^\S+\s+\w{3} (\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) (\d+) UT = .* gmtoff=(-?\d+)$/;
 
-/** True when `zdump` runs here (Debian: libc-bin, always installed). */
-export function haveZdump(): boolean {
+/** True when `zdump` runs here (Debian: libc-bin, always installed); asked once. */
+export const HAVE_ZDUMP = ((): boolean => {
   try {
     execFileSync('zdump', ['UTC'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
-}
-const zdump = haveZdump();
+})();
 
 /**
  * A zone's offset (seconds east of UTC) at any instant from `fromYear` to `toYear`, as `zdump -v`
@@ -58,7 +57,7 @@ export function zdumpOffsets(
  * (`zdump`; Intl where zdump is absent or the zone has a fixed offset), in `intlParts`' shape.
  */
 export function systemParts(zone: string): (ms: number) => ReturnType<typeof intlParts> {
-  const offsets = zdump ? zdumpOffsets(zone, 1900, 2060) : null;
+  const offsets = HAVE_ZDUMP ? zdumpOffsets(zone, 1900, 2060) : null;
   if (!offsets) return (ms) => intlParts(ms, zone);
   return (ms) => {
     const local = new Date(Math.floor(ms / 1000) * 1000 + offsets(ms) * 1000);

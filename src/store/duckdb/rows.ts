@@ -55,8 +55,8 @@ export function toJs(value: unknown): unknown {
 }
 
 // Egress-log records as one JSON text, inserted by one statement: DuckDB parses, converts and
-// commits them off the event loop. Through an appender, its synchronous close took ≈ 6 ms (up to 10) of the
-// event loop at every flush of a gateway under load (BENCHMARKS.md).
+// commits them off the event loop. Through an appender, its synchronous close took ≈ 6 ms (up to
+// 10) of the event loop at every flush of a gateway under load (BENCHMARKS.md).
 const INSERT_EGRESS = `INSERT INTO egress
     (ts, site, tool, host, path, bytes, sha256, policy, outcome, status, reason, delivery_id, deliveries, fields)
   SELECT make_timestamp(r.ts * 1000), r.site, r.tool, r.host, r.path, r.bytes, r.sha256, r.policy, r.outcome,
